@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Cold start: spawn `kitemate serve` on an already-migrated data dir, time until
+# the first 200 on POST /ping. Env: RUNS (20), PORT (18095), SKIP_BUILD=1, KITEMATE_BIN.
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RUNS=${RUNS:-20}
+PORT=${PORT:-18095}
+
+build_kitemate
+KITEMATE_DATA_DIR=$(new_tmpdir)
+export KITEMATE_DATA_DIR KITEMATE_LISTEN="127.0.0.1:$PORT" \
+  KITEMATE_RATE_LIMIT__ENABLED=false KITEMATE_LOG__LEVEL=warn
+log "migrate into $KITEMATE_DATA_DIR"
+"$KITEMATE_BIN" migrate
+log "$RUNS cold starts on port $PORT"
+python3 "$BENCH_DIR/coldstart.py" "$RUNS" "$PORT" "$KITEMATE_BIN" serve

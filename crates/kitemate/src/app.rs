@@ -1,0 +1,158 @@
+//! Wiring: builds every service from the configuration and mounts their routers
+//! behind the platform middleware.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use platform::clock::Clock;
+use platform::db::{Backend, Db};
+use platform::metrics::Metrics;
+use platform::middleware::{ObserveState, observe};
+use platform::ratelimit::RateLimiter;
+use platform::{ApiError, docs};
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi as _};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::{self, AuthService};
+use crate::config::Config;
+use crate::{hello, ops};
+
+/// The running application: every service, built and connected.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    pub clock: Clock,
+    pub backend: Backend,
+    pub auth: AuthService,
+    databases: Arc<Vec<Db>>,
+    metrics: Arc<Metrics>,
+    limiter: RateLimiter,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "KiteMate API",
+        description = "A portfolio companion for Zerodha investors. Errors always have the shape \
+                       `{\"code\", \"message\", \"details\"}` with Encore's codes.",
+        license(name = "MIT")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "hello", description = "Hello world"),
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "ops", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A session token from /auth/signup or /auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI spec of the whole API, built from the handlers' annotations.
+pub fn openapi() -> OpenApi {
+    let disabled = RateLimiter::new(&platform::config::RateLimitConfig {
+        enabled: false,
+        ..Default::default()
+    });
+    let mut doc = ApiDoc::openapi();
+    doc.merge(hello::router().into_openapi());
+    doc.merge(auth::router_spec(disabled).into_openapi());
+    doc.merge(ops::router_spec().into_openapi());
+    doc
+}
+
+/// The spec as committed in `openapi.json` and served at `/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = openapi().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+impl App {
+    /// Opens (creating and migrating) every service's database and builds the services.
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let backend = config.backend()?;
+        let auth_db = backend.open(&auth::DATABASE).await?;
+        let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone());
+        Ok(Self {
+            limiter: RateLimiter::new(&config.rate_limit),
+            metrics: Metrics::new(),
+            databases: Arc::new(vec![auth_db]),
+            backend,
+            clock,
+            auth,
+            config,
+        })
+    }
+
+    /// Every service's database, for readiness checks and tests.
+    pub fn databases(&self) -> &[Db] {
+        &self.databases
+    }
+
+    /// The whole HTTP surface.
+    pub fn router(&self) -> anyhow::Result<Router> {
+        let http = &self.config.http;
+        let ops_state = ops::OpsState {
+            databases: Arc::clone(&self.databases),
+            metrics: Arc::clone(&self.metrics),
+        };
+        let (api, _) = OpenApiRouter::new()
+            .merge(hello::router())
+            .merge(auth::router(self.auth.clone(), self.limiter.clone()))
+            .merge(ops::router(ops_state))
+            .split_for_parts();
+        let observe_state = ObserveState {
+            metrics: Arc::clone(&self.metrics),
+            timeout: Duration::from_secs(http.timeout_secs),
+            trust_forwarded_for: http.trust_forwarded_for,
+        };
+        Ok(api
+            .merge(docs::router(openapi_json()))
+            .fallback(|| async { ApiError::not_found("no such endpoint") })
+            .method_not_allowed_fallback(|| async {
+                ApiError::new(platform::ErrCode::Unimplemented, "method not allowed on this endpoint")
+                    .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
+            })
+            .layer(DefaultBodyLimit::max(http.body_limit))
+            .layer(axum::middleware::from_fn_with_state(observe_state, observe))
+            .layer(platform::middleware::cors(http)?))
+    }
+
+    /// Background upkeep that lives as long as the server.
+    pub fn spawn_upkeep(&self) {
+        let limiter = self.limiter.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiter.forget_idle();
+            }
+        });
+    }
+
+    pub async fn close(&self) {
+        for db in self.databases.iter() {
+            db.close().await;
+        }
+    }
+}

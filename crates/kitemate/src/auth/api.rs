@@ -1,0 +1,116 @@
+//! HTTP handlers of the auth service.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use platform::middleware::ClientIp;
+use platform::{ApiError, ApiJson, ErrorBody};
+
+use super::extract::Auth;
+use super::model::{AuthResponse, LoginRequest, SessionList, SignupRequest, User};
+use super::service::{AuthService, Origin};
+
+const TAG: &str = "auth";
+
+fn origin(ip: ClientIp, headers: &HeaderMap) -> Origin {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(256).collect());
+    Origin { ip: ip.0, user_agent }
+}
+
+/// Create an account and sign in.
+#[utoipa::path(post, path = "/auth/signup", tag = TAG,
+    request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Account created; a session token for it", body = AuthResponse),
+        (status = 400, description = "A field is missing or invalid (`invalid_argument`)", body = ErrorBody),
+        (status = 409, description = "Email or username taken (`already_exists`)", body = ErrorBody),
+        (status = 429, description = "Too many requests (`resource_exhausted`)", body = ErrorBody),
+    ))]
+pub async fn signup(
+    State(auth): State<AuthService>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SignupRequest>,
+) -> Result<(StatusCode, ApiJson<AuthResponse>), ApiError> {
+    let response = auth.signup(req, origin(ip, &headers)).await?;
+    Ok((StatusCode::CREATED, ApiJson(response)))
+}
+
+/// Sign in with email and password.
+///
+/// The answer is the same whether the email is unknown or the password wrong.
+/// Repeated failures for one account or from one address must wait longer each time.
+#[utoipa::path(post, path = "/auth/login", tag = TAG,
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = AuthResponse),
+        (status = 400, description = "A field is missing or invalid", body = ErrorBody),
+        (status = 401, description = "Wrong email or password (`unauthenticated`)", body = ErrorBody),
+        (status = 429, description = "Too many failures; see `Retry-After`", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(auth): State<AuthService>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<ApiJson<AuthResponse>, ApiError> {
+    auth.login(&req.email, req.password, origin(ip, &headers)).await.map(ApiJson)
+}
+
+/// Sign out: revoke the session whose token made this request.
+#[utoipa::path(post, path = "/auth/logout", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Session revoked"),
+        (status = 401, description = "No valid session", body = ErrorBody),
+    ))]
+pub async fn logout(State(auth): State<AuthService>, Auth(caller): Auth) -> Result<StatusCode, ApiError> {
+    auth.revoke(&caller, &caller.session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/auth/me", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account", body = User),
+        (status = 401, description = "No valid session", body = ErrorBody),
+    ))]
+pub async fn me(State(auth): State<AuthService>, Auth(caller): Auth) -> Result<ApiJson<User>, ApiError> {
+    auth.user(&caller.user_id).await.map(ApiJson)
+}
+
+/// The caller's live sessions, newest first.
+#[utoipa::path(get, path = "/auth/sessions", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Signed-in sessions", body = SessionList),
+        (status = 401, description = "No valid session", body = ErrorBody),
+    ))]
+pub async fn list_sessions(
+    State(auth): State<AuthService>,
+    Auth(caller): Auth,
+) -> Result<ApiJson<SessionList>, ApiError> {
+    let sessions = auth.sessions(&caller).await?;
+    Ok(ApiJson(SessionList { sessions }))
+}
+
+/// Revoke one of the caller's sessions (sign out another device).
+#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Session revoked"),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 404, description = "No such session of the caller's (`not_found`)", body = ErrorBody),
+    ))]
+pub async fn revoke_session(
+    State(auth): State<AuthService>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    auth.revoke(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,43 @@
+//! Settings of the auth service (`[auth]` in kitemate.toml, `KITEMATE_AUTH__*`).
+
+use platform::config::ConfigError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// How long a session lasts after login, in hours.
+    pub session_ttl_hours: u32,
+    /// Wrong passwords for one account before each further try must wait.
+    pub account_free_failures: u32,
+    /// Failed logins from one IP before each further try must wait.
+    pub ip_free_failures: u32,
+    /// Minutes after which past failures are forgotten.
+    pub failure_window_minutes: u32,
+    /// The longest wait imposed after repeated failures, in seconds.
+    pub max_failure_wait_secs: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_hours: 24 * 30,
+            account_free_failures: 5,
+            ip_free_failures: 20,
+            failure_window_minutes: 15,
+            max_failure_wait_secs: 15 * 60,
+        }
+    }
+}
+
+impl AuthConfig {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.session_ttl_hours == 0 {
+            return Err(ConfigError::new("`auth.session_ttl_hours`: must be at least 1"));
+        }
+        if self.failure_window_minutes == 0 {
+            return Err(ConfigError::new("`auth.failure_window_minutes`: must be at least 1"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,57 @@
+//! The auth handler: `Authorization: Bearer <token>` → [`AuthData`], as an extractor.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use platform::ApiError;
+
+use super::model::Tier;
+use super::AuthService;
+
+/// Who is calling. Handlers that take [`Auth`] require a signed-in caller.
+#[derive(Debug, Clone)]
+pub struct AuthData {
+    pub user_id: String,
+    pub tier: Tier,
+    pub is_admin: bool,
+    pub session_id: String,
+}
+
+/// Extractor: the authenticated caller, or 401 `unauthenticated`.
+#[derive(Debug, Clone)]
+pub struct Auth(pub AuthData);
+
+impl<S> FromRequestParts<S> for Auth
+where
+    S: Send + Sync,
+    AuthService: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(data) = parts.extensions.get::<AuthData>() {
+            return Ok(Self(data.clone()));
+        }
+        let token = bearer_token(parts)?;
+        let data = AuthService::from_ref(state).authenticate(token).await?;
+        parts.extensions.insert(data.clone());
+        Ok(Self(data))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthenticated("missing Authorization header; send `Bearer <token>`"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthenticated("Authorization header is not valid text"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::unauthenticated("Authorization header must be `Bearer <token>`"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthenticated("Authorization scheme must be Bearer"));
+    }
+    Ok(token.trim())
+}

@@ -1,0 +1,48 @@
+//! The auth service: users, passwords, sessions, and the auth handler that
+//! turns a request into [`AuthData`]. Other services use [`Auth`] and
+//! [`AuthService`]; everything else here is private.
+
+mod api;
+mod config;
+mod extract;
+mod model;
+mod password;
+mod service;
+mod store;
+mod token;
+
+use platform::db::DatabaseDecl;
+use platform::ratelimit::{RateLimiter, limit_by_ip};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use config::AuthConfig;
+pub use extract::{Auth, AuthData};
+pub use model::{Tier, User};
+pub use service::AuthService;
+
+/// The auth service's database.
+pub static DATABASE: DatabaseDecl = DatabaseDecl {
+    name: "auth",
+    sqlite: sqlx::migrate!("src/auth/migrations/sqlite"),
+    postgres: sqlx::migrate!("src/auth/migrations/postgres"),
+};
+
+/// Routes of the auth service; the public ones are rate limited per client IP.
+pub fn router(service: AuthService, limiter: RateLimiter) -> OpenApiRouter {
+    router_spec(limiter).with_state(service)
+}
+
+/// The routes before they get their state, which is all the spec needs.
+pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<AuthService> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(api::signup))
+        .routes(routes!(api::login))
+        .route_layer(axum::middleware::from_fn_with_state(limiter, limit_by_ip));
+    OpenApiRouter::new()
+        .routes(routes!(api::logout))
+        .routes(routes!(api::me))
+        .routes(routes!(api::list_sessions))
+        .routes(routes!(api::revoke_session))
+        .merge(public)
+}

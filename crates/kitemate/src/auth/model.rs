@@ -1,0 +1,137 @@
+//! Wire types of the auth service and the rows behind them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+/// A user's plan. Everyone is `free` until subscriptions exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Free,
+    Pro,
+}
+
+impl Tier {
+    pub(super) fn parse(value: &str) -> Self {
+        if value == "pro" { Self::Pro } else { Self::Free }
+    }
+}
+
+fn trimmed<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    String::deserialize(de).map(|s| s.trim().to_string())
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignupRequest {
+    /// Email address; stored trimmed and lowercased.
+    #[serde(deserialize_with = "trimmed")]
+    #[validate(email, length(max = 254))]
+    #[schema(example = "asha@example.com")]
+    pub email: String,
+    /// 8 to 128 characters, not one of the commonest passwords.
+    #[validate(length(min = 8, max = 128))]
+    #[schema(example = "correct horse battery staple", min_length = 8, max_length = 128)]
+    pub password: String,
+    /// 3 to 30 of `a-z`, `0-9` and `_`; unique regardless of case.
+    #[validate(length(min = 3, max = 30))]
+    #[schema(example = "asha_invests", min_length = 3, max_length = 30, pattern = "^[A-Za-z0-9_]{3,30}$")]
+    pub username: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    #[serde(deserialize_with = "trimmed")]
+    #[validate(length(min = 1, max = 254))]
+    #[schema(example = "asha@example.com")]
+    pub email: String,
+    #[validate(length(min = 1, max = 128))]
+    pub password: String,
+}
+
+/// A user as they see themselves.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[schema(example = "0192f3a4-5b6c-7d8e-9f00-112233445566")]
+    pub id: String,
+    pub email: String,
+    pub username: String,
+    pub tier: Tier,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new session's bearer token and its user.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+/// One of the caller's signed-in sessions.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<Session>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub username: String,
+    pub password_hash: Option<String>,
+    pub tier: String,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            username: row.username,
+            tier: Tier::parse(&row.tier),
+            is_admin: row.is_admin,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct SessionRow {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub user_agent: Option<String>,
+}
+
+/// What the auth handler resolves a bearer token to.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct CallerRow {
+    pub session_id: String,
+    pub user_id: String,
+    pub tier: String,
+    pub is_admin: bool,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,245 @@
+//! The auth service's logic: signup, login, sessions, the auth handler.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use platform::clock::Clock;
+use platform::db::{Db, is_unique_violation};
+use platform::ratelimit::FailureThrottle;
+use platform::ApiError;
+
+use super::config::AuthConfig;
+use super::extract::AuthData;
+use super::model::{AuthResponse, Session, SignupRequest, Tier, User};
+use super::{password, store, token};
+
+/// The auth service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Db,
+    clock: Clock,
+    config: AuthConfig,
+    account_failures: FailureThrottle,
+    ip_failures: FailureThrottle,
+}
+
+/// Where a new session comes from, recorded for the user's session list.
+#[derive(Debug, Default)]
+pub(super) struct Origin {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl AuthService {
+    pub fn new(db: Db, clock: Clock, config: AuthConfig) -> Self {
+        let window = TimeDelta::minutes(i64::from(config.failure_window_minutes));
+        let max_wait = TimeDelta::seconds(i64::from(config.max_failure_wait_secs));
+        Self {
+            inner: Arc::new(Inner {
+                account_failures: FailureThrottle::new(config.account_free_failures, window, max_wait),
+                ip_failures: FailureThrottle::new(config.ip_free_failures, window, max_wait),
+                db,
+                clock,
+                config,
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The auth handler: a bearer token to the caller, or 401.
+    pub async fn authenticate(&self, bearer: &str) -> Result<AuthData, ApiError> {
+        let invalid = || ApiError::unauthenticated("invalid or expired session; log in again");
+        if !token::looks_valid(bearer) {
+            return Err(invalid());
+        }
+        let row = store::caller_by_token_hash(&self.inner.db, &token::digest(bearer))
+            .await?
+            .ok_or_else(invalid)?;
+        if row.revoked_at.is_some() || row.expires_at <= self.inner.clock.now() {
+            return Err(invalid());
+        }
+        Ok(AuthData {
+            user_id: row.user_id,
+            tier: Tier::parse(&row.tier),
+            is_admin: row.is_admin,
+            session_id: row.session_id,
+        })
+    }
+
+    pub(super) async fn signup(&self, req: SignupRequest, origin: Origin) -> Result<AuthResponse, ApiError> {
+        let email = normalize_email(&req.email);
+        let username = req.username.to_lowercase();
+        if !username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(ApiError::invalid_field(
+                "username",
+                "may contain only letters a-z, digits and _",
+            ));
+        }
+        password::check_strength(&req.password, &email, &username)?;
+        let db = &self.inner.db;
+        let (email_taken, username_taken) = store::taken(db, &email, &username).await?;
+        if email_taken {
+            return Err(taken("email", "an account with this email already exists"));
+        }
+        if username_taken {
+            return Err(taken("username", "this username is taken"));
+        }
+        let hash = hash_password(req.password).await?;
+        let now = self.inner.clock.now();
+        let user_id = uuid::Uuid::now_v7().to_string();
+        let mut tx = db.begin().await?;
+        let new_user = store::NewUser {
+            id: &user_id,
+            email: &email,
+            username: &username,
+            password_hash: &hash,
+            now,
+        };
+        if let Err(err) = store::insert_user(&mut tx, &new_user).await {
+            // A concurrent signup won the race between our check and insert.
+            return Err(if is_unique_violation(&err) {
+                taken("email", "an account with this email or username already exists")
+            } else {
+                err.into()
+            });
+        }
+        let (token, expires_at) = self.insert_session(&mut tx, &user_id, &origin).await?;
+        tx.commit().await?;
+        tracing::info!(user_id, "user signed up");
+        let user = self.user(&user_id).await?;
+        Ok(AuthResponse { token, expires_at, user })
+    }
+
+    pub(super) async fn login(&self, email: &str, password: String, origin: Origin) -> Result<AuthResponse, ApiError> {
+        let email = normalize_email(email);
+        let now = self.inner.clock.now();
+        let account_key = format!("account:{email}");
+        let ip_key = origin.ip.map(|ip| format!("ip:{ip}"));
+        let wait = self.inner.account_failures.check(&account_key, now).err().into_iter();
+        let wait = wait.chain(ip_key.as_ref().and_then(|k| self.inner.ip_failures.check(k, now).err()));
+        if let Some(secs) = wait.max() {
+            return Err(ApiError::resource_exhausted(
+                format!("too many failed logins; try again in {secs} seconds"),
+                secs,
+            ));
+        }
+        let user = store::user_by_email(&self.inner.db, &email).await?;
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let matches = tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref()))
+            .await
+            .map_err(ApiError::internal)?;
+        let user = match user {
+            Some(user) if matches => user,
+            _ => {
+                self.inner.account_failures.record_failure(&account_key, now);
+                if let Some(key) = &ip_key {
+                    self.inner.ip_failures.record_failure(key, now);
+                }
+                return Err(ApiError::unauthenticated("invalid email or password"));
+            }
+        };
+        self.inner.account_failures.clear(&account_key);
+        let mut tx = self.inner.db.begin().await?;
+        let (token, expires_at) = self.insert_session(&mut tx, &user.id, &origin).await?;
+        tx.commit().await?;
+        Ok(AuthResponse {
+            token,
+            expires_at,
+            user: user.into(),
+        })
+    }
+
+    async fn insert_session(
+        &self,
+        tx: &mut platform::db::Tx,
+        user_id: &str,
+        origin: &Origin,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>), ApiError> {
+        let token = token::generate();
+        let now = self.inner.clock.now();
+        let expires_at = now + TimeDelta::hours(i64::from(self.inner.config.session_ttl_hours));
+        let ip = origin.ip.map(|ip| ip.to_string());
+        store::insert_session(
+            tx,
+            &store::NewSession {
+                id: &uuid::Uuid::now_v7().to_string(),
+                user_id,
+                token_hash: &token::digest(&token),
+                now,
+                expires_at,
+                user_agent: origin.user_agent.as_deref(),
+                ip: ip.as_deref(),
+            },
+        )
+        .await?;
+        Ok((token, expires_at))
+    }
+
+    /// The user with this id, as they see themselves.
+    pub async fn user(&self, user_id: &str) -> Result<User, ApiError> {
+        store::user_by_id(&self.inner.db, user_id)
+            .await?
+            .map(User::from)
+            .ok_or_else(|| ApiError::not_found("user not found"))
+    }
+
+    pub(super) async fn sessions(&self, caller: &AuthData) -> Result<Vec<Session>, ApiError> {
+        let now = self.inner.clock.now();
+        let rows = store::sessions_of(&self.inner.db, &caller.user_id).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| row.revoked_at.is_none() && row.expires_at > now)
+            .map(|row| Session {
+                current: row.id == caller.session_id,
+                id: row.id,
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+                user_agent: row.user_agent,
+            })
+            .collect())
+    }
+
+    /// Revokes one of the caller's sessions; another user's session is "not found".
+    pub(super) async fn revoke(&self, caller: &AuthData, session_id: &str) -> Result<(), ApiError> {
+        let now = self.inner.clock.now();
+        if store::revoke_session(&self.inner.db, &caller.user_id, session_id, now).await? {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("session not found"))
+        }
+    }
+
+    /// Makes the user with this email an administrator.
+    pub async fn grant_admin(&self, email: &str) -> Result<(), ApiError> {
+        let email = normalize_email(email);
+        if store::grant_admin(&self.inner.db, &email, self.inner.clock.now()).await? {
+            Ok(())
+        } else {
+            Err(ApiError::not_found(format!("no user with email {email}")))
+        }
+    }
+}
+
+fn taken(field: &str, message: &str) -> ApiError {
+    ApiError::already_exists(message).with_details(serde_json::json!({ "field": field }))
+}
+
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+async fn hash_password(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|err| ApiError::internal(anyhow::anyhow!("hashing password: {err}")))
+}

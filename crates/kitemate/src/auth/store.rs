@@ -1,0 +1,139 @@
+//! SQL of the auth service, written once for SQLite and PostgreSQL.
+
+use chrono::{DateTime, Utc};
+use platform::db::{Db, Tx};
+use platform::{with_db, with_tx};
+
+use super::model::{CallerRow, SessionRow, UserRow};
+
+const USER_COLUMNS: &str = "id, email, username, password_hash, tier, is_admin, created_at";
+
+pub(super) struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub(super) struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub token_hash: &'a str,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+pub(super) async fn insert_user(tx: &mut Tx, user: &NewUser<'_>) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO users (id, email, username, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(user.id)
+        .bind(user.email)
+        .bind(user.username)
+        .bind(user.password_hash)
+        .bind(user.now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+pub(super) async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, user_agent, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(session.id)
+        .bind(session.user_id)
+        .bind(session.token_hash)
+        .bind(session.now)
+        .bind(session.expires_at)
+        .bind(session.user_agent)
+        .bind(session.ip)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// Which of email and username are taken (lowercase comparison for usernames).
+pub(super) async fn taken(db: &Db, email: &str, username: &str) -> Result<(bool, bool), sqlx::Error> {
+    let rows: Vec<(String, String)> = with_db!(db, |pool| {
+        sqlx::query_as("SELECT email, lower(username) FROM users WHERE email = $1 OR lower(username) = $2")
+            .bind(email)
+            .bind(username)
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok((
+        rows.iter().any(|(e, _)| e == email),
+        rows.iter().any(|(_, u)| u == username),
+    ))
+}
+
+pub(super) async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+    with_db!(db, |pool| sqlx::query_as(&sql).bind(email).fetch_optional(pool).await)
+}
+
+pub(super) async fn user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    with_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+}
+
+pub(super) async fn caller_by_token_hash(db: &Db, token_hash: &str) -> Result<Option<CallerRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT s.id AS session_id, u.id AS user_id, u.tier, u.is_admin, s.expires_at, s.revoked_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+pub(super) async fn sessions_of(db: &Db, user_id: &str) -> Result<Vec<SessionRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, created_at, expires_at, revoked_at, user_agent \
+             FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Revokes one of `user_id`'s sessions; false when it has no such live session.
+pub(super) async fn revoke_session(db: &Db, user_id: &str, session_id: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let done = with_db!(db, |pool| {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(session_id)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
+/// Marks a user as administrator; false when no user has that email.
+pub(super) async fn grant_admin(db: &Db, email: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let done = with_db!(db, |pool| {
+        sqlx::query("UPDATE users SET is_admin = TRUE, updated_at = $1 WHERE email = $2")
+            .bind(now)
+            .bind(email)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}

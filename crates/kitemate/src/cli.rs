@@ -1,0 +1,41 @@
+//! The `kitemate` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// KiteMate: a portfolio companion for Zerodha investors.
+#[derive(Debug, Parser)]
+#[command(name = "kitemate", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (optional; `KITEMATE_*` variables override it).
+    #[arg(long, global = true, default_value = "kitemate.toml", env = "KITEMATE_CONFIG")]
+    pub config: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the app: every service, on the configured backends (the default).
+    Serve,
+    /// Create each service's database when missing and apply its migrations, then exit.
+    Migrate,
+    /// Print the OpenAPI 3.1 spec of the whole API as JSON.
+    Openapi,
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Make the user with this email an administrator.
+    GrantAdmin {
+        /// The user's email address.
+        email: String,
+    },
+}

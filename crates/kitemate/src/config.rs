@@ -1,0 +1,80 @@
+//! The app's settings: defaults, then `kitemate.toml`, then `KITEMATE_*` variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use platform::config::{ConfigError, HttpConfig, LogConfig, RateLimitConfig};
+use platform::db::Backend;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AuthConfig;
+
+/// Everything `kitemate` reads at startup, once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Folder for the embedded databases and files.
+    pub data_dir: PathBuf,
+    /// `postgres://user@host:port/prefix` to put every service's database on
+    /// PostgreSQL (`prefix_auth`, ...); empty for SQLite files in `data_dir`.
+    pub database_url: String,
+    /// A `KEY=value` file of secrets; the environment wins over it.
+    pub secrets_file: Option<PathBuf>,
+    pub log: LogConfig,
+    pub http: HttpConfig,
+    pub rate_limit: RateLimitConfig,
+    pub auth: AuthConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            secrets_file: None,
+            log: LogConfig::default(),
+            http: HttpConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `file` (when present) and the environment, then checks the values.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        let config: Self = platform::config::load(file, "KITEMATE_")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.http.body_limit == 0 {
+            return Err(ConfigError::new("`http.body_limit`: must be more than 0 bytes"));
+        }
+        if self.http.timeout_secs == 0 {
+            return Err(ConfigError::new("`http.timeout_secs`: must be at least 1"));
+        }
+        self.auth.validate()?;
+        self.backend().map(|_| ())
+    }
+
+    /// Which database backend the settings pick.
+    pub fn backend(&self) -> Result<Backend, ConfigError> {
+        if self.database_url.is_empty() {
+            return Ok(Backend::Sqlite {
+                dir: self.data_dir.clone(),
+            });
+        }
+        if !self.database_url.starts_with("postgres://") && !self.database_url.starts_with("postgresql://") {
+            return Err(ConfigError::new(
+                "`database_url`: only postgres:// URLs are supported (leave it empty for SQLite)",
+            ));
+        }
+        Backend::postgres(&self.database_url)
+            .map_err(|err| ConfigError::new(format!("`database_url`: {err:#}")))
+    }
+}

@@ -1,0 +1,42 @@
+//! The hello service: `POST /ping`, the original spec's first endpoint and
+//! our hello-world benchmark.
+
+use platform::{ApiJson, ErrorBody};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use validator::Validate;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PingParams {
+    /// Who to greet.
+    #[validate(length(min = 1, max = 100))]
+    #[schema(example = "World", min_length = 1, max_length = 100)]
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PingResponse {
+    #[schema(example = "Hello World!")]
+    pub message: String,
+}
+
+/// Say hello.
+#[utoipa::path(post, path = "/ping", tag = "hello",
+    request_body = PingParams,
+    responses(
+        (status = 200, description = "The greeting", body = PingResponse),
+        (status = 400, description = "`name` missing or invalid", body = ErrorBody),
+        (status = 429, description = "Too many requests", body = ErrorBody),
+    ))]
+pub async fn ping(ApiJson(params): ApiJson<PingParams>) -> ApiJson<PingResponse> {
+    ApiJson(PingResponse {
+        message: format!("Hello {}!", params.name),
+    })
+}
+
+pub fn router() -> OpenApiRouter {
+    OpenApiRouter::new().routes(routes!(ping))
+}

@@ -1,0 +1,12 @@
+//! KiteMate: a portfolio companion for Zerodha investors. One folder per
+//! service; `app` wires them together; `main.rs` is the `kitemate` command.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod hello;
+pub mod ops;
+
+pub use app::App;
+pub use config::Config;

@@ -1,0 +1,92 @@
+//! The `kitemate` command: serve (default), migrate, openapi, users.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kitemate::cli::{Cli, Command, UsersCommand};
+use kitemate::{App, Config, app};
+use platform::clock::Clock;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(&cli.config) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("kitemate: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(err) = platform::telemetry::init(&config.log) {
+        eprintln!("kitemate: {err}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("kitemate: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kitemate: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[expect(clippy::print_stdout, reason = "these commands answer on stdout")]
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Openapi => {
+            print!("{}", app::openapi_json());
+            Ok(())
+        }
+        Command::Migrate => {
+            let app = App::build(config, Clock::system()).await?;
+            println!(
+                "migrated {} database(s) on {} at {}",
+                app.databases().len(),
+                app.backend.kind(),
+                app.backend.describe()
+            );
+            app.close().await;
+            Ok(())
+        }
+        Command::Users {
+            command: UsersCommand::GrantAdmin { email },
+        } => {
+            let app = App::build(config, Clock::system()).await?;
+            app.auth.grant_admin(&email).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!("{email} is now an administrator");
+            app.close().await;
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+    }
+}
+
+#[expect(clippy::print_stdout, reason = "tells the person who started it where to look")]
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let grace = std::time::Duration::from_secs(config.http.shutdown_grace_secs);
+    let app = App::build(config, Clock::system()).await?;
+    let router = app.router()?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot listen on {listen} (setting `listen`): {err}"))?;
+    let addr = listener.local_addr()?;
+    println!("KiteMate listening on http://{addr}  (API docs: http://{addr}/docs)");
+    println!(
+        "data: {} databases at {}",
+        app.backend.kind(),
+        app.backend.describe()
+    );
+    tracing::info!(%addr, backend = app.backend.kind(), "serving");
+    app.spawn_upkeep();
+    platform::server::serve(listener, router, platform::server::shutdown_signal(), grace).await?;
+    app.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! A database per service: SQLite files by default, PostgreSQL databases in production.
+//!
+//! Queries are written once in SQL both engines accept; [`with_db!`] and
+//! [`with_tx!`] expand one expression for each concrete pool, so every query
+//! is type-checked against both drivers without `sqlx::Any`.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
+
+/// A service's database as it declares it: a name and migrations per backend.
+#[derive(Debug)]
+pub struct DatabaseDecl {
+    pub name: &'static str,
+    pub sqlite: Migrator,
+    pub postgres: Migrator,
+}
+
+/// Where the databases live, picked once from configuration.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// One SQLite file per service in this folder.
+    Sqlite { dir: PathBuf },
+    /// One logical database per service on this server, named `{prefix}_{service}`.
+    Postgres { options: PgConnectOptions, prefix: String },
+}
+
+impl Backend {
+    /// Reads a `postgres://` URL. The URL's database name (default `kitemate`)
+    /// becomes the prefix of each service's database.
+    pub fn postgres(url: &str) -> anyhow::Result<Self> {
+        let options = PgConnectOptions::from_str(url).context("not a valid postgres:// URL")?;
+        let prefix = options.get_database().unwrap_or("kitemate").to_string();
+        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            anyhow::bail!("database name {prefix:?} must be lowercase letters, digits and _");
+        }
+        Ok(Self::Postgres { options, prefix })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sqlite { .. } => "sqlite",
+            Self::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// Where the data lives, for humans: a folder or a server without credentials.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite { dir } => dir.display().to_string(),
+            Self::Postgres { options, prefix } => format!(
+                "postgres://{}:{}/{prefix}_*",
+                options.get_host(),
+                options.get_port()
+            ),
+        }
+    }
+
+    /// Opens (creating when missing) and migrates one service's database.
+    pub async fn open(&self, decl: &DatabaseDecl) -> anyhow::Result<Db> {
+        let db = self.connect(decl.name).await?;
+        db.migrate(decl).await?;
+        Ok(db)
+    }
+
+    /// Opens one service's database without migrating it.
+    pub async fn connect(&self, name: &'static str) -> anyhow::Result<Db> {
+        let pool = match self {
+            Self::Sqlite { dir } => Pool::Sqlite(open_sqlite(dir, name).await?),
+            Self::Postgres { options, prefix } => {
+                Pool::Postgres(open_postgres(options, &format!("{prefix}_{name}")).await?)
+            }
+        };
+        Ok(Db { name, pool })
+    }
+
+    /// Drops every database of this backend whose name starts with the prefix
+    /// (PostgreSQL only; SQLite files go with their folder). Used by tests.
+    pub async fn drop_all(&self) -> anyhow::Result<()> {
+        let Self::Postgres { options, prefix } = self else {
+            return Ok(());
+        };
+        let mut conn = options.clone().database("postgres").connect().await?;
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
+                .bind(format!("{prefix}\\_%"))
+                .fetch_all(&mut conn)
+                .await?;
+        for name in names {
+            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn)
+                .await?;
+        }
+        conn.close().await?;
+        Ok(())
+    }
+}
+
+async fn open_sqlite(dir: &Path, name: &str) -> anyhow::Result<SqlitePool> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data folder {}", dir.display()))?;
+    let path = dir.join(format!("{name}.db"));
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open SQLite database {}", path.display()))
+}
+
+async fn open_postgres(options: &PgConnectOptions, database: &str) -> anyhow::Result<PgPool> {
+    let mut admin = options
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {}:{}", options.get_host(), options.get_port()))?;
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(database)
+        .fetch_optional(&mut admin)
+        .await?;
+    if exists.is_none() {
+        // Another replica may win the race; "already exists" (42P04) is success.
+        if let Err(err) = sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+            .execute(&mut admin)
+            .await
+        {
+            let duplicate = err
+                .as_database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| code == "42P04" || code == "23505");
+            if !duplicate {
+                return Err(err).with_context(|| format!("cannot create database {database}"));
+            }
+        }
+    }
+    admin.close().await?;
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.clone().database(database))
+        .await
+        .with_context(|| format!("cannot open PostgreSQL database {database}"))
+}
+
+/// The concrete pool behind a service's database.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// One service's database handle. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    name: &'static str,
+    pool: Pool,
+}
+
+/// An open transaction on a service's database.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Db {
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs the backend's migrations for this service.
+    pub async fn migrate(&self, decl: &DatabaseDecl) -> anyhow::Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => decl.sqlite.run(pool).await,
+            Pool::Postgres(pool) => decl.postgres.run(pool).await,
+        }
+        .with_context(|| format!("migrating the {} database", self.name))
+    }
+
+    /// Does the database answer?
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        crate::with_db!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+        })
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so that two writers wait for each other instead
+    /// of failing with SQLITE_BUSY when a read turns into a write.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Tables and their columns (name and nullability), sorted; the schema
+    /// both backends must agree on.
+    pub async fn schema(&self) -> Result<Vec<(String, String, bool)>, sqlx::Error> {
+        let mut rows: Vec<(String, String, bool)> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT m.name, p.name, p.\"notnull\" = 0 AND p.pk = 0 \
+                     FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT table_name::text, column_name::text, is_nullable = 'YES' \
+                     FROM information_schema.columns WHERE table_schema = 'public'",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        rows.sort();
+        Ok(rows)
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await,
+            Self::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// Runs one expression against whichever pool `db` holds:
+/// `with_db!(db, |pool| sqlx::query("...").execute(pool).await)`.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db.pool() {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs one expression against the connection of an open transaction
+/// (`tx: &mut Tx`): `with_tx!(tx, |conn| sqlx::query("...").execute(conn).await)`.
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match &mut *$tx {
+            $crate::db::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::db::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// True when `err` is a unique-constraint violation on either backend.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}

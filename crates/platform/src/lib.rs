@@ -1,0 +1,19 @@
+//! The platform layer: Encore's primitives (typed APIs with one error shape,
+//! a database per service, configuration, secrets, middleware, metrics,
+//! OpenAPI docs) on real libraries. It knows nothing about investing.
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod docs;
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod middleware;
+pub mod ratelimit;
+pub mod secrets;
+pub mod server;
+pub mod telemetry;
+
+pub use error::{ApiError, ApiResult, ErrCode, ErrorBody};
+pub use json::ApiJson;

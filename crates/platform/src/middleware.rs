@@ -1,0 +1,132 @@
+//! The middleware every request passes: request id, tracing span, metrics,
+//! security headers, timeout; plus CORS from configuration.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
+
+use crate::config::{ConfigError, HttpConfig};
+use crate::error::{ApiError, ErrCode};
+use crate::metrics::Metrics;
+use crate::ratelimit::client_ip;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What [`observe`] needs, shared by every request.
+#[derive(Debug, Clone)]
+pub struct ObserveState {
+    pub metrics: Arc<Metrics>,
+    pub timeout: Duration,
+    pub trust_forwarded_for: bool,
+}
+
+/// The caller's IP address, as [`observe`] worked it out; a request extension.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Self>().copied().unwrap_or(Self(None)))
+    }
+}
+
+/// Gives the request an id (the client's `X-Request-Id` when it is sane),
+/// runs it inside a span carrying that id, bounds its time, records metrics,
+/// and adds the id and security headers to the answer.
+pub async fn observe(State(state): State<ObserveState>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let ip = client_ip(req.headers(), peer, state.trust_forwarded_for);
+    req.extensions_mut().insert(ClientIp(ip));
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_sane_request_id(v))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string);
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let started = Instant::now();
+
+    let mut response = match tokio::time::timeout(state.timeout, next.run(req).instrument(span.clone())).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(ErrCode::DeadlineExceeded, "the request took too long").into_response(),
+    };
+
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.record(method.as_str(), &route, status, elapsed);
+    span.in_scope(|| {
+        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request answered");
+    });
+
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Client-chosen ids go into log lines, so only short printable ASCII is taken.
+fn is_sane_request_id(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// CORS that allows only the configured origins (none by default).
+pub fn cors(config: &HttpConfig) -> Result<CorsLayer, ConfigError> {
+    let origins = config
+        .cors_origins
+        .iter()
+        .map(|o| {
+            HeaderValue::from_str(o)
+                .map_err(|_| ConfigError::new(format!("`http.cors_origins`: {o:?} is not a valid origin")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_from_clients_are_bounded() {
+        assert!(is_sane_request_id("abc-123_x.y:z"));
+        assert!(!is_sane_request_id(""));
+        assert!(!is_sane_request_id("has space"));
+        assert!(!is_sane_request_id("line\nbreak"));
+        assert!(!is_sane_request_id(&"a".repeat(129)));
+    }
+}

@@ -1,0 +1,200 @@
+//! Rate limits: a keyed limiter (per client IP on public endpoints) and a
+//! throttle that slows repeated failures (such as wrong passwords).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::config::RateLimitConfig;
+use crate::error::ApiError;
+use crate::middleware::ClientIp;
+
+/// Requests per minute per key, with a burst; in memory.
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    inner: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    clock: DefaultClock,
+}
+
+impl RateLimiter {
+    /// `None` from a disabled config: every request passes.
+    pub fn new(config: &RateLimitConfig) -> Self {
+        let inner = config.enabled.then(|| {
+            let per_minute = NonZeroU32::new(config.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
+            let burst = NonZeroU32::new(config.burst).unwrap_or(NonZeroU32::MIN);
+            Arc::new(governor::RateLimiter::keyed(
+                Quota::per_minute(per_minute).allow_burst(burst),
+            ))
+        });
+        Self {
+            inner,
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Takes one request from `key`'s allowance, or says how long to wait.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        let Some(limiter) = &self.inner else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&key.to_string())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Forgets keys whose allowance is full again; call now and then.
+    pub fn forget_idle(&self) {
+        if let Some(limiter) = &self.inner {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+/// The caller's IP: the socket's peer, or the last `X-Forwarded-For` hop
+/// (the one our own proxy appended) when configured to trust it.
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|v| v.trim().parse::<IpAddr>().ok())
+            .last();
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.map(|p| p.ip())
+}
+
+/// Middleware for public routes: 429 `resource_exhausted` with `Retry-After`
+/// once a client IP has spent its allowance.
+pub async fn limit_by_ip(State(limiter): State<RateLimiter>, req: Request, next: Next) -> Response {
+    if let Some(ClientIp(Some(ip))) = req.extensions().get::<ClientIp>() {
+        if let Err(wait) = limiter.check(&ip.to_string()) {
+            return ApiError::resource_exhausted(
+                "too many requests from this address; slow down",
+                wait.as_secs_f64().ceil() as u64,
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Counts failures per key and, past a few, makes the key wait longer and
+/// longer (doubling, capped) before it may try again. Success clears it.
+#[derive(Debug, Clone)]
+pub struct FailureThrottle {
+    free_failures: u32,
+    window: TimeDelta,
+    max_wait: TimeDelta,
+    state: Arc<Mutex<HashMap<String, Failures>>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: DateTime<Utc>,
+    blocked_until: DateTime<Utc>,
+}
+
+impl FailureThrottle {
+    pub fn new(free_failures: u32, window: TimeDelta, max_wait: TimeDelta) -> Self {
+        Self {
+            free_failures,
+            window,
+            max_wait,
+            state: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
+        // A poisoned map only holds counters; keep using it.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `Err(seconds)` while `key` must wait.
+    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
+        match self.lock().get(key) {
+            Some(f) if f.blocked_until > now => {
+                Err(((f.blocked_until - now).num_milliseconds() as u64).div_ceil(1000))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn record_failure(&self, key: &str, now: DateTime<Utc>) {
+        let mut map = self.lock();
+        if map.len() > 100_000 {
+            let window = self.window;
+            map.retain(|_, f| now - f.last < window || f.blocked_until > now);
+        }
+        let entry = map.entry(key.to_string()).or_insert(Failures {
+            count: 0,
+            last: now,
+            blocked_until: now,
+        });
+        if now - entry.last >= self.window {
+            entry.count = 0;
+        }
+        entry.count += 1;
+        entry.last = now;
+        if entry.count > self.free_failures {
+            let exponent = (entry.count - self.free_failures - 1).min(20);
+            let wait = TimeDelta::seconds(1 << exponent).min(self.max_wait);
+            entry.blocked_until = now + wait;
+        }
+    }
+
+    pub fn clear(&self, key: &str) {
+        self.lock().remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_past_the_free_ones_wait_longer_each_time() {
+        let throttle = FailureThrottle::new(2, TimeDelta::minutes(15), TimeDelta::minutes(15));
+        let t0 = Utc::now();
+        throttle.record_failure("a", t0);
+        throttle.record_failure("a", t0);
+        assert_eq!(throttle.check("a", t0), Ok(()));
+        throttle.record_failure("a", t0);
+        assert_eq!(throttle.check("a", t0), Err(1));
+        throttle.record_failure("a", t0);
+        assert_eq!(throttle.check("a", t0), Err(2));
+        assert_eq!(throttle.check("a", t0 + TimeDelta::seconds(3)), Ok(()));
+        assert_eq!(throttle.check("b", t0), Ok(()));
+        throttle.clear("a");
+        assert_eq!(throttle.check("a", t0), Ok(()));
+    }
+
+    #[test]
+    fn limiter_refuses_past_the_burst() {
+        let limiter = RateLimiter::new(&RateLimitConfig {
+            enabled: true,
+            per_ip_per_minute: 1,
+            burst: 2,
+        });
+        assert!(limiter.check("ip").is_ok());
+        assert!(limiter.check("ip").is_ok());
+        assert!(limiter.check("ip").is_err());
+        assert!(limiter.check("other").is_ok());
+    }
+}
