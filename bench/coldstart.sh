@@ -9,9 +9,9 @@ RUNS=${RUNS:-20}
 PORT=${PORT:-18095}
 
 build_kitemate
-KITEMATE_DATA_DIR=$(new_tmpdir)
-export KITEMATE_DATA_DIR KITEMATE_LISTEN="127.0.0.1:$PORT" \
+export KITEMATE_DATA_DIR=$WORK_DIR/data KITEMATE_LISTEN="127.0.0.1:$PORT" \
   KITEMATE_RATE_LIMIT__ENABLED=false KITEMATE_LOG__LEVEL=warn
+mkdir "$KITEMATE_DATA_DIR"
 log "migrate into $KITEMATE_DATA_DIR"
 "$KITEMATE_BIN" migrate
 log "$RUNS cold starts on port $PORT"

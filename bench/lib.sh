@@ -9,7 +9,7 @@ CONNECTIONS=${CONNECTIONS:-150}
 THREADS=${THREADS:-2}
 
 PIDS=()
-TMPDIRS=()
+WORK_DIR=$(mktemp -d -t kmbench.XXXXXX) # data dirs and wrk output; removed on exit
 
 die() { echo "error: $*" >&2; exit 1; }
 log() { echo "== $*" >&2; }
@@ -19,8 +19,7 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   PIDS=()
-  ((${#TMPDIRS[@]})) && rm -rf "${TMPDIRS[@]}"
-  TMPDIRS=()
+  rm -rf "$WORK_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -43,14 +42,13 @@ build_kitemate() {
   [[ -x $KITEMATE_BIN ]] || die "$KITEMATE_BIN not found"
 }
 
-new_tmpdir() { local d; d=$(mktemp -d); TMPDIRS+=("$d"); echo "$d"; }
-
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # start_kitemate PORT DATA_DIR [extra env...] -> sets SERVER_PID
 start_kitemate() {
   local port=$1 data=$2; shift 2
   port_free "$port" || die "port $port is already in use"
+  mkdir -p "$data"
   env KITEMATE_LISTEN="127.0.0.1:$port" KITEMATE_DATA_DIR="$data" \
     KITEMATE_RATE_LIMIT__ENABLED=false KITEMATE_LOG__LEVEL=warn "$@" \
     "$KITEMATE_BIN" serve &

@@ -21,7 +21,7 @@ drop_bench_dbs() {
 ROWS=""
 bench_backend() {
   local name=$1 base="http://127.0.0.1:$PORT" token out res rps p50 p99 bad err; shift
-  start_kitemate "$PORT" "$(new_tmpdir)" "$@"
+  start_kitemate "$PORT" "$WORK_DIR/data-$name" "$@"
   wait_ready "$base/ping" -X POST -H 'Content-Type: application/json' -d '{"name":"World"}'
   token=$(curl -fsS -X POST "$base/auth/signup" -H 'content-type: application/json' -d "$SIGNUP" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])') ||
@@ -29,7 +29,7 @@ bench_backend() {
   curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$base/auth/me" ||
     die "$name: GET /auth/me with the signup token failed"
   log "$name: wrk -c$CONNECTIONS -d$DURATION $base/auth/me"
-  out=$(new_tmpdir)/wrk.txt
+  out=$WORK_DIR/wrk-$name.txt
   run_wrk "$out" -H "Authorization: Bearer $token" "$base/auth/me"
   stop_server
   res=$(parse_wrk "$out") || die "could not parse wrk output: $(cat "$out")"

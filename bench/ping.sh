@@ -24,7 +24,7 @@ bench_one() {
     IDLE_RSS=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
   fi
   log "$name: wrk -c$CONNECTIONS -d$DURATION $url"
-  out=$(new_tmpdir)/wrk.txt
+  out=$WORK_DIR/wrk-$name.txt
   run_wrk "$out" -s "$BENCH_DIR/ping.lua" "$url"
   [[ $name == KiteMate ]] && PEAK_RSS=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
   stop_server
@@ -48,7 +48,7 @@ bench_one Express $((BASE_PORT + 1)); EXPRESS=$RESULT
 start_node fastify $((BASE_PORT + 2))
 bench_one Fastify $((BASE_PORT + 2)); FASTIFY=$RESULT
 
-start_kitemate $((BASE_PORT + 3)) "$(new_tmpdir)"
+start_kitemate $((BASE_PORT + 3)) "$WORK_DIR/data"
 bench_one KiteMate $((BASE_PORT + 3)); KITEMATE=$RESULT
 
 read -r e_rps _ <<<"$EXPRESS"

@@ -74,7 +74,7 @@ pub fn openapi() -> OpenApi {
         ..Default::default()
     });
     let mut doc = ApiDoc::openapi();
-    doc.merge(hello::router().into_openapi());
+    doc.merge(hello::router(disabled.clone()).into_openapi());
     doc.merge(auth::router_spec(disabled).into_openapi());
     doc.merge(ops::router_spec().into_openapi());
     doc
@@ -117,7 +117,7 @@ impl App {
             metrics: Arc::clone(&self.metrics),
         };
         let (api, _) = OpenApiRouter::new()
-            .merge(hello::router())
+            .merge(hello::router(self.limiter.clone()))
             .merge(auth::router(self.auth.clone(), self.limiter.clone()))
             .merge(ops::router(ops_state))
             .split_for_parts();
@@ -130,8 +130,11 @@ impl App {
             .merge(docs::router(openapi_json()))
             .fallback(|| async { ApiError::not_found("no such endpoint") })
             .method_not_allowed_fallback(|| async {
-                ApiError::new(platform::ErrCode::Unimplemented, "method not allowed on this endpoint")
-                    .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
+                ApiError::new(
+                    platform::ErrCode::Unimplemented,
+                    "method not allowed on this endpoint",
+                )
+                .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
             })
             .layer(DefaultBodyLimit::max(http.body_limit))
             .layer(axum::middleware::from_fn_with_state(observe_state, observe))

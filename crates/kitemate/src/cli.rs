@@ -9,7 +9,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "kitemate", version, about, long_about = None)]
 pub struct Cli {
     /// Configuration file (optional; `KITEMATE_*` variables override it).
-    #[arg(long, global = true, default_value = "kitemate.toml", env = "KITEMATE_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "kitemate.toml",
+        env = "KITEMATE_CONFIG"
+    )]
     pub config: PathBuf,
 
     #[command(subcommand)]

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthConfig;
 
+/// `KITEMATE_*` variables that are not settings: the config file's path,
+/// secrets, and the test suite's database.
+const NOT_SETTINGS: &[&str] = &["CONFIG", "ENCRYPTION_KEY", "TEST_DATABASE_URL"];
+
 /// Everything `kitemate` reads at startup, once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -46,14 +50,16 @@ impl Default for Config {
 impl Config {
     /// Reads `file` (when present) and the environment, then checks the values.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
-        let config: Self = platform::config::load(file, "KITEMATE_")?;
+        let config: Self = platform::config::load(file, "KITEMATE_", NOT_SETTINGS)?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         if self.http.body_limit == 0 {
-            return Err(ConfigError::new("`http.body_limit`: must be more than 0 bytes"));
+            return Err(ConfigError::new(
+                "`http.body_limit`: must be more than 0 bytes",
+            ));
         }
         if self.http.timeout_secs == 0 {
             return Err(ConfigError::new("`http.timeout_secs`: must be at least 1"));
@@ -69,7 +75,9 @@ impl Config {
                 dir: self.data_dir.clone(),
             });
         }
-        if !self.database_url.starts_with("postgres://") && !self.database_url.starts_with("postgresql://") {
+        if !self.database_url.starts_with("postgres://")
+            && !self.database_url.starts_with("postgresql://")
+        {
             return Err(ConfigError::new(
                 "`database_url`: only postgres:// URLs are supported (leave it empty for SQLite)",
             ));

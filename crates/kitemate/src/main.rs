@@ -58,7 +58,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             command: UsersCommand::GrantAdmin { email },
         } => {
             let app = App::build(config, Clock::system()).await?;
-            app.auth.grant_admin(&email).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            app.auth
+                .grant_admin(&email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             println!("{email} is now an administrator");
             app.close().await;
             Ok(())
@@ -67,7 +70,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
-#[expect(clippy::print_stdout, reason = "tells the person who started it where to look")]
+#[expect(
+    clippy::print_stdout,
+    reason = "tells the person who started it where to look"
+)]
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let grace = std::time::Duration::from_secs(config.http.shutdown_grace_secs);

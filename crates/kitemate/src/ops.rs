@@ -41,7 +41,10 @@ pub async fn readyz(State(state): State<OpsState>) -> Result<ApiJson<Health>, Ap
     for db in state.databases.iter() {
         if let Err(err) = db.ping().await {
             tracing::warn!(database = db.name(), error = %err, "database not ready");
-            return Err(ApiError::unavailable(format!("database {} does not answer", db.name())));
+            return Err(ApiError::unavailable(format!(
+                "database {} does not answer",
+                db.name()
+            )));
         }
     }
     Ok(ApiJson(Health { status: "ok" }))

@@ -23,6 +23,7 @@ impl Clock {
 
     /// Moves this clock (and every clone of it) forward; for tests.
     pub fn advance(&self, by: TimeDelta) {
-        self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 }

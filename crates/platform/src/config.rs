@@ -5,8 +5,8 @@ use std::path::Path;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// One line that names the setting and says what is wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +20,11 @@ impl ConfigError {
 }
 
 /// Loads `T` from its `Default`, then `file` when it exists, then the environment.
-pub fn load<T>(file: &Path, env_prefix: &str) -> Result<T, ConfigError>
+///
+/// Unknown keys are errors, so that a misspelt setting is not silently
+/// ignored; `not_settings` lists the prefixed variables that are something
+/// else (a secret, the config file's path, a test's setting).
+pub fn load<T>(file: &Path, env_prefix: &str, not_settings: &[&str]) -> Result<T, ConfigError>
 where
     T: DeserializeOwned + Serialize + Default,
 {
@@ -29,7 +33,7 @@ where
         figment = figment.merge(Toml::file(file));
     }
     figment
-        .merge(Env::prefixed(env_prefix).split("__"))
+        .merge(Env::prefixed(env_prefix).ignore(not_settings).split("__"))
         .extract()
         .map_err(|err| {
             // figment reports one error per problem; the first is the one to fix.
@@ -146,7 +150,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let file = dir.path().join("x.toml");
         std::fs::write(&file, "port = \"abc\"\n")?;
-        let err = load::<Sample>(&file, "PLATFORM_TEST_UNUSED_").err();
+        let err = load::<Sample>(&file, "PLATFORM_TEST_UNUSED_", &[]).err();
         let text = err.map(|e| e.to_string()).unwrap_or_default();
         assert!(text.contains("`port`"), "{text}");
         assert!(text.contains("x.toml"), "{text}");

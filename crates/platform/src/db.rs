@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, Connection};
 
 /// A service's database as it declares it: a name and migrations per backend.
@@ -28,7 +30,10 @@ pub enum Backend {
     /// One SQLite file per service in this folder.
     Sqlite { dir: PathBuf },
     /// One logical database per service on this server, named `{prefix}_{service}`.
-    Postgres { options: PgConnectOptions, prefix: String },
+    Postgres {
+        options: Box<PgConnectOptions>,
+        prefix: String,
+    },
 }
 
 impl Backend {
@@ -37,10 +42,17 @@ impl Backend {
     pub fn postgres(url: &str) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("not a valid postgres:// URL")?;
         let prefix = options.get_database().unwrap_or("kitemate").to_string();
-        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if prefix.is_empty()
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             anyhow::bail!("database name {prefix:?} must be lowercase letters, digits and _");
         }
-        Ok(Self::Postgres { options, prefix })
+        Ok(Self::Postgres {
+            options: Box::new(options),
+            prefix,
+        })
     }
 
     pub fn kind(&self) -> &'static str {
@@ -126,7 +138,13 @@ async fn open_postgres(options: &PgConnectOptions, database: &str) -> anyhow::Re
         .database("postgres")
         .connect()
         .await
-        .with_context(|| format!("cannot connect to PostgreSQL at {}:{}", options.get_host(), options.get_port()))?;
+        .with_context(|| {
+            format!(
+                "cannot connect to PostgreSQL at {}:{}",
+                options.get_host(),
+                options.get_port()
+            )
+        })?;
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(database)
         .fetch_optional(&mut admin)

@@ -42,9 +42,15 @@ fn asset(content_type: &'static str, body: impl IntoResponse, cache: bool) -> Re
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CSP),
+    );
     if cache {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        );
     }
     response
 }
@@ -60,7 +66,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(spec_json: String) -> Router<S> 
                 async move { asset("application/json", spec.to_string(), false) }
             }),
         )
-        .route("/docs", get(|| async { asset("text/html; charset=utf-8", PAGE, false) }))
+        .route(
+            "/docs",
+            get(|| async { asset("text/html; charset=utf-8", PAGE, false) }),
+        )
         .route(
             "/docs/init.js",
             get(|| async { asset("text/javascript; charset=utf-8", INIT, true) }),

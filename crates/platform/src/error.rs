@@ -229,9 +229,18 @@ mod tests {
         assert_eq!(ErrCode::PermissionDenied.status(), StatusCode::FORBIDDEN);
         assert_eq!(ErrCode::NotFound.status(), StatusCode::NOT_FOUND);
         assert_eq!(ErrCode::AlreadyExists.status(), StatusCode::CONFLICT);
-        assert_eq!(ErrCode::ResourceExhausted.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(ErrCode::Internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(ErrCode::Unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            ErrCode::ResourceExhausted.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            ErrCode::Internal.status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            ErrCode::Unavailable.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `ApiJson<T>`: the JSON body extractor whose every rejection is a 400 naming the field.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -52,8 +52,14 @@ fn is_json(req: &Request) -> bool {
     let Ok(value) = value.to_str() else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn body_rejection(rejection: BytesRejection) -> ApiError {
@@ -87,7 +93,11 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
     if err.is_syntax() || err.is_eof() {
         return ApiError::invalid_argument(format!("malformed JSON: {full}"));
     }
-    let mut field = if path == "." { String::new() } else { path.to_string() };
+    let mut field = if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    };
     if let Some(missing) = reason
         .strip_prefix("missing field `")
         .and_then(|rest| rest.strip_suffix('`'))
@@ -108,7 +118,11 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<(String, String)>) {
     for (field, kind) in errors.errors() {
         let name = camel_case(field);
-        let path = if prefix.is_empty() { name } else { format!("{prefix}.{name}") };
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}.{name}")
+        };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for error in list {
@@ -136,9 +150,8 @@ fn validation_error(errors: ValidationErrors) -> ApiError {
         .iter()
         .map(|(f, r)| serde_json::json!({ "field": f, "reason": r }))
         .collect();
-    ApiError::invalid_argument(format!("{field}: {why}")).with_details(
-        serde_json::json!({ "field": field, "reason": why, "errors": list }),
-    )
+    ApiError::invalid_argument(format!("{field}: {why}"))
+        .with_details(serde_json::json!({ "field": field, "reason": why, "errors": list }))
 }
 
 fn reason(error: &validator::ValidationError) -> String {
@@ -195,6 +208,7 @@ mod tests {
         user_name: String,
         #[validate(range(min = 1, max = 10))]
         count: u32,
+        #[expect(dead_code, reason = "only its deserialization is under test")]
         kind: Kind,
     }
 
@@ -206,9 +220,11 @@ mod tests {
 
     fn reject(body: &str) -> ApiError {
         match parse_json::<Body>(body.as_bytes()) {
-            Ok(v) => v.validate().map_err(validation_error).err().unwrap_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("accepted {v:?}"))
-            }),
+            Ok(v) => v
+                .validate()
+                .map_err(validation_error)
+                .err()
+                .unwrap_or_else(|| ApiError::internal(anyhow::anyhow!("accepted {v:?}"))),
             Err(e) => e,
         }
     }
@@ -216,11 +232,19 @@ mod tests {
     #[test]
     fn names_the_field_for_each_kind_of_mistake() {
         let e = reject(r#"{"userName":"abc","count":"x","kind":"tradebook"}"#);
-        assert!(e.message.starts_with("count: invalid type"), "{}", e.message);
+        assert!(
+            e.message.starts_with("count: invalid type"),
+            "{}",
+            e.message
+        );
         let e = reject(r#"{"count":1,"kind":"tradebook"}"#);
         assert_eq!(e.message, "userName: is required");
         let e = reject(r#"{"userName":"abc","count":1,"kind":"holdings"}"#);
-        assert!(e.message.starts_with("kind: unknown variant `holdings`"), "{}", e.message);
+        assert!(
+            e.message.starts_with("kind: unknown variant `holdings`"),
+            "{}",
+            e.message
+        );
         let e = reject(r#"{"userName":"ab","count":1,"kind":"tradebook"}"#);
         assert_eq!(e.message, "userName: must be 3 to 5 characters long");
         let e = reject(r#"{"userName":"abc","count":11,"kind":"tradebook"}"#);

@@ -37,7 +37,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Self>().copied().unwrap_or(Self(None)))
+        Ok(parts
+            .extensions
+            .get::<Self>()
+            .copied()
+            .unwrap_or(Self(None)))
     }
 }
 
@@ -45,7 +49,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 /// runs it inside a span carrying that id, bounds its time, records metrics,
 /// and adds the id and security headers to the answer.
 pub async fn observe(State(state): State<ObserveState>, mut req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let ip = client_ip(req.headers(), peer, state.trust_forwarded_for);
     req.extensions_mut().insert(ClientIp(ip));
     let id = req
@@ -63,28 +70,44 @@ pub async fn observe(State(state): State<ObserveState>, mut req: Request, next: 
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let started = Instant::now();
 
-    let mut response = match tokio::time::timeout(state.timeout, next.run(req).instrument(span.clone())).await {
-        Ok(response) => response,
-        Err(_) => ApiError::new(ErrCode::DeadlineExceeded, "the request took too long").into_response(),
-    };
+    let mut response =
+        match tokio::time::timeout(state.timeout, next.run(req).instrument(span.clone())).await {
+            Ok(response) => response,
+            Err(_) => ApiError::new(ErrCode::DeadlineExceeded, "the request took too long")
+                .into_response(),
+        };
 
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    state.metrics.record(method.as_str(), &route, status, elapsed);
+    state
+        .metrics
+        .record(method.as_str(), &route, status, elapsed);
     span.in_scope(|| {
-        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request answered");
+        tracing::info!(
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request answered"
+        );
     });
 
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(REQUEST_ID, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
     headers
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
@@ -105,13 +128,20 @@ pub fn cors(config: &HttpConfig) -> Result<CorsLayer, ConfigError> {
         .cors_origins
         .iter()
         .map(|o| {
-            HeaderValue::from_str(o)
-                .map_err(|_| ConfigError::new(format!("`http.cors_origins`: {o:?} is not a valid origin")))
+            HeaderValue::from_str(o).map_err(|_| {
+                ConfigError::new(format!("`http.cors_origins`: {o:?} is not a valid origin"))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER])
         .max_age(Duration::from_secs(600)))

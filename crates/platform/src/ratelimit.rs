@@ -63,7 +63,11 @@ impl RateLimiter {
 
 /// The caller's IP: the socket's peer, or the last `X-Forwarded-For` hop
 /// (the one our own proxy appended) when configured to trust it.
-pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> Option<IpAddr> {
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
     if trust_forwarded_for {
         let forwarded = headers
             .get_all("x-forwarded-for")
@@ -71,7 +75,7 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|v| v.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back();
         if forwarded.is_some() {
             return forwarded;
         }
@@ -82,14 +86,14 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_
 /// Middleware for public routes: 429 `resource_exhausted` with `Retry-After`
 /// once a client IP has spent its allowance.
 pub async fn limit_by_ip(State(limiter): State<RateLimiter>, req: Request, next: Next) -> Response {
-    if let Some(ClientIp(Some(ip))) = req.extensions().get::<ClientIp>() {
-        if let Err(wait) = limiter.check(&ip.to_string()) {
-            return ApiError::resource_exhausted(
-                "too many requests from this address; slow down",
-                wait.as_secs_f64().ceil() as u64,
-            )
-            .into_response();
-        }
+    if let Some(ClientIp(Some(ip))) = req.extensions().get::<ClientIp>()
+        && let Err(wait) = limiter.check(&ip.to_string())
+    {
+        return ApiError::resource_exhausted(
+            "too many requests from this address; slow down",
+            wait.as_secs_f64().ceil() as u64,
+        )
+        .into_response();
     }
     next.run(req).await
 }
@@ -123,7 +127,9 @@ impl FailureThrottle {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
         // A poisoned map only holds counters; keep using it.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// `Err(seconds)` while `key` must wait.

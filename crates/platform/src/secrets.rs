@@ -17,7 +17,9 @@ impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut names: Vec<_> = self.from_file.keys().collect();
         names.sort();
-        f.debug_struct("Secrets").field("file_keys", &names).finish()
+        f.debug_struct("Secrets")
+            .field("file_keys", &names)
+            .finish()
     }
 }
 
@@ -28,7 +30,10 @@ impl Secrets {
             return Ok(Self::default());
         };
         let text = std::fs::read_to_string(file).map_err(|err| {
-            ConfigError::new(format!("`secrets_file`: cannot read {}: {err}", file.display()))
+            ConfigError::new(format!(
+                "`secrets_file`: cannot read {}: {err}",
+                file.display()
+            ))
         })?;
         let mut from_file = HashMap::new();
         for (index, line) in text.lines().enumerate() {
@@ -44,7 +49,10 @@ impl Secrets {
                 )));
             };
             let value = value.trim().trim_matches('"');
-            from_file.insert(key.trim().to_string(), SecretString::from(value.to_string()));
+            from_file.insert(
+                key.trim().to_string(),
+                SecretString::from(value.to_string()),
+            );
         }
         Ok(Self { from_file })
     }

@@ -18,7 +18,10 @@ pub async fn serve(
     let (fired_tx, fired_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
-        tracing::info!(grace_secs = grace.as_secs(), "shutting down; draining in-flight requests");
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down; draining in-flight requests"
+        );
         let _ = fired_tx.send(());
     };
     let server = axum::serve(

@@ -13,7 +13,11 @@ pub fn init(config: &LogConfig) -> Result<(), ConfigError> {
         .with_writer(std::io::stderr);
     let result = match config.format {
         LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
     // A second init (tests start many apps in one process) keeps the first subscriber.
     let _ = result;

@@ -16,7 +16,10 @@ fn origin(ip: ClientIp, headers: &HeaderMap) -> Origin {
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(256).collect());
-    Origin { ip: ip.0, user_agent }
+    Origin {
+        ip: ip.0,
+        user_agent,
+    }
 }
 
 /// Create an account and sign in.
@@ -56,7 +59,9 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<ApiJson<AuthResponse>, ApiError> {
-    auth.login(&req.email, req.password, origin(ip, &headers)).await.map(ApiJson)
+    auth.login(&req.email, req.password, origin(ip, &headers))
+        .await
+        .map(ApiJson)
 }
 
 /// Sign out: revoke the session whose token made this request.
@@ -66,7 +71,10 @@ pub async fn login(
         (status = 204, description = "Session revoked"),
         (status = 401, description = "No valid session", body = ErrorBody),
     ))]
-pub async fn logout(State(auth): State<AuthService>, Auth(caller): Auth) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(auth): State<AuthService>,
+    Auth(caller): Auth,
+) -> Result<StatusCode, ApiError> {
     auth.revoke(&caller, &caller.session_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -78,7 +86,10 @@ pub async fn logout(State(auth): State<AuthService>, Auth(caller): Auth) -> Resu
         (status = 200, description = "The caller's account", body = User),
         (status = 401, description = "No valid session", body = ErrorBody),
     ))]
-pub async fn me(State(auth): State<AuthService>, Auth(caller): Auth) -> Result<ApiJson<User>, ApiError> {
+pub async fn me(
+    State(auth): State<AuthService>,
+    Auth(caller): Auth,
+) -> Result<ApiJson<User>, ApiError> {
     auth.user(&caller.user_id).await.map(ApiJson)
 }
 

@@ -33,10 +33,14 @@ impl Default for AuthConfig {
 impl AuthConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.session_ttl_hours == 0 {
-            return Err(ConfigError::new("`auth.session_ttl_hours`: must be at least 1"));
+            return Err(ConfigError::new(
+                "`auth.session_ttl_hours`: must be at least 1",
+            ));
         }
         if self.failure_window_minutes == 0 {
-            return Err(ConfigError::new("`auth.failure_window_minutes`: must be at least 1"));
+            return Err(ConfigError::new(
+                "`auth.failure_window_minutes`: must be at least 1",
+            ));
         }
         Ok(())
     }

@@ -5,8 +5,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use platform::ApiError;
 
-use super::model::Tier;
 use super::AuthService;
+use super::model::Tier;
 
 /// Who is calling. Handlers that take [`Auth`] require a signed-in caller.
 #[derive(Debug, Clone)]
@@ -40,18 +40,19 @@ where
 }
 
 fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthenticated("missing Authorization header; send `Bearer <token>`"))?;
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthenticated("missing Authorization header; send `Bearer <token>`")
+    })?;
     let value = value
         .to_str()
         .map_err(|_| ApiError::unauthenticated("Authorization header is not valid text"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthenticated("Authorization header must be `Bearer <token>`"))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| {
+        ApiError::unauthenticated("Authorization header must be `Bearer <token>`")
+    })?;
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::unauthenticated("Authorization scheme must be Bearer"));
+        return Err(ApiError::unauthenticated(
+            "Authorization scheme must be Bearer",
+        ));
     }
     Ok(token.trim())
 }

@@ -15,7 +15,11 @@ pub enum Tier {
 
 impl Tier {
     pub(super) fn parse(value: &str) -> Self {
-        if value == "pro" { Self::Pro } else { Self::Free }
+        if value == "pro" {
+            Self::Pro
+        } else {
+            Self::Free
+        }
     }
 }
 
@@ -33,11 +37,20 @@ pub struct SignupRequest {
     pub email: String,
     /// 8 to 128 characters, not one of the commonest passwords.
     #[validate(length(min = 8, max = 128))]
-    #[schema(example = "correct horse battery staple", min_length = 8, max_length = 128)]
+    #[schema(
+        example = "correct horse battery staple",
+        min_length = 8,
+        max_length = 128
+    )]
     pub password: String,
     /// 3 to 30 of `a-z`, `0-9` and `_`; unique regardless of case.
     #[validate(length(min = 3, max = 30))]
-    #[schema(example = "asha_invests", min_length = 3, max_length = 30, pattern = "^[A-Za-z0-9_]{3,30}$")]
+    #[schema(
+        example = "asha_invests",
+        min_length = 3,
+        max_length = 30,
+        pattern = "^[A-Za-z0-9_]{3,30}$"
+    )]
     pub username: String,
 }
 

@@ -3,13 +3,16 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use platform::ApiError;
 
-static COMMON: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| include_str!("../../data/common-passwords.txt").lines().collect());
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/common-passwords.txt")
+        .lines()
+        .collect()
+});
 
 /// A hash to verify against when the email is unknown, so that a login for a
 /// missing account costs as much time as one with a wrong password.
@@ -37,7 +40,9 @@ pub(super) fn check_strength(password: &str, email: &str, username: &str) -> Res
 /// argon2id with the crate's defaults (OWASP's 19 MiB, 2 passes, 1 lane).
 pub(super) fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// True when `password` matches `stored`; `None` burns the same time and says no.
@@ -49,7 +54,9 @@ pub(super) fn verify(password: &str, stored: Option<&str>) -> bool {
     let Ok(parsed) = PasswordHash::new(target) else {
         return false;
     };
-    let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+    let matches = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
     matches && real
 }
 

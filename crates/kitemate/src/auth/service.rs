@@ -4,10 +4,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
+use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::{Db, is_unique_violation};
 use platform::ratelimit::FailureThrottle;
-use platform::ApiError;
 
 use super::config::AuthConfig;
 use super::extract::AuthData;
@@ -42,7 +42,11 @@ impl AuthService {
         let max_wait = TimeDelta::seconds(i64::from(config.max_failure_wait_secs));
         Self {
             inner: Arc::new(Inner {
-                account_failures: FailureThrottle::new(config.account_free_failures, window, max_wait),
+                account_failures: FailureThrottle::new(
+                    config.account_free_failures,
+                    window,
+                    max_wait,
+                ),
                 ip_failures: FailureThrottle::new(config.ip_free_failures, window, max_wait),
                 db,
                 clock,
@@ -75,10 +79,17 @@ impl AuthService {
         })
     }
 
-    pub(super) async fn signup(&self, req: SignupRequest, origin: Origin) -> Result<AuthResponse, ApiError> {
+    pub(super) async fn signup(
+        &self,
+        req: SignupRequest,
+        origin: Origin,
+    ) -> Result<AuthResponse, ApiError> {
         let email = normalize_email(&req.email);
         let username = req.username.to_lowercase();
-        if !username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if !username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(ApiError::invalid_field(
                 "username",
                 "may contain only letters a-z, digits and _",
@@ -107,7 +118,10 @@ impl AuthService {
         if let Err(err) = store::insert_user(&mut tx, &new_user).await {
             // A concurrent signup won the race between our check and insert.
             return Err(if is_unique_violation(&err) {
-                taken("email", "an account with this email or username already exists")
+                taken(
+                    "email",
+                    "an account with this email or username already exists",
+                )
             } else {
                 err.into()
             });
@@ -116,16 +130,34 @@ impl AuthService {
         tx.commit().await?;
         tracing::info!(user_id, "user signed up");
         let user = self.user(&user_id).await?;
-        Ok(AuthResponse { token, expires_at, user })
+        Ok(AuthResponse {
+            token,
+            expires_at,
+            user,
+        })
     }
 
-    pub(super) async fn login(&self, email: &str, password: String, origin: Origin) -> Result<AuthResponse, ApiError> {
+    pub(super) async fn login(
+        &self,
+        email: &str,
+        password: String,
+        origin: Origin,
+    ) -> Result<AuthResponse, ApiError> {
         let email = normalize_email(email);
         let now = self.inner.clock.now();
         let account_key = format!("account:{email}");
         let ip_key = origin.ip.map(|ip| format!("ip:{ip}"));
-        let wait = self.inner.account_failures.check(&account_key, now).err().into_iter();
-        let wait = wait.chain(ip_key.as_ref().and_then(|k| self.inner.ip_failures.check(k, now).err()));
+        let wait = self
+            .inner
+            .account_failures
+            .check(&account_key, now)
+            .err()
+            .into_iter();
+        let wait = wait.chain(
+            ip_key
+                .as_ref()
+                .and_then(|k| self.inner.ip_failures.check(k, now).err()),
+        );
         if let Some(secs) = wait.max() {
             return Err(ApiError::resource_exhausted(
                 format!("too many failed logins; try again in {secs} seconds"),
@@ -134,13 +166,16 @@ impl AuthService {
         }
         let user = store::user_by_email(&self.inner.db, &email).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-        let matches = tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref()))
-            .await
-            .map_err(ApiError::internal)?;
+        let matches =
+            tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref()))
+                .await
+                .map_err(ApiError::internal)?;
         let user = match user {
             Some(user) if matches => user,
             _ => {
-                self.inner.account_failures.record_failure(&account_key, now);
+                self.inner
+                    .account_failures
+                    .record_failure(&account_key, now);
                 if let Some(key) = &ip_key {
                     self.inner.ip_failures.record_failure(key, now);
                 }

@@ -43,7 +43,10 @@ pub(super) async fn insert_user(tx: &mut Tx, user: &NewUser<'_>) -> Result<(), s
     })
 }
 
-pub(super) async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> Result<(), sqlx::Error> {
+pub(super) async fn insert_session(
+    tx: &mut Tx,
+    session: &NewSession<'_>,
+) -> Result<(), sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, user_agent, ip) \
@@ -63,13 +66,19 @@ pub(super) async fn insert_session(tx: &mut Tx, session: &NewSession<'_>) -> Res
 }
 
 /// Which of email and username are taken (lowercase comparison for usernames).
-pub(super) async fn taken(db: &Db, email: &str, username: &str) -> Result<(bool, bool), sqlx::Error> {
+pub(super) async fn taken(
+    db: &Db,
+    email: &str,
+    username: &str,
+) -> Result<(bool, bool), sqlx::Error> {
     let rows: Vec<(String, String)> = with_db!(db, |pool| {
-        sqlx::query_as("SELECT email, lower(username) FROM users WHERE email = $1 OR lower(username) = $2")
-            .bind(email)
-            .bind(username)
-            .fetch_all(pool)
-            .await
+        sqlx::query_as(
+            "SELECT email, lower(username) FROM users WHERE email = $1 OR lower(username) = $2",
+        )
+        .bind(email)
+        .bind(username)
+        .fetch_all(pool)
+        .await
     })?;
     Ok((
         rows.iter().any(|(e, _)| e == email),
@@ -79,15 +88,24 @@ pub(super) async fn taken(db: &Db, email: &str, username: &str) -> Result<(bool,
 
 pub(super) async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
-    with_db!(db, |pool| sqlx::query_as(&sql).bind(email).fetch_optional(pool).await)
+    with_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(email)
+        .fetch_optional(pool)
+        .await)
 }
 
 pub(super) async fn user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    with_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+    with_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)
 }
 
-pub(super) async fn caller_by_token_hash(db: &Db, token_hash: &str) -> Result<Option<CallerRow>, sqlx::Error> {
+pub(super) async fn caller_by_token_hash(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<CallerRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT s.id AS session_id, u.id AS user_id, u.tier, u.is_admin, s.expires_at, s.revoked_at \
@@ -112,7 +130,12 @@ pub(super) async fn sessions_of(db: &Db, user_id: &str) -> Result<Vec<SessionRow
 }
 
 /// Revokes one of `user_id`'s sessions; false when it has no such live session.
-pub(super) async fn revoke_session(db: &Db, user_id: &str, session_id: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+pub(super) async fn revoke_session(
+    db: &Db,
+    user_id: &str,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     let done = with_db!(db, |pool| {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(now)
@@ -126,7 +149,11 @@ pub(super) async fn revoke_session(db: &Db, user_id: &str, session_id: &str, now
 }
 
 /// Marks a user as administrator; false when no user has that email.
-pub(super) async fn grant_admin(db: &Db, email: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+pub(super) async fn grant_admin(
+    db: &Db,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     let done = with_db!(db, |pool| {
         sqlx::query("UPDATE users SET is_admin = TRUE, updated_at = $1 WHERE email = $2")
             .bind(now)

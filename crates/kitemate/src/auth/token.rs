@@ -47,6 +47,9 @@ mod tests {
         assert!(!looks_valid("kms_short"));
         assert_eq!(digest(&a).len(), 64);
         assert_ne!(digest(&a), digest(&b));
-        assert_eq!(digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

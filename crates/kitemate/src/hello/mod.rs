@@ -1,6 +1,7 @@
 //! The hello service: `POST /ping`, the original spec's first endpoint and
 //! our hello-world benchmark.
 
+use platform::ratelimit::{RateLimiter, limit_by_ip};
 use platform::{ApiJson, ErrorBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,6 +38,9 @@ pub async fn ping(ApiJson(params): ApiJson<PingParams>) -> ApiJson<PingResponse>
     })
 }
 
-pub fn router() -> OpenApiRouter {
-    OpenApiRouter::new().routes(routes!(ping))
+/// `/ping` is public, so it is rate limited per client IP.
+pub fn router(limiter: RateLimiter) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(ping))
+        .route_layer(axum::middleware::from_fn_with_state(limiter, limit_by_ip))
 }

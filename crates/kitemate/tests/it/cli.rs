@@ -1,0 +1,144 @@
+//! The `kitemate` command itself: config errors, migrate, users grant-admin, openapi.
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+
+use crate::harness::{Kind, TestApp, TestResult, fresh_postgres_url};
+
+fn kitemate() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitemate"));
+    cmd.env("KITEMATE_CONFIG", "/nonexistent/kitemate.toml")
+        .env("KITEMATE_LOG__LEVEL", "warn")
+        .env_remove("KITEMATE_DATABASE_URL");
+    cmd
+}
+
+#[test]
+fn a_bad_setting_stops_startup_with_one_line_naming_it() -> TestResult {
+    let out = kitemate()
+        .env("KITEMATE_LISTEN", "not-an-address")
+        .arg("migrate")
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr)?;
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("`listen`"), "{stderr}");
+
+    let out = kitemate()
+        .env("KITEMATE_DATABASE_URL", "mysql://x")
+        .arg("migrate")
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr)?;
+    assert!(
+        stderr.contains("`database_url`: only postgres:// URLs"),
+        "{stderr}"
+    );
+
+    let out = kitemate()
+        .env("KITEMATE_RATE_LIMIT__ENABLED", "maybe")
+        .arg("migrate")
+        .output()?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert!(stderr.contains("`rate_limit.enabled`"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn openapi_prints_the_spec() -> TestResult {
+    let out = kitemate().arg("openapi").output()?;
+    assert!(out.status.success());
+    let spec: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert!(spec["paths"]["/auth/signup"]["post"].is_object());
+    Ok(())
+}
+
+#[test]
+fn help_describes_every_command() -> TestResult {
+    let out = kitemate().arg("--help").output()?;
+    let help = String::from_utf8(out.stdout)?;
+    for command in ["serve", "migrate", "openapi", "users"] {
+        assert!(help.contains(command), "{help}");
+    }
+    Ok(())
+}
+
+/// Points a `kitemate` process at the same databases as the test app.
+fn same_databases(cmd: &mut Command, app: &TestApp) {
+    cmd.env("KITEMATE_DATA_DIR", app.dir.path());
+    if !app.app.config.database_url.is_empty() {
+        cmd.env("KITEMATE_DATABASE_URL", &app.app.config.database_url);
+    }
+}
+
+async fn grant_admin_from_the_shell(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let token = app.signup("asha").await?;
+    let mut cmd = kitemate();
+    same_databases(&mut cmd, &app);
+    let out = cmd
+        .args(["users", "grant-admin", "Asha@Example.com"])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout)?.trim(),
+        "Asha@Example.com is now an administrator"
+    );
+    assert_eq!(
+        app.get("/auth/me", Some(&token)).await?.json()["isAdmin"],
+        true
+    );
+
+    let mut cmd = kitemate();
+    same_databases(&mut cmd, &app);
+    let out = cmd
+        .args(["users", "grant-admin", "nobody@example.com"])
+        .output()?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)?.contains("no user with email nobody@example.com"));
+    app.stop().await
+}
+
+async fn migrate_creates_the_databases(kind: Kind) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut cmd = kitemate();
+    cmd.env("KITEMATE_DATA_DIR", dir.path());
+    let url = match &kind {
+        Kind::Postgres(base) => {
+            let url = fresh_postgres_url(base);
+            cmd.env("KITEMATE_DATABASE_URL", &url);
+            Some(url)
+        }
+        Kind::Sqlite => None,
+    };
+    let out = cmd.arg("migrate").output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout)?;
+    assert!(stdout.starts_with("migrated 1 database(s)"), "{stdout}");
+    // Running it again is harmless, and the app starts on what it made.
+    let mut again = kitemate();
+    again.env("KITEMATE_DATA_DIR", dir.path());
+    if let Some(url) = &url {
+        again.env("KITEMATE_DATABASE_URL", url);
+    }
+    assert!(again.arg("migrate").output()?.status.success());
+    match url {
+        None => assert!(dir.path().join("auth.db").exists()),
+        Some(url) => platform::db::Backend::postgres(&url)?.drop_all().await?,
+    }
+    let app = TestApp::spawn(Kind::Sqlite).await?;
+    assert_eq!(app.get("/readyz", None).await?.status, StatusCode::OK);
+    app.stop().await
+}
+
+crate::both_backends!(grant_admin_from_the_shell, migrate_creates_the_databases);

@@ -1,0 +1,266 @@
+//! Starts the real app on port 0 with fresh databases: SQLite in a temporary
+//! folder, or PostgreSQL databases with a random prefix when
+//! `KITEMATE_TEST_DATABASE_URL` is set (dropped when the test ends).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kitemate::{App, Config};
+use platform::clock::Clock;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub type TestResult = anyhow::Result<()>;
+
+/// Which database backend a test runs on.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Kind {
+    /// The PostgreSQL server to test on, if there is one. In CI one must be
+    /// configured: a missing URL fails instead of skipping in silence.
+    pub fn postgres() -> Option<Self> {
+        match std::env::var("KITEMATE_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            _ => {
+                assert!(
+                    std::env::var("CI").is_err(),
+                    "CI must set KITEMATE_TEST_DATABASE_URL so that PostgreSQL tests run"
+                );
+                eprintln!("SKIPPED on PostgreSQL: set KITEMATE_TEST_DATABASE_URL to run it");
+                None
+            }
+        }
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for each listed `async fn(Kind) -> TestResult`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> $crate::harness::TestResult {
+                    super::$name($crate::harness::Kind::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> $crate::harness::TestResult {
+                    match $crate::harness::Kind::postgres() {
+                        Some(kind) => super::$name(kind).await,
+                        None => Ok(()),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// A database URL on the test server whose database name is a fresh prefix.
+pub fn fresh_postgres_url(base: &str) -> String {
+    let base = base.split('?').next().unwrap_or(base);
+    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
+    let server = rest.split_once('/').map_or(rest, |(server, _)| server);
+    let prefix = format!("kmt_{}", uuid::Uuid::now_v7().simple());
+    format!("{scheme}://{server}/{prefix}")
+}
+
+/// The settings a test app starts from; tests change what they need.
+pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
+    let mut config = Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: dir.to_path_buf(),
+        ..Config::default()
+    };
+    config.log.level = "warn".into();
+    if let Kind::Postgres(base) = kind {
+        config.database_url = fresh_postgres_url(base);
+    }
+    config
+}
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub clock: Clock,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// The error code of an Encore-shaped error body.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_string()
+    }
+
+    pub fn message(&self) -> String {
+        self.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(kind: Kind) -> anyhow::Result<Self> {
+        Self::spawn_with(kind, |_| {}).await
+    }
+
+    pub async fn spawn_with(kind: Kind, change: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut config = test_config(&kind, dir.path());
+        change(&mut config);
+        let clock = Clock::system();
+        let app = App::build(config, clock.clone()).await?;
+        let router = app.router()?;
+        let listener = tokio::net::TcpListener::bind(app.config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(platform::server::serve(
+            listener,
+            router,
+            async move {
+                let _ = rx.await;
+            },
+            Duration::from_secs(5),
+        ));
+        Ok(Self {
+            addr,
+            app,
+            clock,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()?,
+            dir,
+            shutdown: Some(tx),
+            server: Some(server),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends a request with an optional JSON body and bearer token.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> anyhow::Result<Reply> {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        Self::read(req.send().await?).await
+    }
+
+    pub async fn read(res: reqwest::Response) -> anyhow::Result<Reply> {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await?;
+        Ok(Reply {
+            status,
+            headers,
+            text,
+        })
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Reply> {
+        self.call(Method::POST, path, Some(body), None).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<Reply> {
+        self.call(Method::GET, path, None, token).await
+    }
+
+    /// Signs up `name` (email `name@example.com`) and returns the session token.
+    pub async fn signup(&self, name: &str) -> anyhow::Result<String> {
+        let reply = self
+            .post(
+                "/auth/signup",
+                json!({ "email": format!("{name}@example.com"), "password": "river otter lantern", "username": name }),
+            )
+            .await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::CREATED,
+            "signup failed: {reply:?}"
+        );
+        Ok(reply.json()["token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// Stops the server, closes the databases and drops PostgreSQL test databases.
+    pub async fn stop(mut self) -> TestResult {
+        self.stop_server().await;
+        self.app.close().await;
+        self.app.backend.drop_all().await
+    }
+
+    async fn stop_server(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    /// A test that fails before `stop` still must not leave databases behind.
+    fn drop(&mut self) {
+        if self.server.is_none() {
+            return;
+        }
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let backend = self.app.backend.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                let _ = runtime.block_on(backend.drop_all());
+            }
+        })
+        .join();
+    }
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests through HTTP against the real app, one test binary.
+//! Each test runs on SQLite and, when `KITEMATE_TEST_DATABASE_URL` is set, on PostgreSQL.
+
+mod harness;
+
+mod api_layer;
+mod auth;
+mod cli;
+mod openapi;
+mod ops;
+mod schema;

@@ -1,0 +1,50 @@
+//! The committed spec is the one the code generates, and the app serves it and its docs.
+
+use reqwest::StatusCode;
+
+use crate::harness::{Kind, TestApp, TestResult};
+
+const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
+
+#[test]
+fn committed_openapi_spec_is_fresh() -> TestResult {
+    let generated = kitemate::app::openapi_json();
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(COMMITTED, &generated)?;
+    }
+    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p kitemate openapi` \
+         (or `cargo run -- openapi > openapi.json`) and commit the diff"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn serves_the_spec_and_a_self_contained_docs_page() -> TestResult {
+    let app = TestApp::spawn(Kind::Sqlite).await?;
+    let spec = app.get("/openapi.json", None).await?;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert_eq!(spec.text, kitemate::app::openapi_json());
+
+    let page = app.get("/docs", None).await?;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("/docs/swagger-ui-bundle.js"));
+    assert!(
+        !page.text.contains("https://"),
+        "the page loads nothing from elsewhere"
+    );
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    for asset in [
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+        "/docs/init.js",
+    ] {
+        let reply = app.get(asset, None).await?;
+        assert_eq!(reply.status, StatusCode::OK, "{asset}");
+        assert!(reply.text.len() > 100, "{asset}");
+    }
+    app.stop().await
+}
