@@ -88,10 +88,11 @@ pub fn openapi_json() -> String {
 }
 
 impl App {
-    /// Opens (creating and migrating) every service's database and builds the services.
-    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
+    /// Builds every service on databases that are not opened yet; call
+    /// [`App::prepare`] before serving. No I/O but creating the data folder.
+    pub fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let backend = config.backend()?;
-        let auth_db = backend.open(&auth::DATABASE).await?;
+        let auth_db = backend.lazy(&auth::DATABASE)?;
         let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone());
         Ok(Self {
             limiter: RateLimiter::new(&config.rate_limit),
@@ -102,6 +103,27 @@ impl App {
             auth,
             config,
         })
+    }
+
+    /// Opens every service's database at once (creating it when missing) and
+    /// applies its migrations.
+    pub async fn prepare(&self) -> anyhow::Result<()> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for db in self.databases.iter() {
+            let (db, backend) = (db.clone(), self.backend.clone());
+            tasks.spawn(async move { db.prepare(&backend).await });
+        }
+        while let Some(result) = tasks.join_next().await {
+            result??;
+        }
+        Ok(())
+    }
+
+    /// [`App::new`] and [`App::prepare`]: an app ready to serve.
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let app = Self::new(config, clock)?;
+        app.prepare().await?;
+        Ok(app)
     }
 
     /// Every service's database, for readiness checks and tests.
@@ -127,7 +149,7 @@ impl App {
             trust_forwarded_for: http.trust_forwarded_for,
         };
         Ok(api
-            .merge(docs::router(openapi_json()))
+            .merge(docs::router(openapi_json))
             .fallback(|| async { ApiError::not_found("no such endpoint") })
             .method_not_allowed_fallback(|| async {
                 ApiError::new(

@@ -77,11 +77,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let grace = std::time::Duration::from_secs(config.http.shutdown_grace_secs);
-    let app = App::build(config, Clock::system()).await?;
-    let router = app.router()?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|err| anyhow::anyhow!("cannot listen on {listen} (setting `listen`): {err}"))?;
+    let app = App::new(config, Clock::system())?;
+    // Migrations and the router and socket are independent: do them at once.
+    let (prepared, listening) = tokio::join!(app.prepare(), async {
+        let router = app.router()?;
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|err| {
+            anyhow::anyhow!("cannot listen on {listen} (setting `listen`): {err}")
+        })?;
+        anyhow::Ok((router, listener))
+    });
+    prepared?;
+    let (router, listener) = listening?;
     let addr = listener.local_addr()?;
     println!("KiteMate listening on http://{addr}  (API docs: http://{addr}/docs)");
     println!(

@@ -75,21 +75,22 @@ impl Backend {
     }
 
     /// Opens (creating when missing) and migrates one service's database.
-    pub async fn open(&self, decl: &DatabaseDecl) -> anyhow::Result<Db> {
-        let db = self.connect(decl.name).await?;
-        db.migrate(decl).await?;
+    pub async fn open(&self, decl: &'static DatabaseDecl) -> anyhow::Result<Db> {
+        let db = self.lazy(decl)?;
+        db.prepare(self).await?;
         Ok(db)
     }
 
-    /// Opens one service's database without migrating it.
-    pub async fn connect(&self, name: &'static str) -> anyhow::Result<Db> {
+    /// A handle whose connections are made on first use; no I/O happens here,
+    /// so that services can be built while [`Db::prepare`] runs.
+    pub fn lazy(&self, decl: &'static DatabaseDecl) -> anyhow::Result<Db> {
         let pool = match self {
-            Self::Sqlite { dir } => Pool::Sqlite(open_sqlite(dir, name).await?),
+            Self::Sqlite { dir } => Pool::Sqlite(sqlite_pool(dir, decl.name)?),
             Self::Postgres { options, prefix } => {
-                Pool::Postgres(open_postgres(options, &format!("{prefix}_{name}")).await?)
+                Pool::Postgres(postgres_pool(options, &format!("{prefix}_{}", decl.name)))
             }
         };
-        Ok(Db { name, pool })
+        Ok(Db { decl, pool })
     }
 
     /// Drops every database of this backend whose name starts with the prefix
@@ -114,25 +115,33 @@ impl Backend {
     }
 }
 
-async fn open_sqlite(dir: &Path, name: &str) -> anyhow::Result<SqlitePool> {
+fn sqlite_pool(dir: &Path, name: &str) -> anyhow::Result<SqlitePool> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create data folder {}", dir.display()))?;
-    let path = dir.join(format!("{name}.db"));
     let options = SqliteConnectOptions::new()
-        .filename(&path)
+        .filename(dir.join(format!("{name}.db")))
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    SqlitePoolOptions::new()
+    Ok(SqlitePoolOptions::new()
         .max_connections(8)
-        .connect_with(options)
-        .await
-        .with_context(|| format!("cannot open SQLite database {}", path.display()))
+        .connect_lazy_with(options))
 }
 
-async fn open_postgres(options: &PgConnectOptions, database: &str) -> anyhow::Result<PgPool> {
+fn postgres_pool(options: &PgConnectOptions, database: &str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(options.clone().database(database))
+}
+
+/// Creates the service's database on the server unless it exists.
+async fn create_postgres_database(
+    options: &PgConnectOptions,
+    database: &str,
+) -> anyhow::Result<()> {
     let mut admin = options
         .clone()
         .database("postgres")
@@ -165,12 +174,7 @@ async fn open_postgres(options: &PgConnectOptions, database: &str) -> anyhow::Re
         }
     }
     admin.close().await?;
-    PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.clone().database(database))
-        .await
-        .with_context(|| format!("cannot open PostgreSQL database {database}"))
+    Ok(())
 }
 
 /// The concrete pool behind a service's database.
@@ -183,7 +187,7 @@ pub enum Pool {
 /// One service's database handle. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Db {
-    name: &'static str,
+    decl: &'static DatabaseDecl,
     pool: Pool,
 }
 
@@ -196,20 +200,24 @@ pub enum Tx {
 
 impl Db {
     pub fn name(&self) -> &'static str {
-        self.name
+        self.decl.name
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
-    /// Runs the backend's migrations for this service.
-    pub async fn migrate(&self, decl: &DatabaseDecl) -> anyhow::Result<()> {
-        match &self.pool {
-            Pool::Sqlite(pool) => decl.sqlite.run(pool).await,
-            Pool::Postgres(pool) => decl.postgres.run(pool).await,
+    /// Makes the database ready: creates it on PostgreSQL when missing, then
+    /// applies the service's migrations for this backend.
+    pub async fn prepare(&self, backend: &Backend) -> anyhow::Result<()> {
+        if let (Backend::Postgres { options, prefix }, Pool::Postgres(_)) = (backend, &self.pool) {
+            create_postgres_database(options, &format!("{prefix}_{}", self.name())).await?;
         }
-        .with_context(|| format!("migrating the {} database", self.name))
+        match &self.pool {
+            Pool::Sqlite(pool) => self.decl.sqlite.run(pool).await,
+            Pool::Postgres(pool) => self.decl.postgres.run(pool).await,
+        }
+        .with_context(|| format!("migrating the {} database", self.name()))
     }
 
     /// Does the database answer?

@@ -1,6 +1,6 @@
 //! `/openapi.json` and the `/docs` page; Swagger UI's assets are compiled in.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -55,15 +55,19 @@ fn asset(content_type: &'static str, body: impl IntoResponse, cache: bool) -> Re
     response
 }
 
-/// Serves the spec (rendered once) and the docs page.
-pub fn router<S: Clone + Send + Sync + 'static>(spec_json: String) -> Router<S> {
-    let spec: Arc<str> = spec_json.into();
+/// Serves the spec and the docs page. The spec is rendered on first use,
+/// not at startup: building it costs milliseconds that a cold start should not pay.
+pub fn router<S: Clone + Send + Sync + 'static>(render_spec: fn() -> String) -> Router<S> {
+    let spec: Arc<OnceLock<String>> = Arc::default();
     Router::new()
         .route(
             "/openapi.json",
             get(move || {
                 let spec = Arc::clone(&spec);
-                async move { asset("application/json", spec.to_string(), false) }
+                async move {
+                    let json = spec.get_or_init(render_spec).clone();
+                    asset("application/json", json, false)
+                }
             }),
         )
         .route(

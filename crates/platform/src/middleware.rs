@@ -150,6 +150,37 @@ pub fn cors(config: &HttpConfig) -> Result<CorsLayer, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn slow_requests_are_answered_504_deadline_exceeded() {
+        let state = ObserveState {
+            metrics: Metrics::new(),
+            timeout: Duration::from_millis(50),
+            trust_forwarded_for: false,
+        };
+        let app = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(state, observe));
+        let request = Request::get("/slow").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), axum::http::StatusCode::GATEWAY_TIMEOUT);
+        assert!(response.headers().contains_key(&REQUEST_ID));
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "deadline_exceeded");
+    }
 
     #[test]
     fn request_ids_from_clients_are_bounded() {

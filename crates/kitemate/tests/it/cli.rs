@@ -142,3 +142,58 @@ async fn migrate_creates_the_databases(kind: Kind) -> TestResult {
 }
 
 crate::both_backends!(grant_admin_from_the_shell, migrate_creates_the_databases);
+
+#[test]
+fn json_logs_carry_the_request_id_on_every_line_of_a_request() -> TestResult {
+    use std::io::Read;
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = kitemate()
+        .env("KITEMATE_DATA_DIR", dir.path())
+        .env("KITEMATE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("KITEMATE_LOG__FORMAT", "json")
+        .env("KITEMATE_LOG__LEVEL", "info")
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let answered = (0..100).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        std::io::Write::write_all(
+            &mut stream,
+            b"GET /auth/me HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-me-42\r\nConnection: close\r\n\r\n",
+        )
+        .ok()?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).ok()?;
+        Some(reply)
+    });
+    child.kill()?;
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .map(|mut s| s.read_to_string(&mut stderr));
+    child.wait()?;
+    let reply = answered.unwrap_or_default();
+    assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|l: &serde_json::Value| l["span"]["request_id"] == "trace-me-42")
+        .collect();
+    assert!(
+        !lines.is_empty(),
+        "no JSON log line carries the request id: {stderr}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "request answered" && l["status"] == 401),
+        "{stderr}"
+    );
+    Ok(())
+}

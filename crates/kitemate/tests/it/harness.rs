@@ -87,6 +87,26 @@ pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
     config
 }
 
+/// Serves `router` in the background until the returned sender fires.
+pub fn serve_until_told(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(platform::server::serve(
+        listener,
+        router,
+        async move {
+            let _ = rx.await;
+        },
+        Duration::from_secs(5),
+    ));
+    (tx, server)
+}
+
 /// A running app and a client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -145,15 +165,7 @@ impl TestApp {
         let router = app.router()?;
         let listener = tokio::net::TcpListener::bind(app.config.listen).await?;
         let addr = listener.local_addr()?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(platform::server::serve(
-            listener,
-            router,
-            async move {
-                let _ = rx.await;
-            },
-            Duration::from_secs(5),
-        ));
+        let (tx, server) = serve_until_told(listener, router);
         Ok(Self {
             addr,
             app,

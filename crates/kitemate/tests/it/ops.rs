@@ -7,7 +7,7 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::harness::{Kind, TestApp, TestResult, serve_until_told};
 
 async fn health_and_readiness(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
@@ -78,15 +78,7 @@ async fn shutdown_lets_in_flight_requests_finish() -> TestResult {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(platform::server::serve(
-        listener,
-        router,
-        async move {
-            let _ = rx.await;
-        },
-        Duration::from_secs(5),
-    ));
+    let (tx, server) = serve_until_told(listener, router);
     let request = tokio::spawn(reqwest::get(format!("http://{addr}/slow")));
     tokio::time::sleep(Duration::from_millis(100)).await;
     let _ = tx.send(());
