@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Cold start: spawn `kitemate serve` on an already-migrated data dir, time until
-# the first 200 on POST /ping. Env: RUNS (20), PORT (18095), SKIP_BUILD=1, KITEMATE_BIN.
+# the first 200 on POST /ping. Env: RUNS (50), PORT (18095), SKIP_BUILD=1, KITEMATE_BIN.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-RUNS=${RUNS:-20}
+RUNS=${RUNS:-50}
 PORT=${PORT:-18095}
 
 build_kitemate
