@@ -11,6 +11,7 @@ use platform::db::{Backend, Db};
 use platform::metrics::Metrics;
 use platform::middleware::{ObserveState, observe};
 use platform::ratelimit::RateLimiter;
+use platform::secrets::Secrets;
 use platform::{ApiError, docs};
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -27,6 +28,7 @@ pub struct App {
     pub config: Config,
     pub clock: Clock,
     pub backend: Backend,
+    pub secrets: Arc<Secrets>,
     pub auth: AuthService,
     databases: Arc<Vec<Db>>,
     metrics: Arc<Metrics>,
@@ -92,6 +94,7 @@ impl App {
     /// [`App::prepare`] before serving. No I/O but creating the data folder.
     pub fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let backend = config.backend()?;
+        let secrets = Arc::new(config.secrets()?);
         let auth_db = backend.lazy(&auth::DATABASE)?;
         let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone());
         Ok(Self {
@@ -99,6 +102,7 @@ impl App {
             metrics: Metrics::new(),
             databases: Arc::new(vec![auth_db]),
             backend,
+            secrets,
             clock,
             auth,
             config,

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use platform::config::{ConfigError, HttpConfig, LogConfig, RateLimitConfig};
 use platform::db::Backend;
+use platform::secrets::Secrets;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthConfig;
@@ -61,11 +62,25 @@ impl Config {
                 "`http.body_limit`: must be more than 0 bytes",
             ));
         }
+        for origin in &self.http.cors_origins {
+            let scheme_ok = origin.starts_with("https://") || origin.starts_with("http://");
+            if !scheme_ok || origin.ends_with('/') || origin.chars().any(char::is_whitespace) {
+                return Err(ConfigError::new(format!(
+                    "`http.cors_origins`: {origin:?} is not an origin like https://app.example.com"
+                )));
+            }
+        }
         if self.http.timeout_secs == 0 {
             return Err(ConfigError::new("`http.timeout_secs`: must be at least 1"));
         }
         self.auth.validate()?;
+        self.secrets()?;
         self.backend().map(|_| ())
+    }
+
+    /// The secrets: the environment, then `secrets_file` when one is set.
+    pub fn secrets(&self) -> Result<Secrets, ConfigError> {
+        Secrets::load(self.secrets_file.as_deref())
     }
 
     /// Which database backend the settings pick.

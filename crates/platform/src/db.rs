@@ -65,7 +65,10 @@ impl Backend {
     /// Where the data lives, for humans: a folder or a server without credentials.
     pub fn describe(&self) -> String {
         match self {
-            Self::Sqlite { dir } => dir.display().to_string(),
+            Self::Sqlite { dir } => std::path::absolute(dir)
+                .unwrap_or_else(|_| dir.clone())
+                .display()
+                .to_string(),
             Self::Postgres { options, prefix } => format!(
                 "postgres://{}:{}/{prefix}_*",
                 options.get_host(),

@@ -42,6 +42,50 @@ fn a_bad_setting_stops_startup_with_one_line_naming_it() -> TestResult {
         .output()?;
     let stderr = String::from_utf8(out.stderr)?;
     assert!(stderr.contains("`rate_limit.enabled`"), "{stderr}");
+
+    let fails_with = |name: &str, value: &str, expected: &str| -> TestResult {
+        let out = kitemate().env(name, value).arg("migrate").output()?;
+        assert_eq!(out.status.code(), Some(2), "{name}={value}");
+        let stderr = String::from_utf8(out.stderr)?;
+        assert!(stderr.contains(expected), "{name}={value}: {stderr}");
+        Ok(())
+    };
+    fails_with(
+        "KITEMATE_HTTP__CORS_ORIGINS",
+        r#"["app.example.com"]"#,
+        "`http.cors_origins`: \"app.example.com\" is not an origin",
+    )?;
+    fails_with(
+        "KITEMATE_SECRETS_FILE",
+        "/nonexistent/secrets.env",
+        "`secrets_file`: cannot read /nonexistent/secrets.env",
+    )?;
+    // A misspelt setting is an error, not silently ignored.
+    fails_with(
+        "KITEMATE_LISTN",
+        "127.0.0.1:1",
+        "unknown field: found `listn`",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn settings_from_the_environment_are_used() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let out = kitemate()
+        .env("KITEMATE_DATA_DIR", dir.path())
+        .env(
+            "KITEMATE_HTTP__CORS_ORIGINS",
+            r#"["https://app.example.com", "http://localhost:5173"]"#,
+        )
+        .arg("migrate")
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("auth.db").exists());
     Ok(())
 }
 
@@ -171,13 +215,18 @@ fn json_logs_carry_the_request_id_on_every_line_of_a_request() -> TestResult {
         stream.read_to_string(&mut reply).ok()?;
         Some(reply)
     });
-    child.kill()?;
+    // SIGTERM: the server drains and exits cleanly.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    assert!(term.success());
     let mut stderr = String::new();
     child
         .stderr
         .take()
         .map(|mut s| s.read_to_string(&mut stderr));
-    child.wait()?;
+    let status = child.wait()?;
+    assert!(status.success(), "exit after SIGTERM: {status}");
     let reply = answered.unwrap_or_default();
     assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
     let lines: Vec<serde_json::Value> = stderr
@@ -194,6 +243,18 @@ fn json_logs_carry_the_request_id_on_every_line_of_a_request() -> TestResult {
             .iter()
             .any(|l| l["message"] == "request answered" && l["status"] == 401),
         "{stderr}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_example_config_is_valid_and_shows_the_defaults() -> TestResult {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../kitemate.example.toml");
+    let loaded = kitemate::Config::load(std::path::Path::new(example))?;
+    assert_eq!(
+        serde_json::to_value(&loaded)?,
+        serde_json::to_value(kitemate::Config::default())?,
+        "kitemate.example.toml should list the defaults"
     );
     Ok(())
 }
