@@ -9,12 +9,37 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::migrate::Migrator;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
+
+/// The platform's own tables (the pub/sub outbox and dedupe record), added to
+/// every service database. Their versions start at 90000000, so a service's
+/// migrations are numbered below that.
+static PLATFORM_SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static PLATFORM_POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Migrations handed to sqlx as one list: the platform's and the service's.
+#[derive(Debug)]
+struct Combined(Vec<Migration>);
+
+impl<'s> MigrationSource<'s> for Combined {
+    fn resolve(
+        self,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
+
+async fn with_platform(platform: &Migrator, service: &Migrator) -> anyhow::Result<Migrator> {
+    let mut all: Vec<Migration> = service.iter().cloned().collect();
+    all.extend(platform.iter().cloned());
+    Ok(Migrator::new(Combined(all)).await?)
+}
 
 /// A service's database as it declares it: a name and migrations per backend.
 #[derive(Debug)]
@@ -195,10 +220,26 @@ pub struct Db {
 }
 
 /// An open transaction on a service's database.
+pub struct Tx {
+    conn: TxConn,
+    db: &'static str,
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+/// The driver's transaction behind a [`Tx`]; reached through [`with_tx!`].
 #[derive(Debug)]
-pub enum Tx {
+pub enum TxConn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx")
+            .field("db", &self.db)
+            .field("after_commit", &self.after_commit.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Db {
@@ -216,9 +257,13 @@ impl Db {
         if let (Backend::Postgres { options, prefix }, Pool::Postgres(_)) = (backend, &self.pool) {
             create_postgres_database(options, &format!("{prefix}_{}", self.name())).await?;
         }
+        let migrator = match &self.pool {
+            Pool::Sqlite(_) => with_platform(&PLATFORM_SQLITE, &self.decl.sqlite).await,
+            Pool::Postgres(_) => with_platform(&PLATFORM_POSTGRES, &self.decl.postgres).await,
+        }?;
         match &self.pool {
-            Pool::Sqlite(pool) => self.decl.sqlite.run(pool).await,
-            Pool::Postgres(pool) => self.decl.postgres.run(pool).await,
+            Pool::Sqlite(pool) => migrator.run(pool).await,
+            Pool::Postgres(pool) => migrator.run(pool).await,
         }
         .with_context(|| format!("migrating the {} database", self.name()))
     }
@@ -234,9 +279,14 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so that two writers wait for each other instead
     /// of failing with SQLITE_BUSY when a read turns into a write.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match &self.pool {
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let conn = match &self.pool {
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            db: self.name(),
+            after_commit: Vec::new(),
         })
     }
 
@@ -275,11 +325,30 @@ impl Db {
 }
 
 impl Tx {
+    /// Commits, then runs what was registered with [`Tx::after_commit`].
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Sqlite(tx) => tx.commit().await,
-            Self::Postgres(tx) => tx.commit().await,
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.commit().await?,
+            TxConn::Postgres(tx) => tx.commit().await?,
         }
+        for hook in self.after_commit {
+            hook();
+        }
+        Ok(())
+    }
+
+    /// Which database this transaction writes to.
+    pub fn db_name(&self) -> &'static str {
+        self.db
+    }
+
+    pub fn conn(&mut self) -> &mut TxConn {
+        &mut self.conn
+    }
+
+    /// Runs `hook` once the transaction has committed (never if it rolls back).
+    pub fn after_commit(&mut self, hook: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(hook));
     }
 }
 
@@ -300,12 +369,12 @@ macro_rules! with_db {
 #[macro_export]
 macro_rules! with_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
-        match &mut *$tx {
-            $crate::db::Tx::Sqlite(tx) => {
+        match $tx.conn() {
+            $crate::db::TxConn::Sqlite(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
-            $crate::db::Tx::Postgres(tx) => {
+            $crate::db::TxConn::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod json;
 pub mod metrics;
 pub mod middleware;
+pub mod pubsub;
 pub mod ratelimit;
 pub mod secrets;
 pub mod server;

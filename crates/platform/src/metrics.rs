@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -24,9 +25,85 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct TopicLabel {
+    topic: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct SubscriptionLabel {
+    subscription: String,
+}
+
+/// Pub/sub figures: published per topic; delivered, failed, dead-lettered
+/// and waiting per subscription.
+#[derive(Debug, Default)]
+pub struct PubSubMetrics {
+    published: Family<TopicLabel, Counter>,
+    delivered: Family<SubscriptionLabel, Counter>,
+    failed: Family<SubscriptionLabel, Counter>,
+    dead_lettered: Family<SubscriptionLabel, Counter>,
+    backlog: Family<SubscriptionLabel, Gauge>,
+}
+
+fn sub(name: &str) -> SubscriptionLabel {
+    SubscriptionLabel {
+        subscription: name.to_string(),
+    }
+}
+
+impl PubSubMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register("pubsub_published", "Events published, by topic", self.published.clone());
+        registry.register("pubsub_delivered", "Events handled, by subscription", self.delivered.clone());
+        registry.register("pubsub_failed", "Failed handler attempts, by subscription", self.failed.clone());
+        registry.register(
+            "pubsub_dead_lettered",
+            "Events that ran out of retries, by subscription",
+            self.dead_lettered.clone(),
+        );
+        registry.register(
+            "pubsub_backlog",
+            "Events waiting, by subscription (as of the last count)",
+            self.backlog.clone(),
+        );
+    }
+
+    pub fn published(&self, topic: &str) {
+        self.published
+            .get_or_create(&TopicLabel { topic: topic.to_string() })
+            .inc();
+    }
+
+    pub fn delivered(&self, subscription: &str, count: u64) {
+        self.delivered.get_or_create(&sub(subscription)).inc_by(count);
+    }
+
+    pub fn failed(&self, subscription: &str) {
+        self.failed.get_or_create(&sub(subscription)).inc();
+    }
+
+    pub fn dead_lettered(&self, subscription: &str) {
+        self.dead_lettered.get_or_create(&sub(subscription)).inc();
+    }
+
+    pub fn set_backlog(&self, subscription: &str, count: i64) {
+        self.backlog.get_or_create(&sub(subscription)).set(count);
+    }
+
+    pub fn delivered_count(&self, subscription: &str) -> u64 {
+        self.delivered.get_or_create(&sub(subscription)).get()
+    }
+
+    pub fn failed_count(&self, subscription: &str) -> u64 {
+        self.failed.get_or_create(&sub(subscription)).get()
+    }
+}
+
 /// The process's metrics registry, shared by every part of the app.
 #[derive(Debug)]
 pub struct Metrics {
+    pub pubsub: PubSubMetrics,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
@@ -55,7 +132,10 @@ impl Metrics {
             "Time to answer an HTTP request, by route template",
             latency.clone(),
         );
+        let pubsub = PubSubMetrics::default();
+        pubsub.register(&mut registry);
         Arc::new(Self {
+            pubsub,
             registry,
             requests,
             latency,

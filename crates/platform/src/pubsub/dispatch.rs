@@ -1,0 +1,241 @@
+//! Dispatchers: lease due messages, run handlers within the concurrency
+//! limit, then acknowledge in batches or schedule a retry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::{Semaphore, mpsc};
+
+use super::store::{self, Row};
+use super::{Handler, Message, PubSub, Sub};
+
+/// Most messages leased or acknowledged in one statement.
+const BATCH: usize = 512;
+
+/// One subscription's figures, as `GET /admin/pubsub` shows them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionStats {
+    pub name: &'static str,
+    pub topic: &'static str,
+    pub guarantee: super::Guarantee,
+    pub max_concurrency: usize,
+    pub max_attempts: u32,
+    /// Handled successfully by this process since it started.
+    pub delivered: u64,
+    /// Failed attempts in this process since it started.
+    pub failed: u64,
+    /// Waiting to be delivered or retried (all replicas).
+    pub backlog: i64,
+    /// Out of retries, waiting for an administrator (all replicas).
+    pub dead_letters: i64,
+}
+
+/// A message that ran out of retries.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub published_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub event: serde_json::Value,
+}
+
+struct Outcome {
+    message_id: String,
+    attempts: i32,
+    result: anyhow::Result<()>,
+}
+
+pub(super) fn spawn(sub: Arc<Sub>, pubsub: PubSub) {
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    tokio::spawn(acknowledge(Arc::clone(&sub), pubsub.clone(), done_rx));
+    tokio::spawn(lease(sub, pubsub, done_tx));
+}
+
+/// Leases due messages whenever handler slots are free, and runs them.
+async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcome>) {
+    let slots = Arc::new(Semaphore::new(sub.config.max_concurrency));
+    let mut stop = pubsub.inner.stop.subscribe();
+    let clock = pubsub.inner.clock.clone();
+    let lease_ms = i64::try_from(sub.config.ack_deadline.as_millis()).unwrap_or(i64::MAX);
+    while !*stop.borrow() {
+        let free = slots.available_permits().min(BATCH);
+        let rows = if free == 0 {
+            Vec::new()
+        } else {
+            let now = clock.now().timestamp_millis();
+            store::claim(&sub.outbox, sub.name, now, now + lease_ms, free as i64)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(subscription = sub.name, error = %err, "cannot lease messages");
+                    Vec::new()
+                })
+        };
+        let full = rows.len() == free && free > 0;
+        for row in rows {
+            let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+                return;
+            };
+            let (sub, pubsub, done) = (Arc::clone(&sub), pubsub.clone(), done.clone());
+            tokio::spawn(async move {
+                let message_id = row.message_id.clone();
+                let attempts = row.attempts;
+                let result = handle(&sub, &pubsub, row).await;
+                let _ = done.send(Outcome { message_id, attempts, result });
+                drop(permit);
+            });
+        }
+        if full {
+            continue;
+        }
+        // Nothing more due (or no free slot): wait for a commit, a finished
+        // handler freeing a slot, or the safety-net poll that also picks up retries.
+        tokio::select! {
+            () = sub.wake.notified() => {}
+            () = tokio::time::sleep(pubsub.inner.poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn handle(sub: &Sub, pubsub: &PubSub, row: Row) -> anyhow::Result<()> {
+    let message = Message {
+        attempt: u32::try_from(row.attempts).unwrap_or(0) + 1,
+        published_at: DateTime::from_timestamp_millis(row.published_at).unwrap_or_default(),
+        id: row.message_id,
+        event: row.payload,
+    };
+    // A panicking handler is a failed attempt, not a dead dispatcher.
+    let task = match &sub.handler {
+        Handler::AtLeastOnce(handler) => tokio::spawn(handler(message)),
+        Handler::ExactlyOnce { db, handler } => {
+            let mut tx = db.begin().await?;
+            let now = pubsub.inner.clock.now().timestamp_millis();
+            if !store::mark_processed(&mut tx, sub.name, &message.id, now).await? {
+                return Ok(()); // applied before; the rollback keeps nothing
+            }
+            let run = handler(message, tx);
+            tokio::spawn(async move { run.await?.commit().await.map_err(anyhow::Error::from) })
+        }
+    };
+    task.await.map_err(|err| anyhow::anyhow!("handler panicked: {err}"))?
+}
+
+/// Collects handler outcomes; deletes handled messages in batches and
+/// schedules retries or dead-letters failures.
+async fn acknowledge(sub: Arc<Sub>, pubsub: PubSub, mut done: mpsc::UnboundedReceiver<Outcome>) {
+    let clock = pubsub.inner.clock.clone();
+    let metrics = &pubsub.inner.metrics.pubsub;
+    let mut batch = Vec::with_capacity(BATCH);
+    while done.recv_many(&mut batch, BATCH).await > 0 {
+        let now = clock.now();
+        let mut handled = Vec::with_capacity(batch.len());
+        for outcome in batch.drain(..) {
+            match outcome.result {
+                Ok(()) => handled.push(outcome.message_id),
+                Err(err) => {
+                    metrics.failed(sub.name);
+                    let attempts = outcome.attempts + 1;
+                    let dead = u32::try_from(attempts).unwrap_or(u32::MAX) >= sub.config.retry.max_attempts;
+                    let wait = sub.config.retry.backoff(u32::try_from(attempts).unwrap_or(1));
+                    let next = now.timestamp_millis() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
+                    let error = format!("{err:#}");
+                    tracing::warn!(subscription = sub.name, message_id = %outcome.message_id, attempts, dead, error, "handler failed");
+                    if dead {
+                        metrics.dead_lettered(sub.name);
+                    }
+                    if let Err(err) = store::fail(&sub.outbox, sub.name, &outcome.message_id, attempts, next, dead, &error).await {
+                        tracing::error!(subscription = sub.name, error = %err, "cannot record a failed delivery");
+                    }
+                }
+            }
+        }
+        if let Err(err) = store::ack(&sub.outbox, sub.name, &handled).await {
+            // The lease runs out and the messages come again: at-least-once holds.
+            tracing::error!(subscription = sub.name, error = %err, "cannot acknowledge messages");
+            continue;
+        }
+        metrics.delivered(sub.name, handled.len() as u64);
+        sub.wake.notify_one();
+    }
+}
+
+impl PubSub {
+    /// Every subscription's figures, sorted by name.
+    pub async fn stats(&self) -> Result<Vec<SubscriptionStats>, sqlx::Error> {
+        let mut out = Vec::new();
+        for sub in self.all() {
+            let (backlog, dead_letters) = store::counts(&sub.outbox, sub.name).await?;
+            let metrics = &self.inner.metrics.pubsub;
+            out.push(SubscriptionStats {
+                name: sub.name,
+                topic: sub.topic,
+                guarantee: match sub.handler {
+                    Handler::AtLeastOnce(_) => super::Guarantee::AtLeastOnce,
+                    Handler::ExactlyOnce { .. } => super::Guarantee::ExactlyOnce,
+                },
+                max_concurrency: sub.config.max_concurrency,
+                max_attempts: sub.config.retry.max_attempts,
+                delivered: metrics.delivered_count(sub.name),
+                failed: metrics.failed_count(sub.name),
+                backlog,
+                dead_letters,
+            });
+            metrics.set_backlog(sub.name, backlog);
+        }
+        Ok(out)
+    }
+
+    /// The dead letters of `subscription` (at most `limit`), or `None` when
+    /// there is no such subscription.
+    pub async fn dead_letters(&self, subscription: &str, limit: i64) -> Result<Option<Vec<DeadLetter>>, sqlx::Error> {
+        let Some(sub) = self.find(subscription) else {
+            return Ok(None);
+        };
+        let rows = store::dead_letters(&sub.outbox, sub.name, limit).await?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|row| DeadLetter {
+                    event: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::String(row.payload)),
+                    message_id: row.message_id,
+                    published_at: DateTime::from_timestamp_millis(row.published_at).unwrap_or_default(),
+                    attempts: row.attempts,
+                    last_error: row.last_error,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Gives every dead letter of `subscription` a fresh set of attempts.
+    pub async fn redeliver(&self, subscription: &str) -> Result<Option<u64>, sqlx::Error> {
+        let Some(sub) = self.find(subscription) else {
+            return Ok(None);
+        };
+        let now = self.inner.clock.now().timestamp_millis();
+        let count = store::redeliver(&sub.outbox, sub.name, now).await?;
+        sub.wake.notify_one();
+        Ok(Some(count))
+    }
+
+    /// Waits until no subscription has messages waiting (dead letters aside),
+    /// checking every few milliseconds; for tests and benchmarks.
+    pub async fn drained(&self, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let mut waiting = 0;
+            for sub in self.all() {
+                waiting += store::counts(&sub.outbox, sub.name).await?.0;
+            }
+            if waiting == 0 {
+                return Ok(());
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "{waiting} messages still waiting");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+

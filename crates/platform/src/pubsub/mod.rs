@@ -1,0 +1,452 @@
+//! Pub/sub as Encore has it: typed topics, subscriptions with retries,
+//! concurrency limits and dead letters, at-least-once or exactly-once.
+//!
+//! Publishing inside a transaction writes the event to that database's outbox
+//! (one row per subscription), so the event exists if and only if the change
+//! committed. Dispatchers lease due rows, run handlers, and delete the rows
+//! they handled; a commit wakes them, and a slow poll is only a safety net.
+
+mod dispatch;
+mod store;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Notify, watch};
+
+use crate::clock::Clock;
+use crate::db::{Db, Tx};
+use crate::metrics::Metrics;
+
+pub use dispatch::{DeadLetter, SubscriptionStats};
+
+/// How often a subscription is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guarantee {
+    /// Handlers may see a message twice and must be idempotent (the default).
+    AtLeastOnce,
+    /// Effects are applied once per subscription: a dedupe record is written
+    /// in the handler's own transaction.
+    ExactlyOnce,
+}
+
+/// A topic declared once, with its event type: `static T: TopicDecl<E> = TopicDecl::new("name")`.
+#[derive(Debug)]
+pub struct TopicDecl<T> {
+    pub name: &'static str,
+    pub guarantee: Guarantee,
+    event: PhantomData<fn() -> T>,
+}
+
+impl<T> TopicDecl<T> {
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            guarantee: Guarantee::AtLeastOnce,
+            event: PhantomData,
+        }
+    }
+
+    pub const fn exactly_once(name: &'static str) -> Self {
+        Self {
+            name,
+            guarantee: Guarantee::ExactlyOnce,
+            event: PhantomData,
+        }
+    }
+}
+
+/// Retries: exponential backoff between `min_backoff` and `max_backoff`;
+/// after `max_attempts` failed attempts the message becomes a dead letter.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    /// Encore's defaults: 10 s to 10 min, 100 retries.
+    fn default() -> Self {
+        Self {
+            min_backoff: Duration::from_secs(10),
+            max_backoff: Duration::from_secs(600),
+            max_attempts: 101,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempt + 1`, having failed `attempt` times.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(30));
+        self.min_backoff.saturating_mul(factor).min(self.max_backoff)
+    }
+}
+
+/// How a subscription is run.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriptionConfig {
+    pub retry: RetryPolicy,
+    /// Handlers of this subscription running at once, across the process.
+    pub max_concurrency: usize,
+    /// How long a handler may take before its message is offered again.
+    pub ack_deadline: Duration,
+}
+
+impl Default for SubscriptionConfig {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            max_concurrency: 100,
+            ack_deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A delivered event and its envelope.
+#[derive(Debug, Clone)]
+pub struct Message<T> {
+    pub id: String,
+    /// 1 for the first delivery, 2 for the first retry, ...
+    pub attempt: u32,
+    pub published_at: DateTime<Utc>,
+    pub event: T,
+}
+
+type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type AtLeastOnceFn = dyn Fn(Message<String>) -> BoxFut<anyhow::Result<()>> + Send + Sync;
+type ExactlyOnceFn = dyn Fn(Message<String>, Tx) -> BoxFut<anyhow::Result<Tx>> + Send + Sync;
+
+enum Handler {
+    AtLeastOnce(Box<AtLeastOnceFn>),
+    ExactlyOnce { db: Db, handler: Box<ExactlyOnceFn> },
+}
+
+/// A subscription as the dispatcher runs it.
+struct Sub {
+    name: &'static str,
+    topic: &'static str,
+    /// Where the topic's outbox lives.
+    outbox: Db,
+    handler: Handler,
+    config: SubscriptionConfig,
+    wake: Notify,
+}
+
+struct TopicEntry {
+    outbox: Option<Db>,
+    subscriptions: Vec<Arc<Sub>>,
+}
+
+/// The pub/sub runtime of one app: its topics, subscriptions and dispatchers.
+#[derive(Clone)]
+pub struct PubSub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    clock: Clock,
+    metrics: Arc<Metrics>,
+    topics: RwLock<HashMap<&'static str, TopicEntry>>,
+    stop: watch::Sender<bool>,
+    poll: Duration,
+}
+
+impl std::fmt::Debug for PubSub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let topics: Vec<_> = self.read().keys().copied().collect();
+        f.debug_struct("PubSub").field("topics", &topics).finish()
+    }
+}
+
+/// The publishing side of a topic, bound to the database whose outbox it writes.
+pub struct Topic<T> {
+    name: &'static str,
+    outbox: Db,
+    pubsub: PubSub,
+    event: PhantomData<fn(T)>,
+}
+
+impl<T> Clone for Topic<T> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name,
+            outbox: self.outbox.clone(),
+            pubsub: self.pubsub.clone(),
+            event: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Topic<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Topic").field("name", &self.name).finish()
+    }
+}
+
+impl<T: Serialize> Topic<T> {
+    /// Publishes inside `tx`: the event is delivered only if `tx` commits.
+    pub async fn publish_in(&self, tx: &mut Tx, event: &T) -> anyhow::Result<String> {
+        anyhow::ensure!(
+            tx.db_name() == self.outbox.name(),
+            "topic {} publishes through the {} database, not {}",
+            self.name,
+            self.outbox.name(),
+            tx.db_name()
+        );
+        let payload = serde_json::to_string(event).context("encoding the event")?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let subs = self.pubsub.subscriptions_of(self.name);
+        let names: Vec<&'static str> = subs.iter().map(|s| s.name).collect();
+        let now = self.pubsub.inner.clock.now().timestamp_millis();
+        store::insert(tx, &id, self.name, &names, &payload, now).await?;
+        let metrics = Arc::clone(&self.pubsub.inner.metrics);
+        let topic = self.name;
+        tx.after_commit(move || {
+            metrics.pubsub.published(topic);
+            for sub in subs {
+                sub.wake.notify_one();
+            }
+        });
+        Ok(id)
+    }
+
+    /// Publishes in a transaction of its own.
+    pub async fn publish(&self, event: &T) -> anyhow::Result<String> {
+        let mut tx = self.outbox.begin().await?;
+        let id = self.publish_in(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+impl PubSub {
+    pub fn new(clock: Clock, metrics: Arc<Metrics>) -> Self {
+        Self::with_poll(clock, metrics, Duration::from_millis(500))
+    }
+
+    /// `poll` is the safety-net interval at which idle dispatchers look for work.
+    pub fn with_poll(clock: Clock, metrics: Arc<Metrics>, poll: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                clock,
+                metrics,
+                topics: RwLock::default(),
+                stop: watch::Sender::new(false),
+                poll,
+            }),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<&'static str, TopicEntry>> {
+        self.inner
+            .topics
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<&'static str, TopicEntry>> {
+        self.inner
+            .topics
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn subscriptions_of(&self, topic: &str) -> Vec<Arc<Sub>> {
+        self.read()
+            .get(topic)
+            .map(|t| t.subscriptions.clone())
+            .unwrap_or_default()
+    }
+
+    /// The publishing handle of `decl`, writing to `outbox`'s database. A
+    /// topic has one publishing database; declaring it again elsewhere fails.
+    pub fn topic<T>(&self, decl: &'static TopicDecl<T>, outbox: &Db) -> anyhow::Result<Topic<T>> {
+        let mut topics = self.write();
+        let entry = topics.entry(decl.name).or_insert_with(|| TopicEntry {
+            outbox: None,
+            subscriptions: Vec::new(),
+        });
+        match &entry.outbox {
+            Some(db) if db.name() != outbox.name() => anyhow::bail!(
+                "topic {} already publishes through the {} database",
+                decl.name,
+                db.name()
+            ),
+            Some(_) => {}
+            None => {
+                anyhow::ensure!(
+                    entry.subscriptions.is_empty(),
+                    "topic {}: declare it before subscribing to it",
+                    decl.name
+                );
+                entry.outbox = Some(outbox.clone());
+            }
+        }
+        Ok(Topic {
+            name: decl.name,
+            outbox: outbox.clone(),
+            pubsub: self.clone(),
+            event: PhantomData,
+        })
+    }
+
+    fn add(&self, topic: &'static str, name: &'static str, handler: Handler, config: SubscriptionConfig) -> anyhow::Result<()> {
+        let mut topics = self.write();
+        let Some(entry) = topics.get_mut(topic) else {
+            anyhow::bail!("subscription {name}: topic {topic} is not declared");
+        };
+        let Some(outbox) = entry.outbox.clone() else {
+            anyhow::bail!("subscription {name}: topic {topic} has no publisher");
+        };
+        let taken = topics.values().flat_map(|t| &t.subscriptions).any(|s| s.name == name);
+        anyhow::ensure!(!taken, "subscription name {name} is used twice");
+        anyhow::ensure!(config.max_concurrency > 0, "subscription {name}: max_concurrency must be at least 1");
+        anyhow::ensure!(config.retry.max_attempts > 0, "subscription {name}: max_attempts must be at least 1");
+        let sub = Arc::new(Sub {
+            name,
+            topic,
+            outbox,
+            handler,
+            config,
+            wake: Notify::new(),
+        });
+        if let Some(entry) = topics.get_mut(topic) {
+            entry.subscriptions.push(sub);
+        }
+        Ok(())
+    }
+
+    /// Subscribes `name` to an at-least-once topic.
+    pub fn subscribe<T, F, Fut>(
+        &self,
+        decl: &'static TopicDecl<T>,
+        name: &'static str,
+        config: SubscriptionConfig,
+        handler: F,
+    ) -> anyhow::Result<()>
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: Fn(Message<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        anyhow::ensure!(
+            decl.guarantee == Guarantee::AtLeastOnce,
+            "topic {} is exactly-once: subscribe with subscribe_exactly_once",
+            decl.name
+        );
+        let handler = Arc::new(handler);
+        let run = move |raw: Message<String>| -> BoxFut<anyhow::Result<()>> {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move { handler(decode(raw)?).await })
+        };
+        self.add(decl.name, name, Handler::AtLeastOnce(Box::new(run)), config)
+    }
+
+    /// Subscribes `name` to an exactly-once topic. The handler gets a
+    /// transaction on `db` (the subscriber's database) and returns it; the
+    /// dedupe record is written in it, so its effects apply once.
+    pub fn subscribe_exactly_once<T, F, Fut>(
+        &self,
+        decl: &'static TopicDecl<T>,
+        name: &'static str,
+        db: &Db,
+        config: SubscriptionConfig,
+        handler: F,
+    ) -> anyhow::Result<()>
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: Fn(Message<T>, Tx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<Tx>> + Send + 'static,
+    {
+        anyhow::ensure!(
+            decl.guarantee == Guarantee::ExactlyOnce,
+            "topic {} is at-least-once: subscribe with subscribe",
+            decl.name
+        );
+        let handler = Arc::new(handler);
+        let run = move |raw: Message<String>, tx: Tx| -> BoxFut<anyhow::Result<Tx>> {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move { handler(decode(raw)?, tx).await })
+        };
+        let handler = Handler::ExactlyOnce {
+            db: db.clone(),
+            handler: Box::new(run),
+        };
+        self.add(decl.name, name, handler, config)
+    }
+
+    /// Starts one dispatcher per subscription. Messages left by an earlier
+    /// process (a crash after commit) are picked up at once.
+    pub fn start(&self) {
+        for sub in self.read().values().flat_map(|t| t.subscriptions.iter()) {
+            dispatch::spawn(Arc::clone(sub), self.clone());
+        }
+    }
+
+    /// Stops the dispatchers; handlers already running finish.
+    pub fn stop(&self) {
+        self.inner.stop.send_replace(true);
+    }
+
+    fn all(&self) -> Vec<Arc<Sub>> {
+        let mut subs: Vec<_> = self
+            .read()
+            .values()
+            .flat_map(|t| t.subscriptions.iter().cloned())
+            .collect();
+        subs.sort_by_key(|s| s.name);
+        subs
+    }
+
+    fn find(&self, name: &str) -> Option<Arc<Sub>> {
+        self.all().into_iter().find(|s| s.name == name)
+    }
+
+    /// Topic names with their publishing database, sorted.
+    pub fn topics(&self) -> Vec<(&'static str, &'static str)> {
+        let mut topics: Vec<_> = self
+            .read()
+            .iter()
+            .map(|(name, t)| (*name, t.outbox.as_ref().map_or("", Db::name)))
+            .collect();
+        topics.sort_unstable();
+        topics
+    }
+}
+
+fn decode<T: DeserializeOwned>(raw: Message<String>) -> anyhow::Result<Message<T>> {
+    let event = serde_json::from_str(&raw.event).context("decoding the event")?;
+    Ok(Message {
+        id: raw.id,
+        attempt: raw.attempt,
+        published_at: raw.published_at,
+        event,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = RetryPolicy {
+            min_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(10),
+            max_attempts: 5,
+        };
+        let waits: Vec<u64> = (1..=6).map(|a| policy.backoff(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 10, 10]);
+    }
+}

@@ -1,0 +1,203 @@
+//! SQL of the outbox, written once for SQLite and PostgreSQL.
+
+use crate::db::{Db, Pool, Tx};
+use crate::{with_db, with_tx};
+
+/// One claimed delivery: a message for one subscription.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct Row {
+    pub message_id: String,
+    pub payload: String,
+    pub published_at: i64,
+    pub attempts: i32,
+}
+
+/// A dead letter as the admin API shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct DeadRow {
+    pub message_id: String,
+    pub payload: String,
+    pub published_at: i64,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes one outbox row per subscription, inside the publisher's transaction.
+pub(super) async fn insert(
+    tx: &mut Tx,
+    message_id: &str,
+    topic: &str,
+    subscriptions: &[&'static str],
+    payload: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    if subscriptions.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..subscriptions.len())
+        .map(|i| format!("($1, ${}, $2, $3, $4, $4)", i + 5))
+        .collect();
+    let sql = format!(
+        "INSERT INTO platform_outbox (message_id, subscription, topic, payload, published_at, next_attempt_at) VALUES {}",
+        values.join(", ")
+    );
+    with_tx!(tx, |conn| {
+        let mut query = sqlx::query(&sql)
+            .bind(message_id)
+            .bind(topic)
+            .bind(payload)
+            .bind(now_ms);
+        for sub in subscriptions {
+            query = query.bind(*sub);
+        }
+        query.execute(conn).await.map(|_| ())
+    })
+}
+
+/// Leases up to `limit` due messages of `subscription` until `lease_until`.
+/// PostgreSQL skips rows another replica is claiming; SQLite has one writer.
+pub(super) async fn claim(
+    db: &Db,
+    subscription: &str,
+    now_ms: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    let lock = match db.pool() {
+        Pool::Sqlite(_) => "",
+        Pool::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE platform_outbox SET locked_until = $1 \
+         WHERE subscription = $2 AND message_id IN ( \
+             SELECT message_id FROM platform_outbox \
+             WHERE subscription = $2 AND dead = FALSE AND next_attempt_at <= $3 AND locked_until <= $3 \
+             ORDER BY next_attempt_at, message_id LIMIT $4 {lock}) \
+         RETURNING message_id, payload, published_at, attempts"
+    );
+    with_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(lease_until)
+            .bind(subscription)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+    })
+}
+
+/// Removes handled messages.
+pub(super) async fn ack(db: &Db, subscription: &str, ids: &[String]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "DELETE FROM platform_outbox WHERE subscription = $1 AND message_id IN ({})",
+        placeholders(2, ids.len())
+    );
+    with_db!(db, |pool| {
+        let mut query = sqlx::query(&sql).bind(subscription);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.execute(pool).await.map(|_| ())
+    })
+}
+
+/// Records a failed attempt: retry at `next_attempt_at`, or dead-letter it.
+pub(super) async fn fail(
+    db: &Db,
+    subscription: &str,
+    message_id: &str,
+    attempts: i32,
+    next_attempt_at: i64,
+    dead: bool,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE platform_outbox SET attempts = $1, next_attempt_at = $2, locked_until = 0, \
+             dead = $3, last_error = $4 WHERE subscription = $5 AND message_id = $6",
+        )
+        .bind(attempts)
+        .bind(next_attempt_at)
+        .bind(dead)
+        .bind(error)
+        .bind(subscription)
+        .bind(message_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// (messages waiting, dead letters) of a subscription.
+pub(super) async fn counts(db: &Db, subscription: &str) -> Result<(i64, i64), sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN dead THEN 0 ELSE 1 END), 0), \
+                    COALESCE(SUM(CASE WHEN dead THEN 1 ELSE 0 END), 0) \
+             FROM platform_outbox WHERE subscription = $1",
+        )
+        .bind(subscription)
+        .fetch_one(pool)
+        .await
+    })
+}
+
+pub(super) async fn dead_letters(db: &Db, subscription: &str, limit: i64) -> Result<Vec<DeadRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT message_id, payload, published_at, attempts, last_error FROM platform_outbox \
+             WHERE subscription = $1 AND dead = TRUE ORDER BY published_at, message_id LIMIT $2",
+        )
+        .bind(subscription)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Puts every dead letter of `subscription` back in line; returns how many.
+pub(super) async fn redeliver(db: &Db, subscription: &str, now_ms: i64) -> Result<u64, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE platform_outbox SET dead = FALSE, attempts = 0, next_attempt_at = $1, locked_until = 0 \
+             WHERE subscription = $2 AND dead = TRUE",
+        )
+        .bind(now_ms)
+        .bind(subscription)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })
+}
+
+/// Records that `subscription` applied `message_id` inside the handler's
+/// transaction; false when it had already been applied.
+pub(super) async fn mark_processed(
+    tx: &mut Tx,
+    subscription: &str,
+    message_id: &str,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO platform_processed (subscription, message_id, processed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (subscription, message_id) DO NOTHING",
+        )
+        .bind(subscription)
+        .bind(message_id)
+        .bind(now_ms)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
