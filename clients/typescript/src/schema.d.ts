@@ -4,6 +4,57 @@
  */
 
 export interface paths {
+    "/admin/pubsub": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Topics and subscriptions with their counts, backlog and dead letters. */
+        get: operations["get_pubsub"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pubsub/{subscription}/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The messages of a subscription that ran out of retries (oldest first, at most 100). */
+        get: operations["list_dead_letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pubsub/{subscription}/dead-letters/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give every dead letter of a subscription a fresh set of attempts. */
+        post: operations["redeliver_dead_letters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -190,6 +241,20 @@ export interface components {
             token: string;
             user: components["schemas"]["User"];
         };
+        /** @description A message that ran out of retries. */
+        DeadLetter: {
+            /** Format: int32 */
+            attempts: number;
+            /** @description The event as published. */
+            event: Record<string, never>;
+            lastError?: string | null;
+            messageId: string;
+            /** Format: date-time */
+            publishedAt: string;
+        };
+        DeadLetterList: {
+            deadLetters: components["schemas"]["DeadLetter"][];
+        };
         /**
          * @description Encore's error codes; each one fixes the HTTP status of the answer.
          * @enum {string}
@@ -207,6 +272,11 @@ export interface components {
              */
             message: string;
         };
+        /**
+         * @description How often a subscription is delivered.
+         * @enum {string}
+         */
+        Guarantee: "at-least-once" | "exactly-once";
         Health: {
             /** @example ok */
             status: string;
@@ -226,6 +296,17 @@ export interface components {
         PingResponse: {
             /** @example Hello World! */
             message: string;
+        };
+        PubSubOverview: {
+            subscriptions: components["schemas"]["SubscriptionStats"][];
+            topics: components["schemas"]["TopicInfo"][];
+        };
+        Redelivered: {
+            /**
+             * Format: int64
+             * @description Dead letters put back in line.
+             */
+            redelivered: number;
         };
         /** @description One of the caller's signed-in sessions. */
         Session: {
@@ -258,11 +339,45 @@ export interface components {
              */
             username: string;
         };
+        /** @description One subscription's figures, as `GET /admin/pubsub` shows them. */
+        SubscriptionStats: {
+            /**
+             * Format: int64
+             * @description Waiting to be delivered or retried (all replicas).
+             */
+            backlog: number;
+            /**
+             * Format: int64
+             * @description Out of retries, waiting for an administrator (all replicas).
+             */
+            deadLetters: number;
+            /**
+             * Format: int64
+             * @description Handled successfully by this process since it started.
+             */
+            delivered: number;
+            /**
+             * Format: int64
+             * @description Failed attempts in this process since it started.
+             */
+            failed: number;
+            guarantee: components["schemas"]["Guarantee"];
+            /** Format: int32 */
+            maxAttempts: number;
+            maxConcurrency: number;
+            name: string;
+            topic: string;
+        };
         /**
          * @description A user's plan. Everyone is `free` until subscriptions exist.
          * @enum {string}
          */
         Tier: "free" | "pro";
+        TopicInfo: {
+            /** @description The service database whose outbox the topic publishes through. */
+            database: string;
+            name: string;
+        };
         /** @description A user as they see themselves. */
         User: {
             /** Format: date-time */
@@ -283,6 +398,126 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_pubsub: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pub/sub overview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PubSubOverview"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an administrator (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_dead_letters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription name */
+                subscription: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Dead letters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterList"];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redeliver_dead_letters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription name */
+                subscription: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many were put back in line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redelivered"];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;

@@ -10,6 +10,7 @@ use platform::clock::Clock;
 use platform::db::{Backend, Db};
 use platform::metrics::Metrics;
 use platform::middleware::{ObserveState, observe};
+use platform::pubsub::PubSub;
 use platform::ratelimit::RateLimiter;
 use platform::secrets::Secrets;
 use platform::{ApiError, docs};
@@ -20,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, AuthService};
 use crate::config::Config;
-use crate::{hello, ops};
+use crate::{admin, hello, ops};
 
 /// The running application: every service, built and connected.
 #[derive(Debug, Clone)]
@@ -30,6 +31,7 @@ pub struct App {
     pub backend: Backend,
     pub secrets: Arc<Secrets>,
     pub auth: AuthService,
+    pub pubsub: PubSub,
     databases: Arc<Vec<Db>>,
     metrics: Arc<Metrics>,
     limiter: RateLimiter,
@@ -48,6 +50,7 @@ pub struct App {
         (name = "hello", description = "Hello world"),
         (name = "auth", description = "Accounts and sessions"),
         (name = "ops", description = "Health and metrics"),
+        (name = "admin", description = "Administrators only: pub/sub"),
     )
 )]
 struct ApiDoc;
@@ -79,6 +82,7 @@ pub fn openapi() -> OpenApi {
     doc.merge(hello::router(disabled.clone()).into_openapi());
     doc.merge(auth::router_spec(disabled).into_openapi());
     doc.merge(ops::router_spec().into_openapi());
+    doc.merge(admin::router_spec().into_openapi());
     doc
 }
 
@@ -95,11 +99,14 @@ impl App {
     pub fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let backend = config.backend()?;
         let secrets = Arc::new(config.secrets()?);
+        let metrics = Metrics::new();
+        let pubsub = PubSub::new(clock.clone(), Arc::clone(&metrics));
         let auth_db = backend.lazy(&auth::DATABASE)?;
-        let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone());
+        let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone(), &pubsub)?;
         Ok(Self {
             limiter: RateLimiter::new(&config.rate_limit),
-            metrics: Metrics::new(),
+            metrics,
+            pubsub,
             databases: Arc::new(vec![auth_db]),
             backend,
             secrets,
@@ -146,6 +153,10 @@ impl App {
             .merge(hello::router(self.limiter.clone()))
             .merge(auth::router(self.auth.clone(), self.limiter.clone()))
             .merge(ops::router(ops_state))
+            .merge(admin::router(admin::AdminState {
+                auth: self.auth.clone(),
+                pubsub: self.pubsub.clone(),
+            }))
             .split_for_parts();
         let observe_state = ObserveState {
             metrics: Arc::clone(&self.metrics),
@@ -167,19 +178,29 @@ impl App {
             .layer(platform::middleware::cors(http)?))
     }
 
-    /// Background upkeep that lives as long as the server.
-    pub fn spawn_upkeep(&self) {
-        let limiter = self.limiter.clone();
+    /// Starts what runs beside the HTTP server: pub/sub dispatchers and upkeep.
+    pub fn start_background(&self) {
+        self.pubsub.start();
+        self.auth.warm_up();
+        let (limiter, auth) = (self.limiter.clone(), self.auth.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
+            let mut minutes = 0u32;
             loop {
                 tick.tick().await;
                 limiter.forget_idle();
+                if minutes.is_multiple_of(60)
+                    && let Err(err) = auth.tidy().await
+                {
+                    tracing::warn!(error = %err, "tidying sessions failed");
+                }
+                minutes = minutes.wrapping_add(1);
             }
         });
     }
 
     pub async fn close(&self) {
+        self.pubsub.stop();
         for db in self.databases.iter() {
             db.close().await;
         }

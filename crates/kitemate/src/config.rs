@@ -24,7 +24,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://user@host:port/prefix` to put every service's database on
     /// PostgreSQL (`prefix_auth`, ...); empty for SQLite files in `data_dir`.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// A `KEY=value` file of secrets; the environment wins over it.
     pub secrets_file: Option<PathBuf>,
     pub log: LogConfig,
@@ -38,7 +38,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             data_dir: PathBuf::from("./data"),
-            database_url: String::new(),
+            database_url: DatabaseUrl::default(),
             secrets_file: None,
             log: LogConfig::default(),
             http: HttpConfig::default(),
@@ -85,19 +85,77 @@ impl Config {
 
     /// Which database backend the settings pick.
     pub fn backend(&self) -> Result<Backend, ConfigError> {
-        if self.database_url.is_empty() {
+        let url = self.database_url.expose();
+        if url.is_empty() {
             return Ok(Backend::Sqlite {
                 dir: self.data_dir.clone(),
             });
         }
-        if !self.database_url.starts_with("postgres://")
-            && !self.database_url.starts_with("postgresql://")
-        {
+        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             return Err(ConfigError::new(
                 "`database_url`: only postgres:// URLs are supported (leave it empty for SQLite)",
             ));
         }
-        Backend::postgres(&self.database_url)
-            .map_err(|err| ConfigError::new(format!("`database_url`: {err:#}")))
+        Backend::postgres(url).map_err(|err| ConfigError::new(format!("`database_url`: {err:#}")))
+    }
+}
+
+/// The database URL: it may hold a password, so its Debug output hides it.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL itself, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // postgres://user:secret@host/db -> postgres://user:***@host/db
+        let url = &self.0;
+        let redacted = match (url.find("://"), url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let userinfo = &url[scheme + 3..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                    None => url.clone(),
+                }
+            }
+            _ => url.clone(),
+        };
+        f.write_str(&redacted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_never_print() {
+        let url = DatabaseUrl::new("postgres://kite:hunter2@db.internal:5432/kitemate");
+        let printed = format!(
+            "{url:?} {:?}",
+            Config {
+                database_url: url.clone(),
+                ..Config::default()
+            }
+        );
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(
+            printed.contains("postgres://kite:***@db.internal:5432/kitemate"),
+            "{printed}"
+        );
     }
 }

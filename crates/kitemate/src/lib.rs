@@ -1,6 +1,7 @@
 //! KiteMate: a portfolio companion for Zerodha investors. One folder per
 //! service; `app` wires them together; `main.rs` is the `kitemate` command.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod cli;

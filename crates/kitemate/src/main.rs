@@ -7,8 +7,14 @@ use kitemate::cli::{Cli, Command, UsersCommand};
 use kitemate::{App, Config, app};
 use platform::clock::Clock;
 
+#[expect(clippy::print_stdout, reason = "the spec is the command's answer")]
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The spec depends on the code alone, not on any setting.
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", app::openapi_json());
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
         Err(err) => {
@@ -39,10 +45,7 @@ fn main() -> ExitCode {
 #[expect(clippy::print_stdout, reason = "these commands answer on stdout")]
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Openapi => {
-            print!("{}", app::openapi_json());
-            Ok(())
-        }
+        Command::Openapi => unreachable_openapi(),
         Command::Migrate => {
             let app = App::build(config, Clock::system()).await?;
             println!(
@@ -96,9 +99,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         app.backend.describe()
     );
     tracing::info!(%addr, backend = app.backend.kind(), "serving");
-    app.spawn_upkeep();
+    app.start_background();
     platform::server::serve(listener, router, platform::server::shutdown_signal(), grace).await?;
     app.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `openapi` is answered in `main` before any configuration is read.
+fn unreachable_openapi() -> anyhow::Result<()> {
+    anyhow::bail!("`openapi` is handled before configuration is loaded")
 }

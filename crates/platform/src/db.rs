@@ -30,7 +30,8 @@ struct Combined(Vec<Migration>);
 impl<'s> MigrationSource<'s> for Combined {
     fn resolve(
         self,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>>
+    {
         Box::pin(async move { Ok(self.0) })
     }
 }
@@ -50,7 +51,7 @@ pub struct DatabaseDecl {
 }
 
 /// Where the databases live, picked once from configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Backend {
     /// One SQLite file per service in this folder.
     Sqlite { dir: PathBuf },
@@ -59,6 +60,13 @@ pub enum Backend {
         options: Box<PgConnectOptions>,
         prefix: String,
     },
+}
+
+/// Shows where the data is, never the password in the connect options.
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Backend({}: {})", self.kind(), self.describe())
+    }
 }
 
 impl Backend {
@@ -121,16 +129,21 @@ impl Backend {
         Ok(Db { decl, pool })
     }
 
-    /// Drops every database of this backend whose name starts with the prefix
-    /// (PostgreSQL only; SQLite files go with their folder). Used by tests.
+    /// Drops every PostgreSQL database of this backend (SQLite files go with
+    /// their folder). Only for test prefixes (`kmt_...`): never production data.
+    #[doc(hidden)]
     pub async fn drop_all(&self) -> anyhow::Result<()> {
         let Self::Postgres { options, prefix } = self else {
             return Ok(());
         };
+        anyhow::ensure!(
+            prefix.starts_with("kmt_"),
+            "refusing to drop databases of {prefix}: not a test prefix"
+        );
         let mut conn = options.clone().database("postgres").connect().await?;
         let names: Vec<String> =
             sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
-                .bind(format!("{prefix}\\_%"))
+                .bind(format!("{}\\_%", prefix.replace('_', "\\_")))
                 .fetch_all(&mut conn)
                 .await?;
         for name in names {
@@ -290,8 +303,9 @@ impl Db {
         })
     }
 
-    /// Tables and their columns (name and nullability), sorted; the schema
-    /// both backends must agree on.
+    /// Tables and their columns (name and nullability) and the indexes
+    /// migrations create (name and uniqueness), sorted: the schema both
+    /// backends must agree on. Column types differ by engine and are left out.
     pub async fn schema(&self) -> Result<Vec<(String, String, bool)>, sqlx::Error> {
         let mut rows: Vec<(String, String, bool)> = match &self.pool {
             Pool::Sqlite(pool) => {
@@ -312,6 +326,32 @@ impl Db {
                 .await?
             }
         };
+        // Indexes created by migrations (not those backing a primary key or
+        // UNIQUE column, which the engines name differently), as ("index", name, unique).
+        let indexes: Vec<(String, String, bool)> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT 'index', m.name, l.\"unique\" = 1 FROM sqlite_master m \
+                     JOIN pragma_index_list(m.tbl_name) l ON l.name = m.name \
+                     WHERE m.type = 'index' AND m.sql IS NOT NULL",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT 'index', i.relname::text, x.indisunique FROM pg_index x \
+                     JOIN pg_class i ON i.oid = x.indexrelid \
+                     JOIN pg_class t ON t.oid = x.indrelid \
+                     JOIN pg_namespace n ON n.oid = t.relnamespace \
+                     WHERE n.nspname = 'public' \
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        rows.extend(indexes);
         rows.sort();
         Ok(rows)
     }

@@ -108,6 +108,18 @@ fn json_error(path: &str, err: &serde_json::Error) -> ApiError {
         field.push_str(missing);
         return ApiError::invalid_field(&field, "is required");
     }
+    if let Some(unknown) = reason
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        if !field.is_empty() && !field.ends_with(unknown) {
+            field.push('.');
+            field.push_str(unknown);
+        } else if field.is_empty() {
+            field.push_str(unknown);
+        }
+        return ApiError::invalid_field(&field, reason);
+    }
     if field.is_empty() {
         return ApiError::invalid_argument(format!("invalid request body: {reason}"));
     }

@@ -54,9 +54,21 @@ fn sub(name: &str) -> SubscriptionLabel {
 
 impl PubSubMetrics {
     fn register(&self, registry: &mut Registry) {
-        registry.register("pubsub_published", "Events published, by topic", self.published.clone());
-        registry.register("pubsub_delivered", "Events handled, by subscription", self.delivered.clone());
-        registry.register("pubsub_failed", "Failed handler attempts, by subscription", self.failed.clone());
+        registry.register(
+            "pubsub_published",
+            "Events published, by topic",
+            self.published.clone(),
+        );
+        registry.register(
+            "pubsub_delivered",
+            "Events handled, by subscription",
+            self.delivered.clone(),
+        );
+        registry.register(
+            "pubsub_failed",
+            "Failed handler attempts, by subscription",
+            self.failed.clone(),
+        );
         registry.register(
             "pubsub_dead_lettered",
             "Events that ran out of retries, by subscription",
@@ -71,12 +83,16 @@ impl PubSubMetrics {
 
     pub fn published(&self, topic: &str) {
         self.published
-            .get_or_create(&TopicLabel { topic: topic.to_string() })
+            .get_or_create(&TopicLabel {
+                topic: topic.to_string(),
+            })
             .inc();
     }
 
     pub fn delivered(&self, subscription: &str, count: u64) {
-        self.delivered.get_or_create(&sub(subscription)).inc_by(count);
+        self.delivered
+            .get_or_create(&sub(subscription))
+            .inc_by(count);
     }
 
     pub fn failed(&self, subscription: &str) {

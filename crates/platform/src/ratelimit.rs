@@ -87,7 +87,7 @@ pub fn client_ip(
 /// once a client IP has spent its allowance.
 pub async fn limit_by_ip(State(limiter): State<RateLimiter>, req: Request, next: Next) -> Response {
     if let Some(ClientIp(Some(ip))) = req.extensions().get::<ClientIp>()
-        && let Err(wait) = limiter.check(&ip.to_string())
+        && let Err(wait) = limiter.check(&ip_key(*ip))
     {
         return ApiError::resource_exhausted(
             "too many requests from this address; slow down",
@@ -132,21 +132,20 @@ impl FailureThrottle {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// `Err(seconds)` while `key` must wait.
-    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
-        match self.lock().get(key) {
-            Some(f) if f.blocked_until > now => {
-                Err(((f.blocked_until - now).num_milliseconds() as u64).div_ceil(1000))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    pub fn record_failure(&self, key: &str, now: DateTime<Utc>) {
+    /// Starts an attempt for `key`: `Err(seconds)` while it must wait.
+    ///
+    /// The attempt counts as a failure from the start, under the lock, so
+    /// that guesses sent all at once are throttled like guesses sent one
+    /// after another; [`FailureThrottle::succeeded`] takes it back.
+    pub fn attempt(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
         let mut map = self.lock();
-        if map.len() > 100_000 {
-            let window = self.window;
-            map.retain(|_, f| now - f.last < window || f.blocked_until > now);
+        if let Some(f) = map.get(key)
+            && f.blocked_until > now
+        {
+            return Err(((f.blocked_until - now).num_milliseconds().max(0) as u64).div_ceil(1000));
+        }
+        if map.len() >= MAX_KEYS {
+            Self::forget(&mut map, now, self.window);
         }
         let entry = map.entry(key.to_string()).or_insert(Failures {
             count: 0,
@@ -163,10 +162,50 @@ impl FailureThrottle {
             let wait = TimeDelta::seconds(1 << exponent).min(self.max_wait);
             entry.blocked_until = now + wait;
         }
+        Ok(())
     }
 
+    /// The attempt succeeded: it no longer counts as a failure.
+    pub fn succeeded(&self, key: &str) {
+        let mut map = self.lock();
+        if let Some(entry) = map.get_mut(key) {
+            entry.count = entry.count.saturating_sub(1);
+            if entry.count <= self.free_failures {
+                entry.blocked_until = entry.last;
+            }
+        }
+    }
+
+    /// Forgets everything about `key`.
     pub fn clear(&self, key: &str) {
         self.lock().remove(key);
+    }
+
+    /// Drops keys whose failures are older than the window; call now and then.
+    pub fn forget_idle(&self, now: DateTime<Utc>) {
+        Self::forget(&mut self.lock(), now, self.window);
+    }
+
+    fn forget(map: &mut HashMap<String, Failures>, now: DateTime<Utc>, window: TimeDelta) {
+        map.retain(|_, f| now - f.last < window || f.blocked_until > now);
+    }
+}
+
+/// Past this many keys, stale ones are dropped before a new one is added.
+const MAX_KEYS: usize = 100_000;
+
+/// The key an address is limited by: IPv6 clients commonly hold a whole /64,
+/// so they are limited per /64 rather than per address.
+pub fn ip_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -178,17 +217,36 @@ mod tests {
     fn failures_past_the_free_ones_wait_longer_each_time() {
         let throttle = FailureThrottle::new(2, TimeDelta::minutes(15), TimeDelta::minutes(15));
         let t0 = Utc::now();
-        throttle.record_failure("a", t0);
-        throttle.record_failure("a", t0);
-        assert_eq!(throttle.check("a", t0), Ok(()));
-        throttle.record_failure("a", t0);
-        assert_eq!(throttle.check("a", t0), Err(1));
-        throttle.record_failure("a", t0);
-        assert_eq!(throttle.check("a", t0), Err(2));
-        assert_eq!(throttle.check("a", t0 + TimeDelta::seconds(3)), Ok(()));
-        assert_eq!(throttle.check("b", t0), Ok(()));
+        assert_eq!(throttle.attempt("a", t0), Ok(()));
+        assert_eq!(throttle.attempt("a", t0), Ok(()));
+        // The third failure is let through and starts a 1 s wait.
+        assert_eq!(throttle.attempt("a", t0), Ok(()));
+        assert_eq!(throttle.attempt("a", t0), Err(1));
+        let t1 = t0 + TimeDelta::seconds(1);
+        assert_eq!(throttle.attempt("a", t1), Ok(()));
+        assert_eq!(throttle.attempt("a", t1), Err(2));
+        assert_eq!(throttle.attempt("b", t0), Ok(()));
         throttle.clear("a");
-        assert_eq!(throttle.check("a", t0), Ok(()));
+        assert_eq!(throttle.attempt("a", t1), Ok(()));
+    }
+
+    #[test]
+    fn successes_do_not_count_against_a_shared_key() {
+        let throttle = FailureThrottle::new(2, TimeDelta::minutes(15), TimeDelta::minutes(15));
+        let t0 = Utc::now();
+        for _ in 0..10 {
+            assert_eq!(throttle.attempt("office", t0), Ok(()));
+            throttle.succeeded("office");
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(ip_key(a), ip_key(b));
+        assert_eq!(ip_key("10.0.0.1".parse().unwrap()), "10.0.0.1");
+        assert_eq!(ip_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1");
     }
 
     #[test]

@@ -56,3 +56,23 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     }
     Ok(token.trim())
 }
+
+/// Extractor: an authenticated administrator; others get 403 `permission_denied`.
+#[derive(Debug, Clone)]
+pub struct Admin(pub AuthData);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    S: Send + Sync,
+    AuthService: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Auth(data) = Auth::from_request_parts(parts, state).await?;
+        if !data.is_admin {
+            return Err(ApiError::permission_denied("administrators only"));
+        }
+        Ok(Self(data))
+    }
+}

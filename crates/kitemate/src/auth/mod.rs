@@ -4,6 +4,7 @@
 
 mod api;
 mod config;
+mod events;
 mod extract;
 mod model;
 mod password;
@@ -17,7 +18,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::AuthConfig;
-pub use extract::{Auth, AuthData};
+pub use events::{USER_SIGNED_UP, UserSignedUp};
+pub use extract::{Admin, Auth, AuthData};
 pub use model::{Tier, User};
 pub use service::AuthService;
 

@@ -27,7 +27,20 @@ fn trimmed<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     String::deserialize(de).map(|s| s.trim().to_string())
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// Usernames are `a-z`, `0-9` and `_` (letters in either case; stored lowercase).
+fn username_chars(username: &str) -> Result<(), validator::ValidationError> {
+    if username
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("username")
+            .with_message("may contain only letters a-z, digits and _".into()))
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignupRequest {
     /// Email address; stored trimmed and lowercased.
@@ -44,7 +57,7 @@ pub struct SignupRequest {
     )]
     pub password: String,
     /// 3 to 30 of `a-z`, `0-9` and `_`; unique regardless of case.
-    #[validate(length(min = 3, max = 30))]
+    #[validate(length(min = 3, max = 30), custom(function = "username_chars"))]
     #[schema(
         example = "asha_invests",
         min_length = 3,
@@ -54,7 +67,7 @@ pub struct SignupRequest {
     pub username: String,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     #[serde(deserialize_with = "trimmed")]
@@ -63,6 +76,24 @@ pub struct LoginRequest {
     pub email: String,
     #[validate(length(min = 1, max = 128))]
     pub password: String,
+}
+
+// Requests carry passwords: their Debug output leaves them out.
+impl std::fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupRequest")
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A user as they see themselves.

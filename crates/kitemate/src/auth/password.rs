@@ -18,6 +18,13 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// missing account costs as much time as one with a wrong password.
 static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| hash("not a real password").ok());
 
+/// Builds the lookup set and the dummy hash ahead of the first login, so that
+/// the first login for an unknown email costs no more than any other.
+pub(super) fn warm_up() {
+    LazyLock::force(&COMMON);
+    LazyLock::force(&DUMMY_HASH);
+}
+
 /// Rules beyond length (checked on the request type): not a common password,
 /// not the email or username.
 pub(super) fn check_strength(password: &str, email: &str, username: &str) -> Result<(), ApiError> {

@@ -7,9 +7,12 @@ use chrono::TimeDelta;
 use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::{Db, is_unique_violation};
-use platform::ratelimit::FailureThrottle;
+use platform::pubsub::{PubSub, Topic};
+use platform::ratelimit::{FailureThrottle, ip_key};
+use tokio::sync::Semaphore;
 
 use super::config::AuthConfig;
+use super::events::{USER_SIGNED_UP, UserSignedUp};
 use super::extract::AuthData;
 use super::model::{AuthResponse, Session, SignupRequest, Tier, User};
 use super::{password, store, token};
@@ -25,9 +28,16 @@ struct Inner {
     db: Db,
     clock: Clock,
     config: AuthConfig,
+    signed_up: Topic<UserSignedUp>,
     account_failures: FailureThrottle,
     ip_failures: FailureThrottle,
+    /// argon2 takes 19 MiB and a core for tens of milliseconds: a few at a time.
+    hashing: Semaphore,
 }
+
+/// How long a password check may wait for a free hashing slot before the
+/// server says it is busy.
+const HASHING_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where a new session comes from, recorded for the user's session list.
 #[derive(Debug, Default)]
@@ -37,10 +47,11 @@ pub(super) struct Origin {
 }
 
 impl AuthService {
-    pub fn new(db: Db, clock: Clock, config: AuthConfig) -> Self {
+    pub fn new(db: Db, clock: Clock, config: AuthConfig, pubsub: &PubSub) -> anyhow::Result<Self> {
+        let signed_up = pubsub.topic(&USER_SIGNED_UP, &db)?;
         let window = TimeDelta::minutes(i64::from(config.failure_window_minutes));
         let max_wait = TimeDelta::seconds(i64::from(config.max_failure_wait_secs));
-        Self {
+        Ok(Self {
             inner: Arc::new(Inner {
                 account_failures: FailureThrottle::new(
                     config.account_free_failures,
@@ -48,15 +59,49 @@ impl AuthService {
                     max_wait,
                 ),
                 ip_failures: FailureThrottle::new(config.ip_free_failures, window, max_wait),
+                hashing: Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+                ),
                 db,
                 clock,
                 config,
+                signed_up,
             }),
-        }
+        })
     }
 
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// Runs an argon2 computation on the blocking pool, a few at a time.
+    async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit = tokio::time::timeout(HASHING_QUEUE_WAIT, self.inner.hashing.acquire())
+            .await
+            .map_err(|_| ApiError::unavailable("the server is busy; try again shortly"))?
+            .map_err(ApiError::internal)?;
+        let result = tokio::task::spawn_blocking(work)
+            .await
+            .map_err(ApiError::internal)?;
+        drop(permit);
+        Ok(result)
+    }
+
+    /// Work worth doing before the first request needs it.
+    pub fn warm_up(&self) {
+        tokio::task::spawn_blocking(password::warm_up);
+    }
+
+    /// Drops sessions that expired or were revoked more than a day ago, and
+    /// forgets stale login failures.
+    pub async fn tidy(&self) -> Result<u64, ApiError> {
+        let now = self.inner.clock.now();
+        self.inner.account_failures.forget_idle(now);
+        self.inner.ip_failures.forget_idle(now);
+        Ok(store::delete_dead_sessions(&self.inner.db, now - TimeDelta::days(1)).await?)
     }
 
     /// The auth handler: a bearer token to the caller, or 401.
@@ -104,7 +149,11 @@ impl AuthService {
         if username_taken {
             return Err(taken("username", "this username is taken"));
         }
-        let hash = hash_password(req.password).await?;
+        let password = req.password;
+        let hash = self
+            .hashing(move || password::hash(&password))
+            .await?
+            .map_err(|err| ApiError::internal(anyhow::anyhow!("hashing password: {err}")))?;
         let now = self.inner.clock.now();
         let user_id = uuid::Uuid::now_v7().to_string();
         let mut tx = db.begin().await?;
@@ -117,16 +166,18 @@ impl AuthService {
         };
         if let Err(err) = store::insert_user(&mut tx, &new_user).await {
             // A concurrent signup won the race between our check and insert.
-            return Err(if is_unique_violation(&err) {
-                taken(
-                    "email",
-                    "an account with this email or username already exists",
-                )
-            } else {
-                err.into()
+            return Err(match unique_violation_on(&err) {
+                Some("username") => taken("username", "this username is taken"),
+                Some(_) => taken("email", "an account with this email already exists"),
+                None => err.into(),
             });
         }
         let (token, expires_at) = self.insert_session(&mut tx, &user_id, &origin).await?;
+        let event = UserSignedUp {
+            user_id: user_id.clone(),
+            username: username.clone(),
+        };
+        self.inner.signed_up.publish_in(&mut tx, &event).await?;
         tx.commit().await?;
         tracing::info!(user_id, "user signed up");
         let user = self.user(&user_id).await?;
@@ -146,19 +197,20 @@ impl AuthService {
         let email = normalize_email(email);
         let now = self.inner.clock.now();
         let account_key = format!("account:{email}");
-        let ip_key = origin.ip.map(|ip| format!("ip:{ip}"));
-        let wait = self
-            .inner
-            .account_failures
-            .check(&account_key, now)
-            .err()
-            .into_iter();
-        let wait = wait.chain(
-            ip_key
-                .as_ref()
-                .and_then(|k| self.inner.ip_failures.check(k, now).err()),
-        );
-        if let Some(secs) = wait.max() {
+        let ip_key = origin.ip.map(|ip| format!("ip:{}", ip_key(ip)));
+        let throttles = &self.inner;
+        let account = throttles.account_failures.attempt(&account_key, now);
+        let ip = ip_key
+            .as_ref()
+            .map_or(Ok(()), |key| throttles.ip_failures.attempt(key, now));
+        if let Some(secs) = [account.err(), ip.err()].into_iter().flatten().max() {
+            // Whichever attempt was counted is taken back: this one never ran.
+            if account.is_ok() {
+                throttles.account_failures.succeeded(&account_key);
+            }
+            if let (Ok(()), Some(key)) = (ip, &ip_key) {
+                throttles.ip_failures.succeeded(key);
+            }
             return Err(ApiError::resource_exhausted(
                 format!("too many failed logins; try again in {secs} seconds"),
                 secs,
@@ -166,23 +218,17 @@ impl AuthService {
         }
         let user = store::user_by_email(&self.inner.db, &email).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-        let matches =
-            tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref()))
-                .await
-                .map_err(ApiError::internal)?;
+        let matches = self
+            .hashing(move || password::verify(&password, stored.as_deref()))
+            .await?;
         let user = match user {
             Some(user) if matches => user,
-            _ => {
-                self.inner
-                    .account_failures
-                    .record_failure(&account_key, now);
-                if let Some(key) = &ip_key {
-                    self.inner.ip_failures.record_failure(key, now);
-                }
-                return Err(ApiError::unauthenticated("invalid email or password"));
-            }
+            _ => return Err(ApiError::unauthenticated("invalid email or password")),
         };
-        self.inner.account_failures.clear(&account_key);
+        throttles.account_failures.clear(&account_key);
+        if let Some(key) = &ip_key {
+            throttles.ip_failures.succeeded(key);
+        }
         let mut tx = self.inner.db.begin().await?;
         let (token, expires_at) = self.insert_session(&mut tx, &user.id, &origin).await?;
         tx.commit().await?;
@@ -268,13 +314,21 @@ fn taken(field: &str, message: &str) -> ApiError {
     ApiError::already_exists(message).with_details(serde_json::json!({ "field": field }))
 }
 
-fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+/// Which column a unique violation is about, read from the constraint or
+/// index name both engines put in the error.
+fn unique_violation_on(err: &sqlx::Error) -> Option<&'static str> {
+    if !is_unique_violation(err) {
+        return None;
+    }
+    let db = err.as_database_error()?;
+    let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+    Some(if text.contains("username") {
+        "username"
+    } else {
+        "email"
+    })
 }
 
-async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|err| ApiError::internal(anyhow::anyhow!("hashing password: {err}")))
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
 }

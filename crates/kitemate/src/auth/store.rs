@@ -164,3 +164,20 @@ pub(super) async fn grant_admin(
     })?;
     Ok(done == 1)
 }
+
+/// Deletes sessions that expired or were revoked before `before`.
+///
+/// On SQLite the times are RFC 3339 text, always with the `+00:00` offset,
+/// which sorts in time order, so the comparison holds on both engines.
+pub(super) async fn delete_dead_sessions(
+    db: &Db,
+    before: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1")
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}

@@ -238,7 +238,7 @@ async fn repeated_login_failures_are_slowed(kind: Kind) -> TestResult {
     assert_eq!(ghost.message(), blocked.message());
 
     // Once the wait is over, the right password works again.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock.advance(TimeDelta::seconds(2));
     assert_eq!(
         attempt("river otter lantern", "asha@example.com")
             .await?
@@ -329,6 +329,8 @@ async fn users_see_only_their_own_sessions(kind: Kind) -> TestResult {
         .as_str()
         .unwrap_or_default()
         .to_string();
+    assert_eq!(ravi_sessions["sessions"].as_array().map(Vec::len), Some(1));
+    assert!(!ashas_id.is_empty());
     assert_ne!(ravi_sessions["sessions"][0]["id"], ashas_id.as_str());
 
     // Ravi cannot revoke Asha's session: to him it does not exist.
@@ -375,7 +377,79 @@ async fn granted_admins_are_admins(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// Guesses sent all at once are throttled like guesses sent one by one.
+async fn concurrent_guesses_are_throttled_too(kind: Kind) -> TestResult {
+    let app = TestApp::spawn_with(kind, |c| {
+        c.auth.account_free_failures = 3;
+        c.rate_limit.enabled = false;
+    })
+    .await?;
+    app.signup("asha").await?;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let req = app
+            .client
+            .post(app.url("/auth/login"))
+            .json(&json!({ "email": "asha@example.com", "password": "wrong password!" }))
+            .send();
+        tasks.push(tokio::spawn(req));
+    }
+    let mut checked = 0;
+    for task in tasks {
+        if task.await??.status() == StatusCode::UNAUTHORIZED {
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked, 4,
+        "three free failures and the one that starts the wait"
+    );
+    app.stop().await
+}
+
+/// One address failing against many accounts is slowed as well.
+async fn failures_from_one_address_are_slowed(kind: Kind) -> TestResult {
+    let app = TestApp::spawn_with(kind, |c| {
+        c.auth.ip_free_failures = 4;
+        c.rate_limit.enabled = false;
+    })
+    .await?;
+    app.signup("asha").await?;
+    for n in 0..5 {
+        let email = format!("someone{n}@example.com");
+        let reply = app
+            .post(
+                "/auth/login",
+                json!({ "email": email, "password": "wrong password!" }),
+            )
+            .await?;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let reply = app
+        .post(
+            "/auth/login",
+            json!({ "email": "asha@example.com", "password": "river otter lantern" }),
+        )
+        .await?;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.code(), "resource_exhausted");
+    // Successful logins from a shared address do not use its allowance up.
+    app.clock.advance(TimeDelta::hours(1));
+    for _ in 0..10 {
+        let ok = app
+            .post(
+                "/auth/login",
+                json!({ "email": "asha@example.com", "password": "river otter lantern" }),
+            )
+            .await?;
+        assert_eq!(ok.status, StatusCode::OK);
+    }
+    app.stop().await
+}
+
 crate::both_backends!(
+    concurrent_guesses_are_throttled_too,
+    failures_from_one_address_are_slowed,
     signup_then_me_shows_the_account,
     signup_rejects_bad_fields_by_name,
     duplicate_signup_is_409_and_writes_nothing,

@@ -82,7 +82,7 @@ pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
     };
     config.log.level = "warn".into();
     if let Kind::Postgres(base) = kind {
-        config.database_url = fresh_postgres_url(base);
+        config.database_url = kitemate::config::DatabaseUrl::new(fresh_postgres_url(base));
     }
     config
 }
@@ -157,11 +157,23 @@ impl TestApp {
     }
 
     pub async fn spawn_with(kind: Kind, change: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        Self::spawn_custom(kind, change, |_| Ok(())).await
+    }
+
+    /// Like [`TestApp::spawn_with`], running `before_start` (to add a test
+    /// subscription, say) after the app is built and before it starts.
+    pub async fn spawn_custom(
+        kind: Kind,
+        change: impl FnOnce(&mut Config),
+        before_start: impl FnOnce(&App) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut config = test_config(&kind, dir.path());
         change(&mut config);
         let clock = Clock::system();
         let app = App::build(config, clock.clone()).await?;
+        before_start(&app)?;
+        app.start_background();
         let router = app.router()?;
         let listener = tokio::net::TcpListener::bind(app.config.listen).await?;
         let addr = listener.local_addr()?;
@@ -218,6 +230,17 @@ impl TestApp {
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<Reply> {
         self.call(Method::GET, path, None, token).await
+    }
+
+    /// Signs up `name` and makes them an administrator; returns their token.
+    pub async fn admin(&self, name: &str) -> anyhow::Result<String> {
+        let token = self.signup(name).await?;
+        self.app
+            .auth
+            .grant_admin(&format!("{name}@example.com"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(token)
     }
 
     /// Signs up `name` (email `name@example.com`) and returns the session token.

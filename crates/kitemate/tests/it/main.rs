@@ -8,4 +8,5 @@ mod auth;
 mod cli;
 mod openapi;
 mod ops;
+mod pubsub;
 mod schema;

@@ -15,7 +15,7 @@ use super::{Handler, Message, PubSub, Sub};
 const BATCH: usize = 512;
 
 /// One subscription's figures, as `GET /admin/pubsub` shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionStats {
     pub name: &'static str,
@@ -34,13 +34,15 @@ pub struct SubscriptionStats {
 }
 
 /// A message that ran out of retries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeadLetter {
     pub message_id: String,
     pub published_at: DateTime<Utc>,
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// The event as published.
+    #[schema(value_type = Object)]
     pub event: serde_json::Value,
 }
 
@@ -85,7 +87,11 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
                 let message_id = row.message_id.clone();
                 let attempts = row.attempts;
                 let result = handle(&sub, &pubsub, row).await;
-                let _ = done.send(Outcome { message_id, attempts, result });
+                let _ = done.send(Outcome {
+                    message_id,
+                    attempts,
+                    result,
+                });
                 drop(permit);
             });
         }
@@ -122,7 +128,8 @@ async fn handle(sub: &Sub, pubsub: &PubSub, row: Row) -> anyhow::Result<()> {
             tokio::spawn(async move { run.await?.commit().await.map_err(anyhow::Error::from) })
         }
     };
-    task.await.map_err(|err| anyhow::anyhow!("handler panicked: {err}"))?
+    task.await
+        .map_err(|err| anyhow::anyhow!("handler panicked: {err}"))?
 }
 
 /// Collects handler outcomes; deletes handled messages in batches and
@@ -140,15 +147,30 @@ async fn acknowledge(sub: Arc<Sub>, pubsub: PubSub, mut done: mpsc::UnboundedRec
                 Err(err) => {
                     metrics.failed(sub.name);
                     let attempts = outcome.attempts + 1;
-                    let dead = u32::try_from(attempts).unwrap_or(u32::MAX) >= sub.config.retry.max_attempts;
-                    let wait = sub.config.retry.backoff(u32::try_from(attempts).unwrap_or(1));
-                    let next = now.timestamp_millis() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
+                    let dead = u32::try_from(attempts).unwrap_or(u32::MAX)
+                        >= sub.config.retry.max_attempts;
+                    let wait = sub
+                        .config
+                        .retry
+                        .backoff(u32::try_from(attempts).unwrap_or(1));
+                    let next = now.timestamp_millis()
+                        + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
                     let error = format!("{err:#}");
                     tracing::warn!(subscription = sub.name, message_id = %outcome.message_id, attempts, dead, error, "handler failed");
                     if dead {
                         metrics.dead_lettered(sub.name);
                     }
-                    if let Err(err) = store::fail(&sub.outbox, sub.name, &outcome.message_id, attempts, next, dead, &error).await {
+                    if let Err(err) = store::fail(
+                        &sub.outbox,
+                        sub.name,
+                        &outcome.message_id,
+                        attempts,
+                        next,
+                        dead,
+                        &error,
+                    )
+                    .await
+                    {
                         tracing::error!(subscription = sub.name, error = %err, "cannot record a failed delivery");
                     }
                 }
@@ -192,7 +214,11 @@ impl PubSub {
 
     /// The dead letters of `subscription` (at most `limit`), or `None` when
     /// there is no such subscription.
-    pub async fn dead_letters(&self, subscription: &str, limit: i64) -> Result<Option<Vec<DeadLetter>>, sqlx::Error> {
+    pub async fn dead_letters(
+        &self,
+        subscription: &str,
+        limit: i64,
+    ) -> Result<Option<Vec<DeadLetter>>, sqlx::Error> {
         let Some(sub) = self.find(subscription) else {
             return Ok(None);
         };
@@ -200,9 +226,11 @@ impl PubSub {
         Ok(Some(
             rows.into_iter()
                 .map(|row| DeadLetter {
-                    event: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::String(row.payload)),
+                    event: serde_json::from_str(&row.payload)
+                        .unwrap_or(serde_json::Value::String(row.payload)),
                     message_id: row.message_id,
-                    published_at: DateTime::from_timestamp_millis(row.published_at).unwrap_or_default(),
+                    published_at: DateTime::from_timestamp_millis(row.published_at)
+                        .unwrap_or_default(),
                     attempts: row.attempts,
                     last_error: row.last_error,
                 })
@@ -233,9 +261,11 @@ impl PubSub {
             if waiting == 0 {
                 return Ok(());
             }
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "{waiting} messages still waiting");
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "{waiting} messages still waiting"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }
-

@@ -29,7 +29,7 @@ use crate::metrics::Metrics;
 pub use dispatch::{DeadLetter, SubscriptionStats};
 
 /// How often a subscription is delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Guarantee {
     /// Handlers may see a message twice and must be idempotent (the default).
@@ -89,7 +89,9 @@ impl RetryPolicy {
     /// The wait before attempt `attempt + 1`, having failed `attempt` times.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(30));
-        self.min_backoff.saturating_mul(factor).min(self.max_backoff)
+        self.min_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
     }
 }
 
@@ -301,7 +303,13 @@ impl PubSub {
         })
     }
 
-    fn add(&self, topic: &'static str, name: &'static str, handler: Handler, config: SubscriptionConfig) -> anyhow::Result<()> {
+    fn add(
+        &self,
+        topic: &'static str,
+        name: &'static str,
+        handler: Handler,
+        config: SubscriptionConfig,
+    ) -> anyhow::Result<()> {
         let mut topics = self.write();
         let Some(entry) = topics.get_mut(topic) else {
             anyhow::bail!("subscription {name}: topic {topic} is not declared");
@@ -309,10 +317,19 @@ impl PubSub {
         let Some(outbox) = entry.outbox.clone() else {
             anyhow::bail!("subscription {name}: topic {topic} has no publisher");
         };
-        let taken = topics.values().flat_map(|t| &t.subscriptions).any(|s| s.name == name);
+        let taken = topics
+            .values()
+            .flat_map(|t| &t.subscriptions)
+            .any(|s| s.name == name);
         anyhow::ensure!(!taken, "subscription name {name} is used twice");
-        anyhow::ensure!(config.max_concurrency > 0, "subscription {name}: max_concurrency must be at least 1");
-        anyhow::ensure!(config.retry.max_attempts > 0, "subscription {name}: max_attempts must be at least 1");
+        anyhow::ensure!(
+            config.max_concurrency > 0,
+            "subscription {name}: max_concurrency must be at least 1"
+        );
+        anyhow::ensure!(
+            config.retry.max_attempts > 0,
+            "subscription {name}: max_attempts must be at least 1"
+        );
         let sub = Arc::new(Sub {
             name,
             topic,

@@ -152,7 +152,11 @@ pub(super) async fn counts(db: &Db, subscription: &str) -> Result<(i64, i64), sq
     })
 }
 
-pub(super) async fn dead_letters(db: &Db, subscription: &str, limit: i64) -> Result<Vec<DeadRow>, sqlx::Error> {
+pub(super) async fn dead_letters(
+    db: &Db,
+    subscription: &str,
+    limit: i64,
+) -> Result<Vec<DeadRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT message_id, payload, published_at, attempts, last_error FROM platform_outbox \
@@ -166,7 +170,11 @@ pub(super) async fn dead_letters(db: &Db, subscription: &str, limit: i64) -> Res
 }
 
 /// Puts every dead letter of `subscription` back in line; returns how many.
-pub(super) async fn redeliver(db: &Db, subscription: &str, now_ms: i64) -> Result<u64, sqlx::Error> {
+pub(super) async fn redeliver(
+    db: &Db,
+    subscription: &str,
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query(
             "UPDATE platform_outbox SET dead = FALSE, attempts = 0, next_attempt_at = $1, locked_until = 0 \

@@ -1,0 +1,142 @@
+//! The administrators' view of the platform: pub/sub topics, subscriptions,
+//! backlogs and dead letters. Every endpoint requires an administrator.
+
+use axum::extract::{FromRef, Path, State};
+use platform::pubsub::{DeadLetter, PubSub, SubscriptionStats};
+use platform::{ApiError, ApiJson, ErrorBody};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Admin, AuthService};
+
+const TAG: &str = "admin";
+
+#[derive(Debug, Clone)]
+pub struct AdminState {
+    pub auth: AuthService,
+    pub pubsub: PubSub,
+}
+
+impl FromRef<AdminState> for AuthService {
+    fn from_ref(state: &AdminState) -> Self {
+        state.auth.clone()
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopicInfo {
+    pub name: &'static str,
+    /// The service database whose outbox the topic publishes through.
+    pub database: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PubSubOverview {
+    pub topics: Vec<TopicInfo>,
+    pub subscriptions: Vec<SubscriptionStats>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterList {
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Redelivered {
+    /// Dead letters put back in line.
+    pub redelivered: u64,
+}
+
+fn no_subscription(name: &str) -> ApiError {
+    ApiError::not_found(format!("no subscription named {name}"))
+}
+
+/// Topics and subscriptions with their counts, backlog and dead letters.
+#[utoipa::path(get, path = "/admin/pubsub", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Pub/sub overview", body = PubSubOverview),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Not an administrator (`permission_denied`)", body = ErrorBody),
+    ))]
+pub async fn get_pubsub(
+    State(state): State<AdminState>,
+    _admin: Admin,
+) -> Result<ApiJson<PubSubOverview>, ApiError> {
+    let topics = state
+        .pubsub
+        .topics()
+        .into_iter()
+        .map(|(name, database)| TopicInfo { name, database })
+        .collect();
+    let subscriptions = state.pubsub.stats().await?;
+    Ok(ApiJson(PubSubOverview {
+        topics,
+        subscriptions,
+    }))
+}
+
+/// The messages of a subscription that ran out of retries (oldest first, at most 100).
+#[utoipa::path(get, path = "/admin/pubsub/{subscription}/dead-letters", tag = TAG,
+    security(("bearer" = [])),
+    params(("subscription" = String, Path, description = "Subscription name")),
+    responses(
+        (status = 200, description = "Dead letters", body = DeadLetterList),
+        (status = 403, description = "Not an administrator", body = ErrorBody),
+        (status = 404, description = "No such subscription", body = ErrorBody),
+    ))]
+pub async fn list_dead_letters(
+    State(state): State<AdminState>,
+    _admin: Admin,
+    Path(subscription): Path<String>,
+) -> Result<ApiJson<DeadLetterList>, ApiError> {
+    let dead_letters = state
+        .pubsub
+        .dead_letters(&subscription, 100)
+        .await?
+        .ok_or_else(|| no_subscription(&subscription))?;
+    Ok(ApiJson(DeadLetterList { dead_letters }))
+}
+
+/// Give every dead letter of a subscription a fresh set of attempts.
+#[utoipa::path(post, path = "/admin/pubsub/{subscription}/dead-letters/redeliver", tag = TAG,
+    security(("bearer" = [])),
+    params(("subscription" = String, Path, description = "Subscription name")),
+    responses(
+        (status = 200, description = "How many were put back in line", body = Redelivered),
+        (status = 403, description = "Not an administrator", body = ErrorBody),
+        (status = 404, description = "No such subscription", body = ErrorBody),
+    ))]
+pub async fn redeliver_dead_letters(
+    State(state): State<AdminState>,
+    Admin(admin): Admin,
+    Path(subscription): Path<String>,
+) -> Result<ApiJson<Redelivered>, ApiError> {
+    let redelivered = state
+        .pubsub
+        .redeliver(&subscription)
+        .await?
+        .ok_or_else(|| no_subscription(&subscription))?;
+    tracing::info!(
+        admin = admin.user_id,
+        subscription,
+        redelivered,
+        "dead letters redelivered"
+    );
+    Ok(ApiJson(Redelivered { redelivered }))
+}
+
+pub fn router(state: AdminState) -> OpenApiRouter {
+    router_spec().with_state(state)
+}
+
+/// The routes before they get their state, which is all the spec needs.
+pub fn router_spec() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_pubsub))
+        .routes(routes!(list_dead_letters))
+        .routes(routes!(redeliver_dead_letters))
+}
