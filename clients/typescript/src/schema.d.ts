@@ -4,6 +4,57 @@
  */
 
 export interface paths {
+    "/admin/cron": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every cron job with its schedule, time zone and next run. */
+        get: operations["list_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/cron/{name}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a job now. Answers at once with the run, which goes on in the background. */
+        post: operations["run_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/cron/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest runs of a job (at most 50), newest first. */
+        get: operations["list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/pubsub": {
         parameters: {
             query?: never;
@@ -281,6 +332,22 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        /** @description A job as `kitemate cron list` and `GET /admin/cron` show it. */
+        JobInfo: {
+            name: string;
+            /** Format: date-time */
+            nextRun?: string | null;
+            /** @description The next run in the job's time zone, as RFC 3339 with its offset. */
+            nextRunLocal?: string | null;
+            /** @description `every 1h` or `cron 0 18 * * 1-5`. */
+            schedule: string;
+            /** @description IANA name, such as `Asia/Kolkata`. */
+            timeZone: string;
+            title: string;
+        };
+        JobList: {
+            jobs: components["schemas"]["JobInfo"][];
+        };
         LoginRequest: {
             /** @example asha@example.com */
             email: string;
@@ -307,6 +374,29 @@ export interface components {
              * @description Dead letters put back in line.
              */
             redelivered: number;
+        };
+        /** @description One run of a job. */
+        RunInfo: {
+            error?: string | null;
+            /** Format: date-time */
+            finishedAt?: string | null;
+            id: string;
+            job: string;
+            manual: boolean;
+            /** @description running, succeeded, failed or abandoned. */
+            outcome: string;
+            /** @description The replica that ran it. */
+            runner: string;
+            /** Format: date-time */
+            startedAt: string;
+            /**
+             * Format: date-time
+             * @description The tick it ran for; the request time for runs started by hand.
+             */
+            tickAt: string;
+        };
+        RunList: {
+            runs: components["schemas"]["RunInfo"][];
         };
         /** @description One of the caller's signed-in sessions. */
         Session: {
@@ -398,6 +488,126 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_jobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cron jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an administrator (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run, started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunInfo"];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_pubsub: {
         parameters: {
             query?: never;

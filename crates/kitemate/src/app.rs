@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use platform::clock::Clock;
+use platform::cron::Cron;
 use platform::db::{Backend, Db};
 use platform::metrics::Metrics;
 use platform::middleware::{ObserveState, observe};
@@ -21,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, AuthService};
 use crate::config::Config;
-use crate::{admin, hello, ops};
+use crate::{admin, hello, jobs, ops};
 
 /// The running application: every service, built and connected.
 #[derive(Debug, Clone)]
@@ -32,6 +33,7 @@ pub struct App {
     pub secrets: Arc<Secrets>,
     pub auth: AuthService,
     pub pubsub: PubSub,
+    pub cron: Cron,
     databases: Arc<Vec<Db>>,
     metrics: Arc<Metrics>,
     limiter: RateLimiter,
@@ -50,7 +52,7 @@ pub struct App {
         (name = "hello", description = "Hello world"),
         (name = "auth", description = "Accounts and sessions"),
         (name = "ops", description = "Health and metrics"),
-        (name = "admin", description = "Administrators only: pub/sub"),
+        (name = "admin", description = "Administrators only: pub/sub and cron"),
     )
 )]
 struct ApiDoc;
@@ -103,11 +105,15 @@ impl App {
         let pubsub = PubSub::new(clock.clone(), Arc::clone(&metrics));
         let auth_db = backend.lazy(&auth::DATABASE)?;
         let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone(), &pubsub)?;
+        let jobs_db = backend.lazy(&jobs::DATABASE)?;
+        let cron = Cron::new(jobs_db.clone(), clock.clone());
+        jobs::register(&cron, &auth)?;
         Ok(Self {
             limiter: RateLimiter::new(&config.rate_limit),
             metrics,
             pubsub,
-            databases: Arc::new(vec![auth_db]),
+            cron,
+            databases: Arc::new(vec![auth_db, jobs_db]),
             backend,
             secrets,
             clock,
@@ -156,6 +162,7 @@ impl App {
             .merge(admin::router(admin::AdminState {
                 auth: self.auth.clone(),
                 pubsub: self.pubsub.clone(),
+                cron: self.cron.clone(),
             }))
             .split_for_parts();
         let observe_state = ObserveState {
@@ -181,26 +188,21 @@ impl App {
     /// Starts what runs beside the HTTP server: pub/sub dispatchers and upkeep.
     pub fn start_background(&self) {
         self.pubsub.start();
+        self.cron.start();
         self.auth.warm_up();
-        let (limiter, auth) = (self.limiter.clone(), self.auth.clone());
+        let limiter = self.limiter.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
-            let mut minutes = 0u32;
             loop {
                 tick.tick().await;
                 limiter.forget_idle();
-                if minutes.is_multiple_of(60)
-                    && let Err(err) = auth.tidy().await
-                {
-                    tracing::warn!(error = %err, "tidying sessions failed");
-                }
-                minutes = minutes.wrapping_add(1);
             }
         });
     }
 
     pub async fn close(&self) {
         self.pubsub.stop();
+        self.cron.stop();
         for db in self.databases.iter() {
             db.close().await;
         }

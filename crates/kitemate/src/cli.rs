@@ -29,6 +29,11 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI 3.1 spec of the whole API as JSON.
     Openapi,
+    /// Cron jobs: list them with their next runs, or run one now.
+    Cron {
+        #[command(subcommand)]
+        command: CronCommand,
+    },
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -42,5 +47,16 @@ pub enum UsersCommand {
     GrantAdmin {
         /// The user's email address.
         email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CronCommand {
+    /// Every job with its schedule, time zone and next run (UTC and local).
+    List,
+    /// Run a job now, wait for it, and print how it went.
+    Run {
+        /// The job's name, as `cron list` shows it.
+        name: String,
     },
 }

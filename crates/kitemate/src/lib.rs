@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod hello;
+pub mod jobs;
 pub mod ops;
 
 pub use app::App;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kitemate::cli::{Cli, Command, UsersCommand};
+use kitemate::cli::{Cli, Command, CronCommand, UsersCommand};
 use kitemate::{App, Config, app};
 use platform::clock::Clock;
 
@@ -69,6 +69,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app.close().await;
             Ok(())
         }
+        Command::Cron { command } => cron(command, config).await,
         Command::Serve => serve(config).await,
     }
 }
@@ -109,4 +110,52 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 /// `openapi` is answered in `main` before any configuration is read.
 fn unreachable_openapi() -> anyhow::Result<()> {
     anyhow::bail!("`openapi` is handled before configuration is loaded")
+}
+
+#[expect(clippy::print_stdout, reason = "these commands answer on stdout")]
+async fn cron(command: CronCommand, config: Config) -> anyhow::Result<()> {
+    match command {
+        CronCommand::List => {
+            let app = App::new(config, Clock::system())?;
+            println!(
+                "{:<16} {:<22} {:<14} {:<22} NEXT (LOCAL)",
+                "NAME", "SCHEDULE", "TIME ZONE", "NEXT (UTC)"
+            );
+            for job in app.cron.jobs() {
+                let utc = job
+                    .next_run
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{:<16} {:<22} {:<14} {:<22} {}",
+                    job.name,
+                    job.schedule,
+                    job.time_zone,
+                    utc,
+                    job.next_run_local.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        CronCommand::Run { name } => {
+            let app = App::build(config, Clock::system()).await?;
+            let (run, handle) = app.cron.run_now(&name).await?.ok_or_else(|| {
+                anyhow::anyhow!("no cron job named {name} (see `kitemate cron list`)")
+            })?;
+            handle.await?;
+            let run = app
+                .cron
+                .run(&run.id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the run vanished"))?;
+            app.close().await;
+            match run.error {
+                None => {
+                    println!("{name}: {} (run {})", run.outcome, run.id);
+                    Ok(())
+                }
+                Some(error) => anyhow::bail!("{name} failed: {error}"),
+            }
+        }
+    }
 }

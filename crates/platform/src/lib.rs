@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod cron;
 pub mod db;
 pub mod docs;
 pub mod error;

@@ -1,7 +1,10 @@
 //! The administrators' view of the platform: pub/sub topics, subscriptions,
-//! backlogs and dead letters. Every endpoint requires an administrator.
+//! backlogs and dead letters; cron jobs and their runs. Every endpoint
+//! requires an administrator.
 
 use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
+use platform::cron::{Cron, JobInfo, RunInfo};
 use platform::pubsub::{DeadLetter, PubSub, SubscriptionStats};
 use platform::{ApiError, ApiJson, ErrorBody};
 use serde::Serialize;
@@ -17,6 +20,7 @@ const TAG: &str = "admin";
 pub struct AdminState {
     pub auth: AuthService,
     pub pubsub: PubSub,
+    pub cron: Cron,
 }
 
 impl FromRef<AdminState> for AuthService {
@@ -129,6 +133,84 @@ pub async fn redeliver_dead_letters(
     Ok(ApiJson(Redelivered { redelivered }))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobList {
+    pub jobs: Vec<JobInfo>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunList {
+    pub runs: Vec<RunInfo>,
+}
+
+fn no_job(name: &str) -> ApiError {
+    ApiError::not_found(format!("no cron job named {name}"))
+}
+
+/// Every cron job with its schedule, time zone and next run.
+#[utoipa::path(get, path = "/admin/cron", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Cron jobs", body = JobList),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "Not an administrator (`permission_denied`)", body = ErrorBody),
+    ))]
+pub async fn list_jobs(State(state): State<AdminState>, _admin: Admin) -> ApiJson<JobList> {
+    ApiJson(JobList {
+        jobs: state.cron.jobs(),
+    })
+}
+
+/// Run a job now. Answers at once with the run, which goes on in the background.
+#[utoipa::path(post, path = "/admin/cron/{name}/run", tag = TAG,
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "Job name")),
+    responses(
+        (status = 202, description = "The run, started", body = RunInfo),
+        (status = 403, description = "Not an administrator", body = ErrorBody),
+        (status = 404, description = "No such job", body = ErrorBody),
+    ))]
+pub async fn run_job(
+    State(state): State<AdminState>,
+    Admin(admin): Admin,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, ApiJson<RunInfo>), ApiError> {
+    let (run, _) = state
+        .cron
+        .run_now(&name)
+        .await?
+        .ok_or_else(|| no_job(&name))?;
+    tracing::info!(
+        admin = admin.user_id,
+        job = name,
+        run = run.id,
+        "cron job run by hand"
+    );
+    Ok((StatusCode::ACCEPTED, ApiJson(run)))
+}
+
+/// The newest runs of a job (at most 50), newest first.
+#[utoipa::path(get, path = "/admin/cron/{name}/runs", tag = TAG,
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "Job name")),
+    responses(
+        (status = 200, description = "Runs", body = RunList),
+        (status = 403, description = "Not an administrator", body = ErrorBody),
+        (status = 404, description = "No such job", body = ErrorBody),
+    ))]
+pub async fn list_runs(
+    State(state): State<AdminState>,
+    _admin: Admin,
+    Path(name): Path<String>,
+) -> Result<ApiJson<RunList>, ApiError> {
+    let runs = state
+        .cron
+        .runs(&name, 50)
+        .await?
+        .ok_or_else(|| no_job(&name))?;
+    Ok(ApiJson(RunList { runs }))
+}
+
 pub fn router(state: AdminState) -> OpenApiRouter {
     router_spec().with_state(state)
 }
@@ -139,4 +221,7 @@ pub fn router_spec() -> OpenApiRouter<AdminState> {
         .routes(routes!(get_pubsub))
         .routes(routes!(list_dead_letters))
         .routes(routes!(redeliver_dead_letters))
+        .routes(routes!(list_jobs))
+        .routes(routes!(run_job))
+        .routes(routes!(list_runs))
 }

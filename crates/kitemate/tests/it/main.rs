@@ -6,6 +6,7 @@ mod harness;
 mod api_layer;
 mod auth;
 mod cli;
+mod cron;
 mod openapi;
 mod ops;
 mod pubsub;

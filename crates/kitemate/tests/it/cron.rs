@@ -1,0 +1,213 @@
+//! Cron through the real app: the product's jobs, the admin API and the
+//! shell, one run per tick across replicas, no overlapping runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use kitemate::App;
+use platform::clock::Clock;
+use platform::cron::Schedule;
+use reqwest::{Method, StatusCode};
+
+use crate::harness::{Kind, TestApp, TestResult, test_config};
+
+fn kitemate() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kitemate"));
+    cmd.env("KITEMATE_CONFIG", "/nonexistent/kitemate.toml")
+        .env("KITEMATE_LOG__LEVEL", "warn")
+        .env_remove("KITEMATE_DATABASE_URL");
+    cmd
+}
+
+#[test]
+fn cron_list_shows_each_job_with_its_next_run() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let out = kitemate()
+        .env("KITEMATE_DATA_DIR", dir.path())
+        .args(["cron", "list"])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("tidy-sessions"))
+        .unwrap_or_default();
+    assert!(line.contains("every 1h"), "{text}");
+    assert!(line.contains("UTC"), "{text}");
+    assert!(
+        line.contains(":00:00"),
+        "hourly ticks fall on the hour: {text}"
+    );
+    Ok(())
+}
+
+async fn cron_run_from_the_shell(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let mut cmd = kitemate();
+    cmd.env("KITEMATE_DATA_DIR", app.dir.path());
+    if !app.app.config.database_url.is_empty() {
+        cmd.env(
+            "KITEMATE_DATABASE_URL",
+            app.app.config.database_url.expose(),
+        );
+    }
+    let out = cmd.args(["cron", "run", "tidy-sessions"]).output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout)?.starts_with("tidy-sessions: succeeded"));
+    let runs = app
+        .app
+        .cron
+        .runs("tidy-sessions", 10)
+        .await?
+        .unwrap_or_default();
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].manual);
+    let mut cmd = kitemate();
+    cmd.env("KITEMATE_DATA_DIR", app.dir.path());
+    let out = cmd.args(["cron", "run", "nope"]).output()?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)?.contains("no cron job named nope"));
+    app.stop().await
+}
+
+async fn admins_list_run_and_inspect_jobs(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let admin = app.admin("root").await?;
+    let user = app.signup("asha").await?;
+    let jobs = app.get("/admin/cron", Some(&admin)).await?.json();
+    assert_eq!(jobs["jobs"][0]["name"], "tidy-sessions");
+    assert_eq!(jobs["jobs"][0]["schedule"], "every 1h");
+    assert_eq!(jobs["jobs"][0]["timeZone"], "UTC");
+
+    let started = app
+        .call(
+            Method::POST,
+            "/admin/cron/tidy-sessions/run",
+            None,
+            Some(&admin),
+        )
+        .await?;
+    assert_eq!(started.status, StatusCode::ACCEPTED);
+    assert_eq!(started.json()["manual"], true);
+    let mut outcome = String::new();
+    for _ in 0..100 {
+        let runs = app
+            .get("/admin/cron/tidy-sessions/runs", Some(&admin))
+            .await?
+            .json();
+        outcome = runs["runs"][0]["outcome"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if outcome != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(outcome, "succeeded");
+
+    for (method, path) in [
+        (Method::GET, "/admin/cron"),
+        (Method::POST, "/admin/cron/tidy-sessions/run"),
+        (Method::GET, "/admin/cron/tidy-sessions/runs"),
+    ] {
+        let reply = app.call(method, path, None, Some(&user)).await?;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let missing = app
+        .call(Method::POST, "/admin/cron/nope/run", None, Some(&admin))
+        .await?;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    app.stop().await
+}
+
+/// Two replicas on the same databases, the same job every second: each tick
+/// runs once, whichever replica takes it.
+async fn each_tick_runs_once_across_replicas(kind: Kind) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = test_config(&kind, dir.path());
+    let calls = Arc::new(AtomicU32::new(0));
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let app = App::build(config.clone(), Clock::system()).await?;
+        let calls = Arc::clone(&calls);
+        app.cron.add(
+            "test-tick",
+            "Counts",
+            Schedule::every("1s")?,
+            Tz::UTC,
+            move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Ok(()) }
+            },
+        )?;
+        app.start_background();
+        replicas.push(app);
+    }
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    for app in &replicas {
+        app.cron.stop();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let runs = replicas[0]
+        .cron
+        .runs("test-tick", 100)
+        .await?
+        .unwrap_or_default();
+    let mut ticks: Vec<_> = runs.iter().map(|r| r.tick_at).collect();
+    ticks.dedup();
+    assert!(runs.len() >= 3, "about one run a second: {runs:?}");
+    assert_eq!(ticks.len(), runs.len(), "no tick ran twice: {runs:?}");
+    assert_eq!(calls.load(Ordering::SeqCst) as usize, runs.len());
+    assert!(runs.iter().all(|r| r.outcome == "succeeded"));
+    for app in &replicas {
+        app.close().await;
+    }
+    replicas[0].backend.drop_all().await
+}
+
+/// A run longer than the interval is not joined by the next tick's run.
+async fn a_long_run_is_not_started_twice(kind: Kind) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let app = App::build(test_config(&kind, dir.path()), Clock::system()).await?;
+    app.cron.add(
+        "test-slow",
+        "Sleeps",
+        Schedule::every("1s")?,
+        Tz::UTC,
+        || async {
+            tokio::time::sleep(Duration::from_millis(2200)).await;
+            Ok(())
+        },
+    )?;
+    app.start_background();
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    app.cron.stop();
+    let mut runs = app.cron.runs("test-slow", 100).await?.unwrap_or_default();
+    runs.reverse();
+    assert!(!runs.is_empty());
+    for pair in runs.windows(2) {
+        let finished = pair[0].finished_at.unwrap_or(pair[0].started_at);
+        assert!(pair[1].started_at >= finished, "runs overlapped: {runs:?}");
+    }
+    assert!(runs.len() <= 2, "ticks during a run are skipped: {runs:?}");
+    app.close().await;
+    app.backend.drop_all().await
+}
+
+crate::both_backends!(
+    cron_run_from_the_shell,
+    admins_list_run_and_inspect_jobs,
+    each_tick_runs_once_across_replicas,
+    a_long_run_is_not_started_twice,
+);

@@ -1,0 +1,356 @@
+//! Cron as Encore has it, plus time zones: a job is a name, a title, a
+//! schedule and a function. Across replicas one runs each tick: the run row's
+//! unique (job, tick) is the lease. Every run is recorded, and any job can be
+//! run by hand.
+
+mod schedule;
+mod store;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use tokio::sync::watch;
+use utoipa::ToSchema;
+
+pub use schedule::{Schedule, ScheduleError, time_zone};
+
+use crate::clock::Clock;
+use crate::db::Db;
+
+type BoxFut = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+type JobFn = dyn Fn() -> BoxFut + Send + Sync;
+
+struct Job {
+    name: &'static str,
+    title: &'static str,
+    schedule: Schedule,
+    tz: Tz,
+    run: Box<JobFn>,
+}
+
+/// A job as `kitemate cron list` and `GET /admin/cron` show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobInfo {
+    pub name: &'static str,
+    pub title: &'static str,
+    /// `every 1h` or `cron 0 18 * * 1-5`.
+    pub schedule: String,
+    /// IANA name, such as `Asia/Kolkata`.
+    pub time_zone: String,
+    pub next_run: Option<DateTime<Utc>>,
+    /// The next run in the job's time zone, as RFC 3339 with its offset.
+    pub next_run_local: Option<String>,
+}
+
+/// One run of a job.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunInfo {
+    pub id: String,
+    pub job: String,
+    /// The tick it ran for; the request time for runs started by hand.
+    pub tick_at: DateTime<Utc>,
+    pub manual: bool,
+    /// The replica that ran it.
+    pub runner: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// running, succeeded, failed or abandoned.
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+fn ms_to_time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+impl From<store::RunRow> for RunInfo {
+    fn from(row: store::RunRow) -> Self {
+        Self {
+            id: row.id,
+            job: row.job,
+            tick_at: ms_to_time(row.tick_at),
+            manual: row.manual,
+            runner: row.runner,
+            started_at: ms_to_time(row.started_at),
+            finished_at: row.finished_at.map(ms_to_time),
+            outcome: row.outcome,
+            error: row.error,
+        }
+    }
+}
+
+/// The scheduler of one app: its jobs and the database their runs go in.
+#[derive(Clone)]
+pub struct Cron {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    clock: Clock,
+    /// This process, as recorded on the runs it makes.
+    runner: String,
+    jobs: RwLock<Vec<Arc<Job>>>,
+    stop: watch::Sender<bool>,
+    heartbeat: Duration,
+    stale_after: Duration,
+}
+
+impl std::fmt::Debug for Cron {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cron")
+            .field("runner", &self.inner.runner)
+            .field("jobs", &self.jobs().len())
+            .finish()
+    }
+}
+
+impl Cron {
+    /// Runs are recorded in `db`. A run beats every 5 s; one silent for 20 s
+    /// counts as abandoned, so a dead replica holds up at most one tick.
+    pub fn new(db: Db, clock: Clock) -> Self {
+        Self::with_timing(db, clock, Duration::from_secs(5), Duration::from_secs(20))
+    }
+
+    pub fn with_timing(db: Db, clock: Clock, heartbeat: Duration, stale_after: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                runner: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),
+                jobs: RwLock::default(),
+                stop: watch::Sender::new(false),
+                heartbeat,
+                stale_after,
+            }),
+        }
+    }
+
+    fn list(&self) -> Vec<Arc<Job>> {
+        self.inner
+            .jobs
+            .read()
+            .map(|jobs| jobs.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    fn find(&self, name: &str) -> Option<Arc<Job>> {
+        self.list().into_iter().find(|j| j.name == name)
+    }
+
+    /// Declares a job. Names are unique; the schedule and time zone were
+    /// checked when they were parsed.
+    pub fn add<F, Fut>(
+        &self,
+        name: &'static str,
+        title: &'static str,
+        schedule: Schedule,
+        tz: Tz,
+        run: F,
+    ) -> anyhow::Result<()>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        anyhow::ensure!(
+            self.find(name).is_none(),
+            "cron job {name} is declared twice"
+        );
+        let job = Arc::new(Job {
+            name,
+            title,
+            schedule,
+            tz,
+            run: Box::new(move || -> BoxFut { Box::pin(run()) }),
+        });
+        self.inner
+            .jobs
+            .write()
+            .map_err(|_| anyhow::anyhow!("cron registry poisoned"))?
+            .push(job);
+        Ok(())
+    }
+
+    /// Every job with its next run, sorted by name.
+    pub fn jobs(&self) -> Vec<JobInfo> {
+        let now = self.inner.clock.now();
+        let mut jobs: Vec<JobInfo> = self
+            .list()
+            .iter()
+            .map(|job| {
+                let next = job.schedule.next_after(now, job.tz);
+                JobInfo {
+                    name: job.name,
+                    title: job.title,
+                    schedule: job.schedule.describe(),
+                    time_zone: job.tz.name().to_string(),
+                    next_run: next,
+                    next_run_local: next.map(|t| t.with_timezone(&job.tz).to_rfc3339()),
+                }
+            })
+            .collect();
+        jobs.sort_by_key(|j| j.name);
+        jobs
+    }
+
+    /// Starts one scheduler loop per job.
+    pub fn start(&self) {
+        for job in self.list() {
+            let cron = self.clone();
+            tokio::spawn(async move { cron.schedule_loop(job).await });
+        }
+    }
+
+    pub fn stop(&self) {
+        self.inner.stop.send_replace(true);
+    }
+
+    async fn schedule_loop(&self, job: Arc<Job>) {
+        let mut stop = self.inner.stop.subscribe();
+        while !*stop.borrow() {
+            let now = self.inner.clock.now();
+            let Some(next) = job.schedule.next_after(now, job.tz) else {
+                tracing::warn!(job = job.name, "the schedule has no next run");
+                return;
+            };
+            let wait = (next - now).to_std().unwrap_or_default();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => return,
+            }
+            if let Err(err) = self.tick(&job, next).await {
+                tracing::error!(job = job.name, error = %err, "cron tick failed");
+            }
+        }
+    }
+
+    /// Takes the tick unless another replica has it or the last run is still going.
+    async fn tick(&self, job: &Arc<Job>, tick_at: DateTime<Utc>) -> anyhow::Result<()> {
+        let db = &self.inner.db;
+        let now = self.inner.clock.now().timestamp_millis();
+        let alive_since =
+            now - i64::try_from(self.inner.stale_after.as_millis()).unwrap_or(i64::MAX);
+        store::abandon_stale(db, job.name, alive_since, now).await?;
+        if store::running(db, job.name, alive_since).await? {
+            tracing::info!(
+                job = job.name,
+                "the previous run is still going; skipping this tick"
+            );
+            return Ok(());
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let run = store::NewRun {
+            id: &id,
+            job: job.name,
+            tick_at: tick_at.timestamp_millis(),
+            manual: false,
+            runner: &self.inner.runner,
+            now,
+        };
+        if store::start(db, &run).await? {
+            let cron = self.clone();
+            let job = Arc::clone(job);
+            tokio::spawn(async move { cron.execute(job, id).await });
+        }
+        Ok(())
+    }
+
+    /// Runs `job` now, by hand; returns its run record (still running) at
+    /// once, or `None` when there is no such job.
+    pub async fn run_now(
+        &self,
+        name: &str,
+    ) -> anyhow::Result<Option<(RunInfo, tokio::task::JoinHandle<()>)>> {
+        let Some(job) = self.find(name) else {
+            return Ok(None);
+        };
+        let now = self.inner.clock.now().timestamp_millis();
+        let id = uuid::Uuid::now_v7().to_string();
+        let run = store::NewRun {
+            id: &id,
+            job: job.name,
+            tick_at: now,
+            manual: true,
+            runner: &self.inner.runner,
+            now,
+        };
+        anyhow::ensure!(
+            store::start(&self.inner.db, &run).await?,
+            "could not record the run"
+        );
+        let info = store::run(&self.inner.db, &id)
+            .await?
+            .map(RunInfo::from)
+            .ok_or_else(|| anyhow::anyhow!("the run vanished"))?;
+        let cron = self.clone();
+        let handle = tokio::spawn(async move { cron.execute(job, id).await });
+        Ok(Some((info, handle)))
+    }
+
+    async fn execute(&self, job: Arc<Job>, id: String) {
+        let db = self.inner.db.clone();
+        let beat = {
+            let (db, id, clock, every) = (
+                db.clone(),
+                id.clone(),
+                self.inner.clock.clone(),
+                self.inner.heartbeat,
+            );
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    if let Err(err) =
+                        store::heartbeat(&db, &id, clock.now().timestamp_millis()).await
+                    {
+                        tracing::warn!(error = %err, "cron heartbeat failed");
+                    }
+                }
+            })
+        };
+        tracing::info!(job = job.name, run = id, "cron run started");
+        // A panicking job is a failed run, not a dead scheduler.
+        let result = match tokio::spawn((job.run)()).await {
+            Ok(result) => result,
+            Err(err) => Err(anyhow::anyhow!("the job panicked: {err}")),
+        };
+        beat.abort();
+        let error = result.err().map(|err| format!("{err:#}"));
+        match &error {
+            None => tracing::info!(job = job.name, run = id, "cron run succeeded"),
+            Some(error) => tracing::error!(job = job.name, run = id, error, "cron run failed"),
+        }
+        let now = self.inner.clock.now().timestamp_millis();
+        if let Err(err) = store::finish(&db, &id, now, error.as_deref()).await {
+            tracing::error!(job = job.name, error = %err, "cannot record the end of a cron run");
+        }
+    }
+
+    /// The newest runs of a job, newest first; `None` when there is no such job.
+    pub async fn runs(&self, name: &str, limit: i64) -> Result<Option<Vec<RunInfo>>, sqlx::Error> {
+        if self.find(name).is_none() {
+            return Ok(None);
+        }
+        let rows = store::runs(&self.inner.db, name, limit).await?;
+        Ok(Some(rows.into_iter().map(RunInfo::from).collect()))
+    }
+
+    /// One run by id.
+    pub async fn run(&self, id: &str) -> Result<Option<RunInfo>, sqlx::Error> {
+        Ok(store::run(&self.inner.db, id).await?.map(RunInfo::from))
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "kitemate".into())
+}
