@@ -120,13 +120,17 @@ impl Backend {
     /// A handle whose connections are made on first use; no I/O happens here,
     /// so that services can be built while [`Db::prepare`] runs.
     pub fn lazy(&self, decl: &'static DatabaseDecl) -> anyhow::Result<Db> {
-        let pool = match self {
-            Self::Sqlite { dir } => Pool::Sqlite(sqlite_pool(dir, decl.name)?),
+        let (pool, write) = match self {
+            Self::Sqlite { dir } => {
+                let (readers, writer) = sqlite_pools(dir, decl.name)?;
+                (Pool::Sqlite(readers), Pool::Sqlite(writer))
+            }
             Self::Postgres { options, prefix } => {
-                Pool::Postgres(postgres_pool(options, &format!("{prefix}_{}", decl.name)))
+                let pool = postgres_pool(options, &format!("{prefix}_{}", decl.name));
+                (Pool::Postgres(pool.clone()), Pool::Postgres(pool))
             }
         };
-        Ok(Db { decl, pool })
+        Ok(Db { decl, pool, write })
     }
 
     /// Drops every PostgreSQL database of this backend (SQLite files go with
@@ -156,7 +160,11 @@ impl Backend {
     }
 }
 
-fn sqlite_pool(dir: &Path, name: &str) -> anyhow::Result<SqlitePool> {
+/// SQLite allows one writer at a time, and a writer that finds the lock
+/// taken sleeps in SQLite's busy handler (milliseconds at a time). So writes
+/// go through a pool of one connection, where they queue in order without
+/// sleeping, and reads through a pool of several.
+fn sqlite_pools(dir: &Path, name: &str) -> anyhow::Result<(SqlitePool, SqlitePool)> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create data folder {}", dir.display()))?;
     let options = SqliteConnectOptions::new()
@@ -166,9 +174,14 @@ fn sqlite_pool(dir: &Path, name: &str) -> anyhow::Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    Ok(SqlitePoolOptions::new()
+    let readers = SqlitePoolOptions::new()
         .max_connections(8)
-        .connect_lazy_with(options))
+        .connect_lazy_with(options.clone());
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_lazy_with(options);
+    Ok((readers, writer))
 }
 
 fn postgres_pool(options: &PgConnectOptions, database: &str) -> PgPool {
@@ -229,7 +242,10 @@ pub enum Pool {
 #[derive(Debug, Clone)]
 pub struct Db {
     decl: &'static DatabaseDecl,
+    /// For reads (and anything on PostgreSQL).
     pool: Pool,
+    /// For writes: SQLite's single writer connection; the same pool on PostgreSQL.
+    write: Pool,
 }
 
 /// An open transaction on a service's database.
@@ -264,6 +280,11 @@ impl Db {
         &self.pool
     }
 
+    /// Where writes outside a transaction go; see [`with_write!`].
+    pub fn write_pool(&self) -> &Pool {
+        &self.write
+    }
+
     /// Makes the database ready: creates it on PostgreSQL when missing, then
     /// applies the service's migrations for this backend.
     pub async fn prepare(&self, backend: &Backend) -> anyhow::Result<()> {
@@ -274,7 +295,7 @@ impl Db {
             Pool::Sqlite(_) => with_platform(&PLATFORM_SQLITE, &self.decl.sqlite).await,
             Pool::Postgres(_) => with_platform(&PLATFORM_POSTGRES, &self.decl.postgres).await,
         }?;
-        match &self.pool {
+        match &self.write {
             Pool::Sqlite(pool) => migrator.run(pool).await,
             Pool::Postgres(pool) => migrator.run(pool).await,
         }
@@ -292,7 +313,7 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so that two writers wait for each other instead
     /// of failing with SQLITE_BUSY when a read turns into a write.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        let conn = match &self.pool {
+        let conn = match &self.write {
             Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
@@ -357,9 +378,11 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match &self.pool {
-            Pool::Sqlite(pool) => pool.close().await,
-            Pool::Postgres(pool) => pool.close().await,
+        for pool in [&self.pool, &self.write] {
+            match pool {
+                Pool::Sqlite(pool) => pool.close().await,
+                Pool::Postgres(pool) => pool.close().await,
+            }
         }
     }
 }
@@ -398,6 +421,18 @@ impl Tx {
 macro_rules! with_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db.pool() {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like [`with_db!`], for a write outside a transaction: on SQLite it goes
+/// through the single writer connection, so it queues instead of colliding.
+#[macro_export]
+macro_rules! with_write {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db.write_pool() {
             $crate::db::Pool::Sqlite($pool) => $body,
             $crate::db::Pool::Postgres($pool) => $body,
         }

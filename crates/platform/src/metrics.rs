@@ -81,12 +81,12 @@ impl PubSubMetrics {
         );
     }
 
-    pub fn published(&self, topic: &str) {
+    pub fn published(&self, topic: &str, count: u64) {
         self.published
             .get_or_create(&TopicLabel {
                 topic: topic.to_string(),
             })
-            .inc();
+            .inc_by(count);
     }
 
     pub fn delivered(&self, subscription: &str, count: u64) {

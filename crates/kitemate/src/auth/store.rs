@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use platform::db::{Db, Tx};
-use platform::{with_db, with_tx};
+use platform::{with_db, with_tx, with_write};
 
 use super::model::{CallerRow, SessionRow, UserRow};
 
@@ -136,7 +136,7 @@ pub(super) async fn revoke_session(
     session_id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let done = with_db!(db, |pool| {
+    let done = with_write!(db, |pool| {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(now)
             .bind(session_id)
@@ -154,7 +154,7 @@ pub(super) async fn grant_admin(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let done = with_db!(db, |pool| {
+    let done = with_write!(db, |pool| {
         sqlx::query("UPDATE users SET is_admin = TRUE, updated_at = $1 WHERE email = $2")
             .bind(now)
             .bind(email)
@@ -173,7 +173,7 @@ pub(super) async fn delete_dead_sessions(
     db: &Db,
     before: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1")
             .bind(before)
             .execute(pool)

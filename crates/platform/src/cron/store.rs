@@ -1,7 +1,7 @@
 //! SQL of cron runs, written once for SQLite and PostgreSQL.
 
 use crate::db::Db;
-use crate::with_db;
+use crate::{with_db, with_write};
 
 /// A run as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,7 +29,7 @@ pub(super) struct NewRun<'a> {
 /// Records the start of a run. For a scheduled tick the insert succeeds for
 /// one replica only (the unique tick); false means another replica has it.
 pub(super) async fn start(db: &Db, run: &NewRun<'_>) -> Result<bool, sqlx::Error> {
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         sqlx::query(
             "INSERT INTO platform_cron_runs (id, job, tick_at, manual, runner, started_at, heartbeat_at, outcome) \
              VALUES ($1, $2, $3, $4, $5, $6, $6, 'running') ON CONFLICT DO NOTHING",
@@ -67,7 +67,7 @@ pub(super) async fn abandon_stale(
     alive_since: i64,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         sqlx::query(
             "UPDATE platform_cron_runs SET outcome = 'abandoned', finished_at = $1, \
              error = 'the replica running it stopped' \
@@ -83,7 +83,7 @@ pub(super) async fn abandon_stale(
 }
 
 pub(super) async fn heartbeat(db: &Db, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         sqlx::query("UPDATE platform_cron_runs SET heartbeat_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
@@ -104,7 +104,7 @@ pub(super) async fn finish(
     } else {
         "succeeded"
     };
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         sqlx::query(
             "UPDATE platform_cron_runs SET outcome = $1, finished_at = $2, heartbeat_at = $2, error = $3 WHERE id = $4",
         )

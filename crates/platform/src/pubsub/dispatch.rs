@@ -14,6 +14,10 @@ use super::{Handler, Message, PubSub, Sub};
 /// Most messages leased or acknowledged in one statement.
 const BATCH: usize = 512;
 
+/// How long handled messages wait to be acknowledged together. A message
+/// handled but not yet acknowledged is delivered again only after a crash.
+const ACK_LINGER: Duration = Duration::from_millis(10);
+
 /// One subscription's figures, as `GET /admin/pubsub` shows them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -63,20 +67,27 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
     let slots = Arc::new(Semaphore::new(sub.config.max_concurrency));
     let mut stop = pubsub.inner.stop.subscribe();
     let clock = pubsub.inner.clock.clone();
-    let lease_ms = i64::try_from(sub.config.ack_deadline.as_millis()).unwrap_or(i64::MAX);
+    let lease_ms = sub.ack_deadline_ms();
+    sub.fast.open.store(true, std::sync::atomic::Ordering::Release);
+    let mut last_claim = tokio::time::Instant::now() - pubsub.inner.poll;
     while !*stop.borrow() {
         let free = slots.available_permits().min(BATCH);
-        let rows = if free == 0 {
-            Vec::new()
-        } else {
+        // Messages this process committed come from memory; the database is
+        // asked when memory is empty, and at every poll interval regardless,
+        // for retries, other replicas' messages and those of a dead process.
+        let mut rows = sub.fast.take(free);
+        let poll_due = last_claim.elapsed() >= pubsub.inner.poll;
+        if rows.len() < free && (rows.is_empty() || poll_due) {
             let now = clock.now().timestamp_millis();
-            store::claim(&sub.outbox, sub.name, now, now + lease_ms, free as i64)
-                .await
-                .unwrap_or_else(|err| {
-                    tracing::warn!(subscription = sub.name, error = %err, "cannot lease messages");
-                    Vec::new()
-                })
-        };
+            let want = (free - rows.len()) as i64;
+            match store::claim(&sub.outbox, sub.name, now, now + lease_ms, want).await {
+                Ok(claimed) => {
+                    last_claim = tokio::time::Instant::now();
+                    rows.extend(claimed);
+                }
+                Err(err) => tracing::warn!(subscription = sub.name, error = %err, "cannot lease messages"),
+            }
+        }
         let full = rows.len() == free && free > 0;
         for row in rows {
             let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
@@ -106,6 +117,7 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
             _ = stop.changed() => {}
         }
     }
+    sub.fast.open.store(false, std::sync::atomic::Ordering::Release);
 }
 
 async fn handle(sub: &Sub, pubsub: &PubSub, row: Row) -> anyhow::Result<()> {
@@ -139,6 +151,17 @@ async fn acknowledge(sub: Arc<Sub>, pubsub: PubSub, mut done: mpsc::UnboundedRec
     let metrics = &pubsub.inner.metrics.pubsub;
     let mut batch = Vec::with_capacity(BATCH);
     while done.recv_many(&mut batch, BATCH).await > 0 {
+        // Linger a moment so that one statement acknowledges many messages:
+        // on SQLite every write queues behind the single writer connection.
+        if batch.len() < BATCH {
+            tokio::time::sleep(ACK_LINGER).await;
+            while batch.len() < BATCH {
+                match done.try_recv() {
+                    Ok(outcome) => batch.push(outcome),
+                    Err(_) => break,
+                }
+            }
+        }
         let now = clock.now();
         let mut handled = Vec::with_capacity(batch.len());
         for outcome in batch.drain(..) {

@@ -143,6 +143,13 @@ struct Sub {
     handler: Handler,
     config: SubscriptionConfig,
     wake: Notify,
+    fast: FastLane,
+}
+
+impl Sub {
+    fn ack_deadline_ms(&self) -> i64 {
+        i64::try_from(self.config.ack_deadline.as_millis()).unwrap_or(i64::MAX / 2)
+    }
 }
 
 struct TopicEntry {
@@ -199,6 +206,12 @@ impl<T> std::fmt::Debug for Topic<T> {
 impl<T: Serialize> Topic<T> {
     /// Publishes inside `tx`: the event is delivered only if `tx` commits.
     pub async fn publish_in(&self, tx: &mut Tx, event: &T) -> anyhow::Result<String> {
+        let mut ids = self.publish_all_in(tx, std::slice::from_ref(event)).await?;
+        Ok(ids.pop().unwrap_or_default())
+    }
+
+    /// Publishes many events inside `tx` in one statement; their ids, in order.
+    pub async fn publish_all_in(&self, tx: &mut Tx, events: &[T]) -> anyhow::Result<Vec<String>> {
         anyhow::ensure!(
             tx.db_name() == self.outbox.name(),
             "topic {} publishes through the {} database, not {}",
@@ -206,21 +219,54 @@ impl<T: Serialize> Topic<T> {
             self.outbox.name(),
             tx.db_name()
         );
-        let payload = serde_json::to_string(event).context("encoding the event")?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let subs = self.pubsub.subscriptions_of(self.name);
-        let names: Vec<&'static str> = subs.iter().map(|s| s.name).collect();
         let now = self.pubsub.inner.clock.now().timestamp_millis();
-        store::insert(tx, &id, self.name, &names, &payload, now).await?;
+        let mut messages = Vec::with_capacity(events.len());
+        for event in events {
+            let payload = serde_json::to_string(event).context("encoding the event")?;
+            messages.push((uuid::Uuid::now_v7().to_string(), payload));
+        }
+        let subs = self.pubsub.subscriptions_of(self.name);
+        let mut rows = Vec::with_capacity(messages.len() * subs.len());
+        let mut handed = Vec::new();
+        for sub in &subs {
+            // The running dispatcher of this process takes the message from
+            // memory right after the commit, skipping the database claim; the
+            // lease keeps other replicas off it unless this one dies.
+            let fast = sub.fast.has_room(messages.len());
+            let locked_until = if fast { now + sub.ack_deadline_ms() } else { 0 };
+            for (id, payload) in &messages {
+                rows.push(store::NewRow {
+                    message_id: id,
+                    subscription: sub.name,
+                    payload,
+                    locked_until,
+                });
+            }
+            if fast {
+                handed.push(Arc::clone(sub));
+            }
+        }
+        store::insert(tx, self.name, &rows, now).await?;
         let metrics = Arc::clone(&self.pubsub.inner.metrics);
         let topic = self.name;
+        let count = messages.len() as u64;
+        let ids: Vec<String> = messages.iter().map(|(id, _)| id.clone()).collect();
         tx.after_commit(move || {
-            metrics.pubsub.published(topic);
+            metrics.pubsub.published(topic, count);
+            for sub in handed {
+                sub.fast.push(&messages, now);
+                sub.wake.notify_one();
+            }
             for sub in subs {
                 sub.wake.notify_one();
             }
         });
-        Ok(id)
+        Ok(ids)
+    }
+
+    /// The database whose outbox this topic writes: publish inside its transactions.
+    pub fn database(&self) -> &Db {
+        &self.outbox
     }
 
     /// Publishes in a transaction of its own.
@@ -229,6 +275,46 @@ impl<T: Serialize> Topic<T> {
         let id = self.publish_in(&mut tx, event).await?;
         tx.commit().await?;
         Ok(id)
+    }
+}
+
+/// Messages committed by this process, waiting for its own dispatcher: the
+/// in-memory path that spares each message a database claim.
+#[derive(Default)]
+struct FastLane {
+    /// Only a running dispatcher drains it.
+    open: std::sync::atomic::AtomicBool,
+    queue: std::sync::Mutex<std::collections::VecDeque<store::Row>>,
+}
+
+/// Past this many waiting messages, new ones go the database way.
+const FAST_LANE_CAPACITY: usize = 20_000;
+
+impl FastLane {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<store::Row>> {
+        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn has_room(&self, count: usize) -> bool {
+        self.open.load(std::sync::atomic::Ordering::Acquire) && self.lock().len() + count <= FAST_LANE_CAPACITY
+    }
+
+    fn push(&self, messages: &[(String, String)], published_at: i64) {
+        let mut queue = self.lock();
+        for (id, payload) in messages {
+            queue.push_back(store::Row {
+                message_id: id.clone(),
+                payload: payload.clone(),
+                published_at,
+                attempts: 0,
+            });
+        }
+    }
+
+    fn take(&self, limit: usize) -> Vec<store::Row> {
+        let mut queue = self.lock();
+        let n = limit.min(queue.len());
+        queue.drain(..n).collect()
     }
 }
 
@@ -337,6 +423,7 @@ impl PubSub {
             handler,
             config,
             wake: Notify::new(),
+            fast: FastLane::default(),
         });
         if let Some(entry) = topics.get_mut(topic) {
             entry.subscriptions.push(sub);

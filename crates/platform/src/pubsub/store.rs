@@ -1,7 +1,7 @@
 //! SQL of the outbox, written once for SQLite and PostgreSQL.
 
 use crate::db::{Db, Pool, Tx};
-use crate::{with_db, with_tx};
+use crate::{with_db, with_tx, with_write};
 
 /// One claimed delivery: a message for one subscription.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,36 +29,46 @@ fn placeholders(from: usize, count: usize) -> String {
         .join(", ")
 }
 
-/// Writes one outbox row per subscription, inside the publisher's transaction.
-pub(super) async fn insert(
-    tx: &mut Tx,
-    message_id: &str,
-    topic: &str,
-    subscriptions: &[&'static str],
-    payload: &str,
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    if subscriptions.is_empty() {
-        return Ok(());
+/// One outbox row to write: a message for one subscription.
+pub(super) struct NewRow<'a> {
+    pub message_id: &'a str,
+    pub subscription: &'static str,
+    pub payload: &'a str,
+    /// Pre-leased to this process (it hands the message to its own
+    /// dispatcher in memory), or 0 for any replica to claim.
+    pub locked_until: i64,
+}
+
+/// Most rows in one INSERT: SQLite allows 32766 bound values, 5 per row here.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Writes the outbox rows inside the publisher's transaction.
+pub(super) async fn insert(tx: &mut Tx, topic: &str, rows: &[NewRow<'_>], now_ms: i64) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 3 + i * 4;
+                format!("(${}, ${}, $1, ${}, $2, $2, ${})", b, b + 1, b + 2, b + 3)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO platform_outbox \
+             (message_id, subscription, topic, payload, published_at, next_attempt_at, locked_until) VALUES {}",
+            values.join(", ")
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql).bind(topic).bind(now_ms);
+            for row in chunk {
+                query = query
+                    .bind(row.message_id)
+                    .bind(row.subscription)
+                    .bind(row.payload)
+                    .bind(row.locked_until);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
     }
-    let values: Vec<String> = (0..subscriptions.len())
-        .map(|i| format!("($1, ${}, $2, $3, $4, $4)", i + 5))
-        .collect();
-    let sql = format!(
-        "INSERT INTO platform_outbox (message_id, subscription, topic, payload, published_at, next_attempt_at) VALUES {}",
-        values.join(", ")
-    );
-    with_tx!(tx, |conn| {
-        let mut query = sqlx::query(&sql)
-            .bind(message_id)
-            .bind(topic)
-            .bind(payload)
-            .bind(now_ms);
-        for sub in subscriptions {
-            query = query.bind(*sub);
-        }
-        query.execute(conn).await.map(|_| ())
-    })
+    Ok(())
 }
 
 /// Leases up to `limit` due messages of `subscription` until `lease_until`.
@@ -82,7 +92,7 @@ pub(super) async fn claim(
              ORDER BY next_attempt_at, message_id LIMIT $4 {lock}) \
          RETURNING message_id, payload, published_at, attempts"
     );
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         sqlx::query_as(&sql)
             .bind(lease_until)
             .bind(subscription)
@@ -102,7 +112,7 @@ pub(super) async fn ack(db: &Db, subscription: &str, ids: &[String]) -> Result<(
         "DELETE FROM platform_outbox WHERE subscription = $1 AND message_id IN ({})",
         placeholders(2, ids.len())
     );
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         let mut query = sqlx::query(&sql).bind(subscription);
         for id in ids {
             query = query.bind(id);
@@ -121,7 +131,7 @@ pub(super) async fn fail(
     dead: bool,
     error: &str,
 ) -> Result<(), sqlx::Error> {
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         sqlx::query(
             "UPDATE platform_outbox SET attempts = $1, next_attempt_at = $2, locked_until = 0, \
              dead = $3, last_error = $4 WHERE subscription = $5 AND message_id = $6",
@@ -175,7 +185,7 @@ pub(super) async fn redeliver(
     subscription: &str,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
-    with_db!(db, |pool| {
+    with_write!(db, |pool| {
         sqlx::query(
             "UPDATE platform_outbox SET dead = FALSE, attempts = 0, next_attempt_at = $1, locked_until = 0 \
              WHERE subscription = $2 AND dead = TRUE",

@@ -1,0 +1,222 @@
+//! Pub/sub benchmark: throughput and publish→handler latency, and what
+//! publishing inside a write transaction adds to that write.
+//!
+//! `cargo run --release -p platform --example pubsub_bench` (SQLite in a
+//! temporary folder), or with `BENCH_DATABASE_URL=postgres://...` for
+//! PostgreSQL. `EVENTS` (default 100000) and `PUBLISHERS` (default 8) tune it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use platform::clock::Clock;
+use platform::db::{Backend, DatabaseDecl, Db};
+use platform::metrics::Metrics;
+use platform::pubsub::{PubSub, SubscriptionConfig, TopicDecl};
+use serde::{Deserialize, Serialize};
+use sqlx::migrate::Migrator;
+
+static DB: DatabaseDecl = DatabaseDecl {
+    name: "bench",
+    sqlite: Migrator::DEFAULT,
+    postgres: Migrator::DEFAULT,
+};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Event {
+    sent_ns: u128,
+}
+
+static TOPIC: TopicDecl<Event> = TopicDecl::new("bench-events");
+
+fn now_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+}
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+struct Phase {
+    events: usize,
+    elapsed: Duration,
+    latencies: Vec<f64>,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn p(&self, p: f64) -> f64 {
+        percentile(&self.latencies, p)
+    }
+}
+
+/// Publishes `events` from `publishers` tasks, `batch` per transaction, and
+/// waits until the handler has seen them all.
+async fn throughput(
+    topic: &platform::pubsub::Topic<Event>,
+    latencies: &Arc<Mutex<Vec<f64>>>,
+    events: usize,
+    publishers: usize,
+    batch: usize,
+) -> anyhow::Result<Phase> {
+    if let Ok(mut l) = latencies.lock() {
+        l.clear();
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for p in 0..publishers {
+        let topic = topic.clone();
+        let count = events / publishers + usize::from(p < events % publishers);
+        tasks.push(tokio::spawn(async move {
+            let mut left = count;
+            while left > 0 {
+                let n = left.min(batch);
+                let group: Vec<Event> = (0..n).map(|_| Event { sent_ns: now_ns() }).collect();
+                let mut tx = topic.database().begin().await?;
+                topic.publish_all_in(&mut tx, &group).await?;
+                tx.commit().await?;
+                left -= n;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    loop {
+        let done = latencies.lock().map(|l| l.len()).unwrap_or_default();
+        if done >= events {
+            break;
+        }
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "only {done} of {events} handled");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let elapsed = started.elapsed();
+    let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    lat.sort_by(f64::total_cmp);
+    Ok(Phase {
+        events,
+        elapsed,
+        latencies: lat,
+    })
+}
+
+#[expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let events = env_num("EVENTS", 100_000);
+    let publishers = env_num("PUBLISHERS", 8).max(1);
+    let dir = tempfile::tempdir()?;
+    let (backend, label) = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let base = url.rsplit_once('/').map_or(url.as_str(), |(server, _)| server).to_string();
+            let prefix = format!("kmt_bench_{}", uuid::Uuid::now_v7().simple());
+            (Backend::postgres(&format!("{base}/{prefix}"))?, "PostgreSQL")
+        }
+        _ => (
+            Backend::Sqlite {
+                dir: dir.path().to_path_buf(),
+            },
+            "SQLite",
+        ),
+    };
+    let db = backend.open(&DB).await?;
+    platform::with_db!(db, |pool| {
+        sqlx::query("CREATE TABLE bench_writes (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })?;
+
+    let pubsub = PubSub::new(Clock::system(), Metrics::new());
+    let topic = pubsub.topic(&TOPIC, &db)?;
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::with_capacity(events)));
+    let sink = Arc::clone(&latencies);
+    let config = SubscriptionConfig {
+        max_concurrency: 512,
+        ..SubscriptionConfig::default()
+    };
+    pubsub.subscribe(&TOPIC, "bench-sink", config, move |msg| {
+        let ms = (now_ns().saturating_sub(msg.event.sent_ns)) as f64 / 1e6;
+        if let Ok(mut l) = sink.lock() {
+            l.push(ms);
+        }
+        async { Ok(()) }
+    })?;
+    pubsub.start();
+
+    // Throughput: events published one per transaction, then in batches of
+    // `BATCH` per transaction (as an import or a sync publishes), from several tasks.
+    let single = throughput(&topic, &latencies, events / 5, publishers, 1).await?;
+    let batch = env_num("BATCH", 100).max(1);
+    let batched = throughput(&topic, &latencies, events, publishers, batch).await?;
+    pubsub.drained(Duration::from_secs(60)).await?;
+
+    // Transaction overhead: the same write with and without a publish inside,
+    // each block starting with every earlier event delivered.
+    let rounds = 2_000;
+    let plain_before = write_loop(&db, rounds, None).await?;
+    let with_publish = write_loop(&db, rounds, Some(&topic)).await?;
+    pubsub.drained(Duration::from_secs(60)).await?;
+    let plain_after = write_loop(&db, rounds, None).await?;
+    let plain = (plain_before + plain_after) / 2.0;
+    pubsub.stop();
+
+    println!("## pub/sub on {label}, {publishers} publishers");
+    println!();
+    println!("| figure | one event per transaction | {batch} events per transaction |");
+    println!("| --- | ---: | ---: |");
+    println!("| events | {} | {} |", single.events, batched.events);
+    println!("| **throughput, published and handled** | **{:.0} events/s** | **{:.0} events/s** |", single.rate(), batched.rate());
+    println!("| publish → handler p50 | {:.1} ms | {:.1} ms |", single.p(0.50), batched.p(0.50));
+    println!("| publish → handler p99 | **{:.1} ms** | **{:.1} ms** |", single.p(0.99), batched.p(0.99));
+    println!("| publish → handler max | {:.1} ms | {:.1} ms |", single.p(1.0), batched.p(1.0));
+    println!();
+    println!("| write transaction (insert one row), mean of {rounds} | ms |");
+    println!("| --- | ---: |");
+    println!("| alone (before / after) | {:.3} / {:.3} |", plain_before * 1e3, plain_after * 1e3);
+    println!("| with an event published in it | {:.3} |", with_publish * 1e3);
+    println!("| **added by publishing in the transaction** | **{:+.1}%** |", (with_publish / plain - 1.0) * 100.0);
+    db.close().await;
+    if label == "PostgreSQL" {
+        backend.drop_all().await?;
+    }
+    Ok(())
+}
+
+/// Mean seconds per write transaction (insert one row, commit), with or
+/// without publishing an event in the same transaction. Handlers keep
+/// running meanwhile, as they would in the app.
+async fn write_loop(db: &Db, rounds: usize, topic: Option<&platform::pubsub::Topic<Event>>) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let mut tx = db.begin().await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        platform::with_tx!(tx, |conn| {
+            sqlx::query("INSERT INTO bench_writes (id, body) VALUES ($1, $2)")
+                .bind(&id)
+                .bind("a row of the size of a typical write, give or take")
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        if let Some(topic) = topic {
+            topic.publish_in(&mut tx, &Event { sent_ns: now_ns() }).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(started.elapsed().as_secs_f64() / rounds as f64)
+}
