@@ -36,7 +36,10 @@ fn now_ns() -> u128 {
 }
 
 fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -101,7 +104,10 @@ async fn throughput(
         if done >= events {
             break;
         }
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "only {done} of {events} handled");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(600),
+            "only {done} of {events} handled"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let elapsed = started.elapsed();
@@ -122,9 +128,15 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (backend, label) = match std::env::var("BENCH_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
-            let base = url.rsplit_once('/').map_or(url.as_str(), |(server, _)| server).to_string();
+            let base = url
+                .rsplit_once('/')
+                .map_or(url.as_str(), |(server, _)| server)
+                .to_string();
             let prefix = format!("kmt_bench_{}", uuid::Uuid::now_v7().simple());
-            (Backend::postgres(&format!("{base}/{prefix}"))?, "PostgreSQL")
+            (
+                Backend::postgres(&format!("{base}/{prefix}"))?,
+                "PostgreSQL",
+            )
         }
         _ => (
             Backend::Sqlite {
@@ -180,16 +192,42 @@ async fn main() -> anyhow::Result<()> {
     println!("| figure | one event per transaction | {batch} events per transaction |");
     println!("| --- | ---: | ---: |");
     println!("| events | {} | {} |", single.events, batched.events);
-    println!("| **throughput, published and handled** | **{:.0} events/s** | **{:.0} events/s** |", single.rate(), batched.rate());
-    println!("| publish → handler p50 | {:.1} ms | {:.1} ms |", single.p(0.50), batched.p(0.50));
-    println!("| publish → handler p99 | **{:.1} ms** | **{:.1} ms** |", single.p(0.99), batched.p(0.99));
-    println!("| publish → handler max | {:.1} ms | {:.1} ms |", single.p(1.0), batched.p(1.0));
+    println!(
+        "| **throughput, published and handled** | **{:.0} events/s** | **{:.0} events/s** |",
+        single.rate(),
+        batched.rate()
+    );
+    println!(
+        "| publish → handler p50 | {:.1} ms | {:.1} ms |",
+        single.p(0.50),
+        batched.p(0.50)
+    );
+    println!(
+        "| publish → handler p99 | **{:.1} ms** | **{:.1} ms** |",
+        single.p(0.99),
+        batched.p(0.99)
+    );
+    println!(
+        "| publish → handler max | {:.1} ms | {:.1} ms |",
+        single.p(1.0),
+        batched.p(1.0)
+    );
     println!();
     println!("| write transaction (insert one row), mean of {rounds} | ms |");
     println!("| --- | ---: |");
-    println!("| alone (before / after) | {:.3} / {:.3} |", plain_before * 1e3, plain_after * 1e3);
-    println!("| with an event published in it | {:.3} |", with_publish * 1e3);
-    println!("| **added by publishing in the transaction** | **{:+.1}%** |", (with_publish / plain - 1.0) * 100.0);
+    println!(
+        "| alone (before / after) | {:.3} / {:.3} |",
+        plain_before * 1e3,
+        plain_after * 1e3
+    );
+    println!(
+        "| with an event published in it | {:.3} |",
+        with_publish * 1e3
+    );
+    println!(
+        "| **added by publishing in the transaction** | **{:+.1}%** |",
+        (with_publish / plain - 1.0) * 100.0
+    );
     db.close().await;
     if label == "PostgreSQL" {
         backend.drop_all().await?;
@@ -200,7 +238,11 @@ async fn main() -> anyhow::Result<()> {
 /// Mean seconds per write transaction (insert one row, commit), with or
 /// without publishing an event in the same transaction. Handlers keep
 /// running meanwhile, as they would in the app.
-async fn write_loop(db: &Db, rounds: usize, topic: Option<&platform::pubsub::Topic<Event>>) -> anyhow::Result<f64> {
+async fn write_loop(
+    db: &Db,
+    rounds: usize,
+    topic: Option<&platform::pubsub::Topic<Event>>,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     for _ in 0..rounds {
         let mut tx = db.begin().await?;
@@ -214,7 +256,9 @@ async fn write_loop(db: &Db, rounds: usize, topic: Option<&platform::pubsub::Top
                 .map(|_| ())
         })?;
         if let Some(topic) = topic {
-            topic.publish_in(&mut tx, &Event { sent_ns: now_ns() }).await?;
+            topic
+                .publish_in(&mut tx, &Event { sent_ns: now_ns() })
+                .await?;
         }
         tx.commit().await?;
     }

@@ -94,6 +94,12 @@ async fn signup_publishes_user_signed_up(kind: Kind) -> TestResult {
     app.post("/auth/signup", serde_json::json!({ "email": "asha@example.com", "password": "river otter lantern", "username": "asha2" })).await?;
     let admin = app.admin("root").await?;
     eventually(5, || async { Ok(snapshot(&got).len() == 2) }).await?;
+    // Handled messages are acknowledged in batches a moment later.
+    eventually(5, || async {
+        let overview = app.get("/admin/pubsub", Some(&admin)).await?.json();
+        Ok(overview["subscriptions"][0]["backlog"] == 0)
+    })
+    .await?;
     let overview = app.get("/admin/pubsub", Some(&admin)).await?.json();
     let sub = &overview["subscriptions"][0];
     assert_eq!(sub["name"], "test-welcome");
@@ -200,6 +206,10 @@ async fn failures_retry_then_dead_letter_and_admins_redeliver(kind: Kind) -> Tes
         .await?;
     assert_eq!(again.json()["redelivered"], 1);
     eventually(5, || async { Ok(snapshot(&got).len() == 1) }).await?;
+    eventually(5, || async {
+        Ok(find(&overview().await?)["delivered"] == 1)
+    })
+    .await?;
     let sub = find(&overview().await?);
     assert_eq!(
         (sub["deadLetters"].clone(), sub["delivered"].clone()),

@@ -68,7 +68,9 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
     let mut stop = pubsub.inner.stop.subscribe();
     let clock = pubsub.inner.clock.clone();
     let lease_ms = sub.ack_deadline_ms();
-    sub.fast.open.store(true, std::sync::atomic::Ordering::Release);
+    sub.fast
+        .open
+        .store(true, std::sync::atomic::Ordering::Release);
     let mut last_claim = tokio::time::Instant::now() - pubsub.inner.poll;
     while !*stop.borrow() {
         let free = slots.available_permits().min(BATCH);
@@ -85,7 +87,9 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
                     last_claim = tokio::time::Instant::now();
                     rows.extend(claimed);
                 }
-                Err(err) => tracing::warn!(subscription = sub.name, error = %err, "cannot lease messages"),
+                Err(err) => {
+                    tracing::warn!(subscription = sub.name, error = %err, "cannot lease messages")
+                }
             }
         }
         let full = rows.len() == free && free > 0;
@@ -117,7 +121,9 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
             _ = stop.changed() => {}
         }
     }
-    sub.fast.open.store(false, std::sync::atomic::Ordering::Release);
+    sub.fast
+        .open
+        .store(false, std::sync::atomic::Ordering::Release);
 }
 
 async fn handle(sub: &Sub, pubsub: &PubSub, row: Row) -> anyhow::Result<()> {

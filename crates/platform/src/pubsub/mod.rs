@@ -292,11 +292,14 @@ const FAST_LANE_CAPACITY: usize = 20_000;
 
 impl FastLane {
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<store::Row>> {
-        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn has_room(&self, count: usize) -> bool {
-        self.open.load(std::sync::atomic::Ordering::Acquire) && self.lock().len() + count <= FAST_LANE_CAPACITY
+        self.open.load(std::sync::atomic::Ordering::Acquire)
+            && self.lock().len() + count <= FAST_LANE_CAPACITY
     }
 
     fn push(&self, messages: &[(String, String)], published_at: i64) {

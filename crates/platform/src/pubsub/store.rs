@@ -43,7 +43,12 @@ pub(super) struct NewRow<'a> {
 const ROWS_PER_INSERT: usize = 1000;
 
 /// Writes the outbox rows inside the publisher's transaction.
-pub(super) async fn insert(tx: &mut Tx, topic: &str, rows: &[NewRow<'_>], now_ms: i64) -> Result<(), sqlx::Error> {
+pub(super) async fn insert(
+    tx: &mut Tx,
+    topic: &str,
+    rows: &[NewRow<'_>],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
