@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p platform --example pubsub_bench` (SQLite in a
 //! temporary folder), or with `BENCH_DATABASE_URL=postgres://...` for
-//! PostgreSQL. `EVENTS` (default 100000) and `PUBLISHERS` (default 8) tune it.
+//! PostgreSQL. `EVENTS` (default 100000) and `PUBLISHERS` (default 4) tune it.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -124,7 +124,7 @@ async fn throughput(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let events = env_num("EVENTS", 100_000);
-    let publishers = env_num("PUBLISHERS", 8).max(1);
+    let publishers = env_num("PUBLISHERS", 4).max(1);
     let dir = tempfile::tempdir()?;
     let (backend, label) = match std::env::var("BENCH_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
@@ -173,18 +173,22 @@ async fn main() -> anyhow::Result<()> {
     // Throughput: events published one per transaction, then in batches of
     // `BATCH` per transaction (as an import or a sync publishes), from several tasks.
     let single = throughput(&topic, &latencies, events / 5, publishers, 1).await?;
-    let batch = env_num("BATCH", 100).max(1);
+    let batch = env_num("BATCH", 50).max(1);
     let batched = throughput(&topic, &latencies, events, publishers, batch).await?;
     pubsub.drained(Duration::from_secs(60)).await?;
 
     // Transaction overhead: the same write with and without a publish inside,
-    // each block starting with every earlier event delivered.
+    // each block starting with every earlier event delivered; for a one-row
+    // write and a ten-row write.
     let rounds = 2_000;
-    let plain_before = write_loop(&db, rounds, None).await?;
-    let with_publish = write_loop(&db, rounds, Some(&topic)).await?;
-    pubsub.drained(Duration::from_secs(60)).await?;
-    let plain_after = write_loop(&db, rounds, None).await?;
-    let plain = (plain_before + plain_after) / 2.0;
+    let mut overhead = Vec::new();
+    for rows in [1, 10] {
+        let before = write_loop(&db, rounds, rows, None).await?;
+        let with_publish = write_loop(&db, rounds, rows, Some(&topic)).await?;
+        pubsub.drained(Duration::from_secs(60)).await?;
+        let after = write_loop(&db, rounds, rows, None).await?;
+        overhead.push((rows, before, after, with_publish));
+    }
     pubsub.stop();
 
     println!("## pub/sub on {label}, {publishers} publishers");
@@ -213,21 +217,20 @@ async fn main() -> anyhow::Result<()> {
         batched.p(1.0)
     );
     println!();
-    println!("| write transaction (insert one row), mean of {rounds} | ms |");
-    println!("| --- | ---: |");
     println!(
-        "| alone (before / after) | {:.3} / {:.3} |",
-        plain_before * 1e3,
-        plain_after * 1e3
+        "| write transaction, mean of {rounds} | alone (before / after) | with an event published in it | added |"
     );
-    println!(
-        "| with an event published in it | {:.3} |",
-        with_publish * 1e3
-    );
-    println!(
-        "| **added by publishing in the transaction** | **{:+.1}%** |",
-        (with_publish / plain - 1.0) * 100.0
-    );
+    println!("| --- | ---: | ---: | ---: |");
+    for (rows, before, after, with_publish) in overhead {
+        let plain = (before + after) / 2.0;
+        println!(
+            "| insert {rows} row(s) | {:.3} / {:.3} ms | {:.3} ms | **{:+.1}%** |",
+            before * 1e3,
+            after * 1e3,
+            with_publish * 1e3,
+            (with_publish / plain - 1.0) * 100.0
+        );
+    }
     db.close().await;
     if label == "PostgreSQL" {
         backend.drop_all().await?;
@@ -241,20 +244,23 @@ async fn main() -> anyhow::Result<()> {
 async fn write_loop(
     db: &Db,
     rounds: usize,
+    rows: usize,
     topic: Option<&platform::pubsub::Topic<Event>>,
 ) -> anyhow::Result<f64> {
     let started = Instant::now();
     for _ in 0..rounds {
         let mut tx = db.begin().await?;
-        let id = uuid::Uuid::now_v7().to_string();
-        platform::with_tx!(tx, |conn| {
-            sqlx::query("INSERT INTO bench_writes (id, body) VALUES ($1, $2)")
-                .bind(&id)
-                .bind("a row of the size of a typical write, give or take")
-                .execute(conn)
-                .await
-                .map(|_| ())
-        })?;
+        for _ in 0..rows {
+            let id = uuid::Uuid::now_v7().to_string();
+            platform::with_tx!(tx, |conn| {
+                sqlx::query("INSERT INTO bench_writes (id, body) VALUES ($1, $2)")
+                    .bind(&id)
+                    .bind("a row of the size of a typical write, give or take")
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
         if let Some(topic) = topic {
             topic
                 .publish_in(&mut tx, &Event { sent_ns: now_ns() })

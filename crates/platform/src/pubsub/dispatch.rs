@@ -274,6 +274,8 @@ impl PubSub {
         };
         let now = self.inner.clock.now().timestamp_millis();
         let count = store::redeliver(&sub.outbox, sub.name, now).await?;
+        sub.db_pending
+            .store(true, std::sync::atomic::Ordering::Release);
         sub.wake.notify_one();
         Ok(Some(count))
     }

@@ -144,6 +144,9 @@ struct Sub {
     config: SubscriptionConfig,
     wake: Notify,
     fast: FastLane,
+    /// Set when messages went to the database only (no room in memory), so
+    /// the dispatcher claims from it before the next poll.
+    db_pending: std::sync::atomic::AtomicBool,
 }
 
 impl Sub {
@@ -228,6 +231,7 @@ impl<T: Serialize> Topic<T> {
         let subs = self.pubsub.subscriptions_of(self.name);
         let mut rows = Vec::with_capacity(messages.len() * subs.len());
         let mut handed = Vec::new();
+        let mut by_db = Vec::new();
         for sub in &subs {
             // The running dispatcher of this process takes the message from
             // memory right after the commit, skipping the database claim; the
@@ -244,6 +248,8 @@ impl<T: Serialize> Topic<T> {
             }
             if fast {
                 handed.push(Arc::clone(sub));
+            } else {
+                by_db.push(Arc::clone(sub));
             }
         }
         store::insert(tx, self.name, &rows, now).await?;
@@ -257,7 +263,9 @@ impl<T: Serialize> Topic<T> {
                 sub.fast.push(&messages, now);
                 sub.wake.notify_one();
             }
-            for sub in subs {
+            for sub in by_db {
+                sub.db_pending
+                    .store(true, std::sync::atomic::Ordering::Release);
                 sub.wake.notify_one();
             }
         });
@@ -427,6 +435,7 @@ impl PubSub {
             config,
             wake: Notify::new(),
             fast: FastLane::default(),
+            db_pending: std::sync::atomic::AtomicBool::new(true),
         });
         if let Some(entry) = topics.get_mut(topic) {
             entry.subscriptions.push(sub);
