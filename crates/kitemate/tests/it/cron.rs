@@ -205,7 +205,62 @@ async fn a_long_run_is_not_started_twice(kind: Kind) -> TestResult {
     app.backend.drop_all().await
 }
 
+/// A replica that dies in the middle of a run holds up at most one tick: once
+/// its heartbeat is stale, the run is marked abandoned and another replica
+/// takes the next tick.
+async fn a_dead_replicas_ticks_are_taken_over(kind: Kind) -> TestResult {
+    use platform::cron::Cron;
+    let dir = tempfile::tempdir()?;
+    let config = test_config(&kind, dir.path());
+    let timing = (Duration::from_millis(100), Duration::from_millis(700));
+
+    // Replica A runs in a runtime of its own, starts a run that never ends,
+    // and dies with that runtime: its tasks, heartbeat included, just stop.
+    let dying = config.clone();
+    let first_tick = std::thread::spawn(move || -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+        let runtime = tokio::runtime::Runtime::new()?;
+        runtime.block_on(async move {
+            let app = App::build(dying, Clock::system()).await?;
+            let cron = Cron::with_timing(app.databases()[1].clone(), Clock::system(), timing.0, timing.1);
+            cron.add("test-handover", "Never ends on A", Schedule::every("1s")?, Tz::UTC, || async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Ok(())
+            })?;
+            cron.start();
+            loop {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if let Some(run) = cron.runs("test-handover", 1).await?.unwrap_or_default().first() {
+                    return Ok(run.tick_at);
+                }
+            }
+        })
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("replica A panicked"))??;
+
+    // Replica B was never told; it just keeps to the schedule.
+    let app = App::build(config, Clock::system()).await?;
+    let cron = Cron::with_timing(app.databases()[1].clone(), Clock::system(), timing.0, timing.1);
+    cron.add("test-handover", "Quick on B", Schedule::every("1s")?, Tz::UTC, || async { Ok(()) })?;
+    cron.start();
+    tokio::time::sleep(Duration::from_millis(3300)).await;
+    cron.stop();
+    let mut runs = cron.runs("test-handover", 100).await?.unwrap_or_default();
+    runs.reverse();
+    assert_eq!(runs[0].tick_at, first_tick);
+    assert_eq!(runs[0].outcome, "abandoned", "{runs:?}");
+    let taken_over = runs.iter().find(|r| r.outcome == "succeeded").map(|r| r.tick_at);
+    let gap = taken_over.map(|t| (t - first_tick).num_milliseconds());
+    assert!(
+        gap.is_some_and(|ms| ms <= 2000),
+        "B ran the next tick or the one after (at most one missed): {runs:?}"
+    );
+    app.close().await;
+    app.backend.drop_all().await
+}
+
 crate::both_backends!(
+    a_dead_replicas_ticks_are_taken_over,
     cron_run_from_the_shell,
     admins_list_run_and_inspect_jobs,
     each_tick_runs_once_across_replicas,
