@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use platform::cache::Cache;
 use platform::clock::Clock;
 use platform::cron::Cron;
 use platform::db::{Backend, Db};
@@ -34,6 +35,8 @@ pub struct App {
     pub auth: AuthService,
     pub pubsub: PubSub,
     pub cron: Cron,
+    /// Shared by replicas through Redis when one is configured.
+    pub cache: Cache,
     databases: Arc<Vec<Db>>,
     metrics: Arc<Metrics>,
     limiter: RateLimiter,
@@ -108,8 +111,16 @@ impl App {
         let jobs_db = backend.lazy(&jobs::DATABASE)?;
         let cron = Cron::new(jobs_db.clone(), clock.clone());
         jobs::register(&cron, &auth)?;
+        let (limiter, cache) = match config.redis()? {
+            Some(redis) => (
+                RateLimiter::redis(&config.rate_limit, redis.clone()),
+                Cache::Redis(redis),
+            ),
+            None => (RateLimiter::new(&config.rate_limit), Cache::default()),
+        };
         Ok(Self {
-            limiter: RateLimiter::new(&config.rate_limit),
+            limiter,
+            cache,
             metrics,
             pubsub,
             cron,

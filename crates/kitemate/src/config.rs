@@ -25,6 +25,11 @@ pub struct Config {
     /// `postgres://user@host:port/prefix` to put every service's database on
     /// PostgreSQL (`prefix_auth`, ...); empty for SQLite files in `data_dir`.
     pub database_url: DatabaseUrl,
+    /// `redis://host:6379` to share rate limits and caches between replicas;
+    /// empty to keep them in this process's memory.
+    pub redis_url: DatabaseUrl,
+    /// Prefix of every Redis key this app writes, so apps can share a server.
+    pub redis_prefix: String,
     /// A `KEY=value` file of secrets; the environment wins over it.
     pub secrets_file: Option<PathBuf>,
     pub log: LogConfig,
@@ -39,6 +44,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             data_dir: PathBuf::from("./data"),
             database_url: DatabaseUrl::default(),
+            redis_url: DatabaseUrl::default(),
+            redis_prefix: "kitemate".into(),
             secrets_file: None,
             log: LogConfig::default(),
             http: HttpConfig::default(),
@@ -75,7 +82,24 @@ impl Config {
         }
         self.auth.validate()?;
         self.secrets()?;
+        self.redis()?;
         self.backend().map(|_| ())
+    }
+
+    /// The Redis server limits and caches share, if one is configured.
+    pub fn redis(&self) -> Result<Option<platform::kv::Redis>, ConfigError> {
+        let url = self.redis_url.expose();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        if !url.starts_with("redis://") {
+            return Err(ConfigError::new(
+                "`redis_url`: only redis:// URLs are supported",
+            ));
+        }
+        platform::kv::Redis::new(url, &self.redis_prefix)
+            .map(Some)
+            .map_err(|err| ConfigError::new(format!("`redis_url`: {err:#}")))
     }
 
     /// The secrets: the environment, then `secrets_file` when one is set.
@@ -100,7 +124,7 @@ impl Config {
     }
 }
 
-/// The database URL: it may hold a password, so its Debug output hides it.
+/// A database or Redis URL: it may hold a password, so its Debug output hides it.
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct DatabaseUrl(String);

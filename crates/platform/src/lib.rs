@@ -2,6 +2,7 @@
 //! a database per service, configuration, secrets, middleware, metrics,
 //! OpenAPI docs) on real libraries. It knows nothing about investing.
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod cron;
@@ -9,6 +10,7 @@ pub mod db;
 pub mod docs;
 pub mod error;
 pub mod json;
+pub mod kv;
 pub mod metrics;
 pub mod middleware;
 pub mod pubsub;

@@ -17,44 +17,132 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::config::RateLimitConfig;
 use crate::error::ApiError;
+use crate::kv::Redis;
 use crate::middleware::ClientIp;
 
-/// Requests per minute per key, with a burst; in memory.
+/// Requests per minute per key, with a burst: in memory, or in Redis so
+/// that every replica counts against the same allowance.
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
-    inner: Option<Arc<DefaultKeyedRateLimiter<String>>>,
-    clock: DefaultClock,
+    inner: Limiter,
+}
+
+#[derive(Debug, Clone)]
+enum Limiter {
+    Off,
+    Memory {
+        limiter: Arc<DefaultKeyedRateLimiter<String>>,
+        clock: DefaultClock,
+    },
+    Redis {
+        redis: Redis,
+        /// Milliseconds between requests at the steady rate.
+        interval_ms: u64,
+        /// How far ahead of the steady rate a burst may run, in milliseconds.
+        tolerance_ms: u64,
+    },
+}
+
+/// GCRA in one atomic step, on the server's clock: the key holds the
+/// theoretical arrival time of the next request.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > tolerance then
+  return tat - now - tolerance
+end
+redis.call('SET', KEYS[1], tat + interval, 'PX', tat + interval - now)
+return 0
+";
+
+fn quota(config: &RateLimitConfig) -> (NonZeroU32, NonZeroU32) {
+    (
+        NonZeroU32::new(config.per_ip_per_minute).unwrap_or(NonZeroU32::MIN),
+        NonZeroU32::new(config.burst).unwrap_or(NonZeroU32::MIN),
+    )
 }
 
 impl RateLimiter {
-    /// `None` from a disabled config: every request passes.
+    /// In memory; every request passes when the config disables limiting.
     pub fn new(config: &RateLimitConfig) -> Self {
-        let inner = config.enabled.then(|| {
-            let per_minute = NonZeroU32::new(config.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
-            let burst = NonZeroU32::new(config.burst).unwrap_or(NonZeroU32::MIN);
-            Arc::new(governor::RateLimiter::keyed(
-                Quota::per_minute(per_minute).allow_burst(burst),
-            ))
-        });
+        if !config.enabled {
+            return Self {
+                inner: Limiter::Off,
+            };
+        }
+        let (per_minute, burst) = quota(config);
+        let limiter = Arc::new(governor::RateLimiter::keyed(
+            Quota::per_minute(per_minute).allow_burst(burst),
+        ));
         Self {
-            inner,
-            clock: DefaultClock::default(),
+            inner: Limiter::Memory {
+                limiter,
+                clock: DefaultClock::default(),
+            },
+        }
+    }
+
+    /// Shared through Redis by every replica.
+    pub fn redis(config: &RateLimitConfig, redis: Redis) -> Self {
+        if !config.enabled {
+            return Self {
+                inner: Limiter::Off,
+            };
+        }
+        let (per_minute, burst) = quota(config);
+        let interval_ms = 60_000 / u64::from(per_minute.get());
+        Self {
+            inner: Limiter::Redis {
+                redis,
+                interval_ms,
+                tolerance_ms: interval_ms * u64::from(burst.get() - 1),
+            },
         }
     }
 
     /// Takes one request from `key`'s allowance, or says how long to wait.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
-        let Some(limiter) = &self.inner else {
-            return Ok(());
-        };
-        limiter
-            .check_key(&key.to_string())
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    /// When Redis cannot be reached the request passes: limits protect the
+    /// service, and refusing everyone would not.
+    pub async fn check(&self, key: &str) -> Result<(), Duration> {
+        match &self.inner {
+            Limiter::Off => Ok(()),
+            Limiter::Memory { limiter, clock } => limiter
+                .check_key(&key.to_string())
+                .map_err(|not_until| not_until.wait_time_from(clock.now())),
+            Limiter::Redis {
+                redis,
+                interval_ms,
+                tolerance_ms,
+            } => {
+                let result: redis::RedisResult<u64> = async {
+                    let mut conn = redis.conn().await?;
+                    redis::Script::new(GCRA)
+                        .key(redis.key(&format!("rate:{key}")))
+                        .arg(*interval_ms)
+                        .arg(*tolerance_ms)
+                        .invoke_async(&mut conn)
+                        .await
+                }
+                .await;
+                match result {
+                    Ok(0) => Ok(()),
+                    Ok(wait_ms) => Err(Duration::from_millis(wait_ms)),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "rate limit check failed; letting the request through");
+                        Ok(())
+                    }
+                }
+            }
+        }
     }
 
     /// Forgets keys whose allowance is full again; call now and then.
     pub fn forget_idle(&self) {
-        if let Some(limiter) = &self.inner {
+        if let Limiter::Memory { limiter, .. } = &self.inner {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -87,7 +175,7 @@ pub fn client_ip(
 /// once a client IP has spent its allowance.
 pub async fn limit_by_ip(State(limiter): State<RateLimiter>, req: Request, next: Next) -> Response {
     if let Some(ClientIp(Some(ip))) = req.extensions().get::<ClientIp>()
-        && let Err(wait) = limiter.check(&ip_key(*ip))
+        && let Err(wait) = limiter.check(&ip_key(*ip)).await
     {
         return ApiError::resource_exhausted(
             "too many requests from this address; slow down",
@@ -249,16 +337,16 @@ mod tests {
         assert_eq!(ip_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1");
     }
 
-    #[test]
-    fn limiter_refuses_past_the_burst() {
+    #[tokio::test]
+    async fn limiter_refuses_past_the_burst() {
         let limiter = RateLimiter::new(&RateLimitConfig {
             enabled: true,
             per_ip_per_minute: 1,
             burst: 2,
         });
-        assert!(limiter.check("ip").is_ok());
-        assert!(limiter.check("ip").is_ok());
-        assert!(limiter.check("ip").is_err());
-        assert!(limiter.check("other").is_ok());
+        assert!(limiter.check("ip").await.is_ok());
+        assert!(limiter.check("ip").await.is_ok());
+        assert!(limiter.check("ip").await.is_err());
+        assert!(limiter.check("other").await.is_ok());
     }
 }

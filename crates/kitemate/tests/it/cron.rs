@@ -217,31 +217,59 @@ async fn a_dead_replicas_ticks_are_taken_over(kind: Kind) -> TestResult {
     // Replica A runs in a runtime of its own, starts a run that never ends,
     // and dies with that runtime: its tasks, heartbeat included, just stop.
     let dying = config.clone();
-    let first_tick = std::thread::spawn(move || -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
-        let runtime = tokio::runtime::Runtime::new()?;
-        runtime.block_on(async move {
-            let app = App::build(dying, Clock::system()).await?;
-            let cron = Cron::with_timing(app.databases()[1].clone(), Clock::system(), timing.0, timing.1);
-            cron.add("test-handover", "Never ends on A", Schedule::every("1s")?, Tz::UTC, || async {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                Ok(())
-            })?;
-            cron.start();
-            loop {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                if let Some(run) = cron.runs("test-handover", 1).await?.unwrap_or_default().first() {
-                    return Ok(run.tick_at);
+    let first_tick =
+        std::thread::spawn(move || -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let app = App::build(dying, Clock::system()).await?;
+                let cron = Cron::with_timing(
+                    app.databases()[1].clone(),
+                    Clock::system(),
+                    timing.0,
+                    timing.1,
+                );
+                cron.add(
+                    "test-handover",
+                    "Never ends on A",
+                    Schedule::every("1s")?,
+                    Tz::UTC,
+                    || async {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        Ok(())
+                    },
+                )?;
+                cron.start();
+                loop {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    if let Some(run) = cron
+                        .runs("test-handover", 1)
+                        .await?
+                        .unwrap_or_default()
+                        .first()
+                    {
+                        return Ok(run.tick_at);
+                    }
                 }
-            }
+            })
         })
-    })
-    .join()
-    .map_err(|_| anyhow::anyhow!("replica A panicked"))??;
+        .join()
+        .map_err(|_| anyhow::anyhow!("replica A panicked"))??;
 
     // Replica B was never told; it just keeps to the schedule.
     let app = App::build(config, Clock::system()).await?;
-    let cron = Cron::with_timing(app.databases()[1].clone(), Clock::system(), timing.0, timing.1);
-    cron.add("test-handover", "Quick on B", Schedule::every("1s")?, Tz::UTC, || async { Ok(()) })?;
+    let cron = Cron::with_timing(
+        app.databases()[1].clone(),
+        Clock::system(),
+        timing.0,
+        timing.1,
+    );
+    cron.add(
+        "test-handover",
+        "Quick on B",
+        Schedule::every("1s")?,
+        Tz::UTC,
+        || async { Ok(()) },
+    )?;
     cron.start();
     tokio::time::sleep(Duration::from_millis(3300)).await;
     cron.stop();
@@ -249,7 +277,10 @@ async fn a_dead_replicas_ticks_are_taken_over(kind: Kind) -> TestResult {
     runs.reverse();
     assert_eq!(runs[0].tick_at, first_tick);
     assert_eq!(runs[0].outcome, "abandoned", "{runs:?}");
-    let taken_over = runs.iter().find(|r| r.outcome == "succeeded").map(|r| r.tick_at);
+    let taken_over = runs
+        .iter()
+        .find(|r| r.outcome == "succeeded")
+        .map(|r| r.tick_at);
     let gap = taken_over.map(|t| (t - first_tick).num_milliseconds());
     assert!(
         gap.is_some_and(|ms| ms <= 2000),

@@ -38,6 +38,21 @@ impl Kind {
     }
 }
 
+/// The Redis server to test against, if there is one; in CI there must be.
+pub fn redis_url() -> Option<String> {
+    match std::env::var("KITEMATE_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must set KITEMATE_TEST_REDIS_URL so that Redis tests run"
+            );
+            eprintln!("SKIPPED on Redis: set KITEMATE_TEST_REDIS_URL to run it");
+            None
+        }
+    }
+}
+
 /// Generates one `#[tokio::test]` per backend for each listed `async fn(Kind) -> TestResult`.
 #[macro_export]
 macro_rules! both_backends {

@@ -11,3 +11,4 @@ mod openapi;
 mod ops;
 mod pubsub;
 mod schema;
+mod shared;

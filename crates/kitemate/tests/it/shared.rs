@@ -1,0 +1,113 @@
+//! Limits and caches shared between replicas through Redis, and their
+//! in-memory defaults.
+
+use std::time::Duration;
+
+use kitemate::config::DatabaseUrl;
+use platform::cache::Cache;
+use platform::kv::Redis;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::harness::{Kind, TestApp, TestResult, redis_url};
+
+fn fresh_prefix() -> String {
+    format!("kmt-{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Two replicas on one Redis: requests through either spend one allowance.
+#[tokio::test]
+async fn rate_limits_hold_across_replicas() -> TestResult {
+    let Some(url) = redis_url() else {
+        return Ok(());
+    };
+    let prefix = fresh_prefix();
+    let shared = |c: &mut kitemate::Config| {
+        c.redis_url = DatabaseUrl::new(url.clone());
+        c.redis_prefix = prefix.clone();
+        c.rate_limit.per_ip_per_minute = 2;
+        c.rate_limit.burst = 3;
+    };
+    let first = TestApp::spawn_with(Kind::Sqlite, shared).await?;
+    let second = TestApp::spawn_with(Kind::Sqlite, shared).await?;
+    let ping = json!({ "name": "x" });
+    for app in [&first, &second, &first] {
+        assert_eq!(
+            app.post("/ping", ping.clone()).await?.status,
+            StatusCode::OK
+        );
+    }
+    let refused = second.post("/ping", ping.clone()).await?;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.code(), "resource_exhausted");
+    let wait: u64 = refused.header("retry-after").unwrap_or_default().parse()?;
+    assert!((1..=30).contains(&wait), "Retry-After {wait}");
+    assert_eq!(
+        first.post("/ping", ping).await?.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    first.stop().await?;
+    second.stop().await
+}
+
+/// With Redis unreachable, requests pass rather than fail.
+#[tokio::test]
+async fn an_unreachable_redis_does_not_take_the_api_down() -> TestResult {
+    let app = TestApp::spawn_with(Kind::Sqlite, |c| {
+        c.redis_url = DatabaseUrl::new("redis://127.0.0.1:1");
+        c.rate_limit.per_ip_per_minute = 1;
+        c.rate_limit.burst = 1;
+    })
+    .await?;
+    for _ in 0..3 {
+        assert_eq!(
+            app.post("/ping", json!({ "name": "x" })).await?.status,
+            StatusCode::OK
+        );
+    }
+    app.stop().await
+}
+
+async fn cache_round_trip(cache: &Cache) -> TestResult {
+    assert_eq!(cache.get("quote:INFY").await, None);
+    cache
+        .set("quote:INFY", b"1520.35", Duration::from_millis(300))
+        .await;
+    assert_eq!(
+        cache.get("quote:INFY").await.as_deref(),
+        Some(&b"1520.35"[..])
+    );
+    cache
+        .set("quote:TCS", b"3890", Duration::from_secs(60))
+        .await;
+    cache.delete("quote:TCS").await;
+    assert_eq!(cache.get("quote:TCS").await, None);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(cache.get("quote:INFY").await, None, "expired");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_cache_expires_and_forgets_in_memory() -> TestResult {
+    cache_round_trip(&Cache::default()).await
+}
+
+#[tokio::test]
+async fn the_cache_expires_and_forgets_in_redis_and_replicas_share_it() -> TestResult {
+    let Some(url) = redis_url() else {
+        return Ok(());
+    };
+    let prefix = fresh_prefix();
+    let one = Cache::Redis(Redis::new(&url, &prefix)?);
+    cache_round_trip(&one).await?;
+    let two = Cache::Redis(Redis::new(&url, &prefix)?);
+    one.set("shared", b"yes", Duration::from_secs(5)).await;
+    assert_eq!(two.get("shared").await.as_deref(), Some(&b"yes"[..]));
+    let other_app = Cache::Redis(Redis::new(&url, &fresh_prefix())?);
+    assert_eq!(
+        other_app.get("shared").await,
+        None,
+        "prefixes keep apps apart"
+    );
+    Ok(())
+}
