@@ -13,9 +13,12 @@ use crate::kv::Redis;
 /// Entries kept in memory before expired ones are swept and, if need be, the map cleared.
 const MEMORY_ENTRIES: usize = 50_000;
 
+/// Values and when they expire, by key.
+type Entries = Arc<Mutex<HashMap<String, (Vec<u8>, Instant)>>>;
+
 #[derive(Debug, Clone)]
 pub enum Cache {
-    Memory(Arc<Mutex<HashMap<String, (Vec<u8>, Instant)>>>),
+    Memory(Entries),
     Redis(Redis),
 }
 
