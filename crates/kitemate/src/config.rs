@@ -12,7 +12,12 @@ use crate::auth::AuthConfig;
 
 /// `KITEMATE_*` variables that are not settings: the config file's path,
 /// secrets, and the test suite's database.
-const NOT_SETTINGS: &[&str] = &["CONFIG", "ENCRYPTION_KEY", "TEST_DATABASE_URL"];
+const NOT_SETTINGS: &[&str] = &[
+    "CONFIG",
+    "ENCRYPTION_KEY",
+    "TEST_DATABASE_URL",
+    "TEST_REDIS_URL",
+];
 
 /// Everything `kitemate` reads at startup, once.
 #[derive(Debug, Clone, Serialize, Deserialize)]

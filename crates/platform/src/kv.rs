@@ -2,8 +2,9 @@
 //! agree: made on first use, re-made by the connection manager after a drop.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
 /// A Redis server and the prefix this app's keys live under.
@@ -40,9 +41,15 @@ impl Redis {
         format!("{}:{name}", self.prefix)
     }
 
+    /// The shared connection. Attempts are short: a request waiting on a
+    /// Redis that is down would hurt more than the limit it checks.
     pub async fn conn(&self) -> redis::RedisResult<ConnectionManager> {
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_connection_timeout(Some(Duration::from_millis(500)))
+            .set_response_timeout(Some(Duration::from_secs(2)));
         self.conn
-            .get_or_try_init(|| ConnectionManager::new(self.client.clone()))
+            .get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config))
             .await
             .cloned()
     }

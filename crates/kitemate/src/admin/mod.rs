@@ -4,7 +4,7 @@
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
-use platform::cron::{Cron, JobInfo, RunInfo};
+use platform::cron::{AlreadyRunning, Cron, JobInfo, RunInfo};
 use platform::pubsub::{DeadLetter, PubSub, SubscriptionStats};
 use platform::{ApiError, ApiJson, ErrorBody};
 use serde::Serialize;
@@ -168,6 +168,7 @@ pub async fn list_jobs(State(state): State<AdminState>, _admin: Admin) -> ApiJso
     responses(
         (status = 202, description = "The run, started", body = RunInfo),
         (status = 403, description = "Not an administrator", body = ErrorBody),
+        (status = 400, description = "A run of the job is going (`failed_precondition`)", body = ErrorBody),
         (status = 404, description = "No such job", body = ErrorBody),
     ))]
 pub async fn run_job(
@@ -178,7 +179,11 @@ pub async fn run_job(
     let (run, _) = state
         .cron
         .run_now(&name)
-        .await?
+        .await
+        .map_err(|err| match err.downcast_ref::<AlreadyRunning>() {
+            Some(running) => ApiError::failed_precondition(running.to_string()),
+            None => ApiError::internal(err),
+        })?
         .ok_or_else(|| no_job(&name))?;
     tracing::info!(
         admin = admin.user_id,

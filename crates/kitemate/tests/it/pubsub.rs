@@ -304,7 +304,7 @@ async fn committed_events_survive_a_crash_and_rolled_back_ones_never_exist(
 async fn exactly_once_effects_apply_once_when_a_message_comes_twice(kind: Kind) -> TestResult {
     let slow = SubscriptionConfig {
         ack_deadline: Duration::from_millis(150),
-        ..SubscriptionConfig::default()
+        ..quick_retries(5)
     };
     let plain_runs = Arc::new(AtomicU32::new(0));
     let once_runs = Arc::new(AtomicU32::new(0));

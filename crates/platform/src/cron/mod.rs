@@ -217,8 +217,14 @@ impl Cron {
         while !*stop.borrow() {
             let now = self.inner.clock.now();
             let Some(next) = job.schedule.next_after(now, job.tz) else {
-                tracing::warn!(job = job.name, "the schedule has no next run");
-                return;
+                tracing::warn!(
+                    job = job.name,
+                    "the schedule has no next run; asking again in a minute"
+                );
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(60)) => continue,
+                    _ = stop.changed() => return,
+                }
             };
             let wait = (next - now).to_std().unwrap_or_default();
             tokio::select! {
@@ -272,6 +278,12 @@ impl Cron {
             return Ok(None);
         };
         let now = self.inner.clock.now().timestamp_millis();
+        let alive_since =
+            now - i64::try_from(self.inner.stale_after.as_millis()).unwrap_or(i64::MAX);
+        store::abandon_stale(&self.inner.db, job.name, alive_since, now).await?;
+        if store::running(&self.inner.db, job.name, alive_since).await? {
+            return Err(AlreadyRunning(job.name).into());
+        }
         let id = uuid::Uuid::now_v7().to_string();
         let run = store::NewRun {
             id: &id,
@@ -346,6 +358,11 @@ impl Cron {
         Ok(store::run(&self.inner.db, id).await?.map(RunInfo::from))
     }
 }
+
+/// A job cannot be started by hand while a run of it is going.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is running already; wait for that run to finish")]
+pub struct AlreadyRunning(pub &'static str);
 
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")

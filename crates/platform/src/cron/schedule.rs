@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// A job's schedule, checked when the app starts.
@@ -59,15 +59,40 @@ impl Schedule {
         }
     }
 
-    /// The first tick strictly after `after`, in `tz`.
+    /// The first tick strictly after `after`, in `tz`, on a whole second.
+    ///
+    /// Ticks must not depend on when each replica asks: two replicas asking
+    /// a few milliseconds apart must get the same tick, or both would run it.
     pub fn next_after(&self, after: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        let after = after.with_nanosecond(0)?;
+        let mut from = after;
+        // Daylight-saving overlaps can make a search land on or before
+        // `after`; step past it.
+        for _ in 0..4 {
+            let next = self.search(from, tz)?.with_nanosecond(0)?;
+            if next > after {
+                return Some(next);
+            }
+            from = next + TimeDelta::seconds(1);
+        }
+        None
+    }
+
+    fn search(&self, after: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
         let local = after.with_timezone(&tz);
         match self {
             Self::Every { interval, .. } => {
                 let step = TimeDelta::from_std(*interval).ok()?;
+                // Where local midnight does not exist (a daylight-saving
+                // gap), the day starts an hour later.
+                let day = local.date_naive();
                 let midnight = tz
-                    .from_local_datetime(&local.date_naive().and_time(NaiveTime::MIN))
-                    .earliest()?
+                    .from_local_datetime(&day.and_time(NaiveTime::MIN))
+                    .earliest()
+                    .or_else(|| {
+                        tz.from_local_datetime(&day.and_hms_opt(1, 0, 0)?)
+                            .earliest()
+                    })?
                     .with_timezone(&Utc);
                 let elapsed = (after - midnight).num_milliseconds();
                 let step_ms = step.num_milliseconds();
@@ -98,7 +123,10 @@ fn parse_interval(text: &str) -> Result<Duration, ScheduleError> {
             _ => return Err(bad()),
         };
         let n: u64 = digits.parse().map_err(|_| bad())?;
-        total += n * unit;
+        total = n
+            .checked_mul(unit)
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(bad)?;
         digits.clear();
     }
     if !digits.is_empty() || total == 0 {
@@ -136,6 +164,7 @@ mod tests {
         assert!(Schedule::every("2x").is_err());
         assert!(Schedule::every("").is_err());
         assert!(Schedule::every("0s").is_err());
+        assert!(Schedule::every("99999999999999999999h").is_err());
     }
 
     #[test]
@@ -172,6 +201,17 @@ mod tests {
         let next = close.next_after(at("2026-11-27T12:00:00Z"), ist).unwrap();
         assert_eq!(next, at("2026-11-27T12:30:00Z"));
         assert!(Schedule::cron("not a cron").is_err());
+        // Replicas asking a few milliseconds apart agree on the tick.
+        let a = close
+            .next_after(at("2026-11-27T12:00:00.123Z"), ist)
+            .unwrap();
+        let b = close
+            .next_after(at("2026-11-27T12:00:00.987Z"), ist)
+            .unwrap();
+        assert_eq!(
+            (a, b),
+            (at("2026-11-27T12:30:00Z"), at("2026-11-27T12:30:00Z"))
+        );
         assert!(time_zone("Mars/Olympus").is_err());
     }
 }

@@ -84,12 +84,14 @@ pub(super) async fn abandon_stale(
 
 pub(super) async fn heartbeat(db: &Db, id: &str, now: i64) -> Result<(), sqlx::Error> {
     with_write!(db, |pool| {
-        sqlx::query("UPDATE platform_cron_runs SET heartbeat_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|_| ())
+        sqlx::query(
+            "UPDATE platform_cron_runs SET heartbeat_at = $1 WHERE id = $2 AND outcome = 'running'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
     })
 }
 
@@ -106,7 +108,8 @@ pub(super) async fn finish(
     };
     with_write!(db, |pool| {
         sqlx::query(
-            "UPDATE platform_cron_runs SET outcome = $1, finished_at = $2, heartbeat_at = $2, error = $3 WHERE id = $4",
+            "UPDATE platform_cron_runs SET outcome = $1, finished_at = $2, heartbeat_at = $2, error = $3 \
+             WHERE id = $4 AND outcome = 'running'",
         )
         .bind(outcome)
         .bind(now)

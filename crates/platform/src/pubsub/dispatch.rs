@@ -53,7 +53,29 @@ pub struct DeadLetter {
 struct Outcome {
     message_id: String,
     attempts: i32,
+    lease: i64,
     result: anyhow::Result<()>,
+}
+
+/// Dead-letters a message that came back more often than its attempts allow.
+async fn give_up(sub: &Sub, pubsub: &PubSub, row: &Row) {
+    pubsub.inner.metrics.pubsub.dead_lettered(sub.name);
+    let error =
+        "no answer from the handler in any of its attempts (it hung, or the process stopped)";
+    let now = pubsub.inner.clock.now().timestamp_millis();
+    if let Err(err) = store::fail(
+        &sub.outbox,
+        sub.name,
+        &row.message_id,
+        row.lease,
+        now,
+        true,
+        error,
+    )
+    .await
+    {
+        tracing::error!(subscription = sub.name, error = %err, "cannot dead-letter a message");
+    }
 }
 
 pub(super) fn spawn(sub: Arc<Sub>, pubsub: PubSub) {
@@ -74,18 +96,37 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
     let mut last_claim = tokio::time::Instant::now() - pubsub.inner.poll;
     while !*stop.borrow() {
         let free = slots.available_permits().min(BATCH);
-        // Messages this process committed come from memory; the database is
-        // asked when memory is empty, and at every poll interval regardless,
-        // for retries, other replicas' messages and those of a dead process.
-        let mut rows = sub.fast.take(free);
+        // Messages this process committed come from memory. The database is
+        // asked at every poll interval (retries, other replicas' messages,
+        // those of a dead process) and at once when messages went there only.
+        let now = clock.now().timestamp_millis();
+        let mut rows = sub.fast.take(free, now, lease_ms / 2);
         let poll_due = last_claim.elapsed() >= pubsub.inner.poll;
-        if rows.len() < free && (rows.is_empty() || poll_due) {
-            let now = clock.now().timestamp_millis();
-            let want = (free - rows.len()) as i64;
-            match store::claim(&sub.outbox, sub.name, now, now + lease_ms, want).await {
+        let want_db = poll_due
+            || sub
+                .db_pending
+                .swap(false, std::sync::atomic::Ordering::AcqRel);
+        if rows.len() < free && want_db {
+            let want = free - rows.len();
+            match store::claim(&sub.outbox, sub.name, now, now + lease_ms, want as i64).await {
                 Ok(claimed) => {
                     last_claim = tokio::time::Instant::now();
-                    rows.extend(claimed);
+                    if claimed.len() == want {
+                        // There may be more waiting: ask again straight away.
+                        sub.db_pending
+                            .store(true, std::sync::atomic::Ordering::Release);
+                    }
+                    for row in claimed {
+                        if u32::try_from(row.attempts).unwrap_or(u32::MAX)
+                            > sub.config.retry.max_attempts
+                        {
+                            // Earlier deliveries never answered (the handler hung or
+                            // the process died): out of attempts all the same.
+                            give_up(&sub, &pubsub, &row).await;
+                        } else {
+                            rows.push(row);
+                        }
+                    }
                 }
                 Err(err) => {
                     tracing::warn!(subscription = sub.name, error = %err, "cannot lease messages")
@@ -100,11 +141,19 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
             let (sub, pubsub, done) = (Arc::clone(&sub), pubsub.clone(), done.clone());
             tokio::spawn(async move {
                 let message_id = row.message_id.clone();
-                let attempts = row.attempts;
-                let result = handle(&sub, &pubsub, row).await;
+                let (attempts, lease) = (row.attempts, row.lease);
+                let deadline = sub.config.ack_deadline;
+                let result = tokio::time::timeout(deadline, handle(&sub, &pubsub, row))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(anyhow::anyhow!(
+                            "no answer within the ack deadline of {deadline:?}"
+                        ))
+                    });
                 let _ = done.send(Outcome {
                     message_id,
                     attempts,
+                    lease,
                     result,
                 });
                 drop(permit);
@@ -128,7 +177,7 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
 
 async fn handle(sub: &Sub, pubsub: &PubSub, row: Row) -> anyhow::Result<()> {
     let message = Message {
-        attempt: u32::try_from(row.attempts).unwrap_or(0) + 1,
+        attempt: u32::try_from(row.attempts).unwrap_or(1),
         published_at: DateTime::from_timestamp_millis(row.published_at).unwrap_or_default(),
         id: row.message_id,
         event: row.payload,
@@ -175,7 +224,7 @@ async fn acknowledge(sub: Arc<Sub>, pubsub: PubSub, mut done: mpsc::UnboundedRec
                 Ok(()) => handled.push(outcome.message_id),
                 Err(err) => {
                     metrics.failed(sub.name);
-                    let attempts = outcome.attempts + 1;
+                    let attempts = outcome.attempts;
                     let dead = u32::try_from(attempts).unwrap_or(u32::MAX)
                         >= sub.config.retry.max_attempts;
                     let wait = sub
@@ -193,7 +242,7 @@ async fn acknowledge(sub: Arc<Sub>, pubsub: PubSub, mut done: mpsc::UnboundedRec
                         &sub.outbox,
                         sub.name,
                         &outcome.message_id,
-                        attempts,
+                        outcome.lease,
                         next,
                         dead,
                         &error,

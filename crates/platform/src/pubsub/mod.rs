@@ -244,6 +244,7 @@ impl<T: Serialize> Topic<T> {
                     subscription: sub.name,
                     payload,
                     locked_until,
+                    attempts: i32::from(fast),
                 });
             }
             if fast {
@@ -260,7 +261,7 @@ impl<T: Serialize> Topic<T> {
         tx.after_commit(move || {
             metrics.pubsub.published(topic, count);
             for sub in handed {
-                sub.fast.push(&messages, now);
+                sub.fast.push(&messages, now, now + sub.ack_deadline_ms());
                 sub.wake.notify_one();
             }
             for sub in by_db {
@@ -310,22 +311,32 @@ impl FastLane {
             && self.lock().len() + count <= FAST_LANE_CAPACITY
     }
 
-    fn push(&self, messages: &[(String, String)], published_at: i64) {
+    fn push(&self, messages: &[(String, String)], published_at: i64, lease: i64) {
         let mut queue = self.lock();
         for (id, payload) in messages {
             queue.push_back(store::Row {
                 message_id: id.clone(),
                 payload: payload.clone(),
                 published_at,
-                attempts: 0,
+                attempts: 1,
+                lease,
             });
         }
     }
 
-    fn take(&self, limit: usize) -> Vec<store::Row> {
+    /// Up to `limit` messages whose lease has at least `margin_ms` left.
+    /// Older ones are dropped from memory: their lease runs out and the
+    /// database claim delivers them, so that no message runs twice here.
+    fn take(&self, limit: usize, now_ms: i64, margin_ms: i64) -> Vec<store::Row> {
         let mut queue = self.lock();
-        let n = limit.min(queue.len());
-        queue.drain(..n).collect()
+        let mut rows = Vec::with_capacity(limit.min(queue.len()));
+        while rows.len() < limit {
+            let Some(row) = queue.pop_front() else { break };
+            if row.lease - now_ms >= margin_ms {
+                rows.push(row);
+            }
+        }
+        rows
     }
 }
 

@@ -9,7 +9,10 @@ pub(super) struct Row {
     pub message_id: String,
     pub payload: String,
     pub published_at: i64,
+    /// Deliveries so far, this one included.
     pub attempts: i32,
+    /// Until when this delivery holds the message (its `locked_until`).
+    pub lease: i64,
 }
 
 /// A dead letter as the admin API shows it.
@@ -37,6 +40,8 @@ pub(super) struct NewRow<'a> {
     /// Pre-leased to this process (it hands the message to its own
     /// dispatcher in memory), or 0 for any replica to claim.
     pub locked_until: i64,
+    /// 1 when pre-leased (that delivery is under way), else 0.
+    pub attempts: i32,
 }
 
 /// Most rows in one INSERT: SQLite allows 32766 bound values, 5 per row here.
@@ -52,13 +57,21 @@ pub(super) async fn insert(
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let b = 3 + i * 4;
-                format!("(${}, ${}, $1, ${}, $2, $2, ${})", b, b + 1, b + 2, b + 3)
+                let b = 3 + i * 5;
+                format!(
+                    "(${}, ${}, $1, ${}, $2, $2, ${}, ${})",
+                    b,
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4
+                )
             })
             .collect();
         let sql = format!(
             "INSERT INTO platform_outbox \
-             (message_id, subscription, topic, payload, published_at, next_attempt_at, locked_until) VALUES {}",
+             (message_id, subscription, topic, payload, published_at, next_attempt_at, locked_until, attempts) \
+             VALUES {}",
             values.join(", ")
         );
         with_tx!(tx, |conn| {
@@ -68,7 +81,8 @@ pub(super) async fn insert(
                     .bind(row.message_id)
                     .bind(row.subscription)
                     .bind(row.payload)
-                    .bind(row.locked_until);
+                    .bind(row.locked_until)
+                    .bind(row.attempts);
             }
             query.execute(conn).await.map(|_| ())
         })?;
@@ -90,12 +104,12 @@ pub(super) async fn claim(
         Pool::Postgres(_) => "FOR UPDATE SKIP LOCKED",
     };
     let sql = format!(
-        "UPDATE platform_outbox SET locked_until = $1 \
+        "UPDATE platform_outbox SET locked_until = $1, attempts = attempts + 1 \
          WHERE subscription = $2 AND message_id IN ( \
              SELECT message_id FROM platform_outbox \
              WHERE subscription = $2 AND dead = FALSE AND next_attempt_at <= $3 AND locked_until <= $3 \
              ORDER BY next_attempt_at, message_id LIMIT $4 {lock}) \
-         RETURNING message_id, payload, published_at, attempts"
+         RETURNING message_id, payload, published_at, attempts, locked_until AS lease"
     );
     with_write!(db, |pool| {
         sqlx::query_as(&sql)
@@ -126,22 +140,24 @@ pub(super) async fn ack(db: &Db, subscription: &str, ids: &[String]) -> Result<(
     })
 }
 
-/// Records a failed attempt: retry at `next_attempt_at`, or dead-letter it.
+/// Records a failed delivery: retry at `next_attempt_at`, or dead-letter it.
+/// Only while the delivery still holds its lease: a late failure must not
+/// disturb a later delivery of the same message.
 pub(super) async fn fail(
     db: &Db,
     subscription: &str,
     message_id: &str,
-    attempts: i32,
+    lease: i64,
     next_attempt_at: i64,
     dead: bool,
     error: &str,
 ) -> Result<(), sqlx::Error> {
     with_write!(db, |pool| {
         sqlx::query(
-            "UPDATE platform_outbox SET attempts = $1, next_attempt_at = $2, locked_until = 0, \
-             dead = $3, last_error = $4 WHERE subscription = $5 AND message_id = $6",
+            "UPDATE platform_outbox SET next_attempt_at = $2, locked_until = 0, dead = $3, last_error = $4 \
+             WHERE subscription = $5 AND message_id = $6 AND locked_until = $1",
         )
-        .bind(attempts)
+        .bind(lease)
         .bind(next_attempt_at)
         .bind(dead)
         .bind(error)
