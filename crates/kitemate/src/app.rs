@@ -9,7 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use platform::cache::Cache;
 use platform::clock::Clock;
 use platform::cron::Cron;
-use platform::db::{Backend, Db};
+use platform::db::{Backend, Check, Db};
 use platform::metrics::Metrics;
 use platform::middleware::{ObserveState, observe};
 use platform::pubsub::PubSub;
@@ -135,11 +135,11 @@ impl App {
 
     /// Opens every service's database at once (creating it when missing) and
     /// applies its migrations.
-    pub async fn prepare(&self) -> anyhow::Result<()> {
+    pub async fn prepare(&self, check: Check) -> anyhow::Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
         for db in self.databases.iter() {
             let (db, backend) = (db.clone(), self.backend.clone());
-            tasks.spawn(async move { db.prepare(&backend).await });
+            tasks.spawn(async move { db.prepare(&backend, check).await });
         }
         while let Some(result) = tasks.join_next().await {
             result??;
@@ -150,7 +150,7 @@ impl App {
     /// [`App::new`] and [`App::prepare`]: an app ready to serve.
     pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let app = Self::new(config, clock)?;
-        app.prepare().await?;
+        app.prepare(Check::Full).await?;
         Ok(app)
     }
 
@@ -200,7 +200,6 @@ impl App {
     pub fn start_background(&self) {
         self.pubsub.start();
         self.cron.start();
-        self.auth.warm_up();
         let limiter = self.limiter.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));

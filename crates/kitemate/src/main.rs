@@ -6,6 +6,7 @@ use clap::Parser;
 use kitemate::cli::{Cli, Command, CronCommand, UsersCommand};
 use kitemate::{App, Config, app};
 use platform::clock::Clock;
+use platform::db::Check;
 
 #[expect(clippy::print_stdout, reason = "the spec is the command's answer")]
 fn main() -> ExitCode {
@@ -83,7 +84,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let grace = std::time::Duration::from_secs(config.http.shutdown_grace_secs);
     let app = App::new(config, Clock::system())?;
     // Migrations and the router and socket are independent: do them at once.
-    let (prepared, listening) = tokio::join!(app.prepare(), async {
+    let (prepared, listening) = tokio::join!(app.prepare(Check::Quick), async {
         let router = app.router()?;
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|err| {
             anyhow::anyhow!("cannot listen on {listen} (setting `listen`): {err}")

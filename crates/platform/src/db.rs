@@ -113,7 +113,7 @@ impl Backend {
     /// Opens (creating when missing) and migrates one service's database.
     pub async fn open(&self, decl: &'static DatabaseDecl) -> anyhow::Result<Db> {
         let db = self.lazy(decl)?;
-        db.prepare(self).await?;
+        db.prepare(self, Check::Full).await?;
         Ok(db)
     }
 
@@ -231,6 +231,15 @@ async fn create_postgres_database(
     Ok(())
 }
 
+/// How [`Db::prepare`] checks migrations that are already applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Versions only: enough at every start.
+    Quick,
+    /// Versions and checksums, as `kitemate migrate` does.
+    Full,
+}
+
 /// The concrete pool behind a service's database.
 #[derive(Debug, Clone)]
 pub enum Pool {
@@ -286,20 +295,50 @@ impl Db {
     }
 
     /// Makes the database ready: creates it on PostgreSQL when missing, then
-    /// applies the service's migrations for this backend.
-    pub async fn prepare(&self, backend: &Backend) -> anyhow::Result<()> {
+    /// applies the service's migrations for this backend. A quick check only
+    /// compares the applied versions with the embedded ones (one query, for a
+    /// fast start); a full one also verifies each applied migration's checksum.
+    pub async fn prepare(&self, backend: &Backend, check: Check) -> anyhow::Result<()> {
+        let (platform, service) = match &self.pool {
+            Pool::Sqlite(_) => (&PLATFORM_SQLITE, &self.decl.sqlite),
+            Pool::Postgres(_) => (&PLATFORM_POSTGRES, &self.decl.postgres),
+        };
+        if check == Check::Quick {
+            let mut expected: Vec<i64> = service
+                .iter()
+                .chain(platform.iter())
+                .map(|m| m.version)
+                .collect();
+            expected.sort_unstable();
+            if self
+                .applied_versions()
+                .await
+                .is_ok_and(|applied| applied == expected)
+            {
+                return Ok(());
+            }
+        }
         if let (Backend::Postgres { options, prefix }, Pool::Postgres(_)) = (backend, &self.pool) {
             create_postgres_database(options, &format!("{prefix}_{}", self.name())).await?;
         }
-        let migrator = match &self.pool {
-            Pool::Sqlite(_) => with_platform(&PLATFORM_SQLITE, &self.decl.sqlite).await,
-            Pool::Postgres(_) => with_platform(&PLATFORM_POSTGRES, &self.decl.postgres).await,
-        }?;
+        let migrator = with_platform(platform, service).await?;
         match &self.write {
             Pool::Sqlite(pool) => migrator.run(pool).await,
             Pool::Postgres(pool) => migrator.run(pool).await,
         }
         .with_context(|| format!("migrating the {} database", self.name()))
+    }
+
+    /// Versions of the migrations applied so far; an error when there is no
+    /// database or no migrations table yet.
+    async fn applied_versions(&self) -> Result<Vec<i64>, sqlx::Error> {
+        crate::with_write!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+            )
+            .fetch_all(pool)
+            .await
+        })
     }
 
     /// Does the database answer?

@@ -90,11 +90,6 @@ impl AuthService {
         Ok(result)
     }
 
-    /// Work worth doing before the first request needs it.
-    pub fn warm_up(&self) {
-        tokio::task::spawn_blocking(password::warm_up);
-    }
-
     /// Drops sessions that expired or were revoked more than a day ago, and
     /// forgets stale login failures.
     pub async fn tidy(&self) -> Result<u64, ApiError> {
