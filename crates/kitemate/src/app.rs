@@ -110,7 +110,12 @@ impl App {
         let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone(), &pubsub)?;
         let jobs_db = backend.lazy(&jobs::DATABASE)?;
         let cron = Cron::new(jobs_db.clone(), clock.clone());
-        jobs::register(&cron, &auth)?;
+        jobs::register(
+            &cron,
+            &auth,
+            vec![auth_db.clone(), jobs_db.clone()],
+            clock.clone(),
+        )?;
         let (limiter, cache) = match config.redis()? {
             Some(redis) => (
                 RateLimiter::redis(&config.rate_limit, redis.clone()),

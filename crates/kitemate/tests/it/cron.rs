@@ -85,9 +85,23 @@ async fn admins_list_run_and_inspect_jobs(kind: Kind) -> TestResult {
     let admin = app.admin("root").await?;
     let user = app.signup("asha").await?;
     let jobs = app.get("/admin/cron", Some(&admin)).await?.json();
-    assert_eq!(jobs["jobs"][0]["name"], "tidy-sessions");
-    assert_eq!(jobs["jobs"][0]["schedule"], "every 1h");
-    assert_eq!(jobs["jobs"][0]["timeZone"], "UTC");
+    let names: Vec<_> = jobs["jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|j| j["name"].clone())
+        .collect();
+    assert_eq!(names, ["prune-records", "tidy-sessions"]);
+    assert_eq!(jobs["jobs"][0]["schedule"], "cron 30 3 * * *");
+    assert_eq!(jobs["jobs"][0]["timeZone"], "Asia/Kolkata");
+    assert!(
+        jobs["jobs"][0]["nextRunLocal"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("T03:30:00+05:30")
+    );
+    assert_eq!(jobs["jobs"][1]["schedule"], "every 1h");
+    assert_eq!(jobs["jobs"][1]["timeZone"], "UTC");
 
     let started = app
         .call(
@@ -290,7 +304,72 @@ async fn a_dead_replicas_ticks_are_taken_over(kind: Kind) -> TestResult {
     app.backend.drop_all().await
 }
 
+/// The nightly job forgets old dedupe records and cron runs, and keeps recent ones.
+async fn old_records_are_pruned(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = 86_400_000;
+    let auth_db = app.app.databases()[0].clone();
+    let jobs_db = app.app.databases()[1].clone();
+    for (id, age_days) in [("old", 8), ("recent", 1)] {
+        platform::with_db!(auth_db, |pool| {
+            sqlx::query("INSERT INTO platform_processed (subscription, message_id, processed_at) VALUES ('s', $1, $2)")
+                .bind(id)
+                .bind(now - age_days * day)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+    }
+    for (id, age_days, outcome) in [("old-run", 31, "succeeded"), ("recent-run", 2, "failed")] {
+        platform::with_db!(jobs_db, |pool| {
+            sqlx::query(
+                "INSERT INTO platform_cron_runs (id, job, tick_at, manual, runner, started_at, heartbeat_at, outcome) \
+                 VALUES ($1, 'tidy-sessions', $2, TRUE, 'test', $2, $2, $3)",
+            )
+            .bind(id)
+            .bind(now - age_days * day)
+            .bind(outcome)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+    }
+    let (_, handle) = app
+        .app
+        .cron
+        .run_now("prune-records")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no job"))?;
+    handle.await?;
+    let processed: Vec<String> = platform::with_db!(auth_db, |pool| {
+        sqlx::query_scalar("SELECT message_id FROM platform_processed")
+            .fetch_all(pool)
+            .await
+    })?;
+    assert_eq!(processed, ["recent"]);
+    let runs = app
+        .app
+        .cron
+        .runs("tidy-sessions", 10)
+        .await?
+        .unwrap_or_default();
+    assert_eq!(
+        runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["recent-run"]
+    );
+    let prune = app
+        .app
+        .cron
+        .runs("prune-records", 10)
+        .await?
+        .unwrap_or_default();
+    assert_eq!(prune[0].outcome, "succeeded");
+    app.stop().await
+}
+
 crate::both_backends!(
+    old_records_are_pruned,
     a_dead_replicas_ticks_are_taken_over,
     cron_run_from_the_shell,
     admins_list_run_and_inspect_jobs,

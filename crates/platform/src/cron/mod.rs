@@ -353,6 +353,11 @@ impl Cron {
         Ok(Some(rows.into_iter().map(RunInfo::from).collect()))
     }
 
+    /// Deletes the records of finished runs that started before `before`.
+    pub async fn prune_runs(&self, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        store::prune(&self.inner.db, before.timestamp_millis()).await
+    }
+
     /// One run by id.
     pub async fn run(&self, id: &str) -> Result<Option<RunInfo>, sqlx::Error> {
         Ok(store::run(&self.inner.db, id).await?.map(RunInfo::from))

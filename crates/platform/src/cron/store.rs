@@ -143,3 +143,14 @@ pub(super) async fn run(db: &Db, id: &str) -> Result<Option<RunRow>, sqlx::Error
         .fetch_optional(pool)
         .await)
 }
+
+/// Deletes finished runs that started before `before_ms`.
+pub(super) async fn prune(db: &Db, before_ms: i64) -> Result<u64, sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query("DELETE FROM platform_cron_runs WHERE started_at < $1 AND outcome <> 'running'")
+            .bind(before_ms)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}

@@ -552,6 +552,13 @@ impl PubSub {
     }
 }
 
+/// Deletes the exactly-once dedupe records older than `before` from `db`.
+/// A message redelivered after that (days later) would be applied again, so
+/// keep `before` well past any lease or retry window.
+pub async fn prune_processed(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    store::prune_processed(db, before.timestamp_millis()).await
+}
+
 fn decode<T: DeserializeOwned>(raw: Message<String>) -> anyhow::Result<Message<T>> {
     let event = serde_json::from_str(&raw.event).context("decoding the event")?;
     Ok(Message {

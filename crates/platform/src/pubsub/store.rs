@@ -240,3 +240,14 @@ pub(super) async fn mark_processed(
         .map(|r| r.rows_affected() == 1)
     })
 }
+
+/// Forgets dedupe records older than `before_ms`.
+pub(super) async fn prune_processed(db: &Db, before_ms: i64) -> Result<u64, sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query("DELETE FROM platform_processed WHERE processed_at < $1")
+            .bind(before_ms)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}
