@@ -2,15 +2,7 @@
 
 use std::process::Command;
 
-use crate::harness::{Kind, TestApp, TestResult, fresh_postgres_url};
-
-fn kitemate() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitemate"));
-    cmd.env("KITEMATE_CONFIG", "/nonexistent/kitemate.toml")
-        .env("KITEMATE_LOG__LEVEL", "warn")
-        .env_remove("KITEMATE_DATABASE_URL");
-    cmd
-}
+use crate::harness::{Kind, TestApp, TestResult, fresh_postgres_url, kitemate, same_databases};
 
 #[test]
 fn a_bad_setting_stops_startup_with_one_line_naming_it() -> TestResult {
@@ -105,17 +97,6 @@ fn help_describes_every_command() -> TestResult {
         assert!(help.contains(command), "{help}");
     }
     Ok(())
-}
-
-/// Points a `kitemate` process at the same databases as the test app.
-fn same_databases(cmd: &mut Command, app: &TestApp) {
-    cmd.env("KITEMATE_DATA_DIR", app.dir.path());
-    if !app.app.config.database_url.is_empty() {
-        cmd.env(
-            "KITEMATE_DATABASE_URL",
-            app.app.config.database_url.expose(),
-        );
-    }
 }
 
 async fn grant_admin_from_the_shell(kind: Kind) -> TestResult {

@@ -11,15 +11,9 @@ use platform::clock::Clock;
 use platform::cron::Schedule;
 use reqwest::{Method, StatusCode};
 
-use crate::harness::{Kind, TestApp, TestResult, test_config};
-
-fn kitemate() -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kitemate"));
-    cmd.env("KITEMATE_CONFIG", "/nonexistent/kitemate.toml")
-        .env("KITEMATE_LOG__LEVEL", "warn")
-        .env_remove("KITEMATE_DATABASE_URL");
-    cmd
-}
+use crate::harness::{
+    Kind, TestApp, TestResult, eventually, kitemate, same_databases, test_config,
+};
 
 #[test]
 fn cron_list_shows_each_job_with_its_next_run() -> TestResult {
@@ -50,13 +44,7 @@ fn cron_list_shows_each_job_with_its_next_run() -> TestResult {
 async fn cron_run_from_the_shell(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
     let mut cmd = kitemate();
-    cmd.env("KITEMATE_DATA_DIR", app.dir.path());
-    if !app.app.config.database_url.is_empty() {
-        cmd.env(
-            "KITEMATE_DATABASE_URL",
-            app.app.config.database_url.expose(),
-        );
-    }
+    same_databases(&mut cmd, &app);
     let out = cmd.args(["cron", "run", "tidy-sessions"]).output()?;
     assert!(
         out.status.success(),
@@ -113,22 +101,19 @@ async fn admins_list_run_and_inspect_jobs(kind: Kind) -> TestResult {
         .await?;
     assert_eq!(started.status, StatusCode::ACCEPTED);
     assert_eq!(started.json()["manual"], true);
-    let mut outcome = String::new();
-    for _ in 0..100 {
+    eventually(2, || async {
         let runs = app
             .get("/admin/cron/tidy-sessions/runs", Some(&admin))
             .await?
             .json();
-        outcome = runs["runs"][0]["outcome"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if outcome != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(outcome, "succeeded");
+        Ok(runs["runs"][0]["outcome"] != "running")
+    })
+    .await?;
+    let runs = app
+        .get("/admin/cron/tidy-sessions/runs", Some(&admin))
+        .await?
+        .json();
+    assert_eq!(runs["runs"][0]["outcome"], "succeeded");
 
     for (method, path) in [
         (Method::GET, "/admin/cron"),

@@ -24,33 +24,67 @@ impl Kind {
     /// The PostgreSQL server to test on, if there is one. In CI one must be
     /// configured: a missing URL fails instead of skipping in silence.
     pub fn postgres() -> Option<Self> {
-        match std::env::var("KITEMATE_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
-            _ => {
-                assert!(
-                    std::env::var("CI").is_err(),
-                    "CI must set KITEMATE_TEST_DATABASE_URL so that PostgreSQL tests run"
-                );
-                eprintln!("SKIPPED on PostgreSQL: set KITEMATE_TEST_DATABASE_URL to run it");
-                None
-            }
-        }
+        test_server("KITEMATE_TEST_DATABASE_URL", "PostgreSQL").map(Self::Postgres)
     }
 }
 
 /// The Redis server to test against, if there is one; in CI there must be.
 pub fn redis_url() -> Option<String> {
-    match std::env::var("KITEMATE_TEST_REDIS_URL") {
+    test_server("KITEMATE_TEST_REDIS_URL", "Redis")
+}
+
+/// The URL in `var`, if set. In CI it must be: a missing server fails the
+/// run instead of skipping its tests in silence.
+fn test_server(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
             assert!(
                 std::env::var("CI").is_err(),
-                "CI must set KITEMATE_TEST_REDIS_URL so that Redis tests run"
+                "CI must set {var} so that {what} tests run"
             );
-            eprintln!("SKIPPED on Redis: set KITEMATE_TEST_REDIS_URL to run it");
+            eprintln!("SKIPPED on {what}: set {var} to run it");
             None
         }
     }
+}
+
+/// The `kitemate` binary, reading no config file and no database URL of the
+/// caller's: tests say what they want.
+pub fn kitemate() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kitemate"));
+    cmd.env("KITEMATE_CONFIG", "/nonexistent/kitemate.toml")
+        .env("KITEMATE_LOG__LEVEL", "warn")
+        .env_remove("KITEMATE_DATABASE_URL");
+    cmd
+}
+
+/// Points a `kitemate` process at the same databases as the test app.
+pub fn same_databases(cmd: &mut std::process::Command, app: &TestApp) {
+    cmd.env("KITEMATE_DATA_DIR", app.dir.path());
+    if !app.app.config.database_url.is_empty() {
+        cmd.env(
+            "KITEMATE_DATABASE_URL",
+            app.app.config.database_url.expose(),
+        );
+    }
+}
+
+/// Polls `check` every 20 ms until it holds or `secs` pass.
+pub async fn eventually<F, Fut>(secs: u64, mut check: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<bool>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !check().await? {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
 }
 
 /// Generates one `#[tokio::test]` per backend for each listed `async fn(Kind) -> TestResult`.

@@ -8,11 +8,11 @@ use std::time::Duration;
 use kitemate::App;
 use kitemate::auth::{USER_SIGNED_UP, UserSignedUp};
 use platform::clock::Clock;
-use platform::pubsub::{RetryPolicy, SubscriptionConfig, TopicDecl};
+use platform::pubsub::{Message, RetryPolicy, SubscriptionConfig, TopicDecl};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use crate::harness::{Kind, TestApp, TestResult, test_config};
+use crate::harness::{Kind, TestApp, TestResult, eventually, test_config};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct Note {
@@ -28,25 +28,26 @@ fn seen<T>() -> Seen<T> {
     Arc::new(Mutex::new(Vec::new()))
 }
 
-fn snapshot<T: Clone>(seen: &Seen<T>) -> Vec<T> {
-    seen.lock().map(|v| v.clone()).unwrap_or_default()
+/// A handler that keeps every event it is given in `sink`.
+fn record_into<T: Send + 'static>(
+    sink: Seen<T>,
+) -> impl Fn(Message<T>) -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>
++ Send
++ Sync
++ 'static {
+    move |msg| {
+        let sink = Arc::clone(&sink);
+        Box::pin(async move {
+            sink.lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .push(msg.event);
+            Ok(())
+        })
+    }
 }
 
-/// Polls `check` every 20 ms until it holds or `secs` pass.
-async fn eventually<F, Fut>(secs: u64, mut check: F) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = anyhow::Result<bool>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !check().await? {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "condition not met within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Ok(())
+fn snapshot<T: Clone>(seen: &Seen<T>) -> Vec<T> {
+    seen.lock().map(|v| v.clone()).unwrap_or_default()
 }
 
 fn quick_retries(max_attempts: u32) -> SubscriptionConfig {
@@ -71,15 +72,7 @@ async fn signup_publishes_user_signed_up(kind: Kind) -> TestResult {
                 &USER_SIGNED_UP,
                 "test-welcome",
                 SubscriptionConfig::default(),
-                move |msg| {
-                    let sink = Arc::clone(&sink);
-                    async move {
-                        sink.lock()
-                            .map_err(|_| anyhow::anyhow!("poisoned"))?
-                            .push(msg.event);
-                        Ok(())
-                    }
-                },
+                record_into(Arc::clone(&sink)),
             )
         },
     )
@@ -240,15 +233,7 @@ async fn committed_events_survive_a_crash_and_rolled_back_ones_never_exist(
             &NOTES,
             "test-durable",
             SubscriptionConfig::default(),
-            move |msg| {
-                let sink = Arc::clone(&sink);
-                async move {
-                    sink.lock()
-                        .map_err(|_| anyhow::anyhow!("poisoned"))?
-                        .push(msg.event);
-                    Ok(())
-                }
-            },
+            record_into(sink),
         )
     };
 
