@@ -110,12 +110,8 @@ impl App {
         let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone(), &pubsub)?;
         let jobs_db = backend.lazy(&jobs::DATABASE)?;
         let cron = Cron::new(jobs_db.clone(), clock.clone());
-        jobs::register(
-            &cron,
-            &auth,
-            vec![auth_db.clone(), jobs_db.clone()],
-            clock.clone(),
-        )?;
+        let databases = Arc::new(vec![auth_db, jobs_db]);
+        jobs::register(&cron, &auth, &databases, clock.clone())?;
         let (limiter, cache) = match config.redis()? {
             Some(redis) => (
                 RateLimiter::redis(&config.rate_limit, redis.clone()),
@@ -129,7 +125,7 @@ impl App {
             metrics,
             pubsub,
             cron,
-            databases: Arc::new(vec![auth_db, jobs_db]),
+            databases,
             backend,
             secrets,
             clock,

@@ -2,6 +2,8 @@
 //! platform's records tidy. Its database holds the record of every cron run
 //! (the platform's tables; none of its own yet).
 
+use std::sync::Arc;
+
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use platform::clock::Clock;
@@ -28,9 +30,10 @@ const KEEP_RUNS_DAYS: i64 = 30;
 pub fn register(
     cron: &Cron,
     auth: &AuthService,
-    databases: Vec<Db>,
+    databases: &Arc<Vec<Db>>,
     clock: Clock,
 ) -> anyhow::Result<()> {
+    let databases = Arc::clone(databases);
     let runs = cron.clone();
     cron.add(
         "prune-records",
@@ -41,7 +44,7 @@ pub fn register(
             let (runs, databases, now) = (runs.clone(), databases.clone(), clock.now());
             async move {
                 let mut processed = 0;
-                for db in &databases {
+                for db in databases.iter() {
                     processed +=
                         prune_processed(db, now - TimeDelta::days(KEEP_PROCESSED_DAYS)).await?;
                 }

@@ -237,14 +237,20 @@ impl Cron {
         }
     }
 
+    /// Is a run of `job` alive? Runs whose heartbeat went stale are marked
+    /// abandoned first, so a dead replica's run does not hold the job.
+    async fn still_running(&self, job: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let stale_ms = i64::try_from(self.inner.stale_after.as_millis()).unwrap_or(i64::MAX);
+        let alive_since = now.saturating_sub(stale_ms);
+        store::abandon_stale(&self.inner.db, job, alive_since, now).await?;
+        store::running(&self.inner.db, job, alive_since).await
+    }
+
     /// Takes the tick unless another replica has it or the last run is still going.
     async fn tick(&self, job: &Arc<Job>, tick_at: DateTime<Utc>) -> anyhow::Result<()> {
         let db = &self.inner.db;
         let now = self.inner.clock.now().timestamp_millis();
-        let alive_since =
-            now - i64::try_from(self.inner.stale_after.as_millis()).unwrap_or(i64::MAX);
-        store::abandon_stale(db, job.name, alive_since, now).await?;
-        if store::running(db, job.name, alive_since).await? {
+        if self.still_running(job.name, now).await? {
             tracing::info!(
                 job = job.name,
                 "the previous run is still going; skipping this tick"
@@ -278,10 +284,7 @@ impl Cron {
             return Ok(None);
         };
         let now = self.inner.clock.now().timestamp_millis();
-        let alive_since =
-            now - i64::try_from(self.inner.stale_after.as_millis()).unwrap_or(i64::MAX);
-        store::abandon_stale(&self.inner.db, job.name, alive_since, now).await?;
-        if store::running(&self.inner.db, job.name, alive_since).await? {
+        if self.still_running(job.name, now).await? {
             return Err(AlreadyRunning(job.name).into());
         }
         let id = uuid::Uuid::now_v7().to_string();
