@@ -246,6 +246,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/objects/{bucket}/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads an object: public ones as they are, private ones with a signed URL. */
+        get: operations["download"];
+        /** Stores the request body at a signed upload URL. */
+        put: operations["upload"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ping": {
         parameters: {
             query?: never;
@@ -284,6 +302,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description What is known about a stored object. */
+        Attrs: {
+            contentType: string;
+            etag: string;
+            key: string;
+            /** Format: date-time */
+            lastModified: string;
+            /** Format: int64 */
+            size: number;
+            /** @description Set in versioned buckets: the id to read this upload back with. */
+            version?: string | null;
+        };
         /** @description A new session's bearer token and its user. */
         AuthResponse: {
             /** Format: date-time */
@@ -999,6 +1029,127 @@ export interface operations {
                 };
                 content: {
                     "application/openmetrics-text": string;
+                };
+            };
+        };
+    };
+    download: {
+        parameters: {
+            query?: {
+                /** @description Unix time after which the URL stops working. */
+                expires?: number;
+                /** @description The signature the app made for this URL. */
+                sig?: string;
+                /** @description For uploads: the only content type accepted. */
+                type?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A declared bucket */
+                bucket: string;
+                /** @description The object's key; may contain / */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The object's bytes, with its content type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Unchanged since the ETag in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A private object without a valid signed URL */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such bucket or object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload: {
+        parameters: {
+            query?: {
+                /** @description Unix time after which the URL stops working. */
+                expires?: number;
+                /** @description The signature the app made for this URL. */
+                sig?: string;
+                /** @description For uploads: the only content type accepted. */
+                type?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A declared bucket */
+                bucket: string;
+                /** @description The object's key; may contain / */
+                key: string;
+            };
+            cookie?: never;
+        };
+        /** @description The object's bytes; Content-Type is checked against them */
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attrs"];
+                };
+            };
+            /** @description A bad key, or a content type the bytes do not match */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid signed upload URL */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Larger than the bucket takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

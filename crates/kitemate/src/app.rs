@@ -12,6 +12,7 @@ use platform::cron::Cron;
 use platform::db::{Backend, Check, Db};
 use platform::metrics::Metrics;
 use platform::middleware::{ObserveState, observe};
+use platform::objects::Objects;
 use platform::pubsub::PubSub;
 use platform::ratelimit::RateLimiter;
 use platform::secrets::Secrets;
@@ -23,7 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, AuthService};
 use crate::config::Config;
-use crate::{admin, hello, jobs, ops};
+use crate::{admin, buckets, hello, jobs, ops};
 
 /// The running application: every service, built and connected.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct App {
     pub cron: Cron,
     /// Shared by replicas through Redis when one is configured.
     pub cache: Cache,
+    /// Uploaded files, in `data_dir/objects` or S3.
+    pub objects: Objects,
     databases: Arc<Vec<Db>>,
     metrics: Arc<Metrics>,
     limiter: RateLimiter,
@@ -56,7 +59,9 @@ pub struct App {
         (name = "auth", description = "Accounts and sessions"),
         (name = "ops", description = "Health and metrics"),
         (name = "admin", description = "Administrators only: pub/sub and cron"),
-    )
+        (name = "objects", description = "Stored files: public ones for anyone, private ones through signed URLs"),
+    ),
+    paths(platform::objects::http::download, platform::objects::http::upload)
 )]
 struct ApiDoc;
 
@@ -119,9 +124,18 @@ impl App {
             ),
             None => (RateLimiter::new(&config.rate_limit), Cache::default()),
         };
+        let (objects_backend, signer) = config.objects()?;
+        let objects = Objects::new(
+            &objects_backend,
+            buckets::ALL,
+            signer,
+            &config.public_url(),
+            clock.clone(),
+        )?;
         Ok(Self {
             limiter,
             cache,
+            objects,
             metrics,
             pubsub,
             cron,
@@ -184,6 +198,7 @@ impl App {
         };
         Ok(api
             .merge(docs::router(openapi_json))
+            .merge(platform::objects::http::router(self.objects.clone()))
             .fallback(|| async { ApiError::not_found("no such endpoint") })
             .method_not_allowed_fallback(|| async {
                 ApiError::new(

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use platform::config::{ConfigError, HttpConfig, LogConfig, RateLimitConfig};
 use platform::db::Backend;
-use platform::secrets::Secrets;
+use platform::objects::{Backend as ObjectsBackend, S3Settings, UrlSigner};
+use platform::secrets::{ExposeSecret as _, Secrets};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthConfig;
@@ -15,9 +16,19 @@ use crate::auth::AuthConfig;
 const NOT_SETTINGS: &[&str] = &[
     "CONFIG",
     "ENCRYPTION_KEY",
+    "OBJECT_SIGNING_KEY",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
     "TEST_DATABASE_URL",
     "TEST_REDIS_URL",
+    "TEST_S3",
 ];
+
+/// Secret: signs object URLs; every replica needs the same one.
+pub const OBJECT_SIGNING_KEY: &str = "KITEMATE_OBJECT_SIGNING_KEY";
+/// Secrets: credentials for the S3 store.
+pub const S3_ACCESS_KEY_ID: &str = "KITEMATE_S3_ACCESS_KEY_ID";
+pub const S3_SECRET_ACCESS_KEY: &str = "KITEMATE_S3_SECRET_ACCESS_KEY";
 
 /// Everything `kitemate` reads at startup, once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,6 +52,35 @@ pub struct Config {
     pub http: HttpConfig,
     pub rate_limit: RateLimitConfig,
     pub auth: AuthConfig,
+    pub objects: ObjectsConfig,
+}
+
+/// Where uploaded files live and how their URLs start.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObjectsConfig {
+    /// The S3 bucket that holds every KiteMate bucket (each under its own
+    /// prefix); empty keeps objects in `data_dir/objects`.
+    pub s3_bucket: String,
+    /// An S3-compatible endpoint such as `http://127.0.0.1:7480`; empty for AWS.
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    /// Put before every key in the S3 bucket, so deployments can share one.
+    pub s3_prefix: String,
+    /// How object URLs start, e.g. `https://kitemate.in`; empty for `http://{listen}`.
+    pub public_url: String,
+}
+
+impl Default for ObjectsConfig {
+    fn default() -> Self {
+        Self {
+            s3_bucket: String::new(),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_prefix: String::new(),
+            public_url: String::new(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -56,6 +96,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             rate_limit: RateLimitConfig::default(),
             auth: AuthConfig::default(),
+            objects: ObjectsConfig::default(),
         }
     }
 }
@@ -88,7 +129,63 @@ impl Config {
         self.auth.validate()?;
         self.secrets()?;
         self.redis()?;
+        if !self.objects.s3_bucket.is_empty() {
+            // The embedded store's key is made on first use, not by checking settings.
+            self.objects()?;
+        }
         self.backend().map(|_| ())
+    }
+
+    /// Where objects live, and the key their URLs are signed with.
+    pub fn objects(&self) -> Result<(ObjectsBackend, UrlSigner), ConfigError> {
+        let secrets = self.secrets()?;
+        let objects = &self.objects;
+        let signing_key = secrets.get(OBJECT_SIGNING_KEY);
+        if objects.s3_bucket.is_empty() {
+            let dir = self.data_dir.join("objects");
+            let signer = match signing_key {
+                Some(key) => UrlSigner::new(key.expose_secret().as_bytes()),
+                None => UrlSigner::load_or_create(&self.data_dir.join("keys/object-signing.key")),
+            }
+            .map_err(|err| ConfigError::new(format!("`{OBJECT_SIGNING_KEY}`: {err:#}")))?;
+            return Ok((ObjectsBackend::Local { dir }, signer));
+        }
+        if !objects.s3_endpoint.is_empty()
+            && !objects.s3_endpoint.starts_with("http://")
+            && !objects.s3_endpoint.starts_with("https://")
+        {
+            return Err(ConfigError::new(
+                "`objects.s3_endpoint`: must start with http:// or https://",
+            ));
+        }
+        let need = |name: &str| {
+            secrets.get(name).ok_or_else(|| {
+                ConfigError::new(format!(
+                    "`{name}`: required when `objects.s3_bucket` is set"
+                ))
+            })
+        };
+        // Replicas must sign alike, so S3 deployments cannot make up a key each.
+        let signer = UrlSigner::new(need(OBJECT_SIGNING_KEY)?.expose_secret().as_bytes())
+            .map_err(|err| ConfigError::new(format!("`{OBJECT_SIGNING_KEY}`: {err:#}")))?;
+        let settings = S3Settings {
+            bucket: objects.s3_bucket.clone(),
+            endpoint: objects.s3_endpoint.clone(),
+            region: objects.s3_region.clone(),
+            prefix: objects.s3_prefix.clone(),
+            access_key_id: need(S3_ACCESS_KEY_ID)?.expose_secret().to_string(),
+            secret_access_key: need(S3_SECRET_ACCESS_KEY)?,
+        };
+        Ok((ObjectsBackend::S3(settings), signer))
+    }
+
+    /// How object URLs start.
+    pub fn public_url(&self) -> String {
+        if self.objects.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.objects.public_url.clone()
+        }
     }
 
     /// The Redis server limits and caches share, if one is configured.

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod buckets;
 pub mod cli;
 pub mod config;
 pub mod hello;

@@ -13,6 +13,7 @@ pub mod json;
 pub mod kv;
 pub mod metrics;
 pub mod middleware;
+pub mod objects;
 pub mod pubsub;
 pub mod ratelimit;
 pub mod secrets;

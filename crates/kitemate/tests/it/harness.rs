@@ -33,6 +33,42 @@ pub fn redis_url() -> Option<String> {
     test_server("KITEMATE_TEST_REDIS_URL", "Redis")
 }
 
+/// The S3 server to test against, as `http://KEY:SECRET@host:port/bucket`
+/// (the bucket must exist); in CI there must be one.
+pub fn s3_url() -> Option<String> {
+    test_server("KITEMATE_TEST_S3", "S3")
+}
+
+/// Keeps `config`'s objects in the S3 server at `url`, under a fresh prefix,
+/// with its credentials and a signing key in a secrets file inside `dir`.
+pub fn use_s3(config: &mut Config, url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| anyhow::anyhow!("no scheme in {url}"))?;
+    let (credentials, rest) = rest
+        .split_once('@')
+        .ok_or_else(|| anyhow::anyhow!("no KEY:SECRET@ in the S3 URL"))?;
+    let (key, secret) = credentials
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("no KEY:SECRET in the S3 URL"))?;
+    let (host, bucket) = rest
+        .split_once('/')
+        .ok_or_else(|| anyhow::anyhow!("no /bucket in the S3 URL"))?;
+    let secrets = dir.join("s3-secrets.env");
+    std::fs::write(
+        &secrets,
+        format!(
+            "KITEMATE_S3_ACCESS_KEY_ID={key}\nKITEMATE_S3_SECRET_ACCESS_KEY={secret}\n\
+             KITEMATE_OBJECT_SIGNING_KEY=test-signing-key-shared-by-every-replica\n"
+        ),
+    )?;
+    config.secrets_file = Some(secrets);
+    config.objects.s3_bucket = bucket.trim_end_matches('/').to_string();
+    config.objects.s3_endpoint = format!("{scheme}://{host}");
+    config.objects.s3_prefix = format!("kmt_{}", uuid::Uuid::now_v7().simple());
+    Ok(())
+}
+
 /// The URL in `var`, if set. In CI it must be: a missing server fails the
 /// run instead of skipping its tests in silence.
 fn test_server(var: &str, what: &str) -> Option<String> {
@@ -242,6 +278,13 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// An object URL the app handed out, pointed at this test server (the app
+    /// was configured before its port was known).
+    pub fn object_url(&self, url: &str) -> String {
+        let path = url.find("/objects/").map_or(url, |at| &url[at..]);
+        self.url(path)
     }
 
     /// Sends a request with an optional JSON body and bearer token.

@@ -7,6 +7,7 @@ mod api_layer;
 mod auth;
 mod cli;
 mod cron;
+mod objects;
 mod openapi;
 mod ops;
 mod pubsub;
