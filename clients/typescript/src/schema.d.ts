@@ -397,6 +397,8 @@ export interface components {
         PubSubOverview: {
             subscriptions: components["schemas"]["SubscriptionStats"][];
             topics: components["schemas"]["TopicInfo"][];
+            /** @description `embedded` (delivered in this process) or `nats` (NATS JetStream). */
+            transport: string;
         };
         Redelivered: {
             /**

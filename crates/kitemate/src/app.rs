@@ -111,6 +111,9 @@ impl App {
         let secrets = Arc::new(config.secrets()?);
         let metrics = Metrics::new();
         let pubsub = PubSub::new(clock.clone(), Arc::clone(&metrics));
+        if let Some(nats) = config.nats()? {
+            pubsub.use_nats(nats)?;
+        }
         let auth_db = backend.lazy(&auth::DATABASE)?;
         let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone(), &pubsub)?;
         let jobs_db = backend.lazy(&jobs::DATABASE)?;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use platform::config::{ConfigError, HttpConfig, LogConfig, RateLimitConfig};
 use platform::db::Backend;
 use platform::objects::{Backend as ObjectsBackend, S3Settings, UrlSigner};
+use platform::pubsub::NatsSettings;
 use platform::secrets::{ExposeSecret as _, Secrets};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,7 @@ const NOT_SETTINGS: &[&str] = &[
     "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY",
     "TEST_DATABASE_URL",
+    "TEST_NATS_URL",
     "TEST_REDIS_URL",
     "TEST_S3",
 ];
@@ -46,6 +48,11 @@ pub struct Config {
     pub redis_url: DatabaseUrl,
     /// Prefix of every Redis key this app writes, so apps can share a server.
     pub redis_prefix: String,
+    /// `nats://host:4222` to carry pub/sub through NATS JetStream between
+    /// replicas; empty to deliver in this process.
+    pub nats_url: DatabaseUrl,
+    /// Starts every NATS stream and subject this app makes.
+    pub nats_prefix: String,
     /// A `KEY=value` file of secrets; the environment wins over it.
     pub secrets_file: Option<PathBuf>,
     pub log: LogConfig,
@@ -91,6 +98,8 @@ impl Default for Config {
             database_url: DatabaseUrl::default(),
             redis_url: DatabaseUrl::default(),
             redis_prefix: "kitemate".into(),
+            nats_url: DatabaseUrl::default(),
+            nats_prefix: "kitemate".into(),
             secrets_file: None,
             log: LogConfig::default(),
             http: HttpConfig::default(),
@@ -129,6 +138,7 @@ impl Config {
         self.auth.validate()?;
         self.secrets()?;
         self.redis()?;
+        self.nats()?;
         if !self.objects.s3_bucket.is_empty() {
             // The embedded store's key is made on first use, not by checking settings.
             self.objects()?;
@@ -202,6 +212,33 @@ impl Config {
         platform::kv::Redis::new(url, &self.redis_prefix)
             .map(Some)
             .map_err(|err| ConfigError::new(format!("`redis_url`: {err:#}")))
+    }
+
+    /// The NATS server pub/sub goes through, if one is configured.
+    pub fn nats(&self) -> Result<Option<NatsSettings>, ConfigError> {
+        let url = self.nats_url.expose();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        if !url.starts_with("nats://") {
+            return Err(ConfigError::new(
+                "`nats_url`: only nats:// URLs are supported",
+            ));
+        }
+        let prefix_ok = !self.nats_prefix.is_empty()
+            && self
+                .nats_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !prefix_ok {
+            return Err(ConfigError::new(
+                "`nats_prefix`: use letters, digits, - and _ only",
+            ));
+        }
+        Ok(Some(NatsSettings {
+            url: url.to_string(),
+            prefix: self.nats_prefix.clone(),
+        }))
     }
 
     /// The secrets: the environment, then `secrets_file` when one is set.

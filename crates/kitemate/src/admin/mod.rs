@@ -38,6 +38,8 @@ pub struct TopicInfo {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PubSubOverview {
+    /// `embedded` (delivered in this process) or `nats` (NATS JetStream).
+    pub transport: &'static str,
     pub topics: Vec<TopicInfo>,
     pub subscriptions: Vec<SubscriptionStats>,
 }
@@ -78,6 +80,7 @@ pub async fn get_pubsub(
         .collect();
     let subscriptions = state.pubsub.stats().await?;
     Ok(ApiJson(PubSubOverview {
+        transport: state.pubsub.transport(),
         topics,
         subscriptions,
     }))

@@ -136,7 +136,7 @@ async fn migrate_creates_the_databases(kind: Kind) -> TestResult {
     let mut cmd = kitemate();
     cmd.env("KITEMATE_DATA_DIR", dir.path());
     let url = match &kind {
-        Kind::Postgres(base) => {
+        Kind::Postgres(base) | Kind::Nats { database: base, .. } => {
             let url = fresh_postgres_url(base);
             cmd.env("KITEMATE_DATABASE_URL", &url);
             Some(url)

@@ -18,9 +18,21 @@ pub type TestResult = anyhow::Result<()>;
 pub enum Kind {
     Sqlite,
     Postgres(String),
+    /// PostgreSQL databases with pub/sub through NATS JetStream: production.
+    Nats {
+        database: String,
+        nats: String,
+    },
 }
 
 impl Kind {
+    /// PostgreSQL and NATS, if both are configured (in CI they must be).
+    pub fn nats() -> Option<Self> {
+        let database = test_server("KITEMATE_TEST_DATABASE_URL", "PostgreSQL")?;
+        let nats = test_server("KITEMATE_TEST_NATS_URL", "NATS")?;
+        Some(Self::Nats { database, nats })
+    }
+
     /// The PostgreSQL server to test on, if there is one. In CI one must be
     /// configured: a missing URL fails instead of skipping in silence.
     pub fn postgres() -> Option<Self> {
@@ -149,6 +161,26 @@ macro_rules! both_backends {
     };
 }
 
+/// Like [`both_backends!`], plus a third run on PostgreSQL with pub/sub
+/// through NATS JetStream, for tests of what travels between replicas.
+#[macro_export]
+macro_rules! all_transports {
+    ($($name:ident),* $(,)?) => {
+        $crate::both_backends!($($name),*);
+        mod nats {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> $crate::harness::TestResult {
+                    match $crate::harness::Kind::nats() {
+                        Some(kind) => super::$name(kind).await,
+                        None => Ok(()),
+                    }
+                }
+            )*
+        }
+    };
+}
+
 /// A database URL on the test server whose database name is a fresh prefix.
 pub fn fresh_postgres_url(base: &str) -> String {
     let base = base.split('?').next().unwrap_or(base);
@@ -166,8 +198,16 @@ pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
         ..Config::default()
     };
     config.log.level = "warn".into();
-    if let Kind::Postgres(base) = kind {
-        config.database_url = kitemate::config::DatabaseUrl::new(fresh_postgres_url(base));
+    match kind {
+        Kind::Sqlite => {}
+        Kind::Postgres(base) => {
+            config.database_url = kitemate::config::DatabaseUrl::new(fresh_postgres_url(base));
+        }
+        Kind::Nats { database, nats } => {
+            config.database_url = kitemate::config::DatabaseUrl::new(fresh_postgres_url(database));
+            config.nats_url = kitemate::config::DatabaseUrl::new(nats.clone());
+            config.nats_prefix = format!("kmt_{}", uuid::Uuid::now_v7().simple());
+        }
     }
     config
 }
@@ -357,6 +397,7 @@ impl TestApp {
     pub async fn stop(mut self) -> TestResult {
         self.stop_server().await;
         self.app.close().await;
+        self.app.pubsub.drop_streams().await?;
         self.app.backend.drop_all().await
     }
 

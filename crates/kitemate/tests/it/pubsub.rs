@@ -62,6 +62,11 @@ fn quick_retries(max_attempts: u32) -> SubscriptionConfig {
 }
 
 async fn signup_publishes_user_signed_up(kind: Kind) -> TestResult {
+    let transport = if matches!(kind, Kind::Nats { .. }) {
+        "nats"
+    } else {
+        "embedded"
+    };
     let got: Seen<UserSignedUp> = seen();
     let sink = Arc::clone(&got);
     let app = TestApp::spawn_custom(
@@ -95,6 +100,7 @@ async fn signup_publishes_user_signed_up(kind: Kind) -> TestResult {
     .await?;
     let overview = app.get("/admin/pubsub", Some(&admin)).await?.json();
     let sub = &overview["subscriptions"][0];
+    assert_eq!(overview["transport"], transport);
     assert_eq!(sub["name"], "test-welcome");
     assert_eq!(sub["topic"], "user-signed-up");
     assert_eq!(
@@ -279,6 +285,7 @@ async fn committed_events_survive_a_crash_and_rolled_back_ones_never_exist(
         }]
     );
     second.close().await;
+    second.pubsub.drop_streams().await?;
     second.backend.drop_all().await
 }
 
@@ -385,7 +392,7 @@ async fn exactly_once_effects_apply_once_when_a_message_comes_twice(kind: Kind) 
     app.stop().await
 }
 
-crate::both_backends!(
+crate::all_transports!(
     signup_publishes_user_signed_up,
     failures_retry_then_dead_letter_and_admins_redeliver,
     committed_events_survive_a_crash_and_rolled_back_ones_never_exist,

@@ -57,11 +57,14 @@ struct Outcome {
     result: anyhow::Result<()>,
 }
 
+/// Why a message that came back more often than its attempts allow is dead.
+pub(super) const NO_ANSWER: &str =
+    "no answer from the handler in any of its attempts (it hung, or the process stopped)";
+
 /// Dead-letters a message that came back more often than its attempts allow.
 async fn give_up(sub: &Sub, pubsub: &PubSub, row: &Row) {
     pubsub.inner.metrics.pubsub.dead_lettered(sub.name);
-    let error =
-        "no answer from the handler in any of its attempts (it hung, or the process stopped)";
+    let error = NO_ANSWER;
     let now = pubsub.inner.clock.now().timestamp_millis();
     if let Err(err) = store::fail(
         &sub.outbox,
@@ -142,14 +145,7 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
             tokio::spawn(async move {
                 let message_id = row.message_id.clone();
                 let (attempts, lease) = (row.attempts, row.lease);
-                let deadline = sub.config.ack_deadline;
-                let result = tokio::time::timeout(deadline, handle(&sub, &pubsub, row))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(anyhow::anyhow!(
-                            "no answer within the ack deadline of {deadline:?}"
-                        ))
-                    });
+                let result = handle(&sub, &pubsub, row).await;
                 let _ = done.send(Outcome {
                     message_id,
                     attempts,
@@ -175,13 +171,40 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
         .store(false, std::sync::atomic::Ordering::Release);
 }
 
+/// Delivers one outbox row: to the handler, or on to NATS when that is the transport.
 async fn handle(sub: &Sub, pubsub: &PubSub, row: Row) -> anyhow::Result<()> {
+    if let Some(nats) = pubsub.inner.nats.get() {
+        let deadline = sub.config.ack_deadline;
+        return tokio::time::timeout(deadline, nats.forward(sub, &row))
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("NATS did not answer within {deadline:?}")));
+    }
     let message = Message {
         attempt: u32::try_from(row.attempts).unwrap_or(1),
         published_at: DateTime::from_timestamp_millis(row.published_at).unwrap_or_default(),
         id: row.message_id,
         event: row.payload,
     };
+    run_within_deadline(sub, pubsub, message).await
+}
+
+/// Runs the handler, failing the attempt when it outlasts the ack deadline.
+pub(super) async fn run_within_deadline(
+    sub: &Sub,
+    pubsub: &PubSub,
+    message: Message<String>,
+) -> anyhow::Result<()> {
+    let deadline = sub.config.ack_deadline;
+    tokio::time::timeout(deadline, run(sub, pubsub, message))
+        .await
+        .unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "no answer within the ack deadline of {deadline:?}"
+            ))
+        })
+}
+
+async fn run(sub: &Sub, pubsub: &PubSub, message: Message<String>) -> anyhow::Result<()> {
     // A panicking handler is a failed attempt, not a dead dispatcher.
     let task = match &sub.handler {
         Handler::AtLeastOnce(handler) => tokio::spawn(handler(message)),
@@ -259,17 +282,21 @@ async fn acknowledge(sub: Arc<Sub>, pubsub: PubSub, mut done: mpsc::UnboundedRec
             tracing::error!(subscription = sub.name, error = %err, "cannot acknowledge messages");
             continue;
         }
-        metrics.delivered(sub.name, handled.len() as u64);
+        if pubsub.inner.nats.get().is_none() {
+            // Forwarded to NATS is not delivered yet: the consumer counts that.
+            metrics.delivered(sub.name, handled.len() as u64);
+        }
         sub.wake.notify_one();
     }
 }
 
 impl PubSub {
     /// Every subscription's figures, sorted by name.
-    pub async fn stats(&self) -> Result<Vec<SubscriptionStats>, sqlx::Error> {
+    pub async fn stats(&self) -> anyhow::Result<Vec<SubscriptionStats>> {
         let mut out = Vec::new();
         for sub in self.all() {
-            let (backlog, dead_letters) = store::counts(&sub.outbox, sub.name).await?;
+            let backlog = self.backlog(&sub).await?;
+            let (_, dead_letters) = store::counts(&sub.outbox, sub.name).await?;
             let metrics = &self.inner.metrics.pubsub;
             out.push(SubscriptionStats {
                 name: sub.name,
@@ -288,6 +315,17 @@ impl PubSub {
             metrics.set_backlog(sub.name, backlog);
         }
         Ok(out)
+    }
+
+    /// Messages of `sub` not yet handled: in the outbox, and in NATS when
+    /// that is the transport.
+    async fn backlog(&self, sub: &Sub) -> anyhow::Result<i64> {
+        let (outbox, _) = store::counts(&sub.outbox, sub.name).await?;
+        let relayed = match self.inner.nats.get() {
+            Some(nats) => nats.pending(sub).await?,
+            None => 0,
+        };
+        Ok(outbox + relayed)
     }
 
     /// The dead letters of `subscription` (at most `limit`), or `None` when
@@ -336,7 +374,7 @@ impl PubSub {
         loop {
             let mut waiting = 0;
             for sub in self.all() {
-                waiting += store::counts(&sub.outbox, sub.name).await?.0;
+                waiting += self.backlog(&sub).await?;
             }
             if waiting == 0 {
                 return Ok(());

@@ -7,6 +7,7 @@
 //! they handled; a commit wakes them, and a slow poll is only a safety net.
 
 mod dispatch;
+mod nats;
 mod store;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ use crate::db::{Db, Tx};
 use crate::metrics::Metrics;
 
 pub use dispatch::{DeadLetter, SubscriptionStats};
+pub use nats::NatsSettings;
 
 /// How often a subscription is delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -172,6 +174,8 @@ struct Inner {
     topics: RwLock<HashMap<&'static str, TopicEntry>>,
     stop: watch::Sender<bool>,
     poll: Duration,
+    /// Set when NATS JetStream carries the messages; otherwise in-process.
+    nats: std::sync::OnceLock<Arc<nats::Nats>>,
 }
 
 impl std::fmt::Debug for PubSub {
@@ -354,6 +358,7 @@ impl PubSub {
                 topics: RwLock::default(),
                 stop: watch::Sender::new(false),
                 poll,
+                nats: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -513,11 +518,45 @@ impl PubSub {
         self.add(decl.name, name, handler, config)
     }
 
-    /// Starts one dispatcher per subscription. Messages left by an earlier
-    /// process (a crash after commit) are picked up at once.
+    /// Carries messages through NATS JetStream instead of in-process; call
+    /// before [`PubSub::start`]. The connection is made when first needed.
+    pub fn use_nats(&self, settings: NatsSettings) -> anyhow::Result<()> {
+        self.inner
+            .nats
+            .set(Arc::new(nats::Nats::new(settings)))
+            .map_err(|_| anyhow::anyhow!("pub/sub already uses NATS"))
+    }
+
+    /// Deletes this app's NATS streams (a no-op when embedded); for tests.
+    pub async fn drop_streams(&self) -> anyhow::Result<()> {
+        match self.inner.nats.get() {
+            Some(nats) => nats.drop_streams().await,
+            None => Ok(()),
+        }
+    }
+
+    /// The transport's name, for logs and the admin API.
+    pub fn transport(&self) -> &'static str {
+        if self.inner.nats.get().is_some() {
+            "nats"
+        } else {
+            "embedded"
+        }
+    }
+
+    /// Starts one dispatcher per subscription (and, on NATS, one consumer).
+    /// Messages left by an earlier process (a crash after commit) are picked
+    /// up at once.
     pub fn start(&self) {
         for sub in self.read().values().flat_map(|t| t.subscriptions.iter()) {
             dispatch::spawn(Arc::clone(sub), self.clone());
+            if let Some(nats) = self.inner.nats.get() {
+                tokio::spawn(nats::consume(
+                    Arc::clone(sub),
+                    self.clone(),
+                    Arc::clone(nats),
+                ));
+            }
         }
     }
 

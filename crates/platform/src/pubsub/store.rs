@@ -219,6 +219,36 @@ pub(super) async fn redeliver(
     })
 }
 
+/// Keeps a message that ran out of attempts elsewhere (in NATS) as a dead
+/// letter, so the admin API lists and redelivers it like any other.
+pub(super) async fn bury(
+    db: &Db,
+    topic: &str,
+    subscription: &str,
+    row: &DeadRow,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO platform_outbox \
+             (message_id, subscription, topic, payload, published_at, attempts, next_attempt_at, locked_until, dead, last_error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, TRUE, $8) \
+             ON CONFLICT (message_id, subscription) DO UPDATE SET dead = TRUE, attempts = $6, last_error = $8, locked_until = 0",
+        )
+        .bind(&row.message_id)
+        .bind(subscription)
+        .bind(topic)
+        .bind(&row.payload)
+        .bind(row.published_at)
+        .bind(row.attempts)
+        .bind(now_ms)
+        .bind(&row.last_error)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
 /// Records that `subscription` applied `message_id` inside the handler's
 /// transaction; false when it had already been applied.
 pub(super) async fn mark_processed(
