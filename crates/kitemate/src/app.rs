@@ -114,13 +114,20 @@ impl App {
         if let Some(nats) = config.nats()? {
             pubsub.use_nats(nats)?;
         }
+        let redis = config.redis()?;
         let auth_db = backend.lazy(&auth::DATABASE)?;
-        let auth = AuthService::new(auth_db.clone(), clock.clone(), config.auth.clone(), &pubsub)?;
+        let auth = AuthService::new(
+            auth_db.clone(),
+            clock.clone(),
+            config.auth.clone(),
+            &pubsub,
+            redis.as_ref(),
+        )?;
         let jobs_db = backend.lazy(&jobs::DATABASE)?;
         let cron = Cron::new(jobs_db.clone(), clock.clone());
         let databases = Arc::new(vec![auth_db, jobs_db]);
         jobs::register(&cron, &auth, &databases, clock.clone())?;
-        let (limiter, cache) = match config.redis()? {
+        let (limiter, cache) = match redis {
             Some(redis) => (
                 RateLimiter::redis(&config.rate_limit, redis.clone()),
                 Cache::Redis(redis),

@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod secrets;
 pub mod server;
 pub mod telemetry;
+pub mod throttle;
 
 pub use error::{ApiError, ApiResult, ErrCode, ErrorBody};
 pub use json::ApiJson;

@@ -1,17 +1,15 @@
-//! Rate limits: a keyed limiter (per client IP on public endpoints) and a
-//! throttle that slows repeated failures (such as wrong passwords).
+//! Rate limits: a keyed limiter (per client IP on public endpoints), in
+//! memory or shared by replicas through Redis.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, TimeDelta, Utc};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
@@ -186,102 +184,6 @@ pub async fn limit_by_ip(State(limiter): State<RateLimiter>, req: Request, next:
     next.run(req).await
 }
 
-/// Counts failures per key and, past a few, makes the key wait longer and
-/// longer (doubling, capped) before it may try again. Success clears it.
-#[derive(Debug, Clone)]
-pub struct FailureThrottle {
-    free_failures: u32,
-    window: TimeDelta,
-    max_wait: TimeDelta,
-    state: Arc<Mutex<HashMap<String, Failures>>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: DateTime<Utc>,
-    blocked_until: DateTime<Utc>,
-}
-
-impl FailureThrottle {
-    pub fn new(free_failures: u32, window: TimeDelta, max_wait: TimeDelta) -> Self {
-        Self {
-            free_failures,
-            window,
-            max_wait,
-            state: Arc::default(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
-        // A poisoned map only holds counters; keep using it.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Starts an attempt for `key`: `Err(seconds)` while it must wait.
-    ///
-    /// The attempt counts as a failure from the start, under the lock, so
-    /// that guesses sent all at once are throttled like guesses sent one
-    /// after another; [`FailureThrottle::succeeded`] takes it back.
-    pub fn attempt(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
-        let mut map = self.lock();
-        if let Some(f) = map.get(key)
-            && f.blocked_until > now
-        {
-            return Err(((f.blocked_until - now).num_milliseconds().max(0) as u64).div_ceil(1000));
-        }
-        if map.len() >= MAX_KEYS {
-            Self::forget(&mut map, now, self.window);
-        }
-        let entry = map.entry(key.to_string()).or_insert(Failures {
-            count: 0,
-            last: now,
-            blocked_until: now,
-        });
-        if now - entry.last >= self.window {
-            entry.count = 0;
-        }
-        entry.count += 1;
-        entry.last = now;
-        if entry.count > self.free_failures {
-            let exponent = (entry.count - self.free_failures - 1).min(20);
-            let wait = TimeDelta::seconds(1 << exponent).min(self.max_wait);
-            entry.blocked_until = now + wait;
-        }
-        Ok(())
-    }
-
-    /// The attempt succeeded: it no longer counts as a failure.
-    pub fn succeeded(&self, key: &str) {
-        let mut map = self.lock();
-        if let Some(entry) = map.get_mut(key) {
-            entry.count = entry.count.saturating_sub(1);
-            if entry.count <= self.free_failures {
-                entry.blocked_until = entry.last;
-            }
-        }
-    }
-
-    /// Forgets everything about `key`.
-    pub fn clear(&self, key: &str) {
-        self.lock().remove(key);
-    }
-
-    /// Drops keys whose failures are older than the window; call now and then.
-    pub fn forget_idle(&self, now: DateTime<Utc>) {
-        Self::forget(&mut self.lock(), now, self.window);
-    }
-
-    fn forget(map: &mut HashMap<String, Failures>, now: DateTime<Utc>, window: TimeDelta) {
-        map.retain(|_, f| now - f.last < window || f.blocked_until > now);
-    }
-}
-
-/// Past this many keys, stale ones are dropped before a new one is added.
-const MAX_KEYS: usize = 100_000;
-
 /// The key an address is limited by: IPv6 clients commonly hold a whole /64,
 /// so they are limited per /64 rather than per address.
 pub fn ip_key(ip: IpAddr) -> String {
@@ -300,33 +202,6 @@ pub fn ip_key(ip: IpAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn failures_past_the_free_ones_wait_longer_each_time() {
-        let throttle = FailureThrottle::new(2, TimeDelta::minutes(15), TimeDelta::minutes(15));
-        let t0 = Utc::now();
-        assert_eq!(throttle.attempt("a", t0), Ok(()));
-        assert_eq!(throttle.attempt("a", t0), Ok(()));
-        // The third failure is let through and starts a 1 s wait.
-        assert_eq!(throttle.attempt("a", t0), Ok(()));
-        assert_eq!(throttle.attempt("a", t0), Err(1));
-        let t1 = t0 + TimeDelta::seconds(1);
-        assert_eq!(throttle.attempt("a", t1), Ok(()));
-        assert_eq!(throttle.attempt("a", t1), Err(2));
-        assert_eq!(throttle.attempt("b", t0), Ok(()));
-        throttle.clear("a");
-        assert_eq!(throttle.attempt("a", t1), Ok(()));
-    }
-
-    #[test]
-    fn successes_do_not_count_against_a_shared_key() {
-        let throttle = FailureThrottle::new(2, TimeDelta::minutes(15), TimeDelta::minutes(15));
-        let t0 = Utc::now();
-        for _ in 0..10 {
-            assert_eq!(throttle.attempt("office", t0), Ok(()));
-            throttle.succeeded("office");
-        }
-    }
 
     #[test]
     fn ipv6_clients_are_keyed_by_their_64() {

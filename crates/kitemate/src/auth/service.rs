@@ -7,8 +7,10 @@ use chrono::TimeDelta;
 use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::{Db, is_unique_violation};
+use platform::kv::Redis;
 use platform::pubsub::{PubSub, Topic};
-use platform::ratelimit::{FailureThrottle, ip_key};
+use platform::ratelimit::ip_key;
+use platform::throttle::FailureThrottle;
 use tokio::sync::Semaphore;
 
 use super::config::AuthConfig;
@@ -47,18 +49,28 @@ pub(super) struct Origin {
 }
 
 impl AuthService {
-    pub fn new(db: Db, clock: Clock, config: AuthConfig, pubsub: &PubSub) -> anyhow::Result<Self> {
+    /// `redis`, when given, shares the failed-login throttles between replicas.
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        config: AuthConfig,
+        pubsub: &PubSub,
+        redis: Option<&Redis>,
+    ) -> anyhow::Result<Self> {
         let signed_up = pubsub.topic(&USER_SIGNED_UP, &db)?;
         let window = TimeDelta::minutes(i64::from(config.failure_window_minutes));
         let max_wait = TimeDelta::seconds(i64::from(config.max_failure_wait_secs));
+        let mut account_failures =
+            FailureThrottle::new(config.account_free_failures, window, max_wait);
+        let mut ip_failures = FailureThrottle::new(config.ip_free_failures, window, max_wait);
+        if let Some(redis) = redis {
+            account_failures = account_failures.shared(redis.clone(), "login-account");
+            ip_failures = ip_failures.shared(redis.clone(), "login-ip");
+        }
         Ok(Self {
             inner: Arc::new(Inner {
-                account_failures: FailureThrottle::new(
-                    config.account_free_failures,
-                    window,
-                    max_wait,
-                ),
-                ip_failures: FailureThrottle::new(config.ip_free_failures, window, max_wait),
+                account_failures,
+                ip_failures,
                 hashing: Semaphore::new(
                     std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
                 ),
@@ -194,17 +206,18 @@ impl AuthService {
         let account_key = format!("account:{email}");
         let ip_key = origin.ip.map(|ip| format!("ip:{}", ip_key(ip)));
         let throttles = &self.inner;
-        let account = throttles.account_failures.attempt(&account_key, now);
-        let ip = ip_key
-            .as_ref()
-            .map_or(Ok(()), |key| throttles.ip_failures.attempt(key, now));
+        let account = throttles.account_failures.attempt(&account_key, now).await;
+        let ip = match &ip_key {
+            Some(key) => throttles.ip_failures.attempt(key, now).await,
+            None => Ok(()),
+        };
         if let Some(secs) = [account.err(), ip.err()].into_iter().flatten().max() {
             // Whichever attempt was counted is taken back: this one never ran.
             if account.is_ok() {
-                throttles.account_failures.succeeded(&account_key);
+                throttles.account_failures.succeeded(&account_key).await;
             }
             if let (Ok(()), Some(key)) = (ip, &ip_key) {
-                throttles.ip_failures.succeeded(key);
+                throttles.ip_failures.succeeded(key).await;
             }
             return Err(ApiError::resource_exhausted(
                 format!("too many failed logins; try again in {secs} seconds"),
@@ -220,9 +233,9 @@ impl AuthService {
             Some(user) if matches => user,
             _ => return Err(ApiError::unauthenticated("invalid email or password")),
         };
-        throttles.account_failures.clear(&account_key);
+        throttles.account_failures.clear(&account_key).await;
         if let Some(key) = &ip_key {
-            throttles.ip_failures.succeeded(key);
+            throttles.ip_failures.succeeded(key).await;
         }
         let mut tx = self.inner.db.begin().await?;
         let (token, expires_at) = self.insert_session(&mut tx, &user.id, &origin).await?;

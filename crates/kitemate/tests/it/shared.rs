@@ -50,6 +50,44 @@ async fn rate_limits_hold_across_replicas() -> TestResult {
     second.stop().await
 }
 
+/// A password guesser gains nothing by spreading guesses over replicas:
+/// both count the account's failures in Redis.
+#[tokio::test]
+async fn failed_logins_are_counted_across_replicas() -> TestResult {
+    let Some(url) = redis_url() else {
+        return Ok(());
+    };
+    let prefix = fresh_prefix();
+    let shared = |c: &mut kitemate::Config| {
+        c.redis_url = DatabaseUrl::new(url.clone());
+        c.redis_prefix = prefix.clone();
+        c.auth.account_free_failures = 2;
+        c.auth.ip_free_failures = 100;
+    };
+    let first = TestApp::spawn_with(Kind::Sqlite, shared).await?;
+    let second = TestApp::spawn_with(Kind::Sqlite, shared).await?;
+    let guess = json!({ "email": "asha@example.com", "password": "wrong guess 1" });
+    // Two free failures and a third that starts the wait, spread over both.
+    for app in [&first, &second, &first] {
+        let reply = app.post("/auth/login", guess.clone()).await?;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reply:?}");
+    }
+    let refused = second.post("/auth/login", guess.clone()).await?;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "resource_exhausted")
+    );
+    assert_eq!(refused.header("retry-after").as_deref(), Some("1"));
+    // Another account is not affected.
+    let other = json!({ "email": "ravi@example.com", "password": "wrong guess 1" });
+    assert_eq!(
+        first.post("/auth/login", other).await?.status,
+        StatusCode::UNAUTHORIZED
+    );
+    first.stop().await?;
+    second.stop().await
+}
+
 /// With Redis unreachable, requests pass rather than fail.
 #[tokio::test]
 async fn an_unreachable_redis_does_not_take_the_api_down() -> TestResult {
@@ -65,6 +103,18 @@ async fn an_unreachable_redis_does_not_take_the_api_down() -> TestResult {
             StatusCode::OK
         );
     }
+    // Failed logins are still throttled, by this replica's own counts.
+    let guess = json!({ "email": "asha@example.com", "password": "wrong guess 1" });
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(
+            app.post("/auth/login", guess.clone())
+                .await?
+                .status
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 401, 429]);
     app.stop().await
 }
 
