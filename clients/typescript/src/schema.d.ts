@@ -106,6 +106,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/signups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** New accounts per day in India time. */
+        get: operations["get_signups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -322,6 +339,12 @@ export interface components {
             token: string;
             user: components["schemas"]["User"];
         };
+        DaySignups: {
+            /** @description YYYY-MM-DD, India time. */
+            day: string;
+            /** Format: int64 */
+            signups: number;
+        };
         /** @description A message that ran out of retries. */
         DeadLetter: {
             /** Format: int32 */
@@ -460,6 +483,15 @@ export interface components {
              * @example asha_invests
              */
             username: string;
+        };
+        SignupStats: {
+            /** @description Days with at least one signup, oldest first. */
+            days: components["schemas"]["DaySignups"][];
+            /**
+             * Format: int64
+             * @description Accounts made in the period.
+             */
+            total: number;
         };
         /** @description One subscription's figures, as `GET /admin/pubsub` shows them. */
         SubscriptionStats: {
@@ -760,6 +792,47 @@ export interface operations {
             };
             /** @description No such subscription */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_signups: {
+        parameters: {
+            query?: {
+                /** @description Days back from today (India time), 1–366; 30 when left out */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signups per day */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupStats"];
+                };
+            };
+            /** @description days out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

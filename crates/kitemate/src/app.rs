@@ -41,6 +41,7 @@ pub struct App {
     /// Uploaded files, in `data_dir/objects` or S3.
     pub objects: Objects,
     databases: Arc<Vec<Db>>,
+    admin_db: Db,
     metrics: Arc<Metrics>,
     limiter: RateLimiter,
 }
@@ -58,7 +59,7 @@ pub struct App {
         (name = "hello", description = "Hello world"),
         (name = "auth", description = "Accounts and sessions"),
         (name = "ops", description = "Health and metrics"),
-        (name = "admin", description = "Administrators only: pub/sub and cron"),
+        (name = "admin", description = "Administrators only: pub/sub, cron and signups"),
         (name = "objects", description = "Stored files: public ones for anyone, private ones through signed URLs"),
     ),
     paths(platform::objects::http::download, platform::objects::http::upload)
@@ -125,7 +126,9 @@ impl App {
         )?;
         let jobs_db = backend.lazy(&jobs::DATABASE)?;
         let cron = Cron::new(jobs_db.clone(), clock.clone());
-        let databases = Arc::new(vec![auth_db, jobs_db]);
+        let admin_db = backend.lazy(&admin::DATABASE)?;
+        admin::subscribe(&pubsub, &admin_db)?;
+        let databases = Arc::new(vec![auth_db, jobs_db, admin_db.clone()]);
         jobs::register(&cron, &auth, &databases, clock.clone())?;
         let (limiter, cache) = match redis {
             Some(redis) => (
@@ -150,6 +153,7 @@ impl App {
             pubsub,
             cron,
             databases,
+            admin_db,
             backend,
             secrets,
             clock,
@@ -197,6 +201,8 @@ impl App {
             .merge(ops::router(ops_state))
             .merge(admin::router(admin::AdminState {
                 auth: self.auth.clone(),
+                db: self.admin_db.clone(),
+                clock: self.clock.clone(),
                 pubsub: self.pubsub.clone(),
                 cron: self.cron.clone(),
             }))

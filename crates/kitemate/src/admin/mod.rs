@@ -1,6 +1,10 @@
 //! The administrators' view of the platform: pub/sub topics, subscriptions,
-//! backlogs and dead letters; cron jobs and their runs. Every endpoint
-//! requires an administrator.
+//! backlogs and dead letters; cron jobs and their runs; signups per day.
+//! Every endpoint requires an administrator.
+
+mod signups;
+
+pub use signups::{DATABASE, subscribe};
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
@@ -19,6 +23,9 @@ const TAG: &str = "admin";
 #[derive(Debug, Clone)]
 pub struct AdminState {
     pub auth: AuthService,
+    /// The admin service's database (signup counts).
+    pub db: platform::db::Db,
+    pub clock: platform::clock::Clock,
     pub pubsub: PubSub,
     pub cron: Cron,
 }
@@ -232,4 +239,5 @@ pub fn router_spec() -> OpenApiRouter<AdminState> {
         .routes(routes!(list_jobs))
         .routes(routes!(run_job))
         .routes(routes!(list_runs))
+        .routes(routes!(signups::get_signups))
 }

@@ -93,22 +93,42 @@ async fn signup_publishes_user_signed_up(kind: Kind) -> TestResult {
     let admin = app.admin("root").await?;
     eventually(5, || async { Ok(snapshot(&got).len() == 2) }).await?;
     // Handled messages are acknowledged in batches a moment later.
+    let settled = |o: &serde_json::Value| {
+        o["subscriptions"].as_array().is_some_and(|subs| {
+            subs.iter()
+                .all(|s| s["backlog"] == 0 && s["delivered"] == 2)
+        })
+    };
     eventually(5, || async {
-        let overview = app.get("/admin/pubsub", Some(&admin)).await?.json();
-        Ok(overview["subscriptions"][0]["backlog"] == 0)
+        Ok(settled(
+            &app.get("/admin/pubsub", Some(&admin)).await?.json(),
+        ))
     })
     .await?;
     let overview = app.get("/admin/pubsub", Some(&admin)).await?.json();
-    let sub = &overview["subscriptions"][0];
     assert_eq!(overview["transport"], transport);
-    assert_eq!(sub["name"], "test-welcome");
+    let names: Vec<_> = overview["subscriptions"]
+        .as_array()
+        .map(|subs| subs.iter().map(|s| s["name"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["admin-signups", "test-welcome"], "{overview}");
+    let sub = &overview["subscriptions"][1];
     assert_eq!(sub["topic"], "user-signed-up");
     assert_eq!(
         sub["delivered"], 2,
         "asha and root, not the refused asha2: {overview}"
     );
-    assert_eq!(sub["backlog"], 0);
     assert_eq!(overview["topics"][0]["database"], "auth");
+
+    // The app's own subscription counted both accounts for administrators.
+    let stats = app.get("/admin/signups", Some(&admin)).await?.json();
+    assert_eq!(stats["total"], 2, "{stats}");
+    assert_eq!(stats["days"][0]["signups"], 2);
+    let user = app.signup("ravi").await?;
+    let denied = app.get("/admin/signups", Some(&user)).await?;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let bad = app.get("/admin/signups?days=0", Some(&admin)).await?;
+    assert_eq!(bad.message(), "days: must be between 1 and 366");
     app.stop().await
 }
 

@@ -1,0 +1,110 @@
+//! Signups per day for administrators, kept by a subscription to
+//! `user-signed-up` in the admin service's own database.
+
+use axum::extract::{Query, State};
+use chrono::TimeDelta;
+use chrono_tz::Asia::Kolkata;
+use platform::db::{DatabaseDecl, Db};
+use platform::pubsub::{PubSub, SubscriptionConfig};
+use platform::{ApiError, ApiJson, ErrorBody, with_db, with_write};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{AdminState, TAG};
+use crate::auth::{Admin, USER_SIGNED_UP};
+
+pub static DATABASE: DatabaseDecl = DatabaseDecl {
+    name: "admin",
+    sqlite: sqlx::migrate!("src/admin/migrations/sqlite"),
+    postgres: sqlx::migrate!("src/admin/migrations/postgres"),
+};
+
+/// Subscribes `admin-signups`, which records each new account once.
+pub fn subscribe(pubsub: &PubSub, db: &Db) -> anyhow::Result<()> {
+    let db = db.clone();
+    pubsub.subscribe(
+        &USER_SIGNED_UP,
+        "admin-signups",
+        SubscriptionConfig::default(),
+        move |msg| {
+            let db = db.clone();
+            async move {
+                let day = msg
+                    .published_at
+                    .with_timezone(&Kolkata)
+                    .format("%Y-%m-%d")
+                    .to_string();
+                with_write!(db, |pool| {
+                    sqlx::query(
+                        "INSERT INTO signups (user_id, day, signed_up_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (user_id) DO NOTHING",
+                    )
+                    .bind(&msg.event.user_id)
+                    .bind(&day)
+                    .bind(msg.published_at.timestamp_millis())
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+                })?;
+                Ok(())
+            }
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignupsQuery {
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct DaySignups {
+    /// YYYY-MM-DD, India time.
+    pub day: String,
+    pub signups: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupStats {
+    /// Accounts made in the period.
+    pub total: i64,
+    /// Days with at least one signup, oldest first.
+    pub days: Vec<DaySignups>,
+}
+
+/// New accounts per day in India time.
+#[utoipa::path(get, path = "/admin/signups", tag = TAG,
+    security(("bearer" = [])),
+    params(("days" = Option<u32>, Query, description = "Days back from today (India time), 1–366; 30 when left out")),
+    responses(
+        (status = 200, description = "Signups per day", body = SignupStats),
+        (status = 400, description = "days out of range", body = ErrorBody),
+        (status = 403, description = "Not an administrator", body = ErrorBody),
+    ))]
+pub async fn get_signups(
+    State(state): State<AdminState>,
+    _admin: Admin,
+    Query(query): Query<SignupsQuery>,
+) -> Result<ApiJson<SignupStats>, ApiError> {
+    let days = query.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::invalid_field("days", "must be between 1 and 366"));
+    }
+    let today = state.clock.now().with_timezone(&Kolkata).date_naive();
+    let first = (today - TimeDelta::days(i64::from(days) - 1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let db = &state.db;
+    let days: Vec<DaySignups> = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT day, COUNT(*) AS signups FROM signups WHERE day >= $1 GROUP BY day ORDER BY day",
+        )
+        .bind(&first)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(ApiJson(SignupStats {
+        total: days.iter().map(|d| d.signups).sum(),
+        days,
+    }))
+}
