@@ -129,7 +129,10 @@ impl App {
         let admin_db = backend.lazy(&admin::DATABASE)?;
         admin::subscribe(&pubsub, &admin_db)?;
         let databases = Arc::new(vec![auth_db, jobs_db, admin_db.clone()]);
+        cron.override_schedules(config.cron_schedules()?);
         jobs::register(&cron, &auth, &databases, clock.clone())?;
+        cron.check_overrides()
+            .map_err(|err| anyhow::anyhow!("`cron.schedules`: {err}"))?;
         let (limiter, cache) = match redis {
             Some(redis) => (
                 RateLimiter::redis(&config.rate_limit, redis.clone()),

@@ -1,9 +1,11 @@
 //! The app's settings: defaults, then `kitemate.toml`, then `KITEMATE_*` variables.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use platform::config::{ConfigError, HttpConfig, LogConfig, RateLimitConfig};
+use platform::cron::Schedule;
 use platform::db::Backend;
 use platform::objects::{Backend as ObjectsBackend, S3Settings, UrlSigner};
 use platform::pubsub::NatsSettings;
@@ -60,6 +62,15 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub auth: AuthConfig,
     pub objects: ObjectsConfig,
+    pub cron: CronConfig,
+}
+
+/// Cron settings: schedules an operator moves without a new build.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CronConfig {
+    /// Job name → `every 2h` or `cron 0 18 * * 1-5`, replacing its declared schedule.
+    pub schedules: std::collections::BTreeMap<String, String>,
 }
 
 /// Where uploaded files live and how their URLs start.
@@ -106,6 +117,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             auth: AuthConfig::default(),
             objects: ObjectsConfig::default(),
+            cron: CronConfig::default(),
         }
     }
 }
@@ -139,6 +151,7 @@ impl Config {
         self.secrets()?;
         self.redis()?;
         self.nats()?;
+        self.cron_schedules()?;
         if !self.objects.s3_bucket.is_empty() {
             // The embedded store's key is made on first use, not by checking settings.
             self.objects()?;
@@ -212,6 +225,19 @@ impl Config {
         platform::kv::Redis::new(url, &self.redis_prefix)
             .map(Some)
             .map_err(|err| ConfigError::new(format!("`redis_url`: {err:#}")))
+    }
+
+    /// The schedules `cron.schedules` sets, parsed.
+    pub fn cron_schedules(&self) -> Result<HashMap<String, Schedule>, ConfigError> {
+        self.cron
+            .schedules
+            .iter()
+            .map(|(name, text)| {
+                Schedule::parse(text)
+                    .map(|schedule| (name.clone(), schedule))
+                    .map_err(|err| ConfigError::new(format!("`cron.schedules.{name}`: {err}")))
+            })
+            .collect()
     }
 
     /// The NATS server pub/sub goes through, if one is configured.

@@ -11,5 +11,6 @@ mod objects;
 mod openapi;
 mod ops;
 mod pubsub;
+mod replicas;
 mod schema;
 mod shared;

@@ -6,6 +6,7 @@
 mod schedule;
 mod store;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
@@ -98,6 +99,8 @@ struct Inner {
     /// This process, as recorded on the runs it makes.
     runner: String,
     jobs: RwLock<Vec<Arc<Job>>>,
+    /// Schedules set by the operator, replacing the declared ones.
+    overrides: std::sync::Mutex<HashMap<String, Schedule>>,
     stop: watch::Sender<bool>,
     heartbeat: Duration,
     stale_after: Duration,
@@ -126,6 +129,7 @@ impl Cron {
                 clock,
                 runner: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),
                 jobs: RwLock::default(),
+                overrides: std::sync::Mutex::default(),
                 stop: watch::Sender::new(false),
                 heartbeat,
                 stale_after,
@@ -163,6 +167,13 @@ impl Cron {
             self.find(name).is_none(),
             "cron job {name} is declared twice"
         );
+        let schedule = self
+            .inner
+            .overrides
+            .lock()
+            .map_err(|_| anyhow::anyhow!("cron overrides poisoned"))?
+            .remove(name)
+            .unwrap_or(schedule);
         let job = Arc::new(Job {
             name,
             title,
@@ -176,6 +187,29 @@ impl Cron {
             .map_err(|_| anyhow::anyhow!("cron registry poisoned"))?
             .push(job);
         Ok(())
+    }
+
+    /// Replaces the declared schedules of the named jobs; call before the
+    /// jobs are added, then [`Cron::check_overrides`] once they are.
+    pub fn override_schedules(&self, schedules: HashMap<String, Schedule>) {
+        if let Ok(mut overrides) = self.inner.overrides.lock() {
+            *overrides = schedules;
+        }
+    }
+
+    /// Fails naming any overridden job that was never declared.
+    pub fn check_overrides(&self) -> anyhow::Result<()> {
+        let overrides = self
+            .inner
+            .overrides
+            .lock()
+            .map_err(|_| anyhow::anyhow!("cron overrides poisoned"))?;
+        let mut unknown: Vec<&str> = overrides.keys().map(String::as_str).collect();
+        unknown.sort_unstable();
+        match unknown.first() {
+            None => Ok(()),
+            Some(name) => anyhow::bail!("no cron job is called {name}"),
+        }
     }
 
     /// Every job with its next run, sorted by name.

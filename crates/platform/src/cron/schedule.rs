@@ -51,6 +51,20 @@ impl Schedule {
         })
     }
 
+    /// Reads what [`Schedule::describe`] writes: `every 2h` or `cron 0 18 * * 1-5`.
+    pub fn parse(text: &str) -> Result<Self, ScheduleError> {
+        let text = text.trim();
+        if let Some(every) = text.strip_prefix("every ") {
+            Self::every(every.trim())
+        } else if let Some(cron) = text.strip_prefix("cron ") {
+            Self::cron(cron.trim())
+        } else {
+            Err(ScheduleError(format!(
+                "{text:?}: write `every 2h` or `cron 0 18 * * 1-5`"
+            )))
+        }
+    }
+
     /// How the schedule reads: `every 2h` or `cron 0 18 * * 1-5`.
     pub fn describe(&self) -> String {
         match self {

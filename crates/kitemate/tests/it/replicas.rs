@@ -1,0 +1,279 @@
+//! Two `kitemate serve` processes on PostgreSQL, NATS, Redis and S3, as
+//! production runs them: each cron tick runs once, each event is handled
+//! once per subscription, rate limits are shared, and an object written
+//! through one replica is read through the other.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use kitemate::Config;
+use platform::clock::Clock;
+use platform::objects::Objects;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::harness::{
+    Kind, TestResult, eventually, fresh_postgres_url, kitemate, redis_url, s3_url, use_s3,
+};
+
+struct Replica {
+    child: Child,
+    base: String,
+}
+
+impl Replica {
+    fn start(config: &Path, data: &Path) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = kitemate()
+            .env("KITEMATE_CONFIG", config)
+            .env("KITEMATE_DATA_DIR", data)
+            .env("KITEMATE_LISTEN", format!("127.0.0.1:{port}"))
+            .arg("serve")
+            .stdout(Stdio::null())
+            .spawn()?;
+        Ok(Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGTERM, and a clean exit after draining.
+    fn stop(mut self) -> TestResult {
+        let term = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        anyhow::ensure!(term.success(), "kill failed");
+        let status = self.child.wait()?;
+        anyhow::ensure!(status.success(), "replica exited with {status}");
+        Ok(())
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn call(req: reqwest::RequestBuilder) -> anyhow::Result<(StatusCode, Value)> {
+    let res = req.send().await?;
+    let status = res.status();
+    let text = res.text().await?;
+    Ok((
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_cron_events_limits_and_objects() -> TestResult {
+    let (Some(Kind::Nats { database, nats }), Some(redis), Some(s3)) =
+        (Kind::nats(), redis_url(), s3_url())
+    else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    // One settings file for both, as a deployment would have.
+    let mut config = Config {
+        database_url: kitemate::config::DatabaseUrl::new(fresh_postgres_url(&database)),
+        redis_url: kitemate::config::DatabaseUrl::new(redis),
+        redis_prefix: format!("kmt-{}", uuid::Uuid::now_v7().simple()),
+        nats_url: kitemate::config::DatabaseUrl::new(nats),
+        nats_prefix: format!("kmt_{}", uuid::Uuid::now_v7().simple()),
+        ..Config::default()
+    };
+    use_s3(&mut config, &s3, dir.path())?;
+    config.rate_limit.per_ip_per_minute = 60;
+    config.rate_limit.burst = 10;
+    config
+        .cron
+        .schedules
+        .insert("tidy-sessions".into(), "every 1s".into());
+    config.log.level = "warn".into();
+    let toml_path = dir.path().join("kitemate.toml");
+    // Each replica gets its own folder and port from the environment, which wins.
+    std::fs::write(&toml_path, toml::to_string(&config)?)?;
+
+    let (a, b) = (
+        Replica::start(&toml_path, &dir.path().join("a"))?,
+        Replica::start(&toml_path, &dir.path().join("b"))?,
+    );
+    let client = reqwest::Client::new();
+    for replica in [&a, &b] {
+        eventually(20, || async {
+            Ok(client
+                .get(replica.url("/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success()))
+        })
+        .await?;
+    }
+    let result = exercise(&client, &a, &b, &toml_path).await;
+
+    // Clean up what the replicas made on the shared servers.
+    a.stop()?;
+    b.stop()?;
+    let app = kitemate::App::new(Config::load(&toml_path)?, Clock::system())?;
+    app.pubsub.drop_streams().await?;
+    app.backend.drop_all().await?;
+    result
+}
+
+async fn exercise(
+    client: &reqwest::Client,
+    a: &Replica,
+    b: &Replica,
+    toml_path: &Path,
+) -> TestResult {
+    // Accounts made through either replica land in one database.
+    let signup = |replica: &Replica, name: &str| {
+        client.post(replica.url("/auth/signup")).json(&json!({
+            "email": format!("{name}@example.com"), "password": "river otter lantern", "username": name
+        }))
+    };
+    let (status, _) = call(signup(a, "root")).await?;
+    assert_eq!(status, StatusCode::CREATED);
+    let grant = kitemate()
+        .env("KITEMATE_CONFIG", toml_path)
+        .args(["users", "grant-admin", "root@example.com"])
+        .output()?;
+    assert!(
+        grant.status.success(),
+        "{}",
+        String::from_utf8_lossy(&grant.stderr)
+    );
+    let login = client
+        .post(b.url("/auth/login"))
+        .json(&json!({ "email": "root@example.com", "password": "river otter lantern" }));
+    let (status, body) = call(login).await?;
+    assert_eq!(status, StatusCode::OK, "a session made on b: {body}");
+    let admin = body["token"].as_str().unwrap_or_default().to_string();
+    for (replica, name) in [(a, "asha"), (b, "ravi"), (a, "mia")] {
+        assert_eq!(call(signup(replica, name)).await?.0, StatusCode::CREATED);
+    }
+
+    // Each event is handled once by admin-signups, by one replica or the other.
+    let overview = |replica: &Replica| {
+        let req = client.get(replica.url("/admin/pubsub")).bearer_auth(&admin);
+        async move { call(req).await.map(|(_, body)| body) }
+    };
+    let delivered = |o: &Value| {
+        o["subscriptions"]
+            .as_array()
+            .and_then(|subs| subs.iter().find(|s| s["name"] == "admin-signups"))
+            .map_or(0, |s| s["delivered"].as_i64().unwrap_or(0))
+    };
+    eventually(15, || async {
+        let (oa, ob) = (overview(a).await?, overview(b).await?);
+        Ok(delivered(&oa) + delivered(&ob) >= 4)
+    })
+    .await?;
+    let stats = call(client.get(b.url("/admin/signups")).bearer_auth(&admin))
+        .await?
+        .1;
+    assert_eq!(stats["total"], 4, "{stats}");
+    // A moment for any duplicate delivery to show itself.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (oa, ob) = (overview(a).await?, overview(b).await?);
+    assert_eq!(delivered(&oa) + delivered(&ob), 4, "once each: {oa} {ob}");
+    assert_eq!(
+        (oa["transport"].as_str(), ob["transport"].as_str()),
+        (Some("nats"), Some("nats"))
+    );
+
+    // Each tick of a every-1s job runs on one replica only.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let runs_of = |replica: &Replica| {
+        let req = client
+            .get(replica.url("/admin/cron/tidy-sessions/runs"))
+            .bearer_auth(&admin);
+        async move { call(req).await.map(|(_, body)| body) }
+    };
+    let (ra, rb) = (runs_of(a).await?, runs_of(b).await?);
+    let runs = ra["runs"].as_array().cloned().unwrap_or_default();
+    let ticks: Vec<String> = runs
+        .iter()
+        .filter(|r| r["manual"] == false)
+        .map(|r| r["tickAt"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let distinct: HashSet<&String> = ticks.iter().collect();
+    assert!(ticks.len() >= 2, "ticks ran: {ra}");
+    assert_eq!(distinct.len(), ticks.len(), "no tick ran twice: {ra}");
+    assert_eq!(
+        rb["runs"].as_array().map(Vec::len),
+        Some(runs.len()),
+        "both replicas see one record"
+    );
+
+    // An object written through a is read through b.
+    let mut config = Config::load(toml_path)?;
+    config.data_dir = toml_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let (backend, signer) = config.objects()?;
+    let via = |replica: &Replica| {
+        Objects::new(
+            &backend,
+            kitemate::buckets::ALL,
+            signer.clone(),
+            &replica.base,
+            Clock::system(),
+        )
+    };
+    let ttl = Duration::from_secs(60);
+    let upload = via(a)?
+        .bucket("imports")
+        .ok_or_else(|| anyhow::anyhow!("no imports bucket"))?
+        .signed_upload_url("root/tradebook.csv", ttl, Some("text/csv"))?;
+    let csv = "symbol,isin,trade_date,trade_type,quantity,price\nINFY,INE009A01021,2024-04-01,buy,10,1500.5\n";
+    let put = client
+        .put(upload)
+        .header("content-type", "text/csv")
+        .body(csv);
+    let (status, attrs) = call(put).await?;
+    assert_eq!(status, StatusCode::CREATED, "{attrs}");
+    let download = via(b)?
+        .bucket("imports")
+        .ok_or_else(|| anyhow::anyhow!("no imports bucket"))?
+        .signed_download_url("root/tradebook.csv", ttl)?;
+    let res = client.get(download).send().await?;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await?, csv);
+
+    // One allowance per client address, spent through both replicas.
+    let mut ok = 0;
+    let mut refused = HashSet::new();
+    for i in 0..24 {
+        let replica = if i % 2 == 0 { a } else { b };
+        let (status, _) = call(
+            client
+                .post(replica.url("/ping"))
+                .json(&json!({ "name": "x" })),
+        )
+        .await?;
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                refused.insert(replica.base.clone());
+            }
+            other => anyhow::bail!("ping answered {other}"),
+        }
+    }
+    assert!(
+        ok <= 12,
+        "one burst of 10 (plus refills), not one per replica: {ok} passed"
+    );
+    assert_eq!(refused.len(), 2, "both replicas refuse once it is spent");
+    Ok(())
+}
