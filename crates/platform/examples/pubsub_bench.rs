@@ -3,7 +3,9 @@
 //!
 //! `cargo run --release -p platform --example pubsub_bench` (SQLite in a
 //! temporary folder), or with `BENCH_DATABASE_URL=postgres://...` for
-//! PostgreSQL. `EVENTS` (default 100000) and `PUBLISHERS` (default 4) tune it.
+//! PostgreSQL; add `BENCH_NATS_URL=nats://127.0.0.1:4222` to carry the
+//! events through NATS JetStream. `EVENTS` (default 100000) and
+//! `PUBLISHERS` (default 4) tune it.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -75,6 +77,7 @@ async fn throughput(
     events: usize,
     publishers: usize,
     batch: usize,
+    pace: Option<Duration>,
 ) -> anyhow::Result<Phase> {
     if let Ok(mut l) = latencies.lock() {
         l.clear();
@@ -86,7 +89,13 @@ async fn throughput(
         let count = events / publishers + usize::from(p < events % publishers);
         tasks.push(tokio::spawn(async move {
             let mut left = count;
+            // Paced: each publisher sends one batch per `pace`, so the
+            // offered rate stays below capacity and latency is not queueing.
+            let mut ticks = pace.map(tokio::time::interval);
             while left > 0 {
+                if let Some(ticks) = ticks.as_mut() {
+                    ticks.tick().await;
+                }
                 let n = left.min(batch);
                 let group: Vec<Event> = (0..n).map(|_| Event { sent_ns: now_ns() }).collect();
                 let mut tx = topic.database().begin().await?;
@@ -124,6 +133,11 @@ async fn throughput(
 #[expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Dispatcher warnings (failed acknowledgements, say) show on stderr.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .init();
     let events = env_num("EVENTS", 100_000);
     let publishers = env_num("PUBLISHERS", 4).max(1);
     let dir = tempfile::tempdir()?;
@@ -155,6 +169,16 @@ async fn main() -> anyhow::Result<()> {
     })?;
 
     let pubsub = PubSub::new(Clock::system(), Metrics::new());
+    let nats_url = std::env::var("BENCH_NATS_URL").unwrap_or_default();
+    let transport = if nats_url.is_empty() {
+        "embedded"
+    } else {
+        pubsub.use_nats(platform::pubsub::NatsSettings {
+            url: nats_url,
+            prefix: format!("kmt_bench_{}", uuid::Uuid::now_v7().simple()),
+        })?;
+        "NATS JetStream"
+    };
     let topic = pubsub.topic(&TOPIC, &db)?;
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::with_capacity(events)));
     let sink = Arc::clone(&latencies);
@@ -173,12 +197,17 @@ async fn main() -> anyhow::Result<()> {
 
     // Throughput: events published one per transaction, then in batches of
     // `BATCH` per transaction (as an import or a sync publishes), from several tasks.
-    let single = throughput(&topic, &latencies, events / 5, publishers, 1).await?;
+    let single = throughput(&topic, &latencies, events / 5, publishers, 1, None).await?;
     let batch = env_num("BATCH", 50).max(1);
-    let batched = throughput(&topic, &latencies, events, publishers, batch).await?;
+    let batched = throughput(&topic, &latencies, events, publishers, batch, None).await?;
+    // Latency at a steady 10,000 events/s: batches of 10, each publisher
+    // one every 4 ms.
+    let paced_every = Duration::from_micros(4_000 * 4 / publishers as u64);
+    let paced = throughput(&topic, &latencies, 30_000, publishers, 10, Some(paced_every)).await?;
     pubsub.drained(Duration::from_secs(60)).await?;
 
     pubsub.stop();
+    pubsub.drop_streams().await?;
 
     // The cost of publishing inside a write: the same write with and without
     // an event in it, alternating, so that drift on a shared machine hits both
@@ -204,7 +233,7 @@ async fn main() -> anyhow::Result<()> {
         overhead.push((rows, summary(plain), summary(with_publish)));
     }
 
-    println!("## pub/sub on {label}, {publishers} publishers");
+    println!("## pub/sub on {label}, {transport}, {publishers} publishers");
     println!();
     println!("| figure | one event per transaction | {batch} events per transaction |");
     println!("| --- | ---: | ---: |");
@@ -228,6 +257,14 @@ async fn main() -> anyhow::Result<()> {
         "| publish → handler max | {:.1} ms | {:.1} ms |",
         single.p(1.0),
         batched.p(1.0)
+    );
+    println!();
+    println!(
+        "steady {:.0} events/s offered (10 per transaction): publish → handler p50 {:.1} ms, **p99 {:.1} ms**, max {:.1} ms",
+        paced.rate(),
+        paced.p(0.50),
+        paced.p(0.99),
+        paced.p(1.0)
     );
     println!();
     println!(

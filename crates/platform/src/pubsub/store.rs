@@ -113,6 +113,9 @@ pub(super) async fn claim(
     );
     with_write!(db, |pool| {
         sqlx::query_as(&sql)
+            // Planned afresh each time: a plan cached while the outbox was
+            // empty (a sequential scan) costs a second per call once it is not.
+            .persistent(false)
             .bind(lease_until)
             .bind(subscription)
             .bind(now_ms)
@@ -132,7 +135,8 @@ pub(super) async fn ack(db: &Db, subscription: &str, ids: &[String]) -> Result<(
         placeholders(2, ids.len())
     );
     with_write!(db, |pool| {
-        let mut query = sqlx::query(&sql).bind(subscription);
+        // Not cached, like the claim: see there.
+        let mut query = sqlx::query(&sql).persistent(false).bind(subscription);
         for id in ids {
             query = query.bind(id);
         }
