@@ -203,7 +203,15 @@ async fn main() -> anyhow::Result<()> {
     // Latency at a steady 10,000 events/s: batches of 10, each publisher
     // one every 4 ms.
     let paced_every = Duration::from_micros(4_000 * 4 / publishers as u64);
-    let paced = throughput(&topic, &latencies, 30_000, publishers, 10, Some(paced_every)).await?;
+    let paced = throughput(
+        &topic,
+        &latencies,
+        30_000,
+        publishers,
+        10,
+        Some(paced_every),
+    )
+    .await?;
     pubsub.drained(Duration::from_secs(60)).await?;
 
     pubsub.stop();

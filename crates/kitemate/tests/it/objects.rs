@@ -72,9 +72,7 @@ async fn upload_read_list_delete(on: On) -> TestResult {
     let Some(objects) = store(on, dir.path())? else {
         return Ok(());
     };
-    let files = objects
-        .bucket("files")
-        .ok_or_else(|| anyhow::anyhow!("no bucket"))?;
+    let files = objects.require("files")?;
 
     let attrs = files
         .upload("reports/2024/q1.csv", "a,b\n1,2\n", Some("text/csv"))
@@ -139,9 +137,7 @@ async fn versioned_buckets_keep_every_upload(on: On) -> TestResult {
     let Some(objects) = store(on, dir.path())? else {
         return Ok(());
     };
-    let history = objects
-        .bucket("history")
-        .ok_or_else(|| anyhow::anyhow!("no bucket"))?;
+    let history = objects.require("history")?;
 
     let first = history
         .upload("plan.json", r#"{"v":1}"#, Some("application/json"))
@@ -195,12 +191,8 @@ async fn bad_uploads_are_refused_and_leave_nothing(on: On) -> TestResult {
     let Some(objects) = store(on, dir.path())? else {
         return Ok(());
     };
-    let files = objects
-        .bucket("files")
-        .ok_or_else(|| anyhow::anyhow!("no bucket"))?;
-    let pictures = objects
-        .bucket("pictures")
-        .ok_or_else(|| anyhow::anyhow!("no bucket"))?;
+    let files = objects.require("files")?;
+    let pictures = objects.require("pictures")?;
 
     for key in [
         "../escape",
@@ -280,11 +272,7 @@ async fn serve_public(on: On) -> TestResult {
     let Some(t) = app_on(on).await? else {
         return Ok(());
     };
-    let images = t
-        .app
-        .objects
-        .bucket("images")
-        .ok_or_else(|| anyhow::anyhow!("no images bucket"))?;
+    let images = t.app.objects.require("images")?;
     images
         .upload("avatars/asha.png", PNG, Some("image/png"))
         .await?;
@@ -336,11 +324,7 @@ async fn serve_public(on: On) -> TestResult {
 #[tokio::test]
 async fn private_objects_need_a_signed_url_that_has_not_expired() -> TestResult {
     let t = TestApp::spawn(Kind::Sqlite).await?;
-    let imports = t
-        .app
-        .objects
-        .bucket("imports")
-        .ok_or_else(|| anyhow::anyhow!("no imports bucket"))?;
+    let imports = t.app.objects.require("imports")?;
     imports
         .upload(
             "u1/tradebook.csv",
@@ -401,11 +385,7 @@ async fn private_objects_need_a_signed_url_that_has_not_expired() -> TestResult 
 #[tokio::test]
 async fn signed_uploads_check_type_size_and_key() -> TestResult {
     let t = TestApp::spawn(Kind::Sqlite).await?;
-    let images = t
-        .app
-        .objects
-        .bucket("images")
-        .ok_or_else(|| anyhow::anyhow!("no images bucket"))?;
+    let images = t.app.objects.require("images")?;
     let ttl = Duration::from_secs(60);
     let url = t.object_url(&images.signed_upload_url("w/1.png", ttl, Some("image/png"))?);
 

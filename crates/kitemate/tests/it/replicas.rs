@@ -232,10 +232,11 @@ async fn exercise(
         )
     };
     let ttl = Duration::from_secs(60);
-    let upload = via(a)?
-        .bucket("imports")
-        .ok_or_else(|| anyhow::anyhow!("no imports bucket"))?
-        .signed_upload_url("root/tradebook.csv", ttl, Some("text/csv"))?;
+    let upload = via(a)?.require("imports")?.signed_upload_url(
+        "root/tradebook.csv",
+        ttl,
+        Some("text/csv"),
+    )?;
     let csv = "symbol,isin,trade_date,trade_type,quantity,price\nINFY,INE009A01021,2024-04-01,buy,10,1500.5\n";
     let put = client
         .put(upload)
@@ -244,8 +245,7 @@ async fn exercise(
     let (status, attrs) = call(put).await?;
     assert_eq!(status, StatusCode::CREATED, "{attrs}");
     let download = via(b)?
-        .bucket("imports")
-        .ok_or_else(|| anyhow::anyhow!("no imports bucket"))?
+        .require("imports")?
         .signed_download_url("root/tradebook.csv", ttl)?;
     let res = client.get(download).send().await?;
     assert_eq!(res.status(), StatusCode::OK);

@@ -232,6 +232,12 @@ impl Objects {
     pub fn bucket(&self, name: &str) -> Option<&Bucket> {
         self.buckets.get(name)
     }
+
+    /// The bucket called `name`, which the caller knows was declared.
+    pub fn require(&self, name: &str) -> anyhow::Result<&Bucket> {
+        self.bucket(name)
+            .ok_or_else(|| anyhow::anyhow!("no bucket called {name} is declared"))
+    }
 }
 
 /// One bucket's handle; cheap to clone.
