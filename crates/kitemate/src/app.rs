@@ -246,8 +246,9 @@ impl App {
     }
 
     pub async fn close(&self) {
-        self.pubsub.stop();
         self.cron.stop();
+        // Handlers finish and acknowledge before their databases close.
+        self.pubsub.drain(Duration::from_secs(10)).await;
         for db in self.databases.iter() {
             db.close().await;
         }

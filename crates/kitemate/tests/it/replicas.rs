@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use kitemate::Config;
+use kitemate::config::DatabaseUrl;
 use platform::clock::Clock;
 use platform::objects::Objects;
 use reqwest::StatusCode;
@@ -39,6 +40,17 @@ impl Replica {
             child,
             base: format!("http://127.0.0.1:{port}"),
         })
+    }
+
+    async fn ready(&self, client: &reqwest::Client) -> TestResult {
+        eventually(20, || async {
+            Ok(client
+                .get(self.url("/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success()))
+        })
+        .await
     }
 
     fn url(&self, path: &str) -> String {
@@ -83,14 +95,9 @@ async fn two_replicas_share_cron_events_limits_and_objects() -> TestResult {
     };
     let dir = tempfile::tempdir()?;
     // One settings file for both, as a deployment would have.
-    let mut config = Config {
-        database_url: kitemate::config::DatabaseUrl::new(fresh_postgres_url(&database)),
-        redis_url: kitemate::config::DatabaseUrl::new(redis),
-        redis_prefix: format!("kmt-{}", uuid::Uuid::now_v7().simple()),
-        nats_url: kitemate::config::DatabaseUrl::new(nats),
-        nats_prefix: format!("kmt_{}", uuid::Uuid::now_v7().simple()),
-        ..Config::default()
-    };
+    let mut config = production(&database, &nats);
+    config.redis_url = DatabaseUrl::new(redis);
+    config.redis_prefix = format!("kmt-{}", uuid::Uuid::now_v7().simple());
     use_s3(&mut config, &s3, dir.path())?;
     config.rate_limit.per_ip_per_minute = 60;
     config.rate_limit.burst = 10;
@@ -98,10 +105,7 @@ async fn two_replicas_share_cron_events_limits_and_objects() -> TestResult {
         .cron
         .schedules
         .insert("tidy-sessions".into(), "every 1s".into());
-    config.log.level = "warn".into();
-    let toml_path = dir.path().join("kitemate.toml");
-    // Each replica gets its own folder and port from the environment, which wins.
-    std::fs::write(&toml_path, toml::to_string(&config)?)?;
+    let toml_path = write_settings(&config, dir.path())?;
 
     let (a, b) = (
         Replica::start(&toml_path, &dir.path().join("a"))?,
@@ -109,23 +113,101 @@ async fn two_replicas_share_cron_events_limits_and_objects() -> TestResult {
     );
     let client = reqwest::Client::new();
     for replica in [&a, &b] {
-        eventually(20, || async {
-            Ok(client
-                .get(replica.url("/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success()))
-        })
-        .await?;
+        replica.ready(&client).await?;
     }
     let result = exercise(&client, &a, &b, &toml_path).await;
-
-    // Clean up what the replicas made on the shared servers.
     a.stop()?;
     b.stop()?;
-    let app = kitemate::App::new(Config::load(&toml_path)?, Clock::system())?;
+    clean_up(&toml_path).await?;
+    result
+}
+
+/// Settings on PostgreSQL and NATS, with fresh databases and streams.
+fn production(database: &str, nats: &str) -> Config {
+    let mut config = Config {
+        database_url: DatabaseUrl::new(fresh_postgres_url(database)),
+        nats_url: DatabaseUrl::new(nats),
+        nats_prefix: format!("kmt_{}", uuid::Uuid::now_v7().simple()),
+        ..Config::default()
+    };
+    config.log.level = "warn".into();
+    config
+}
+
+/// `config` as `dir/kitemate.toml`. Each replica gets its own folder and
+/// port from the environment, which wins over the file.
+fn write_settings(config: &Config, dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join("kitemate.toml");
+    std::fs::write(&path, toml::to_string(config)?)?;
+    Ok(path)
+}
+
+/// Drops what replicas on these settings made on the shared servers.
+async fn clean_up(settings: &Path) -> TestResult {
+    let app = kitemate::App::new(Config::load(settings)?, Clock::system())?;
     app.pubsub.drop_streams().await?;
-    app.backend.drop_all().await?;
+    app.backend.drop_all().await
+}
+
+/// An event whose transaction committed is handled even when the process
+/// that published it is killed (SIGKILL) before it could deliver it: here
+/// NATS was unreachable, so the event waited in the outbox, and the next
+/// process forwards it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_committed_before_a_kill_is_handled_after_restart() -> TestResult {
+    let Some(Kind::Nats { database, nats }) = Kind::nats() else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let mut config = production(&database, &nats);
+    config.nats_url = DatabaseUrl::new("nats://127.0.0.1:1");
+    let settings = write_settings(&config, dir.path())?;
+    let client = reqwest::Client::new();
+
+    let mut first = Replica::start(&settings, &dir.path().join("a"))?;
+    first.ready(&client).await?;
+    let signup = |replica: &Replica, name: &str| {
+        client.post(replica.url("/auth/signup")).json(&json!({
+            "email": format!("{name}@example.com"), "password": "river otter lantern", "username": name
+        }))
+    };
+    assert_eq!(call(signup(&first, "asha")).await?.0, StatusCode::CREATED);
+    // Long enough for the failed forward to be recorded, releasing the
+    // message at once instead of when its lease would run out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.child.kill()?;
+    first.child.wait()?;
+
+    config.nats_url = DatabaseUrl::new(nats);
+    let settings = write_settings(&config, dir.path())?;
+    let second = Replica::start(&settings, &dir.path().join("b"))?;
+    second.ready(&client).await?;
+    assert_eq!(call(signup(&second, "root")).await?.0, StatusCode::CREATED);
+    let grant = kitemate()
+        .env("KITEMATE_CONFIG", &settings)
+        .args(["users", "grant-admin", "root@example.com"])
+        .output()?;
+    assert!(
+        grant.status.success(),
+        "{}",
+        String::from_utf8_lossy(&grant.stderr)
+    );
+    let login = client
+        .post(second.url("/auth/login"))
+        .json(&json!({ "email": "root@example.com", "password": "river otter lantern" }));
+    let admin = call(login).await?.1["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let result = eventually(20, || async {
+        let stats = call(client.get(second.url("/admin/signups")).bearer_auth(&admin))
+            .await?
+            .1;
+        Ok(stats["total"] == 2)
+    })
+    .await;
+    second.stop()?;
+    clean_up(&settings).await?;
     result
 }
 

@@ -81,10 +81,17 @@ async fn give_up(sub: &Sub, pubsub: &PubSub, row: &Row) {
     }
 }
 
-pub(super) fn spawn(sub: Arc<Sub>, pubsub: PubSub) {
+/// How soon a message NATS did not take is offered to it again. Relaying
+/// is not the handler's attempt: it never counts toward dead-lettering.
+const RELAY_RETRY: Duration = Duration::from_secs(1);
+
+/// Starts the dispatcher of `sub`. The returned task ends once the app
+/// stops and every message in hand has been handled and acknowledged.
+pub(super) fn spawn(sub: Arc<Sub>, pubsub: PubSub) -> tokio::task::JoinHandle<()> {
     let (done_tx, done_rx) = mpsc::unbounded_channel();
-    tokio::spawn(acknowledge(Arc::clone(&sub), pubsub.clone(), done_rx));
+    let acks = tokio::spawn(acknowledge(Arc::clone(&sub), pubsub.clone(), done_rx));
     tokio::spawn(lease(sub, pubsub, done_tx));
+    acks
 }
 
 /// Leases due messages whenever handler slots are free, and runs them.
@@ -119,9 +126,11 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
                         sub.db_pending
                             .store(true, std::sync::atomic::Ordering::Release);
                     }
+                    let relaying = pubsub.inner.nats.get().is_some();
                     for row in claimed {
-                        if u32::try_from(row.attempts).unwrap_or(u32::MAX)
-                            > sub.config.retry.max_attempts
+                        if !relaying
+                            && u32::try_from(row.attempts).unwrap_or(u32::MAX)
+                                > sub.config.retry.max_attempts
                         {
                             // Earlier deliveries never answered (the handler hung or
                             // the process died): out of attempts all the same.
@@ -241,10 +250,30 @@ async fn acknowledge(sub: Arc<Sub>, pubsub: PubSub, mut done: mpsc::UnboundedRec
             }
         }
         let now = clock.now();
+        let relaying = pubsub.inner.nats.get().is_some();
         let mut handled = Vec::with_capacity(batch.len());
         for outcome in batch.drain(..) {
             match outcome.result {
                 Ok(()) => handled.push(outcome.message_id),
+                Err(err) if relaying => {
+                    tracing::warn!(subscription = sub.name, message_id = %outcome.message_id, error = format!("{err:#}"), "cannot forward to NATS; trying again");
+                    let next = now.timestamp_millis()
+                        + i64::try_from(RELAY_RETRY.as_millis()).unwrap_or(1_000);
+                    let error = format!("{err:#}");
+                    if let Err(err) = store::fail(
+                        &sub.outbox,
+                        sub.name,
+                        &outcome.message_id,
+                        outcome.lease,
+                        next,
+                        false,
+                        &error,
+                    )
+                    .await
+                    {
+                        tracing::error!(subscription = sub.name, error = %err, "cannot record a failed relay");
+                    }
+                }
                 Err(err) => {
                     metrics.failed(sub.name);
                     let attempts = outcome.attempts;

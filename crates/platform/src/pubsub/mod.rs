@@ -176,6 +176,8 @@ struct Inner {
     poll: Duration,
     /// Set when NATS JetStream carries the messages; otherwise in-process.
     nats: std::sync::OnceLock<Arc<nats::Nats>>,
+    /// Dispatchers and consumers, awaited when draining.
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for PubSub {
@@ -359,6 +361,7 @@ impl PubSub {
                 stop: watch::Sender::new(false),
                 poll,
                 nats: std::sync::OnceLock::new(),
+                tasks: std::sync::Mutex::default(),
             }),
         }
     }
@@ -488,6 +491,11 @@ impl PubSub {
     /// Subscribes `name` to an exactly-once topic. The handler gets a
     /// transaction on `db` (the subscriber's database) and returns it; the
     /// dedupe record is written in it, so its effects apply once.
+    ///
+    /// On SQLite that transaction holds the database's only writer until the
+    /// handler returns: write through `tx` (a write through `db` itself would
+    /// wait for the handler, which waits for it), and keep slow work such as
+    /// network calls before the first write or out of the handler.
     pub fn subscribe_exactly_once<T, F, Fut>(
         &self,
         decl: &'static TopicDecl<T>,
@@ -548,15 +556,43 @@ impl PubSub {
     /// Messages left by an earlier process (a crash after commit) are picked
     /// up at once.
     pub fn start(&self) {
+        let mut tasks = Vec::new();
         for sub in self.read().values().flat_map(|t| t.subscriptions.iter()) {
-            dispatch::spawn(Arc::clone(sub), self.clone());
+            tasks.push(dispatch::spawn(Arc::clone(sub), self.clone()));
             if let Some(nats) = self.inner.nats.get() {
-                tokio::spawn(nats::consume(
+                tasks.push(tokio::spawn(nats::consume(
                     Arc::clone(sub),
                     self.clone(),
                     Arc::clone(nats),
-                ));
+                )));
             }
+        }
+        self.inner
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(tasks);
+    }
+
+    /// Stops taking messages, then waits up to `grace` for the handlers
+    /// running now to finish and their acknowledgements to be written, so
+    /// that a clean shutdown delivers nothing twice. Whatever is still
+    /// running after that is delivered again later (at-least-once).
+    pub async fn drain(&self, grace: Duration) {
+        self.stop();
+        let tasks = std::mem::take(
+            &mut *self
+                .inner
+                .tasks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let all = futures_util::future::join_all(tasks);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!(
+                ?grace,
+                "pub/sub handlers still running at shutdown; their messages will come again"
+            );
         }
     }
 

@@ -201,10 +201,17 @@ impl Nats {
 /// Runs `sub`'s handlers on its durable consumer until the app stops,
 /// reconnecting after errors.
 pub(super) async fn consume(sub: Arc<Sub>, pubsub: PubSub, nats: Arc<Nats>) {
-    let mut stop = pubsub.inner.stop.subscribe();
     let slots = Arc::new(Semaphore::new(sub.config.max_concurrency));
+    pull(&sub, &pubsub, &nats, &slots).await;
+    // Stopping: the handlers running now finish and acknowledge first.
+    let all = u32::try_from(sub.config.max_concurrency).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
+}
+
+async fn pull(sub: &Arc<Sub>, pubsub: &PubSub, nats: &Nats, slots: &Arc<Semaphore>) {
+    let mut stop = pubsub.inner.stop.subscribe();
     while !*stop.borrow() {
-        let messages = match nats.consumer(&sub).await {
+        let messages = match nats.consumer(sub).await {
             Ok(consumer) => consumer
                 .stream()
                 .max_messages_per_batch(sub.config.max_concurrency.min(256))
@@ -234,10 +241,10 @@ pub(super) async fn consume(sub: Arc<Sub>, pubsub: PubSub, nats: Arc<Nats>) {
             };
             match next {
                 Some(Ok(message)) => {
-                    let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+                    let Ok(permit) = Arc::clone(slots).acquire_owned().await else {
                         return;
                     };
-                    let (sub, pubsub) = (Arc::clone(&sub), pubsub.clone());
+                    let (sub, pubsub) = (Arc::clone(sub), pubsub.clone());
                     tokio::spawn(async move {
                         deliver(&sub, &pubsub, message).await;
                         drop(permit);
