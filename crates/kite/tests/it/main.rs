@@ -1,0 +1,5 @@
+//! Tests of the Kite client against the fake server, and of the ticker
+//! decoder against every packet fixture. One test binary.
+
+mod client;
+mod ticker;
