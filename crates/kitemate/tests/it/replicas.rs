@@ -95,7 +95,7 @@ async fn two_replicas_share_cron_events_limits_and_objects() -> TestResult {
     };
     let dir = tempfile::tempdir()?;
     // One settings file for both, as a deployment would have.
-    let mut config = production(&database, &nats);
+    let mut config = production(&database, &nats, dir.path());
     config.redis_url = DatabaseUrl::new(redis);
     config.redis_prefix = format!("kmt-{}", uuid::Uuid::now_v7().simple());
     use_s3(&mut config, &s3, dir.path())?;
@@ -122,9 +122,11 @@ async fn two_replicas_share_cron_events_limits_and_objects() -> TestResult {
     result
 }
 
-/// Settings on PostgreSQL and NATS, with fresh databases and streams.
-fn production(database: &str, nats: &str) -> Config {
+/// Settings on PostgreSQL and NATS, with fresh databases and streams; any
+/// local file (a key, say) goes under `dir`.
+fn production(database: &str, nats: &str, dir: &Path) -> Config {
     let mut config = Config {
+        data_dir: dir.join("shared"),
         database_url: DatabaseUrl::new(fresh_postgres_url(database)),
         nats_url: DatabaseUrl::new(nats),
         nats_prefix: format!("kmt_{}", uuid::Uuid::now_v7().simple()),
@@ -159,7 +161,7 @@ async fn an_event_committed_before_a_kill_is_handled_after_restart() -> TestResu
         return Ok(());
     };
     let dir = tempfile::tempdir()?;
-    let mut config = production(&database, &nats);
+    let mut config = production(&database, &nats, dir.path());
     config.nats_url = DatabaseUrl::new("nats://127.0.0.1:1");
     let settings = write_settings(&config, dir.path())?;
     let client = reqwest::Client::new();
