@@ -6,6 +6,7 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod cron;
+pub mod crypto;
 pub mod db;
 pub mod docs;
 pub mod error;

@@ -25,6 +25,7 @@ use serde::Serialize;
 pub use content::inline_safe;
 pub use key::{MAX_KEY_LEN, check_key};
 pub use s3::S3Settings;
+pub(crate) use sign::write_private;
 pub use sign::{Grant, UrlSigner};
 
 use crate::ApiError;
