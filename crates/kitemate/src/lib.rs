@@ -10,6 +10,7 @@ pub mod config;
 pub mod hello;
 pub mod jobs;
 pub mod ops;
+pub mod portfolio;
 
 pub use app::App;
 pub use config::Config;

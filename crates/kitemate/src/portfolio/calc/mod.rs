@@ -1,0 +1,8 @@
+//! What is worked out from trades and prices: FIFO lots and realized gains,
+//! XIRR. Pure functions; money in exact decimals.
+
+pub mod fifo;
+pub mod xirr;
+
+#[cfg(test)]
+mod console_check;

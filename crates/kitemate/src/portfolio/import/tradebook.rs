@@ -1,0 +1,206 @@
+//! Console tradebooks: one row per fill, read into trades with a key that
+//! stays the same when the same trade comes again in another file.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use sha2::{Digest as _, Sha256};
+
+use super::table::{self, Table, normalize};
+use super::{Parsed, Skipped};
+
+/// Which way a trade went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Buy => "buy",
+            Self::Sell => "sell",
+        }
+    }
+}
+
+/// One fill, as the tradebook lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trade {
+    pub line: usize,
+    pub symbol: String,
+    /// The security across exchanges and renames; empty for derivatives.
+    pub isin: String,
+    pub trade_date: NaiveDate,
+    pub exchange: String,
+    pub segment: String,
+    pub series: String,
+    pub side: Side,
+    pub quantity: Decimal,
+    /// Rounded to the tick: exports carry float noise such as 123.449997.
+    pub price: Decimal,
+    /// Kite's id, or one made from the row when the file has none.
+    pub trade_id: String,
+    pub order_id: String,
+    pub executed_at: Option<NaiveDateTime>,
+}
+
+/// The columns a tradebook must have, as Console names them.
+pub const REQUIRED: &[&str] = &["trade_date", "trade_type", "quantity", "price"];
+
+/// Reads a tradebook; `Err` says what makes the file not one.
+pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
+    let wanted: Vec<String> = REQUIRED.iter().map(|c| normalize(c)).collect();
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let Some((header_at, columns)) = table.header(&wanted) else {
+        let best = table
+            .rows
+            .iter()
+            .find(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
+        let names: Vec<String> = best
+            .map(|(_, c)| c.iter().map(|n| normalize(n)).collect())
+            .unwrap_or_default();
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|r| !names.contains(&normalize(r)))
+            .collect();
+        return Err(format!(
+            "not a tradebook: missing columns {}",
+            missing.join(", ")
+        ));
+    };
+    let symbol = columns.any(&["symbol", "tradingsymbol", "instrument"]);
+    let isin = columns.index("isin");
+    if symbol.is_none() && isin.is_none() {
+        return Err("not a tradebook: missing columns symbol or isin".into());
+    }
+    let col = |name: &str| columns.index(name);
+    let (date_col, type_col, qty_col, price_col) = (
+        col("tradedate").unwrap_or_default(),
+        col("tradetype").unwrap_or_default(),
+        col("quantity").unwrap_or_default(),
+        col("price").unwrap_or_default(),
+    );
+    let (exchange_col, segment_col, series_col) = (col("exchange"), col("segment"), col("series"));
+    let (trade_id_col, order_id_col) = (col("tradeid"), col("orderid"));
+    let time_col = columns.any(&["orderexecutiontime", "tradetime", "executiontime"]);
+
+    let mut parsed = Parsed::default();
+    let mut seen_synthetic = std::collections::HashMap::<String, u32>::new();
+    for (line, cells) in &table.rows[header_at + 1..] {
+        if cells.iter().all(String::is_empty) {
+            continue;
+        }
+        parsed.rows_read += 1;
+        let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).map_or("", String::as_str);
+        let skip = |reason: String| Skipped {
+            line: *line,
+            reason,
+        };
+        let first = cells
+            .iter()
+            .find(|c| !c.is_empty())
+            .map_or("", String::as_str);
+        if first.eq_ignore_ascii_case("total") {
+            parsed.skipped.push(skip("a total row, not a trade".into()));
+            continue;
+        }
+        let Some(trade_date) = table::date(cell(Some(date_col))) else {
+            parsed.skipped.push(skip(format!(
+                "trade_date: {:?} is not a date",
+                cell(Some(date_col))
+            )));
+            continue;
+        };
+        let side = match cell(Some(type_col)).to_ascii_lowercase().as_str() {
+            "buy" | "b" => Side::Buy,
+            "sell" | "s" => Side::Sell,
+            other => {
+                parsed.skipped.push(skip(format!(
+                    "trade_type: {other:?} is neither buy nor sell"
+                )));
+                continue;
+            }
+        };
+        let quantity = match table::number(cell(Some(qty_col))) {
+            Some(q) if q > Decimal::ZERO => q.normalize(),
+            _ => {
+                parsed.skipped.push(skip(format!(
+                    "quantity: {:?} is not a positive number",
+                    cell(Some(qty_col))
+                )));
+                continue;
+            }
+        };
+        let segment = cell(segment_col).to_ascii_uppercase();
+        let tick_places = if matches!(segment.as_str(), "CDS" | "BCD") {
+            4
+        } else {
+            2
+        };
+        let price = match table::number(cell(Some(price_col))) {
+            Some(p) if p >= Decimal::ZERO => p.round_dp(tick_places).normalize(),
+            _ => {
+                parsed.skipped.push(skip(format!(
+                    "price: {:?} is not a price",
+                    cell(Some(price_col))
+                )));
+                continue;
+            }
+        };
+        let symbol_text = cell(symbol).to_string();
+        let isin_text = cell(isin).to_ascii_uppercase();
+        if symbol_text.is_empty() && isin_text.is_empty() {
+            parsed
+                .skipped
+                .push(skip("neither a symbol nor an ISIN".into()));
+            continue;
+        }
+        let exchange = match cell(exchange_col).to_ascii_uppercase() {
+            e if e.is_empty() => "NSE".to_string(),
+            e => e,
+        };
+        let executed_at = table::date_time(cell(time_col));
+        let order_id = cell(order_id_col).to_string();
+        let trade_id = match cell(trade_id_col) {
+            "" => {
+                // Files re-saved without the trade_id column still import
+                // once: the id is made from what the row says, and repeats
+                // of an identical row within one file are numbered.
+                let basis = format!(
+                    "{trade_date}|{symbol_text}|{isin_text}|{exchange}|{}|{quantity}|{price}|{order_id}|{:?}",
+                    side.as_str(),
+                    executed_at
+                );
+                let digest = Sha256::digest(basis.as_bytes());
+                let hash: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+                let n = seen_synthetic.entry(hash.clone()).or_insert(0);
+                *n += 1;
+                format!("row-{hash}-{n}")
+            }
+            id => id.to_string(),
+        };
+        parsed.rows.push(Trade {
+            line: *line,
+            symbol: symbol_text,
+            isin: isin_text,
+            trade_date,
+            exchange,
+            segment: if segment.is_empty() {
+                "EQ".into()
+            } else {
+                segment
+            },
+            series: cell(series_col).to_string(),
+            side,
+            quantity,
+            price,
+            trade_id,
+            order_id,
+            executed_at,
+        });
+    }
+    Ok(parsed)
+}
