@@ -298,6 +298,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portfolio/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a Console tradebook or a holdings export.
+         * @description The body is the CSV itself (`Content-Type: text/csv`) or a multipart form
+         *     with the file in `file`. Overlapping files add nothing twice; a file lands
+         *     whole or not at all; lines that cannot be read are listed with the reason.
+         */
+        post: operations["import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's imports, newest first (at most 100). */
+        get: operations["list_imports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's trades, newest first, filtered and paginated. */
+        get: operations["list_trades"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -385,6 +441,42 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        ImportInfo: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: int64 */
+            duplicates: number;
+            fileName?: string | null;
+            id: string;
+            /** Format: int64 */
+            imported: number;
+            kind: string;
+            /** Format: int64 */
+            rows: number;
+            skipped: components["schemas"]["Skipped"][];
+        };
+        ImportList: {
+            imports: components["schemas"]["ImportInfo"][];
+        };
+        /** @description What an import did. */
+        ImportReport: {
+            /**
+             * Format: int64
+             * @description Rows that were already stored (an overlapping file).
+             */
+            duplicates: number;
+            importId: string;
+            /**
+             * Format: int64
+             * @description Rows stored now.
+             */
+            imported: number;
+            kind: components["schemas"]["Kind"];
+            /** @description Lines after the header that were not empty. */
+            rows: number;
+            /** @description Rows not taken, with why. */
+            skipped: components["schemas"]["Skipped"][];
+        };
         /** @description A job as `kitemate cron list` and `GET /admin/cron` show it. */
         JobInfo: {
             name: string;
@@ -401,6 +493,11 @@ export interface components {
         JobList: {
             jobs: components["schemas"]["JobInfo"][];
         };
+        /**
+         * @description What kind of export a file is.
+         * @enum {string}
+         */
+        Kind: "tradebook" | "holdings";
         LoginRequest: {
             /** @example asha@example.com */
             email: string;
@@ -493,6 +590,11 @@ export interface components {
              */
             total: number;
         };
+        /** @description A line that was read but not taken, and why. */
+        Skipped: {
+            line: number;
+            reason: string;
+        };
         /** @description One subscription's figures, as `GET /admin/pubsub` shows them. */
         SubscriptionStats: {
             /**
@@ -531,6 +633,36 @@ export interface components {
             /** @description The service database whose outbox the topic publishes through. */
             database: string;
             name: string;
+        };
+        TradeInfo: {
+            exchange: string;
+            executedAt?: string | null;
+            isin: string;
+            orderId: string;
+            /** Format: int64 */
+            pricePaise: number;
+            /** @description Decimal string. */
+            quantity: string;
+            segment: string;
+            /** @description `buy` or `sell`. */
+            side: string;
+            symbol: string;
+            tradeDate: string;
+            tradeId: string;
+            /** Format: int64 */
+            valuePaise: number;
+        };
+        TradePage: {
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            /**
+             * Format: int64
+             * @description Trades matching the filter, on every page.
+             */
+            total: number;
+            trades: components["schemas"]["TradeInfo"][];
         };
         /** @description A user as they see themselves. */
         User: {
@@ -1262,6 +1394,147 @@ export interface operations {
             };
             /** @description Too many requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import: {
+        parameters: {
+            query?: {
+                /** @description What the file is; found from its header when left out. */
+                kind?: components["schemas"]["Kind"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A Console tradebook or a Kite/Console holdings export, up to 20 MiB */
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description What was imported */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Not a tradebook or holdings export, naming what is missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Larger than 20 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Neither CSV nor a multipart form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_imports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Imports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_trades: {
+        parameters: {
+            query?: {
+                /** @description A symbol or an ISIN. */
+                symbol?: string;
+                /** @description First trade date, YYYY-MM-DD. */
+                from?: string;
+                /** @description Last trade date, YYYY-MM-DD. */
+                to?: string;
+                offset?: number;
+                /** @description 1–500; 50 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of trades */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradePage"];
+                };
+            };
+            /** @description A parameter is invalid, named in the error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, AuthService};
 use crate::config::Config;
+use crate::portfolio::{self, PortfolioService};
 use crate::{admin, buckets, hello, jobs, ops};
 
 /// The running application: every service, built and connected.
@@ -40,6 +41,7 @@ pub struct App {
     pub cache: Cache,
     /// Uploaded files, in `data_dir/objects` or S3.
     pub objects: Objects,
+    pub portfolio: PortfolioService,
     databases: Arc<Vec<Db>>,
     admin_db: Db,
     metrics: Arc<Metrics>,
@@ -60,6 +62,7 @@ pub struct App {
         (name = "auth", description = "Accounts and sessions"),
         (name = "ops", description = "Health and metrics"),
         (name = "admin", description = "Administrators only: pub/sub, cron and signups"),
+        (name = "portfolio", description = "Holdings, trades and imports of the signed-in user"),
         (name = "objects", description = "Stored files: public ones for anyone, private ones through signed URLs"),
     ),
     paths(platform::objects::http::download, platform::objects::http::upload)
@@ -94,6 +97,7 @@ pub fn openapi() -> OpenApi {
     doc.merge(auth::router_spec(disabled).into_openapi());
     doc.merge(ops::router_spec().into_openapi());
     doc.merge(admin::router_spec().into_openapi());
+    doc.merge(portfolio::router_spec().into_openapi());
     doc
 }
 
@@ -128,7 +132,13 @@ impl App {
         let cron = Cron::new(jobs_db.clone(), clock.clone());
         let admin_db = backend.lazy(&admin::DATABASE)?;
         admin::subscribe(&pubsub, &admin_db)?;
-        let databases = Arc::new(vec![auth_db, jobs_db, admin_db.clone()]);
+        let portfolio_db = backend.lazy(&portfolio::DATABASE)?;
+        let databases = Arc::new(vec![
+            auth_db,
+            jobs_db,
+            admin_db.clone(),
+            portfolio_db.clone(),
+        ]);
         cron.override_schedules(config.cron_schedules()?);
         jobs::register(&cron, &auth, &databases, clock.clone())?;
         cron.check_overrides()
@@ -148,9 +158,15 @@ impl App {
             &config.public_url(),
             clock.clone(),
         )?;
+        let portfolio = PortfolioService::new(
+            portfolio_db,
+            objects.require(buckets::IMPORTS.name)?.clone(),
+            clock.clone(),
+        );
         Ok(Self {
             limiter,
             cache,
+            portfolio,
             objects,
             metrics,
             pubsub,
@@ -202,6 +218,10 @@ impl App {
             .merge(hello::router(self.limiter.clone()))
             .merge(auth::router(self.auth.clone(), self.limiter.clone()))
             .merge(ops::router(ops_state))
+            .merge(portfolio::router(portfolio::PortfolioState {
+                service: self.portfolio.clone(),
+                auth: self.auth.clone(),
+            }))
             .merge(admin::router(admin::AdminState {
                 auth: self.auth.clone(),
                 db: self.admin_db.clone(),

@@ -151,7 +151,7 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<(String, Strin
     }
 }
 
-fn validation_error(errors: ValidationErrors) -> ApiError {
+pub(crate) fn validation_error(errors: ValidationErrors) -> ApiError {
     let mut all = Vec::new();
     collect(&errors, "", &mut all);
     all.sort();

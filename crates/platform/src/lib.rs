@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod objects;
 pub mod pubsub;
+pub mod query;
 pub mod ratelimit;
 pub mod secrets;
 pub mod server;
@@ -24,3 +25,4 @@ pub mod throttle;
 
 pub use error::{ApiError, ApiResult, ErrCode, ErrorBody};
 pub use json::ApiJson;
+pub use query::ApiQuery;

@@ -1,5 +1,52 @@
 //! The portfolio service: holdings, trades and daily history from Kite and
 //! from Console exports, and what is worked out from them.
 
+mod api;
 pub mod calc;
 pub mod import;
+mod service;
+mod store;
+
+use axum::extract::{DefaultBodyLimit, FromRef};
+use platform::db::DatabaseDecl;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use service::{ImportReport, PortfolioService};
+
+use crate::auth::AuthService;
+
+pub static DATABASE: DatabaseDecl = DatabaseDecl {
+    name: "portfolio",
+    sqlite: sqlx::migrate!("src/portfolio/migrations/sqlite"),
+    postgres: sqlx::migrate!("src/portfolio/migrations/postgres"),
+};
+
+/// What the portfolio handlers need.
+#[derive(Debug, Clone)]
+pub struct PortfolioState {
+    pub service: PortfolioService,
+    pub auth: AuthService,
+}
+
+impl FromRef<PortfolioState> for AuthService {
+    fn from_ref(state: &PortfolioState) -> Self {
+        state.auth.clone()
+    }
+}
+
+pub fn router(state: PortfolioState) -> OpenApiRouter {
+    router_spec().with_state(state)
+}
+
+/// The routes before they get their state, which is all the spec needs.
+pub fn router_spec() -> OpenApiRouter<PortfolioState> {
+    // Multipart framing needs a little room above the file's own limit.
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(api::import))
+        .layer(DefaultBodyLimit::max(api::MAX_IMPORT + 64 * 1024));
+    OpenApiRouter::new()
+        .routes(routes!(api::list_imports))
+        .routes(routes!(api::list_trades))
+        .merge(uploads)
+}

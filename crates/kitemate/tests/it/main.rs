@@ -10,6 +10,7 @@ mod cron;
 mod objects;
 mod openapi;
 mod ops;
+mod portfolio;
 mod pubsub;
 mod replicas;
 mod schema;

@@ -20,7 +20,7 @@ pub enum Kind {
 }
 
 /// A line that was read but not taken, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Skipped {
     pub line: usize,
     pub reason: String,

@@ -1,0 +1,286 @@
+//! HTTP handlers of the portfolio service. Money is whole paise (integers);
+//! quantities are decimal strings (fund units have three places).
+
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::header;
+use bytes::Bytes;
+use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::PortfolioState;
+use super::import::{Kind, Skipped};
+use super::service::ImportReport;
+use super::store::{self, TradeFilter};
+use crate::auth::Auth;
+
+const TAG: &str = "portfolio";
+
+/// Largest file `POST /portfolio/import` takes.
+pub const MAX_IMPORT: usize = 20 << 20;
+
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// What the file is; found from its header when left out.
+    pub kind: Option<Kind>,
+}
+
+fn is_csv(content_type: &str) -> bool {
+    matches!(
+        content_type,
+        "text/csv"
+            | "text/plain"
+            | "application/csv"
+            | "text/tab-separated-values"
+            | "application/vnd.ms-excel"
+    )
+}
+
+/// The file from a multipart form (field `file`, optionally `kind`) or a raw CSV body.
+async fn read_upload(req: Request) -> Result<(Bytes, Option<String>, Option<Kind>), ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let too_big = |_| {
+        ApiError::invalid_argument("the file is larger than 20 MiB")
+            .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE)
+    };
+    if essence == "multipart/form-data" {
+        let mut form = Multipart::from_request(req, &()).await.map_err(|err| {
+            ApiError::invalid_argument(format!("malformed multipart body: {err}"))
+        })?;
+        let (mut file, mut name, mut kind) = (None, None, None);
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|err| ApiError::invalid_argument(format!("malformed multipart body: {err}")))?
+        {
+            match field.name() {
+                Some("file") => {
+                    name = field.file_name().map(str::to_string);
+                    file = Some(field.bytes().await.map_err(|_| too_big(()))?);
+                }
+                Some("kind") => {
+                    let text = field.text().await.unwrap_or_default();
+                    kind = Some(match text.trim() {
+                        "tradebook" => Kind::Tradebook,
+                        "holdings" => Kind::Holdings,
+                        other => {
+                            return Err(ApiError::invalid_field(
+                                "kind",
+                                format!("{other:?} is not tradebook or holdings"),
+                            ));
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        let file = file.ok_or_else(|| {
+            ApiError::invalid_field("file", "is required (a form field named file)")
+        })?;
+        return Ok((file, name, kind));
+    }
+    if !is_csv(&essence) {
+        return Err(ApiError::invalid_argument(
+            "send the file as text/csv, or as multipart/form-data with a field named file",
+        )
+        .with_status(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE));
+    }
+    let bytes = Bytes::from_request(req, &())
+        .await
+        .map_err(|_| too_big(()))?;
+    Ok((bytes, None, None))
+}
+
+/// Import a Console tradebook or a holdings export.
+///
+/// The body is the CSV itself (`Content-Type: text/csv`) or a multipart form
+/// with the file in `file`. Overlapping files add nothing twice; a file lands
+/// whole or not at all; lines that cannot be read are listed with the reason.
+#[utoipa::path(post, path = "/portfolio/import", tag = TAG,
+    security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "A Console tradebook or a Kite/Console holdings export, up to 20 MiB"),
+    responses(
+        (status = 200, description = "What was imported", body = ImportReport),
+        (status = 400, description = "Not a tradebook or holdings export, naming what is missing", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 413, description = "Larger than 20 MiB", body = ErrorBody),
+        (status = 415, description = "Neither CSV nor a multipart form", body = ErrorBody),
+    ))]
+pub async fn import(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    req: Request,
+) -> Result<ApiJson<ImportReport>, ApiError> {
+    let (bytes, file_name, form_kind) = read_upload(req).await?;
+    let report = state
+        .service
+        .import(&caller.user_id, query.kind.or(form_kind), file_name, bytes)
+        .await?;
+    Ok(ApiJson(report))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportInfo {
+    pub id: String,
+    pub kind: String,
+    pub file_name: Option<String>,
+    pub rows: i64,
+    pub imported: i64,
+    pub duplicates: i64,
+    pub skipped: Vec<Skipped>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportList {
+    pub imports: Vec<ImportInfo>,
+}
+
+/// The caller's imports, newest first (at most 100).
+#[utoipa::path(get, path = "/portfolio/imports", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Imports", body = ImportList),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn list_imports(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+) -> Result<ApiJson<ImportList>, ApiError> {
+    let rows = store::list_imports(state.service.db(), &caller.user_id, 100).await?;
+    let imports = rows
+        .into_iter()
+        .map(|r| ImportInfo {
+            skipped: serde_json::from_str(&r.skipped).unwrap_or_default(),
+            id: r.id,
+            kind: r.kind,
+            file_name: r.file_name,
+            rows: r.rows_read,
+            imported: r.imported,
+            duplicates: r.duplicates,
+            created_at: chrono::DateTime::from_timestamp_millis(r.created_at).unwrap_or_default(),
+        })
+        .collect();
+    Ok(ApiJson(ImportList { imports }))
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TradesQuery {
+    /// A symbol or an ISIN.
+    pub symbol: Option<String>,
+    /// First trade date, YYYY-MM-DD.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last trade date, YYYY-MM-DD.
+    pub to: Option<chrono::NaiveDate>,
+    #[validate(range(max = 1_000_000))]
+    pub offset: Option<i64>,
+    /// 1–500; 50 when left out.
+    #[validate(range(min = 1, max = 500))]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TradeInfo {
+    pub trade_id: String,
+    pub order_id: String,
+    pub symbol: String,
+    pub isin: String,
+    pub exchange: String,
+    pub segment: String,
+    pub trade_date: String,
+    pub executed_at: Option<String>,
+    /// `buy` or `sell`.
+    pub side: String,
+    /// Decimal string.
+    pub quantity: String,
+    pub price_paise: i64,
+    pub value_paise: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TradePage {
+    pub trades: Vec<TradeInfo>,
+    /// Trades matching the filter, on every page.
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// The caller's trades, newest first, filtered and paginated.
+#[utoipa::path(get, path = "/portfolio/trades", tag = TAG,
+    security(("bearer" = [])),
+    params(TradesQuery),
+    responses(
+        (status = 200, description = "A page of trades", body = TradePage),
+        (status = 400, description = "A parameter is invalid, named in the error", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn list_trades(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<TradesQuery>,
+) -> Result<ApiJson<TradePage>, ApiError> {
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(ApiError::invalid_field("from", "is after to"));
+    }
+    let (offset, limit) = (query.offset.unwrap_or(0), query.limit.unwrap_or(50));
+    let filter = TradeFilter {
+        symbol: query.symbol.map(|s| s.trim().to_ascii_uppercase()),
+        from: query.from.map(|d| d.to_string()),
+        to: query.to.map(|d| d.to_string()),
+    };
+    let (rows, total) =
+        store::list_trades(state.service.db(), &caller.user_id, &filter, offset, limit).await?;
+    let trades = rows
+        .into_iter()
+        .map(|t| {
+            let quantity = Decimal::new(t.quantity_milli, 3).normalize();
+            TradeInfo {
+                value_paise: (quantity * Decimal::from(t.price_paise))
+                    .round()
+                    .try_into()
+                    .unwrap_or(i64::MAX),
+                quantity: quantity.to_string(),
+                trade_id: t.trade_id,
+                order_id: t.order_id,
+                symbol: t.symbol,
+                isin: t.isin,
+                exchange: t.exchange,
+                segment: t.segment,
+                trade_date: t.trade_date,
+                executed_at: t.executed_at,
+                side: t.side,
+                price_paise: t.price_paise,
+            }
+        })
+        .collect();
+    Ok(ApiJson(TradePage {
+        trades,
+        total,
+        offset,
+        limit,
+    }))
+}

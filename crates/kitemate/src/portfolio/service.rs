@@ -1,0 +1,196 @@
+//! The portfolio service: imports now; sync and calculations build on it.
+
+use bytes::Bytes;
+use platform::ApiError;
+use platform::clock::Clock;
+use platform::db::Db;
+use platform::objects::Bucket;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive as _;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::import::{self, Kind, Skipped, Table, Trade};
+use super::store::{self, HoldingSnapshot, ImportRecord, TradeRow};
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    pub import_id: String,
+    pub kind: Kind,
+    /// Lines after the header that were not empty.
+    pub rows: usize,
+    /// Rows stored now.
+    pub imported: u64,
+    /// Rows that were already stored (an overlapping file).
+    pub duplicates: u64,
+    /// Rows not taken, with why.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PortfolioService {
+    db: Db,
+    imports: Bucket,
+    clock: Clock,
+}
+
+/// `quantity × 1000` when it has at most three decimals.
+fn milli(quantity: Decimal) -> Option<i64> {
+    let scaled = quantity * Decimal::from(1000);
+    (scaled.fract().is_zero())
+        .then(|| scaled.to_i64())
+        .flatten()
+}
+
+/// Whole paise, when the price has at most two decimals.
+fn paise(price: Decimal) -> Option<i64> {
+    let scaled = price * Decimal::ONE_HUNDRED;
+    (scaled.fract().is_zero())
+        .then(|| scaled.to_i64())
+        .flatten()
+}
+
+fn trade_row(t: &Trade) -> Result<TradeRow, String> {
+    if !matches!(t.segment.as_str(), "EQ" | "BE" | "") {
+        return Err(format!(
+            "segment {}: only equity trades are imported",
+            t.segment
+        ));
+    }
+    let quantity_milli = milli(t.quantity).ok_or("quantity has more than three decimals")?;
+    let price_paise = paise(t.price).ok_or("price has more than two decimals")?;
+    Ok(TradeRow {
+        trade_id: t.trade_id.clone(),
+        exchange: t.exchange.clone(),
+        segment: t.segment.clone(),
+        symbol: t.symbol.clone(),
+        isin: t.isin.clone(),
+        trade_date: t.trade_date.format("%Y-%m-%d").to_string(),
+        executed_at: t
+            .executed_at
+            .map(|at| at.format("%Y-%m-%dT%H:%M:%S").to_string()),
+        side: t.side.as_str(),
+        quantity_milli,
+        price_paise,
+        order_id: t.order_id.clone(),
+    })
+}
+
+impl PortfolioService {
+    pub fn new(db: Db, imports: Bucket, clock: Clock) -> Self {
+        Self { db, imports, clock }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Imports a Console or Kite export for `user_id`. The file lands whole
+    /// or not at all; its bytes are kept in the imports bucket.
+    pub async fn import(
+        &self,
+        user_id: &str,
+        kind: Option<Kind>,
+        file_name: Option<String>,
+        bytes: Bytes,
+    ) -> Result<ImportReport, ApiError> {
+        let table =
+            Table::read(&bytes).map_err(|reason| ApiError::invalid_field("file", reason))?;
+        let kind = match kind.or_else(|| import::detect(&table)) {
+            Some(kind) => kind,
+            None => {
+                return Err(ApiError::invalid_field(
+                    "file",
+                    "neither a tradebook (trade_date, trade_type, quantity, price) nor a holdings \
+                     export (Instrument, Qty., Avg. cost); say which with kind=",
+                ));
+            }
+        };
+        let import_id = uuid::Uuid::now_v7().to_string();
+        let object_key = format!("{user_id}/{import_id}.csv");
+        let (rows, mut skipped, trades, holdings) = match kind {
+            Kind::Tradebook => {
+                let parsed = import::tradebook::parse(&table)
+                    .map_err(|reason| ApiError::invalid_field("file", reason))?;
+                let mut trades = Vec::with_capacity(parsed.rows.len());
+                let mut skipped = parsed.skipped;
+                for trade in &parsed.rows {
+                    match trade_row(trade) {
+                        Ok(row) => trades.push(row),
+                        Err(reason) => skipped.push(Skipped {
+                            line: trade.line,
+                            reason,
+                        }),
+                    }
+                }
+                (parsed.rows_read, skipped, trades, Vec::new())
+            }
+            Kind::Holdings => {
+                let parsed = import::holdings::parse(&table)
+                    .map_err(|reason| ApiError::invalid_field("file", reason))?;
+                let mut holdings = Vec::with_capacity(parsed.rows.len());
+                let mut skipped = parsed.skipped;
+                for row in &parsed.rows {
+                    match milli(row.quantity) {
+                        Some(quantity_milli) => holdings.push(HoldingSnapshot {
+                            symbol: row.symbol.clone(),
+                            isin: row.isin.clone(),
+                            quantity_milli,
+                            average_price: row.average_price.to_string(),
+                            last_price: row.last_price.map(|p| p.to_string()),
+                        }),
+                        None => skipped.push(Skipped {
+                            line: row.line,
+                            reason: "quantity has more than three decimals".into(),
+                        }),
+                    }
+                }
+                (parsed.rows_read, skipped, Vec::new(), holdings)
+            }
+        };
+        skipped.sort_by_key(|s| s.line);
+        // The file is kept first: a failure there leaves no half-recorded import.
+        self.imports
+            .upload(&object_key, bytes, Some("text/csv"))
+            .await
+            .map_err(ApiError::from)?;
+        let mut tx = self.db.begin().await?;
+        let (imported, duplicates) = match kind {
+            Kind::Tradebook => {
+                let new = store::insert_trades(&mut tx, user_id, &import_id, &trades).await?;
+                (new, trades.len() as u64 - new)
+            }
+            Kind::Holdings => {
+                let unchanged =
+                    store::replace_holdings(&mut tx, user_id, &import_id, &holdings).await?;
+                (holdings.len() as u64 - unchanged, unchanged)
+            }
+        };
+        let record = ImportRecord {
+            id: import_id.clone(),
+            kind: match kind {
+                Kind::Tradebook => "tradebook".into(),
+                Kind::Holdings => "holdings".into(),
+            },
+            file_name,
+            object_key,
+            rows_read: rows as i64,
+            imported: imported as i64,
+            duplicates: duplicates as i64,
+            skipped: serde_json::to_string(&skipped).unwrap_or_else(|_| "[]".into()),
+            created_at: self.clock.now().timestamp_millis(),
+        };
+        store::insert_import(&mut tx, user_id, &record).await?;
+        tx.commit().await?;
+        Ok(ImportReport {
+            import_id,
+            kind,
+            rows,
+            imported,
+            duplicates,
+            skipped,
+        })
+    }
+}
