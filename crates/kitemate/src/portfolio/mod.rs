@@ -6,6 +6,7 @@ pub mod calc;
 pub mod import;
 mod service;
 mod store;
+mod views;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
 use platform::db::DatabaseDecl;
@@ -48,5 +49,9 @@ pub fn router_spec() -> OpenApiRouter<PortfolioState> {
     OpenApiRouter::new()
         .routes(routes!(api::list_imports))
         .routes(routes!(api::list_trades))
+        .routes(routes!(views::holdings))
+        .routes(routes!(views::summary))
+        .routes(routes!(views::allocation))
+        .routes(routes!(views::realized))
         .merge(uploads)
 }

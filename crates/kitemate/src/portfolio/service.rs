@@ -10,6 +10,7 @@ use rust_decimal::prelude::ToPrimitive as _;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::calc::positions::{Security, securities};
 use super::import::{self, Kind, Skipped, Table, Trade};
 use super::store::{self, HoldingSnapshot, ImportRecord, TradeRow};
 
@@ -79,6 +80,15 @@ fn trade_row(t: &Trade) -> Result<TradeRow, String> {
 }
 
 impl PortfolioService {
+    /// Every security the user traded or holds, with its FIFO book.
+    pub async fn securities(&self, user_id: &str) -> Result<Vec<Security>, ApiError> {
+        let (trades, holdings) = tokio::try_join!(
+            store::all_trades(&self.db, user_id),
+            store::holdings_snapshot(&self.db, user_id)
+        )?;
+        Ok(securities(&trades, &holdings))
+    }
+
     pub fn new(db: Db, imports: Bucket, clock: Clock) -> Self {
         Self { db, imports, clock }
     }

@@ -292,3 +292,33 @@ pub async fn list_trades(
     })?;
     Ok((page, total))
 }
+
+/// Every trade of the user in the order they happened.
+pub async fn all_trades(db: &Db, user_id: &str) -> Result<Vec<StoredTrade>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT trade_id, exchange, segment, symbol, isin, trade_date, executed_at, side, quantity_milli, \
+             price_paise, order_id FROM trades WHERE user_id = $1 \
+             ORDER BY trade_date, COALESCE(executed_at, ''), trade_id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The user's latest holdings export.
+pub async fn holdings_snapshot(
+    db: &Db,
+    user_id: &str,
+) -> Result<Vec<HoldingSnapshot>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT symbol, isin, quantity_milli, average_price, last_price FROM imported_holdings \
+             WHERE user_id = $1 ORDER BY symbol",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })
+}

@@ -275,7 +275,215 @@ async fn one_users_trades_are_not_anothers(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// A small tradebook worked out by hand:
+///
+/// - INFY: buy 10 @ ₹1,400 (2024-01-02), buy 5 @ ₹1,500 (2024-06-03), sell 8 @ ₹1,600
+///   (2024-09-02). FIFO sells 8 of the first lot: realized 8 × 200 = ₹1,600, held 8 months,
+///   short-term, FY 2024-25. Left: 2 @ 1,400 + 5 @ 1,500 = ₹10,300 for 7 (average
+///   ₹1,471.4286). Last known price ₹1,600 (the sale): value ₹11,200, unrealized ₹900.
+/// - TCS: buy 20 @ ₹3,500 (2025-01-10): invested and valued ₹70,000.
+/// - Total invested ₹80,300, value ₹81,200, unrealized ₹900 (1.12% of 80,300).
+///   Weights by value: TCS 70,000 / 81,200 = 86.21%, INFY 13.79%. Both are
+///   Information Technology in NSE's list.
+const HAND_WORKED: &str = "symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time
+INFY,INE009A01021,2024-01-02,NSE,EQ,EQ,buy,false,10.000000,1400.000000,1001,2001,2024-01-02T10:00:00
+INFY,INE009A01021,2024-06-03,NSE,EQ,EQ,buy,false,5.000000,1500.000000,1002,2002,2024-06-03T10:00:00
+INFY,INE009A01021,2024-09-02,NSE,EQ,EQ,sell,false,8.000000,1600.000000,1003,2003,2024-09-02T10:00:00
+TCS,INE467B01029,2025-01-10,NSE,EQ,EQ,buy,false,20.000000,3500.000000,1004,2004,2025-01-10T10:00:00
+";
+
+async fn holdings_pnl_and_allocation_from_trades(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    let ravi = app.signup("ravi").await?;
+    upload(&app, &asha, "", "text/csv", HAND_WORKED.as_bytes().to_vec()).await?;
+
+    let page = app.get("/holdings", Some(&asha)).await?.json();
+    assert_eq!(page["total"], 2);
+    let (tcs, infy) = (&page["holdings"][0], &page["holdings"][1]);
+    assert_eq!(
+        (tcs["symbol"].as_str(), tcs["valuePaise"].as_i64()),
+        (Some("TCS"), Some(7_000_000)),
+        "largest value first"
+    );
+    assert_eq!(
+        (infy["quantity"].as_str(), infy["averagePrice"].as_str()),
+        (Some("7"), Some("1471.4286"))
+    );
+    assert_eq!(
+        (
+            infy["investedPaise"].as_i64(),
+            infy["valuePaise"].as_i64(),
+            infy["unrealizedPaise"].as_i64()
+        ),
+        (Some(1_030_000), Some(1_120_000), Some(90_000))
+    );
+    assert_eq!(
+        (
+            tcs["weightPercent"].as_str(),
+            infy["weightPercent"].as_str()
+        ),
+        (Some("86.21"), Some("13.79"))
+    );
+    assert_eq!(infy["sector"], "Information Technology");
+    let by_symbol = app
+        .get("/holdings?sort=symbol&limit=1", Some(&asha))
+        .await?
+        .json();
+    assert_eq!(
+        (
+            by_symbol["holdings"][0]["symbol"].as_str(),
+            by_symbol["total"].as_i64()
+        ),
+        (Some("INFY"), Some(2))
+    );
+
+    let summary = app.get("/portfolio/summary", Some(&asha)).await?.json();
+    assert_eq!(summary["investedPaise"], 8_030_000);
+    assert_eq!(summary["valuePaise"], 8_120_000);
+    assert_eq!(summary["unrealizedPaise"], 90_000);
+    assert_eq!(summary["unrealizedPercent"], "1.12");
+    assert_eq!(summary["realizedPaise"], 160_000);
+
+    let realized = app
+        .get("/portfolio/pnl/realized?fy=2024-25", Some(&asha))
+        .await?
+        .json();
+    assert_eq!(
+        (
+            realized["shortTermPaise"].as_i64(),
+            realized["longTermPaise"].as_i64()
+        ),
+        (Some(160_000), Some(0))
+    );
+    assert_eq!(realized["sales"][0]["holdingDays"], 244);
+    assert_eq!(realized["sales"][0]["term"], "short_term");
+    let earlier = app
+        .get("/portfolio/pnl/realized?fy=2023-24", Some(&asha))
+        .await?
+        .json();
+    assert_eq!(earlier["sales"], serde_json::json!([]));
+
+    let stock = app
+        .get("/portfolio/allocation?by=stock", Some(&asha))
+        .await?
+        .json();
+    assert_eq!(
+        (
+            stock["basis"].as_str(),
+            stock["slices"][0]["name"].as_str(),
+            stock["slices"][0]["percent"].as_str()
+        ),
+        (Some("value"), Some("TCS"), Some("86.21"))
+    );
+    let sector = app
+        .get("/portfolio/allocation?by=sector", Some(&asha))
+        .await?
+        .json();
+    assert_eq!(
+        sector["slices"],
+        serde_json::json!([{ "name": "Information Technology", "valuePaise": 8_120_000, "percent": "100" }])
+    );
+    let class = app
+        .get("/portfolio/allocation?by=asset_class", Some(&asha))
+        .await?
+        .json();
+    assert_eq!(class["slices"][0]["name"], "equity");
+
+    for (path, field) in [
+        ("/portfolio/allocation", "by"),
+        ("/portfolio/allocation?by=colour", "by"),
+        ("/portfolio/pnl/realized?fy=2024", "fy"),
+        ("/holdings?sort=mood", "sort"),
+    ] {
+        let bad = app.get(path, Some(&asha)).await?;
+        assert_eq!(
+            (bad.status, bad.json()["details"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{path}"
+        );
+    }
+    // Ravi sees none of it.
+    assert_eq!(app.get("/holdings", Some(&ravi)).await?.json()["total"], 0);
+    let his = app.get("/portfolio/summary", Some(&ravi)).await?.json();
+    assert_eq!(
+        (his["valuePaise"].as_i64(), his["realizedPaise"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        app.get("/portfolio/pnl/realized", Some(&ravi))
+            .await?
+            .json()["sales"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        app.get("/holdings", None).await?.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await
+}
+
+/// Console's own Tax P&L for the real tradebook's year, for a few of the
+/// symbols whose every sale the tradebook covers (see `calc/console_check.rs`).
+async fn realized_gains_of_the_real_tradebook(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    upload(&app, &asha, "", "text/csv", TRADEBOOK.to_vec()).await?;
+    let realized = app
+        .get("/portfolio/pnl/realized?fy=2024-25", Some(&asha))
+        .await?
+        .json();
+    let sales = realized["sales"].as_array().cloned().unwrap_or_default();
+    let pnl_of = |symbol: &str| -> i64 {
+        sales
+            .iter()
+            .filter(|s| s["symbol"] == symbol)
+            .filter_map(|s| s["pnlPaise"].as_i64())
+            .sum()
+    };
+    assert_eq!(pnl_of("INDIAMART"), -178_970);
+    assert_eq!(pnl_of("GENUSPOWER"), 1_528_165);
+    assert_eq!(pnl_of("BASF"), -2_590_135);
+    let unmatched = realized["unmatched"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        unmatched.iter().any(|u| u["symbol"] == "JUNIORBEES"),
+        "sold before its buys were imported"
+    );
+    app.stop().await
+}
+
+async fn a_holdings_export_states_what_is_held(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    upload(&app, &asha, "?kind=holdings", "text/csv", HOLDINGS.to_vec()).await?;
+    let page = app.get("/holdings?limit=500", Some(&asha)).await?.json();
+    assert_eq!(page["total"], 79);
+    let solar = page["holdings"]
+        .as_array()
+        .and_then(|h| h.iter().find(|h| h["symbol"] == "SOLARINDS").cloned())
+        .unwrap_or_default();
+    // 21 × 13,225.38 = 2,77,732.98 invested; 21 × 12,360 = 2,59,560 now.
+    assert_eq!(
+        (
+            solar["investedPaise"].as_i64(),
+            solar["valuePaise"].as_i64()
+        ),
+        (Some(27_773_298), Some(25_956_000))
+    );
+    assert_eq!(
+        app.get("/portfolio/summary", Some(&asha)).await?.json()["holdings"],
+        79
+    );
+    app.stop().await
+}
+
 crate::both_backends!(
+    holdings_pnl_and_allocation_from_trades,
+    realized_gains_of_the_real_tradebook,
+    a_holdings_export_states_what_is_held,
     a_tradebook_imports_once_however_often_it_comes,
     a_multipart_upload_and_a_holdings_export,
     bad_files_are_refused_whole,

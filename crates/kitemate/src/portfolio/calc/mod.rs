@@ -2,6 +2,8 @@
 //! XIRR. Pure functions; money in exact decimals.
 
 pub mod fifo;
+pub mod positions;
+pub mod sectors;
 pub mod xirr;
 
 #[cfg(test)]

@@ -1,0 +1,172 @@
+//! From stored trades and the latest holdings export to what the user holds
+//! and has realized: one FIFO book per security, priced where a price is known.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::fifo::{Book, Fill, replay};
+use super::sectors;
+use crate::portfolio::import::Side;
+use crate::portfolio::store::{HoldingSnapshot, StoredTrade};
+
+/// What a security is, for allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetClass {
+    Equity,
+    /// Exchange-traded funds (ISINs starting `INF` bought on an exchange).
+    Etf,
+    MutualFund,
+}
+
+pub fn asset_class(isin: &str) -> AssetClass {
+    if isin.starts_with("INF") {
+        AssetClass::Etf
+    } else {
+        AssetClass::Equity
+    }
+}
+
+/// One security's history and where it stands.
+#[derive(Debug, Clone)]
+pub struct Security {
+    pub symbol: String,
+    pub isin: String,
+    pub book: Book,
+    /// From the holdings export, else the latest trade.
+    pub last_price: Option<Decimal>,
+    /// Set when the holdings export states the position (it wins over trades).
+    pub stated: Option<(Decimal, Decimal)>,
+}
+
+impl Security {
+    /// Quantity held: as the holdings export states it, else the open lots.
+    pub fn quantity(&self) -> Decimal {
+        self.stated.map_or_else(|| self.book.quantity(), |(q, _)| q)
+    }
+
+    /// Average cost: as stated, else of the open lots.
+    pub fn average_price(&self) -> Option<Decimal> {
+        match self.stated {
+            Some((_, avg)) => Some(avg),
+            None => self.book.average_price(),
+        }
+    }
+
+    pub fn invested(&self) -> Decimal {
+        self.average_price()
+            .map_or(Decimal::ZERO, |a| a * self.quantity())
+    }
+
+    pub fn value(&self) -> Option<Decimal> {
+        self.last_price.map(|p| p * self.quantity())
+    }
+
+    pub fn sector(&self) -> &'static str {
+        sectors::sector(&self.isin, &self.symbol)
+    }
+}
+
+/// The display symbol: NSE's series suffix (`HSCL-BE`) is not part of the name.
+fn base_symbol(symbol: &str) -> &str {
+    symbol
+        .rsplit_once('-')
+        .filter(|(_, s)| s.len() == 2)
+        .map_or(symbol, |(base, _)| base)
+}
+
+fn milli(q: i64) -> Decimal {
+    Decimal::new(q, 3)
+}
+
+fn paise(p: i64) -> Decimal {
+    Decimal::new(p, 2)
+}
+
+/// Every security the user traded or holds, keyed by ISIN (or by symbol
+/// when a file gave none). `trades` must be in the order they happened.
+pub fn securities(trades: &[StoredTrade], holdings: &[HoldingSnapshot]) -> Vec<Security> {
+    let mut fills: BTreeMap<String, (String, Vec<Fill>, Option<Decimal>)> = BTreeMap::new();
+    let mut by_symbol: HashMap<String, String> = HashMap::new();
+    for t in trades {
+        let symbol = base_symbol(&t.symbol).to_string();
+        let key = if t.isin.is_empty() {
+            format!("symbol:{symbol}")
+        } else {
+            t.isin.clone()
+        };
+        by_symbol.insert(symbol.clone(), key.clone());
+        let entry = fills
+            .entry(key)
+            .or_insert_with(|| (symbol, Vec::new(), None));
+        let price = paise(t.price_paise);
+        entry.1.push(Fill {
+            date: NaiveDate::parse_from_str(&t.trade_date, "%Y-%m-%d").unwrap_or_default(),
+            side: if t.side == "sell" {
+                Side::Sell
+            } else {
+                Side::Buy
+            },
+            quantity: milli(t.quantity_milli),
+            price,
+        });
+        entry.2 = Some(price);
+    }
+    let mut out: BTreeMap<String, Security> = fills
+        .into_iter()
+        .map(|(key, (symbol, fills, last))| {
+            let isin = if key.starts_with("symbol:") {
+                String::new()
+            } else {
+                key.clone()
+            };
+            (
+                key,
+                Security {
+                    symbol,
+                    isin,
+                    book: replay(&fills),
+                    last_price: last,
+                    stated: None,
+                },
+            )
+        })
+        .collect();
+    if !holdings.is_empty() {
+        // A holdings export states the position now; trades keep the history.
+        for security in out.values_mut() {
+            security.stated = Some((Decimal::ZERO, Decimal::ZERO));
+        }
+        for h in holdings {
+            let symbol = base_symbol(&h.symbol).to_string();
+            let key = if h.isin.is_empty() {
+                by_symbol
+                    .get(&symbol)
+                    .cloned()
+                    .unwrap_or_else(|| format!("symbol:{symbol}"))
+            } else {
+                h.isin.clone()
+            };
+            let average: Decimal = h.average_price.parse().unwrap_or_default();
+            let last = h.last_price.as_deref().and_then(|p| p.parse().ok());
+            let entry = out.entry(key.clone()).or_insert_with(|| Security {
+                symbol: symbol.clone(),
+                isin: if key.starts_with("symbol:") {
+                    String::new()
+                } else {
+                    key.clone()
+                },
+                book: Book::default(),
+                last_price: None,
+                stated: None,
+            });
+            entry.stated = Some((milli(h.quantity_milli), average));
+            if last.is_some() {
+                entry.last_price = last;
+            }
+        }
+    }
+    out.into_values().collect()
+}

@@ -1,0 +1,464 @@
+//! Holdings, summary, allocation and realized gains as the API shows them:
+//! money in whole paise, percentages and quantities as decimal strings.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive as _;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::PortfolioState;
+use super::calc::fifo::{Term, financial_year};
+use super::calc::positions::{AssetClass, Security, asset_class};
+use crate::auth::Auth;
+
+const TAG: &str = "portfolio";
+
+/// Rupees to whole paise, half away from zero.
+pub fn paise(rupees: Decimal) -> i64 {
+    (rupees * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .unwrap_or(i64::MAX)
+}
+
+fn percent(part: Decimal, whole: Decimal) -> Option<String> {
+    (!whole.is_zero()).then(|| {
+        (part * Decimal::ONE_HUNDRED / whole)
+            .round_dp(2)
+            .normalize()
+            .to_string()
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldingInfo {
+    pub symbol: String,
+    pub isin: String,
+    /// Decimal string.
+    pub quantity: String,
+    /// Decimal string; averages carry more places than paise.
+    pub average_price: Option<String>,
+    pub invested_paise: i64,
+    pub last_price_paise: Option<i64>,
+    pub value_paise: Option<i64>,
+    pub unrealized_paise: Option<i64>,
+    /// Of what was invested, as a decimal string.
+    pub unrealized_percent: Option<String>,
+    /// Share of the portfolio's value (of what was invested when unpriced).
+    pub weight_percent: Option<String>,
+    pub sector: String,
+    pub asset_class: AssetClass,
+}
+
+fn held(securities: Vec<Security>) -> Vec<Security> {
+    securities
+        .into_iter()
+        .filter(|s| s.quantity() > Decimal::ZERO)
+        .collect()
+}
+
+/// Weighted by value where every holding is priced, else by what was invested.
+fn weights(holdings: &[Security]) -> (Decimal, bool) {
+    let priced = holdings.iter().all(|h| h.last_price.is_some());
+    let total = holdings
+        .iter()
+        .map(|h| {
+            if priced {
+                h.value().unwrap_or_default()
+            } else {
+                h.invested()
+            }
+        })
+        .sum();
+    (total, priced)
+}
+
+fn info(h: &Security, total: Decimal, priced: bool) -> HoldingInfo {
+    let invested = h.invested();
+    let value = h.value();
+    let unrealized = value.map(|v| v - invested);
+    let basis = if priced {
+        value.unwrap_or_default()
+    } else {
+        invested
+    };
+    HoldingInfo {
+        symbol: h.symbol.clone(),
+        isin: h.isin.clone(),
+        quantity: h.quantity().normalize().to_string(),
+        average_price: h
+            .average_price()
+            .map(|a| a.round_dp(4).normalize().to_string()),
+        invested_paise: paise(invested),
+        last_price_paise: h.last_price.map(paise),
+        value_paise: value.map(paise),
+        unrealized_paise: unrealized.map(paise),
+        unrealized_percent: unrealized.and_then(|u| percent(u, invested)),
+        weight_percent: percent(basis, total),
+        sector: h.sector().to_string(),
+        asset_class: asset_class(&h.isin),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldingSort {
+    #[default]
+    Value,
+    Invested,
+    Pnl,
+    PnlPercent,
+    Symbol,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Asc,
+    #[default]
+    Desc,
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HoldingsQuery {
+    #[validate(range(max = 100_000))]
+    pub offset: Option<usize>,
+    /// 1–500; 50 when left out.
+    #[validate(range(min = 1, max = 500))]
+    pub limit: Option<usize>,
+    /// value (default), invested, pnl, pnl_percent or symbol.
+    pub sort: Option<HoldingSort>,
+    /// desc (default) or asc.
+    pub order: Option<Order>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldingPage {
+    pub holdings: Vec<HoldingInfo>,
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// The caller's holdings, sorted and paginated.
+///
+/// Where the caller imported a holdings export, it states what is held;
+/// otherwise the open FIFO lots of the imported trades do.
+#[utoipa::path(get, path = "/holdings", tag = TAG,
+    security(("bearer" = [])),
+    params(HoldingsQuery),
+    responses(
+        (status = 200, description = "A page of holdings", body = HoldingPage),
+        (status = 400, description = "A parameter is invalid, named in the error", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn holdings(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<HoldingsQuery>,
+) -> Result<ApiJson<HoldingPage>, ApiError> {
+    let holdings = held(state.service.securities(&caller.user_id).await?);
+    let (total, priced) = weights(&holdings);
+    let mut rows: Vec<(Decimal, HoldingInfo, &Security)> = holdings
+        .iter()
+        .map(|h| {
+            let key = match query.sort.unwrap_or_default() {
+                HoldingSort::Value => h.value().unwrap_or_else(|| h.invested()),
+                HoldingSort::Invested => h.invested(),
+                HoldingSort::Pnl => h.value().map_or(Decimal::ZERO, |v| v - h.invested()),
+                HoldingSort::PnlPercent => h
+                    .value()
+                    .filter(|_| !h.invested().is_zero())
+                    .map_or(Decimal::ZERO, |v| (v - h.invested()) / h.invested()),
+                HoldingSort::Symbol => Decimal::ZERO,
+            };
+            (key, info(h, total, priced), h)
+        })
+        .collect();
+    let by_symbol = matches!(query.sort, Some(HoldingSort::Symbol));
+    rows.sort_by(|a, b| {
+        let ordering = if by_symbol {
+            a.2.symbol.cmp(&b.2.symbol)
+        } else {
+            a.0.cmp(&b.0).then(a.2.symbol.cmp(&b.2.symbol))
+        };
+        match (query.order, by_symbol) {
+            (Some(Order::Asc), _) | (None, true) => ordering,
+            _ => ordering.reverse(),
+        }
+    });
+    let (offset, limit) = (query.offset.unwrap_or(0), query.limit.unwrap_or(50));
+    let count = rows.len();
+    let holdings = rows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|r| r.1)
+        .collect();
+    Ok(ApiJson(HoldingPage {
+        holdings,
+        total: count,
+        offset,
+        limit,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub holdings: usize,
+    pub invested_paise: i64,
+    /// Of the holdings with a known price.
+    pub value_paise: i64,
+    pub unrealized_paise: i64,
+    pub unrealized_percent: Option<String>,
+    /// Every sale matched to a known buy, all years.
+    pub realized_paise: i64,
+    /// Holdings without any price yet (not in `value`).
+    pub unpriced: usize,
+}
+
+/// Value, invested amount and P&L of the caller's portfolio.
+#[utoipa::path(get, path = "/portfolio/summary", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Summary", body = Summary),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn summary(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+) -> Result<ApiJson<Summary>, ApiError> {
+    let securities = state.service.securities(&caller.user_id).await?;
+    let realized: Decimal = securities
+        .iter()
+        .flat_map(|s| &s.book.realized)
+        .map(|r| r.pnl)
+        .sum();
+    let holdings = held(securities);
+    let priced: Vec<&Security> = holdings.iter().filter(|h| h.last_price.is_some()).collect();
+    let invested_priced: Decimal = priced.iter().map(|h| h.invested()).sum();
+    let value: Decimal = priced.iter().filter_map(|h| h.value()).sum();
+    Ok(ApiJson(Summary {
+        holdings: holdings.len(),
+        invested_paise: paise(holdings.iter().map(Security::invested).sum()),
+        value_paise: paise(value),
+        unrealized_paise: paise(value - invested_priced),
+        unrealized_percent: percent(value - invested_priced, invested_priced),
+        realized_paise: paise(realized),
+        unpriced: holdings.len() - priced.len(),
+    }))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocationBy {
+    Stock,
+    Sector,
+    AssetClass,
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AllocationQuery {
+    /// stock, sector or asset_class.
+    pub by: AllocationBy,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Slice {
+    pub name: String,
+    pub value_paise: i64,
+    pub percent: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Allocation {
+    pub by: AllocationBy,
+    /// `value` when every holding has a price, else `invested`.
+    pub basis: &'static str,
+    pub total_paise: i64,
+    /// Largest first.
+    pub slices: Vec<Slice>,
+}
+
+/// How the caller's portfolio divides by stock, sector or asset class.
+#[utoipa::path(get, path = "/portfolio/allocation", tag = TAG,
+    security(("bearer" = [])),
+    params(AllocationQuery),
+    responses(
+        (status = 200, description = "Allocation", body = Allocation),
+        (status = 400, description = "`by` missing or unknown", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn allocation(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<AllocationQuery>,
+) -> Result<ApiJson<Allocation>, ApiError> {
+    let holdings = held(state.service.securities(&caller.user_id).await?);
+    let (total, priced) = weights(&holdings);
+    let mut groups: BTreeMap<String, Decimal> = BTreeMap::new();
+    for h in &holdings {
+        let name = match query.by {
+            AllocationBy::Stock => h.symbol.clone(),
+            AllocationBy::Sector => h.sector().to_string(),
+            AllocationBy::AssetClass => serde_json::to_value(asset_class(&h.isin))
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        };
+        *groups.entry(name).or_default() += if priced {
+            h.value().unwrap_or_default()
+        } else {
+            h.invested()
+        };
+    }
+    let mut slices: Vec<Slice> = groups
+        .into_iter()
+        .map(|(name, amount)| Slice {
+            name,
+            value_paise: paise(amount),
+            percent: percent(amount, total).unwrap_or_else(|| "0".into()),
+        })
+        .collect();
+    slices.sort_by(|a, b| b.value_paise.cmp(&a.value_paise).then(a.name.cmp(&b.name)));
+    Ok(ApiJson(Allocation {
+        by: query.by,
+        basis: if priced { "value" } else { "invested" },
+        total_paise: paise(total),
+        slices,
+    }))
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RealizedQuery {
+    /// A financial year like `2024-25`; every year when left out.
+    pub fy: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Sale {
+    pub symbol: String,
+    pub isin: String,
+    pub sold_on: String,
+    pub bought_on: String,
+    pub quantity: String,
+    pub buy_price_paise: i64,
+    pub sell_price_paise: i64,
+    pub pnl_paise: i64,
+    pub holding_days: i64,
+    pub term: Term,
+    pub financial_year: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Unmatched {
+    pub symbol: String,
+    pub isin: String,
+    /// Sold without a known buy (bought before the imported history).
+    pub quantity: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RealizedPnl {
+    pub fy: Option<String>,
+    pub short_term_paise: i64,
+    pub long_term_paise: i64,
+    pub total_paise: i64,
+    /// Oldest sale first.
+    pub sales: Vec<Sale>,
+    pub unmatched: Vec<Unmatched>,
+}
+
+/// Realized gains per sale (FIFO), short- and long-term, by financial year.
+#[utoipa::path(get, path = "/portfolio/pnl/realized", tag = TAG,
+    security(("bearer" = [])),
+    params(RealizedQuery),
+    responses(
+        (status = 200, description = "Realized P&L", body = RealizedPnl),
+        (status = 400, description = "`fy` is not like 2024-25", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn realized(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<RealizedQuery>,
+) -> Result<ApiJson<RealizedPnl>, ApiError> {
+    if let Some(fy) = &query.fy {
+        let valid = fy.len() == 7
+            && fy.split_once('-').is_some_and(|(a, b)| {
+                a.parse::<i32>()
+                    .ok()
+                    .zip(b.parse::<i32>().ok())
+                    .is_some_and(|(a, b)| (a + 1) % 100 == b)
+            });
+        if !valid {
+            return Err(ApiError::invalid_field(
+                "fy",
+                "must be a financial year like 2024-25",
+            ));
+        }
+    }
+    let securities = state.service.securities(&caller.user_id).await?;
+    let mut sales = Vec::new();
+    let mut unmatched = Vec::new();
+    let (mut short, mut long) = (Decimal::ZERO, Decimal::ZERO);
+    for s in &securities {
+        for r in &s.book.realized {
+            let fy = financial_year(r.sold_on);
+            if query.fy.as_ref().is_some_and(|want| *want != fy) {
+                continue;
+            }
+            match r.term {
+                Term::ShortTerm => short += r.pnl,
+                Term::LongTerm => long += r.pnl,
+            }
+            sales.push(Sale {
+                symbol: s.symbol.clone(),
+                isin: s.isin.clone(),
+                sold_on: r.sold_on.to_string(),
+                bought_on: r.bought_on.to_string(),
+                quantity: r.quantity.normalize().to_string(),
+                buy_price_paise: paise(r.buy_price),
+                sell_price_paise: paise(r.sell_price),
+                pnl_paise: paise(r.pnl),
+                holding_days: r.holding_days,
+                term: r.term,
+                financial_year: fy,
+            });
+        }
+        if s.book.unmatched_sold > Decimal::ZERO {
+            unmatched.push(Unmatched {
+                symbol: s.symbol.clone(),
+                isin: s.isin.clone(),
+                quantity: s.book.unmatched_sold.normalize().to_string(),
+            });
+        }
+    }
+    sales.sort_by(|a, b| (&a.sold_on, &a.symbol).cmp(&(&b.sold_on, &b.symbol)));
+    Ok(ApiJson(RealizedPnl {
+        fy: query.fy,
+        short_term_paise: paise(short),
+        long_term_paise: paise(long),
+        total_paise: paise(short + long),
+        sales,
+        unmatched,
+    }))
+}
