@@ -199,6 +199,11 @@ impl FakeKite {
         self.shared.lock().calls.clone()
     }
 
+    /// The access tokens of the live sessions this server handed out.
+    pub fn access_tokens(&self) -> Vec<String> {
+        self.shared.lock().sessions.keys().cloned().collect()
+    }
+
     /// Serves a last price for `instrument` (`EXCHANGE:SYMBOL`) from the quote calls.
     pub fn set_price(&self, instrument: &str, price: f64) {
         self.shared.lock().prices.insert(instrument.into(), price);

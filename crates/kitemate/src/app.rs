@@ -127,6 +127,10 @@ impl App {
             config.auth.clone(),
             &pubsub,
             redis.as_ref(),
+            auth::ZerodhaParts {
+                kite: config.kite()?,
+                keyring: Arc::new(config.keyring()?),
+            },
         )?;
         let jobs_db = backend.lazy(&jobs::DATABASE)?;
         let cron = Cron::new(jobs_db.clone(), clock.clone());

@@ -39,6 +39,19 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Manage the keys that seal secrets at rest.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Seal every stored Kite token again under KITEMATE_ENCRYPTION_KEY.
+    /// Put the previous key in KITEMATE_ENCRYPTION_OLD_KEYS while this runs;
+    /// afterwards it can go.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

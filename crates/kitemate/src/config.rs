@@ -19,6 +19,8 @@ use crate::auth::AuthConfig;
 const NOT_SETTINGS: &[&str] = &[
     "CONFIG",
     "ENCRYPTION_KEY",
+    "ENCRYPTION_OLD_KEYS",
+    "KITE_API_SECRET",
     "OBJECT_SIGNING_KEY",
     "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY",
@@ -28,6 +30,12 @@ const NOT_SETTINGS: &[&str] = &[
     "TEST_S3",
 ];
 
+/// Secret: seals Kite access tokens at rest (32 bytes, base64).
+pub const ENCRYPTION_KEY: &str = "KITEMATE_ENCRYPTION_KEY";
+/// Secret: keys that sealed earlier values, comma-separated, while rotating.
+pub const ENCRYPTION_OLD_KEYS: &str = "KITEMATE_ENCRYPTION_OLD_KEYS";
+/// Secret: the Kite Connect app's API secret.
+pub const KITE_API_SECRET: &str = "KITEMATE_KITE_API_SECRET";
 /// Secret: signs object URLs; every replica needs the same one.
 pub const OBJECT_SIGNING_KEY: &str = "KITEMATE_OBJECT_SIGNING_KEY";
 /// Secrets: credentials for the S3 store.
@@ -38,6 +46,9 @@ pub const S3_SECRET_ACCESS_KEY: &str = "KITEMATE_S3_SECRET_ACCESS_KEY";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// `development` makes missing keys itself (with a warning); `production`
+    /// refuses to start without them.
+    pub mode: Mode,
     /// Address to listen on.
     pub listen: SocketAddr,
     /// Folder for the embedded databases and files.
@@ -63,6 +74,36 @@ pub struct Config {
     pub auth: AuthConfig,
     pub objects: ObjectsConfig,
     pub cron: CronConfig,
+    pub kite: KiteConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Development,
+    Production,
+}
+
+/// The Kite Connect app users log in to Zerodha through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KiteConfig {
+    /// The app's API key; empty turns "connect Zerodha" off. Its secret is
+    /// `KITEMATE_KITE_API_SECRET`.
+    pub api_key: String,
+    pub api_root: String,
+    pub login_root: String,
+}
+
+impl Default for KiteConfig {
+    fn default() -> Self {
+        Self {
+            api_key: String::new(),
+            api_root: "https://api.kite.trade".into(),
+            login_root: "https://kite.zerodha.com".into(),
+        }
+    }
 }
 
 /// Cron settings: schedules an operator moves without a new build.
@@ -118,6 +159,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             objects: ObjectsConfig::default(),
             cron: CronConfig::default(),
+            kite: KiteConfig::default(),
+            mode: Mode::default(),
         }
     }
 }
@@ -152,6 +195,19 @@ impl Config {
         self.redis()?;
         self.nats()?;
         self.cron_schedules()?;
+        self.kite()?;
+        if self.mode == Mode::Production {
+            if self.secrets()?.get(ENCRYPTION_KEY).is_none() {
+                return Err(ConfigError::new(format!(
+                    "`{ENCRYPTION_KEY}`: required in production mode"
+                )));
+            }
+            if self.secrets()?.get(OBJECT_SIGNING_KEY).is_none() {
+                return Err(ConfigError::new(format!(
+                    "`{OBJECT_SIGNING_KEY}`: required in production mode"
+                )));
+            }
+        }
         if !self.objects.s3_bucket.is_empty() {
             // The embedded store's key is made on first use, not by checking settings.
             self.objects()?;
@@ -225,6 +281,45 @@ impl Config {
         platform::kv::Redis::new(url, &self.redis_prefix)
             .map(Some)
             .map_err(|err| ConfigError::new(format!("`redis_url`: {err:#}")))
+    }
+
+    /// The keys that seal secrets at rest. In development a missing key is
+    /// made and kept in `data_dir/keys`; production requires one.
+    pub fn keyring(&self) -> Result<platform::crypto::Keyring, ConfigError> {
+        let secrets = self.secrets()?;
+        let named = |err: anyhow::Error| ConfigError::new(format!("`{ENCRYPTION_KEY}`: {err:#}"));
+        match secrets.get(ENCRYPTION_KEY) {
+            Some(key) => {
+                platform::crypto::Keyring::new(&key, secrets.get(ENCRYPTION_OLD_KEYS).as_ref())
+                    .map_err(named)
+            }
+            None if self.mode == Mode::Production => Err(ConfigError::new(format!(
+                "`{ENCRYPTION_KEY}`: required in production mode (32 random bytes, base64: `openssl rand -base64 32`)"
+            ))),
+            None => {
+                let path = self.data_dir.join("keys/encryption.key");
+                tracing::warn!(path = %path.display(), "no {ENCRYPTION_KEY}: using a key kept in the data folder");
+                platform::crypto::Keyring::load_or_create(&path).map_err(named)
+            }
+        }
+    }
+
+    /// The Kite Connect client, when an API key is configured.
+    pub fn kite(&self) -> Result<Option<kite::Kite>, ConfigError> {
+        if self.kite.api_key.is_empty() {
+            return Ok(None);
+        }
+        let secret = self.secrets()?.get(KITE_API_SECRET).ok_or_else(|| {
+            ConfigError::new(format!(
+                "`{KITE_API_SECRET}`: required when `kite.api_key` is set"
+            ))
+        })?;
+        let mut config = kite::Config::new(self.kite.api_key.clone(), secret);
+        config.api_root = self.kite.api_root.trim_end_matches('/').to_string();
+        config.login_root = self.kite.login_root.trim_end_matches('/').to_string();
+        kite::Kite::new(config)
+            .map(Some)
+            .map_err(|err| ConfigError::new(format!("`kite`: {err}")))
     }
 
     /// The schedules `cron.schedules` sets, parsed.

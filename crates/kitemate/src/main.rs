@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kitemate::cli::{Cli, Command, CronCommand, UsersCommand};
+use kitemate::cli::{Cli, Command, CronCommand, KeysCommand, UsersCommand};
 use kitemate::{App, Config, app};
 use platform::clock::Clock;
 use platform::db::Check;
@@ -67,6 +67,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             println!("{email} is now an administrator");
+            app.close().await;
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let app = App::build(config, Clock::system()).await?;
+            let count = app
+                .auth
+                .reseal_tokens()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!("sealed {count} Kite token(s) again under the current key");
             app.close().await;
             Ok(())
         }

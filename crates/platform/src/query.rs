@@ -21,7 +21,14 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
+        parse_query(parts.uri.query().unwrap_or_default()).map(Self)
+    }
+}
+
+/// Deserializes and validates a query string as [`ApiQuery`] does; for
+/// handlers that must read the body before judging the query.
+pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+    {
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
             let field = err.path().to_string();
@@ -45,6 +52,6 @@ where
             }
         })?;
         value.validate().map_err(crate::json::validation_error)?;
-        Ok(Self(value))
+        Ok(value)
     }
 }

@@ -76,3 +76,24 @@ where
         Ok(Self(data))
     }
 }
+
+/// Extractor: the caller when the request carries a token (which must then
+/// be valid), `None` when it carries none.
+#[derive(Debug, Clone)]
+pub struct MaybeAuth(pub Option<AuthData>);
+
+impl<S> FromRequestParts<S> for MaybeAuth
+where
+    S: Send + Sync,
+    AuthService: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(Self(None));
+        }
+        let Auth(data) = Auth::from_request_parts(parts, state).await?;
+        Ok(Self(Some(data)))
+    }
+}

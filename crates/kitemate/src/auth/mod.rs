@@ -11,6 +11,7 @@ mod password;
 mod service;
 mod store;
 mod token;
+pub mod zerodha;
 
 use platform::db::DatabaseDecl;
 use platform::ratelimit::{RateLimiter, limit_by_ip};
@@ -21,7 +22,7 @@ pub use config::AuthConfig;
 pub use events::{USER_SIGNED_UP, UserSignedUp};
 pub use extract::{Admin, Auth, AuthData};
 pub use model::{Tier, User};
-pub use service::AuthService;
+pub use service::{AuthService, Origin, ZerodhaParts};
 
 /// The auth service's database.
 pub static DATABASE: DatabaseDecl = DatabaseDecl {
@@ -46,5 +47,9 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<AuthService> {
         .routes(routes!(api::me))
         .routes(routes!(api::list_sessions))
         .routes(routes!(api::revoke_session))
+        .routes(routes!(zerodha::api::initiate))
+        .routes(routes!(zerodha::api::callback))
+        .routes(routes!(zerodha::api::redirect))
+        .routes(routes!(zerodha::api::status, zerodha::api::disconnect))
         .merge(public)
 }

@@ -22,15 +22,24 @@ use super::{password, store, token};
 /// The auth service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AuthService {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
+}
+
+/// What connecting Zerodha needs: the Kite client (when configured) and the
+/// keys that seal access tokens at rest.
+#[derive(Debug, Clone)]
+pub struct ZerodhaParts {
+    pub kite: Option<kite::Kite>,
+    pub keyring: Arc<platform::crypto::Keyring>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    db: Db,
-    clock: Clock,
+pub(super) struct Inner {
+    pub(super) db: Db,
+    pub(super) clock: Clock,
     config: AuthConfig,
-    signed_up: Topic<UserSignedUp>,
+    pub(super) signed_up: Topic<UserSignedUp>,
+    pub(super) zerodha: ZerodhaParts,
     account_failures: FailureThrottle,
     ip_failures: FailureThrottle,
     /// argon2 takes 19 MiB and a core for tens of milliseconds: a few at a time.
@@ -43,7 +52,7 @@ const HASHING_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5
 
 /// Where a new session comes from, recorded for the user's session list.
 #[derive(Debug, Default)]
-pub(super) struct Origin {
+pub struct Origin {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
 }
@@ -56,6 +65,7 @@ impl AuthService {
         config: AuthConfig,
         pubsub: &PubSub,
         redis: Option<&Redis>,
+        zerodha: ZerodhaParts,
     ) -> anyhow::Result<Self> {
         let signed_up = pubsub.topic(&USER_SIGNED_UP, &db)?;
         let window = TimeDelta::minutes(i64::from(config.failure_window_minutes));
@@ -78,6 +88,7 @@ impl AuthService {
                 clock,
                 config,
                 signed_up,
+                zerodha,
             }),
         })
     }
@@ -168,7 +179,7 @@ impl AuthService {
             id: &user_id,
             email: &email,
             username: &username,
-            password_hash: &hash,
+            password_hash: Some(&hash),
             now,
         };
         if let Err(err) = store::insert_user(&mut tx, &new_user).await {
@@ -247,7 +258,7 @@ impl AuthService {
         })
     }
 
-    async fn insert_session(
+    pub(super) async fn insert_session(
         &self,
         tx: &mut platform::db::Tx,
         user_id: &str,

@@ -12,7 +12,8 @@ pub(super) struct NewUser<'a> {
     pub id: &'a str,
     pub email: &'a str,
     pub username: &'a str,
-    pub password_hash: &'a str,
+    /// `None` for accounts made by signing in with Zerodha.
+    pub password_hash: Option<&'a str>,
     pub now: DateTime<Utc>,
 }
 

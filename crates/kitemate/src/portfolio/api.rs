@@ -125,10 +125,13 @@ async fn read_upload(req: Request) -> Result<(Bytes, Option<String>, Option<Kind
 pub async fn import(
     State(state): State<PortfolioState>,
     Auth(caller): Auth,
-    ApiQuery(query): ApiQuery<ImportQuery>,
     req: Request,
 ) -> Result<ApiJson<ImportReport>, ApiError> {
+    let raw_query = req.uri().query().unwrap_or_default().to_string();
+    // The body is read before the query is judged: answering while a client
+    // is still sending a large file would break its connection.
     let (bytes, file_name, form_kind) = read_upload(req).await?;
+    let query: ImportQuery = platform::query::parse_query(&raw_query)?;
     let report = state
         .service
         .import(&caller.user_id, query.kind.or(form_kind), file_name, bytes)

@@ -81,6 +81,22 @@ pub fn use_s3(config: &mut Config, url: &str, dir: &std::path::Path) -> anyhow::
     Ok(())
 }
 
+/// Points `config` at a fake Kite server for the app `api_key`/`api_secret`.
+pub fn use_fake_kite(
+    config: &mut Config,
+    url: &str,
+    api_key: &str,
+    api_secret: &str,
+) -> anyhow::Result<()> {
+    let secrets = config.data_dir.join("kite-secrets.env");
+    std::fs::create_dir_all(&config.data_dir)?;
+    std::fs::write(&secrets, format!("KITEMATE_KITE_API_SECRET={api_secret}\n"))?;
+    config.secrets_file = Some(secrets);
+    config.kite.api_key = api_key.to_string();
+    config.kite.api_root = url.to_string();
+    Ok(())
+}
+
 /// The URL in `var`, if set. In CI it must be: a missing server fails the
 /// run instead of skipping its tests in silence.
 fn test_server(var: &str, what: &str) -> Option<String> {

@@ -15,3 +15,4 @@ mod pubsub;
 mod replicas;
 mod schema;
 mod shared;
+mod zerodha;

@@ -1,0 +1,288 @@
+//! Connecting Zerodha: a logged-in user links their account; a visitor signs
+//! up or logs in with Zerodha as the identity (keyed by the Zerodha user id).
+//! Kite access tokens are sealed at rest and never logged or returned.
+
+pub(super) mod api;
+pub(crate) mod store;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use platform::ApiError;
+use secrecy::SecretString;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::User;
+use super::service::{AuthService, Origin};
+
+/// How long a login started with `initiate` may take.
+const STATE_TTL_MINUTES: i64 = 10;
+
+/// A user's Zerodha connection, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ZerodhaStatus {
+    /// The Zerodha client id, such as `AB1234`.
+    pub user_id: String,
+    /// `connected`, or `reauth_required` once Kite says the session ended
+    /// (they end at 06:00 IST every day).
+    pub status: String,
+    pub connected_at: DateTime<Utc>,
+}
+
+/// What finishing a Zerodha login did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ZerodhaConnected {
+    pub zerodha: ZerodhaStatus,
+    pub user: User,
+    /// A new KiteMate session, for a visitor who signed in with Zerodha.
+    pub token: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// True when this made a new KiteMate account.
+    pub created: bool,
+}
+
+fn context(user_id: &str) -> String {
+    format!("kite-token:{user_id}")
+}
+
+fn kite_failure(err: kite::Error) -> ApiError {
+    match err {
+        kite::Error::Token { .. } => ApiError::invalid_field(
+            "requestToken",
+            "Kite refused it (expired or already used); log in with Zerodha again",
+        ),
+        err if err.is_transient() => {
+            ApiError::unavailable(format!("Zerodha did not answer: {err}"))
+        }
+        kite::Error::Invalid(reason) => ApiError::invalid_field("requestToken", reason),
+        err => ApiError::unavailable(format!("Zerodha refused the login: {err}")),
+    }
+}
+
+impl AuthService {
+    fn kite(&self) -> Result<&kite::Kite, ApiError> {
+        self.inner.zerodha.kite.as_ref().ok_or_else(|| {
+            ApiError::failed_precondition(
+                "connecting Zerodha is not set up on this server (kite.api_key)",
+            )
+        })
+    }
+
+    /// Starts a Zerodha login: the URL to send the browser to, carrying a
+    /// state bound to `caller` (or to nobody, for a visitor).
+    pub async fn zerodha_initiate(
+        &self,
+        caller: Option<&str>,
+    ) -> Result<(String, String), ApiError> {
+        let kite = self.kite()?;
+        let state = super::token::generate_state();
+        let now = self.inner.clock.now();
+        store::insert_state(
+            &self.inner.db,
+            &state,
+            caller,
+            now + TimeDelta::minutes(STATE_TTL_MINUTES),
+            now,
+        )
+        .await?;
+        Ok((kite.login_url(Some(&state)), state))
+    }
+
+    /// Finishes a Zerodha login. `caller` is the signed-in user making the
+    /// request, if any; a state bound to a user may only be finished by them
+    /// (`trusted_binding`: the browser redirect, where the state itself is
+    /// the proof).
+    pub async fn zerodha_complete(
+        &self,
+        caller: Option<&str>,
+        trusted_binding: bool,
+        request_token: &str,
+        state: &str,
+        origin: Origin,
+    ) -> Result<ZerodhaConnected, ApiError> {
+        let kite = self.kite()?;
+        let now = self.inner.clock.now();
+        let mut tx = self.inner.db.begin().await?;
+        let Some(bound) = store::take_state(&mut tx, state, now).await? else {
+            return Err(ApiError::invalid_field(
+                "state",
+                "unknown or expired; start again from initiate",
+            ));
+        };
+        tx.commit().await?;
+        if let Some(bound) = &bound
+            && !trusted_binding
+            && caller != Some(bound.as_str())
+        {
+            return Err(ApiError::permission_denied(
+                "this Zerodha login was started by another user",
+            ));
+        }
+        let session = kite
+            .generate_session(request_token)
+            .await
+            .map_err(kite_failure)?;
+        let zerodha_user_id = session.user_id.clone();
+        let mut tx = self.inner.db.begin().await?;
+        let owner = store::user_of_zerodha(&mut tx, &zerodha_user_id).await?;
+        let (user_id, created) = match (&bound, owner) {
+            (Some(user), Some(owner)) if *user != owner => {
+                return Err(ApiError::already_exists(
+                    "this Zerodha account is linked to another KiteMate account",
+                ));
+            }
+            (Some(user), _) => (user.clone(), false),
+            (None, Some(owner)) => (owner, false),
+            (None, None) => (
+                self.create_zerodha_user(&mut tx, &session, now).await?,
+                true,
+            ),
+        };
+        let sealed = self
+            .inner
+            .zerodha
+            .keyring
+            .seal(&session.access_token, &context(&user_id));
+        store::upsert_link(&mut tx, &user_id, &zerodha_user_id, &sealed, now).await?;
+        let (token, expires_at) = if bound.is_none() {
+            let (token, expires) = self.insert_session(&mut tx, &user_id, &origin).await?;
+            (Some(token), Some(expires))
+        } else {
+            (None, None)
+        };
+        tx.commit().await?;
+        tracing::info!(user_id, zerodha_user_id, created, "Zerodha connected");
+        Ok(ZerodhaConnected {
+            zerodha: self
+                .zerodha_status(&user_id)
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("link vanished")))?,
+            user: self.user(&user_id).await?,
+            token,
+            expires_at,
+            created,
+        })
+    }
+
+    /// A KiteMate account for a visitor who signed in with Zerodha: their
+    /// Kite email when it is a real, unused one; a username from the client id.
+    async fn create_zerodha_user(
+        &self,
+        tx: &mut platform::db::Tx,
+        session: &kite::models::Session,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
+        let user_id = uuid::Uuid::now_v7().to_string();
+        let client = session.user_id.to_ascii_lowercase();
+        let email = session.email.trim().to_ascii_lowercase();
+        let (email_taken, _) = super::store::taken(&self.inner.db, &email, "").await?;
+        let email = if email.contains('@') && !email_taken {
+            email
+        } else {
+            // Kite may mask the email; the account still needs a unique one.
+            format!("{client}@zerodha.invalid")
+        };
+        let mut username = format!("z_{client}");
+        if super::store::taken(&self.inner.db, "", &username).await?.1 {
+            username = format!("z_{client}_{}", &user_id[user_id.len() - 6..]);
+        }
+        super::store::insert_user(
+            tx,
+            &super::store::NewUser {
+                id: &user_id,
+                email: &email,
+                username: &username,
+                password_hash: None,
+                now,
+            },
+        )
+        .await?;
+        let event = super::events::UserSignedUp {
+            user_id: user_id.clone(),
+            username,
+        };
+        self.inner.signed_up.publish_in(tx, &event).await?;
+        Ok(user_id)
+    }
+
+    /// The caller's Zerodha connection, if any.
+    pub async fn zerodha_status(&self, user_id: &str) -> Result<Option<ZerodhaStatus>, ApiError> {
+        Ok(store::link_of(&self.inner.db, user_id)
+            .await?
+            .map(|link| ZerodhaStatus {
+                user_id: link.zerodha_user_id,
+                status: link.status,
+                connected_at: link.connected_at,
+            }))
+    }
+
+    /// The user's Kite access token, opened, while the connection is live.
+    pub async fn kite_token(&self, user_id: &str) -> Result<Option<SecretString>, ApiError> {
+        let Some(link) = store::link_of(&self.inner.db, user_id).await? else {
+            return Ok(None);
+        };
+        if link.status != "connected" {
+            return Ok(None);
+        }
+        self.inner
+            .zerodha
+            .keyring
+            .open(&link.access_token, &context(user_id))
+            .map(Some)
+            .map_err(|err| {
+                ApiError::internal(anyhow::anyhow!(
+                    "cannot open the Kite token of {user_id}: {err}"
+                ))
+            })
+    }
+
+    /// Kite said the session ended: the user must log in with Zerodha again.
+    pub async fn zerodha_expired(&self, user_id: &str) -> Result<(), ApiError> {
+        store::set_status(
+            &self.inner.db,
+            user_id,
+            "reauth_required",
+            self.inner.clock.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Disconnects: ends the session at Kite (when it still lives) and forgets it.
+    pub(super) async fn zerodha_disconnect(&self, user_id: &str) -> Result<(), ApiError> {
+        if let (Ok(kite), Some(token)) = (self.kite(), self.kite_token(user_id).await?) {
+            use secrecy::ExposeSecret as _;
+            if let Err(err) = kite.invalidate_session(token.expose_secret()).await {
+                // Already ended, or Kite is down: forgetting it here is what matters.
+                tracing::info!(user_id, error = %err, "Kite session not invalidated");
+            }
+        }
+        if !store::delete_link(&self.inner.db, user_id).await? {
+            return Err(ApiError::not_found("no Zerodha account is connected"));
+        }
+        Ok(())
+    }
+
+    /// Seals every stored token under the current key; returns how many changed.
+    pub async fn reseal_tokens(&self) -> Result<u64, ApiError> {
+        let keyring = &self.inner.zerodha.keyring;
+        let mut changed = 0;
+        for link in store::all_links(&self.inner.db).await? {
+            if !keyring.is_stale(&link.access_token) {
+                continue;
+            }
+            let plain = keyring
+                .open(&link.access_token, &context(&link.user_id))
+                .map_err(|err| {
+                    ApiError::internal(anyhow::anyhow!("user {}: {err}", link.user_id))
+                })?;
+            use secrecy::ExposeSecret as _;
+            let sealed = keyring.seal(plain.expose_secret(), &context(&link.user_id));
+            if store::reseal(&self.inner.db, &link.user_id, &link.access_token, &sealed).await? {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+}

@@ -1,0 +1,159 @@
+//! SQL of the Zerodha link and the login states.
+
+use chrono::{DateTime, Utc};
+use platform::db::{Db, Tx};
+use platform::{with_db, with_tx, with_write};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct LinkRow {
+    pub user_id: String,
+    pub zerodha_user_id: String,
+    /// Sealed; see `platform::crypto`.
+    pub access_token: String,
+    pub status: String,
+    pub connected_at: DateTime<Utc>,
+}
+
+pub(super) async fn insert_state(
+    db: &Db,
+    state: &str,
+    user_id: Option<&str>,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query("DELETE FROM zerodha_states WHERE expires_at < $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })?;
+    with_write!(db, |pool| {
+        sqlx::query("INSERT INTO zerodha_states (state, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(state)
+            .bind(user_id)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Takes a state (it works once): `Some(user it is bound to)` while unexpired.
+pub(super) async fn take_state(
+    tx: &mut Tx,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    let row: Option<(Option<String>, DateTime<Utc>)> = with_tx!(tx, |conn| {
+        sqlx::query_as("DELETE FROM zerodha_states WHERE state = $1 RETURNING user_id, expires_at")
+            .bind(state)
+            .fetch_optional(conn)
+            .await
+    })?;
+    Ok(row
+        .filter(|(_, expires)| *expires > now)
+        .map(|(user, _)| user))
+}
+
+pub(crate) async fn link_of(db: &Db, user_id: &str) -> Result<Option<LinkRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT user_id, zerodha_user_id, access_token, status, connected_at FROM zerodha_links WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+pub(super) async fn user_of_zerodha(
+    tx: &mut Tx,
+    zerodha_user_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT user_id FROM zerodha_links WHERE zerodha_user_id = $1")
+            .bind(zerodha_user_id)
+            .fetch_optional(conn)
+            .await
+    })
+}
+
+/// Links `user_id` to `zerodha_user_id` with a fresh sealed token.
+pub(super) async fn upsert_link(
+    tx: &mut Tx,
+    user_id: &str,
+    zerodha_user_id: &str,
+    sealed: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO zerodha_links (user_id, zerodha_user_id, access_token, status, connected_at, updated_at) \
+             VALUES ($1, $2, $3, 'connected', $4, $4) \
+             ON CONFLICT (user_id) DO UPDATE SET zerodha_user_id = $2, access_token = $3, status = 'connected', updated_at = $4",
+        )
+        .bind(user_id)
+        .bind(zerodha_user_id)
+        .bind(sealed)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+pub(crate) async fn set_status(
+    db: &Db,
+    user_id: &str,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query("UPDATE zerodha_links SET status = $2, updated_at = $3 WHERE user_id = $1")
+            .bind(user_id)
+            .bind(status)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+pub(super) async fn delete_link(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query("DELETE FROM zerodha_links WHERE user_id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() > 0)
+    })
+}
+
+/// Every sealed token, for re-sealing under a new key.
+pub(crate) async fn all_links(db: &Db) -> Result<Vec<LinkRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as("SELECT user_id, zerodha_user_id, access_token, status, connected_at FROM zerodha_links")
+            .fetch_all(pool)
+            .await
+    })
+}
+
+pub(crate) async fn reseal(
+    db: &Db,
+    user_id: &str,
+    old: &str,
+    sealed: &str,
+) -> Result<bool, sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query(
+            "UPDATE zerodha_links SET access_token = $3 WHERE user_id = $1 AND access_token = $2",
+        )
+        .bind(user_id)
+        .bind(old)
+        .bind(sealed)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() > 0)
+    })
+}
