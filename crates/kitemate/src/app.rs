@@ -46,6 +46,7 @@ pub struct App {
     admin_db: Db,
     metrics: Arc<Metrics>,
     limiter: RateLimiter,
+    sync_limiter: RateLimiter,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -120,6 +121,7 @@ impl App {
             pubsub.use_nats(nats)?;
         }
         let redis = config.redis()?;
+        let kite = config.kite()?;
         let auth_db = backend.lazy(&auth::DATABASE)?;
         let auth = AuthService::new(
             auth_db.clone(),
@@ -128,7 +130,7 @@ impl App {
             &pubsub,
             redis.as_ref(),
             auth::ZerodhaParts {
-                kite: config.kite()?,
+                kite: kite.clone(),
                 keyring: Arc::new(config.keyring()?),
             },
         )?;
@@ -147,6 +149,7 @@ impl App {
         jobs::register(&cron, &auth, &databases, clock.clone())?;
         cron.check_overrides()
             .map_err(|err| anyhow::anyhow!("`cron.schedules`: {err}"))?;
+        let redis_for_limits = redis.clone();
         let (limiter, cache) = match redis {
             Some(redis) => (
                 RateLimiter::redis(&config.rate_limit, redis.clone()),
@@ -166,8 +169,21 @@ impl App {
             portfolio_db,
             objects.require(buckets::IMPORTS.name)?.clone(),
             clock.clone(),
-        );
+            kite,
+            auth.clone(),
+            &pubsub,
+        )?;
+        let sync_rule = platform::config::RateLimitConfig {
+            enabled: config.rate_limit.enabled,
+            per_ip_per_minute: 6,
+            burst: 3,
+        };
+        let sync_limiter = match &redis_for_limits {
+            Some(redis) => RateLimiter::redis(&sync_rule, redis.clone()),
+            None => RateLimiter::new(&sync_rule),
+        };
         Ok(Self {
+            sync_limiter,
             limiter,
             cache,
             portfolio,
@@ -225,6 +241,7 @@ impl App {
             .merge(portfolio::router(portfolio::PortfolioState {
                 service: self.portfolio.clone(),
                 auth: self.auth.clone(),
+                sync_limiter: self.sync_limiter.clone(),
             }))
             .merge(admin::router(admin::AdminState {
                 auth: self.auth.clone(),

@@ -6,6 +6,8 @@ pub mod calc;
 pub mod import;
 mod service;
 mod store;
+mod sync;
+mod sync_api;
 mod views;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -14,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use service::{ImportReport, PortfolioService};
+pub use sync::{PORTFOLIO_SYNCED, PortfolioSynced};
 
 use crate::auth::AuthService;
 
@@ -28,6 +31,8 @@ pub static DATABASE: DatabaseDecl = DatabaseDecl {
 pub struct PortfolioState {
     pub service: PortfolioService,
     pub auth: AuthService,
+    /// Syncs per user: each one makes four calls against the app's Kite limits.
+    pub sync_limiter: platform::ratelimit::RateLimiter,
 }
 
 impl FromRef<PortfolioState> for AuthService {
@@ -53,5 +58,8 @@ pub fn router_spec() -> OpenApiRouter<PortfolioState> {
         .routes(routes!(views::summary))
         .routes(routes!(views::allocation))
         .routes(routes!(views::realized))
+        .routes(routes!(sync_api::sync))
+        .routes(routes!(sync_api::positions))
+        .routes(routes!(sync_api::history))
         .merge(uploads)
 }

@@ -10,9 +10,13 @@ use rust_decimal::prelude::ToPrimitive as _;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use platform::pubsub::{PubSub, Topic};
+
 use super::calc::positions::{Security, securities};
 use super::import::{self, Kind, Skipped, Table, Trade};
 use super::store::{self, HoldingSnapshot, ImportRecord, TradeRow};
+use super::sync::{PORTFOLIO_SYNCED, PortfolioSynced};
+use crate::auth::AuthService;
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -32,9 +36,14 @@ pub struct ImportReport {
 
 #[derive(Debug, Clone)]
 pub struct PortfolioService {
-    db: Db,
+    pub(super) db: Db,
     imports: Bucket,
-    clock: Clock,
+    pub(super) clock: Clock,
+    /// Kite, when "connect Zerodha" is configured.
+    pub(super) kite: Option<kite::Kite>,
+    /// Whose Kite tokens these are.
+    pub(super) auth: AuthService,
+    pub(super) synced: Topic<PortfolioSynced>,
 }
 
 /// `quantity × 1000` when it has at most three decimals.
@@ -82,15 +91,51 @@ fn trade_row(t: &Trade) -> Result<TradeRow, String> {
 impl PortfolioService {
     /// Every security the user traded or holds, with its FIFO book.
     pub async fn securities(&self, user_id: &str) -> Result<Vec<Security>, ApiError> {
-        let (trades, holdings) = tokio::try_join!(
+        let (trades, imported, synced, funds) = tokio::try_join!(
             store::all_trades(&self.db, user_id),
-            store::holdings_snapshot(&self.db, user_id)
+            store::holdings_snapshot(&self.db, user_id),
+            super::sync::synced_holdings(&self.db, user_id),
+            super::sync::synced_funds(&self.db, user_id)
         )?;
-        Ok(securities(&trades, &holdings))
+        // What Kite says now wins over an exported file, which wins over
+        // working it out from trades.
+        let stated = if synced.is_empty() {
+            imported
+        } else {
+            synced
+                .into_iter()
+                .map(|h| HoldingSnapshot {
+                    symbol: h.symbol,
+                    isin: h.isin,
+                    quantity_milli: h.quantity_milli,
+                    average_price: h.average_price,
+                    last_price: Some(h.last_price),
+                    close_price: Some(h.close_price),
+                })
+                .collect()
+        };
+        let mut all = securities(&trades, &stated);
+        super::calc::positions::add_funds(&mut all, &funds);
+        Ok(all)
     }
 
-    pub fn new(db: Db, imports: Bucket, clock: Clock) -> Self {
-        Self { db, imports, clock }
+    pub fn new(
+        db: Db,
+        imports: Bucket,
+        clock: Clock,
+        kite: Option<kite::Kite>,
+        auth: AuthService,
+        pubsub: &PubSub,
+    ) -> anyhow::Result<Self> {
+        let synced = pubsub.topic(&PORTFOLIO_SYNCED, &db)?;
+        Ok(Self {
+            db,
+            imports,
+            clock,
+            kite,
+            auth,
+            synced,
+        })
     }
 
     pub fn db(&self) -> &Db {
@@ -150,6 +195,7 @@ impl PortfolioService {
                             quantity_milli,
                             average_price: row.average_price.to_string(),
                             last_price: row.last_price.map(|p| p.to_string()),
+                            close_price: None,
                         }),
                         None => skipped.push(Skipped {
                             line: row.line,

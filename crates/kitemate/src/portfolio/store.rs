@@ -44,6 +44,9 @@ pub struct HoldingSnapshot {
     pub quantity_milli: i64,
     pub average_price: String,
     pub last_price: Option<String>,
+    /// The previous close, which only a sync from Kite knows.
+    #[sqlx(default)]
+    pub close_price: Option<String>,
 }
 
 /// A row of `imports`.

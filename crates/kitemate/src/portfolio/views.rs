@@ -13,7 +13,7 @@ use validator::Validate;
 
 use super::PortfolioState;
 use super::calc::fifo::{Term, financial_year};
-use super::calc::positions::{AssetClass, Security, asset_class};
+use super::calc::positions::{AssetClass, Security};
 use crate::auth::Auth;
 
 const TAG: &str = "portfolio";
@@ -102,7 +102,7 @@ fn info(h: &Security, total: Decimal, priced: bool) -> HoldingInfo {
         unrealized_percent: unrealized.and_then(|u| percent(u, invested)),
         weight_percent: percent(basis, total),
         sector: h.sector().to_string(),
-        asset_class: asset_class(&h.isin),
+        asset_class: h.asset_class,
     }
 }
 
@@ -224,6 +224,9 @@ pub struct Summary {
     pub realized_paise: i64,
     /// Holdings without any price yet (not in `value`).
     pub unpriced: usize,
+    /// Today's change in value, from the last sync's prices and previous
+    /// closes; absent without a sync.
+    pub day_change_paise: Option<i64>,
 }
 
 /// Value, invested amount and P&L of the caller's portfolio.
@@ -255,6 +258,11 @@ pub async fn summary(
         unrealized_percent: percent(value - invested_priced, invested_priced),
         realized_paise: paise(realized),
         unpriced: holdings.len() - priced.len(),
+        day_change_paise: holdings
+            .iter()
+            .filter_map(Security::day_change)
+            .reduce(|a, b| a + b)
+            .map(paise),
     }))
 }
 
@@ -314,7 +322,7 @@ pub async fn allocation(
         let name = match query.by {
             AllocationBy::Stock => h.symbol.clone(),
             AllocationBy::Sector => h.sector().to_string(),
-            AllocationBy::AssetClass => serde_json::to_value(asset_class(&h.isin))
+            AllocationBy::AssetClass => serde_json::to_value(h.asset_class)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),

@@ -15,4 +15,5 @@ mod pubsub;
 mod replicas;
 mod schema;
 mod shared;
+mod sync;
 mod zerodha;

@@ -39,6 +39,9 @@ pub struct Security {
     pub last_price: Option<Decimal>,
     /// Set when the holdings export states the position (it wins over trades).
     pub stated: Option<(Decimal, Decimal)>,
+    /// The previous close, when a sync from Kite gave one.
+    pub close_price: Option<Decimal>,
+    pub asset_class: AssetClass,
 }
 
 impl Security {
@@ -64,6 +67,11 @@ impl Security {
         self.last_price.map(|p| p * self.quantity())
     }
 
+    /// Today's change in value: (last − previous close) × quantity.
+    pub fn day_change(&self) -> Option<Decimal> {
+        Some((self.last_price? - self.close_price.filter(|c| !c.is_zero())?) * self.quantity())
+    }
+
     pub fn sector(&self) -> &'static str {
         sectors::sector(&self.isin, &self.symbol)
     }
@@ -83,6 +91,24 @@ fn milli(q: i64) -> Decimal {
 
 fn paise(p: i64) -> Decimal {
     Decimal::new(p, 2)
+}
+
+/// Mutual-fund units held in demat (Kite's Coin), added beside the rest.
+pub fn add_funds(
+    securities: &mut Vec<Security>,
+    funds: &[(String, String, Decimal, Decimal, Decimal)],
+) {
+    for (isin, name, quantity, average, last) in funds {
+        securities.push(Security {
+            symbol: name.clone(),
+            isin: isin.clone(),
+            book: Book::default(),
+            last_price: Some(*last),
+            stated: Some((*quantity, *average)),
+            close_price: None,
+            asset_class: AssetClass::MutualFund,
+        });
+    }
 }
 
 /// Every security the user traded or holds, keyed by ISIN (or by symbol
@@ -122,6 +148,7 @@ pub fn securities(trades: &[StoredTrade], holdings: &[HoldingSnapshot]) -> Vec<S
             } else {
                 key.clone()
             };
+            let isin_for_class = isin.clone();
             (
                 key,
                 Security {
@@ -130,6 +157,8 @@ pub fn securities(trades: &[StoredTrade], holdings: &[HoldingSnapshot]) -> Vec<S
                     book: replay(&fills),
                     last_price: last,
                     stated: None,
+                    close_price: None,
+                    asset_class: asset_class(&isin_for_class),
                 },
             )
         })
@@ -161,11 +190,14 @@ pub fn securities(trades: &[StoredTrade], holdings: &[HoldingSnapshot]) -> Vec<S
                 book: Book::default(),
                 last_price: None,
                 stated: None,
+                close_price: None,
+                asset_class: asset_class(&h.isin),
             });
             entry.stated = Some((milli(h.quantity_milli), average));
             if last.is_some() {
                 entry.last_price = last;
             }
+            entry.close_price = h.close_price.as_deref().and_then(|p| p.parse().ok());
         }
     }
     out.into_values().collect()

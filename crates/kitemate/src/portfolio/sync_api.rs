@@ -1,0 +1,159 @@
+//! HTTP handlers for syncing from Kite and what it records.
+
+use axum::extract::State;
+use chrono::{NaiveDate, TimeDelta};
+use chrono_tz::Asia::Kolkata;
+use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::PortfolioState;
+use super::sync::{self, SyncReport};
+use super::views::paise;
+use crate::auth::Auth;
+
+const TAG: &str = "portfolio";
+
+/// Refresh the caller's portfolio from Zerodha.
+#[utoipa::path(post, path = "/portfolio/sync", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Synced", body = SyncReport),
+        (status = 400, description = "Zerodha is not connected (`failed_precondition`)", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 409, description = "The Zerodha session ended; log in with Zerodha again (`failed_precondition`)", body = ErrorBody),
+        (status = 429, description = "Too many syncs; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "Zerodha did not answer", body = ErrorBody),
+    ))]
+pub async fn sync(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+) -> Result<ApiJson<SyncReport>, ApiError> {
+    if let Err(wait) = state
+        .sync_limiter
+        .check(&format!("sync:{}", caller.user_id))
+        .await
+    {
+        return Err(ApiError::resource_exhausted(
+            "syncing too often; try again shortly",
+            wait.as_secs_f64().ceil() as u64,
+        ));
+    }
+    state.service.sync(&caller.user_id).await.map(ApiJson)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PositionInfo {
+    pub symbol: String,
+    pub exchange: String,
+    /// `CNC`, `MIS`, `NRML`, ...
+    pub product: String,
+    /// Negative when short.
+    pub quantity: i64,
+    pub average_price: String,
+    pub last_price_paise: i64,
+    pub pnl_paise: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionList {
+    pub positions: Vec<PositionInfo>,
+}
+
+/// Today's positions at the last sync.
+#[utoipa::path(get, path = "/portfolio/positions", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Positions", body = PositionList),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn positions(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+) -> Result<ApiJson<PositionList>, ApiError> {
+    let decimal = |text: &str| text.parse().unwrap_or_default();
+    let positions = sync::synced_positions(state.service.db(), &caller.user_id)
+        .await?
+        .into_iter()
+        .map(|p| PositionInfo {
+            last_price_paise: paise(decimal(&p.last_price)),
+            pnl_paise: paise(decimal(&p.pnl)),
+            symbol: p.symbol,
+            exchange: p.exchange,
+            product: p.product,
+            quantity: p.quantity,
+            average_price: p.average_price,
+        })
+        .collect();
+    Ok(ApiJson(PositionList { positions }))
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// First day (India time), YYYY-MM-DD; a year ago when left out.
+    pub from: Option<NaiveDate>,
+    /// Last day, YYYY-MM-DD; today when left out.
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DayValue {
+    pub day: String,
+    pub value_paise: i64,
+    pub invested_paise: i64,
+    pub pnl_paise: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    pub days: Vec<DayValue>,
+}
+
+/// The portfolio's value per day, as recorded by syncs (one per IST day).
+#[utoipa::path(get, path = "/portfolio/history", tag = TAG,
+    security(("bearer" = [])),
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "Daily values, oldest first", body = History),
+        (status = 400, description = "A date is invalid, or from is after to", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn history(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<ApiJson<History>, ApiError> {
+    let today = state
+        .service
+        .clock
+        .now()
+        .with_timezone(&Kolkata)
+        .date_naive();
+    let to = query.to.unwrap_or(today);
+    let from = query.from.unwrap_or(to - TimeDelta::days(365));
+    if from > to {
+        return Err(ApiError::invalid_field("from", "is after to"));
+    }
+    let rows = sync::history(
+        state.service.db(),
+        &caller.user_id,
+        &from.to_string(),
+        &to.to_string(),
+    )
+    .await?;
+    let days = rows
+        .into_iter()
+        .map(|(day, value_paise, invested_paise, pnl_paise)| DayValue {
+            day,
+            value_paise,
+            invested_paise,
+            pnl_paise,
+        })
+        .collect();
+    Ok(ApiJson(History { days }))
+}
