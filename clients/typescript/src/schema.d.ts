@@ -229,6 +229,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/zerodha": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's Zerodha connection. */
+        get: operations["status"];
+        put?: never;
+        post?: never;
+        /** Disconnect Zerodha: the session at Kite is ended and the token forgotten. */
+        delete: operations["disconnect"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/zerodha/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish a Zerodha login with the request token and state of the redirect. */
+        post: operations["callback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/zerodha/initiate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a Zerodha login. Signed in: links the account to the caller.
+         *     Not signed in: the login signs up or signs in with Zerodha.
+         */
+        get: operations["initiate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/zerodha/redirect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The page Kite redirects the browser to after a login (register this URL
+         *     with your Kite Connect app). It finishes linking the account of the user
+         *     who started the login; visitors finish through `POST /auth/zerodha/callback`.
+         */
+        get: operations["redirect"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -238,6 +314,27 @@ export interface paths {
         };
         /** Is the process alive? */
         get: operations["healthz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/holdings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's holdings, sorted and paginated.
+         * @description Where the caller imported a holdings export, it states what is held;
+         *     otherwise the open FIFO lots of the imported trades do.
+         */
+        get: operations["holdings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -298,6 +395,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portfolio/allocation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How the caller's portfolio divides by stock, sector or asset class. */
+        get: operations["allocation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The portfolio's value per day, as recorded by syncs (one per IST day). */
+        get: operations["history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portfolio/import": {
         parameters: {
             query?: never;
@@ -331,6 +462,74 @@ export interface paths {
         get: operations["list_imports"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/pnl/realized": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Realized gains per sale (FIFO), short- and long-term, by financial year. */
+        get: operations["realized"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's positions at the last sync. */
+        get: operations["positions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Value, invested amount and P&L of the caller's portfolio. */
+        get: operations["summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refresh the caller's portfolio from Zerodha. */
+        post: operations["sync"];
         delete?: never;
         options?: never;
         head?: never;
@@ -375,6 +574,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Allocation: {
+            /** @description `value` when every holding has a price, else `invested`. */
+            basis: string;
+            by: components["schemas"]["AllocationBy"];
+            /** @description Largest first. */
+            slices: components["schemas"]["Slice"][];
+            /** Format: int64 */
+            totalPaise: number;
+        };
+        /** @enum {string} */
+        AllocationBy: "stock" | "sector" | "asset_class";
+        /**
+         * @description What a security is, for allocation.
+         * @enum {string}
+         */
+        AssetClass: "equity" | "etf" | "mutual_fund";
         /** @description What is known about a stored object. */
         Attrs: {
             contentType: string;
@@ -395,11 +610,26 @@ export interface components {
             token: string;
             user: components["schemas"]["User"];
         };
+        CallbackRequest: {
+            /** @description From the Kite redirect. */
+            requestToken: string;
+            /** @description From the Kite redirect: the state `initiate` gave. */
+            state: string;
+        };
         DaySignups: {
             /** @description YYYY-MM-DD, India time. */
             day: string;
             /** Format: int64 */
             signups: number;
+        };
+        DayValue: {
+            day: string;
+            /** Format: int64 */
+            investedPaise: number;
+            /** Format: int64 */
+            pnlPaise: number;
+            /** Format: int64 */
+            valuePaise: number;
         };
         /** @description A message that ran out of retries. */
         DeadLetter: {
@@ -441,6 +671,37 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        History: {
+            days: components["schemas"]["DayValue"][];
+        };
+        HoldingInfo: {
+            assetClass: components["schemas"]["AssetClass"];
+            /** @description Decimal string; averages carry more places than paise. */
+            averagePrice?: string | null;
+            /** Format: int64 */
+            investedPaise: number;
+            isin: string;
+            /** Format: int64 */
+            lastPricePaise?: number | null;
+            /** @description Decimal string. */
+            quantity: string;
+            sector: string;
+            symbol: string;
+            /** Format: int64 */
+            unrealizedPaise?: number | null;
+            /** @description Of what was invested, as a decimal string. */
+            unrealizedPercent?: string | null;
+            /** Format: int64 */
+            valuePaise?: number | null;
+            /** @description Share of the portfolio's value (of what was invested when unpriced). */
+            weightPercent?: string | null;
+        };
+        HoldingPage: {
+            holdings: components["schemas"]["HoldingInfo"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
         ImportInfo: {
             /** Format: date-time */
             createdAt: string;
@@ -476,6 +737,12 @@ export interface components {
             rows: number;
             /** @description Rows not taken, with why. */
             skipped: components["schemas"]["Skipped"][];
+        };
+        Initiated: {
+            /** @description Send the browser here to log in at Zerodha. */
+            authUrl: string;
+            /** @description Comes back on the redirect; valid for 10 minutes, once. */
+            state: string;
         };
         /** @description A job as `kitemate cron list` and `GET /admin/cron` show it. */
         JobInfo: {
@@ -514,11 +781,42 @@ export interface components {
             /** @example Hello World! */
             message: string;
         };
+        PositionInfo: {
+            averagePrice: string;
+            exchange: string;
+            /** Format: int64 */
+            lastPricePaise: number;
+            /** Format: int64 */
+            pnlPaise: number;
+            /** @description `CNC`, `MIS`, `NRML`, ... */
+            product: string;
+            /**
+             * Format: int64
+             * @description Negative when short.
+             */
+            quantity: number;
+            symbol: string;
+        };
+        PositionList: {
+            positions: components["schemas"]["PositionInfo"][];
+        };
         PubSubOverview: {
             subscriptions: components["schemas"]["SubscriptionStats"][];
             topics: components["schemas"]["TopicInfo"][];
             /** @description `embedded` (delivered in this process) or `nats` (NATS JetStream). */
             transport: string;
+        };
+        RealizedPnl: {
+            fy?: string | null;
+            /** Format: int64 */
+            longTermPaise: number;
+            /** @description Oldest sale first. */
+            sales: components["schemas"]["Sale"][];
+            /** Format: int64 */
+            shortTermPaise: number;
+            /** Format: int64 */
+            totalPaise: number;
+            unmatched: components["schemas"]["Unmatched"][];
         };
         Redelivered: {
             /**
@@ -549,6 +847,23 @@ export interface components {
         };
         RunList: {
             runs: components["schemas"]["RunInfo"][];
+        };
+        Sale: {
+            boughtOn: string;
+            /** Format: int64 */
+            buyPricePaise: number;
+            financialYear: string;
+            /** Format: int64 */
+            holdingDays: number;
+            isin: string;
+            /** Format: int64 */
+            pnlPaise: number;
+            quantity: string;
+            /** Format: int64 */
+            sellPricePaise: number;
+            soldOn: string;
+            symbol: string;
+            term: components["schemas"]["Term"];
         };
         /** @description One of the caller's signed-in sessions. */
         Session: {
@@ -595,6 +910,12 @@ export interface components {
             line: number;
             reason: string;
         };
+        Slice: {
+            name: string;
+            percent: string;
+            /** Format: int64 */
+            valuePaise: number;
+        };
         /** @description One subscription's figures, as `GET /admin/pubsub` shows them. */
         SubscriptionStats: {
             /**
@@ -624,6 +945,51 @@ export interface components {
             name: string;
             topic: string;
         };
+        Summary: {
+            /**
+             * Format: int64
+             * @description Today's change in value, from the last sync's prices and previous
+             *     closes; absent without a sync.
+             */
+            dayChangePaise?: number | null;
+            holdings: number;
+            /** Format: int64 */
+            investedPaise: number;
+            /**
+             * Format: int64
+             * @description Every sale matched to a known buy, all years.
+             */
+            realizedPaise: number;
+            /** @description Holdings without any price yet (not in `value`). */
+            unpriced: number;
+            /** Format: int64 */
+            unrealizedPaise: number;
+            unrealizedPercent?: string | null;
+            /**
+             * Format: int64
+             * @description Of the holdings with a known price.
+             */
+            valuePaise: number;
+        };
+        /** @description What a sync found. */
+        SyncReport: {
+            /** @description The IST day of the snapshot recorded. */
+            day: string;
+            holdings: number;
+            /** Format: int64 */
+            investedPaise: number;
+            mutualFunds: number;
+            positions: number;
+            /** Format: date-time */
+            syncedAt: string;
+            /** Format: int64 */
+            valuePaise: number;
+        };
+        /**
+         * @description Short-term or long-term, as the tax rules for listed equity see it.
+         * @enum {string}
+         */
+        Term: "short_term" | "long_term";
         /**
          * @description A user's plan. Everyone is `free` until subscriptions exist.
          * @enum {string}
@@ -664,6 +1030,12 @@ export interface components {
             total: number;
             trades: components["schemas"]["TradeInfo"][];
         };
+        Unmatched: {
+            isin: string;
+            /** @description Sold without a known buy (bought before the imported history). */
+            quantity: string;
+            symbol: string;
+        };
         /** @description A user as they see themselves. */
         User: {
             /** Format: date-time */
@@ -674,6 +1046,29 @@ export interface components {
             isAdmin: boolean;
             tier: components["schemas"]["Tier"];
             username: string;
+        };
+        /** @description What finishing a Zerodha login did. */
+        ZerodhaConnected: {
+            /** @description True when this made a new KiteMate account. */
+            created: boolean;
+            /** Format: date-time */
+            expiresAt?: string | null;
+            /** @description A new KiteMate session, for a visitor who signed in with Zerodha. */
+            token?: string | null;
+            user: components["schemas"]["User"];
+            zerodha: components["schemas"]["ZerodhaStatus"];
+        };
+        /** @description A user's Zerodha connection, as the API shows it. */
+        ZerodhaStatus: {
+            /** Format: date-time */
+            connectedAt: string;
+            /**
+             * @description `connected`, or `reauth_required` once Kite says the session ended
+             *     (they end at 06:00 IST every day).
+             */
+            status: string;
+            /** @description The Zerodha client id, such as `AB1234`. */
+            userId: string;
         };
     };
     responses: never;
@@ -1200,6 +1595,203 @@ export interface operations {
             };
         };
     };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Connected account and its state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZerodhaStatus"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No Zerodha account is connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    disconnect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No Zerodha account is connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    callback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallbackRequest"];
+            };
+        };
+        responses: {
+            /** @description Connected; a session when a visitor signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZerodhaConnected"];
+                };
+            };
+            /** @description Unknown or expired state, or a request token Kite refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The login was started by another user */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description That Zerodha account is linked to another KiteMate account */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Zerodha did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    initiate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to send the browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Initiated"];
+                };
+            };
+            /** @description Zerodha is not configured on this server (`failed_precondition`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redirect: {
+        parameters: {
+            query?: {
+                request_token?: string;
+                state?: string;
+                /** @description `success` when the user logged in. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page saying the account is connected */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description An HTML page saying why not */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -1216,6 +1808,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    holdings: {
+        parameters: {
+            query?: {
+                offset?: number;
+                /** @description 1–500; 50 when left out. */
+                limit?: number;
+                /** @description value (default), invested, pnl, pnl_percent or symbol. */
+                sort?: "value" | "invested" | "pnl" | "pnl_percent" | "symbol";
+                /** @description desc (default) or asc. */
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of holdings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldingPage"];
+                };
+            };
+            /** @description A parameter is invalid, named in the error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1403,6 +2041,90 @@ export interface operations {
             };
         };
     };
+    allocation: {
+        parameters: {
+            query: {
+                /** @description stock, sector or asset_class. */
+                by: components["schemas"]["AllocationBy"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allocation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Allocation"];
+                };
+            };
+            /** @description `by` missing or unknown */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    history: {
+        parameters: {
+            query?: {
+                /** @description First day (India time), YYYY-MM-DD; a year ago when left out. */
+                from?: string;
+                /** @description Last day, YYYY-MM-DD; today when left out. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Daily values, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description A date is invalid, or from is after to */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     import: {
         parameters: {
             query?: {
@@ -1487,6 +2209,170 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    realized: {
+        parameters: {
+            query?: {
+                /** @description A financial year like `2024-25`; every year when left out. */
+                fy?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Realized P&L */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RealizedPnl"];
+                };
+            };
+            /** @description `fy` is not like 2024-25 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    positions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Positions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PositionList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Summary"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Synced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncReport"];
+                };
+            };
+            /** @description Zerodha is not connected (`failed_precondition`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Zerodha session ended; log in with Zerodha again (`failed_precondition`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many syncs; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Zerodha did not answer */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

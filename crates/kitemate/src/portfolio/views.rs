@@ -135,8 +135,10 @@ pub struct HoldingsQuery {
     #[validate(range(min = 1, max = 500))]
     pub limit: Option<usize>,
     /// value (default), invested, pnl, pnl_percent or symbol.
+    #[param(inline)]
     pub sort: Option<HoldingSort>,
     /// desc (default) or asc.
+    #[param(inline)]
     pub order: Option<Order>,
 }
 

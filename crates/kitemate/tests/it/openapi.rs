@@ -21,6 +21,37 @@ fn committed_openapi_spec_is_fresh() -> TestResult {
     Ok(())
 }
 
+/// Every `$ref` points at a schema the spec defines (a generated client
+/// cannot be built otherwise).
+#[test]
+fn every_reference_resolves() -> TestResult {
+    fn walk(value: &serde_json::Value, refs: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    refs.push(target.clone());
+                }
+                map.values().for_each(|v| walk(v, refs));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let spec: serde_json::Value = serde_json::from_str(&kitemate::app::openapi_json())?;
+    let mut refs = Vec::new();
+    walk(&spec, &mut refs);
+    assert!(!refs.is_empty());
+    let missing: Vec<&String> = refs
+        .iter()
+        .filter(|r| {
+            let name = r.trim_start_matches("#/components/schemas/");
+            spec["components"]["schemas"].get(name).is_none()
+        })
+        .collect();
+    assert!(missing.is_empty(), "unresolved: {missing:?}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn serves_the_spec_and_a_self_contained_docs_page() -> TestResult {
     let app = TestApp::spawn(Kind::Sqlite).await?;
