@@ -4,9 +4,10 @@
 use platform::objects::BucketDecl;
 
 /// Console exports as users uploaded them, kept so an import can be re-run
-/// or inspected. Private: read back only through signed URLs.
+/// or inspected. Private: read back only through signed URLs. HTTP uploads
+/// stop at 20 MiB; `kitemate import` from the shell takes larger files.
 pub static IMPORTS: BucketDecl = BucketDecl::private("imports")
-    .max_size(20 << 20)
+    .max_size(512 << 20)
     .content_types(&["text/csv", "text/plain", "application/csv"]);
 
 /// Pictures shown on public pages (shared widgets, profiles).

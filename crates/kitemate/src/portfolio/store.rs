@@ -83,16 +83,13 @@ pub async fn insert_trades(
     match tx.conn() {
         TxConn::Sqlite(conn) => {
             for chunk in trades.chunks(SQLITE_ROWS) {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|i| {
-                        let b = i * 13;
-                        let params: Vec<String> = (1..=13).map(|k| format!("${}", b + k)).collect();
-                        format!("({})", params.join(", "))
-                    })
-                    .collect();
+                // Anonymous `?` parameters: SQLite looks up a numbered
+                // parameter's name by walking all of them, which makes
+                // 32,500 `$N` parameters quadratic (a minute per 100,000 rows).
+                let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
                 let sql = format!(
                     "INSERT INTO trades ({TRADE_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
-                    values.join(", ")
+                    vec![row; chunk.len()].join(", ")
                 );
                 let mut query = sqlx::query(&sql);
                 for t in chunk {

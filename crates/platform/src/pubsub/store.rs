@@ -1,6 +1,6 @@
 //! SQL of the outbox, written once for SQLite and PostgreSQL.
 
-use crate::db::{Db, Pool, Tx};
+use crate::db::{Db, Pool, Tx, TxConn};
 use crate::{with_db, with_tx, with_write};
 
 /// One claimed delivery: a message for one subscription.
@@ -54,38 +54,59 @@ pub(super) async fn insert(
     rows: &[NewRow<'_>],
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
+    const COLUMNS: &str = "(message_id, subscription, topic, payload, published_at, next_attempt_at, locked_until, attempts)";
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = 3 + i * 5;
-                format!(
-                    "(${}, ${}, $1, ${}, $2, $2, ${}, ${})",
-                    b,
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO platform_outbox \
-             (message_id, subscription, topic, payload, published_at, next_attempt_at, locked_until, attempts) \
-             VALUES {}",
-            values.join(", ")
-        );
-        with_tx!(tx, |conn| {
-            let mut query = sqlx::query(&sql).bind(topic).bind(now_ms);
-            for row in chunk {
-                query = query
-                    .bind(row.message_id)
-                    .bind(row.subscription)
-                    .bind(row.payload)
-                    .bind(row.locked_until)
-                    .bind(row.attempts);
+        match tx.conn() {
+            TxConn::Sqlite(conn) => {
+                // Anonymous `?` parameters: SQLite finds a numbered one's
+                // name by walking them all, quadratic in large statements.
+                let sql = format!(
+                    "INSERT INTO platform_outbox {COLUMNS} VALUES {}",
+                    vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+                );
+                let mut query = sqlx::query(&sql);
+                for row in chunk {
+                    query = query
+                        .bind(row.message_id)
+                        .bind(row.subscription)
+                        .bind(topic)
+                        .bind(row.payload)
+                        .bind(now_ms)
+                        .bind(now_ms)
+                        .bind(row.locked_until)
+                        .bind(row.attempts);
+                }
+                query.execute(&mut **conn).await?;
             }
-            query.execute(conn).await.map(|_| ())
-        })?;
+            TxConn::Postgres(conn) => {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let b = 3 + i * 5;
+                        format!(
+                            "(${b}, ${}, $1, ${}, $2, $2, ${}, ${})",
+                            b + 1,
+                            b + 2,
+                            b + 3,
+                            b + 4
+                        )
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO platform_outbox {COLUMNS} VALUES {}",
+                    values.join(", ")
+                );
+                let mut query = sqlx::query(&sql).bind(topic).bind(now_ms);
+                for row in chunk {
+                    query = query
+                        .bind(row.message_id)
+                        .bind(row.subscription)
+                        .bind(row.payload)
+                        .bind(row.locked_until)
+                        .bind(row.attempts);
+                }
+                query.execute(&mut **conn).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -1,0 +1,124 @@
+//! Import benchmark: a generated 1,000,000-row tradebook imported end to end
+//! (parse, dedupe, store, then recompute holdings and realized P&L), and the
+//! same file again (every row a duplicate).
+//!
+//! `cargo run --release -p kitemate --example import_bench` (SQLite in a
+//! temporary folder), or with `BENCH_DATABASE_URL=postgres://...`. `ROWS`
+//! changes the size.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use kitemate::{App, Config};
+use platform::clock::Clock;
+
+/// A tradebook of `rows` fills over 500 securities and ten years, buys
+/// ahead of sells so that no security is ever sold short.
+fn tradebook(rows: usize) -> Vec<u8> {
+    let mut out = String::with_capacity(rows * 140);
+    out.push_str("symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2015, 4, 1).unwrap_or_default();
+    for i in 0..rows {
+        let security = i % 500;
+        let day = start + chrono::TimeDelta::days((i * 3650 / rows) as i64);
+        // Two buys of 3, then one sell of 4, per security in turn.
+        let (side, quantity) = if (i / 500) % 3 == 2 {
+            ("sell", 4)
+        } else {
+            ("buy", 3)
+        };
+        let price = 100 + (security * 7 + i / 997) % 3000;
+        let _ = writeln!(
+            out,
+            "SYM{security},INE{security:06}A01010,{day},NSE,EQ,EQ,{side},false,{quantity}.000000,{price}.{:02}0000,{},{},{day}T{:02}:{:02}:{:02}",
+            i % 20 * 5,
+            10_000_000 + i,
+            1_200_000_000_000_000u64 + i as u64,
+            9 + i % 6,
+            i % 60,
+            (i / 60) % 60
+        );
+    }
+    out.into_bytes()
+}
+
+#[expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let rows: usize = std::env::var("ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    config.log.level = "warn".into();
+    let label = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let server = url
+                .rsplit_once('/')
+                .map_or(url.as_str(), |(server, _)| server)
+                .to_string();
+            config.database_url = kitemate::config::DatabaseUrl::new(format!(
+                "{server}/kmt_bench_{}",
+                uuid::Uuid::now_v7().simple()
+            ));
+            "PostgreSQL"
+        }
+        _ => "SQLite",
+    };
+    let app = App::build(config, Clock::system()).await?;
+    let user = "bench-user";
+    let file = tradebook(rows);
+    println!(
+        "## import of a {rows}-row tradebook ({:.0} MB) on {label}",
+        file.len() as f64 / 1e6
+    );
+    println!();
+    println!(
+        "| run | parse + dedupe + store | recompute (FIFO over every trade) | total | imported | duplicates |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for run in ["first", "again (all duplicates)"] {
+        let started = Instant::now();
+        let report = app
+            .portfolio
+            .import(
+                user,
+                None,
+                Some("bench.csv".into()),
+                bytes::Bytes::from(file.clone()),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        let stored = started.elapsed();
+        let securities = app
+            .portfolio
+            .securities(user)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        let total = started.elapsed();
+        let held: usize = securities
+            .iter()
+            .filter(|s| !s.quantity().is_zero())
+            .count();
+        anyhow::ensure!(
+            held > 0 && report.skipped.is_empty(),
+            "unexpected result: {held} held, {} skipped",
+            report.skipped.len()
+        );
+        println!(
+            "| {run} | {:.2} s | {:.2} s | **{:.2} s** | {} | {} |",
+            stored.as_secs_f64(),
+            (total - stored).as_secs_f64(),
+            total.as_secs_f64(),
+            report.imported,
+            report.duplicates
+        );
+    }
+    app.close().await;
+    app.backend.drop_all().await?;
+    Ok(())
+}
