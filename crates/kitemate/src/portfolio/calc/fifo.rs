@@ -213,3 +213,58 @@ mod tests {
         assert_eq!(book.quantity(), Decimal::ZERO);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn fills() -> impl Strategy<Value = Vec<Fill>> {
+        prop::collection::vec((any::<bool>(), 1u32..500, 1u32..100_000, 0i64..4000), 0..60)
+            .prop_map(|raw| {
+                let start = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default();
+                let mut day = 0;
+                raw.into_iter()
+                    .map(|(buy, quantity, paise, gap)| {
+                        day += gap % 40;
+                        Fill {
+                            date: start + chrono::TimeDelta::days(day),
+                            side: if buy { Side::Buy } else { Side::Sell },
+                            quantity: Decimal::from(quantity),
+                            price: Decimal::new(i64::from(paise), 2),
+                        }
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        /// No lot goes negative, and every share is accounted for: bought =
+        /// still open + sold against a buy; sold = matched + unmatched.
+        #[test]
+        fn shares_are_conserved(fills in fills()) {
+            let book = replay(&fills);
+            prop_assert!(book.open.iter().all(|l| l.quantity > Decimal::ZERO));
+            let bought: Decimal = fills.iter().filter(|f| f.side == Side::Buy).map(|f| f.quantity).sum();
+            let sold: Decimal = fills.iter().filter(|f| f.side == Side::Sell).map(|f| f.quantity).sum();
+            let matched: Decimal = book.realized.iter().map(|r| r.quantity).sum();
+            prop_assert_eq!(bought, book.quantity() + matched);
+            prop_assert_eq!(sold, matched + book.unmatched_sold);
+        }
+
+        /// Money adds up: what was paid = cost of open lots + cost of what was
+        /// sold; realized P&L = sale proceeds of matched shares − their cost.
+        #[test]
+        fn money_is_conserved(fills in fills()) {
+            let book = replay(&fills);
+            let paid: Decimal = fills.iter().filter(|f| f.side == Side::Buy).map(|f| f.quantity * f.price).sum();
+            let sold_cost: Decimal = book.realized.iter().map(|r| r.quantity * r.buy_price).sum();
+            let proceeds: Decimal = book.realized.iter().map(|r| r.quantity * r.sell_price).sum();
+            let pnl: Decimal = book.realized.iter().map(|r| r.pnl).sum();
+            prop_assert_eq!(paid, book.cost() + sold_cost);
+            prop_assert_eq!(pnl, proceeds - sold_cost);
+            prop_assert!(book.realized.iter().all(|r| r.holding_days >= 0));
+        }
+    }
+}

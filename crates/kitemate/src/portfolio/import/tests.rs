@@ -269,3 +269,44 @@ fn files_of_the_wrong_kind_say_what_is_missing() -> Result<(), String> {
     assert!(Table::read(b"\xff\xfe\x00").is_err());
     Ok(())
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    proptest! {
+        /// Any tradebook Console could write reads back as the trades in it,
+        /// with the same ids every time (so a re-import adds nothing).
+        #[test]
+        fn written_trades_read_back(rows in prop::collection::vec(
+            ("[A-Z]{2,8}", 0u32..3000, any::<bool>(), 1u32..10_000, 1u32..1_000_000, proptest::option::of(1u64..1_000_000_000)),
+            1..40,
+        )) {
+            let mut csv = String::from("symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time\n");
+            for (symbol, day, buy, quantity, paise, trade_id) in &rows {
+                let date = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default() + chrono::TimeDelta::days(i64::from(*day));
+                let id = trade_id.map(|t| t.to_string()).unwrap_or_default();
+                csv.push_str(&format!(
+                    "{symbol},INE000A01010,{date},NSE,EQ,EQ,{},false,{quantity}.000000,{}.{:02}0000,{id},1,{date}T10:00:00\n",
+                    if *buy { "buy" } else { "sell" },
+                    paise / 100,
+                    paise % 100
+                ));
+            }
+            let table = Table::read(csv.as_bytes()).map_err(TestCaseError::fail)?;
+            let once = tradebook::parse(&table).map_err(TestCaseError::fail)?;
+            let again = tradebook::parse(&table).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(once.rows.len(), rows.len());
+            prop_assert!(once.skipped.is_empty());
+            for (trade, (symbol, _, buy, quantity, paise, _)) in once.rows.iter().zip(&rows) {
+                prop_assert_eq!(&trade.symbol, symbol);
+                prop_assert_eq!(trade.side == Side::Buy, *buy);
+                prop_assert_eq!(trade.quantity, rust_decimal::Decimal::from(*quantity));
+                prop_assert_eq!(trade.price, rust_decimal::Decimal::new(i64::from(*paise), 2).normalize());
+            }
+            let ids: Vec<_> = once.rows.iter().map(|t| &t.trade_id).collect();
+            prop_assert_eq!(ids, again.rows.iter().map(|t| &t.trade_id).collect::<Vec<_>>());
+        }
+    }
+}
