@@ -39,11 +39,29 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Import a Console tradebook or holdings export for a user, as
+    /// `POST /portfolio/import` does (and larger than the 20 MiB it takes).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The email of the user it belongs to.
+        #[arg(long)]
+        user: String,
+        /// tradebook or holdings; found from the header when left out.
+        #[arg(long)]
+        kind: Option<ImportKind>,
+    },
     /// Manage the keys that seal secrets at rest.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImportKind {
+    Tradebook,
+    Holdings,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kitemate::cli::{Cli, Command, CronCommand, KeysCommand, UsersCommand};
+use kitemate::cli::{Cli, Command, CronCommand, ImportKind, KeysCommand, UsersCommand};
 use kitemate::{App, Config, app};
 use platform::clock::Clock;
 use platform::db::Check;
@@ -83,6 +83,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app.close().await;
             Ok(())
         }
+        Command::Import { file, user, kind } => import(config, &file, &user, kind).await,
         Command::Cron { command } => cron(command, config).await,
         Command::Serve => serve(config).await,
     }
@@ -118,6 +119,66 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     platform::server::serve(listener, router, platform::server::shutdown_signal(), grace).await?;
     app.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `kitemate import`: the file is read with a progress bar, then imported
+/// whole or not at all; the report is printed.
+#[expect(clippy::print_stdout, reason = "the command answers on stdout")]
+async fn import(
+    config: Config,
+    file: &std::path::Path,
+    email: &str,
+    kind: Option<ImportKind>,
+) -> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt as _;
+    let app = App::build(config, Clock::system()).await?;
+    let user = app
+        .auth
+        .user_id_by_email(email)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?
+        .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+    let mut reader = tokio::fs::File::open(file)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot open {}: {err}", file.display()))?;
+    let size = reader.metadata().await?.len();
+    let bar = indicatif::ProgressBar::new(size).with_style(
+        indicatif::ProgressStyle::with_template("reading  {bar:40} {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let read = reader.read(&mut chunk).await?;
+        if read == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..read]);
+        bar.inc(read as u64);
+    }
+    bar.finish();
+    let spinner = indicatif::ProgressBar::new_spinner().with_message("importing");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let kind = kind.map(|k| match k {
+        ImportKind::Tradebook => kitemate::portfolio::import::Kind::Tradebook,
+        ImportKind::Holdings => kitemate::portfolio::import::Kind::Holdings,
+    });
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    let report = app.portfolio.import(&user, kind, name, bytes.into()).await;
+    spinner.finish_and_clear();
+    let report = report.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    println!(
+        "imported {} of {} rows ({} already there, {} skipped)",
+        report.imported,
+        report.rows,
+        report.duplicates,
+        report.skipped.len()
+    );
+    for skipped in report.skipped.iter().take(20) {
+        println!("  line {}: {}", skipped.line, skipped.reason);
+    }
+    app.close().await;
     Ok(())
 }
 

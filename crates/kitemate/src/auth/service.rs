@@ -284,6 +284,14 @@ impl AuthService {
         Ok((token, expires_at))
     }
 
+    /// The id of the user with this email (trimmed, any case), if there is one.
+    pub async fn user_id_by_email(&self, email: &str) -> Result<Option<String>, ApiError> {
+        let email = normalize_email(email);
+        Ok(store::user_by_email(&self.inner.db, &email)
+            .await?
+            .map(|u| u.id))
+    }
+
     /// The user with this id, as they see themselves.
     pub async fn user(&self, user_id: &str) -> Result<User, ApiError> {
         store::user_by_id(&self.inner.db, user_id)

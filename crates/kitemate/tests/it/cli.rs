@@ -177,7 +177,11 @@ async fn migrate_creates_the_databases(kind: Kind) -> TestResult {
     app.backend.drop_all().await
 }
 
-crate::both_backends!(grant_admin_from_the_shell, migrate_creates_the_databases);
+crate::both_backends!(
+    grant_admin_from_the_shell,
+    migrate_creates_the_databases,
+    import_from_the_shell
+);
 
 #[test]
 fn json_logs_carry_the_request_id_on_every_line_of_a_request() -> TestResult {
@@ -257,4 +261,43 @@ fn the_example_config_is_valid_and_shows_the_defaults() -> TestResult {
         "kitemate.example.toml should list the defaults"
     );
     Ok(())
+}
+
+/// `kitemate import` puts a Console file into the same databases the app
+/// reads, once however often it runs.
+async fn import_from_the_shell(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/console/mohit-manna__capital-gain-fy-24-25__tradebook.csv"
+    );
+    for expected in [
+        "imported 378 of 378 rows (0 already there, 0 skipped)",
+        "imported 0 of 378 rows (378 already there, 0 skipped)",
+    ] {
+        let mut cmd = kitemate();
+        same_databases(&mut cmd, &app);
+        let out = cmd
+            .args(["import", file, "--user", "ASHA@example.com"])
+            .output()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8(out.stdout)?.trim(), expected);
+    }
+    assert_eq!(
+        app.get("/portfolio/trades", Some(&asha)).await?.json()["total"],
+        378
+    );
+    let mut cmd = kitemate();
+    same_databases(&mut cmd, &app);
+    let out = cmd
+        .args(["import", file, "--user", "nobody@example.com"])
+        .output()?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)?.contains("no user with email nobody@example.com"));
+    app.stop().await
 }
