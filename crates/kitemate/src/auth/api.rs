@@ -11,7 +11,8 @@ use super::service::{AuthService, Origin};
 
 const TAG: &str = "auth";
 
-fn origin(ip: ClientIp, headers: &HeaderMap) -> Origin {
+/// Where a request comes from, for the session it may create.
+pub(super) fn origin(ip: ClientIp, headers: &HeaderMap) -> Origin {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

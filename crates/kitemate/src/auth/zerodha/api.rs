@@ -1,7 +1,7 @@
 //! HTTP handlers for connecting Zerodha.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use platform::middleware::ClientIp;
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
@@ -10,21 +10,11 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{ZerodhaConnected, ZerodhaStatus};
+use crate::auth::api::origin;
 use crate::auth::extract::{Auth, MaybeAuth};
-use crate::auth::service::{AuthService, Origin};
+use crate::auth::service::AuthService;
 
 const TAG: &str = "auth";
-
-fn origin(ip: ClientIp, headers: &HeaderMap) -> Origin {
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.chars().take(256).collect());
-    Origin {
-        ip: ip.0,
-        user_agent,
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
