@@ -112,6 +112,10 @@ pub fn number(cell: &str) -> Option<Decimal> {
 pub fn date(cell: &str) -> Option<chrono::NaiveDate> {
     let cell = cell.trim();
     let cell = cell.split(['T', ' ']).next().unwrap_or(cell);
+    // ISO dates (what Console writes) go through chrono's fast parser.
+    if let Ok(day) = cell.parse() {
+        return Some(day);
+    }
     [
         "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d", "%d-%b-%Y", "%d %b %Y",
     ]
@@ -122,6 +126,9 @@ pub fn date(cell: &str) -> Option<chrono::NaiveDate> {
 /// `2024-04-01T09:57:47` or with a space instead of the `T`.
 pub fn date_time(cell: &str) -> Option<chrono::NaiveDateTime> {
     let cell = cell.trim();
+    if let Ok(at) = cell.parse() {
+        return Some(at);
+    }
     [
         "%Y-%m-%dT%H:%M:%S",
         "%Y-%m-%d %H:%M:%S",
