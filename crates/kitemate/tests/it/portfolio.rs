@@ -429,6 +429,11 @@ async fn holdings_pnl_and_allocation_from_trades(kind: Kind) -> TestResult {
             .json()["sales"],
         serde_json::json!([])
     );
+    let his_allocation = app
+        .get("/portfolio/allocation?by=stock", Some(&ravi))
+        .await?
+        .json();
+    assert_eq!(his_allocation["slices"], serde_json::json!([]));
     assert_eq!(
         app.get("/holdings", None).await?.status,
         StatusCode::UNAUTHORIZED
