@@ -553,6 +553,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portfolio/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's whole portfolio: summary and every holding. Only its owner may
+         *     read it.
+         */
+        get: operations["portfolio"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -780,6 +800,12 @@ export interface components {
         PingResponse: {
             /** @example Hello World! */
             message: string;
+        };
+        Portfolio: {
+            /** @description Largest value first. */
+            holdings: components["schemas"]["HoldingInfo"][];
+            summary: components["schemas"]["Summary"];
+            userId: string;
         };
         PositionInfo: {
             averagePrice: string;
@@ -2421,6 +2447,47 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    portfolio: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user whose portfolio it is */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Summary and holdings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Portfolio"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Someone else's portfolio (`permission_denied`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -58,6 +58,7 @@ pub fn router_spec() -> OpenApiRouter<PortfolioState> {
         .routes(routes!(views::summary))
         .routes(routes!(views::allocation))
         .routes(routes!(views::realized))
+        .routes(routes!(views::portfolio))
         .routes(routes!(sync_api::sync))
         .routes(routes!(sync_api::positions))
         .routes(routes!(sync_api::history))

@@ -243,18 +243,26 @@ pub async fn summary(
     Auth(caller): Auth,
 ) -> Result<ApiJson<Summary>, ApiError> {
     let securities = state.service.securities(&caller.user_id).await?;
+    Ok(ApiJson(summarize(&securities).0))
+}
+
+/// The summary of `securities`, and those still held.
+fn summarize(securities: &[Security]) -> (Summary, Vec<&Security>) {
     let realized: Decimal = securities
         .iter()
         .flat_map(|s| &s.book.realized)
         .map(|r| r.pnl)
         .sum();
-    let holdings = held(securities);
-    let priced: Vec<&Security> = holdings.iter().filter(|h| h.last_price.is_some()).collect();
+    let holdings: Vec<&Security> = securities
+        .iter()
+        .filter(|s| s.quantity() > Decimal::ZERO)
+        .collect();
+    let priced: Vec<&&Security> = holdings.iter().filter(|h| h.last_price.is_some()).collect();
     let invested_priced: Decimal = priced.iter().map(|h| h.invested()).sum();
     let value: Decimal = priced.iter().filter_map(|h| h.value()).sum();
-    Ok(ApiJson(Summary {
+    let summary = Summary {
         holdings: holdings.len(),
-        invested_paise: paise(holdings.iter().map(Security::invested).sum()),
+        invested_paise: paise(holdings.iter().map(|h| h.invested()).sum()),
         value_paise: paise(value),
         unrealized_paise: paise(value - invested_priced),
         unrealized_percent: percent(value - invested_priced, invested_priced),
@@ -262,9 +270,57 @@ pub async fn summary(
         unpriced: holdings.len() - priced.len(),
         day_change_paise: holdings
             .iter()
-            .filter_map(Security::day_change)
+            .filter_map(|h| h.day_change())
             .reduce(|a, b| a + b)
             .map(paise),
+    };
+    (summary, holdings)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Portfolio {
+    pub user_id: String,
+    pub summary: Summary,
+    /// Largest value first.
+    pub holdings: Vec<HoldingInfo>,
+}
+
+/// A user's whole portfolio: summary and every holding. Only its owner may
+/// read it.
+#[utoipa::path(get, path = "/portfolio/{userId}", tag = TAG,
+    security(("bearer" = [])),
+    params(("userId" = String, Path, description = "The user whose portfolio it is")),
+    responses(
+        (status = 200, description = "Summary and holdings", body = Portfolio),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Someone else's portfolio (`permission_denied`)", body = ErrorBody),
+    ))]
+pub async fn portfolio(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    axum::extract::Path(user_id): axum::extract::Path<String>,
+) -> Result<ApiJson<Portfolio>, ApiError> {
+    if user_id != caller.user_id {
+        return Err(ApiError::permission_denied(
+            "cannot access another user's portfolio",
+        ));
+    }
+    let securities = state.service.securities(&user_id).await?;
+    let (summary, held) = summarize(&securities);
+    let owned: Vec<Security> = held.into_iter().cloned().collect();
+    let (total, priced) = weights(&owned);
+    let mut holdings: Vec<HoldingInfo> = owned.iter().map(|h| info(h, total, priced)).collect();
+    holdings.sort_by(|a, b| {
+        b.value_paise
+            .unwrap_or(b.invested_paise)
+            .cmp(&a.value_paise.unwrap_or(a.invested_paise))
+            .then(a.symbol.cmp(&b.symbol))
+    });
+    Ok(ApiJson(Portfolio {
+        user_id,
+        summary,
+        holdings,
     }))
 }
 
