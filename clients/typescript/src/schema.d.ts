@@ -715,6 +715,11 @@ export interface components {
             valuePaise?: number | null;
             /** @description Share of the portfolio's value (of what was invested when unpriced). */
             weightPercent?: string | null;
+            /**
+             * @description Annual return of this security's imported trades, valued today (XIRR),
+             *     as a percentage; absent without trades or a price.
+             */
+            xirrPercent?: string | null;
         };
         HoldingPage: {
             holdings: components["schemas"]["HoldingInfo"][];
@@ -996,6 +1001,11 @@ export interface components {
              * @description Of the holdings with a known price.
              */
             valuePaise: number;
+            /**
+             * @description Annual return of the imported trades with what they still hold,
+             *     valued today (XIRR), as a percentage; absent without trades.
+             */
+            xirrPercent?: string | null;
         };
         /** @description What a sync found. */
         SyncReport: {

@@ -54,6 +54,9 @@ pub struct HoldingInfo {
     pub weight_percent: Option<String>,
     pub sector: String,
     pub asset_class: AssetClass,
+    /// Annual return of this security's imported trades, valued today (XIRR),
+    /// as a percentage; absent without trades or a price.
+    pub xirr_percent: Option<String>,
 }
 
 fn held(securities: Vec<Security>) -> Vec<Security> {
@@ -79,7 +82,21 @@ fn weights(holdings: &[Security]) -> (Decimal, bool) {
     (total, priced)
 }
 
-fn info(h: &Security, total: Decimal, priced: bool) -> HoldingInfo {
+fn rate_percent(rate: Option<f64>) -> Option<String> {
+    rate.and_then(|r| Decimal::from_f64_retain(r * 100.0))
+        .map(|p| p.round_dp(2).normalize().to_string())
+}
+
+fn today(state: &PortfolioState) -> chrono::NaiveDate {
+    state
+        .service
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .date_naive()
+}
+
+fn info(h: &Security, total: Decimal, priced: bool, today: chrono::NaiveDate) -> HoldingInfo {
     let invested = h.invested();
     let value = h.value();
     let unrealized = value.map(|v| v - invested);
@@ -103,6 +120,7 @@ fn info(h: &Security, total: Decimal, priced: bool) -> HoldingInfo {
         weight_percent: percent(basis, total),
         sector: h.sector().to_string(),
         asset_class: h.asset_class,
+        xirr_percent: rate_percent(h.xirr(today)),
     }
 }
 
@@ -169,6 +187,7 @@ pub async fn holdings(
 ) -> Result<ApiJson<HoldingPage>, ApiError> {
     let holdings = held(state.service.securities(&caller.user_id).await?);
     let (total, priced) = weights(&holdings);
+    let day = today(&state);
     let mut rows: Vec<(Decimal, HoldingInfo, &Security)> = holdings
         .iter()
         .map(|h| {
@@ -182,7 +201,7 @@ pub async fn holdings(
                     .map_or(Decimal::ZERO, |v| (v - h.invested()) / h.invested()),
                 HoldingSort::Symbol => Decimal::ZERO,
             };
-            (key, info(h, total, priced), h)
+            (key, info(h, total, priced, day), h)
         })
         .collect();
     let by_symbol = matches!(query.sort, Some(HoldingSort::Symbol));
@@ -229,6 +248,9 @@ pub struct Summary {
     /// Today's change in value, from the last sync's prices and previous
     /// closes; absent without a sync.
     pub day_change_paise: Option<i64>,
+    /// Annual return of the imported trades with what they still hold,
+    /// valued today (XIRR), as a percentage; absent without trades.
+    pub xirr_percent: Option<String>,
 }
 
 /// Value, invested amount and P&L of the caller's portfolio.
@@ -243,11 +265,11 @@ pub async fn summary(
     Auth(caller): Auth,
 ) -> Result<ApiJson<Summary>, ApiError> {
     let securities = state.service.securities(&caller.user_id).await?;
-    Ok(ApiJson(summarize(&securities).0))
+    Ok(ApiJson(summarize(&securities, today(&state)).0))
 }
 
 /// The summary of `securities`, and those still held.
-fn summarize(securities: &[Security]) -> (Summary, Vec<&Security>) {
+fn summarize(securities: &[Security], today: chrono::NaiveDate) -> (Summary, Vec<&Security>) {
     let realized: Decimal = securities
         .iter()
         .flat_map(|s| &s.book.realized)
@@ -273,6 +295,16 @@ fn summarize(securities: &[Security]) -> (Summary, Vec<&Security>) {
             .filter_map(|h| h.day_change())
             .reduce(|a, b| a + b)
             .map(paise),
+        xirr_percent: {
+            let traded: Vec<&Security> =
+                securities.iter().filter(|s| !s.flows.is_empty()).collect();
+            let value = traded.iter().filter_map(|s| s.value()).sum::<Decimal>();
+            rate_percent(super::calc::positions::xirr_of(
+                traded.iter().flat_map(|s| s.flows.iter().copied()),
+                Some(value),
+                today,
+            ))
+        },
     };
     (summary, holdings)
 }
@@ -307,10 +339,12 @@ pub async fn portfolio(
         ));
     }
     let securities = state.service.securities(&user_id).await?;
-    let (summary, held) = summarize(&securities);
+    let day = today(&state);
+    let (summary, held) = summarize(&securities, day);
     let owned: Vec<Security> = held.into_iter().cloned().collect();
     let (total, priced) = weights(&owned);
-    let mut holdings: Vec<HoldingInfo> = owned.iter().map(|h| info(h, total, priced)).collect();
+    let mut holdings: Vec<HoldingInfo> =
+        owned.iter().map(|h| info(h, total, priced, day)).collect();
     holdings.sort_by(|a, b| {
         b.value_paise
             .unwrap_or(b.invested_paise)

@@ -339,6 +339,16 @@ async fn holdings_pnl_and_allocation_from_trades(kind: Kind) -> TestResult {
         (Some("86.21"), Some("13.79"))
     );
     assert_eq!(infy["sector"], "Information Technology");
+    // XIRR against today: TCS is worth what it cost, so 0%; INFY and the
+    // whole portfolio gained, so their rates are positive (the exact figure
+    // depends on today's date; the formula is checked in calc/xirr.rs).
+    assert_eq!(tcs["xirrPercent"], "0");
+    let rate = |v: &Value| {
+        v.as_str()
+            .and_then(|r| r.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    assert!(rate(&infy["xirrPercent"]) > 0.0, "{infy}");
     let by_symbol = app
         .get("/holdings?sort=symbol&limit=1", Some(&asha))
         .await?
@@ -357,6 +367,7 @@ async fn holdings_pnl_and_allocation_from_trades(kind: Kind) -> TestResult {
     assert_eq!(summary["unrealizedPaise"], 90_000);
     assert_eq!(summary["unrealizedPercent"], "1.12");
     assert_eq!(summary["realizedPaise"], 160_000);
+    assert!(rate(&summary["xirrPercent"]) > 0.0, "{summary}");
 
     let realized = app
         .get("/portfolio/pnl/realized?fy=2024-25", Some(&asha))

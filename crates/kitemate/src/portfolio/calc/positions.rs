@@ -42,6 +42,8 @@ pub struct Security {
     /// The previous close, when a sync from Kite gave one.
     pub close_price: Option<Decimal>,
     pub asset_class: AssetClass,
+    /// Money in (negative, buys) and out (positive, sales), by trade date.
+    pub flows: Vec<(NaiveDate, Decimal)>,
 }
 
 impl Security {
@@ -65,6 +67,12 @@ impl Security {
 
     pub fn value(&self) -> Option<Decimal> {
         self.last_price.map(|p| p * self.quantity())
+    }
+
+    /// The annual return of this security's trades valued at `today`, as a
+    /// fraction; `None` without trades or a price.
+    pub fn xirr(&self, today: NaiveDate) -> Option<f64> {
+        xirr_of(self.flows.iter().copied(), self.value(), today)
     }
 
     /// Today's change in value: (last − previous close) × quantity.
@@ -93,6 +101,24 @@ fn paise(p: i64) -> Decimal {
     Decimal::new(p, 2)
 }
 
+/// XIRR of `flows` plus what is still held (`value`) at `today`.
+pub fn xirr_of(
+    flows: impl Iterator<Item = (NaiveDate, Decimal)>,
+    value: Option<Decimal>,
+    today: NaiveDate,
+) -> Option<f64> {
+    use rust_decimal::prelude::ToPrimitive as _;
+    let mut all: Vec<(NaiveDate, f64)> =
+        flows.map(|(d, a)| (d, a.to_f64().unwrap_or(0.0))).collect();
+    if all.is_empty() {
+        return None;
+    }
+    if let Some(value) = value.filter(|v| !v.is_zero()) {
+        all.push((today, value.to_f64().unwrap_or(0.0)));
+    }
+    super::xirr::xirr(&all)
+}
+
 /// Mutual-fund units held in demat (Kite's Coin), added beside the rest.
 pub fn add_funds(
     securities: &mut Vec<Security>,
@@ -107,6 +133,7 @@ pub fn add_funds(
             stated: Some((*quantity, *average)),
             close_price: None,
             asset_class: AssetClass::MutualFund,
+            flows: Vec::new(),
         });
     }
 }
@@ -159,6 +186,13 @@ pub fn securities(trades: &[StoredTrade], holdings: &[HoldingSnapshot]) -> Vec<S
                     stated: None,
                     close_price: None,
                     asset_class: asset_class(&isin_for_class),
+                    flows: fills
+                        .iter()
+                        .map(|f| {
+                            let amount = f.quantity * f.price;
+                            (f.date, if f.side == Side::Buy { -amount } else { amount })
+                        })
+                        .collect(),
                 },
             )
         })
@@ -192,6 +226,7 @@ pub fn securities(trades: &[StoredTrade], holdings: &[HoldingSnapshot]) -> Vec<S
                 stated: None,
                 close_price: None,
                 asset_class: asset_class(&h.isin),
+                flows: Vec::new(),
             });
             entry.stated = Some((milli(h.quantity_milli), average));
             if last.is_some() {
