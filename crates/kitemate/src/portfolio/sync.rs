@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::service::PortfolioService;
-use super::views::paise;
+use kite::money::paise;
 
 /// A user's portfolio was refreshed from Kite. Published in the sync's transaction.
 #[derive(Debug, Clone, Serialize, Deserialize)]

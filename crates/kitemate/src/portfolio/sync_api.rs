@@ -10,8 +10,8 @@ use validator::Validate;
 
 use super::PortfolioState;
 use super::sync::{self, SyncReport};
-use super::views::paise;
 use crate::auth::Auth;
+use kite::money::paise;
 
 const TAG: &str = "portfolio";
 

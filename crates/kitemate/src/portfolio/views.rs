@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
+
+use kite::money::paise;
 
 use super::PortfolioState;
 use super::calc::fifo::{Term, financial_year};
@@ -17,14 +18,6 @@ use super::calc::positions::{AssetClass, Security};
 use crate::auth::Auth;
 
 const TAG: &str = "portfolio";
-
-/// Rupees to whole paise, half away from zero.
-pub fn paise(rupees: Decimal) -> i64 {
-    (rupees * Decimal::ONE_HUNDRED)
-        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-        .to_i64()
-        .unwrap_or(i64::MAX)
-}
 
 fn percent(part: Decimal, whole: Decimal) -> Option<String> {
     (!whole.is_zero()).then(|| {
@@ -60,10 +53,7 @@ pub struct HoldingInfo {
 }
 
 fn held(securities: Vec<Security>) -> Vec<Security> {
-    securities
-        .into_iter()
-        .filter(|s| s.quantity() > Decimal::ZERO)
-        .collect()
+    securities.into_iter().filter(|s| s.is_held()).collect()
 }
 
 /// Weighted by value where every holding is priced, else by what was invested.
@@ -275,10 +265,7 @@ fn summarize(securities: &[Security], today: chrono::NaiveDate) -> (Summary, Vec
         .flat_map(|s| &s.book.realized)
         .map(|r| r.pnl)
         .sum();
-    let holdings: Vec<&Security> = securities
-        .iter()
-        .filter(|s| s.quantity() > Decimal::ZERO)
-        .collect();
+    let holdings: Vec<&Security> = securities.iter().filter(|s| s.is_held()).collect();
     let priced: Vec<&&Security> = holdings.iter().filter(|h| h.last_price.is_some()).collect();
     let invested_priced: Decimal = priced.iter().map(|h| h.invested()).sum();
     let value: Decimal = priced.iter().filter_map(|h| h.value()).sum();

@@ -52,6 +52,11 @@ impl Security {
         self.stated.map_or_else(|| self.book.quantity(), |(q, _)| q)
     }
 
+    /// Whether any of it is still held.
+    pub fn is_held(&self) -> bool {
+        self.quantity() > Decimal::ZERO
+    }
+
     /// Average cost: as stated, else of the open lots.
     pub fn average_price(&self) -> Option<Decimal> {
         match self.stated {
