@@ -13,6 +13,7 @@ use platform::db::{Backend, Check, Db};
 use platform::metrics::Metrics;
 use platform::middleware::{ObserveState, observe};
 use platform::objects::Objects;
+use platform::pace::Pacer;
 use platform::pubsub::PubSub;
 use platform::ratelimit::RateLimiter;
 use platform::secrets::Secrets;
@@ -24,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, AuthService};
 use crate::config::Config;
+use crate::kite_turns::SharedTurns;
 use crate::portfolio::{self, PortfolioService};
 use crate::{admin, buckets, hello, jobs, ops};
 
@@ -121,7 +123,14 @@ impl App {
             pubsub.use_nats(nats)?;
         }
         let redis = config.redis()?;
-        let kite = config.kite()?;
+        // Kite counts calls per API key: replicas sharing Redis share turns.
+        let kite = config.kite()?.map(|kite| match &redis {
+            Some(redis) => kite.with_limiter(Arc::new(SharedTurns::new(
+                Pacer::redis(redis.clone()),
+                &config.kite.api_key,
+            ))),
+            None => kite,
+        });
         let auth_db = backend.lazy(&auth::DATABASE)?;
         let auth = AuthService::new(
             auth_db.clone(),

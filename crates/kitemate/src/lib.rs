@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod hello;
 pub mod jobs;
+pub mod kite_turns;
 pub mod ops;
 pub mod portfolio;
 

@@ -15,6 +15,7 @@ pub mod kv;
 pub mod metrics;
 pub mod middleware;
 pub mod objects;
+pub mod pace;
 pub mod pubsub;
 pub mod query;
 pub mod ratelimit;

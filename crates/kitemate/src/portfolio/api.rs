@@ -195,7 +195,7 @@ pub struct TradesQuery {
     pub from: Option<chrono::NaiveDate>,
     /// Last trade date, YYYY-MM-DD.
     pub to: Option<chrono::NaiveDate>,
-    #[validate(range(max = 1_000_000))]
+    #[validate(range(min = 0, max = 1_000_000))]
     pub offset: Option<i64>,
     /// 1–500; 50 when left out.
     #[validate(range(min = 1, max = 500))]
@@ -255,8 +255,14 @@ pub async fn list_trades(
         from: query.from.map(|d| d.to_string()),
         to: query.to.map(|d| d.to_string()),
     };
-    let (rows, total) =
-        store::list_trades(state.service.db(), &caller.user_id, &filter, offset, limit).await?;
+    let (rows, total) = store::list_trades(
+        state.service.db(),
+        &caller.user_id,
+        &filter,
+        usize::try_from(offset).unwrap_or_default(),
+        usize::try_from(limit).unwrap_or_default(),
+    )
+    .await?;
     let trades = rows
         .into_iter()
         .map(|t| {
@@ -282,7 +288,7 @@ pub async fn list_trades(
         .collect();
     Ok(ApiJson(TradePage {
         trades,
-        total,
+        total: total as i64,
         offset,
         limit,
     }))

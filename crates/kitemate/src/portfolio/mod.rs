@@ -4,6 +4,7 @@
 mod api;
 pub mod calc;
 pub mod import;
+mod packed;
 mod service;
 mod store;
 mod sync;

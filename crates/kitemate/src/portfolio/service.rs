@@ -14,7 +14,8 @@ use platform::pubsub::{PubSub, Topic};
 
 use super::calc::positions::{Security, securities};
 use super::import::{self, Kind, Skipped, Table, Trade};
-use super::store::{self, HoldingSnapshot, ImportRecord, TradeRow};
+use super::packed;
+use super::store::{self, HoldingSnapshot, ImportRecord};
 use super::sync::{PORTFOLIO_SYNCED, PortfolioSynced};
 use crate::auth::AuthService;
 
@@ -62,37 +63,64 @@ fn paise(price: Decimal) -> Option<i64> {
         .flatten()
 }
 
-fn trade_row(t: &Trade) -> Result<TradeRow, String> {
-    if !matches!(t.segment.as_str(), "EQ" | "BE" | "") {
+/// The quantity in thousandths and the price in paise of a trade that can
+/// be stored (equity, exact to those units), or why it cannot.
+fn storable(trade: &Trade) -> Result<(i64, i64), String> {
+    if !matches!(trade.segment.as_str(), "EQ" | "BE" | "") {
         return Err(format!(
             "segment {}: only equity trades are imported",
-            t.segment
+            trade.segment
         ));
     }
-    let quantity_milli = milli(t.quantity).ok_or("quantity has more than three decimals")?;
-    let price_paise = paise(t.price).ok_or("price has more than two decimals")?;
-    Ok(TradeRow {
-        trade_id: t.trade_id.clone(),
-        exchange: t.exchange.clone(),
-        segment: t.segment.clone(),
-        symbol: t.symbol.clone(),
-        isin: t.isin.clone(),
-        trade_date: t.trade_date.format("%Y-%m-%d").to_string(),
-        executed_at: t
-            .executed_at
-            .map(|at| at.format("%Y-%m-%dT%H:%M:%S").to_string()),
-        side: t.side.as_str(),
-        quantity_milli,
-        price_paise,
-        order_id: t.order_id.clone(),
-    })
+    let quantity = milli(trade.quantity).ok_or("quantity has more than three decimals")?;
+    let price = paise(trade.price).ok_or("price has more than two decimals")?;
+    Ok((quantity, price))
+}
+
+/// Encodes the storable `trades` into a batch; the rest are skipped.
+fn batch(trades: Vec<Trade>, skipped: &mut Vec<Skipped>) -> packed::Batch {
+    use std::fmt::Write as _;
+    let mut batch = packed::Batch::with_capacity(trades.len());
+    let (mut date, mut time) = (String::new(), String::new());
+    for trade in trades {
+        let (quantity_milli, price_paise) = match storable(&trade) {
+            Ok(units) => units,
+            Err(reason) => {
+                skipped.push(Skipped {
+                    line: trade.line,
+                    reason,
+                });
+                continue;
+            }
+        };
+        date.clear();
+        let _ = write!(date, "{}", trade.trade_date);
+        time.clear();
+        if let Some(at) = trade.executed_at {
+            let _ = write!(time, "{}T{}", at.date(), at.time());
+        }
+        let line = packed::Line {
+            trade_id: &trade.trade_id,
+            exchange: &trade.exchange,
+            segment: &trade.segment,
+            symbol: &trade.symbol,
+            trade_date: &date,
+            executed_at: &time,
+            side: trade.side.as_str(),
+            quantity_milli,
+            price_paise,
+            order_id: &trade.order_id,
+        };
+        batch.push(&line, &trade.isin);
+    }
+    batch
 }
 
 impl PortfolioService {
     /// Every security the user traded or holds, with its FIFO book.
     pub async fn securities(&self, user_id: &str) -> Result<Vec<Security>, ApiError> {
-        let (trades, imported, synced, funds) = tokio::try_join!(
-            store::all_trades(&self.db, user_id),
+        let (blocks, imported, synced, funds) = tokio::try_join!(
+            store::blocks(&self.db, user_id),
             store::holdings_snapshot(&self.db, user_id),
             super::sync::synced_holdings(&self.db, user_id),
             super::sync::synced_funds(&self.db, user_id)
@@ -114,7 +142,7 @@ impl PortfolioService {
                 })
                 .collect()
         };
-        let mut all = securities(&trades, &stated);
+        let mut all = securities(&blocks, &stated);
         super::calc::positions::add_funds(&mut all, &funds);
         Ok(all)
     }
@@ -151,72 +179,46 @@ impl PortfolioService {
         file_name: Option<String>,
         bytes: Bytes,
     ) -> Result<ImportReport, ApiError> {
-        let table =
-            Table::read(&bytes).map_err(|reason| ApiError::invalid_field("file", reason))?;
-        let kind = match kind.or_else(|| import::detect(&table)) {
-            Some(kind) => kind,
-            None => {
-                return Err(ApiError::invalid_field(
-                    "file",
-                    "neither a tradebook (trade_date, trade_type, quantity, price) nor a holdings \
-                     export (Instrument, Qty., Avg. cost); say which with kind=",
-                ));
-            }
-        };
         let import_id = uuid::Uuid::now_v7().to_string();
         let object_key = format!("{user_id}/{import_id}.csv");
-        let (rows, mut skipped, trades, holdings) = match kind {
-            Kind::Tradebook => {
-                let parsed = import::tradebook::parse(&table)
-                    .map_err(|reason| ApiError::invalid_field("file", reason))?;
-                let mut trades = Vec::with_capacity(parsed.rows.len());
-                let mut skipped = parsed.skipped;
-                for trade in &parsed.rows {
-                    match trade_row(trade) {
-                        Ok(row) => trades.push(row),
-                        Err(reason) => skipped.push(Skipped {
-                            line: trade.line,
-                            reason,
-                        }),
-                    }
+        // The file is kept while it is parsed (seconds of CPU for a large
+        // one, so off the async workers). It is kept before anything is
+        // recorded, so a failure leaves no half-recorded import.
+        let parsing = bytes.clone();
+        let (parsed, kept) = tokio::join!(
+            tokio::task::spawn_blocking(move || parse(&parsing, kind)),
+            self.imports.upload(&object_key, bytes, Some("text/csv"))
+        );
+        let parsed = parsed
+            .map_err(|err| ApiError::internal(anyhow::anyhow!("parsing stopped: {err}")))
+            .and_then(|parsed| parsed);
+        let (kind, parsed) = match (parsed, kept) {
+            (Ok(parsed), Ok(_)) => parsed,
+            (Err(err), kept) => {
+                if kept.is_ok()
+                    && let Err(cleanup) = self.imports.delete(&object_key).await
+                {
+                    tracing::warn!(error = %cleanup, key = %object_key, "cannot delete a refused import");
                 }
-                (parsed.rows_read, skipped, trades, Vec::new())
+                return Err(err);
             }
-            Kind::Holdings => {
-                let parsed = import::holdings::parse(&table)
-                    .map_err(|reason| ApiError::invalid_field("file", reason))?;
-                let mut holdings = Vec::with_capacity(parsed.rows.len());
-                let mut skipped = parsed.skipped;
-                for row in &parsed.rows {
-                    match milli(row.quantity) {
-                        Some(quantity_milli) => holdings.push(HoldingSnapshot {
-                            symbol: row.symbol.clone(),
-                            isin: row.isin.clone(),
-                            quantity_milli,
-                            average_price: row.average_price.to_string(),
-                            last_price: row.last_price.map(|p| p.to_string()),
-                            close_price: None,
-                        }),
-                        None => skipped.push(Skipped {
-                            line: row.line,
-                            reason: "quantity has more than three decimals".into(),
-                        }),
-                    }
-                }
-                (parsed.rows_read, skipped, Vec::new(), holdings)
-            }
+            (Ok(_), Err(err)) => return Err(err.into()),
         };
+        let ParsedFile {
+            rows,
+            mut skipped,
+            trades,
+            holdings,
+        } = parsed;
         skipped.sort_by_key(|s| s.line);
-        // The file is kept first: a failure there leaves no half-recorded import.
-        self.imports
-            .upload(&object_key, bytes, Some("text/csv"))
-            .await
-            .map_err(ApiError::from)?;
         let mut tx = self.db.begin().await?;
         let (imported, duplicates) = match kind {
             Kind::Tradebook => {
-                let new = store::insert_trades(&mut tx, user_id, &import_id, &trades).await?;
-                (new, trades.len() as u64 - new)
+                store::lock_trades(&mut tx, user_id).await?;
+                let stored = store::blocks_in(&mut tx, user_id).await?;
+                let (blocks, duplicates) = trades.new_blocks(&stored);
+                store::insert_blocks(&mut tx, user_id, &import_id, &blocks).await?;
+                (trades.len() as u64 - duplicates, duplicates)
             }
             Kind::Holdings => {
                 let unchanged =
@@ -249,4 +251,67 @@ impl PortfolioService {
             skipped,
         })
     }
+}
+
+/// A file read into what can be stored.
+struct ParsedFile {
+    rows: usize,
+    skipped: Vec<Skipped>,
+    trades: packed::Batch,
+    holdings: Vec<HoldingSnapshot>,
+}
+
+/// Reads `bytes` as `kind`, or as the kind its header says.
+fn parse(bytes: &[u8], kind: Option<Kind>) -> Result<(Kind, ParsedFile), ApiError> {
+    let table = Table::read(bytes).map_err(|reason| ApiError::invalid_field("file", reason))?;
+    let kind = kind.or_else(|| import::detect(&table)).ok_or_else(|| {
+        ApiError::invalid_field(
+            "file",
+            "neither a tradebook (trade_date, trade_type, quantity, price) nor a holdings \
+             export (Instrument, Qty., Avg. cost); say which with kind=",
+        )
+    })?;
+    let file = match kind {
+        Kind::Tradebook => {
+            let parsed = import::tradebook::parse(&table)
+                .map_err(|reason| ApiError::invalid_field("file", reason))?;
+            let mut skipped = parsed.skipped;
+            let trades = batch(parsed.rows, &mut skipped);
+            ParsedFile {
+                rows: parsed.rows_read,
+                skipped,
+                trades,
+                holdings: Vec::new(),
+            }
+        }
+        Kind::Holdings => {
+            let parsed = import::holdings::parse(&table)
+                .map_err(|reason| ApiError::invalid_field("file", reason))?;
+            let mut holdings = Vec::with_capacity(parsed.rows.len());
+            let mut skipped = parsed.skipped;
+            for row in &parsed.rows {
+                match milli(row.quantity) {
+                    Some(quantity_milli) => holdings.push(HoldingSnapshot {
+                        symbol: row.symbol.clone(),
+                        isin: row.isin.clone(),
+                        quantity_milli,
+                        average_price: row.average_price.to_string(),
+                        last_price: row.last_price.map(|p| p.to_string()),
+                        close_price: None,
+                    }),
+                    None => skipped.push(Skipped {
+                        line: row.line,
+                        reason: "quantity has more than three decimals".into(),
+                    }),
+                }
+            }
+            ParsedFile {
+                rows: parsed.rows_read,
+                skipped,
+                trades: packed::Batch::default(),
+                holdings,
+            }
+        }
+    };
+    Ok((kind, file))
 }

@@ -1,27 +1,12 @@
-//! SQL of the portfolio service, written once for SQLite and PostgreSQL
-//! (bulk inserts differ: multi-row VALUES on SQLite, UNNEST on PostgreSQL).
+//! SQL of the portfolio service, written once for SQLite and PostgreSQL.
 
 use platform::db::{Db, Tx, TxConn};
+
+use super::packed;
 use platform::{with_db, with_tx};
 
-/// A trade ready to store: money in paise, quantities in thousandths.
-#[derive(Debug, Clone)]
-pub struct TradeRow {
-    pub trade_id: String,
-    pub exchange: String,
-    pub segment: String,
-    pub symbol: String,
-    pub isin: String,
-    pub trade_date: String,
-    pub executed_at: Option<String>,
-    pub side: &'static str,
-    pub quantity_milli: i64,
-    pub price_paise: i64,
-    pub order_id: String,
-}
-
 /// A stored trade as the API lists it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredTrade {
     pub trade_id: String,
     pub exchange: String,
@@ -64,87 +49,78 @@ pub struct ImportRecord {
     pub created_at: i64,
 }
 
-const TRADE_COLUMNS: &str = "user_id, trade_id, exchange, segment, symbol, isin, trade_date, \
-                             executed_at, side, quantity_milli, price_paise, order_id, import_id";
+/// The fills of one security from one import, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Block {
+    pub isin: String,
+    /// Lines in the format of [`packed`].
+    pub fills: String,
+}
 
-/// SQLite takes at most 32,766 bound values per statement; 13 per row.
-const SQLITE_ROWS: usize = 2_500;
-/// Rows per UNNEST statement on PostgreSQL.
-const POSTGRES_ROWS: usize = 50_000;
+/// A block about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewBlock {
+    /// The ISIN, or `symbol:` and the symbol when the file gave none.
+    pub security: String,
+    pub isin: String,
+    pub fills: String,
+}
 
-/// Stores `trades`, skipping any already stored; returns how many were new.
-pub async fn insert_trades(
+/// Makes another import of the same user's trades wait for this
+/// transaction, so duplicates found in memory stay duplicates. SQLite needs
+/// nothing: its writes already queue on one connection.
+pub async fn lock_trades(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    match tx.conn() {
+        TxConn::Sqlite(_) => Ok(()),
+        TxConn::Postgres(conn) => {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 4))")
+                .bind(user_id)
+                .execute(&mut **conn)
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+const BLOCKS: &str = "SELECT isin, fills FROM trade_blocks WHERE user_id = $1";
+
+/// Every block of the user's trades, inside a transaction.
+pub async fn blocks_in(tx: &mut Tx, user_id: &str) -> Result<Vec<Block>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_as(BLOCKS).bind(user_id).fetch_all(conn).await
+    })
+}
+
+/// Every block of the user's trades.
+pub async fn blocks(db: &Db, user_id: &str) -> Result<Vec<Block>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(BLOCKS).bind(user_id).fetch_all(pool).await
+    })
+}
+
+pub async fn insert_blocks(
     tx: &mut Tx,
     user_id: &str,
     import_id: &str,
-    trades: &[TradeRow],
-) -> Result<u64, sqlx::Error> {
-    let mut inserted = 0;
-    match tx.conn() {
-        TxConn::Sqlite(conn) => {
-            for chunk in trades.chunks(SQLITE_ROWS) {
-                // Anonymous `?` parameters: SQLite looks up a numbered
-                // parameter's name by walking all of them, which makes
-                // 32,500 `$N` parameters quadratic (a minute per 100,000 rows).
-                let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-                let sql = format!(
-                    "INSERT INTO trades ({TRADE_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
-                    vec![row; chunk.len()].join(", ")
-                );
-                let mut query = sqlx::query(&sql);
-                for t in chunk {
-                    query = query
-                        .bind(user_id)
-                        .bind(&t.trade_id)
-                        .bind(&t.exchange)
-                        .bind(&t.segment)
-                        .bind(&t.symbol)
-                        .bind(&t.isin)
-                        .bind(&t.trade_date)
-                        .bind(&t.executed_at)
-                        .bind(t.side)
-                        .bind(t.quantity_milli)
-                        .bind(t.price_paise)
-                        .bind(&t.order_id)
-                        .bind(import_id);
-                }
-                inserted += query.execute(&mut **conn).await?.rows_affected();
-            }
-        }
-        TxConn::Postgres(conn) => {
-            for chunk in trades.chunks(POSTGRES_ROWS) {
-                let column = |f: fn(&TradeRow) -> String| chunk.iter().map(f).collect::<Vec<_>>();
-                let executed: Vec<Option<String>> =
-                    chunk.iter().map(|t| t.executed_at.clone()).collect();
-                let sides: Vec<&str> = chunk.iter().map(|t| t.side).collect();
-                let quantities: Vec<i64> = chunk.iter().map(|t| t.quantity_milli).collect();
-                let prices: Vec<i64> = chunk.iter().map(|t| t.price_paise).collect();
-                let result = sqlx::query(&format!(
-                    "INSERT INTO trades ({TRADE_COLUMNS}) \
-                     SELECT $1, t.*, $13 FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], \
-                     $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], \
-                     $12::text[]) AS t ON CONFLICT DO NOTHING"
-                ))
-                .bind(user_id)
-                .bind(column(|t| t.trade_id.clone()))
-                .bind(column(|t| t.exchange.clone()))
-                .bind(column(|t| t.segment.clone()))
-                .bind(column(|t| t.symbol.clone()))
-                .bind(column(|t| t.isin.clone()))
-                .bind(column(|t| t.trade_date.clone()))
-                .bind(executed)
-                .bind(sides)
-                .bind(quantities)
-                .bind(prices)
-                .bind(column(|t| t.order_id.clone()))
-                .bind(import_id)
-                .execute(&mut **conn)
-                .await?;
-                inserted += result.rows_affected();
-            }
-        }
+    blocks: &[NewBlock],
+) -> Result<(), sqlx::Error> {
+    for block in blocks {
+        with_tx!(tx, |conn| {
+            sqlx::query(
+                "INSERT INTO trade_blocks (user_id, security, import_id, isin, fills) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(user_id)
+            .bind(&block.security)
+            .bind(import_id)
+            .bind(&block.isin)
+            .bind(&block.fills)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
     }
-    Ok(inserted)
+    Ok(())
 }
 
 /// Replaces the user's holdings snapshot with `rows`; returns how many of
@@ -259,83 +235,44 @@ pub async fn list_trades(
     db: &Db,
     user_id: &str,
     filter: &TradeFilter,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<StoredTrade>, i64), sqlx::Error> {
-    let condition = "user_id = $1 AND ($2 IS NULL OR symbol = $2 OR isin = $2) \
-                     AND ($3 IS NULL OR trade_date >= $3) AND ($4 IS NULL OR trade_date <= $4)";
-    let page_sql = format!(
-        "SELECT trade_id, exchange, segment, symbol, isin, trade_date, executed_at, side, quantity_milli, \
-         price_paise, order_id FROM trades WHERE {condition} \
-         ORDER BY trade_date DESC, executed_at DESC, trade_id DESC LIMIT $5 OFFSET $6"
-    );
-    let count_sql = format!("SELECT COUNT(*) FROM trades WHERE {condition}");
-    let page = with_db!(db, |pool| {
-        sqlx::query_as(&page_sql)
-            .bind(user_id)
-            .bind(&filter.symbol)
-            .bind(&filter.from)
-            .bind(&filter.to)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await
-    })?;
-    let total: i64 = with_db!(db, |pool| {
-        sqlx::query_scalar(&count_sql)
-            .bind(user_id)
-            .bind(&filter.symbol)
-            .bind(&filter.from)
-            .bind(&filter.to)
-            .fetch_one(pool)
-            .await
-    })?;
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<StoredTrade>, usize), sqlx::Error> {
+    let blocks = blocks(db, user_id).await?;
+    let (from, to) = (filter.from.as_deref(), filter.to.as_deref());
+    let mut matching: Vec<(&str, packed::Line<'_>)> = blocks
+        .iter()
+        .flat_map(|b| packed::lines(&b.fills).map(|line| (b.isin.as_str(), line)))
+        .filter(|(isin, line)| {
+            filter
+                .symbol
+                .as_deref()
+                .is_none_or(|s| line.symbol == s || *isin == s)
+                && from.is_none_or(|from| line.trade_date >= from)
+                && to.is_none_or(|to| line.trade_date <= to)
+        })
+        .collect();
+    let total = matching.len();
+    matching.sort_unstable_by(|a, b| b.1.order().cmp(&a.1.order()));
+    let page = matching
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(isin, line)| StoredTrade {
+            trade_id: line.trade_id.to_string(),
+            exchange: line.exchange.to_string(),
+            segment: line.segment.to_string(),
+            symbol: line.symbol.to_string(),
+            isin: isin.to_string(),
+            trade_date: line.trade_date.to_string(),
+            executed_at: (!line.executed_at.is_empty()).then(|| line.executed_at.to_string()),
+            side: line.side.to_string(),
+            quantity_milli: line.quantity_milli,
+            price_paise: line.price_paise,
+            order_id: line.order_id.to_string(),
+        })
+        .collect();
     Ok((page, total))
-}
-
-/// Every trade of the user in the order they happened, with the fields
-/// the calculations read.
-///
-/// The database packs each security's trades into one string: SQLite hands
-/// rows over from its worker thread one at a time, so a million rows cost
-/// twelve seconds as rows and about one as five hundred strings.
-pub async fn all_trades(db: &Db, user_id: &str) -> Result<Vec<StoredTrade>, sqlx::Error> {
-    let groups: Vec<(String, String, String)> = with_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT isin, MIN(symbol), string_agg(trade_date || ',' || side || ',' || CAST(quantity_milli AS TEXT) \
-             || ',' || CAST(price_paise AS TEXT), ';' ORDER BY trade_date, COALESCE(executed_at, ''), trade_id) \
-             FROM trades WHERE user_id = $1 \
-             GROUP BY isin, CASE WHEN isin = '' THEN symbol ELSE '' END",
-        )
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
-    })?;
-    let mut trades = Vec::new();
-    for (isin, symbol, packed) in groups {
-        for fill in packed.split(';') {
-            let mut parts = fill.split(',');
-            let (Some(date), Some(side), Some(quantity), Some(price)) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            trades.push(StoredTrade {
-                trade_id: String::new(),
-                exchange: String::new(),
-                segment: String::new(),
-                symbol: symbol.clone(),
-                isin: isin.clone(),
-                trade_date: date.to_string(),
-                executed_at: None,
-                side: side.to_string(),
-                quantity_milli: quantity.parse().unwrap_or_default(),
-                price_paise: price.parse().unwrap_or_default(),
-                order_id: String::new(),
-            });
-        }
-    }
-    Ok(trades)
 }
 
 /// The user's latest holdings export.

@@ -28,6 +28,15 @@ async fn upload(
     TestApp::read(res).await
 }
 
+async fn user_id(app: &TestApp, token: &str) -> anyhow::Result<String> {
+    let me = app.get("/auth/me", Some(token)).await?.json();
+    Ok(me["id"].as_str().unwrap_or_default().to_string())
+}
+
+fn imports_bucket(app: &TestApp) -> anyhow::Result<&platform::objects::Bucket> {
+    app.app.objects.require("imports")
+}
+
 async fn trades(app: &TestApp, token: &str, query: &str) -> anyhow::Result<Value> {
     let reply = app
         .get(&format!("/portfolio/trades{query}"), Some(token))
@@ -109,15 +118,8 @@ async fn a_tradebook_imports_once_however_often_it_comes(kind: Kind) -> TestResu
 
     // The file as uploaded is kept, privately.
     let id = report["importId"].as_str().unwrap_or_default();
-    let user_id = app.get("/auth/me", Some(&asha)).await?.json()["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let kept = app
-        .app
-        .objects
-        .require("imports")?
-        .download(&format!("{user_id}/{id}.csv"))
+    let kept = imports_bucket(&app)?
+        .download(&format!("{}/{id}.csv", user_id(&app, &asha).await?))
         .await?;
     assert_eq!(&kept.bytes[..], TRADEBOOK);
     app.stop().await
@@ -237,17 +239,26 @@ async fn bad_files_are_refused_whole(kind: Kind) -> TestResult {
         .await?;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
-    // Nothing of any of them was kept.
+    // Nothing of any of them was kept, not even the file.
     assert_eq!(trades(&app, &asha, "").await?["total"], 0);
     assert_eq!(
         app.get("/portfolio/imports", Some(&asha)).await?.json()["imports"],
         serde_json::json!([])
     );
+    let kept = imports_bucket(&app)?
+        .list(&format!("{}/", user_id(&app, &asha).await?))
+        .await?;
+    assert!(kept.is_empty(), "refused files are not kept: {kept:?}");
 
     let bad_limit = app.get("/portfolio/trades?limit=0", Some(&asha)).await?;
     assert_eq!(
         (bad_limit.status, field(&bad_limit).as_str()),
         (StatusCode::BAD_REQUEST, "limit")
+    );
+    let negative = app.get("/portfolio/trades?offset=-1", Some(&asha)).await?;
+    assert_eq!(
+        (negative.status, field(&negative).as_str()),
+        (StatusCode::BAD_REQUEST, "offset")
     );
     let bad_date = app
         .get("/portfolio/trades?from=yesterday", Some(&asha))
@@ -509,7 +520,26 @@ async fn a_holdings_export_states_what_is_held(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// Duplicates are found in memory, so imports of one user's trades take
+/// turns: the same file sent four times at once lands once.
+async fn the_same_file_at_once_lands_once(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    let send = || upload(&app, &asha, "", "text/csv", TRADEBOOK.to_vec());
+    let replies = tokio::try_join!(send(), send(), send(), send())?;
+    let (mut imported, mut duplicates) = (0, 0);
+    for reply in [&replies.0, &replies.1, &replies.2, &replies.3] {
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+        imported += reply.json()["imported"].as_i64().unwrap_or(-1);
+        duplicates += reply.json()["duplicates"].as_i64().unwrap_or(-1);
+    }
+    assert_eq!((imported, duplicates), (378, 3 * 378));
+    assert_eq!(trades(&app, &asha, "").await?["total"], 378);
+    app.stop().await
+}
+
 crate::both_backends!(
+    the_same_file_at_once_lands_once,
     holdings_pnl_and_allocation_from_trades,
     realized_gains_of_the_real_tradebook,
     a_holdings_export_states_what_is_held,

@@ -161,3 +161,68 @@ async fn the_cache_expires_and_forgets_in_redis_and_replicas_share_it() -> TestR
     );
     Ok(())
 }
+
+/// Two quote calls, one after the other.
+async fn twice(
+    kite: &kite::Kite,
+    token: &str,
+) -> Result<std::collections::HashMap<String, kite::models::Ltp>, kite::Error> {
+    let user = kite.user(token);
+    user.ltp(&["NSE:INFY"]).await?;
+    user.ltp(&["NSE:INFY"]).await
+}
+
+/// Kite allows one quote call a second per API key, however many replicas
+/// make them: two clients pacing through one Redis are never refused, and
+/// two pacing alone are.
+#[tokio::test]
+async fn kite_calls_take_turns_across_replicas() -> TestResult {
+    use kite::fake::FakeKite;
+    use kitemate::kite_turns::SharedTurns;
+    use platform::pace::Pacer;
+    use secrecy::SecretString;
+
+    let Some(url) = redis_url() else {
+        return Ok(());
+    };
+    let fake = FakeKite::start("turns_key", "turns_secret").await?;
+    let client = |limiter: Option<Pacer>| -> anyhow::Result<kite::Kite> {
+        let mut config = kite::Config::new("turns_key", SecretString::from("turns_secret"));
+        config.api_root = fake.url();
+        // A refusal shows as an error instead of being retried away.
+        config.retries = 0;
+        let kite = kite::Kite::new(config)?;
+        Ok(match limiter {
+            Some(pacer) => {
+                kite.with_limiter(std::sync::Arc::new(SharedTurns::new(pacer, "turns_key")))
+            }
+            None => kite,
+        })
+    };
+    let token = client(None)?
+        .generate_session(&fake.request_token())
+        .await?
+        .access_token;
+    let prefix = fresh_prefix();
+    let replica =
+        || -> anyhow::Result<kite::Kite> { client(Some(Pacer::redis(Redis::new(&url, &prefix)?))) };
+    let (a, b) = (replica()?, replica()?);
+    let started = std::time::Instant::now();
+    let (from_a, from_b) = tokio::join!(twice(&a, &token), twice(&b, &token));
+    assert!(from_a.is_ok() && from_b.is_ok(), "{from_a:?} {from_b:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(2900),
+        "four quote calls take three seconds: {:?}",
+        started.elapsed()
+    );
+
+    // Each pacing only itself, the same calls collect a 429.
+    let (a, b) = (client(None)?, client(None)?);
+    let (from_a, from_b) = tokio::join!(twice(&a, &token), twice(&b, &token));
+    assert!(
+        matches!(from_a, Err(kite::Error::RateLimited))
+            || matches!(from_b, Err(kite::Error::RateLimited)),
+        "{from_a:?} {from_b:?}"
+    );
+    Ok(())
+}

@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 use super::fifo::{Book, Fill, replay};
 use super::sectors;
 use crate::portfolio::import::Side;
-use crate::portfolio::store::{HoldingSnapshot, StoredTrade};
+use crate::portfolio::packed;
+use crate::portfolio::store::{Block, HoldingSnapshot};
 
 /// What a security is, for allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
@@ -144,63 +145,81 @@ pub fn add_funds(
 }
 
 /// Every security the user traded or holds, keyed by ISIN (or by symbol
-/// when a file gave none). `trades` must be in the order they happened.
-pub fn securities(trades: &[StoredTrade], holdings: &[HoldingSnapshot]) -> Vec<Security> {
-    let mut fills: BTreeMap<String, (String, Vec<Fill>, Option<Decimal>)> = BTreeMap::new();
-    let mut by_symbol: HashMap<String, String> = HashMap::new();
-    for t in trades {
-        let symbol = base_symbol(&t.symbol).to_string();
-        let key = if t.isin.is_empty() {
-            format!("symbol:{symbol}")
-        } else {
-            t.isin.clone()
+/// when a file gave none), from the stored blocks of trades.
+pub fn securities(blocks: &[Block], holdings: &[HoldingSnapshot]) -> Vec<Security> {
+    // Per security: its display symbol and its fills, in any order yet.
+    let mut grouped: BTreeMap<String, (String, Vec<packed::Line<'_>>)> = BTreeMap::new();
+    let mut by_symbol: HashMap<&str, String> = HashMap::new();
+    for block in blocks {
+        let mut lines = packed::lines(&block.fills).peekable();
+        let Some(first) = lines.peek().copied() else {
+            continue;
         };
-        by_symbol.insert(symbol.clone(), key.clone());
-        let entry = fills
-            .entry(key)
-            .or_insert_with(|| (symbol, Vec::new(), None));
-        let price = paise(t.price_paise);
-        entry.1.push(Fill {
-            date: NaiveDate::parse_from_str(&t.trade_date, "%Y-%m-%d").unwrap_or_default(),
-            side: if t.side == "sell" {
-                Side::Sell
-            } else {
-                Side::Buy
-            },
-            quantity: milli(t.quantity_milli),
-            price,
-        });
-        entry.2 = Some(price);
+        let key = if block.isin.is_empty() {
+            format!("symbol:{}", base_symbol(first.symbol))
+        } else {
+            block.isin.clone()
+        };
+        let entry = grouped
+            .entry(key.clone())
+            .or_insert_with(|| (base_symbol(first.symbol).to_string(), Vec::new()));
+        for line in lines {
+            let symbol = base_symbol(line.symbol);
+            // The plain symbol names it rather than a series (`HSCL`, not `HSCL-BE`).
+            if symbol < entry.0.as_str() {
+                entry.0 = symbol.to_string();
+            }
+            if !by_symbol.contains_key(symbol) {
+                by_symbol.insert(symbol, key.clone());
+            }
+            entry.1.push(line);
+        }
     }
-    let mut out: BTreeMap<String, Security> = fills
+    let mut out: BTreeMap<String, Security> = grouped
         .into_iter()
-        .map(|(key, (symbol, fills, last))| {
+        .map(|(key, (symbol, mut lines))| {
+            // Blocks are sorted when written, so this mostly merges runs.
+            lines.sort_by(|a, b| a.order().cmp(&b.order()));
+            let fills: Vec<Fill> = lines
+                .iter()
+                .map(|l| Fill {
+                    date: l.trade_date.parse().unwrap_or_default(),
+                    side: if l.side == "sell" {
+                        Side::Sell
+                    } else {
+                        Side::Buy
+                    },
+                    quantity: milli(l.quantity_milli),
+                    price: paise(l.price_paise),
+                })
+                .collect();
             let isin = if key.starts_with("symbol:") {
                 String::new()
             } else {
                 key.clone()
             };
-            let isin_for_class = isin.clone();
-            (
-                key,
-                Security {
-                    symbol,
-                    isin,
-                    book: replay(&fills),
-                    last_price: last,
-                    stated: None,
-                    close_price: None,
-                    asset_class: asset_class(&isin_for_class),
-                    flows: fills
-                        .iter()
-                        .map(|f| {
-                            let amount = f.quantity * f.price;
-                            (f.date, if f.side == Side::Buy { -amount } else { amount })
-                        })
-                        .collect(),
-                },
-            )
+            let security = Security {
+                asset_class: asset_class(&isin),
+                symbol,
+                isin,
+                book: replay(&fills),
+                last_price: fills.last().map(|f| f.price),
+                stated: None,
+                close_price: None,
+                flows: fills
+                    .iter()
+                    .map(|f| {
+                        let amount = f.quantity * f.price;
+                        (f.date, if f.side == Side::Buy { -amount } else { amount })
+                    })
+                    .collect(),
+            };
+            (key, security)
         })
+        .collect();
+    let by_symbol: HashMap<String, String> = by_symbol
+        .into_iter()
+        .map(|(s, k)| (s.to_string(), k))
         .collect();
     if !holdings.is_empty() {
         // A holdings export states the position now; trades keep the history.

@@ -67,22 +67,19 @@ pub fn parse(table: &Table) -> Result<Parsed<HoldingRow>, String> {
         );
     };
     let mut parsed = Parsed::default();
-    for (line, cells) in &table.rows[header_at + 1..] {
-        if cells.iter().all(String::is_empty) {
-            continue;
+    table.rows_after(header_at, |line, row| {
+        if row.is_blank() {
+            return;
         }
         parsed.rows_read += 1;
-        let cell = |i: usize| cells.get(i).map_or("", String::as_str);
-        let skip = |reason: String| Skipped {
-            line: *line,
-            reason,
-        };
+        let cell = |i: usize| row.cell(i);
+        let skip = |reason: String| Skipped { line, reason };
         let name = cell(symbol).to_string();
         if name.is_empty() || name.eq_ignore_ascii_case("total") {
             parsed
                 .skipped
                 .push(skip("a total or empty row, not a holding".into()));
-            continue;
+            return;
         }
         let (quantity, average, last, isin) = match &layout {
             Layout::Kite { qty, avg, ltp } => (
@@ -116,28 +113,28 @@ pub fn parse(table: &Table) -> Result<Parsed<HoldingRow>, String> {
             parsed
                 .skipped
                 .push(skip(format!("{name}: quantity is not a number")));
-            continue;
+            return;
         };
         if quantity <= Decimal::ZERO {
             parsed.skipped.push(skip(format!(
                 "{name}: quantity is {quantity}, nothing held"
             )));
-            continue;
+            return;
         }
         let Some(average_price) = average.filter(|a| *a >= Decimal::ZERO) else {
             parsed
                 .skipped
                 .push(skip(format!("{name}: average cost is not a price")));
-            continue;
+            return;
         };
         parsed.rows.push(HoldingRow {
-            line: *line,
+            line,
             symbol: name,
             isin,
             quantity: quantity.normalize(),
             average_price: average_price.normalize(),
             last_price: last.map(|p| p.normalize()),
         });
-    }
+    })?;
     Ok(parsed)
 }

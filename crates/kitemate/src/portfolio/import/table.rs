@@ -15,53 +15,143 @@ pub fn normalize(name: &str) -> String {
         .collect()
 }
 
-/// The rows of a delimited file, with their 1-based line numbers.
+/// How many rows from the top may come before the header (a preamble).
+const HEAD_ROWS: usize = 30;
+
+/// A delimited file, read lazily: the first rows are kept to find the
+/// header in, and the rest are visited one at a time through one reused
+/// record, so a million-row file costs no allocation per cell.
 #[derive(Debug)]
-pub struct Table {
-    pub rows: Vec<(usize, Vec<String>)>,
+pub struct Table<'a> {
+    text: &'a [u8],
+    delimiter: u8,
+    /// The first rows with their 1-based line numbers.
+    head: Vec<(usize, Vec<String>)>,
 }
 
-impl Table {
-    /// Splits `bytes`; the delimiter is a tab when the first line has tabs
-    /// and no commas, else a comma.
-    pub fn read(bytes: &[u8]) -> Result<Self, String> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let text =
-            std::str::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())?;
-        let first = text.lines().next().unwrap_or_default();
+/// One row's cells, trimmed.
+#[derive(Debug)]
+pub struct Row<'r>(&'r csv::StringRecord);
+
+impl Row<'_> {
+    /// The cell at `i`, or `""` past the end.
+    pub fn cell(&self, i: usize) -> &str {
+        self.0.get(i).map_or("", str::trim)
+    }
+
+    /// Like [`Row::cell`] for a column that may be absent.
+    pub fn get(&self, i: Option<usize>) -> &str {
+        i.map_or("", |i| self.cell(i))
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.0.iter().all(|c| c.trim().is_empty())
+    }
+
+    /// The first cell with something in it.
+    pub fn first_filled(&self) -> &str {
+        self.0
+            .iter()
+            .map(str::trim)
+            .find(|c| !c.is_empty())
+            .unwrap_or("")
+    }
+}
+
+impl<'a> Table<'a> {
+    /// Checks `bytes` is text and reads its first rows; the delimiter is a
+    /// tab when the first line has tabs and no commas, else a comma.
+    pub fn read(bytes: &'a [u8]) -> Result<Self, String> {
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let checked =
+            std::str::from_utf8(text).map_err(|_| "the file is not UTF-8 text".to_string())?;
+        let first = checked.lines().next().unwrap_or_default();
         let delimiter = if first.contains('\t') && !first.contains(',') {
             b'\t'
         } else {
             b','
         };
-        let mut reader = csv::ReaderBuilder::new()
+        let mut table = Self {
+            text,
+            delimiter,
+            head: Vec::new(),
+        };
+        let mut head = Vec::new();
+        table.visit(0, |line, row| {
+            head.push((line, row.0.iter().map(|c| c.trim().to_string()).collect()));
+            head.len() < HEAD_ROWS
+        })?;
+        table.head = head;
+        Ok(table)
+    }
+
+    fn reader(&self) -> csv::Reader<&'a [u8]> {
+        csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(text.as_bytes());
-        let mut rows = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(|err| format!("cannot read the file as CSV: {err}"))?;
+            .delimiter(self.delimiter)
+            .from_reader(self.text)
+    }
+
+    /// Calls `each` with the line number and cells of every row from the
+    /// `skip`th on, until it returns `false`.
+    fn visit(
+        &self,
+        skip: usize,
+        mut each: impl FnMut(usize, Row<'_>) -> bool,
+    ) -> Result<(), String> {
+        let mut reader = self.reader();
+        let mut record = csv::StringRecord::new();
+        let mut index = 0;
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => return Ok(()),
+                Ok(true) => {}
+                Err(err) => return Err(format!("cannot read the file as CSV: {err}")),
+            }
+            index += 1;
+            if index <= skip {
+                continue;
+            }
             let line = record.position().map_or(0, |p| p.line() as usize);
-            rows.push((line, record.iter().map(|c| c.trim().to_string()).collect()));
+            if !each(line, Row(&record)) {
+                return Ok(());
+            }
         }
-        Ok(Self { rows })
+    }
+
+    /// Calls `each` with every row after the header at `header_at`.
+    pub fn rows_after(
+        &self,
+        header_at: usize,
+        mut each: impl FnMut(usize, Row<'_>),
+    ) -> Result<(), String> {
+        self.visit(header_at + 1, |line, row| {
+            each(line, row);
+            true
+        })
+    }
+
+    /// The first row with anything in it, normalized, to say what a file
+    /// that is not the wanted kind has instead.
+    pub fn first_names(&self) -> Vec<String> {
+        self.head
+            .iter()
+            .find(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
+            .map(|(_, c)| c.iter().map(|n| normalize(n)).collect())
+            .unwrap_or_default()
     }
 
     /// The first row naming every one of `required` (normalized), and the
     /// index of each normalized name in it. Rows before it are preamble.
     pub fn header(&self, required: &[&str]) -> Option<(usize, Columns)> {
-        self.rows
-            .iter()
-            .enumerate()
-            .take(30)
-            .find_map(|(at, (_, cells))| {
-                let names: Vec<String> = cells.iter().map(|c| normalize(c)).collect();
-                required
-                    .iter()
-                    .all(|r| names.iter().any(|n| n == r))
-                    .then_some((at, Columns { names }))
-            })
+        self.head.iter().enumerate().find_map(|(at, (_, cells))| {
+            let names: Vec<String> = cells.iter().map(|c| normalize(c)).collect();
+            required
+                .iter()
+                .all(|r| names.iter().any(|n| n == r))
+                .then_some((at, Columns { names }))
+        })
     }
 }
 
@@ -93,6 +183,15 @@ impl Columns {
 
 /// A number as spreadsheets write it: `1,063`, `"2.000000"`, `-6.54%`.
 pub fn number(cell: &str) -> Option<Decimal> {
+    let cell = cell.trim();
+    // Plain numbers, nearly every cell, parse without a copy.
+    if cell
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        && let Ok(n) = cell.parse::<Decimal>()
+    {
+        return Some(n);
+    }
     let cleaned: String = cell
         .trim()
         .trim_end_matches('%')

@@ -49,18 +49,22 @@ pub struct Trade {
 /// The columns a tradebook must have, as Console names them.
 pub const REQUIRED: &[&str] = &["trade_date", "trade_type", "quantity", "price"];
 
+/// A cell as stored: tabs and line breaks (which no real export has in a
+/// name or an id) become spaces, so stored trades stay one line each.
+fn text(cell: &str) -> String {
+    if cell.bytes().any(|b| b.is_ascii_control()) {
+        cell.replace(|c: char| c.is_ascii_control(), " ")
+    } else {
+        cell.to_string()
+    }
+}
+
 /// Reads a tradebook; `Err` says what makes the file not one.
 pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
     let wanted: Vec<String> = REQUIRED.iter().map(|c| normalize(c)).collect();
     let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
     let Some((header_at, columns)) = table.header(&wanted) else {
-        let best = table
-            .rows
-            .iter()
-            .find(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
-        let names: Vec<String> = best
-            .map(|(_, c)| c.iter().map(|n| normalize(n)).collect())
-            .unwrap_or_default();
+        let names = table.first_names();
         let missing: Vec<&str> = REQUIRED
             .iter()
             .copied()
@@ -89,39 +93,32 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
 
     let mut parsed = Parsed::default();
     let mut seen_synthetic = std::collections::HashMap::<String, u32>::new();
-    for (line, cells) in &table.rows[header_at + 1..] {
-        if cells.iter().all(String::is_empty) {
-            continue;
+    table.rows_after(header_at, |line, row| {
+        if row.is_blank() {
+            return;
         }
         parsed.rows_read += 1;
-        let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).map_or("", String::as_str);
-        let skip = |reason: String| Skipped {
-            line: *line,
-            reason,
-        };
-        let first = cells
-            .iter()
-            .find(|c| !c.is_empty())
-            .map_or("", String::as_str);
-        if first.eq_ignore_ascii_case("total") {
+        let cell = |i: Option<usize>| row.get(i);
+        let skip = |reason: String| Skipped { line, reason };
+        if row.first_filled().eq_ignore_ascii_case("total") {
             parsed.skipped.push(skip("a total row, not a trade".into()));
-            continue;
+            return;
         }
         let Some(trade_date) = table::date(cell(Some(date_col))) else {
             parsed.skipped.push(skip(format!(
                 "trade_date: {:?} is not a date",
                 cell(Some(date_col))
             )));
-            continue;
+            return;
         };
-        let side = match cell(Some(type_col)).to_ascii_lowercase().as_str() {
-            "buy" | "b" => Side::Buy,
-            "sell" | "s" => Side::Sell,
+        let side = match cell(Some(type_col)) {
+            t if t.eq_ignore_ascii_case("buy") || t.eq_ignore_ascii_case("b") => Side::Buy,
+            t if t.eq_ignore_ascii_case("sell") || t.eq_ignore_ascii_case("s") => Side::Sell,
             other => {
                 parsed.skipped.push(skip(format!(
                     "trade_type: {other:?} is neither buy nor sell"
                 )));
-                continue;
+                return;
             }
         };
         let quantity = match table::number(cell(Some(qty_col))) {
@@ -131,7 +128,7 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
                     "quantity: {:?} is not a positive number",
                     cell(Some(qty_col))
                 )));
-                continue;
+                return;
             }
         };
         let segment = cell(segment_col).to_ascii_uppercase();
@@ -147,23 +144,23 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
                     "price: {:?} is not a price",
                     cell(Some(price_col))
                 )));
-                continue;
+                return;
             }
         };
-        let symbol_text = cell(symbol).to_string();
+        let symbol_text = text(cell(symbol));
         let isin_text = cell(isin).to_ascii_uppercase();
         if symbol_text.is_empty() && isin_text.is_empty() {
             parsed
                 .skipped
                 .push(skip("neither a symbol nor an ISIN".into()));
-            continue;
+            return;
         }
         let exchange = match cell(exchange_col).to_ascii_uppercase() {
             e if e.is_empty() => "NSE".to_string(),
             e => e,
         };
         let executed_at = table::date_time(cell(time_col));
-        let order_id = cell(order_id_col).to_string();
+        let order_id = text(cell(order_id_col));
         let trade_id = match cell(trade_id_col) {
             "" => {
                 // Files re-saved without the trade_id column still import
@@ -180,10 +177,10 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
                 *n += 1;
                 format!("row-{hash}-{n}")
             }
-            id => id.to_string(),
+            id => text(id),
         };
         parsed.rows.push(Trade {
-            line: *line,
+            line,
             symbol: symbol_text,
             isin: isin_text,
             trade_date,
@@ -193,7 +190,7 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
             } else {
                 segment
             },
-            series: cell(series_col).to_string(),
+            series: text(cell(series_col)),
             side,
             quantity,
             price,
@@ -201,6 +198,6 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
             order_id,
             executed_at,
         });
-    }
+    })?;
     Ok(parsed)
 }
