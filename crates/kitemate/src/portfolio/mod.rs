@@ -3,6 +3,7 @@
 
 mod api;
 pub mod calc;
+mod computed;
 pub mod import;
 mod packed;
 mod service;

@@ -1,5 +1,7 @@
 //! The portfolio service: imports now; sync and calculations build on it.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use platform::ApiError;
 use platform::clock::Clock;
@@ -12,7 +14,8 @@ use utoipa::ToSchema;
 
 use platform::pubsub::{PubSub, Topic};
 
-use super::calc::positions::{Security, securities};
+use super::calc::positions::securities;
+use super::computed::{Computed, Kept, Securities};
 use super::import::{self, Kind, Skipped, Table, Trade};
 use super::packed;
 use super::store::{self, HoldingSnapshot, ImportRecord};
@@ -45,6 +48,7 @@ pub struct PortfolioService {
     /// Whose Kite tokens these are.
     pub(super) auth: AuthService,
     pub(super) synced: Topic<PortfolioSynced>,
+    computed: Kept,
 }
 
 /// `quantity × 1000` when it has at most three decimals.
@@ -118,7 +122,11 @@ fn batch(trades: Vec<Trade>, skipped: &mut Vec<Skipped>) -> packed::Batch {
 
 impl PortfolioService {
     /// Every security the user traded or holds, with its FIFO book.
-    pub async fn securities(&self, user_id: &str) -> Result<Vec<Security>, ApiError> {
+    pub async fn securities(&self, user_id: &str) -> Result<Securities, ApiError> {
+        let version = store::version(&self.db, user_id).await?;
+        if let Some(kept) = self.computed.get(user_id, version) {
+            return Ok(kept);
+        }
         let (blocks, imported, synced, funds) = tokio::try_join!(
             store::blocks(&self.db, user_id),
             store::holdings_snapshot(&self.db, user_id),
@@ -144,6 +152,8 @@ impl PortfolioService {
         };
         let mut all = securities(&blocks, &stated);
         super::calc::positions::add_funds(&mut all, &funds);
+        let all = Arc::new(Computed::new(all));
+        self.computed.put(user_id, version, Arc::clone(&all));
         Ok(all)
     }
 
@@ -163,6 +173,7 @@ impl PortfolioService {
             kite,
             auth,
             synced,
+            computed: Kept::default(),
         })
     }
 
@@ -212,9 +223,9 @@ impl PortfolioService {
         } = parsed;
         skipped.sort_by_key(|s| s.line);
         let mut tx = self.db.begin().await?;
+        store::bump_version(&mut tx, user_id).await?;
         let (imported, duplicates) = match kind {
             Kind::Tradebook => {
-                store::lock_trades(&mut tx, user_id).await?;
                 let stored = store::blocks_in(&mut tx, user_id).await?;
                 let (blocks, duplicates) = trades.new_blocks(&stored);
                 store::insert_blocks(&mut tx, user_id, &import_id, &blocks).await?;

@@ -1,6 +1,6 @@
 //! SQL of the portfolio service, written once for SQLite and PostgreSQL.
 
-use platform::db::{Db, Tx, TxConn};
+use platform::db::{Db, Tx};
 
 use super::packed;
 use platform::{with_db, with_tx};
@@ -66,20 +66,32 @@ pub struct NewBlock {
     pub fills: String,
 }
 
-/// Makes another import of the same user's trades wait for this
-/// transaction, so duplicates found in memory stay duplicates. SQLite needs
-/// nothing: its writes already queue on one connection.
-pub async fn lock_trades(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
-    match tx.conn() {
-        TxConn::Sqlite(_) => Ok(()),
-        TxConn::Postgres(conn) => {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 4))")
-                .bind(user_id)
-                .execute(&mut **conn)
-                .await
-                .map(|_| ())
-        }
-    }
+/// Marks the user's portfolio changed by this transaction. On PostgreSQL
+/// the row stays locked until it ends, so another import of the same
+/// user's trades waits and its duplicates found in memory stay duplicates;
+/// SQLite's writes already queue on one connection.
+pub async fn bump_version(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO portfolio_versions (user_id, version) VALUES ($1, 1) \
+             ON CONFLICT (user_id) DO UPDATE SET version = portfolio_versions.version + 1",
+        )
+        .bind(user_id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// The version of the user's portfolio: 0 before anything was stored.
+pub async fn version(db: &Db, user_id: &str) -> Result<i64, sqlx::Error> {
+    let version: Option<i64> = with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT version FROM portfolio_versions WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(version.unwrap_or(0))
 }
 
 const BLOCKS: &str = "SELECT isin, fills FROM trade_blocks WHERE user_id = $1";

@@ -140,6 +140,7 @@ impl PortfolioService {
                 .sum::<Decimal>();
 
         let mut tx = self.db.begin().await?;
+        super::store::bump_version(&mut tx, user_id).await?;
         for table in ["synced_holdings", "synced_funds", "synced_positions"] {
             clear(&mut tx, table, user_id).await?;
         }

@@ -15,6 +15,7 @@ use kite::money::paise;
 use super::PortfolioState;
 use super::calc::fifo::{Term, financial_year};
 use super::calc::positions::{AssetClass, Security};
+use super::computed::Computed;
 use crate::auth::Auth;
 
 const TAG: &str = "portfolio";
@@ -52,12 +53,12 @@ pub struct HoldingInfo {
     pub xirr_percent: Option<String>,
 }
 
-fn held(securities: Vec<Security>) -> Vec<Security> {
-    securities.into_iter().filter(|s| s.is_held()).collect()
+fn held(securities: &[Security]) -> Vec<&Security> {
+    securities.iter().filter(|s| s.is_held()).collect()
 }
 
 /// Weighted by value where every holding is priced, else by what was invested.
-fn weights(holdings: &[Security]) -> (Decimal, bool) {
+fn weights(holdings: &[&Security]) -> (Decimal, bool) {
     let priced = holdings.iter().all(|h| h.last_price.is_some());
     let total = holdings
         .iter()
@@ -175,7 +176,8 @@ pub async fn holdings(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<HoldingsQuery>,
 ) -> Result<ApiJson<HoldingPage>, ApiError> {
-    let holdings = held(state.service.securities(&caller.user_id).await?);
+    let securities = state.service.securities(&caller.user_id).await?;
+    let holdings = held(&securities);
     let (total, priced) = weights(&holdings);
     let day = today(&state);
     let mut rows: Vec<(Decimal, HoldingInfo, &Security)> = holdings
@@ -191,7 +193,7 @@ pub async fn holdings(
                     .map_or(Decimal::ZERO, |v| (v - h.invested()) / h.invested()),
                 HoldingSort::Symbol => Decimal::ZERO,
             };
-            (key, info(h, total, priced, day), h)
+            (key, info(h, total, priced, day), *h)
         })
         .collect();
     let by_symbol = matches!(query.sort, Some(HoldingSort::Symbol));
@@ -259,7 +261,7 @@ pub async fn summary(
 }
 
 /// The summary of `securities`, and those still held.
-fn summarize(securities: &[Security], today: chrono::NaiveDate) -> (Summary, Vec<&Security>) {
+fn summarize(securities: &Computed, today: chrono::NaiveDate) -> (Summary, Vec<&Security>) {
     let realized: Decimal = securities
         .iter()
         .flat_map(|s| &s.book.realized)
@@ -282,16 +284,7 @@ fn summarize(securities: &[Security], today: chrono::NaiveDate) -> (Summary, Vec
             .filter_map(|h| h.day_change())
             .reduce(|a, b| a + b)
             .map(paise),
-        xirr_percent: {
-            let traded: Vec<&Security> =
-                securities.iter().filter(|s| !s.flows.is_empty()).collect();
-            let value = traded.iter().filter_map(|s| s.value()).sum::<Decimal>();
-            rate_percent(super::calc::positions::xirr_of(
-                traded.iter().flat_map(|s| s.flows.iter().copied()),
-                Some(value),
-                today,
-            ))
-        },
+        xirr_percent: rate_percent(securities.xirr(today)),
     };
     (summary, holdings)
 }
@@ -328,10 +321,8 @@ pub async fn portfolio(
     let securities = state.service.securities(&user_id).await?;
     let day = today(&state);
     let (summary, held) = summarize(&securities, day);
-    let owned: Vec<Security> = held.into_iter().cloned().collect();
-    let (total, priced) = weights(&owned);
-    let mut holdings: Vec<HoldingInfo> =
-        owned.iter().map(|h| info(h, total, priced, day)).collect();
+    let (total, priced) = weights(&held);
+    let mut holdings: Vec<HoldingInfo> = held.iter().map(|h| info(h, total, priced, day)).collect();
     holdings.sort_by(|a, b| {
         b.value_paise
             .unwrap_or(b.invested_paise)
@@ -394,7 +385,8 @@ pub async fn allocation(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<AllocationQuery>,
 ) -> Result<ApiJson<Allocation>, ApiError> {
-    let holdings = held(state.service.securities(&caller.user_id).await?);
+    let securities = state.service.securities(&caller.user_id).await?;
+    let holdings = held(&securities);
     let (total, priced) = weights(&holdings);
     let mut groups: BTreeMap<String, Decimal> = BTreeMap::new();
     for h in &holdings {
@@ -507,7 +499,7 @@ pub async fn realized(
     let mut sales = Vec::new();
     let mut unmatched = Vec::new();
     let (mut short, mut long) = (Decimal::ZERO, Decimal::ZERO);
-    for s in &securities {
+    for s in securities.iter() {
         for r in &s.book.realized {
             let fy = financial_year(r.sold_on);
             if query.fy.as_ref().is_some_and(|want| *want != fy) {

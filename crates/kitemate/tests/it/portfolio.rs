@@ -538,7 +538,53 @@ async fn the_same_file_at_once_lands_once(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// Worked-out portfolios are kept between requests; each import (through
+/// HTTP or as `kitemate import` does it) shows at once all the same.
+async fn every_import_shows_at_once(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    upload(&app, &asha, "", "text/csv", HAND_WORKED.as_bytes().to_vec()).await?;
+    let summary = || async {
+        app.get("/portfolio/summary", Some(&asha))
+            .await
+            .map(|r| r.json())
+    };
+    assert_eq!(summary().await?["investedPaise"], 8_030_000);
+    assert_eq!(
+        summary().await?["investedPaise"],
+        8_030_000,
+        "kept, the same"
+    );
+
+    let more = "symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time
+TCS,INE467B01029,2025-02-10,NSE,EQ,EQ,buy,false,1.000000,3600.000000,1005,2005,2025-02-10T10:00:00
+";
+    upload(&app, &asha, "", "text/csv", more.as_bytes().to_vec()).await?;
+    let after = summary().await?;
+    assert_eq!(
+        (
+            after["investedPaise"].as_i64(),
+            after["valuePaise"].as_i64()
+        ),
+        // TCS: 21 at ₹3,600 now; INFY as before (7 for ₹10,300, at ₹1,600).
+        (Some(8_390_000), Some(8_680_000))
+    );
+
+    let sale = "symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time
+INFY,INE009A01021,2025-03-03,NSE,EQ,EQ,sell,false,7.000000,1700.000000,1006,2006,2025-03-03T10:00:00
+";
+    let user_id = user_id(&app, &asha).await?;
+    app.app
+        .portfolio
+        .import(&user_id, None, None, bytes::Bytes::from(sale))
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    assert_eq!(summary().await?["holdings"], 1, "INFY sold out");
+    app.stop().await
+}
+
 crate::both_backends!(
+    every_import_shows_at_once,
     the_same_file_at_once_lands_once,
     holdings_pnl_and_allocation_from_trades,
     realized_gains_of_the_real_tradebook,
