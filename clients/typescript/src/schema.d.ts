@@ -305,6 +305,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/chat/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's conversations. */
+        get: operations["conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the caller's conversations with its messages. Another user's is
+         *     not found, as if it did not exist.
+         */
+        get: operations["conversation"];
+        put?: never;
+        post?: never;
+        /** Deletes one of the caller's conversations with its messages. */
+        delete: operations["delete_conversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Asks a question about the caller's portfolio. */
+        post: operations["query"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's questions this month. */
+        get: operations["usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -636,6 +708,53 @@ export interface components {
             /** @description From the Kite redirect: the state `initiate` gave. */
             state: string;
         };
+        /** @description An answer, as `POST /chat/query` returns it. */
+        ChatReply: {
+            /** @description Short markdown. */
+            answer: string;
+            /** @description False when the question could not be answered; it is not counted. */
+            answered: boolean;
+            conversationId: string;
+            data?: null | components["schemas"]["Data"];
+            messageId: string;
+            usage: components["schemas"]["Usage"];
+            widget?: null | components["schemas"]["Widget"];
+        };
+        Column: {
+            format: components["schemas"]["Format"];
+            key: string;
+            label: string;
+        };
+        Conversation: {
+            /** Format: date-time */
+            createdAt: string;
+            id: string;
+            /** @description Oldest first. */
+            messages: components["schemas"]["MessageInfo"][];
+            title: string;
+        };
+        ConversationInfo: {
+            /** Format: date-time */
+            createdAt: string;
+            id: string;
+            /** @description The first question, shortened. */
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ConversationList: {
+            /** @description Most recent first, at most 100. */
+            conversations: components["schemas"]["ConversationInfo"][];
+        };
+        /** @description The structured result an answer is worked out from. */
+        Data: {
+            columns: components["schemas"]["Column"][];
+            kind: components["schemas"]["DataKind"];
+            /** @description One object per row, keyed by the columns' keys. */
+            rows: Record<string, never>[];
+        };
+        /** @enum {string} */
+        DataKind: "figure" | "table" | "series";
         DaySignups: {
             /** @description YYYY-MM-DD, India time. */
             day: string;
@@ -682,6 +801,11 @@ export interface components {
              */
             message: string;
         };
+        /**
+         * @description How a column's values are written.
+         * @enum {string}
+         */
+        Format: "text" | "money" | "percent" | "number" | "date";
         /**
          * @description How often a subscription is delivered.
          * @enum {string}
@@ -795,6 +919,16 @@ export interface components {
             email: string;
             password: string;
         };
+        MessageInfo: {
+            content: string;
+            /** Format: date-time */
+            createdAt: string;
+            data?: null | components["schemas"]["Data"];
+            id: string;
+            /** @description `user` or `assistant`. */
+            role: string;
+            widget?: null | components["schemas"]["Widget"];
+        };
         PingParams: {
             /**
              * @description Who to greet.
@@ -836,6 +970,12 @@ export interface components {
             topics: components["schemas"]["TopicInfo"][];
             /** @description `embedded` (delivered in this process) or `nats` (NATS JetStream). */
             transport: string;
+        };
+        QueryRequest: {
+            /** @description A conversation of the caller's to continue; a new one when left out. */
+            conversationId?: string | null;
+            /** @description The question, in plain words. */
+            message: string;
         };
         RealizedPnl: {
             fy?: string | null;
@@ -1072,6 +1212,21 @@ export interface components {
             quantity: string;
             symbol: string;
         };
+        /** @description The caller's allowance this month. */
+        Usage: {
+            /**
+             * Format: int64
+             * @description `null` on Pro: no limit.
+             */
+            limit?: number | null;
+            /**
+             * Format: date-time
+             * @description When the count starts again: the first of next month, midnight IST.
+             */
+            resetsAt: string;
+            /** Format: int64 */
+            used: number;
+        };
         /** @description A user as they see themselves. */
         User: {
             /** Format: date-time */
@@ -1083,6 +1238,17 @@ export interface components {
             tier: components["schemas"]["Tier"];
             username: string;
         };
+        /**
+         * @description A widget that shows this answer and stays current: `query` is asked
+         *     again whenever it is drawn.
+         */
+        Widget: {
+            kind: components["schemas"]["WidgetKind"];
+            query: string;
+            title: string;
+        };
+        /** @enum {string} */
+        WidgetKind: "metric" | "table" | "pie" | "bar";
         /** @description What finishing a Zerodha login did. */
         ZerodhaConnected: {
             /** @description True when this made a new KiteMate account. */
@@ -1824,6 +1990,195 @@ export interface operations {
                 };
                 content: {
                     "text/html": unknown;
+                };
+            };
+        };
+    };
+    conversations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Conversations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such conversation of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such conversation of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    query: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryRequest"];
+            };
+        };
+        responses: {
+            /** @description The answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatReply"];
+                };
+            };
+            /** @description `message` empty or too long, or `conversationId` not the caller's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Free plan's questions for this month are used up (`resource_exhausted`, naming the reset date) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Used, limit and reset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

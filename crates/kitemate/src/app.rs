@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, AuthService};
+use crate::chat::{self, ChatService};
 use crate::config::Config;
 use crate::kite_turns::SharedTurns;
 use crate::portfolio::{self, PortfolioService};
@@ -44,6 +45,7 @@ pub struct App {
     /// Uploaded files, in `data_dir/objects` or S3.
     pub objects: Objects,
     pub portfolio: PortfolioService,
+    pub chat: ChatService,
     databases: Arc<Vec<Db>>,
     admin_db: Db,
     metrics: Arc<Metrics>,
@@ -66,6 +68,7 @@ pub struct App {
         (name = "ops", description = "Health and metrics"),
         (name = "admin", description = "Administrators only: pub/sub, cron and signups"),
         (name = "portfolio", description = "Holdings, trades and imports of the signed-in user"),
+        (name = "chat", description = "Questions about the signed-in user's portfolio, answered"),
         (name = "objects", description = "Stored files: public ones for anyone, private ones through signed URLs"),
     ),
     paths(platform::objects::http::download, platform::objects::http::upload)
@@ -101,6 +104,7 @@ pub fn openapi() -> OpenApi {
     doc.merge(ops::router_spec().into_openapi());
     doc.merge(admin::router_spec().into_openapi());
     doc.merge(portfolio::router_spec().into_openapi());
+    doc.merge(chat::router_spec().into_openapi());
     doc
 }
 
@@ -148,11 +152,13 @@ impl App {
         let admin_db = backend.lazy(&admin::DATABASE)?;
         admin::subscribe(&pubsub, &admin_db)?;
         let portfolio_db = backend.lazy(&portfolio::DATABASE)?;
+        let chat_db = backend.lazy(&chat::DATABASE)?;
         let databases = Arc::new(vec![
             auth_db,
             jobs_db,
             admin_db.clone(),
             portfolio_db.clone(),
+            chat_db.clone(),
         ]);
         cron.override_schedules(config.cron_schedules()?);
         jobs::register(&cron, &auth, &databases, clock.clone())?;
@@ -182,6 +188,7 @@ impl App {
             auth.clone(),
             &pubsub,
         )?;
+        let chat = ChatService::new(chat_db, portfolio.clone(), clock.clone());
         let sync_rule = platform::config::RateLimitConfig {
             enabled: config.rate_limit.enabled,
             per_ip_per_minute: 6,
@@ -196,6 +203,7 @@ impl App {
             limiter,
             cache,
             portfolio,
+            chat,
             objects,
             metrics,
             pubsub,
@@ -251,6 +259,10 @@ impl App {
                 service: self.portfolio.clone(),
                 auth: self.auth.clone(),
                 sync_limiter: self.sync_limiter.clone(),
+            }))
+            .merge(chat::router(chat::ChatState {
+                service: self.chat.clone(),
+                auth: self.auth.clone(),
             }))
             .merge(admin::router(admin::AdminState {
                 auth: self.auth.clone(),

@@ -79,6 +79,21 @@ pub enum UsersCommand {
         /// The user's email address.
         email: String,
     },
+    /// Put the user with this email on the Free or Pro plan (until the
+    /// subscriptions service sets it from payments).
+    SetTier {
+        /// The user's email address.
+        email: String,
+        /// `free` or `pro`.
+        tier: TierArg,
+    },
+}
+
+/// A plan, as the command line names it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TierArg {
+    Free,
+    Pro,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod buckets;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod hello;

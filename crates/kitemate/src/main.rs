@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kitemate::cli::{Cli, Command, CronCommand, ImportKind, KeysCommand, UsersCommand};
+use kitemate::auth::Tier;
+use kitemate::cli::{Cli, Command, CronCommand, ImportKind, KeysCommand, TierArg, UsersCommand};
 use kitemate::{App, Config, app};
 use platform::clock::Clock;
 use platform::db::Check;
@@ -67,6 +68,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             println!("{email} is now an administrator");
+            app.close().await;
+            Ok(())
+        }
+        Command::Users {
+            command: UsersCommand::SetTier { email, tier },
+        } => {
+            let app = App::build(config, Clock::system()).await?;
+            let tier = match tier {
+                TierArg::Free => Tier::Free,
+                TierArg::Pro => Tier::Pro,
+            };
+            app.auth
+                .set_tier(&email, tier)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!("{email} is now on the {} plan", tier.as_str());
             app.close().await;
             Ok(())
         }

@@ -14,6 +14,13 @@ pub enum Tier {
 }
 
 impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Pro => "pro",
+        }
+    }
+
     pub(super) fn parse(value: &str) -> Self {
         if value == "pro" {
             Self::Pro

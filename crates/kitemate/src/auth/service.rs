@@ -326,10 +326,31 @@ impl AuthService {
         }
     }
 
+    /// Puts the user with this email on `tier`.
+    pub async fn set_tier(&self, email: &str, tier: Tier) -> Result<(), ApiError> {
+        let change = store::UserChange {
+            tier: Some(tier.as_str()),
+            ..Default::default()
+        };
+        self.change_user(email, change).await
+    }
+
     /// Makes the user with this email an administrator.
     pub async fn grant_admin(&self, email: &str) -> Result<(), ApiError> {
+        let change = store::UserChange {
+            is_admin: Some(true),
+            ..Default::default()
+        };
+        self.change_user(email, change).await
+    }
+
+    async fn change_user(
+        &self,
+        email: &str,
+        change: store::UserChange<'_>,
+    ) -> Result<(), ApiError> {
         let email = normalize_email(email);
-        if store::grant_admin(&self.inner.db, &email, self.inner.clock.now()).await? {
+        if store::change_user(&self.inner.db, &email, change, self.inner.clock.now()).await? {
             Ok(())
         } else {
             Err(ApiError::not_found(format!("no user with email {email}")))

@@ -150,18 +150,32 @@ pub(super) async fn revoke_session(
 }
 
 /// Marks a user as administrator; false when no user has that email.
-pub(super) async fn grant_admin(
+/// What an operator changes about a user from the shell.
+#[derive(Debug, Default)]
+pub(super) struct UserChange<'a> {
+    pub is_admin: Option<bool>,
+    pub tier: Option<&'a str>,
+}
+
+/// Applies `change` to the user with `email`; false when there is none.
+pub(super) async fn change_user(
     db: &Db,
     email: &str,
+    change: UserChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = with_write!(db, |pool| {
-        sqlx::query("UPDATE users SET is_admin = TRUE, updated_at = $1 WHERE email = $2")
-            .bind(now)
-            .bind(email)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+        sqlx::query(
+            "UPDATE users SET is_admin = COALESCE($1, is_admin), tier = COALESCE($2, tier), \
+             updated_at = $3 WHERE email = $4",
+        )
+        .bind(change.is_admin)
+        .bind(change.tier)
+        .bind(now)
+        .bind(email)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(done == 1)
 }

@@ -6,6 +6,7 @@ pub mod calc;
 mod computed;
 pub mod import;
 mod packed;
+mod report;
 mod service;
 mod store;
 mod sync;
@@ -17,8 +18,11 @@ use platform::db::DatabaseDecl;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use report::{Report, TradeLine};
 pub use service::{ImportReport, PortfolioService};
 pub use sync::{PORTFOLIO_SYNCED, PortfolioSynced};
+pub use sync_api::PositionInfo;
+pub use views::{HoldingInfo, Sale, Slice, Summary};
 
 use crate::auth::AuthService;
 

@@ -11,7 +11,6 @@ use validator::Validate;
 use super::PortfolioState;
 use super::sync::{self, SyncReport};
 use crate::auth::Auth;
-use kite::money::paise;
 
 const TAG: &str = "portfolio";
 
@@ -73,20 +72,7 @@ pub async fn positions(
     State(state): State<PortfolioState>,
     Auth(caller): Auth,
 ) -> Result<ApiJson<PositionList>, ApiError> {
-    let decimal = |text: &str| text.parse().unwrap_or_default();
-    let positions = sync::synced_positions(state.service.db(), &caller.user_id)
-        .await?
-        .into_iter()
-        .map(|p| PositionInfo {
-            last_price_paise: paise(decimal(&p.last_price)),
-            pnl_paise: paise(decimal(&p.pnl)),
-            symbol: p.symbol,
-            exchange: p.exchange,
-            product: p.product,
-            quantity: p.quantity,
-            average_price: p.average_price,
-        })
-        .collect();
+    let positions = state.service.positions(&caller.user_id).await?;
     Ok(ApiJson(PositionList { positions }))
 }
 

@@ -78,7 +78,7 @@ fn rate_percent(rate: Option<f64>) -> Option<String> {
         .map(|p| p.round_dp(2).normalize().to_string())
 }
 
-fn today(state: &PortfolioState) -> chrono::NaiveDate {
+pub(crate) fn today(state: &PortfolioState) -> chrono::NaiveDate {
     state
         .service
         .clock
@@ -261,7 +261,10 @@ pub async fn summary(
 }
 
 /// The summary of `securities`, and those still held.
-fn summarize(securities: &Computed, today: chrono::NaiveDate) -> (Summary, Vec<&Security>) {
+pub(crate) fn summarize(
+    securities: &Computed,
+    today: chrono::NaiveDate,
+) -> (Summary, Vec<&Security>) {
     let realized: Decimal = securities
         .iter()
         .flat_map(|s| &s.book.realized)
@@ -320,15 +323,8 @@ pub async fn portfolio(
     }
     let securities = state.service.securities(&user_id).await?;
     let day = today(&state);
-    let (summary, held) = summarize(&securities, day);
-    let (total, priced) = weights(&held);
-    let mut holdings: Vec<HoldingInfo> = held.iter().map(|h| info(h, total, priced, day)).collect();
-    holdings.sort_by(|a, b| {
-        b.value_paise
-            .unwrap_or(b.invested_paise)
-            .cmp(&a.value_paise.unwrap_or(a.invested_paise))
-            .then(a.symbol.cmp(&b.symbol))
-    });
+    let (summary, _) = summarize(&securities, day);
+    let holdings = holding_infos(&securities, day);
     Ok(ApiJson(Portfolio {
         user_id,
         summary,
@@ -371,26 +367,18 @@ pub struct Allocation {
     pub slices: Vec<Slice>,
 }
 
-/// How the caller's portfolio divides by stock, sector or asset class.
-#[utoipa::path(get, path = "/portfolio/allocation", tag = TAG,
-    security(("bearer" = [])),
-    params(AllocationQuery),
-    responses(
-        (status = 200, description = "Allocation", body = Allocation),
-        (status = 400, description = "`by` missing or unknown", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-    ))]
-pub async fn allocation(
-    State(state): State<PortfolioState>,
-    Auth(caller): Auth,
-    ApiQuery(query): ApiQuery<AllocationQuery>,
-) -> Result<ApiJson<Allocation>, ApiError> {
-    let securities = state.service.securities(&caller.user_id).await?;
-    let holdings = held(&securities);
+/// The slices of `securities` by stock, sector or asset class, largest
+/// first; the total; and whether it is of values (every holding priced)
+/// rather than of amounts invested.
+pub(crate) fn allocation_of(
+    securities: &[Security],
+    by: AllocationBy,
+) -> (Vec<Slice>, Decimal, bool) {
+    let holdings = held(securities);
     let (total, priced) = weights(&holdings);
     let mut groups: BTreeMap<String, Decimal> = BTreeMap::new();
     for h in &holdings {
-        let name = match query.by {
+        let name = match by {
             AllocationBy::Stock => h.symbol.clone(),
             AllocationBy::Sector => h.sector().to_string(),
             AllocationBy::AssetClass => serde_json::to_value(h.asset_class)
@@ -413,6 +401,39 @@ pub async fn allocation(
         })
         .collect();
     slices.sort_by(|a, b| b.value_paise.cmp(&a.value_paise).then(a.name.cmp(&b.name)));
+    (slices, total, priced)
+}
+
+/// Every holding as the API describes it, largest value first.
+pub(crate) fn holding_infos(securities: &[Security], day: chrono::NaiveDate) -> Vec<HoldingInfo> {
+    let held = held(securities);
+    let (total, priced) = weights(&held);
+    let mut holdings: Vec<HoldingInfo> = held.iter().map(|h| info(h, total, priced, day)).collect();
+    holdings.sort_by(|a, b| {
+        b.value_paise
+            .unwrap_or(b.invested_paise)
+            .cmp(&a.value_paise.unwrap_or(a.invested_paise))
+            .then(a.symbol.cmp(&b.symbol))
+    });
+    holdings
+}
+
+/// How the caller's portfolio divides by stock, sector or asset class.
+#[utoipa::path(get, path = "/portfolio/allocation", tag = TAG,
+    security(("bearer" = [])),
+    params(AllocationQuery),
+    responses(
+        (status = 200, description = "Allocation", body = Allocation),
+        (status = 400, description = "`by` missing or unknown", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn allocation(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<AllocationQuery>,
+) -> Result<ApiJson<Allocation>, ApiError> {
+    let securities = state.service.securities(&caller.user_id).await?;
+    let (slices, total, priced) = allocation_of(&securities, query.by);
     Ok(ApiJson(Allocation {
         by: query.by,
         basis: if priced { "value" } else { "invested" },
@@ -466,6 +487,51 @@ pub struct RealizedPnl {
     pub unmatched: Vec<Unmatched>,
 }
 
+/// Every sale of `securities` (in financial year `fy`, if given), oldest
+/// first; what was sold without a known buy; and the short- and long-term sums.
+pub(crate) fn sales_of(
+    securities: &[Security],
+    fy: Option<&str>,
+) -> (Vec<Sale>, Vec<Unmatched>, Decimal, Decimal) {
+    let mut sales = Vec::new();
+    let mut unmatched = Vec::new();
+    let (mut short, mut long) = (Decimal::ZERO, Decimal::ZERO);
+    for s in securities {
+        for r in &s.book.realized {
+            let year = financial_year(r.sold_on);
+            if fy.is_some_and(|want| want != year) {
+                continue;
+            }
+            match r.term {
+                Term::ShortTerm => short += r.pnl,
+                Term::LongTerm => long += r.pnl,
+            }
+            sales.push(Sale {
+                symbol: s.symbol.clone(),
+                isin: s.isin.clone(),
+                sold_on: r.sold_on.to_string(),
+                bought_on: r.bought_on.to_string(),
+                quantity: r.quantity.normalize().to_string(),
+                buy_price_paise: paise(r.buy_price),
+                sell_price_paise: paise(r.sell_price),
+                pnl_paise: paise(r.pnl),
+                holding_days: r.holding_days,
+                term: r.term,
+                financial_year: year,
+            });
+        }
+        if s.book.unmatched_sold > Decimal::ZERO {
+            unmatched.push(Unmatched {
+                symbol: s.symbol.clone(),
+                isin: s.isin.clone(),
+                quantity: s.book.unmatched_sold.normalize().to_string(),
+            });
+        }
+    }
+    sales.sort_by(|a, b| (&a.sold_on, &a.symbol).cmp(&(&b.sold_on, &b.symbol)));
+    (sales, unmatched, short, long)
+}
+
 /// Realized gains per sale (FIFO), short- and long-term, by financial year.
 #[utoipa::path(get, path = "/portfolio/pnl/realized", tag = TAG,
     security(("bearer" = [])),
@@ -496,42 +562,7 @@ pub async fn realized(
         }
     }
     let securities = state.service.securities(&caller.user_id).await?;
-    let mut sales = Vec::new();
-    let mut unmatched = Vec::new();
-    let (mut short, mut long) = (Decimal::ZERO, Decimal::ZERO);
-    for s in securities.iter() {
-        for r in &s.book.realized {
-            let fy = financial_year(r.sold_on);
-            if query.fy.as_ref().is_some_and(|want| *want != fy) {
-                continue;
-            }
-            match r.term {
-                Term::ShortTerm => short += r.pnl,
-                Term::LongTerm => long += r.pnl,
-            }
-            sales.push(Sale {
-                symbol: s.symbol.clone(),
-                isin: s.isin.clone(),
-                sold_on: r.sold_on.to_string(),
-                bought_on: r.bought_on.to_string(),
-                quantity: r.quantity.normalize().to_string(),
-                buy_price_paise: paise(r.buy_price),
-                sell_price_paise: paise(r.sell_price),
-                pnl_paise: paise(r.pnl),
-                holding_days: r.holding_days,
-                term: r.term,
-                financial_year: fy,
-            });
-        }
-        if s.book.unmatched_sold > Decimal::ZERO {
-            unmatched.push(Unmatched {
-                symbol: s.symbol.clone(),
-                isin: s.isin.clone(),
-                quantity: s.book.unmatched_sold.normalize().to_string(),
-            });
-        }
-    }
-    sales.sort_by(|a, b| (&a.sold_on, &a.symbol).cmp(&(&b.sold_on, &b.symbol)));
+    let (sales, unmatched, short, long) = sales_of(&securities, query.fy.as_deref());
     Ok(ApiJson(RealizedPnl {
         fy: query.fy,
         short_term_paise: paise(short),

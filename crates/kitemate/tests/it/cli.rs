@@ -1,4 +1,5 @@
-//! The `kitemate` command itself: config errors, migrate, users grant-admin, openapi.
+//! The `kitemate` command itself: config errors, migrate, users grant-admin
+//! and set-tier, openapi.
 
 use std::process::Command;
 
@@ -128,6 +129,40 @@ async fn grant_admin_from_the_shell(kind: Kind) -> TestResult {
         .output()?;
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr)?.contains("no user with email nobody@example.com"));
+
+    // The plan, until payments set it: the chat allowance follows at once.
+    let limit = || async {
+        app.get("/chat/usage", Some(&token))
+            .await
+            .map(|r| r.json()["limit"].clone())
+    };
+    assert_eq!(limit().await?, 50);
+    for (tier, expected) in [
+        ("pro", serde_json::Value::Null),
+        ("free", serde_json::json!(50)),
+    ] {
+        let mut cmd = kitemate();
+        same_databases(&mut cmd, &app);
+        let out = cmd
+            .args(["users", "set-tier", "asha@example.com", tier])
+            .output()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout)?.trim(),
+            format!("asha@example.com is now on the {tier} plan")
+        );
+        assert_eq!(limit().await?, expected);
+    }
+    let mut cmd = kitemate();
+    same_databases(&mut cmd, &app);
+    let out = cmd
+        .args(["users", "set-tier", "asha@example.com", "gold"])
+        .output()?;
+    assert_eq!(out.status.code(), Some(2), "clap refuses an unknown plan");
     app.stop().await
 }
 
@@ -150,7 +185,7 @@ async fn migrate_creates_the_databases(kind: Kind) -> TestResult {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout)?;
-    assert!(stdout.starts_with("migrated 4 database(s)"), "{stdout}");
+    assert!(stdout.starts_with("migrated 5 database(s)"), "{stdout}");
     // Running it again is harmless, and the app starts on what it made.
     let mut again = kitemate();
     again.env("KITEMATE_DATA_DIR", dir.path());

@@ -5,6 +5,7 @@ mod harness;
 
 mod api_layer;
 mod auth;
+mod chat;
 mod cli;
 mod cron;
 mod objects;

@@ -12,19 +12,27 @@ pub const UNCLASSIFIED: &str = "Unclassified";
 struct Sectors {
     by_isin: HashMap<String, String>,
     by_symbol: HashMap<String, String>,
+    /// Company name, symbol and ISIN, in the list's order.
+    companies: Vec<(String, String, String)>,
 }
 
 static SECTORS: LazyLock<Sectors> = LazyLock::new(|| {
     let mut sectors = Sectors {
         by_isin: HashMap::new(),
         by_symbol: HashMap::new(),
+        companies: Vec::new(),
     };
     // Company Name,Industry,Symbol,Series,ISIN Code, as NSE Indices publishes it.
     let mut reader = csv::Reader::from_reader(LIST.as_bytes());
     for record in reader.records().flatten() {
-        if let (Some(industry), Some(symbol), Some(isin)) =
-            (record.get(1), record.get(2), record.get(4))
+        if let (Some(name), Some(industry), Some(symbol), Some(isin)) =
+            (record.get(0), record.get(1), record.get(2), record.get(4))
         {
+            sectors.companies.push((
+                name.trim().to_string(),
+                symbol.trim().to_string(),
+                isin.trim().to_string(),
+            ));
             sectors
                 .by_isin
                 .insert(isin.trim().to_string(), industry.trim().to_string());
@@ -35,6 +43,15 @@ static SECTORS: LazyLock<Sectors> = LazyLock::new(|| {
     }
     sectors
 });
+
+/// Every listed company: its name, symbol and ISIN.
+pub fn companies() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    let sectors: &'static Sectors = &SECTORS;
+    sectors
+        .companies
+        .iter()
+        .map(|(n, s, i)| (n.as_str(), s.as_str(), i.as_str()))
+}
 
 /// The industry of the security with `isin` (or, failing that, `symbol`).
 pub fn sector(isin: &str, symbol: &str) -> &'static str {

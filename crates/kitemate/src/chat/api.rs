@@ -1,0 +1,195 @@
+//! The chat endpoints.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use platform::{ApiError, ApiJson, ErrorBody};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::engine::{Data, Widget};
+use super::service::{ChatReply, Usage};
+use super::{ChatState, store};
+use crate::auth::Auth;
+
+const TAG: &str = "chat";
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueryRequest {
+    /// The question, in plain words.
+    #[validate(length(min = 1, max = 1000))]
+    pub message: String,
+    /// A conversation of the caller's to continue; a new one when left out.
+    pub conversation_id: Option<String>,
+}
+
+/// Asks a question about the caller's portfolio.
+#[utoipa::path(post, path = "/chat/query", tag = TAG,
+    security(("bearer" = [])),
+    request_body = QueryRequest,
+    responses(
+        (status = 200, description = "The answer", body = ChatReply),
+        (status = 400, description = "`message` empty or too long, or `conversationId` not the caller's", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 429, description = "The Free plan's questions for this month are used up (`resource_exhausted`, naming the reset date)", body = ErrorBody),
+    ))]
+pub async fn query(
+    State(state): State<ChatState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<QueryRequest>,
+) -> Result<ApiJson<ChatReply>, ApiError> {
+    state
+        .service
+        .ask(&caller, &req.message, req.conversation_id.as_deref())
+        .await
+        .map(ApiJson)
+}
+
+/// The caller's questions this month.
+#[utoipa::path(get, path = "/chat/usage", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Used, limit and reset", body = Usage),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn usage(
+    State(state): State<ChatState>,
+    Auth(caller): Auth,
+) -> Result<ApiJson<Usage>, ApiError> {
+    state.service.usage(&caller).await.map(ApiJson)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationInfo {
+    pub id: String,
+    /// The first question, shortened.
+    pub title: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationList {
+    /// Most recent first, at most 100.
+    pub conversations: Vec<ConversationInfo>,
+}
+
+fn at(millis: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+/// The caller's conversations.
+#[utoipa::path(get, path = "/chat/conversations", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Conversations", body = ConversationList),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn conversations(
+    State(state): State<ChatState>,
+    Auth(caller): Auth,
+) -> Result<ApiJson<ConversationList>, ApiError> {
+    let rows = store::conversations(state.service.db(), &caller.user_id, 100).await?;
+    Ok(ApiJson(ConversationList {
+        conversations: rows
+            .into_iter()
+            .map(|c| ConversationInfo {
+                id: c.id,
+                title: c.title,
+                created_at: at(c.created_at),
+                updated_at: at(c.updated_at),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageInfo {
+    pub id: String,
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    pub data: Option<Data>,
+    pub widget: Option<Widget>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: String,
+    pub title: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Oldest first.
+    pub messages: Vec<MessageInfo>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Option<T> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("no such conversation")
+}
+
+/// One of the caller's conversations with its messages. Another user's is
+/// not found, as if it did not exist.
+#[utoipa::path(get, path = "/chat/conversations/{id}", tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation")),
+    responses(
+        (status = 200, description = "The conversation", body = Conversation),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such conversation of the caller's", body = ErrorBody),
+    ))]
+pub async fn conversation(
+    State(state): State<ChatState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Conversation>, ApiError> {
+    let db = state.service.db();
+    let found = store::conversation(db, &caller.user_id, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    let messages = store::messages(db, &found.id).await?;
+    Ok(ApiJson(Conversation {
+        id: found.id,
+        title: found.title,
+        created_at: at(found.created_at),
+        messages: messages
+            .into_iter()
+            .map(|m| MessageInfo {
+                id: m.id,
+                role: m.role,
+                content: m.content,
+                data: parse(m.data.as_deref()),
+                widget: parse(m.widget.as_deref()),
+                created_at: at(m.created_at),
+            })
+            .collect(),
+    }))
+}
+
+/// Deletes one of the caller's conversations with its messages.
+#[utoipa::path(delete, path = "/chat/conversations/{id}", tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The conversation")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such conversation of the caller's", body = ErrorBody),
+    ))]
+pub async fn delete_conversation(
+    State(state): State<ChatState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if store::delete_conversation(state.service.db(), &caller.user_id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found())
+    }
+}

@@ -1,0 +1,753 @@
+//! Answers worked out from the portfolio service's own figures: every
+//! number in a reply is one the portfolio endpoints would give.
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::Facts;
+use super::intent::{Aspect, By, Intent, Side, Sort};
+use super::money::{inr, percent, signed_inr};
+use super::period::fy_name;
+use super::reply::{Answer, Data, DataKind, Format, Widget, WidgetKind};
+use crate::portfolio::HoldingInfo;
+
+/// What the engine can answer, offered when it cannot.
+pub const SUGGESTIONS: &[&str] = &[
+    "What is my portfolio worth?",
+    "How much have I made overall?",
+    "How did my portfolio do today?",
+    "Show my holdings by value",
+    "Top 5 gainers by %",
+    "How many INFY do I have?",
+    "Allocation by sector",
+    "Realized P&L for FY 2024-25",
+    "What is my XIRR?",
+    "What did I buy last month?",
+    "INFY vs TCS",
+    "Today's positions",
+];
+
+fn fallback(text: &str) -> Answer {
+    let mut out = format!("{text}\n\nYou could ask:\n");
+    for s in SUGGESTIONS.iter().take(6) {
+        out.push_str(&format!("- {s}\n"));
+    }
+    Answer {
+        text: out,
+        data: None,
+        widget: None,
+        answered: false,
+    }
+}
+
+fn answered(text: String, data: Data, widget: Option<Widget>) -> Answer {
+    Answer {
+        text,
+        data: Some(data),
+        widget,
+        answered: true,
+    }
+}
+
+fn nothing_held(facts: &Facts) -> Option<Answer> {
+    (facts.holdings.is_empty() && facts.sales.is_empty()).then(|| {
+        fallback("Your portfolio is empty: import a Console tradebook or holdings file, or connect Zerodha, and ask again.")
+    })
+}
+
+fn pct(text: &Option<String>) -> Value {
+    text.as_ref().map_or(Value::Null, |t| json!(t))
+}
+
+fn holding_row(h: &HoldingInfo) -> Vec<Value> {
+    vec![
+        json!(h.symbol),
+        json!(h.quantity),
+        json!(h.invested_paise),
+        json!(h.value_paise),
+        json!(h.unrealized_paise),
+        pct(&h.unrealized_percent),
+        pct(&h.weight_percent),
+    ]
+}
+
+fn holdings_table(rows: &[&HoldingInfo]) -> Data {
+    let mut data = Data::new(
+        DataKind::Table,
+        &[
+            ("symbol", "Symbol", Format::Text),
+            ("quantity", "Quantity", Format::Number),
+            ("investedPaise", "Invested", Format::Money),
+            ("valuePaise", "Value", Format::Money),
+            ("pnlPaise", "P&L", Format::Money),
+            ("pnlPercent", "P&L %", Format::Percent),
+            ("weightPercent", "Weight", Format::Percent),
+        ],
+    );
+    for h in rows {
+        data.push(holding_row(h));
+    }
+    data
+}
+
+fn find<'a>(facts: &'a Facts, symbol: &str) -> Option<&'a HoldingInfo> {
+    facts.holdings.iter().find(|h| h.symbol == symbol)
+}
+
+fn decimal(text: &str) -> Decimal {
+    text.parse().unwrap_or_default()
+}
+
+/// `Value … (P&L …)` of one holding, for comparisons and positions.
+fn describe(h: &HoldingInfo) -> String {
+    let mut line = format!("**{}**: {} shares", h.symbol, h.quantity);
+    if let Some(avg) = &h.average_price {
+        line.push_str(&format!(" at an average of {}", inr(price_paise(avg))));
+    }
+    line.push_str(&format!(", invested {}", inr(h.invested_paise)));
+    if let (Some(value), Some(pnl)) = (h.value_paise, h.unrealized_paise) {
+        line.push_str(&format!(", worth {} ({}", inr(value), signed_inr(pnl)));
+        if let Some(p) = &h.unrealized_percent {
+            line.push_str(&format!(", {}", percent(p)));
+        }
+        line.push(')');
+    }
+    if let Some(w) = &h.weight_percent {
+        line.push_str(&format!("; {} of the portfolio", percent(w)));
+    }
+    line
+}
+
+/// A per-share price to paise, rounded: averages carry more places.
+fn price_paise(text: &str) -> i64 {
+    use rust_decimal::prelude::ToPrimitive as _;
+    (decimal(text) * Decimal::ONE_HUNDRED)
+        .round()
+        .to_i64()
+        .unwrap_or_default()
+}
+
+pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
+    let s = &facts.summary;
+    match intent {
+        Intent::Unknown => fallback("I can't answer that from your portfolio yet."),
+        Intent::NotHeld { symbol } => fallback(&format!(
+            "You don't hold or trade **{symbol}** in the portfolio I have."
+        )),
+        Intent::Value => nothing_held(facts).unwrap_or_else(|| {
+            let mut text = format!(
+                "Your portfolio is worth **{}** across {} holdings.",
+                inr(s.value_paise),
+                s.holdings
+            );
+            if s.unpriced > 0 {
+                text.push_str(&format!(
+                    " {} of them have no price yet and are not counted.",
+                    s.unpriced
+                ));
+            }
+            let data = Data::new(
+                DataKind::Figure,
+                &[
+                    ("valuePaise", "Value", Format::Money),
+                    ("holdings", "Holdings", Format::Number),
+                ],
+            )
+            .row(vec![json!(s.value_paise), json!(s.holdings)]);
+            answered(
+                text,
+                data,
+                Widget::new(
+                    WidgetKind::Metric,
+                    "Portfolio value",
+                    "What is my portfolio worth?",
+                ),
+            )
+        }),
+        Intent::Invested => nothing_held(facts).unwrap_or_else(|| {
+            let text = format!(
+                "You have **{}** invested in {} holdings (at their average cost).",
+                inr(s.invested_paise),
+                s.holdings
+            );
+            let data = Data::new(
+                DataKind::Figure,
+                &[("investedPaise", "Invested", Format::Money)],
+            )
+            .row(vec![json!(s.invested_paise)]);
+            answered(
+                text,
+                data,
+                Widget::new(WidgetKind::Metric, "Invested", "How much have I invested?"),
+            )
+        }),
+        Intent::Pnl => nothing_held(facts).unwrap_or_else(|| {
+            let mut text = format!("Unrealized P&L: **{}**", signed_inr(s.unrealized_paise));
+            if let Some(p) = &s.unrealized_percent {
+                text.push_str(&format!(" ({})", percent(p)));
+            }
+            text.push_str(&format!(
+                " on {} invested; realized so far: {}.",
+                inr(s.invested_paise),
+                signed_inr(s.realized_paise)
+            ));
+            let data = Data::new(
+                DataKind::Figure,
+                &[
+                    ("unrealizedPaise", "Unrealized", Format::Money),
+                    ("unrealizedPercent", "Unrealized %", Format::Percent),
+                    ("realizedPaise", "Realized", Format::Money),
+                ],
+            )
+            .row(vec![
+                json!(s.unrealized_paise),
+                pct(&s.unrealized_percent),
+                json!(s.realized_paise),
+            ]);
+            answered(
+                text,
+                data,
+                Widget::new(WidgetKind::Metric, "P&L", "How much have I made overall?"),
+            )
+        }),
+        Intent::DayChange => match s.day_change_paise {
+            Some(change) => {
+                let text = format!(
+                    "Today your holdings moved **{}** (from the last sync's prices against the previous close).",
+                    signed_inr(change)
+                );
+                let data = Data::new(
+                    DataKind::Figure,
+                    &[("dayChangePaise", "Today", Format::Money)],
+                )
+                .row(vec![json!(change)]);
+                answered(
+                    text,
+                    data,
+                    Widget::new(
+                        WidgetKind::Metric,
+                        "Today",
+                        "How did my portfolio do today?",
+                    ),
+                )
+            }
+            None => fallback(
+                "I don't know today's change: it needs prices from Zerodha. Connect Zerodha and sync, then ask again.",
+            ),
+        },
+        Intent::Holdings {
+            sort,
+            ascending,
+            limit,
+        } => nothing_held(facts).unwrap_or_else(|| {
+            let mut rows: Vec<&HoldingInfo> = facts.holdings.iter().collect();
+            let key = |h: &HoldingInfo| -> Decimal {
+                match sort {
+                    Sort::Value => Decimal::from(h.value_paise.unwrap_or(h.invested_paise)),
+                    Sort::Invested => Decimal::from(h.invested_paise),
+                    Sort::Pnl => Decimal::from(h.unrealized_paise.unwrap_or_default()),
+                    Sort::PnlPercent => h
+                        .unrealized_percent
+                        .as_deref()
+                        .map(decimal)
+                        .unwrap_or_default(),
+                    Sort::Quantity => decimal(&h.quantity),
+                    Sort::Symbol => Decimal::ZERO,
+                }
+            };
+            rows.sort_by(|a, b| {
+                let order = if *sort == Sort::Symbol {
+                    a.symbol.cmp(&b.symbol)
+                } else {
+                    key(a).cmp(&key(b)).then(a.symbol.cmp(&b.symbol))
+                };
+                if *ascending { order } else { order.reverse() }
+            });
+            if let Some(n) = limit {
+                rows.truncate(*n);
+            }
+            let by = match sort {
+                Sort::Value => "value",
+                Sort::Invested => "amount invested",
+                Sort::Pnl => "P&L",
+                Sort::PnlPercent => "P&L %",
+                Sort::Quantity => "quantity",
+                Sort::Symbol => "symbol",
+            };
+            let mut text = format!("Your {} holdings by {by}:\n", rows.len());
+            for h in &rows {
+                text.push_str(&format!("- {}\n", describe(h)));
+            }
+            answered(
+                text,
+                holdings_table(&rows),
+                Widget::new(
+                    WidgetKind::Table,
+                    "Holdings",
+                    &format!("Show my holdings by {by}"),
+                ),
+            )
+        }),
+        Intent::Movers {
+            gainers,
+            by_percent,
+            n,
+        } => nothing_held(facts).unwrap_or_else(|| {
+            let mut rows: Vec<&HoldingInfo> = facts
+                .holdings
+                .iter()
+                .filter(|h| h.unrealized_paise.is_some())
+                .collect();
+            let key = |h: &HoldingInfo| {
+                if *by_percent {
+                    h.unrealized_percent
+                        .as_deref()
+                        .map(decimal)
+                        .unwrap_or_default()
+                } else {
+                    Decimal::from(h.unrealized_paise.unwrap_or_default())
+                }
+            };
+            rows.sort_by(|a, b| key(b).cmp(&key(a)).then(a.symbol.cmp(&b.symbol)));
+            if !gainers {
+                rows.reverse();
+            }
+            // Only those on the asked side: a loser is down.
+            rows.retain(|h| {
+                if *gainers {
+                    key(h) > Decimal::ZERO
+                } else {
+                    key(h) < Decimal::ZERO
+                }
+            });
+            rows.truncate(*n);
+            let (word, how) = (
+                if *gainers { "gainers" } else { "losers" },
+                if *by_percent { "by %" } else { "by ₹" },
+            );
+            if rows.is_empty() {
+                return answered(
+                    format!(
+                        "None of your priced holdings is {}.",
+                        if *gainers { "up" } else { "down" }
+                    ),
+                    holdings_table(&rows),
+                    None,
+                );
+            }
+            let mut text = format!("Top {} {word} {how}:\n", rows.len());
+            for h in &rows {
+                text.push_str(&format!(
+                    "- **{}** {} ({})\n",
+                    h.symbol,
+                    signed_inr(h.unrealized_paise.unwrap_or_default()),
+                    h.unrealized_percent
+                        .as_deref()
+                        .map(percent)
+                        .unwrap_or_default()
+                ));
+            }
+            answered(
+                text,
+                holdings_table(&rows),
+                Widget::new(
+                    WidgetKind::Bar,
+                    &format!("Top {word}"),
+                    &format!("Top {n} {word} {how}"),
+                ),
+            )
+        }),
+        Intent::Position { symbol, aspect } => match find(facts, symbol) {
+            None => {
+                let realized: i64 = facts
+                    .sales
+                    .iter()
+                    .filter(|s| s.symbol == *symbol)
+                    .map(|s| s.pnl_paise)
+                    .sum();
+                let sold = facts.sales.iter().any(|s| s.symbol == *symbol);
+                if sold {
+                    let data = Data::new(
+                        DataKind::Figure,
+                        &[
+                            ("symbol", "Symbol", Format::Text),
+                            ("realizedPaise", "Realized", Format::Money),
+                        ],
+                    )
+                    .row(vec![json!(symbol), json!(realized)]);
+                    answered(
+                        format!(
+                            "You no longer hold **{symbol}**; selling it realized {}.",
+                            signed_inr(realized)
+                        ),
+                        data,
+                        None,
+                    )
+                } else {
+                    fallback(&format!("You don't hold **{symbol}**."))
+                }
+            }
+            Some(h) => {
+                let text = match aspect {
+                    Aspect::Quantity => {
+                        format!("You hold **{} shares** of {}.", h.quantity, h.symbol)
+                    }
+                    Aspect::AveragePrice => match &h.average_price {
+                        Some(avg) => format!(
+                            "You paid **{}** a share on average for your {} {} shares ({} in all).",
+                            inr(price_paise(avg)),
+                            h.quantity,
+                            h.symbol,
+                            inr(h.invested_paise)
+                        ),
+                        None => format!("I don't know what you paid for {}.", h.symbol),
+                    },
+                    Aspect::Pnl => match h.unrealized_paise {
+                        Some(pnl) => format!(
+                            "{}: **{}**{} on {} invested.",
+                            h.symbol,
+                            signed_inr(pnl),
+                            h.unrealized_percent
+                                .as_deref()
+                                .map(|p| format!(" ({})", percent(p)))
+                                .unwrap_or_default(),
+                            inr(h.invested_paise)
+                        ),
+                        None => format!("{} has no price yet, so its P&L is not known.", h.symbol),
+                    },
+                    Aspect::Weight => match &h.weight_percent {
+                        Some(w) => format!("{} is **{}** of your portfolio.", h.symbol, percent(w)),
+                        None => format!("I can't weigh {} without a portfolio value.", h.symbol),
+                    },
+                    Aspect::Value => match h.value_paise {
+                        Some(v) => format!(
+                            "Your {} shares of {} are worth **{}**.",
+                            h.quantity,
+                            h.symbol,
+                            inr(v)
+                        ),
+                        None => format!("{} has no price yet.", h.symbol),
+                    },
+                    Aspect::Everything => describe(h),
+                };
+                answered(
+                    text,
+                    holdings_table(&[h]),
+                    Widget::new(
+                        WidgetKind::Metric,
+                        &h.symbol,
+                        &format!("How is my {} position?", h.symbol),
+                    ),
+                )
+            }
+        },
+        Intent::Compare { symbols } => {
+            let rows: Vec<&HoldingInfo> = symbols.iter().filter_map(|s| find(facts, s)).collect();
+            let missing: Vec<&String> = symbols
+                .iter()
+                .filter(|s| find(facts, s).is_none())
+                .collect();
+            if rows.len() < 2 {
+                return fallback(&format!(
+                    "To compare I need two holdings; you don't hold {}.",
+                    missing
+                        .iter()
+                        .map(|s| format!("**{s}**"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ));
+            }
+            let mut text = String::new();
+            for h in &rows {
+                text.push_str(&format!("- {}\n", describe(h)));
+            }
+            let query = symbols.join(" vs ");
+            answered(
+                text,
+                holdings_table(&rows),
+                Widget::new(WidgetKind::Bar, &query, &query),
+            )
+        }
+        Intent::Allocation { by } => nothing_held(facts).unwrap_or_else(|| {
+            let (name, label) = match by {
+                By::Stock => ("stock", "Stock"),
+                By::Sector => ("sector", "Sector"),
+                By::AssetClass => ("asset class", "Asset class"),
+            };
+            let mut data = Data::new(
+                DataKind::Table,
+                &[
+                    ("name", label, Format::Text),
+                    ("valuePaise", "Value", Format::Money),
+                    ("percent", "Share", Format::Percent),
+                ],
+            );
+            let mut text = format!("Allocation by {name}:\n");
+            for slice in facts.allocation(*by) {
+                text.push_str(&format!(
+                    "- {}: {} ({})\n",
+                    slice.name,
+                    inr(slice.value_paise),
+                    percent(&slice.percent)
+                ));
+                data.push(vec![
+                    json!(slice.name),
+                    json!(slice.value_paise),
+                    json!(slice.percent),
+                ]);
+            }
+            answered(
+                text,
+                data,
+                Widget::new(
+                    WidgetKind::Pie,
+                    &format!("Allocation by {name}"),
+                    &format!("Allocation by {name}"),
+                ),
+            )
+        }),
+        Intent::Concentration { n } => nothing_held(facts).unwrap_or_else(|| {
+            let slices = facts.allocation(By::Stock);
+            let top: Vec<_> = slices.iter().take(*n).collect();
+            let share: Decimal = top.iter().map(|s| decimal(&s.percent)).sum();
+            let names: Vec<&str> = top.iter().map(|s| s.name.as_str()).collect();
+            let text = format!(
+                "Your top {} holdings ({}) are **{}** of the portfolio.",
+                top.len(),
+                names.join(", "),
+                percent(&share.normalize().to_string())
+            );
+            let mut data = Data::new(
+                DataKind::Table,
+                &[
+                    ("name", "Stock", Format::Text),
+                    ("percent", "Share", Format::Percent),
+                ],
+            );
+            for s in &top {
+                data.push(vec![json!(s.name), json!(s.percent)]);
+            }
+            answered(
+                text,
+                data,
+                Widget::new(
+                    WidgetKind::Pie,
+                    "Concentration",
+                    &format!("How much are my top {n} holdings?"),
+                ),
+            )
+        }),
+        Intent::Realized { fy } => {
+            let name = fy.map(fy_name);
+            let sales: Vec<_> = facts
+                .sales
+                .iter()
+                .filter(|s| name.as_ref().is_none_or(|f| s.financial_year == *f))
+                .collect();
+            let short: i64 = sales
+                .iter()
+                .filter(|s| matches!(s.term, crate::portfolio::calc::fifo::Term::ShortTerm))
+                .map(|s| s.pnl_paise)
+                .sum();
+            let long: i64 = sales
+                .iter()
+                .filter(|s| matches!(s.term, crate::portfolio::calc::fifo::Term::LongTerm))
+                .map(|s| s.pnl_paise)
+                .sum();
+            let when = name
+                .as_ref()
+                .map_or("in all".to_string(), |f| format!("in FY {f}"));
+            let text = if sales.is_empty() {
+                format!("You realized nothing {when}: no sales.")
+            } else {
+                format!(
+                    "Realized P&L {when}: **{}** from {} sales: short-term {}, long-term {}.",
+                    signed_inr(short + long),
+                    sales.len(),
+                    signed_inr(short),
+                    signed_inr(long)
+                )
+            };
+            let data = Data::new(
+                DataKind::Figure,
+                &[
+                    ("shortTermPaise", "Short-term", Format::Money),
+                    ("longTermPaise", "Long-term", Format::Money),
+                    ("totalPaise", "Total", Format::Money),
+                    ("sales", "Sales", Format::Number),
+                ],
+            )
+            .row(vec![
+                json!(short),
+                json!(long),
+                json!(short + long),
+                json!(sales.len()),
+            ]);
+            let query = name.map_or("Realized P&L".to_string(), |f| {
+                format!("Realized P&L for FY {f}")
+            });
+            answered(text, data, Widget::new(WidgetKind::Metric, &query, &query))
+        }
+        Intent::Xirr { symbol } => match symbol {
+            Some(symbol) => match find(facts, symbol).and_then(|h| h.xirr_percent.clone()) {
+                Some(x) => {
+                    let data = Data::new(
+                        DataKind::Figure,
+                        &[
+                            ("symbol", "Symbol", Format::Text),
+                            ("xirrPercent", "XIRR", Format::Percent),
+                        ],
+                    )
+                    .row(vec![json!(symbol), json!(x)]);
+                    answered(
+                        format!(
+                            "XIRR of your {symbol} trades, valued today: **{}** a year.",
+                            percent(&x)
+                        ),
+                        data,
+                        None,
+                    )
+                }
+                None => fallback(&format!(
+                    "I can't work out an XIRR for {symbol}: it needs its trades and a price."
+                )),
+            },
+            None => match &s.xirr_percent {
+                Some(x) => {
+                    let data = Data::new(
+                        DataKind::Figure,
+                        &[("xirrPercent", "XIRR", Format::Percent)],
+                    )
+                    .row(vec![json!(x)]);
+                    answered(
+                        format!(
+                            "Your portfolio's XIRR, from your trades with what you still hold valued today: **{}** a year.",
+                            percent(x)
+                        ),
+                        data,
+                        Widget::new(WidgetKind::Metric, "XIRR", "What is my XIRR?"),
+                    )
+                }
+                None => fallback("I can't work out an XIRR: it needs imported trades and prices."),
+            },
+        },
+        Intent::Trades {
+            period,
+            side,
+            symbol,
+            count_only,
+        } => {
+            let trades = &facts.trades;
+            let what = match side {
+                Some(Side::Buy) => "buys",
+                Some(Side::Sell) => "sales",
+                None => "trades",
+            };
+            let when = period.as_ref().map_or(String::new(), |p| {
+                format!(
+                    " {}",
+                    if p.label.starts_with("FY")
+                        || p.label
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_ascii_digit() || c.is_uppercase())
+                    {
+                        format!("in {}", p.label)
+                    } else {
+                        p.label.clone()
+                    }
+                )
+            });
+            let of = symbol
+                .as_ref()
+                .map_or(String::new(), |s| format!(" of {s}"));
+            let mut data = Data::new(
+                DataKind::Table,
+                &[
+                    ("date", "Date", Format::Date),
+                    ("symbol", "Symbol", Format::Text),
+                    ("side", "Side", Format::Text),
+                    ("quantity", "Quantity", Format::Number),
+                    ("pricePaise", "Price", Format::Money),
+                    ("valuePaise", "Value", Format::Money),
+                ],
+            );
+            for t in trades {
+                data.push(vec![
+                    json!(t.date),
+                    json!(t.symbol),
+                    json!(t.side),
+                    json!(t.quantity),
+                    json!(t.price_paise),
+                    json!(t.value_paise),
+                ]);
+            }
+            let total: i64 = trades.iter().map(|t| t.value_paise).sum();
+            let mut text = format!("**{} {what}**{of}{when}", trades.len());
+            if trades.is_empty() {
+                text.push('.');
+            } else {
+                text.push_str(&format!(", {} in all.", inr(total)));
+                if !count_only {
+                    text.push('\n');
+                    for t in trades.iter().take(10) {
+                        text.push_str(&format!(
+                            "- {} {} {} × {} at {}\n",
+                            t.date,
+                            t.side,
+                            t.quantity,
+                            t.symbol,
+                            inr(t.price_paise)
+                        ));
+                    }
+                    if trades.len() > 10 {
+                        text.push_str(&format!("- … and {} more\n", trades.len() - 10));
+                    }
+                }
+            }
+            answered(text, data, None)
+        }
+        Intent::Positions => {
+            if facts.positions.is_empty() {
+                return answered(
+                    "You have no open positions today (as of the last sync).".into(),
+                    Data::new(DataKind::Table, &[]),
+                    None,
+                );
+            }
+            let mut data = Data::new(
+                DataKind::Table,
+                &[
+                    ("symbol", "Symbol", Format::Text),
+                    ("product", "Product", Format::Text),
+                    ("quantity", "Quantity", Format::Number),
+                    ("pnlPaise", "P&L", Format::Money),
+                ],
+            );
+            let mut text = format!("{} positions today:\n", facts.positions.len());
+            let mut total = 0;
+            for p in &facts.positions {
+                total += p.pnl_paise;
+                text.push_str(&format!(
+                    "- **{}** ({}) {} : {}\n",
+                    p.symbol,
+                    p.product,
+                    p.quantity,
+                    signed_inr(p.pnl_paise)
+                ));
+                data.push(vec![
+                    json!(p.symbol),
+                    json!(p.product),
+                    json!(p.quantity),
+                    json!(p.pnl_paise),
+                ]);
+            }
+            text.push_str(&format!("Total: {}", signed_inr(total)));
+            answered(
+                text,
+                data,
+                Widget::new(WidgetKind::Table, "Positions", "Today's positions"),
+            )
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Rupees as Indians write and say them: `₹1,23,456.78` (lakh grouping),
+//! `1.5 lakh`, `2 crore`, `10k`, `one lakh`.
+
+use rust_decimal::Decimal;
+
+/// `₹1,23,456.78` from paise; whole rupees lose the `.00`.
+pub fn inr(paise: i64) -> String {
+    let sign = if paise < 0 { "-" } else { "" };
+    let abs = paise.unsigned_abs();
+    let (rupees, fraction) = (abs / 100, abs % 100);
+    let digits = rupees.to_string();
+    let grouped = if digits.len() <= 3 {
+        digits
+    } else {
+        // The last three digits, then pairs: 12,34,56,789.
+        let (head, tail) = digits.split_at(digits.len() - 3);
+        let mut pairs = Vec::new();
+        let mut rest = head;
+        while rest.len() > 2 {
+            let (more, pair) = rest.split_at(rest.len() - 2);
+            pairs.push(pair);
+            rest = more;
+        }
+        pairs.push(rest);
+        pairs.reverse();
+        format!("{},{tail}", pairs.join(","))
+    };
+    if fraction == 0 {
+        format!("{sign}₹{grouped}")
+    } else {
+        format!("{sign}₹{grouped}.{fraction:02}")
+    }
+}
+
+/// `+₹1,200` or `-₹300`: a change, with its sign always shown.
+pub fn signed_inr(paise: i64) -> String {
+    if paise > 0 {
+        format!("+{}", inr(paise))
+    } else {
+        inr(paise)
+    }
+}
+
+/// `12.5%` from a decimal string as the portfolio service gives it.
+pub fn percent(text: &str) -> String {
+    format!("{text}%")
+}
+
+const WORDS: &[(&str, i64)] = &[
+    ("zero", 0),
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("eleven", 11),
+    ("twelve", 12),
+    ("fifteen", 15),
+    ("twenty", 20),
+    ("twenty-five", 25),
+    ("fifty", 50),
+    ("hundred", 100),
+];
+
+/// Multipliers, as words and as suffixes.
+fn scale(word: &str) -> Option<i64> {
+    match word {
+        "k" | "thousand" | "thousands" => Some(1_000),
+        "l" | "lac" | "lacs" | "lakh" | "lakhs" => Some(100_000),
+        "cr" | "crore" | "crores" => Some(10_000_000),
+        "m" | "million" | "millions" => Some(1_000_000),
+        _ => None,
+    }
+}
+
+/// A small count in words or digits: `five`, `10`.
+pub fn count(word: &str) -> Option<i64> {
+    word.parse()
+        .ok()
+        .or_else(|| WORDS.iter().find(|(w, _)| *w == word).map(|(_, n)| *n))
+}
+
+/// An amount in rupees from the words `at` points to (`1,00,000`, `1.5
+/// lakh`, `2cr`, `₹50k`, `one lakh`), and how many words it took.
+pub fn amount(words: &[&str]) -> Option<(Decimal, usize)> {
+    let first = words
+        .first()?
+        .trim_start_matches('₹')
+        .trim_start_matches("rs");
+    let first = first.trim_start_matches('.');
+    // A suffix glued on: 10k, 2cr, 1.5l.
+    let split = first
+        .find(|c: char| c.is_ascii_alphabetic())
+        .filter(|&at| at > 0);
+    let (number, glued) = match split {
+        Some(at) => (&first[..at], Some(&first[at..])),
+        None => (first, None),
+    };
+    let value: Decimal = number
+        .replace(',', "")
+        .parse()
+        .ok()
+        .or_else(|| count(number).map(Decimal::from))?;
+    if let Some(suffix) = glued {
+        return Some((value * Decimal::from(scale(suffix)?), 1));
+    }
+    match words.get(1).and_then(|w| scale(w)) {
+        Some(multiplier) => Some((value * Decimal::from(multiplier), 2)),
+        None => Some((value, 1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupees_are_grouped_the_indian_way() {
+        assert_eq!(inr(12_345_678), "₹1,23,456.78");
+        assert_eq!(inr(100_000_000_000), "₹1,00,00,00,000");
+        assert_eq!(inr(99_900), "₹999");
+        assert_eq!(inr(-150_050), "-₹1,500.50");
+        assert_eq!(signed_inr(120_000), "+₹1,200");
+        assert_eq!(inr(5), "₹0.05");
+    }
+
+    #[test]
+    fn amounts_in_words_and_figures() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+        assert_eq!(amount(&["1,00,000"]), Some((d("100000"), 1)));
+        assert_eq!(amount(&["1.5", "lakh"]), Some((d("150000"), 2)));
+        assert_eq!(amount(&["2cr"]), Some((d("20000000"), 1)));
+        assert_eq!(amount(&["₹50k"]), Some((d("50000"), 1)));
+        assert_eq!(amount(&["one", "lakh"]), Some((d("100000"), 2)));
+        assert_eq!(amount(&["ten", "crore"]), Some((d("100000000"), 2)));
+        assert_eq!(amount(&["500"]), Some((d("500"), 1)));
+        assert_eq!(amount(&["shares"]), None);
+    }
+}

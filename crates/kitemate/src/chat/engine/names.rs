@@ -1,0 +1,328 @@
+//! Which securities a question names: by symbol (`INFY`), by company name
+//! (`Infosys`, `tata consultancy`), or misspelt (`infosis`, `relaince`).
+//! The user's own securities come first when a name could mean several.
+
+use std::sync::LazyLock;
+
+/// A security the engine can name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    pub symbol: String,
+    pub isin: String,
+    /// The company's name, words lowercased, without "Ltd." and the like.
+    pub name: Vec<String>,
+    /// Whether the user holds or traded it.
+    pub own: bool,
+}
+
+/// Words of questions that are never a company's name on their own.
+const COMMON: &[&str] = &[
+    "a",
+    "about",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "average",
+    "avg",
+    "bank",
+    "be",
+    "best",
+    "biggest",
+    "bought",
+    "buy",
+    "by",
+    "can",
+    "compare",
+    "cost",
+    "current",
+    "day",
+    "did",
+    "do",
+    "does",
+    "down",
+    "each",
+    "for",
+    "from",
+    "fund",
+    "funds",
+    "gain",
+    "gainers",
+    "gains",
+    "get",
+    "give",
+    "have",
+    "held",
+    "hold",
+    "holding",
+    "holdings",
+    "how",
+    "i",
+    "idea",
+    "in",
+    "india",
+    "indian",
+    "is",
+    "it",
+    "last",
+    "list",
+    "long",
+    "loss",
+    "losers",
+    "lose",
+    "made",
+    "many",
+    "me",
+    "money",
+    "month",
+    "most",
+    "much",
+    "my",
+    "of",
+    "on",
+    "one",
+    "or",
+    "own",
+    "paid",
+    "pay",
+    "percent",
+    "performing",
+    "pnl",
+    "portfolio",
+    "price",
+    "profit",
+    "sale",
+    "sector",
+    "sell",
+    "share",
+    "shares",
+    "short",
+    "show",
+    "since",
+    "sold",
+    "stock",
+    "stocks",
+    "tell",
+    "term",
+    "than",
+    "that",
+    "the",
+    "this",
+    "to",
+    "today",
+    "top",
+    "total",
+    "trade",
+    "trades",
+    "up",
+    "value",
+    "vs",
+    "versus",
+    "was",
+    "weight",
+    "what",
+    "when",
+    "which",
+    "who",
+    "why",
+    "with",
+    "worst",
+    "worth",
+    "year",
+    "you",
+    "your",
+];
+
+/// Suffixes a company's listed name carries that nobody says.
+const SUFFIXES: &[&str] = &["ltd", "ltd.", "limited", "(india)", "co.", "company"];
+
+fn name_words(name: &str) -> Vec<String> {
+    name.to_lowercase()
+        .split_whitespace()
+        .filter(|w| !SUFFIXES.contains(w))
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '&')
+                .to_string()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// NIFTY 500, as shipped in `data/nifty500-sectors.csv`.
+static LISTED: LazyLock<Vec<Known>> = LazyLock::new(|| {
+    crate::portfolio::calc::sectors::companies()
+        .map(|(name, symbol, isin)| Known {
+            symbol: symbol.to_string(),
+            isin: isin.to_string(),
+            name: name_words(name),
+            own: false,
+        })
+        .collect()
+});
+
+/// The user's securities first, then every listed company they do not have.
+pub fn catalog(own: &[(String, String)]) -> Vec<Known> {
+    let mut all: Vec<Known> = own
+        .iter()
+        .map(|(symbol, isin)| {
+            let listed = LISTED
+                .iter()
+                .find(|k| (!isin.is_empty() && k.isin == *isin) || k.symbol == *symbol);
+            Known {
+                symbol: symbol.clone(),
+                isin: isin.clone(),
+                name: listed.map(|k| k.name.clone()).unwrap_or_default(),
+                own: true,
+            }
+        })
+        .collect();
+    all.extend(
+        LISTED
+            .iter()
+            .filter(|k| {
+                !own.iter()
+                    .any(|(s, i)| *s == k.symbol || (!i.is_empty() && *i == k.isin))
+            })
+            .cloned(),
+    );
+    all
+}
+
+/// How far apart two words may be and still be taken for each other.
+fn tolerance(word: &str) -> usize {
+    match word.len() {
+        0..=4 => 0,
+        5..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// What `words` (lowercased) name, in the order they name it; `original`
+/// is the question as typed, where an all-capitals word is a symbol even
+/// when it is also an English word.
+pub fn find<'a>(words: &[&str], original: &str, catalog: &'a [Known]) -> Vec<&'a Known> {
+    let capitals: Vec<String> = original
+        .split(|c: char| !c.is_alphanumeric() && c != '&' && c != '-')
+        .filter(|w| {
+            w.len() >= 2
+                && w.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '&' || c == '-')
+        })
+        .map(str::to_string)
+        .collect();
+    let mut found: Vec<&Known> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let word = words[i];
+        let common =
+            COMMON.contains(&word) && !capitals.iter().any(|c| c.eq_ignore_ascii_case(word));
+        // Longest company name starting here; the user's own first on a tie.
+        let mut best: Option<(usize, &Known)> = None;
+        let mut tied = false;
+        for known in catalog {
+            let matched = known
+                .name
+                .iter()
+                .zip(&words[i..])
+                .take_while(|(n, w)| n == w)
+                .count();
+            let by_symbol = known.symbol.eq_ignore_ascii_case(word) && !common;
+            let length = if by_symbol { matched.max(1) } else { matched };
+            // One word of a name counts when it is not an everyday word.
+            if length == 0 || (length == 1 && !by_symbol && (common || word.len() < 3)) {
+                continue;
+            }
+            match best {
+                Some((l, b)) if l > length || (l == length && b.own && !known.own) => {}
+                Some((l, b)) if l == length && b.own == known.own && !by_symbol => {
+                    tied = tied || b.symbol != known.symbol
+                }
+                _ => {
+                    best = Some((length, known));
+                    tied = false;
+                }
+            }
+        }
+        if best.is_none() && !common && tolerance(word) > 0 {
+            // A misspelling of a symbol or of a name's first word.
+            best = catalog
+                .iter()
+                .filter_map(|k| {
+                    let to_symbol = strsim::osa_distance(word, &k.symbol.to_lowercase());
+                    let to_name = k
+                        .name
+                        .first()
+                        .map_or(usize::MAX, |n| strsim::osa_distance(word, n));
+                    let d = to_symbol.min(to_name);
+                    (d <= tolerance(word)).then_some((d, k))
+                })
+                .min_by_key(|(d, k)| (*d, !k.own))
+                .map(|(_, k)| (1, k));
+        }
+        match best {
+            Some((length, known)) if !tied || known.own => {
+                if !found.iter().any(|f| f.symbol == known.symbol) {
+                    found.push(known);
+                }
+                i += length;
+            }
+            _ => i += 1,
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn symbols(question: &str, own: &[(&str, &str)]) -> Vec<String> {
+        let own: Vec<(String, String)> = own
+            .iter()
+            .map(|(s, i)| (s.to_string(), i.to_string()))
+            .collect();
+        let catalog = catalog(&own);
+        let lower = question.to_lowercase();
+        let words: Vec<&str> = lower.split_whitespace().collect();
+        find(&words, question, &catalog)
+            .iter()
+            .map(|k| k.symbol.clone())
+            .collect()
+    }
+
+    #[test]
+    fn symbols_names_and_misspellings() {
+        let none: &[(&str, &str)] = &[];
+        assert_eq!(symbols("how many infy do i have", none), ["INFY"]);
+        assert_eq!(symbols("what did i pay for infosys", none), ["INFY"]);
+        assert_eq!(
+            symbols("tata consultancy vs infosis", none),
+            ["TCS", "INFY"]
+        );
+        assert_eq!(symbols("hdfc bank share", none), ["HDFCBANK"]);
+        assert_eq!(symbols("relaince industries", none), ["RELIANCE"]);
+        assert_eq!(
+            symbols("what is my portfolio worth", none),
+            Vec::<String>::new()
+        );
+        assert_eq!(symbols("any idea how i did", none), Vec::<String>::new());
+        assert_eq!(symbols("how is IDEA doing", none), ["IDEA"]);
+    }
+
+    #[test]
+    fn the_users_own_security_wins_a_tie() {
+        let own = [("BAJAJFINSV", "INE918I01026")];
+        assert_eq!(symbols("how is bajaj doing", &own), ["BAJAJFINSV"]);
+        assert_eq!(
+            symbols("how is bajaj doing", &[]),
+            Vec::<String>::new(),
+            "ambiguous"
+        );
+        let own = [("SYM7", "INE000007A01010")];
+        assert_eq!(symbols("sym7 position", &own), ["SYM7"]);
+    }
+}

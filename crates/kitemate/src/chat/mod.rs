@@ -1,0 +1,47 @@
+//! The chat service: questions about the caller's own portfolio answered in
+//! plain words, with the figures behind them; conversations; the monthly
+//! allowance of the Free plan.
+
+mod api;
+pub mod engine;
+mod service;
+mod store;
+
+use axum::extract::FromRef;
+use platform::db::DatabaseDecl;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use service::{ChatReply, ChatService, FREE_QUESTIONS, Usage};
+
+use crate::auth::AuthService;
+
+pub static DATABASE: DatabaseDecl = DatabaseDecl {
+    name: "chat",
+    sqlite: sqlx::migrate!("src/chat/migrations/sqlite"),
+    postgres: sqlx::migrate!("src/chat/migrations/postgres"),
+};
+
+#[derive(Debug, Clone)]
+pub struct ChatState {
+    pub service: ChatService,
+    pub auth: AuthService,
+}
+
+impl FromRef<ChatState> for AuthService {
+    fn from_ref(state: &ChatState) -> Self {
+        state.auth.clone()
+    }
+}
+
+pub fn router(state: ChatState) -> OpenApiRouter {
+    router_spec().with_state(state)
+}
+
+pub fn router_spec() -> OpenApiRouter<ChatState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::query))
+        .routes(routes!(api::usage))
+        .routes(routes!(api::conversations))
+        .routes(routes!(api::conversation, api::delete_conversation))
+}

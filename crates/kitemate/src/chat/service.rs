@@ -1,0 +1,237 @@
+//! The chat service: a question in, an answer out, counted against the
+//! caller's monthly allowance and kept in a conversation.
+
+use chrono::{DateTime, Datelike as _, NaiveDate, TimeZone as _, Utc};
+use chrono_tz::Asia::Kolkata;
+use platform::ApiError;
+use platform::clock::Clock;
+use platform::db::Db;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::engine::{self, Data, Facts, Intent, Widget};
+use super::store::{self, NewMessage};
+use crate::auth::{AuthData, Tier};
+use crate::portfolio::PortfolioService;
+
+/// Answered questions a month on the Free plan.
+pub const FREE_QUESTIONS: i64 = 50;
+
+/// The caller's allowance this month.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub used: i64,
+    /// `null` on Pro: no limit.
+    pub limit: Option<i64>,
+    /// When the count starts again: the first of next month, midnight IST.
+    pub resets_at: DateTime<Utc>,
+}
+
+/// An answer, as `POST /chat/query` returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatReply {
+    pub conversation_id: String,
+    pub message_id: String,
+    /// Short markdown.
+    pub answer: String,
+    /// The figures behind the answer, when there are any.
+    pub data: Option<Data>,
+    /// A widget that would show this answer.
+    pub widget: Option<Widget>,
+    /// False when the question could not be answered; it is not counted.
+    pub answered: bool,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatService {
+    db: Db,
+    portfolio: PortfolioService,
+    clock: Clock,
+}
+
+/// The month questions count in, and when the next one starts.
+fn month(now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    let local = now.with_timezone(&Kolkata);
+    let (year, month) = (local.year(), local.month());
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    let next = NaiveDate::from_ymd_opt(next_year, next_month, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| Kolkata.from_local_datetime(&t).single())
+        .map_or(now, |t| t.with_timezone(&Utc));
+    (format!("{year}-{month:02}"), next)
+}
+
+fn json<T: Serialize>(value: Option<&T>) -> Option<String> {
+    value.and_then(|v| serde_json::to_string(v).ok())
+}
+
+fn limit(tier: Tier) -> Option<i64> {
+    match tier {
+        Tier::Free => Some(FREE_QUESTIONS),
+        Tier::Pro => None,
+    }
+}
+
+impl ChatService {
+    pub fn new(db: Db, portfolio: PortfolioService, clock: Clock) -> Self {
+        Self {
+            db,
+            portfolio,
+            clock,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub async fn usage(&self, caller: &AuthData) -> Result<Usage, ApiError> {
+        let (month, resets_at) = month(self.clock.now());
+        Ok(Usage {
+            used: store::used(&self.db, &caller.user_id, &month).await?,
+            limit: limit(caller.tier),
+            resets_at,
+        })
+    }
+
+    /// Answers `message` for the caller, in `conversation_id` or a new
+    /// conversation. The question is counted only if it is answered.
+    pub async fn ask(
+        &self,
+        caller: &AuthData,
+        message: &str,
+        conversation_id: Option<&str>,
+    ) -> Result<ChatReply, ApiError> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(ApiError::invalid_field("message", "must not be empty"));
+        }
+        let existing = match conversation_id {
+            Some(id) => Some(
+                store::conversation(&self.db, &caller.user_id, id)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::invalid_field("conversationId", "no such conversation of yours")
+                    })?,
+            ),
+            None => None,
+        };
+        let (month, resets_at) = month(self.clock.now());
+        let limit = limit(caller.tier);
+        let Some(used) =
+            store::take_question(&self.db, &caller.user_id, &month, limit.unwrap_or(i64::MAX))
+                .await?
+        else {
+            return Err(ApiError::resource_exhausted(
+                format!(
+                    "you have asked your {} questions for this month on the Free plan; they start again on {} (or upgrade to Pro)",
+                    FREE_QUESTIONS,
+                    resets_at.with_timezone(&Kolkata).format("%-d %B %Y")
+                ),
+                u64::try_from((resets_at - self.clock.now()).num_seconds()).unwrap_or(0),
+            ));
+        };
+        let answer = match self.answer(&caller.user_id, message).await {
+            Ok(answer) if answer.answered => answer,
+            other => {
+                store::give_back(&self.db, &caller.user_id, &month).await?;
+                other?
+            }
+        };
+        let used = if answer.answered { used } else { used - 1 };
+        let conversation_id = existing
+            .as_ref()
+            .map_or_else(|| uuid::Uuid::now_v7().to_string(), |c| c.id.clone());
+        let question_id = uuid::Uuid::now_v7().to_string();
+        let message_id = uuid::Uuid::now_v7().to_string();
+        let title: String = message.chars().take(80).collect();
+        let stored = store::record(
+            &self.db,
+            &caller.user_id,
+            &conversation_id,
+            existing.is_none().then_some(title.as_str()),
+            self.clock.now().timestamp_millis(),
+            &[
+                NewMessage {
+                    id: &question_id,
+                    role: "user",
+                    content: message,
+                    data: None,
+                    widget: None,
+                },
+                NewMessage {
+                    id: &message_id,
+                    role: "assistant",
+                    content: &answer.text,
+                    data: json(answer.data.as_ref()),
+                    widget: json(answer.widget.as_ref()),
+                },
+            ],
+        )
+        .await;
+        if let Err(err) = stored {
+            if answer.answered {
+                store::give_back(&self.db, &caller.user_id, &month).await?;
+            }
+            return Err(err.into());
+        }
+        Ok(ChatReply {
+            conversation_id,
+            message_id,
+            answer: answer.text,
+            data: answer.data,
+            widget: answer.widget,
+            answered: answer.answered,
+            usage: Usage {
+                used,
+                limit,
+                resets_at,
+            },
+        })
+    }
+
+    /// The built-in engine's answer, from the portfolio's figures.
+    async fn answer(&self, user_id: &str, message: &str) -> Result<engine::Answer, ApiError> {
+        let report = self.portfolio.report(user_id).await?;
+        let today = report.today;
+        let mut facts = Facts::new(report);
+        let catalog = engine::names::catalog(&facts.own());
+        let intent = engine::understand(message, &catalog, today);
+        match &intent {
+            Intent::Trades {
+                period,
+                side,
+                symbol,
+                ..
+            } => {
+                let mut trades = self
+                    .portfolio
+                    .trades_between(
+                        user_id,
+                        symbol.as_deref(),
+                        period.as_ref().map(|p| p.from),
+                        period.as_ref().map(|p| p.to),
+                    )
+                    .await?;
+                if let Some(side) = side {
+                    let wanted = match side {
+                        engine::intent::Side::Buy => "buy",
+                        engine::intent::Side::Sell => "sell",
+                    };
+                    trades.retain(|t| t.side == wanted);
+                }
+                facts.trades = trades;
+            }
+            Intent::Positions => facts.positions = self.portfolio.positions(user_id).await?,
+            _ => {}
+        }
+        Ok(engine::answer(&intent, &facts))
+    }
+}

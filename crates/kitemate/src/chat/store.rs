@@ -1,0 +1,190 @@
+//! SQL of the chat service, one text for SQLite and PostgreSQL.
+
+use platform::db::Db;
+use platform::{with_db, with_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConversationRow {
+    pub id: String,
+    pub title: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: String,
+    pub role: String,
+    pub content: String,
+    pub data: Option<String>,
+    pub widget: Option<String>,
+    pub created_at: i64,
+}
+
+/// A message about to be stored.
+#[derive(Debug)]
+pub struct NewMessage<'a> {
+    pub id: &'a str,
+    pub role: &'a str,
+    pub content: &'a str,
+    pub data: Option<String>,
+    pub widget: Option<String>,
+}
+
+/// Takes one question from the user's allowance for `month`, unless `limit`
+/// are used; returns how many are used now. One statement, so concurrent
+/// questions cannot both take the last one.
+pub async fn take_question(
+    db: &Db,
+    user_id: &str,
+    month: &str,
+    limit: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO usage (user_id, month, used) VALUES ($1, $2, 1) \
+             ON CONFLICT (user_id, month) DO UPDATE SET used = usage.used + 1 WHERE usage.used < $3 \
+             RETURNING used",
+        )
+        .bind(user_id)
+        .bind(month)
+        .bind(limit)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Gives back a question taken for an answer that was not delivered.
+pub async fn give_back(db: &Db, user_id: &str, month: &str) -> Result<(), sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE usage SET used = used - 1 WHERE user_id = $1 AND month = $2 AND used > 0",
+        )
+        .bind(user_id)
+        .bind(month)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+pub async fn used(db: &Db, user_id: &str, month: &str) -> Result<i64, sqlx::Error> {
+    let used: Option<i64> = with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT used FROM usage WHERE user_id = $1 AND month = $2")
+            .bind(user_id)
+            .bind(month)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(used.unwrap_or(0))
+}
+
+/// The conversation, if it is the user's.
+pub async fn conversation(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<ConversationRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, title, created_at, updated_at FROM conversations WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+pub async fn conversations(
+    db: &Db,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<ConversationRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, title, created_at, updated_at FROM conversations WHERE user_id = $1 \
+             ORDER BY updated_at DESC, id DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+pub async fn messages(db: &Db, conversation_id: &str) -> Result<Vec<MessageRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, role, content, data, widget, created_at FROM messages \
+             WHERE conversation_id = $1 ORDER BY id",
+        )
+        .bind(conversation_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Deletes the conversation, if it is the user's, with its messages.
+pub async fn delete_conversation(db: &Db, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let deleted = with_db!(db, |pool| {
+        sqlx::query("DELETE FROM conversations WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(deleted > 0)
+}
+
+/// Stores a question and its answer, creating the conversation if `title`
+/// is given, in one transaction.
+pub async fn record(
+    db: &Db,
+    user_id: &str,
+    conversation_id: &str,
+    title: Option<&str>,
+    now: i64,
+    messages: &[NewMessage<'_>],
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    match title {
+        Some(title) => with_tx!(tx, |conn| {
+            sqlx::query("INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
+                .bind(conversation_id)
+                .bind(user_id)
+                .bind(title)
+                .bind(now)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?,
+        None => with_tx!(tx, |conn| {
+            sqlx::query("UPDATE conversations SET updated_at = $3 WHERE id = $1 AND user_id = $2")
+                .bind(conversation_id)
+                .bind(user_id)
+                .bind(now)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?,
+    }
+    for m in messages {
+        with_tx!(tx, |conn| {
+            sqlx::query(
+                "INSERT INTO messages (id, conversation_id, role, content, data, widget, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(m.id)
+            .bind(conversation_id)
+            .bind(m.role)
+            .bind(m.content)
+            .bind(&m.data)
+            .bind(&m.widget)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+    }
+    tx.commit().await
+}
