@@ -6,6 +6,7 @@ mod harness;
 mod api_layer;
 mod auth;
 mod chat;
+mod chat_eval;
 mod cli;
 mod cron;
 mod objects;

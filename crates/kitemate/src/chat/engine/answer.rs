@@ -635,13 +635,15 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             period,
             side,
             symbol,
-            count_only,
         } => {
             let trades = &facts.trades;
-            let what = match side {
-                Some(Side::Buy) => "buys",
-                Some(Side::Sell) => "sales",
-                None => "trades",
+            let what = match (side, trades.len()) {
+                (Some(Side::Buy), 1) => "buy",
+                (Some(Side::Buy), _) => "buys",
+                (Some(Side::Sell), 1) => "sale",
+                (Some(Side::Sell), _) => "sales",
+                (None, 1) => "trade",
+                (None, _) => "trades",
             };
             let when = period.as_ref().map_or(String::new(), |p| {
                 format!(
@@ -688,7 +690,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 text.push('.');
             } else {
                 text.push_str(&format!(", {} in all.", inr(total)));
-                if !count_only {
+                {
                     text.push('\n');
                     for t in trades.iter().take(10) {
                         text.push_str(&format!(

@@ -78,7 +78,6 @@ pub enum Intent {
         period: Option<Period>,
         side: Option<Side>,
         symbol: Option<String>,
-        count_only: bool,
     },
     Compare {
         symbols: Vec<String>,
@@ -94,7 +93,11 @@ pub enum Intent {
 /// A question's words: lowercased, punctuation apart from `&`, `-`, `.`
 /// and `%` dropped, `p&l` and friends spelt one way.
 pub fn words(text: &str) -> Vec<String> {
-    let lower = text.to_lowercase().replace(['’', '\''], "");
+    let lower = text
+        .to_lowercase()
+        .replace(['’', '\''], "")
+        .replace("p/l", "pnl")
+        .replace("p & l", "pnl");
     let spaced: String = lower
         .chars()
         .map(|c| {
@@ -186,112 +189,87 @@ fn aspect(words: &[&str]) -> Aspect {
     }
 }
 
-/// Reads `text` against the securities the engine knows.
-pub fn understand(text: &str, catalog: &[Known], today: NaiveDate) -> Intent {
-    let owned = words(text);
-    let w: Vec<&str> = owned.iter().map(String::as_str).collect();
-    let found = names::find(&w, text, catalog);
-    let own_symbol = |k: &Known| k.symbol.clone();
-    let period = period::period(&w, today);
-    let trade_words = [
-        "trade",
-        "trades",
-        "traded",
-        "bought",
-        "buy",
-        "buys",
-        "sold",
-        "sell",
-        "sells",
-        "transactions",
-        "purchased",
-        "purchases",
-        "orders",
-    ];
+fn holdings(w: &[&str]) -> Intent {
+    let sort = if any(w, &["percent"]) && any(w, &["pnl", "return", "returns", "gain", "profit"]) {
+        Sort::PnlPercent
+    } else if any(w, &["pnl", "profit", "gain", "return", "returns"]) {
+        Sort::Pnl
+    } else if any(w, &["invested", "cost", "investment"]) {
+        Sort::Invested
+    } else if any(w, &["quantity", "qty"]) {
+        Sort::Quantity
+    } else if any(w, &["name", "symbol", "alphabetical", "alphabetically"]) {
+        Sort::Symbol
+    } else {
+        Sort::Value
+    };
+    let ascending = any(w, &["smallest", "lowest", "least", "ascending", "bottom"])
+        || (sort == Sort::Symbol && !any(w, &["descending", "reverse"]));
+    Intent::Holdings {
+        sort,
+        ascending,
+        limit: count(w),
+    }
+}
 
-    if found.len() >= 2
-        && (any(
-            &w,
-            &[
-                "vs", "vs.", "versus", "compare", "compared", "or", "and", "against", "better",
-            ],
-        ))
-    {
-        return Intent::Compare {
-            symbols: found.iter().map(|k| own_symbol(k)).collect(),
-        };
-    }
-    if any(&w, &["positions", "intraday", "f&o", "futures", "options"])
-        || (w.contains(&"position") && found.is_empty())
-    {
-        return Intent::Positions;
-    }
-    if any(&w, &["realized", "booked", "ltcg", "stcg", "tax", "taxes"])
-        || phrase(&w, "capital gains")
-        || phrase(&w, "capital gain")
-        || phrase(&w, "short term")
-        || phrase(&w, "long term")
-        || phrase(&w, "short-term")
-        || phrase(&w, "long-term")
-    {
-        return Intent::Realized {
-            // Only a financial year named as one counts: "in 2024" spans two.
-            fy: period::financial_year(&w, today),
-        };
-    }
-    let asks_trades = any(&w, &trade_words)
-        && (period.is_some()
-            || phrase(&w, "how many trades")
-            || any(&w, &["trades", "trade", "transactions", "orders", "traded"])
-            || phrase(&w, "what did i buy")
-            || phrase(&w, "what did i sell")
-            || phrase(&w, "what have i bought")
-            || phrase(&w, "what have i sold"));
-    if asks_trades && !any(&w, &["pay", "paid", "average", "avg"]) {
-        let side = if any(&w, &["bought", "buy", "buys", "purchased", "purchases"]) {
-            Some(Side::Buy)
-        } else if any(&w, &["sold", "sell", "sells"]) {
-            Some(Side::Sell)
-        } else {
-            None
-        };
-        return Intent::Trades {
-            period,
-            side,
-            symbol: found.first().map(|k| own_symbol(k)),
-            count_only: phrase(&w, "how many"),
-        };
-    }
-    if any(&w, &["xirr", "annualized", "cagr", "irr"])
-        || phrase(&w, "annual return")
-        || phrase(&w, "yearly return")
-    {
-        return Intent::Xirr {
-            symbol: found.first().map(|k| own_symbol(k)),
-        };
-    }
-    if any(&w, &["concentration", "concentrated"])
-        || (count(&w).is_some()
-            && any(&w, &["share", "account", "percent"])
-            && any(
-                &w,
-                &["make", "account", "share", "together", "combined", "of"],
-            )
-            && found.is_empty()
-            && !any(&w, &["gainers", "losers", "best", "worst"]))
-    {
-        return Intent::Concentration {
-            n: count(&w).unwrap_or(5),
-        };
-    }
-    if any(
-        &w,
+const TRADE_WORDS: &[&str] = &[
+    "trade",
+    "trades",
+    "traded",
+    "bought",
+    "buy",
+    "buys",
+    "sold",
+    "sell",
+    "sells",
+    "transactions",
+    "purchased",
+    "purchases",
+    "orders",
+];
+
+fn asks_trades(w: &[&str], period: bool) -> bool {
+    let named = any(w, TRADE_WORDS)
+        && (period
+            || any(w, &["trades", "trade", "transactions", "orders", "traded"])
+            || [
+                "when did i",
+                "what did i buy",
+                "what did i sell",
+                "what have i bought",
+                "what have i sold",
+            ]
+            .iter()
+            .any(|p| phrase(w, p)));
+    (named || any(w, &["buys", "sells", "purchases"]))
+        && !any(w, &["pay", "paid", "average", "avg"])
+}
+
+fn realized(w: &[&str]) -> bool {
+    any(w, &["realized", "booked", "ltcg", "stcg", "tax", "taxes"])
+        || [
+            "capital gains",
+            "capital gain",
+            "short term",
+            "long term",
+            "short-term",
+            "long-term",
+        ]
+        .iter()
+        .any(|p| phrase(w, p))
+}
+
+fn allocation(w: &[&str]) -> Option<By> {
+    let asked = any(
+        w,
         &[
             "allocation",
             "allocated",
             "breakdown",
             "split",
             "distribution",
+            "distributed",
+            "spread",
             "diversified",
             "diversification",
             "exposure",
@@ -300,12 +278,12 @@ pub fn understand(text: &str, catalog: &[Known], today: NaiveDate) -> Intent {
             "sectorwise",
             "mix",
         ],
-    ) || phrase(&w, "by sector")
-        || phrase(&w, "asset class")
-        || phrase(&w, "by stock")
-    {
-        let by = if any(
-            &w,
+    ) || ["by sector", "asset class", "by stock"]
+        .iter()
+        .any(|p| phrase(w, p));
+    asked.then(|| {
+        if any(
+            w,
             &[
                 "sector",
                 "sectors",
@@ -316,15 +294,24 @@ pub fn understand(text: &str, catalog: &[Known], today: NaiveDate) -> Intent {
             ],
         ) {
             By::Sector
-        } else if any(&w, &["asset", "class", "etf", "etfs", "equity", "mutual"]) {
+        } else if any(w, &["asset", "class", "etf", "etfs", "equity", "mutual"]) {
             By::AssetClass
         } else {
             By::Stock
-        };
-        return Intent::Allocation { by };
-    }
+        }
+    })
+}
+
+/// Top gainers (`Some(true)`) or losers (`Some(false)`).
+fn movers(w: &[&str]) -> Option<bool> {
+    let losers = any(
+        w,
+        &["losers", "worst", "laggards", "underperformers", "losing"],
+    ) || ["biggest losses", "biggest loss", "least profitable"]
+        .iter()
+        .any(|p| phrase(w, p));
     let gainers = any(
-        &w,
+        w,
         &[
             "gainers",
             "winners",
@@ -332,23 +319,95 @@ pub fn understand(text: &str, catalog: &[Known], today: NaiveDate) -> Intent {
             "outperformers",
             "top-performing",
         ],
-    ) || phrase(&w, "top performing")
-        || phrase(&w, "biggest gains")
-        || phrase(&w, "most profitable")
-        || phrase(&w, "biggest gain");
-    let losers = any(
-        &w,
-        &["losers", "worst", "laggards", "underperformers", "losing"],
-    ) || phrase(&w, "biggest losses")
-        || phrase(&w, "biggest loss")
-        || phrase(&w, "least profitable");
-    if (gainers || losers) && found.is_empty() {
+    ) || [
+        "top performing",
+        "biggest gains",
+        "biggest gain",
+        "most profitable",
+    ]
+    .iter()
+    .any(|p| phrase(w, p));
+    (gainers || losers).then_some(!losers)
+}
+
+/// Reads `text` against the securities the engine knows.
+pub fn understand(text: &str, catalog: &[Known], today: NaiveDate) -> Intent {
+    let owned = words(text);
+    let w: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let found = names::find(&w, text, catalog);
+    let symbol = found.first().map(|k| k.symbol.clone());
+    let period = period::period(&w, today);
+
+    // Orders and advice are not the engine's to give.
+    if matches!(w.first(), Some(&("buy" | "sell" | "place" | "order")))
+        || any(&w, &["should", "recommend", "suggest", "advice", "advise"])
+    {
+        return Intent::Unknown;
+    }
+    if found.len() >= 2
+        && any(
+            &w,
+            &[
+                "vs", "vs.", "versus", "compare", "compared", "or", "and", "against", "better",
+            ],
+        )
+    {
+        return Intent::Compare {
+            symbols: found.iter().map(|k| k.symbol.clone()).collect(),
+        };
+    }
+    if any(&w, &["positions", "intraday", "f&o", "futures", "options"])
+        || (w.contains(&"position") && found.is_empty())
+    {
+        return Intent::Positions;
+    }
+    if realized(&w) {
+        // Only a financial year named as one counts: "in 2024" spans two.
+        return Intent::Realized {
+            fy: period::financial_year(&w, today),
+        };
+    }
+    if asks_trades(&w, period.is_some()) {
+        let side = if any(&w, &["bought", "buy", "buys", "purchased", "purchases"]) {
+            Some(Side::Buy)
+        } else if any(&w, &["sold", "sell", "sells"]) {
+            Some(Side::Sell)
+        } else {
+            None
+        };
+        return Intent::Trades {
+            period,
+            side,
+            symbol,
+        };
+    }
+    if any(&w, &["xirr", "annualized", "cagr", "irr"])
+        || phrase(&w, "annual return")
+        || phrase(&w, "yearly return")
+    {
+        return Intent::Xirr { symbol };
+    }
+    let top_share = count(&w).is_some()
+        && any(&w, &["share", "account", "percent", "together", "combined"])
+        && found.is_empty()
+        && movers(&w).is_none();
+    if any(&w, &["concentration", "concentrated"]) || top_share {
+        return Intent::Concentration {
+            n: count(&w).unwrap_or(3),
+        };
+    }
+    if let Some(by) = allocation(&w) {
+        return Intent::Allocation { by };
+    }
+    if let Some(gainers) = movers(&w)
+        && found.is_empty()
+    {
         let by_rupees = any(
             &w,
             &["rupees", "rs", "₹", "inr", "absolute", "amount", "money"],
         );
         return Intent::Movers {
-            gainers: !losers,
+            gainers,
             by_percent: !by_rupees,
             n: count(&w).unwrap_or(5),
         };
@@ -389,36 +448,17 @@ pub fn understand(text: &str, catalog: &[Known], today: NaiveDate) -> Intent {
     {
         return Intent::DayChange;
     }
-    if any(
+    let listing = any(
         &w,
         &[
-            "holdings", "stocks", "shares", "own", "hold", "list", "sorted", "sort",
+            "list", "show", "sorted", "sort", "biggest", "largest", "smallest",
         ],
-    ) || phrase(&w, "what do i have")
-        || phrase(&w, "show my portfolio")
-    {
-        let sort = if any(&w, &["percent", "percentage"])
-            && any(&w, &["pnl", "return", "returns", "gain", "profit"])
-        {
-            Sort::PnlPercent
-        } else if any(&w, &["pnl", "profit", "gain", "return", "returns"]) {
-            Sort::Pnl
-        } else if any(&w, &["invested", "cost", "investment"]) {
-            Sort::Invested
-        } else if any(&w, &["quantity", "qty", "shares"]) && any(&w, &["by", "sorted", "sort"]) {
-            Sort::Quantity
-        } else if any(&w, &["name", "symbol", "alphabetical", "alphabetically"]) {
-            Sort::Symbol
-        } else {
-            Sort::Value
-        };
-        let ascending = any(&w, &["smallest", "lowest", "least", "ascending", "bottom"])
-            || (sort == Sort::Symbol && !any(&w, &["descending", "reverse"]));
-        return Intent::Holdings {
-            sort,
-            ascending,
-            limit: count(&w),
-        };
+    ) || count(&w).is_some()
+        || (any(&w, &["holdings", "stocks"]) && w.contains(&"by"))
+        || phrase(&w, "what do i own")
+        || phrase(&w, "what do i have");
+    if listing {
+        return holdings(&w);
     }
     if any(
         &w,
@@ -435,25 +475,38 @@ pub fn understand(text: &str, catalog: &[Known], today: NaiveDate) -> Intent {
             "lost",
             "earned",
         ],
-    ) || phrase(&w, "up or down")
-        || phrase(&w, "am i up")
-        || phrase(&w, "am i down")
+    ) || ["up or down", "am i up", "am i down"]
+        .iter()
+        .any(|p| phrase(&w, p))
     {
         return Intent::Pnl;
     }
+    if any(&w, &["value", "worth", "valuation", "balance"])
+        || phrase(&w, "how much is my portfolio")
+    {
+        return Intent::Value;
+    }
     if any(
         &w,
-        &["invested", "invest", "investment", "investments", "spent"],
+        &[
+            "invested",
+            "invest",
+            "investment",
+            "investments",
+            "spent",
+            "spend",
+        ],
     ) || phrase(&w, "put in")
         || phrase(&w, "cost basis")
     {
         return Intent::Invested;
     }
-    if any(&w, &["value", "worth", "valuation", "total", "balance"])
-        || phrase(&w, "how much is my portfolio")
-        || phrase(&w, "how much do i have")
-    {
+    if phrase(&w, "how much") && any(&w, &["have", "got"]) {
         return Intent::Value;
+    }
+    if any(&w, &["holdings", "stocks", "shares", "own", "hold"]) || phrase(&w, "show my portfolio")
+    {
+        return holdings(&w);
     }
     Intent::Unknown
 }

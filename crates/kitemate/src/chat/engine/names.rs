@@ -137,6 +137,15 @@ const COMMON: &[&str] = &[
     "your",
 ];
 
+/// What people call some companies instead of their symbol or name.
+const ALIASES: &[(&str, &str)] = &[
+    ("sbi", "SBIN"),
+    ("hul", "HINDUNILVR"),
+    ("l&t", "LT"),
+    ("airtel", "BHARTIARTL"),
+    ("ril", "RELIANCE"),
+];
+
 /// Suffixes a company's listed name carries that nobody says.
 const SUFFIXES: &[&str] = &["ltd", "ltd.", "limited", "(india)", "co.", "company"];
 
@@ -204,7 +213,7 @@ fn tolerance(word: &str) -> usize {
 /// What `words` (lowercased) name, in the order they name it; `original`
 /// is the question as typed, where an all-capitals word is a symbol even
 /// when it is also an English word.
-pub fn find<'a>(words: &[&str], original: &str, catalog: &'a [Known]) -> Vec<&'a Known> {
+pub fn find(words: &[&str], original: &str, catalog: &[Known]) -> Vec<Known> {
     let capitals: Vec<String> = original
         .split(|c: char| !c.is_alphanumeric() && c != '&' && c != '-')
         .filter(|w| {
@@ -214,12 +223,16 @@ pub fn find<'a>(words: &[&str], original: &str, catalog: &'a [Known]) -> Vec<&'a
         })
         .map(str::to_string)
         .collect();
-    let mut found: Vec<&Known> = Vec::new();
+    let mut found: Vec<Known> = Vec::new();
     let mut i = 0;
     while i < words.len() {
         let word = words[i];
         let common =
             COMMON.contains(&word) && !capitals.iter().any(|c| c.eq_ignore_ascii_case(word));
+        let alias = ALIASES
+            .iter()
+            .find(|(a, _)| *a == word)
+            .map(|(_, symbol)| *symbol);
         // Longest company name starting here; the user's own first on a tie.
         let mut best: Option<(usize, &Known)> = None;
         let mut tied = false;
@@ -230,7 +243,8 @@ pub fn find<'a>(words: &[&str], original: &str, catalog: &'a [Known]) -> Vec<&'a
                 .zip(&words[i..])
                 .take_while(|(n, w)| n == w)
                 .count();
-            let by_symbol = known.symbol.eq_ignore_ascii_case(word) && !common;
+            let by_symbol = (known.symbol.eq_ignore_ascii_case(word) && !common)
+                || alias == Some(known.symbol.as_str());
             let length = if by_symbol { matched.max(1) } else { matched };
             // One word of a name counts when it is not an everyday word.
             if length == 0 || (length == 1 && !by_symbol && (common || word.len() < 3)) {
@@ -264,13 +278,25 @@ pub fn find<'a>(words: &[&str], original: &str, catalog: &'a [Known]) -> Vec<&'a
                 .map(|(_, k)| (1, k));
         }
         match best {
-            Some((length, known)) if !tied || known.own => {
+            Some((length, known)) => {
+                // Several companies go by this name and the user has none of
+                // them: which one does not matter to say they hold none.
+                let known = if tied && !known.own {
+                    Known {
+                        symbol: word.to_uppercase(),
+                        isin: String::new(),
+                        name: Vec::new(),
+                        own: false,
+                    }
+                } else {
+                    known.clone()
+                };
                 if !found.iter().any(|f| f.symbol == known.symbol) {
                     found.push(known);
                 }
                 i += length;
             }
-            _ => i += 1,
+            None => i += 1,
         }
     }
     found
@@ -289,8 +315,8 @@ mod tests {
         let lower = question.to_lowercase();
         let words: Vec<&str> = lower.split_whitespace().collect();
         find(&words, question, &catalog)
-            .iter()
-            .map(|k| k.symbol.clone())
+            .into_iter()
+            .map(|k| k.symbol)
             .collect()
     }
 
@@ -319,8 +345,8 @@ mod tests {
         assert_eq!(symbols("how is bajaj doing", &own), ["BAJAJFINSV"]);
         assert_eq!(
             symbols("how is bajaj doing", &[]),
-            Vec::<String>::new(),
-            "ambiguous"
+            ["BAJAJ"],
+            "several, none of them the user's"
         );
         let own = [("SYM7", "INE000007A01010")];
         assert_eq!(symbols("sym7 position", &own), ["SYM7"]);

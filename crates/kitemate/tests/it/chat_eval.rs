@@ -1,0 +1,138 @@
+//! The chat engine's evaluation set (`tests/data/chat/eval.toml`): every
+//! question asked through `POST /chat/query` over its fixed portfolio, on a
+//! clock set to 2026-11-26 IST. Prints the accuracy and each miss; the
+//! target is every one right.
+
+use chrono::TimeZone as _;
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::chat::{ask, with_trades};
+use crate::harness::{Kind, TestApp, TestResult};
+
+const EVAL: &str = include_str!("../data/chat/eval.toml");
+
+#[derive(Debug, Deserialize)]
+struct Eval {
+    portfolio: Vec<Portfolio>,
+    case: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Portfolio {
+    name: String,
+    tradebook: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Case {
+    portfolio: String,
+    question: String,
+    #[serde(default)]
+    expect: Vec<String>,
+    #[serde(default)]
+    unanswered: bool,
+    /// An endpoint and the field of its reply the answer must state.
+    api: Option<String>,
+    field: Option<String>,
+}
+
+/// `holdings.INFY.xirrPercent`: through objects by key and arrays by symbol.
+fn pick<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(value, |node, part| match node {
+        Value::Array(items) => items.iter().find(|i| i["symbol"] == part),
+        _ => node.get(part),
+    })
+}
+
+/// What is wrong with `reply` as the answer to `case`, if anything.
+async fn check(
+    app: &TestApp,
+    token: &str,
+    case: &Case,
+    reply: &Value,
+) -> anyhow::Result<Option<String>> {
+    let answer = reply["answer"].as_str().unwrap_or_default();
+    let answered = reply["answered"].as_bool().unwrap_or(false);
+    if case.unanswered {
+        return Ok(answered.then(|| format!("answered what it should not: {answer:?}")));
+    }
+    if !answered {
+        return Ok(Some(format!("not answered: {answer:?}")));
+    }
+    let mut wanted = case.expect.clone();
+    if let (Some(api), Some(field)) = (&case.api, &case.field) {
+        let from_api = app.get(api, Some(token)).await?.json();
+        match pick(&from_api, field).and_then(Value::as_str) {
+            Some(figure) => wanted.push(format!("{figure}%")),
+            None => return Ok(Some(format!("{api} has no {field}"))),
+        }
+    }
+    let missing: Vec<&String> = wanted
+        .iter()
+        .filter(|w| !answer.contains(w.as_str()))
+        .collect();
+    Ok((!missing.is_empty()).then(|| format!("{answer:?} lacks {missing:?}")))
+}
+
+#[tokio::test]
+#[expect(
+    clippy::print_stdout,
+    reason = "the accuracy report is for whoever runs the test"
+)]
+async fn chat_eval() -> TestResult {
+    let eval: Eval = toml::from_str(EVAL)?;
+    let app = TestApp::spawn(Kind::Sqlite).await?;
+    let noon = chrono_tz::Asia::Kolkata
+        .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+        .single()
+        .ok_or_else(|| anyhow::anyhow!("no such time"))?;
+    app.clock
+        .advance(noon.with_timezone(&chrono::Utc) - app.clock.now());
+    let mut tokens = std::collections::HashMap::new();
+    for p in &eval.portfolio {
+        let token = with_trades(&app, &p.name, p.tradebook.trim_start()).await?;
+        app.app
+            .auth
+            .set_tier(
+                &format!("{}@example.com", p.name),
+                kitemate::auth::Tier::Pro,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        tokens.insert(p.name.clone(), token);
+    }
+    let mut misses = Vec::new();
+    for case in &eval.case {
+        let token = tokens
+            .get(&case.portfolio)
+            .ok_or_else(|| anyhow::anyhow!("no portfolio {}", case.portfolio))?;
+        let reply = ask(&app, token, json!({ "message": case.question })).await?;
+        anyhow::ensure!(
+            reply.status == StatusCode::OK,
+            "{}: {reply:?}",
+            case.question
+        );
+        if let Some(miss) = check(&app, token, case, &reply.json()).await? {
+            misses.push(format!("[{}] {:?}: {miss}", case.portfolio, case.question));
+        }
+    }
+    let total = eval.case.len();
+    println!(
+        "chat eval: {}/{total} right ({:.1}%)",
+        total - misses.len(),
+        100.0 * (total - misses.len()) as f64 / total as f64
+    );
+    for miss in &misses {
+        println!("  miss {miss}");
+    }
+    assert!(total >= 150, "the set has {total} questions");
+    assert!(
+        misses.is_empty(),
+        "{} of {total} missed:\n{}",
+        misses.len(),
+        misses.join("\n")
+    );
+    app.stop().await
+}
