@@ -352,8 +352,52 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Asks a question about the caller's portfolio. */
+        /**
+         * Asks a question about the caller's portfolio. With `Accept:
+         *     text/event-stream` the answer comes as Server-Sent Events: `delta`
+         *     events with pieces of the text, then one `done` event with the reply.
+         */
         post: operations["query"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Questions and streamed answers over a WebSocket. Send
+         *     `{message, conversationId?}`; receive `{type: "delta", content}` pieces and
+         *     then `{type: "done", …}` with the same fields as `POST /chat/query`, or
+         *     `{type: "error", code, message}`. Several questions may follow on one
+         *     connection.
+         */
+        get: operations["websocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat/stream/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A ticket for `/chat/stream`, for browsers: valid once, for a minute. */
+        post: operations["ticket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -929,6 +973,20 @@ export interface components {
             role: string;
             widget?: null | components["schemas"]["Widget"];
         };
+        /** @description A piece of a streamed answer, as the stream sends it. */
+        Piece: {
+            content: string;
+            /** @enum {string} */
+            type: "delta";
+        } | (components["schemas"]["ChatReply"] & {
+            /** @enum {string} */
+            type: "done";
+        }) | {
+            code: string;
+            message: string;
+            /** @enum {string} */
+            type: "error";
+        };
         PingParams: {
             /**
              * @description Who to greet.
@@ -1166,6 +1224,12 @@ export interface components {
          * @enum {string}
          */
         Term: "short_term" | "long_term";
+        /** @description Opens `/chat/stream` once: `?ticket=…`. */
+        Ticket: {
+            /** Format: date-time */
+            expiresAt: string;
+            ticket: string;
+        };
         /**
          * @description A user's plan. Everyone is `free` until subscriptions exist.
          * @enum {string}
@@ -2116,13 +2180,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The answer */
+            /** @description The answer (JSON), or its stream (`text/event-stream` of `Piece`s) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ChatReply"];
+                    "text/event-stream": components["schemas"]["Piece"];
                 };
             };
             /** @description `message` empty or too long, or `conversationId` not the caller's */
@@ -2145,6 +2210,67 @@ export interface operations {
             };
             /** @description The Free plan's questions for this month are used up (`resource_exhausted`, naming the reset date) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    websocket: {
+        parameters: {
+            query?: {
+                /** @description From `POST /chat/stream/ticket`, when the session token cannot be sent. */
+                ticket?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to the WebSocket protocol; messages are `Piece`s */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Piece"];
+                };
+            };
+            /** @description No valid token or ticket */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,7 +10,7 @@ mod model;
 mod password;
 mod service;
 mod store;
-mod token;
+pub(crate) mod token;
 pub mod zerodha;
 
 use platform::db::DatabaseDecl;

@@ -15,7 +15,7 @@ pub(super) fn generate() -> String {
 
 /// The stored form. A fast hash is right here: the token has 256 bits of
 /// entropy, so there is nothing to brute-force.
-pub(super) fn digest(token: &str) -> String {
+pub(crate) fn digest(token: &str) -> String {
     let hash = Sha256::digest(token.as_bytes());
     let mut hex = String::with_capacity(64);
     for byte in hash {
@@ -26,7 +26,7 @@ pub(super) fn digest(token: &str) -> String {
 }
 
 /// Cheap shape check before touching the database.
-pub(super) fn looks_valid(token: &str) -> bool {
+pub(crate) fn looks_valid(token: &str) -> bool {
     token.len() == PREFIX.len() + 43
         && token.starts_with(PREFIX)
         && token[PREFIX.len()..]
@@ -35,7 +35,7 @@ pub(super) fn looks_valid(token: &str) -> bool {
 }
 
 /// A state value for the Zerodha login redirect: 256 random bits.
-pub(super) fn generate_state() -> String {
+pub(crate) fn generate_state() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

@@ -1,7 +1,9 @@
 //! The chat endpoints.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::header::ACCEPT;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use platform::{ApiError, ApiJson, ErrorBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,6 +11,7 @@ use validator::Validate;
 
 use super::engine::{Data, Widget};
 use super::service::{ChatReply, Usage};
+use super::stream::{self, Piece};
 use super::{ChatState, store};
 use crate::auth::Auth;
 
@@ -24,12 +27,17 @@ pub struct QueryRequest {
     pub conversation_id: Option<String>,
 }
 
-/// Asks a question about the caller's portfolio.
+/// Asks a question about the caller's portfolio. With `Accept:
+/// text/event-stream` the answer comes as Server-Sent Events: `delta`
+/// events with pieces of the text, then one `done` event with the reply.
 #[utoipa::path(post, path = "/chat/query", tag = TAG,
     security(("bearer" = [])),
     request_body = QueryRequest,
     responses(
-        (status = 200, description = "The answer", body = ChatReply),
+        (status = 200, description = "The answer (JSON), or its stream (`text/event-stream` of `Piece`s)", content(
+            (ChatReply = "application/json"),
+            (Piece = "text/event-stream"),
+        )),
         (status = 400, description = "`message` empty or too long, or `conversationId` not the caller's", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 429, description = "The Free plan's questions for this month are used up (`resource_exhausted`, naming the reset date)", body = ErrorBody),
@@ -37,13 +45,26 @@ pub struct QueryRequest {
 pub async fn query(
     State(state): State<ChatState>,
     Auth(caller): Auth,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<QueryRequest>,
-) -> Result<ApiJson<ChatReply>, ApiError> {
-    state
+) -> Result<Response, ApiError> {
+    let streamed = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    let conversation = req.conversation_id.as_deref();
+    if streamed {
+        let rx = state
+            .service
+            .ask_stream(&caller, &req.message, conversation)
+            .await?;
+        return Ok(stream::sse(rx).into_response());
+    }
+    let reply = state
         .service
-        .ask(&caller, &req.message, req.conversation_id.as_deref())
-        .await
-        .map(ApiJson)
+        .ask(&caller, &req.message, conversation)
+        .await?;
+    Ok(ApiJson(reply).into_response())
 }
 
 /// The caller's questions this month.

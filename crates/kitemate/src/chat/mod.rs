@@ -6,13 +6,14 @@ mod api;
 pub mod engine;
 mod service;
 mod store;
+pub mod stream;
 
 use axum::extract::FromRef;
 use platform::db::DatabaseDecl;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use service::{ChatReply, ChatService, FREE_QUESTIONS, Usage};
+pub use service::{ChatReply, ChatService, FREE_QUESTIONS, StreamEvent, Ticket, Usage};
 
 use crate::auth::AuthService;
 
@@ -42,6 +43,8 @@ pub fn router_spec() -> OpenApiRouter<ChatState> {
     OpenApiRouter::new()
         .routes(routes!(api::query))
         .routes(routes!(api::usage))
+        .routes(routes!(stream::ticket))
+        .routes(routes!(stream::websocket))
         .routes(routes!(api::conversations))
         .routes(routes!(api::conversation, api::delete_conversation))
 }

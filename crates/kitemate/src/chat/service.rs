@@ -7,6 +7,7 @@ use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::Db;
 use serde::Serialize;
+use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
 use super::engine::{self, Data, Facts, Intent, Widget};
@@ -16,6 +17,42 @@ use crate::portfolio::PortfolioService;
 
 /// Answered questions a month on the Free plan.
 pub const FREE_QUESTIONS: i64 = 50;
+
+/// The longest question, in characters.
+pub const MAX_MESSAGE: usize = 1000;
+
+/// How long a stream ticket lasts.
+const TICKET_SECONDS: i64 = 60;
+
+/// Opens `/chat/stream` once: `?ticket=…`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    pub ticket: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A piece of a streamed answer.
+#[derive(Debug)]
+pub enum StreamEvent {
+    /// More of the answer's text.
+    Delta(String),
+    /// The whole answer, as `POST /chat/query` gives it.
+    Done(Box<ChatReply>),
+    /// The answer failed after it started; the question was not counted.
+    Failed(ApiError),
+}
+
+/// A question taken from the allowance, not yet answered.
+#[derive(Debug)]
+struct Question {
+    user_id: String,
+    message: String,
+    existing: Option<store::ConversationRow>,
+    month: String,
+    /// With this question counted.
+    usage: Usage,
+}
 
 /// The caller's allowance this month.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -88,6 +125,39 @@ impl ChatService {
         }
     }
 
+    /// A ticket that opens `/chat/stream` once, within a minute, as `caller`.
+    pub async fn issue_ticket(&self, caller: &AuthData) -> Result<Ticket, ApiError> {
+        let ticket = crate::auth::token::generate_state();
+        let now = self.clock.now();
+        let expires_at = now + chrono::TimeDelta::seconds(TICKET_SECONDS);
+        store::put_ticket(
+            &self.db,
+            &crate::auth::token::digest(&ticket),
+            &caller.user_id,
+            caller.tier.as_str(),
+            now.timestamp_millis(),
+            expires_at.timestamp_millis(),
+        )
+        .await?;
+        Ok(Ticket { ticket, expires_at })
+    }
+
+    /// The caller a ticket was issued to, using it up; `None` when it is
+    /// unknown, used or expired.
+    pub async fn redeem_ticket(&self, ticket: &str) -> Result<Option<AuthData>, ApiError> {
+        let now = self.clock.now().timestamp_millis();
+        Ok(
+            store::take_ticket(&self.db, &crate::auth::token::digest(ticket), now)
+                .await?
+                .map(|(user_id, tier)| AuthData {
+                    user_id,
+                    tier: if tier == "pro" { Tier::Pro } else { Tier::Free },
+                    is_admin: false,
+                    session_id: String::new(),
+                }),
+        )
+    }
+
     pub fn db(&self) -> &Db {
         &self.db
     }
@@ -109,9 +179,49 @@ impl ChatService {
         message: &str,
         conversation_id: Option<&str>,
     ) -> Result<ChatReply, ApiError> {
+        let question = self.take(caller, message, conversation_id).await?;
+        self.finish(question, None).await
+    }
+
+    /// As [`ChatService::ask`], streamed: refusals (a bad message, no
+    /// questions left) come back at once; then the answer comes in pieces
+    /// and ends with [`StreamEvent::Done`]. If the receiver goes away
+    /// before the end, the answer is not delivered and not counted.
+    pub async fn ask_stream(
+        &self,
+        caller: &AuthData,
+        message: &str,
+        conversation_id: Option<&str>,
+    ) -> Result<mpsc::Receiver<StreamEvent>, ApiError> {
+        let question = self.take(caller, message, conversation_id).await?;
+        let (tx, rx) = mpsc::channel(64);
+        let service = self.clone();
+        tokio::spawn(async move {
+            let end = match service.finish(question, Some(&tx)).await {
+                Ok(reply) => StreamEvent::Done(Box::new(reply)),
+                Err(err) => StreamEvent::Failed(err),
+            };
+            let _ = tx.send(end).await;
+        });
+        Ok(rx)
+    }
+
+    /// Checks the question and takes it from the caller's allowance.
+    async fn take(
+        &self,
+        caller: &AuthData,
+        message: &str,
+        conversation_id: Option<&str>,
+    ) -> Result<Question, ApiError> {
         let message = message.trim();
         if message.is_empty() {
             return Err(ApiError::invalid_field("message", "must not be empty"));
+        }
+        if message.chars().count() > MAX_MESSAGE {
+            return Err(ApiError::invalid_field(
+                "message",
+                format!("must be at most {MAX_MESSAGE} characters"),
+            ));
         }
         let existing = match conversation_id {
             Some(id) => Some(
@@ -138,31 +248,69 @@ impl ChatService {
                 u64::try_from((resets_at - self.clock.now()).num_seconds()).unwrap_or(0),
             ));
         };
-        let answer = match self.answer(&caller.user_id, message).await {
-            Ok(answer) if answer.answered => answer,
-            other => {
-                store::give_back(&self.db, &caller.user_id, &month).await?;
-                other?
+        Ok(Question {
+            user_id: caller.user_id.clone(),
+            message: message.to_string(),
+            existing,
+            month,
+            usage: Usage {
+                used,
+                limit,
+                resets_at,
+            },
+        })
+    }
+
+    /// Answers a question taken from the allowance, sending the answer's
+    /// pieces to `deltas` as they come; gives the question back unless the
+    /// answer is delivered.
+    async fn finish(
+        &self,
+        question: Question,
+        deltas: Option<&mpsc::Sender<StreamEvent>>,
+    ) -> Result<ChatReply, ApiError> {
+        let result = self.deliver(&question, deltas).await;
+        if !result.as_ref().is_ok_and(|r| r.answered) {
+            store::give_back(&self.db, &question.user_id, &question.month).await?;
+        }
+        result
+    }
+
+    async fn deliver(
+        &self,
+        question: &Question,
+        deltas: Option<&mpsc::Sender<StreamEvent>>,
+    ) -> Result<ChatReply, ApiError> {
+        let answer = self.answer(&question.user_id, &question.message).await?;
+        if let Some(tx) = deltas {
+            for piece in answer.text.split_inclusive('\n') {
+                tx.send(StreamEvent::Delta(piece.to_string()))
+                    .await
+                    .map_err(|_| ApiError::unavailable("the client went away"))?;
             }
-        };
-        let used = if answer.answered { used } else { used - 1 };
-        let conversation_id = existing
+        }
+        let mut usage = question.usage.clone();
+        if !answer.answered {
+            usage.used -= 1;
+        }
+        let conversation_id = question
+            .existing
             .as_ref()
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), |c| c.id.clone());
         let question_id = uuid::Uuid::now_v7().to_string();
         let message_id = uuid::Uuid::now_v7().to_string();
-        let title: String = message.chars().take(80).collect();
-        let stored = store::record(
+        let title: String = question.message.chars().take(80).collect();
+        store::record(
             &self.db,
-            &caller.user_id,
+            &question.user_id,
             &conversation_id,
-            existing.is_none().then_some(title.as_str()),
+            question.existing.is_none().then_some(title.as_str()),
             self.clock.now().timestamp_millis(),
             &[
                 NewMessage {
                     id: &question_id,
                     role: "user",
-                    content: message,
+                    content: &question.message,
                     data: None,
                     widget: None,
                 },
@@ -175,13 +323,7 @@ impl ChatService {
                 },
             ],
         )
-        .await;
-        if let Err(err) = stored {
-            if answer.answered {
-                store::give_back(&self.db, &caller.user_id, &month).await?;
-            }
-            return Err(err.into());
-        }
+        .await?;
         Ok(ChatReply {
             conversation_id,
             message_id,
@@ -189,11 +331,7 @@ impl ChatService {
             data: answer.data,
             widget: answer.widget,
             answered: answer.answered,
-            usage: Usage {
-                used,
-                limit,
-                resets_at,
-            },
+            usage,
         })
     }
 

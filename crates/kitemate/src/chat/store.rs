@@ -188,3 +188,54 @@ pub async fn record(
     }
     tx.commit().await
 }
+
+/// Keeps a stream ticket (its hash) until `expires_at`, dropping expired ones.
+pub async fn put_ticket(
+    db: &Db,
+    ticket_hash: &str,
+    user_id: &str,
+    tier: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    with_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM stream_tickets WHERE expires_at < $1")
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO stream_tickets (ticket_hash, user_id, tier, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(ticket_hash)
+        .bind(user_id)
+        .bind(tier)
+        .bind(expires_at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    tx.commit().await
+}
+
+/// Uses up a ticket: its user and tier, when it exists and has not expired.
+pub async fn take_ticket(
+    db: &Db,
+    ticket_hash: &str,
+    now: i64,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row: Option<(String, String, i64)> = with_db!(db, |pool| {
+        sqlx::query_as(
+            "DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING user_id, tier, expires_at",
+        )
+        .bind(ticket_hash)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(row
+        .filter(|(_, _, expires_at)| *expires_at > now)
+        .map(|(user, tier, _)| (user, tier)))
+}
