@@ -188,7 +188,7 @@ impl App {
             auth.clone(),
             &pubsub,
         )?;
-        let chat = ChatService::new(chat_db, portfolio.clone(), clock.clone());
+        let chat = ChatService::new(chat_db, portfolio.clone(), clock.clone(), config.llm()?);
         let sync_rule = platform::config::RateLimitConfig {
             enabled: config.rate_limit.enabled,
             per_ip_per_minute: 6,

@@ -38,6 +38,8 @@ pub const ENCRYPTION_OLD_KEYS: &str = "KITEMATE_ENCRYPTION_OLD_KEYS";
 pub const KITE_API_SECRET: &str = "KITEMATE_KITE_API_SECRET";
 /// Secret: signs object URLs; every replica needs the same one.
 pub const OBJECT_SIGNING_KEY: &str = "KITEMATE_OBJECT_SIGNING_KEY";
+/// The chat model's API key, named as the issue and most tools name it.
+pub const LLM_API_KEY: &str = "LLM_API_KEY";
 /// Secrets: credentials for the S3 store.
 pub const S3_ACCESS_KEY_ID: &str = "KITEMATE_S3_ACCESS_KEY_ID";
 pub const S3_SECRET_ACCESS_KEY: &str = "KITEMATE_S3_SECRET_ACCESS_KEY";
@@ -75,6 +77,30 @@ pub struct Config {
     pub objects: ObjectsConfig,
     pub cron: CronConfig,
     pub kite: KiteConfig,
+    pub llm: LlmSettings,
+}
+
+/// A language model for chat: any OpenAI-compatible endpoint. With no
+/// `base_url`, the built-in engine answers. Its key is the secret
+/// `LLM_API_KEY`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSettings {
+    /// Up to `/chat/completions`, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub model: String,
+    /// For one completion, tool calls included; past it the engine answers.
+    pub timeout_ms: u64,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            model: String::new(),
+            timeout_ms: 20_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +186,7 @@ impl Default for Config {
             objects: ObjectsConfig::default(),
             cron: CronConfig::default(),
             kite: KiteConfig::default(),
+            llm: LlmSettings::default(),
             mode: Mode::default(),
         }
     }
@@ -320,6 +347,31 @@ impl Config {
         kite::Kite::new(config)
             .map(Some)
             .map_err(|err| ConfigError::new(format!("`kite`: {err}")))
+    }
+
+    /// The chat model, when `llm.base_url` is set.
+    pub fn llm(&self) -> Result<Option<crate::chat::llm::Llm>, ConfigError> {
+        if self.llm.base_url.is_empty() {
+            return Ok(None);
+        }
+        if self.llm.model.is_empty() {
+            return Err(ConfigError::new(
+                "`llm.model`: required when `llm.base_url` is set",
+            ));
+        }
+        let api_key = self.secrets()?.get(LLM_API_KEY).ok_or_else(|| {
+            ConfigError::new(format!(
+                "`{LLM_API_KEY}`: required when `llm.base_url` is set"
+            ))
+        })?;
+        crate::chat::llm::Llm::new(crate::chat::llm::LlmConfig {
+            base_url: self.llm.base_url.clone(),
+            model: self.llm.model.clone(),
+            api_key,
+            timeout: std::time::Duration::from_millis(self.llm.timeout_ms),
+        })
+        .map(Some)
+        .map_err(|err| ConfigError::new(format!("`llm`: {err}")))
     }
 
     /// The schedules `cron.schedules` sets, parsed.

@@ -4,6 +4,7 @@
 
 mod api;
 pub mod engine;
+pub mod llm;
 mod service;
 mod store;
 pub mod stream;

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
 use super::engine::{self, Data, Facts, Intent, Widget};
+use super::llm::{self, Llm, LlmError, Message};
 use super::store::{self, NewMessage};
 use crate::auth::{AuthData, Tier};
 use crate::portfolio::PortfolioService;
@@ -20,6 +21,12 @@ pub const FREE_QUESTIONS: i64 = 50;
 
 /// The longest question, in characters.
 pub const MAX_MESSAGE: usize = 1000;
+
+/// Rounds of tool calls a model may make for one answer.
+const TOOL_ROUNDS: usize = 4;
+
+/// Earlier messages a model is sent, in tokens.
+const HISTORY_TOKENS: usize = 2_000;
 
 /// How long a stream ticket lasts.
 const TICKET_SECONDS: i64 = 60;
@@ -87,6 +94,8 @@ pub struct ChatService {
     db: Db,
     portfolio: PortfolioService,
     clock: Clock,
+    /// The model, when one is set up; else the built-in engine answers.
+    llm: Option<Llm>,
 }
 
 /// The month questions count in, and when the next one starts.
@@ -117,11 +126,12 @@ fn limit(tier: Tier) -> Option<i64> {
 }
 
 impl ChatService {
-    pub fn new(db: Db, portfolio: PortfolioService, clock: Clock) -> Self {
+    pub fn new(db: Db, portfolio: PortfolioService, clock: Clock, llm: Option<Llm>) -> Self {
         Self {
             db,
             portfolio,
             clock,
+            llm,
         }
     }
 
@@ -192,16 +202,18 @@ impl ChatService {
         caller: &AuthData,
         message: &str,
         conversation_id: Option<&str>,
-    ) -> Result<mpsc::Receiver<StreamEvent>, ApiError> {
+    ) -> Result<mpsc::UnboundedReceiver<StreamEvent>, ApiError> {
         let question = self.take(caller, message, conversation_id).await?;
-        let (tx, rx) = mpsc::channel(64);
+        // Unbounded: a model's pieces are sent as they arrive, without
+        // waiting; an answer is a few kilobytes at most.
+        let (tx, rx) = mpsc::unbounded_channel();
         let service = self.clone();
         tokio::spawn(async move {
             let end = match service.finish(question, Some(&tx)).await {
                 Ok(reply) => StreamEvent::Done(Box::new(reply)),
                 Err(err) => StreamEvent::Failed(err),
             };
-            let _ = tx.send(end).await;
+            let _ = tx.send(end);
         });
         Ok(rx)
     }
@@ -267,7 +279,7 @@ impl ChatService {
     async fn finish(
         &self,
         question: Question,
-        deltas: Option<&mpsc::Sender<StreamEvent>>,
+        deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
     ) -> Result<ChatReply, ApiError> {
         let result = self.deliver(&question, deltas).await;
         if !result.as_ref().is_ok_and(|r| r.answered) {
@@ -279,13 +291,12 @@ impl ChatService {
     async fn deliver(
         &self,
         question: &Question,
-        deltas: Option<&mpsc::Sender<StreamEvent>>,
+        deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
     ) -> Result<ChatReply, ApiError> {
-        let answer = self.answer(&question.user_id, &question.message).await?;
+        let (answer, streamed) = self.compose(question, deltas).await?;
         if let Some(tx) = deltas {
-            for piece in answer.text.split_inclusive('\n') {
+            for piece in answer.text[streamed..].split_inclusive('\n') {
                 tx.send(StreamEvent::Delta(piece.to_string()))
-                    .await
                     .map_err(|_| ApiError::unavailable("the client went away"))?;
             }
         }
@@ -335,19 +346,142 @@ impl ChatService {
         })
     }
 
-    /// The built-in engine's answer, from the portfolio's figures.
-    async fn answer(&self, user_id: &str, message: &str) -> Result<engine::Answer, ApiError> {
-        let report = self.portfolio.report(user_id).await?;
+    /// The answer, and how many bytes of its text were already streamed:
+    /// the model's when one is set up, else (or when it fails) the engine's.
+    async fn compose(
+        &self,
+        question: &Question,
+        deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
+    ) -> Result<(engine::Answer, usize), ApiError> {
+        let report = self.portfolio.report(&question.user_id).await?;
         let today = report.today;
         let mut facts = Facts::new(report);
+        let Some(llm) = &self.llm else {
+            return Ok((self.engine(question, &mut facts, today).await?, 0));
+        };
+        let mut streamed = String::new();
+        match self
+            .ask_model(llm, question, &mut facts, today, deltas, &mut streamed)
+            .await
+        {
+            Ok(answer) => Ok((answer, streamed.len())),
+            Err(err) => {
+                tracing::warn!(error = %err, "the model failed; the built-in engine answers");
+                let mut answer = self.engine(question, &mut facts, today).await?;
+                let lead = if streamed.is_empty() { "" } else { "\n\n" };
+                answer.text = format!(
+                    "{streamed}{lead}_The assistant is unavailable ({err}); KiteMate's built-in engine answers:_\n\n{}",
+                    answer.text
+                );
+                Ok((answer, streamed.len()))
+            }
+        }
+    }
+
+    /// The built-in engine's answer to the question.
+    async fn engine(
+        &self,
+        question: &Question,
+        facts: &mut Facts,
+        today: NaiveDate,
+    ) -> Result<engine::Answer, ApiError> {
         let catalog = engine::names::catalog(&facts.own());
-        let intent = engine::understand(message, &catalog, today);
-        match &intent {
+        let intent = engine::understand(&question.message, &catalog, today);
+        self.answer_intent(&question.user_id, &intent, facts).await
+    }
+
+    /// The model's answer: it calls the engine's functions as tools, at most
+    /// [`TOOL_ROUNDS`] times, and its text streams to `deltas` as it comes.
+    async fn ask_model(
+        &self,
+        llm: &Llm,
+        question: &Question,
+        facts: &mut Facts,
+        today: NaiveDate,
+        deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
+        streamed: &mut String,
+    ) -> Result<engine::Answer, LlmError> {
+        let mut messages = vec![Message::text("system", llm::system_prompt(today))];
+        if let Some(conversation) = &question.existing {
+            let earlier: Vec<(String, String)> = store::messages(&self.db, &conversation.id)
+                .await
+                .map_err(|err| LlmError::Network(err.to_string()))?
+                .into_iter()
+                .map(|m| (m.role, m.content))
+                .collect();
+            messages.extend(llm::history(&earlier, HISTORY_TOKENS));
+        }
+        messages.push(Message::text("user", question.message.clone()));
+        let tools = llm::tools::definitions();
+        let mut used: Option<engine::Answer> = None;
+        for _ in 0..TOOL_ROUNDS {
+            let mut on_text = |piece: &str| {
+                streamed.push_str(piece);
+                deltas.is_none_or(|tx| tx.send(StreamEvent::Delta(piece.to_string())).is_ok())
+            };
+            let completion = llm.complete(&messages, &tools, &mut on_text).await?;
+            if completion.tool_calls.is_empty() {
+                let text = completion.text;
+                let (data, widget) = used.map_or((None, None), |a| (a.data, a.widget));
+                return Ok(engine::Answer {
+                    answered: !text.trim().is_empty(),
+                    text,
+                    data,
+                    widget,
+                });
+            }
+            messages.push(Message {
+                role: "assistant",
+                content: (!completion.text.is_empty()).then_some(completion.text),
+                tool_calls: completion.tool_calls.clone(),
+                tool_call_id: None,
+            });
+            for call in completion.tool_calls {
+                let result = match llm::tools::intent(
+                    &call.function.name,
+                    &call.function.arguments,
+                    today,
+                ) {
+                    Ok(intent) => {
+                        let answer = self
+                            .answer_intent(&question.user_id, &intent, facts)
+                            .await
+                            .map_err(|err| LlmError::Network(err.message))?;
+                        let result =
+                            serde_json::json!({ "text": answer.text, "data": answer.data });
+                        if answer.answered {
+                            used = Some(answer);
+                        }
+                        result
+                    }
+                    Err(reason) => serde_json::json!({ "error": reason }),
+                };
+                messages.push(Message {
+                    role: "tool",
+                    content: Some(result.to_string()),
+                    tool_calls: Vec::new(),
+                    tool_call_id: Some(call.id),
+                });
+            }
+        }
+        Err(LlmError::Malformed(format!(
+            "no answer after {TOOL_ROUNDS} rounds of tool calls"
+        )))
+    }
+
+    /// The engine's answer to `intent`, fetching the trades or positions
+    /// it needs.
+    async fn answer_intent(
+        &self,
+        user_id: &str,
+        intent: &Intent,
+        facts: &mut Facts,
+    ) -> Result<engine::Answer, ApiError> {
+        match intent {
             Intent::Trades {
                 period,
                 side,
                 symbol,
-                ..
             } => {
                 let mut trades = self
                     .portfolio
@@ -370,6 +504,6 @@ impl ChatService {
             Intent::Positions => facts.positions = self.portfolio.positions(user_id).await?,
             _ => {}
         }
-        Ok(engine::answer(&intent, &facts))
+        Ok(engine::answer(intent, facts))
     }
 }

@@ -63,7 +63,9 @@ impl From<ApiError> for Piece {
 }
 
 /// The SSE form of a stream: `event: delta|done|error`, `data: {json}`.
-pub fn sse(rx: mpsc::Receiver<StreamEvent>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub fn sse(
+    rx: mpsc::UnboundedReceiver<StreamEvent>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
         let piece = Piece::from(rx.recv().await?);
         let name = match &piece {
