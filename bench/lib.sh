@@ -115,3 +115,29 @@ machine_info() {
   echo "- errors: non-2xx responses + socket errors (timeouts are requests over 2 s)"
   echo "- load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a 2 s warm-up), $(date -u +%F)"
 }
+
+# holdings_tradebook N: a Console tradebook of N securities (SYM0.., made-up
+# ISINs), three buys and a sale of each over two years: every one still held.
+holdings_tradebook() {
+  python3 - "$1" <<'PY'
+import datetime, sys
+n = int(sys.argv[1])
+print("symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time")
+start = datetime.date(2023, 4, 3)
+trade = 1
+for s in range(n):
+    for k, (side, qty) in enumerate([("buy", 10), ("buy", 5), ("sell", 4), ("buy", 7)]):
+        day = start + datetime.timedelta(days=s * 7 + k * 60)
+        price = 100 + s * 13 + k * 4
+        print(f"SYM{s},INE{s:06}A01010,{day},NSE,EQ,EQ,{side},false,{qty}.000000,{price}.050000,"
+              f"{trade},{1000 + trade},{day}T10:00:00")
+        trade += 1
+PY
+}
+
+# signup_token BASE: signs up bench@example.com and prints the session token.
+signup_token() {
+  curl -fsS -X POST "$1/auth/signup" -H 'content-type: application/json' \
+    -d '{"email":"bench@example.com","password":"correct horse battery staple","username":"bench"}' |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}

@@ -57,7 +57,7 @@ struct Question {
     message: String,
     existing: Option<store::ConversationRow>,
     month: String,
-    /// With this question counted.
+    /// Before this question; counted when its answer is stored.
     usage: Usage,
 }
 
@@ -190,7 +190,7 @@ impl ChatService {
         conversation_id: Option<&str>,
     ) -> Result<ChatReply, ApiError> {
         let question = self.take(caller, message, conversation_id).await?;
-        self.finish(question, None).await
+        self.finish(&question, None).await
     }
 
     /// As [`ChatService::ask`], streamed: refusals (a bad message, no
@@ -209,7 +209,7 @@ impl ChatService {
         let (tx, rx) = mpsc::unbounded_channel();
         let service = self.clone();
         tokio::spawn(async move {
-            let end = match service.finish(question, Some(&tx)).await {
+            let end = match service.finish(&question, Some(&tx)).await {
                 Ok(reply) => StreamEvent::Done(Box::new(reply)),
                 Err(err) => StreamEvent::Failed(err),
             };
@@ -247,19 +247,13 @@ impl ChatService {
         };
         let (month, resets_at) = month(self.clock.now());
         let limit = limit(caller.tier);
-        let Some(used) =
-            store::take_question(&self.db, &caller.user_id, &month, limit.unwrap_or(i64::MAX))
-                .await?
-        else {
-            return Err(ApiError::resource_exhausted(
-                format!(
-                    "you have asked your {} questions for this month on the Free plan; they start again on {} (or upgrade to Pro)",
-                    FREE_QUESTIONS,
-                    resets_at.with_timezone(&Kolkata).format("%-d %B %Y")
-                ),
-                u64::try_from((resets_at - self.clock.now()).num_seconds()).unwrap_or(0),
-            ));
-        };
+        // A first look, so that a refusal comes before any answer is worked
+        // out or streamed; the count itself is taken when the answer is
+        // stored, in one conditional statement.
+        let used = store::used(&self.db, &caller.user_id, &month).await?;
+        if limit.is_some_and(|limit| used >= limit) {
+            return Err(self.exhausted(resets_at));
+        }
         Ok(Question {
             user_id: caller.user_id.clone(),
             message: message.to_string(),
@@ -273,22 +267,20 @@ impl ChatService {
         })
     }
 
-    /// Answers a question taken from the allowance, sending the answer's
-    /// pieces to `deltas` as they come; gives the question back unless the
-    /// answer is delivered.
-    async fn finish(
-        &self,
-        question: Question,
-        deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
-    ) -> Result<ChatReply, ApiError> {
-        let result = self.deliver(&question, deltas).await;
-        if !result.as_ref().is_ok_and(|r| r.answered) {
-            store::give_back(&self.db, &question.user_id, &question.month).await?;
-        }
-        result
+    fn exhausted(&self, resets_at: DateTime<Utc>) -> ApiError {
+        ApiError::resource_exhausted(
+            format!(
+                "you have asked your {} questions for this month on the Free plan; they start again on {} (or upgrade to Pro)",
+                FREE_QUESTIONS,
+                resets_at.with_timezone(&Kolkata).format("%-d %B %Y")
+            ),
+            u64::try_from((resets_at - self.clock.now()).num_seconds()).unwrap_or(0),
+        )
     }
 
-    async fn deliver(
+    /// Answers a question, sending the answer's pieces to `deltas` as they
+    /// come, and stores it, counting it if it was answered.
+    async fn finish(
         &self,
         question: &Question,
         deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
@@ -301,9 +293,6 @@ impl ChatService {
             }
         }
         let mut usage = question.usage.clone();
-        if !answer.answered {
-            usage.used -= 1;
-        }
         let conversation_id = question
             .existing
             .as_ref()
@@ -311,13 +300,18 @@ impl ChatService {
         let question_id = uuid::Uuid::now_v7().to_string();
         let message_id = uuid::Uuid::now_v7().to_string();
         let title: String = question.message.chars().take(80).collect();
-        store::record(
+        let count = answer.answered.then_some(store::Count {
+            month: &question.month,
+            limit: usage.limit.unwrap_or(i64::MAX),
+        });
+        let stored = store::record(
             &self.db,
             &question.user_id,
             &conversation_id,
             question.existing.is_none().then_some(title.as_str()),
             self.clock.now().timestamp_millis(),
-            &[
+            count,
+            [
                 NewMessage {
                     id: &question_id,
                     role: "user",
@@ -335,6 +329,12 @@ impl ChatService {
             ],
         )
         .await?;
+        match stored {
+            // Others took the last questions while this one was answered.
+            None => return Err(self.exhausted(usage.resets_at)),
+            Some(used) if answer.answered => usage.used = used,
+            Some(_) => {}
+        }
         Ok(ChatReply {
             conversation_id,
             message_id,

@@ -31,43 +31,6 @@ pub struct NewMessage<'a> {
     pub widget: Option<String>,
 }
 
-/// Takes one question from the user's allowance for `month`, unless `limit`
-/// are used; returns how many are used now. One statement, so concurrent
-/// questions cannot both take the last one.
-pub async fn take_question(
-    db: &Db,
-    user_id: &str,
-    month: &str,
-    limit: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    with_db!(db, |pool| {
-        sqlx::query_scalar(
-            "INSERT INTO usage (user_id, month, used) VALUES ($1, $2, 1) \
-             ON CONFLICT (user_id, month) DO UPDATE SET used = usage.used + 1 WHERE usage.used < $3 \
-             RETURNING used",
-        )
-        .bind(user_id)
-        .bind(month)
-        .bind(limit)
-        .fetch_optional(pool)
-        .await
-    })
-}
-
-/// Gives back a question taken for an answer that was not delivered.
-pub async fn give_back(db: &Db, user_id: &str, month: &str) -> Result<(), sqlx::Error> {
-    with_db!(db, |pool| {
-        sqlx::query(
-            "UPDATE usage SET used = used - 1 WHERE user_id = $1 AND month = $2 AND used > 0",
-        )
-        .bind(user_id)
-        .bind(month)
-        .execute(pool)
-        .await
-        .map(|_| ())
-    })
-}
-
 pub async fn used(db: &Db, user_id: &str, month: &str) -> Result<i64, sqlx::Error> {
     let used: Option<i64> = with_db!(db, |pool| {
         sqlx::query_scalar("SELECT used FROM usage WHERE user_id = $1 AND month = $2")
@@ -136,17 +99,48 @@ pub async fn delete_conversation(db: &Db, user_id: &str, id: &str) -> Result<boo
     Ok(deleted > 0)
 }
 
-/// Stores a question and its answer, creating the conversation if `title`
-/// is given, in one transaction.
+/// Counts an answered question against the user's allowance for `month`,
+/// unless `limit` are used already.
+#[derive(Debug, Clone, Copy)]
+pub struct Count<'a> {
+    pub month: &'a str,
+    pub limit: i64,
+}
+
+/// Stores a question and its answer (creating the conversation if `title`
+/// is given) and, with `count`, counts it: all in one transaction, which
+/// stores nothing and returns `None` when the allowance is used up. The
+/// count is one conditional statement, so concurrent answers cannot both
+/// take the last question. Returns the questions used after this one.
 pub async fn record(
     db: &Db,
     user_id: &str,
     conversation_id: &str,
     title: Option<&str>,
     now: i64,
-    messages: &[NewMessage<'_>],
-) -> Result<(), sqlx::Error> {
+    count: Option<Count<'_>>,
+    messages: [NewMessage<'_>; 2],
+) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let mut used = 0;
+    if let Some(count) = count {
+        let counted: Option<i64> = with_tx!(tx, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO usage (user_id, month, used) VALUES ($1, $2, 1) \
+                 ON CONFLICT (user_id, month) DO UPDATE SET used = usage.used + 1 WHERE usage.used < $3 \
+                 RETURNING used",
+            )
+            .bind(user_id)
+            .bind(count.month)
+            .bind(count.limit)
+            .fetch_optional(conn)
+            .await
+        })?;
+        match counted {
+            Some(n) => used = n,
+            None => return Ok(None),
+        }
+    }
     match title {
         Some(title) => with_tx!(tx, |conn| {
             sqlx::query("INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
@@ -168,25 +162,30 @@ pub async fn record(
                 .map(|_| ())
         })?,
     }
-    for m in messages {
-        with_tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO messages (id, conversation_id, role, content, data, widget, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(m.id)
-            .bind(conversation_id)
-            .bind(m.role)
-            .bind(m.content)
-            .bind(&m.data)
-            .bind(&m.widget)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        })?;
-    }
-    tx.commit().await
+    let [question, answer] = &messages;
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, role, content, data, widget, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $2, $9, $10, $11, $12, $7)",
+        )
+        .bind(question.id)
+        .bind(conversation_id)
+        .bind(question.role)
+        .bind(question.content)
+        .bind(&question.data)
+        .bind(&question.widget)
+        .bind(now)
+        .bind(answer.id)
+        .bind(answer.role)
+        .bind(answer.content)
+        .bind(&answer.data)
+        .bind(&answer.widget)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    tx.commit().await?;
+    Ok(Some(used))
 }
 
 /// Keeps a stream ticket (its hash) until `expires_at`, dropping expired ones.

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::calc::positions::{Security, xirr_of};
+use super::report::Report;
 
 /// Users whose portfolios are kept; past it, an arbitrary one is dropped.
 const USERS: usize = 1_024;
@@ -23,6 +24,7 @@ pub type Securities = Arc<Computed>;
 pub struct Computed {
     securities: Vec<Security>,
     xirr: Mutex<Option<(NaiveDate, Option<f64>)>>,
+    report: Mutex<Option<(NaiveDate, Arc<Report>)>>,
 }
 
 impl Computed {
@@ -30,7 +32,21 @@ impl Computed {
         Self {
             securities,
             xirr: Mutex::new(None),
+            report: Mutex::new(None),
         }
+    }
+
+    /// The report of `today`, worked out by `make` the first time it is asked for.
+    pub fn report(&self, today: NaiveDate, make: impl FnOnce(&Self) -> Report) -> Arc<Report> {
+        let mut memo = self.report.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((day, report)) = &*memo
+            && *day == today
+        {
+            return Arc::clone(report);
+        }
+        let report = Arc::new(make(self));
+        *memo = Some((today, Arc::clone(&report)));
+        report
     }
 
     /// The annual return of every trade, with what is still held valued at

@@ -1,6 +1,8 @@
 //! The portfolio as other services read it (chat first): the same figures
 //! the portfolio endpoints give, worked out once per question.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use kite::money::paise;
 use platform::ApiError;
@@ -38,24 +40,27 @@ pub struct TradeLine {
 }
 
 impl PortfolioService {
-    pub async fn report(&self, user_id: &str) -> Result<Report, ApiError> {
+    /// The user's report today; worked out once per day and version.
+    pub async fn report(&self, user_id: &str) -> Result<Arc<Report>, ApiError> {
         let today = self
             .clock
             .now()
             .with_timezone(&chrono_tz::Asia::Kolkata)
             .date_naive();
         let securities = self.securities(user_id).await?;
-        let (summary, _) = views::summarize(&securities, today);
-        let slices = |by| views::allocation_of(&securities, by).0;
-        Ok(Report {
-            today,
-            summary,
-            holdings: views::holding_infos(&securities, today),
-            sales: views::sales_of(&securities, None).0,
-            by_stock: slices(AllocationBy::Stock),
-            by_sector: slices(AllocationBy::Sector),
-            by_asset_class: slices(AllocationBy::AssetClass),
-        })
+        Ok(securities.report(today, |securities| {
+            let (summary, _) = views::summarize(securities, today);
+            let slices = |by| views::allocation_of(securities, by).0;
+            Report {
+                today,
+                summary,
+                holdings: views::holding_infos(securities, today),
+                sales: views::sales_of(securities, None).0,
+                by_stock: slices(AllocationBy::Stock),
+                by_sector: slices(AllocationBy::Sector),
+                by_asset_class: slices(AllocationBy::AssetClass),
+            }
+        }))
     }
 
     /// The user's trades from `from` to `to` (either open), of `symbol`

@@ -50,7 +50,7 @@ fn answered(text: String, data: Data, widget: Option<Widget>) -> Answer {
 }
 
 fn nothing_held(facts: &Facts) -> Option<Answer> {
-    (facts.holdings.is_empty() && facts.sales.is_empty()).then(|| {
+    (facts.report.holdings.is_empty() && facts.report.sales.is_empty()).then(|| {
         fallback("Your portfolio is empty: import a Console tradebook or holdings file, or connect Zerodha, and ask again.")
     })
 }
@@ -91,7 +91,7 @@ fn holdings_table(rows: &[&HoldingInfo]) -> Data {
 }
 
 fn find<'a>(facts: &'a Facts, symbol: &str) -> Option<&'a HoldingInfo> {
-    facts.holdings.iter().find(|h| h.symbol == symbol)
+    facts.report.holdings.iter().find(|h| h.symbol == symbol)
 }
 
 fn decimal(text: &str) -> Decimal {
@@ -128,7 +128,7 @@ fn price_paise(text: &str) -> i64 {
 }
 
 pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
-    let s = &facts.summary;
+    let s = &facts.report.summary;
     match intent {
         Intent::Unknown => fallback("I can't answer that from your portfolio yet."),
         Intent::NotHeld { symbol } => fallback(&format!(
@@ -240,7 +240,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             ascending,
             limit,
         } => nothing_held(facts).unwrap_or_else(|| {
-            let mut rows: Vec<&HoldingInfo> = facts.holdings.iter().collect();
+            let mut rows: Vec<&HoldingInfo> = facts.report.holdings.iter().collect();
             let key = |h: &HoldingInfo| -> Decimal {
                 match sort {
                     Sort::Value => Decimal::from(h.value_paise.unwrap_or(h.invested_paise)),
@@ -294,6 +294,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             n,
         } => nothing_held(facts).unwrap_or_else(|| {
             let mut rows: Vec<&HoldingInfo> = facts
+                .report
                 .holdings
                 .iter()
                 .filter(|h| h.unrealized_paise.is_some())
@@ -360,12 +361,13 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
         Intent::Position { symbol, aspect } => match find(facts, symbol) {
             None => {
                 let realized: i64 = facts
+                    .report
                     .sales
                     .iter()
                     .filter(|s| s.symbol == *symbol)
                     .map(|s| s.pnl_paise)
                     .sum();
-                let sold = facts.sales.iter().any(|s| s.symbol == *symbol);
+                let sold = facts.report.sales.iter().any(|s| s.symbol == *symbol);
                 if sold {
                     let data = Data::new(
                         DataKind::Figure,
@@ -540,6 +542,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
         Intent::Realized { fy } => {
             let name = fy.map(fy_name);
             let sales: Vec<_> = facts
+                .report
                 .sales
                 .iter()
                 .filter(|s| name.as_ref().is_none_or(|f| s.financial_year == *f))

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::money;
-use super::names::{self, Known};
+use super::names::{self, Catalog};
 use super::period::{self, Period};
 
 /// How holdings are ordered.
@@ -331,7 +331,7 @@ fn movers(w: &[&str]) -> Option<bool> {
 }
 
 /// Reads `text` against the securities the engine knows.
-pub fn understand(text: &str, catalog: &[Known], today: NaiveDate) -> Intent {
+pub fn understand(text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
     let owned = words(text);
     let w: Vec<&str> = owned.iter().map(String::as_str).collect();
     let found = names::find(&w, text, catalog);

@@ -13,18 +13,16 @@ pub use answer::SUGGESTIONS;
 pub use intent::{Intent, understand};
 pub use reply::{Answer, Data, Widget};
 
-use crate::portfolio::{HoldingInfo, PositionInfo, Report, Sale, Slice, Summary, TradeLine};
+use std::sync::Arc;
+
+use crate::portfolio::{PositionInfo, Report, Slice, TradeLine};
 use intent::By;
 
 /// What an answer may draw on.
 #[derive(Debug)]
 pub struct Facts {
-    pub summary: Summary,
-    pub holdings: Vec<HoldingInfo>,
-    pub sales: Vec<Sale>,
-    by_stock: Vec<Slice>,
-    by_sector: Vec<Slice>,
-    by_asset_class: Vec<Slice>,
+    /// The portfolio's figures today, shared by every question until it changes.
+    pub report: Arc<Report>,
     /// Filled for questions about trades: those the question selects.
     pub trades: Vec<TradeLine>,
     /// Filled for questions about today's positions.
@@ -32,14 +30,9 @@ pub struct Facts {
 }
 
 impl Facts {
-    pub fn new(report: Report) -> Self {
+    pub fn new(report: Arc<Report>) -> Self {
         Self {
-            summary: report.summary,
-            holdings: report.holdings,
-            sales: report.sales,
-            by_stock: report.by_stock,
-            by_sector: report.by_sector,
-            by_asset_class: report.by_asset_class,
+            report,
             trades: Vec::new(),
             positions: Vec::new(),
         }
@@ -47,20 +40,21 @@ impl Facts {
 
     fn allocation(&self, by: By) -> &[Slice] {
         match by {
-            By::Stock => &self.by_stock,
-            By::Sector => &self.by_sector,
-            By::AssetClass => &self.by_asset_class,
+            By::Stock => &self.report.by_stock,
+            By::Sector => &self.report.by_sector,
+            By::AssetClass => &self.report.by_asset_class,
         }
     }
 
     /// The user's securities, held or sold, for recognising names.
     pub fn own(&self) -> Vec<(String, String)> {
         let mut own: Vec<(String, String)> = self
+            .report
             .holdings
             .iter()
             .map(|h| (h.symbol.clone(), h.isin.clone()))
             .collect();
-        for s in &self.sales {
+        for s in &self.report.sales {
             if !own.iter().any(|(symbol, _)| *symbol == s.symbol) {
                 own.push((s.symbol.clone(), s.isin.clone()));
             }

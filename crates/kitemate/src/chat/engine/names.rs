@@ -8,6 +8,8 @@ use std::sync::LazyLock;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {
     pub symbol: String,
+    /// The symbol lowercased, to compare with a question's words.
+    lower: String,
     pub isin: String,
     /// The company's name, words lowercased, without "Ltd." and the like.
     pub name: Vec<String>,
@@ -17,6 +19,39 @@ pub struct Known {
 
 /// Words of questions that are never a company's name on their own.
 const COMMON: &[&str] = &[
+    "allocation",
+    "annualized",
+    "asset",
+    "biggest",
+    "booked",
+    "breakdown",
+    "capital",
+    "change",
+    "class",
+    "compare",
+    "concentrated",
+    "concentration",
+    "distributed",
+    "equity",
+    "exposure",
+    "financial",
+    "holdings",
+    "invested",
+    "investment",
+    "largest",
+    "losing",
+    "market",
+    "overall",
+    "positions",
+    "quantity",
+    "realized",
+    "returns",
+    "smallest",
+    "sorted",
+    "transactions",
+    "unrealized",
+    "valuation",
+    "winners",
     "a",
     "about",
     "all",
@@ -166,6 +201,7 @@ static LISTED: LazyLock<Vec<Known>> = LazyLock::new(|| {
     crate::portfolio::calc::sectors::companies()
         .map(|(name, symbol, isin)| Known {
             symbol: symbol.to_string(),
+            lower: symbol.to_lowercase(),
             isin: isin.to_string(),
             name: name_words(name),
             own: false,
@@ -174,8 +210,8 @@ static LISTED: LazyLock<Vec<Known>> = LazyLock::new(|| {
 });
 
 /// The user's securities first, then every listed company they do not have.
-pub fn catalog(own: &[(String, String)]) -> Vec<Known> {
-    let mut all: Vec<Known> = own
+pub fn catalog(own: &[(String, String)]) -> Catalog {
+    let own_known: Vec<Known> = own
         .iter()
         .map(|(symbol, isin)| {
             let listed = LISTED
@@ -183,22 +219,38 @@ pub fn catalog(own: &[(String, String)]) -> Vec<Known> {
                 .find(|k| (!isin.is_empty() && k.isin == *isin) || k.symbol == *symbol);
             Known {
                 symbol: symbol.clone(),
+                lower: symbol.to_lowercase(),
                 isin: isin.clone(),
                 name: listed.map(|k| k.name.clone()).unwrap_or_default(),
                 own: true,
             }
         })
         .collect();
-    all.extend(
-        LISTED
-            .iter()
-            .filter(|k| {
-                !own.iter()
-                    .any(|(s, i)| *s == k.symbol || (!i.is_empty() && *i == k.isin))
-            })
-            .cloned(),
-    );
-    all
+    let listed = LISTED
+        .iter()
+        .filter(|k| {
+            !own.iter()
+                .any(|(s, i)| *s == k.symbol || (!i.is_empty() && *i == k.isin))
+        })
+        .collect();
+    Catalog {
+        own: own_known,
+        listed,
+    }
+}
+
+/// The securities a question may name: the user's, then the listed
+/// companies they have not got (borrowed, not copied, per question).
+#[derive(Debug)]
+pub struct Catalog {
+    own: Vec<Known>,
+    listed: Vec<&'static Known>,
+}
+
+impl Catalog {
+    fn iter(&self) -> impl Iterator<Item = &Known> {
+        self.own.iter().chain(self.listed.iter().copied())
+    }
 }
 
 /// How far apart two words may be and still be taken for each other.
@@ -213,7 +265,7 @@ fn tolerance(word: &str) -> usize {
 /// What `words` (lowercased) name, in the order they name it; `original`
 /// is the question as typed, where an all-capitals word is a symbol even
 /// when it is also an English word.
-pub fn find(words: &[&str], original: &str, catalog: &[Known]) -> Vec<Known> {
+pub fn find(words: &[&str], original: &str, catalog: &Catalog) -> Vec<Known> {
     let capitals: Vec<String> = original
         .split(|c: char| !c.is_alphanumeric() && c != '&' && c != '-')
         .filter(|w| {
@@ -236,15 +288,15 @@ pub fn find(words: &[&str], original: &str, catalog: &[Known]) -> Vec<Known> {
         // Longest company name starting here; the user's own first on a tie.
         let mut best: Option<(usize, &Known)> = None;
         let mut tied = false;
-        for known in catalog {
+        for known in catalog.iter() {
             let matched = known
                 .name
                 .iter()
                 .zip(&words[i..])
                 .take_while(|(n, w)| n == w)
                 .count();
-            let by_symbol = (known.symbol.eq_ignore_ascii_case(word) && !common)
-                || alias == Some(known.symbol.as_str());
+            let by_symbol =
+                (known.lower == word && !common) || alias == Some(known.symbol.as_str());
             let length = if by_symbol { matched.max(1) } else { matched };
             // One word of a name counts when it is not an everyday word.
             if length == 0 || (length == 1 && !by_symbol && (common || word.len() < 3)) {
@@ -266,7 +318,7 @@ pub fn find(words: &[&str], original: &str, catalog: &[Known]) -> Vec<Known> {
             best = catalog
                 .iter()
                 .filter_map(|k| {
-                    let to_symbol = strsim::osa_distance(word, &k.symbol.to_lowercase());
+                    let to_symbol = strsim::osa_distance(word, &k.lower);
                     let to_name = k
                         .name
                         .first()
@@ -284,6 +336,7 @@ pub fn find(words: &[&str], original: &str, catalog: &[Known]) -> Vec<Known> {
                 let known = if tied && !known.own {
                     Known {
                         symbol: word.to_uppercase(),
+                        lower: word.to_string(),
                         isin: String::new(),
                         name: Vec::new(),
                         own: false,
