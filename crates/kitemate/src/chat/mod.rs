@@ -5,6 +5,7 @@
 mod api;
 pub mod engine;
 pub mod llm;
+mod recorder;
 mod service;
 mod store;
 pub mod stream;

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 
 use super::engine::{self, Data, Facts, Intent, Widget};
 use super::llm::{self, Llm, LlmError, Message};
-use super::store::{self, NewMessage};
+use super::recorder::Recorder;
+use super::store::{self, Record};
 use crate::auth::{AuthData, Tier};
 use crate::portfolio::PortfolioService;
 
@@ -96,6 +97,7 @@ pub struct ChatService {
     clock: Clock,
     /// The model, when one is set up; else the built-in engine answers.
     llm: Option<Llm>,
+    recorder: Recorder,
 }
 
 /// The month questions count in, and when the next one starts.
@@ -128,6 +130,7 @@ fn limit(tier: Tier) -> Option<i64> {
 impl ChatService {
     pub fn new(db: Db, portfolio: PortfolioService, clock: Clock, llm: Option<Llm>) -> Self {
         Self {
+            recorder: Recorder::new(db.clone()),
             db,
             portfolio,
             clock,
@@ -250,10 +253,18 @@ impl ChatService {
         // A first look, so that a refusal comes before any answer is worked
         // out or streamed; the count itself is taken when the answer is
         // stored, in one conditional statement.
-        let used = store::used(&self.db, &caller.user_id, &month).await?;
-        if limit.is_some_and(|limit| used >= limit) {
-            return Err(self.exhausted(resets_at));
-        }
+        // On Pro there is nothing to refuse: the count comes back when the
+        // answer is stored.
+        let used = match limit {
+            Some(limit) => {
+                let used = store::used(&self.db, &caller.user_id, &month).await?;
+                if used >= limit {
+                    return Err(self.exhausted(resets_at));
+                }
+                used
+            }
+            None => 0,
+        };
         Ok(Question {
             user_id: caller.user_id.clone(),
             message: message.to_string(),
@@ -300,39 +311,32 @@ impl ChatService {
         let question_id = uuid::Uuid::now_v7().to_string();
         let message_id = uuid::Uuid::now_v7().to_string();
         let title: String = question.message.chars().take(80).collect();
-        let count = answer.answered.then_some(store::Count {
-            month: &question.month,
-            limit: usage.limit.unwrap_or(i64::MAX),
-        });
-        let stored = store::record(
-            &self.db,
-            &question.user_id,
-            &conversation_id,
-            question.existing.is_none().then_some(title.as_str()),
-            self.clock.now().timestamp_millis(),
-            count,
-            [
-                NewMessage {
-                    id: &question_id,
-                    role: "user",
-                    content: &question.message,
-                    data: None,
-                    widget: None,
-                },
-                NewMessage {
-                    id: &message_id,
-                    role: "assistant",
-                    content: &answer.text,
-                    data: json(answer.data.as_ref()),
-                    widget: json(answer.widget.as_ref()),
-                },
-            ],
-        )
-        .await?;
+        let stored = self
+            .recorder
+            .record(Record {
+                user_id: question.user_id.clone(),
+                conversation_id: conversation_id.clone(),
+                title: question.existing.is_none().then_some(title),
+                now: self.clock.now().timestamp_millis(),
+                count: answer
+                    .answered
+                    .then(|| (question.month.clone(), usage.limit.unwrap_or(i64::MAX))),
+                question_id,
+                question: question.message.clone(),
+                answer_id: message_id.clone(),
+                answer: answer.text.clone(),
+                data: json(answer.data.as_ref()),
+                widget: json(answer.widget.as_ref()),
+            })
+            .await?;
         match stored {
             // Others took the last questions while this one was answered.
             None => return Err(self.exhausted(usage.resets_at)),
             Some(used) if answer.answered => usage.used = used,
+            // Unanswered on Pro: the count was not read before.
+            Some(_) if usage.limit.is_none() => {
+                usage.used = store::used(&self.db, &question.user_id, &question.month).await?;
+            }
             Some(_) => {}
         }
         Ok(ChatReply {

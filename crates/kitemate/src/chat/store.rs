@@ -21,16 +21,6 @@ pub struct MessageRow {
     pub created_at: i64,
 }
 
-/// A message about to be stored.
-#[derive(Debug)]
-pub struct NewMessage<'a> {
-    pub id: &'a str,
-    pub role: &'a str,
-    pub content: &'a str,
-    pub data: Option<String>,
-    pub widget: Option<String>,
-}
-
 pub async fn used(db: &Db, user_id: &str, month: &str) -> Result<i64, sqlx::Error> {
     let used: Option<i64> = with_db!(db, |pool| {
         sqlx::query_scalar("SELECT used FROM usage WHERE user_id = $1 AND month = $2")
@@ -99,93 +89,182 @@ pub async fn delete_conversation(db: &Db, user_id: &str, id: &str) -> Result<boo
     Ok(deleted > 0)
 }
 
-/// Counts an answered question against the user's allowance for `month`,
-/// unless `limit` are used already.
-#[derive(Debug, Clone, Copy)]
-pub struct Count<'a> {
-    pub month: &'a str,
-    pub limit: i64,
+/// A question and its answer, to store.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub user_id: String,
+    pub conversation_id: String,
+    /// The title of a new conversation; `None` adds to the existing one.
+    pub title: Option<String>,
+    pub now: i64,
+    /// Counts the question against `(month, limit)`: it is stored only if
+    /// fewer than `limit` are used. `None` when it was not answered.
+    pub count: Option<(String, i64)>,
+    pub question_id: String,
+    pub question: String,
+    pub answer_id: String,
+    pub answer: String,
+    pub data: Option<String>,
+    pub widget: Option<String>,
 }
 
-/// Stores a question and its answer (creating the conversation if `title`
-/// is given) and, with `count`, counts it: all in one transaction, which
-/// stores nothing and returns `None` when the allowance is used up. The
-/// count is one conditional statement, so concurrent answers cannot both
-/// take the last question. Returns the questions used after this one.
-pub async fn record(
-    db: &Db,
-    user_id: &str,
-    conversation_id: &str,
-    title: Option<&str>,
-    now: i64,
-    count: Option<Count<'_>>,
-    messages: [NewMessage<'_>; 2],
-) -> Result<Option<i64>, sqlx::Error> {
+/// Stores `records` in one transaction, counting those that count. Each
+/// count is a conditional statement, so concurrent answers cannot take the
+/// same last question. Returns, per record, the questions used after it (0
+/// when it does not count), or `None` when its allowance was used up and it
+/// was not stored.
+pub async fn record_all(db: &Db, records: &[Record]) -> Result<Vec<Option<i64>>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let mut used = 0;
-    if let Some(count) = count {
-        let counted: Option<i64> = with_tx!(tx, |conn| {
+    let mut used: Vec<Option<i64>> = vec![Some(0); records.len()];
+    // Unlimited counts of one user and month go in one statement.
+    let mut unlimited: Vec<(&str, &str, Vec<usize>)> = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let Some((month, limit)) = &r.count else {
+            continue;
+        };
+        if *limit == i64::MAX {
+            match unlimited
+                .iter_mut()
+                .find(|(u, m, _)| *u == r.user_id && *m == month)
+            {
+                Some((_, _, members)) => members.push(i),
+                None => unlimited.push((&r.user_id, month, vec![i])),
+            }
+            continue;
+        }
+        used[i] = with_tx!(tx, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO usage (user_id, month, used) VALUES ($1, $2, 1) \
                  ON CONFLICT (user_id, month) DO UPDATE SET used = usage.used + 1 WHERE usage.used < $3 \
                  RETURNING used",
             )
-            .bind(user_id)
-            .bind(count.month)
-            .bind(count.limit)
+            .bind(&r.user_id)
+            .bind(month)
+            .bind(*limit)
             .fetch_optional(conn)
             .await
         })?;
-        match counted {
-            Some(n) => used = n,
-            None => return Ok(None),
+    }
+    for (user_id, month, members) in &unlimited {
+        let k = members.len() as i64;
+        let total: i64 = with_tx!(tx, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO usage (user_id, month, used) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, month) DO UPDATE SET used = usage.used + $3 RETURNING used",
+            )
+            .bind(*user_id)
+            .bind(*month)
+            .bind(k)
+            .fetch_one(conn)
+            .await
+        })?;
+        for (n, i) in members.iter().enumerate() {
+            used[*i] = Some(total - k + 1 + n as i64);
         }
     }
-    match title {
-        Some(title) => with_tx!(tx, |conn| {
-            sqlx::query("INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
-                .bind(conversation_id)
-                .bind(user_id)
-                .bind(title)
-                .bind(now)
-                .execute(conn)
-                .await
-                .map(|_| ())
-        })?,
-        None => with_tx!(tx, |conn| {
-            sqlx::query("UPDATE conversations SET updated_at = $3 WHERE id = $1 AND user_id = $2")
-                .bind(conversation_id)
-                .bind(user_id)
-                .bind(now)
-                .execute(conn)
-                .await
-                .map(|_| ())
-        })?,
+    let stored: Vec<&Record> = records
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| u.is_some())
+        .map(|(r, _)| r)
+        .collect();
+    if !stored.is_empty() {
+        let new: Vec<&&Record> = stored.iter().filter(|r| r.title.is_some()).collect();
+        if !new.is_empty() {
+            let rows = (0..new.len())
+                .map(|i| {
+                    let b = i * 4;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 4
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES {rows}"
+            );
+            with_tx!(tx, |conn| {
+                let mut query = sqlx::query(&sql);
+                for r in &new {
+                    query = query
+                        .bind(&r.conversation_id)
+                        .bind(&r.user_id)
+                        .bind(r.title.as_deref().unwrap_or(""))
+                        .bind(r.now);
+                }
+                query.execute(conn).await.map(|_| ())
+            })?;
+        }
+        let mut continued: Vec<&str> = stored
+            .iter()
+            .filter(|r| r.title.is_none())
+            .map(|r| r.conversation_id.as_str())
+            .collect();
+        continued.sort_unstable();
+        continued.dedup();
+        if !continued.is_empty() {
+            let now = stored.iter().map(|r| r.now).max().unwrap_or_default();
+            let ids = (0..continued.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("UPDATE conversations SET updated_at = $1 WHERE id IN ({ids})");
+            with_tx!(tx, |conn| {
+                let mut query = sqlx::query(&sql).bind(now);
+                for id in &continued {
+                    query = query.bind(*id);
+                }
+                query.execute(conn).await.map(|_| ())
+            })?;
+        }
+        let rows = (0..stored.len() * 2)
+            .map(|i| {
+                let b = i * 7;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO messages (id, conversation_id, role, content, data, widget, created_at) VALUES {rows}"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for r in &stored {
+                query = query
+                    .bind(&r.question_id)
+                    .bind(&r.conversation_id)
+                    .bind("user")
+                    .bind(&r.question)
+                    .bind(None::<String>)
+                    .bind(None::<String>)
+                    .bind(r.now)
+                    .bind(&r.answer_id)
+                    .bind(&r.conversation_id)
+                    .bind("assistant")
+                    .bind(&r.answer)
+                    .bind(&r.data)
+                    .bind(&r.widget)
+                    .bind(r.now);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
     }
-    let [question, answer] = &messages;
-    with_tx!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO messages (id, conversation_id, role, content, data, widget, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $2, $9, $10, $11, $12, $7)",
-        )
-        .bind(question.id)
-        .bind(conversation_id)
-        .bind(question.role)
-        .bind(question.content)
-        .bind(&question.data)
-        .bind(&question.widget)
-        .bind(now)
-        .bind(answer.id)
-        .bind(answer.role)
-        .bind(answer.content)
-        .bind(&answer.data)
-        .bind(&answer.widget)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
     tx.commit().await?;
-    Ok(Some(used))
+    Ok(used)
 }
 
 /// Keeps a stream ticket (its hash) until `expires_at`, dropping expired ones.

@@ -226,12 +226,14 @@ pub fn catalog(own: &[(String, String)]) -> Catalog {
             }
         })
         .collect();
+    let taken: std::collections::HashSet<&str> = own
+        .iter()
+        .flat_map(|(s, i)| [s.as_str(), i.as_str()])
+        .filter(|k| !k.is_empty())
+        .collect();
     let listed = LISTED
         .iter()
-        .filter(|k| {
-            !own.iter()
-                .any(|(s, i)| *s == k.symbol || (!i.is_empty() && *i == k.isin))
-        })
+        .filter(|k| !taken.contains(k.symbol.as_str()) && !taken.contains(k.isin.as_str()))
         .collect();
     Catalog {
         own: own_known,
