@@ -2,6 +2,7 @@
 //! (`Infosys`, `tata consultancy`), or misspelt (`infosis`, `relaince`).
 //! The user's own securities come first when a name could mean several.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 /// A security the engine can name.
@@ -209,49 +210,91 @@ static LISTED: LazyLock<Vec<Known>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Where to look in [`LISTED`]: by lowercased symbol, by ISIN and by the
+/// first word of the name, so a question's word is not compared with all.
+static INDEX: LazyLock<HashMap<String, Vec<usize>>> = LazyLock::new(|| {
+    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, k) in LISTED.iter().enumerate() {
+        let keys = [Some(&k.lower), Some(&k.isin), k.name.first()];
+        for key in keys.into_iter().flatten() {
+            let at = index.entry(key.clone()).or_default();
+            if !at.contains(&i) {
+                at.push(i);
+            }
+        }
+    }
+    index
+});
+
+fn listed(key: &str) -> impl Iterator<Item = &'static Known> + use<> {
+    INDEX
+        .get(key)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| LISTED.get(*i))
+}
+
 /// The user's securities first, then every listed company they do not have.
 pub fn catalog(own: &[(String, String)]) -> Catalog {
     let own_known: Vec<Known> = own
         .iter()
         .map(|(symbol, isin)| {
-            let listed = LISTED
-                .iter()
-                .find(|k| (!isin.is_empty() && k.isin == *isin) || k.symbol == *symbol);
+            let company = listed(isin)
+                .next()
+                .or_else(|| listed(&symbol.to_lowercase()).find(|k| k.symbol == *symbol));
             Known {
                 symbol: symbol.clone(),
                 lower: symbol.to_lowercase(),
                 isin: isin.clone(),
-                name: listed.map(|k| k.name.clone()).unwrap_or_default(),
+                name: company.map(|k| k.name.clone()).unwrap_or_default(),
                 own: true,
             }
         })
         .collect();
-    let taken: std::collections::HashSet<&str> = own
+    let taken = own
         .iter()
-        .flat_map(|(s, i)| [s.as_str(), i.as_str()])
+        .flat_map(|(s, i)| [s.clone(), i.clone()])
         .filter(|k| !k.is_empty())
-        .collect();
-    let listed = LISTED
-        .iter()
-        .filter(|k| !taken.contains(k.symbol.as_str()) && !taken.contains(k.isin.as_str()))
         .collect();
     Catalog {
         own: own_known,
-        listed,
+        taken,
     }
 }
 
 /// The securities a question may name: the user's, then the listed
-/// companies they have not got (borrowed, not copied, per question).
+/// companies they have not got.
 #[derive(Debug)]
 pub struct Catalog {
     own: Vec<Known>,
-    listed: Vec<&'static Known>,
+    /// Symbols and ISINs of the user's own, which the listed entries yield to.
+    taken: HashSet<String>,
 }
 
 impl Catalog {
+    fn available(&self, k: &Known) -> bool {
+        !self.taken.contains(&k.symbol) && !self.taken.contains(&k.isin)
+    }
+
+    /// Everything, for a misspelling.
     fn iter(&self) -> impl Iterator<Item = &Known> {
-        self.own.iter().chain(self.listed.iter().copied())
+        self.own
+            .iter()
+            .chain(LISTED.iter().filter(|k| self.available(k)))
+    }
+
+    /// What `word` (or the symbol it is an alias of) could start.
+    fn starting(&self, word: &str, alias: Option<&str>) -> Vec<&Known> {
+        let mut found: Vec<&Known> = self.own.iter().collect();
+        let by_alias = alias.map(str::to_lowercase);
+        for key in std::iter::once(word).chain(by_alias.as_deref()) {
+            for k in listed(key) {
+                if self.available(k) {
+                    found.push(k);
+                }
+            }
+        }
+        found
     }
 }
 
@@ -290,7 +333,7 @@ pub fn find(words: &[&str], original: &str, catalog: &Catalog) -> Vec<Known> {
         // Longest company name starting here; the user's own first on a tie.
         let mut best: Option<(usize, &Known)> = None;
         let mut tied = false;
-        for known in catalog.iter() {
+        for known in catalog.starting(word, alias) {
             let matched = known
                 .name
                 .iter()
@@ -315,7 +358,8 @@ pub fn find(words: &[&str], original: &str, catalog: &Catalog) -> Vec<Known> {
                 }
             }
         }
-        if best.is_none() && !common && tolerance(word) > 0 {
+        if best.is_none() && !common && tolerance(word) > 0 && word.chars().all(char::is_alphabetic)
+        {
             // A misspelling of a symbol or of a name's first word.
             best = catalog
                 .iter()
