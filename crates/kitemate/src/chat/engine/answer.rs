@@ -239,8 +239,19 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             sort,
             ascending,
             limit,
+            worth,
         } => nothing_held(facts).unwrap_or_else(|| {
-            let mut rows: Vec<&HoldingInfo> = facts.report.holdings.iter().collect();
+            let worth_of = |h: &HoldingInfo| h.value_paise.unwrap_or(h.invested_paise);
+            let mut rows: Vec<&HoldingInfo> = facts
+                .report
+                .holdings
+                .iter()
+                .filter(|h| match worth {
+                    Some((true, bound)) => worth_of(h) > *bound,
+                    Some((false, bound)) => worth_of(h) < *bound,
+                    None => true,
+                })
+                .collect();
             let key = |h: &HoldingInfo| -> Decimal {
                 match sort {
                     Sort::Value => Decimal::from(h.value_paise.unwrap_or(h.invested_paise)),
@@ -274,7 +285,17 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 Sort::Quantity => "quantity",
                 Sort::Symbol => "symbol",
             };
-            let mut text = format!("Your {} holdings by {by}:\n", rows.len());
+            let which = match worth {
+                Some((true, bound)) => format!(" worth more than {}", inr(*bound)),
+                Some((false, bound)) => format!(" worth less than {}", inr(*bound)),
+                None => String::new(),
+            };
+            let noun = if rows.len() == 1 {
+                "holding"
+            } else {
+                "holdings"
+            };
+            let mut text = format!("Your {} {noun}{which} by {by}:\n", rows.len());
             for h in &rows {
                 text.push_str(&format!("- {}\n", describe(h)));
             }

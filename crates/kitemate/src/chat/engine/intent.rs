@@ -52,6 +52,8 @@ pub enum Intent {
         sort: Sort,
         ascending: bool,
         limit: Option<usize>,
+        /// Only those worth more (`true`) or less than so many paise.
+        worth: Option<(bool, i64)>,
     },
     Movers {
         gainers: bool,
@@ -209,7 +211,28 @@ fn holdings(w: &[&str]) -> Intent {
         sort,
         ascending,
         limit: count(w),
+        worth: worth(w),
     }
+}
+
+/// `worth more than 1 lakh`, `above ₹50,000`, `under 20k`: a bound on a
+/// holding's value, in paise.
+fn worth(w: &[&str]) -> Option<(bool, i64)> {
+    use rust_decimal::prelude::ToPrimitive as _;
+    (0..w.len()).find_map(|i| {
+        let (above, skip) = match (w[i], w.get(i + 1).copied()) {
+            ("more" | "greater" | "bigger" | "larger", Some("than")) => (true, 2),
+            ("less" | "smaller", Some("than")) => (false, 2),
+            ("above" | "over" | "exceeding" | ">", _) => (true, 1),
+            ("below" | "under" | "<", _) => (false, 1),
+            _ => return None,
+        };
+        let (rupees, _) = money::amount(w.get(i + skip..)?)?;
+        let paise = (rupees * rust_decimal::Decimal::ONE_HUNDRED)
+            .round()
+            .to_i64()?;
+        Some((above, paise))
+    })
 }
 
 const TRADE_WORDS: &[&str] = &[
@@ -454,6 +477,7 @@ pub fn understand(text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
             "list", "show", "sorted", "sort", "biggest", "largest", "smallest",
         ],
     ) || count(&w).is_some()
+        || worth(&w).is_some()
         || (any(&w, &["holdings", "stocks"]) && w.contains(&"by"))
         || phrase(&w, "what do i own")
         || phrase(&w, "what do i have");

@@ -152,6 +152,7 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
             },
             ascending: args.ascending.unwrap_or(false),
             limit: args.limit,
+            worth: None,
         },
         "top_movers" => Intent::Movers {
             gainers: required(args.gainers, "gainers")?,
