@@ -369,6 +369,10 @@ impl ChatService {
             .await
         {
             Ok(answer) => Ok((answer, streamed.len())),
+            // Nobody is listening any more: nothing to fall back for.
+            Err(_) if deltas.is_some_and(mpsc::UnboundedSender::is_closed) => {
+                Err(ApiError::unavailable("the client went away"))
+            }
             Err(err) => {
                 tracing::warn!(error = %err, "the model failed; the built-in engine answers");
                 let mut answer = self.engine(question, &mut facts, today).await?;

@@ -231,3 +231,38 @@ async fn failures_fall_back_to_the_engine_and_say_so() -> TestResult {
     assert_eq!(app.get("/chat/usage", Some(&asha)).await?.json()["used"], 4);
     app.stop().await
 }
+
+/// A client that leaves in the middle of a streamed answer was not given
+/// it: nothing is stored and the question is not counted.
+#[tokio::test]
+async fn an_answer_left_half_way_is_not_counted() -> TestResult {
+    let fake = FakeLlm::start().await?;
+    let app = app_with(&fake, 10_000).await?;
+    let asha = with_trades(&app, "asha", ASHA).await?;
+    // Ten pieces a tenth of a second apart: the whole answer takes a second.
+    let slow: Vec<String> = (0..10).map(|i| format!("piece {i} ")).collect();
+    fake.then(Step::Drip(Duration::from_millis(100), slow));
+    let mut res = app
+        .client
+        .post(app.url("/chat/query"))
+        .bearer_auth(&asha)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "message": "how many INFY do I have" }))
+        .send()
+        .await?;
+    let first = res.chunk().await?.unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&first).contains("event: delta"),
+        "{first:?}"
+    );
+    drop(res);
+    // Longer than the whole answer would have taken: had it been kept on
+    // after the client left, it would be stored and counted by now.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(app.get("/chat/usage", Some(&asha)).await?.json()["used"], 0);
+    assert_eq!(
+        app.get("/chat/conversations", Some(&asha)).await?.json()["conversations"],
+        json!([])
+    );
+    app.stop().await
+}

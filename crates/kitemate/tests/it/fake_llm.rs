@@ -27,6 +27,8 @@ pub enum Step {
     Slow(Duration, Vec<String>),
     /// A stream that is not JSON.
     Garbage,
+    /// Text with a wait before every piece.
+    Drip(Duration, Vec<String>),
 }
 
 #[derive(Debug, Default)]
@@ -127,20 +129,27 @@ async fn complete(
             )
         }
         Step::Garbage => (Duration::ZERO, vec!["data: {not json\n\n".to_string()]),
+        Step::Drip(every, pieces) => {
+            let chunks = pieces.iter().map(|p| text_chunk(p)).collect();
+            return sse(every, every, chunks);
+        }
     };
-    let mut chunks = chunks;
+    sse(wait, Duration::ZERO, chunks)
+}
+
+/// The chunks as an SSE body, the first after `first`, each next after `every`.
+fn sse(first: Duration, every: Duration, mut chunks: Vec<String>) -> Response {
     chunks.push("data: [DONE]\n\n".to_string());
-    let stream =
-        futures_util::stream::unfold((wait, chunks.into_iter()), |(wait, mut rest)| async move {
+    let stream = futures_util::stream::unfold(
+        (first, chunks.into_iter()),
+        move |(wait, mut rest)| async move {
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
             let next = rest.next()?;
-            Some((
-                Ok::<_, std::convert::Infallible>(next),
-                (Duration::ZERO, rest),
-            ))
-        });
+            Some((Ok::<_, std::convert::Infallible>(next), (every, rest)))
+        },
+    );
     (
         [("content-type", "text/event-stream")],
         Body::from_stream(stream),
