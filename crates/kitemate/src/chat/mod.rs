@@ -2,6 +2,7 @@
 //! plain words, with the figures behind them; conversations; the monthly
 //! allowance of the Free plan.
 
+mod answering;
 mod api;
 pub mod engine;
 pub mod llm;

@@ -10,8 +10,8 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
-use super::engine::{self, Data, Facts, Intent, Widget};
-use super::llm::{self, Llm, LlmError, Message};
+use super::engine::{Data, Widget};
+use super::llm::Llm;
 use super::recorder::Recorder;
 use super::store::{self, Record};
 use crate::auth::{AuthData, Tier};
@@ -22,12 +22,6 @@ pub const FREE_QUESTIONS: i64 = 50;
 
 /// The longest question, in characters.
 pub const MAX_MESSAGE: usize = 1000;
-
-/// Rounds of tool calls a model may make for one answer.
-const TOOL_ROUNDS: usize = 4;
-
-/// Earlier messages a model is sent, in tokens.
-const HISTORY_TOKENS: usize = 2_000;
 
 /// How long a stream ticket lasts.
 const TICKET_SECONDS: i64 = 60;
@@ -53,10 +47,10 @@ pub enum StreamEvent {
 
 /// A question taken from the allowance, not yet answered.
 #[derive(Debug)]
-struct Question {
-    user_id: String,
-    message: String,
-    existing: Option<store::ConversationRow>,
+pub(super) struct Question {
+    pub(super) user_id: String,
+    pub(super) message: String,
+    pub(super) existing: Option<store::ConversationRow>,
     month: String,
     /// Before this question; counted when its answer is stored.
     usage: Usage,
@@ -92,11 +86,11 @@ pub struct ChatReply {
 
 #[derive(Debug, Clone)]
 pub struct ChatService {
-    db: Db,
-    portfolio: PortfolioService,
+    pub(super) db: Db,
+    pub(super) portfolio: PortfolioService,
     clock: Clock,
     /// The model, when one is set up; else the built-in engine answers.
-    llm: Option<Llm>,
+    pub(super) llm: Option<Llm>,
     recorder: Recorder,
 }
 
@@ -348,170 +342,5 @@ impl ChatService {
             answered: answer.answered,
             usage,
         })
-    }
-
-    /// The answer, and how many bytes of its text were already streamed:
-    /// the model's when one is set up, else (or when it fails) the engine's.
-    async fn compose(
-        &self,
-        question: &Question,
-        deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
-    ) -> Result<(engine::Answer, usize), ApiError> {
-        let report = self.portfolio.report(&question.user_id).await?;
-        let today = report.today;
-        let mut facts = Facts::new(report);
-        let Some(llm) = &self.llm else {
-            return Ok((self.engine(question, &mut facts, today).await?, 0));
-        };
-        let mut streamed = String::new();
-        match self
-            .ask_model(llm, question, &mut facts, today, deltas, &mut streamed)
-            .await
-        {
-            Ok(answer) => Ok((answer, streamed.len())),
-            // Nobody is listening any more: nothing to fall back for.
-            Err(_) if deltas.is_some_and(mpsc::UnboundedSender::is_closed) => {
-                Err(ApiError::unavailable("the client went away"))
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "the model failed; the built-in engine answers");
-                let mut answer = self.engine(question, &mut facts, today).await?;
-                let lead = if streamed.is_empty() { "" } else { "\n\n" };
-                answer.text = format!(
-                    "{streamed}{lead}_The assistant is unavailable ({err}); KiteMate's built-in engine answers:_\n\n{}",
-                    answer.text
-                );
-                Ok((answer, streamed.len()))
-            }
-        }
-    }
-
-    /// The built-in engine's answer to the question.
-    async fn engine(
-        &self,
-        question: &Question,
-        facts: &mut Facts,
-        today: NaiveDate,
-    ) -> Result<engine::Answer, ApiError> {
-        let catalog = engine::names::catalog(&facts.own());
-        let intent = engine::understand(&question.message, &catalog, today);
-        self.answer_intent(&question.user_id, &intent, facts).await
-    }
-
-    /// The model's answer: it calls the engine's functions as tools, at most
-    /// [`TOOL_ROUNDS`] times, and its text streams to `deltas` as it comes.
-    async fn ask_model(
-        &self,
-        llm: &Llm,
-        question: &Question,
-        facts: &mut Facts,
-        today: NaiveDate,
-        deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
-        streamed: &mut String,
-    ) -> Result<engine::Answer, LlmError> {
-        let mut messages = vec![Message::text("system", llm::system_prompt(today))];
-        if let Some(conversation) = &question.existing {
-            let earlier: Vec<(String, String)> = store::messages(&self.db, &conversation.id)
-                .await
-                .map_err(|err| LlmError::Network(err.to_string()))?
-                .into_iter()
-                .map(|m| (m.role, m.content))
-                .collect();
-            messages.extend(llm::history(&earlier, HISTORY_TOKENS));
-        }
-        messages.push(Message::text("user", question.message.clone()));
-        let tools = llm::tools::definitions();
-        let mut used: Option<engine::Answer> = None;
-        for _ in 0..TOOL_ROUNDS {
-            let mut on_text = |piece: &str| {
-                streamed.push_str(piece);
-                deltas.is_none_or(|tx| tx.send(StreamEvent::Delta(piece.to_string())).is_ok())
-            };
-            let completion = llm.complete(&messages, &tools, &mut on_text).await?;
-            if completion.tool_calls.is_empty() {
-                let text = completion.text;
-                let (data, widget) = used.map_or((None, None), |a| (a.data, a.widget));
-                return Ok(engine::Answer {
-                    answered: !text.trim().is_empty(),
-                    text,
-                    data,
-                    widget,
-                });
-            }
-            messages.push(Message {
-                role: "assistant",
-                content: (!completion.text.is_empty()).then_some(completion.text),
-                tool_calls: completion.tool_calls.clone(),
-                tool_call_id: None,
-            });
-            for call in completion.tool_calls {
-                let result = match llm::tools::intent(
-                    &call.function.name,
-                    &call.function.arguments,
-                    today,
-                ) {
-                    Ok(intent) => {
-                        let answer = self
-                            .answer_intent(&question.user_id, &intent, facts)
-                            .await
-                            .map_err(|err| LlmError::Network(err.message))?;
-                        let result =
-                            serde_json::json!({ "text": answer.text, "data": answer.data });
-                        if answer.answered {
-                            used = Some(answer);
-                        }
-                        result
-                    }
-                    Err(reason) => serde_json::json!({ "error": reason }),
-                };
-                messages.push(Message {
-                    role: "tool",
-                    content: Some(result.to_string()),
-                    tool_calls: Vec::new(),
-                    tool_call_id: Some(call.id),
-                });
-            }
-        }
-        Err(LlmError::Malformed(format!(
-            "no answer after {TOOL_ROUNDS} rounds of tool calls"
-        )))
-    }
-
-    /// The engine's answer to `intent`, fetching the trades or positions
-    /// it needs.
-    async fn answer_intent(
-        &self,
-        user_id: &str,
-        intent: &Intent,
-        facts: &mut Facts,
-    ) -> Result<engine::Answer, ApiError> {
-        match intent {
-            Intent::Trades {
-                period,
-                side,
-                symbol,
-            } => {
-                let mut trades = self
-                    .portfolio
-                    .trades_between(
-                        user_id,
-                        symbol.as_deref(),
-                        period.as_ref().map(|p| p.from),
-                        period.as_ref().map(|p| p.to),
-                    )
-                    .await?;
-                if let Some(side) = side {
-                    let wanted = match side {
-                        engine::intent::Side::Buy => "buy",
-                        engine::intent::Side::Sell => "sell",
-                    };
-                    trades.retain(|t| t.side == wanted);
-                }
-                facts.trades = trades;
-            }
-            Intent::Positions => facts.positions = self.portfolio.positions(user_id).await?,
-            _ => {}
-        }
-        Ok(engine::answer(intent, facts))
     }
 }
