@@ -16,16 +16,9 @@ ensure_wrk
 build_kitemate
 trap cleanup EXIT
 
-base="http://127.0.0.1:$PORT"
-start_kitemate "$PORT" "$WORK_DIR/data"
-wait_ready "$base/ping" -X POST -H 'Content-Type: application/json' -d '{"name":"World"}'
-token=$(signup_token "$base") || die "POST /auth/signup gave no token"
+serve_portfolio "$PORT" "$HOLDINGS"
 KITEMATE_DATA_DIR="$WORK_DIR/data" KITEMATE_LOG__LEVEL=warn "$KITEMATE_BIN" users set-tier bench@example.com pro >/dev/null ||
   die "kitemate users set-tier failed"
-holdings_tradebook "$HOLDINGS" >"$WORK_DIR/tradebook.csv"
-curl -fsS -o /dev/null -X POST "$base/portfolio/import" -H "Authorization: Bearer $token" \
-  -H 'content-type: text/csv' --data-binary "@$WORK_DIR/tradebook.csv" ||
-  die "POST /portfolio/import failed"
 answered=$(curl -fsS -X POST "$base/chat/query" -H "Authorization: Bearer $token" \
   -H 'content-type: application/json' -d '{"message":"How many SYM7 do I have?"}' |
   python3 -c 'import json, sys; r = json.load(sys.stdin); print(r["answered"] and "shares" in r["answer"])')

@@ -141,3 +141,17 @@ signup_token() {
     -d '{"email":"bench@example.com","password":"correct horse battery staple","username":"bench"}' |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
+
+# serve_portfolio PORT HOLDINGS: starts kitemate on PORT (data in
+# $WORK_DIR/data), signs up bench@example.com and imports a tradebook of
+# HOLDINGS securities; sets `base` and `token`.
+serve_portfolio() {
+  base="http://127.0.0.1:$1"
+  start_kitemate "$1" "$WORK_DIR/data"
+  wait_ready "$base/ping" -X POST -H 'Content-Type: application/json' -d '{"name":"World"}'
+  token=$(signup_token "$base") || die "POST /auth/signup gave no token"
+  holdings_tradebook "$2" >"$WORK_DIR/tradebook.csv"
+  curl -fsS -o /dev/null -X POST "$base/portfolio/import" -H "Authorization: Bearer $token" \
+    -H 'content-type: text/csv' --data-binary "@$WORK_DIR/tradebook.csv" ||
+    die "POST /portfolio/import failed"
+}

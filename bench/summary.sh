@@ -16,14 +16,7 @@ ensure_wrk
 build_kitemate
 trap cleanup EXIT
 
-base="http://127.0.0.1:$PORT"
-start_kitemate "$PORT" "$WORK_DIR/data"
-wait_ready "$base/ping" -X POST -H 'Content-Type: application/json' -d '{"name":"World"}'
-token=$(signup_token "$base") || die "POST /auth/signup gave no token"
-holdings_tradebook "$HOLDINGS" >"$WORK_DIR/tradebook.csv"
-curl -fsS -o /dev/null -X POST "$base/portfolio/import" -H "Authorization: Bearer $token" \
-  -H 'content-type: text/csv' --data-binary "@$WORK_DIR/tradebook.csv" ||
-  die "POST /portfolio/import failed"
+serve_portfolio "$PORT" "$HOLDINGS"
 held=$(curl -fsS -H "Authorization: Bearer $token" "$base/portfolio/summary" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["holdings"])')
 [[ $held == "$HOLDINGS" ]] || die "the summary counts $held holdings, not $HOLDINGS"

@@ -1,8 +1,8 @@
 //! The auth handler: `Authorization: Bearer <token>` → [`AuthData`], as an extractor.
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use platform::ApiError;
 
 use super::AuthService;
@@ -32,15 +32,16 @@ where
         if let Some(data) = parts.extensions.get::<AuthData>() {
             return Ok(Self(data.clone()));
         }
-        let token = bearer_token(parts)?;
+        let token = bearer_token(&parts.headers)?;
         let data = AuthService::from_ref(state).authenticate(token).await?;
         parts.extensions.insert(data.clone());
         Ok(Self(data))
     }
 }
 
-fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+/// The token of an `Authorization: Bearer <token>` header, or why there is none.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthenticated("missing Authorization header; send `Bearer <token>`")
     })?;
     let value = value

@@ -21,7 +21,8 @@ impl Tier {
         }
     }
 
-    pub(super) fn parse(value: &str) -> Self {
+    /// The tier stored as `value`; anything but `pro` is Free.
+    pub(crate) fn parse(value: &str) -> Self {
         if value == "pro" {
             Self::Pro
         } else {

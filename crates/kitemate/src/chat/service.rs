@@ -158,7 +158,7 @@ impl ChatService {
                 .await?
                 .map(|(user_id, tier)| AuthData {
                     user_id,
-                    tier: if tier == "pro" { Tier::Pro } else { Tier::Free },
+                    tier: Tier::parse(&tier),
                     is_admin: false,
                     session_id: String::new(),
                 }),

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::http::header::SEC_WEBSOCKET_PROTOCOL;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
@@ -119,12 +119,7 @@ async fn caller(
     headers: &HeaderMap,
     ticket: Option<&str>,
 ) -> Result<(AuthData, bool), ApiError> {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_string());
+    let bearer = crate::auth::bearer_token(headers).ok().map(str::to_string);
     let offered: Vec<String> = headers
         .get_all(SEC_WEBSOCKET_PROTOCOL)
         .iter()

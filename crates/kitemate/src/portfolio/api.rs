@@ -5,7 +5,6 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header;
 use bytes::Bytes;
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -265,25 +264,19 @@ pub async fn list_trades(
     .await?;
     let trades = rows
         .into_iter()
-        .map(|t| {
-            let quantity = Decimal::new(t.quantity_milli, 3).normalize();
-            TradeInfo {
-                value_paise: (quantity * Decimal::from(t.price_paise))
-                    .round()
-                    .try_into()
-                    .unwrap_or(i64::MAX),
-                quantity: quantity.to_string(),
-                trade_id: t.trade_id,
-                order_id: t.order_id,
-                symbol: t.symbol,
-                isin: t.isin,
-                exchange: t.exchange,
-                segment: t.segment,
-                trade_date: t.trade_date,
-                executed_at: t.executed_at,
-                side: t.side,
-                price_paise: t.price_paise,
-            }
+        .map(|t| TradeInfo {
+            value_paise: t.value_paise(),
+            quantity: t.quantity().to_string(),
+            trade_id: t.trade_id,
+            order_id: t.order_id,
+            symbol: t.symbol,
+            isin: t.isin,
+            exchange: t.exchange,
+            segment: t.segment,
+            trade_date: t.trade_date,
+            executed_at: t.executed_at,
+            side: t.side,
+            price_paise: t.price_paise,
         })
         .collect();
     Ok(ApiJson(TradePage {

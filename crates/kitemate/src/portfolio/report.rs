@@ -6,7 +6,6 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use kite::money::paise;
 use platform::ApiError;
-use rust_decimal::Decimal;
 
 use super::service::PortfolioService;
 use super::store::{self, TradeFilter};
@@ -49,7 +48,7 @@ impl PortfolioService {
             .date_naive();
         let securities = self.securities(user_id).await?;
         Ok(securities.report(today, |securities| {
-            let (summary, _) = views::summarize(securities, today);
+            let summary = views::summarize(securities, today);
             let slices = |by| views::allocation_of(securities, by).0;
             Report {
                 today,
@@ -81,19 +80,13 @@ impl PortfolioService {
         trades.reverse();
         Ok(trades
             .into_iter()
-            .map(|t| {
-                let quantity = Decimal::new(t.quantity_milli, 3).normalize();
-                TradeLine {
-                    value_paise: (quantity * Decimal::from(t.price_paise))
-                        .round()
-                        .try_into()
-                        .unwrap_or(i64::MAX),
-                    date: t.trade_date,
-                    symbol: t.symbol,
-                    side: t.side,
-                    quantity: quantity.to_string(),
-                    price_paise: t.price_paise,
-                }
+            .map(|t| TradeLine {
+                value_paise: t.value_paise(),
+                quantity: t.quantity().to_string(),
+                date: t.trade_date,
+                symbol: t.symbol,
+                side: t.side,
+                price_paise: t.price_paise,
             })
             .collect())
     }

@@ -1,6 +1,7 @@
 //! SQL of the portfolio service, written once for SQLite and PostgreSQL.
 
 use platform::db::{Db, Tx};
+use rust_decimal::Decimal;
 
 use super::packed;
 use platform::{with_db, with_tx};
@@ -19,6 +20,20 @@ pub struct StoredTrade {
     pub quantity_milli: i64,
     pub price_paise: i64,
     pub order_id: String,
+}
+
+impl StoredTrade {
+    pub fn quantity(&self) -> Decimal {
+        Decimal::new(self.quantity_milli, 3).normalize()
+    }
+
+    /// Quantity × price, in whole paise.
+    pub fn value_paise(&self) -> i64 {
+        (self.quantity() * Decimal::from(self.price_paise))
+            .round()
+            .try_into()
+            .unwrap_or(i64::MAX)
+    }
 }
 
 /// A row of `imported_holdings`.

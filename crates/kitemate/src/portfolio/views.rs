@@ -257,24 +257,21 @@ pub async fn summary(
     Auth(caller): Auth,
 ) -> Result<ApiJson<Summary>, ApiError> {
     let securities = state.service.securities(&caller.user_id).await?;
-    Ok(ApiJson(summarize(&securities, today(&state)).0))
+    Ok(ApiJson(summarize(&securities, today(&state))))
 }
 
-/// The summary of `securities`, and those still held.
-pub(crate) fn summarize(
-    securities: &Computed,
-    today: chrono::NaiveDate,
-) -> (Summary, Vec<&Security>) {
+/// The summary of `securities`.
+pub(crate) fn summarize(securities: &Computed, today: chrono::NaiveDate) -> Summary {
     let realized: Decimal = securities
         .iter()
         .flat_map(|s| &s.book.realized)
         .map(|r| r.pnl)
         .sum();
-    let holdings: Vec<&Security> = securities.iter().filter(|s| s.is_held()).collect();
+    let holdings = held(securities);
     let priced: Vec<&&Security> = holdings.iter().filter(|h| h.last_price.is_some()).collect();
     let invested_priced: Decimal = priced.iter().map(|h| h.invested()).sum();
     let value: Decimal = priced.iter().filter_map(|h| h.value()).sum();
-    let summary = Summary {
+    Summary {
         holdings: holdings.len(),
         invested_paise: paise(holdings.iter().map(|h| h.invested()).sum()),
         value_paise: paise(value),
@@ -288,8 +285,7 @@ pub(crate) fn summarize(
             .reduce(|a, b| a + b)
             .map(paise),
         xirr_percent: rate_percent(securities.xirr(today)),
-    };
-    (summary, holdings)
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -323,7 +319,7 @@ pub async fn portfolio(
     }
     let securities = state.service.securities(&user_id).await?;
     let day = today(&state);
-    let (summary, _) = summarize(&securities, day);
+    let summary = summarize(&securities, day);
     let holdings = holding_infos(&securities, day);
     Ok(ApiJson(Portfolio {
         user_id,

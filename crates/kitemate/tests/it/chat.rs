@@ -232,15 +232,7 @@ async fn conversations_are_their_owners_alone(kind: Kind) -> TestResult {
 async fn the_last_free_question_is_answered_once(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
     let asha = with_trades(&app, "asha", TRADEBOOK).await?;
-    let me = app.get("/auth/me", Some(&asha)).await?.json();
-    let caller = platform_caller(&me);
-    for _ in 0..49 {
-        app.app
-            .chat
-            .ask(&caller, "what is my portfolio worth", None)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    }
+    use_questions(&app, &asha, 49).await?;
     assert_eq!(
         app.get("/chat/usage", Some(&asha)).await?.json()["used"],
         49
@@ -298,13 +290,24 @@ async fn the_last_free_question_is_answered_once(kind: Kind) -> TestResult {
     app.stop().await
 }
 
-fn platform_caller(me: &Value) -> kitemate::auth::AuthData {
-    kitemate::auth::AuthData {
+/// Asks `n` answerable questions as the Free user with `token`, in-process
+/// (quicker than through HTTP).
+pub async fn use_questions(app: &TestApp, token: &str, n: i64) -> anyhow::Result<()> {
+    let me = app.get("/auth/me", Some(token)).await?.json();
+    let caller = kitemate::auth::AuthData {
         user_id: me["id"].as_str().unwrap_or_default().to_string(),
         tier: kitemate::auth::Tier::Free,
         is_admin: false,
         session_id: String::new(),
+    };
+    for _ in 0..n {
+        app.app
+            .chat
+            .ask(&caller, "what is my portfolio worth", None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     }
+    Ok(())
 }
 
 crate::both_backends!(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-use crate::chat::with_trades;
+use crate::chat::{use_questions, with_trades};
 use crate::harness::{Kind, TestApp, TestResult};
 
 const TRADEBOOK: &str = "symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time
@@ -242,20 +242,7 @@ async fn websocket_streams(kind: Kind) -> TestResult {
 async fn a_stream_refuses_past_the_allowance(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
     let asha = with_trades(&app, "asha", TRADEBOOK).await?;
-    let me = app.get("/auth/me", Some(&asha)).await?.json();
-    let caller = kitemate::auth::AuthData {
-        user_id: me["id"].as_str().unwrap_or_default().to_string(),
-        tier: kitemate::auth::Tier::Free,
-        is_admin: false,
-        session_id: String::new(),
-    };
-    for _ in 0..kitemate::chat::FREE_QUESTIONS {
-        app.app
-            .chat
-            .ask(&caller, "portfolio value", None)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    }
+    use_questions(&app, &asha, kitemate::chat::FREE_QUESTIONS).await?;
     let Ok((mut socket, _)) =
         open(&app, "", &[("authorization", format!("Bearer {asha}"))]).await?
     else {
