@@ -264,6 +264,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/zerodha/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a browser sign-in with Zerodha: the one-use code from the redirect,
+         *     sent from the same browser (its `kitemate_zerodha` cookie), becomes a session.
+         */
+        post: operations["exchange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/zerodha/initiate": {
         parameters: {
             query?: never;
@@ -273,7 +293,9 @@ export interface paths {
         };
         /**
          * Start a Zerodha login. Signed in: links the account to the caller.
-         *     Not signed in: the login signs up or signs in with Zerodha.
+         *     Not signed in: the login signs up or signs in with Zerodha. The answer
+         *     sets an HttpOnly cookie: the browser redirect from Kite is accepted only
+         *     from the browser that holds it.
          */
         get: operations["initiate"];
         put?: never;
@@ -293,8 +315,11 @@ export interface paths {
         };
         /**
          * The page Kite redirects the browser to after a login (register this URL
-         *     with your Kite Connect app). It finishes linking the account of the user
-         *     who started the login; visitors finish through `POST /auth/zerodha/callback`.
+         *     with your Kite Connect app). It finishes only a login this browser started
+         *     (the `kitemate_zerodha` cookie from `initiate`). A link shows a page
+         *     saying so; a visitor's sign-in sends the browser on to the app
+         *     (`auth.zerodha_return_url`) with a one-use `#zerodha_code=` that the app
+         *     exchanges at `POST /auth/zerodha/exchange` from this same browser.
          */
         get: operations["redirect"];
         put?: never;
@@ -844,6 +869,10 @@ export interface components {
              * @example portfolio not found
              */
             message: string;
+        };
+        ExchangeRequest: {
+            /** @description The `zerodha_code` the redirect put in the app's URL fragment. */
+            code: string;
         };
         /**
          * @description How a column's values are written.
@@ -1966,6 +1995,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A bearer token was sent and is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The login was started by another user */
             403: {
                 headers: {
@@ -1984,8 +2022,59 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Zerodha did not answer */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    exchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZerodhaConnected"];
+                };
+            };
+            /** @description Unknown, expired or used code, or another browser */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2007,6 +2096,8 @@ export interface operations {
             /** @description Where to send the browser */
             200: {
                 headers: {
+                    /** @description `kitemate_zerodha`: binds the login to this browser for 10 minutes */
+                    "set-cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2015,6 +2106,24 @@ export interface operations {
             };
             /** @description Zerodha is not configured on this server (`failed_precondition`) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bearer token was sent and is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2047,8 +2156,51 @@ export interface operations {
                     "text/html": unknown;
                 };
             };
+            /** @description Signed in: on to the app with a one-use code in the fragment */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description An HTML page saying why not */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description An HTML page: this browser did not start the login */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description An HTML page: the Zerodha account belongs to another user */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An HTML page: Zerodha did not answer */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

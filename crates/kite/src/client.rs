@@ -87,7 +87,7 @@ impl Kite {
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("kitemate-kite/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(Error::Network)?;
+            .map_err(Error::network)?;
         Ok(Self {
             http,
             config: Arc::new(config),
@@ -189,7 +189,7 @@ impl Kite {
     ) -> Result<T, Error> {
         let body = self.send_raw(req, class, retries).await?;
         let parsed: Success<T> = serde_json::from_slice(crate::strip_bom(&body))
-            .map_err(|err| Error::Decode(format!("{err} in {}", preview(&body))))?;
+            .map_err(|err| Error::decode(&err, body.len()))?;
         Ok(parsed.data)
     }
 
@@ -211,10 +211,10 @@ impl Kite {
                     match res.bytes().await {
                         Ok(body) if status == StatusCode::OK => return Ok(body),
                         Ok(body) => error::from_response(status.as_u16(), &body),
-                        Err(err) => Error::Network(err),
+                        Err(err) => Error::network(err),
                     }
                 }
-                Err(err) => Error::Network(err),
+                Err(err) => Error::network(err),
             };
             if attempt >= retries || !err.is_transient() {
                 return Err(err);
@@ -232,10 +232,6 @@ fn backoff(attempt: u32) -> Duration {
     let base = base.min(Duration::from_secs(8));
     let jitter = rand::rng().random_range(0.0..0.5);
     base.mul_f64(1.0 + jitter)
-}
-
-fn preview(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(120).collect()
 }
 
 /// Everything but RFC 3986's unreserved characters is escaped.

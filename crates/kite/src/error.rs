@@ -30,6 +30,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// A failure to reach Kite, told without the request's URL: some Kite
+    /// calls carry the access token in their query (`DELETE /session/token`),
+    /// and an error's text ends up in logs.
+    pub(crate) fn network(err: reqwest::Error) -> Self {
+        Self::Network(err.without_url())
+    }
+
+    /// An answer that did not parse, told by where and how it broke, never
+    /// by its content: a session answer holds the access token, and serde's
+    /// messages quote the values they refuse.
+    pub(crate) fn decode(err: &serde_json::Error, len: usize) -> Self {
+        Self::Decode(format!(
+            "{:?} error at line {} column {} of a {len}-byte answer",
+            err.classify(),
+            err.line(),
+            err.column()
+        ))
+    }
+
     /// Whether trying the same call again may succeed.
     pub fn is_transient(&self) -> bool {
         match self {

@@ -145,6 +145,7 @@ impl App {
             auth::ZerodhaParts {
                 kite: kite.clone(),
                 keyring: Arc::new(config.keyring()?),
+                secure_cookies: config.mode == crate::config::Mode::Production,
             },
         )?;
         let jobs_db = backend.lazy(&jobs::DATABASE)?;

@@ -2,4 +2,5 @@
 //! decoder against every packet fixture. One test binary.
 
 mod client;
+mod secrets;
 mod ticker;

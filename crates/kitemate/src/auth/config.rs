@@ -16,6 +16,10 @@ pub struct AuthConfig {
     pub failure_window_minutes: u32,
     /// The longest wait imposed after repeated failures, in seconds.
     pub max_failure_wait_secs: u32,
+    /// Where the browser goes after signing in with Zerodha, carrying a
+    /// one-use `#zerodha_code=` for `POST /auth/zerodha/exchange`: a path of
+    /// this server or an `https://` URL of the app.
+    pub zerodha_return_url: String,
 }
 
 impl Default for AuthConfig {
@@ -26,6 +30,7 @@ impl Default for AuthConfig {
             ip_free_failures: 20,
             failure_window_minutes: 15,
             max_failure_wait_secs: 15 * 60,
+            zerodha_return_url: "/".into(),
         }
     }
 }
@@ -40,6 +45,14 @@ impl AuthConfig {
         if self.failure_window_minutes == 0 {
             return Err(ConfigError::new(
                 "`auth.failure_window_minutes`: must be at least 1",
+            ));
+        }
+        let url = &self.zerodha_return_url;
+        let path = url.starts_with('/') && !url.starts_with("//");
+        if !(path || url.starts_with("https://") || url.starts_with("http://")) || url.contains('#')
+        {
+            return Err(ConfigError::new(
+                "`auth.zerodha_return_url`: must be a path such as `/` or an http(s) URL, without a fragment",
             ));
         }
         Ok(())

@@ -31,6 +31,8 @@ pub struct AuthService {
 pub struct ZerodhaParts {
     pub kite: Option<kite::Kite>,
     pub keyring: Arc<platform::crypto::Keyring>,
+    /// Cookies marked `Secure` (production: served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug)]
@@ -95,6 +97,14 @@ impl AuthService {
 
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    pub(super) fn secure_cookies(&self) -> bool {
+        self.inner.zerodha.secure_cookies
+    }
+
+    pub(super) fn zerodha_return_url(&self) -> &str {
+        &self.inner.config.zerodha_return_url
     }
 
     /// Runs an argon2 computation on the blocking pool, a few at a time.

@@ -22,7 +22,20 @@ async fn app_with_kite(kind: Kind) -> anyhow::Result<(TestApp, FakeKite)> {
 }
 
 async fn initiate(app: &TestApp, token: Option<&str>) -> anyhow::Result<String> {
+    Ok(initiate_in_browser(app, token).await?.0)
+}
+
+/// Starts a login and returns its state and the browser's cookie (`name=value`).
+async fn initiate_in_browser(
+    app: &TestApp,
+    token: Option<&str>,
+) -> anyhow::Result<(String, String)> {
     let reply = app.get("/auth/zerodha/initiate", token).await?;
+    let set_cookie = reply.header("set-cookie").unwrap_or_default();
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/auth/zerodha"] {
+        anyhow::ensure!(set_cookie.contains(part), "{set_cookie} lacks {part}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap_or_default().to_string();
     anyhow::ensure!(reply.status == StatusCode::OK, "{reply:?}");
     let body = reply.json();
     let url = body["authUrl"].as_str().unwrap_or_default();
@@ -30,7 +43,28 @@ async fn initiate(app: &TestApp, token: Option<&str>) -> anyhow::Result<String> 
         url.contains(&format!("api_key={KEY}")) && url.contains("redirect_params=state%3D"),
         "{url}"
     );
-    Ok(body["state"].as_str().unwrap_or_default().to_string())
+    Ok((
+        body["state"].as_str().unwrap_or_default().to_string(),
+        cookie,
+    ))
+}
+
+/// A browser's GET: with its cookie, following no redirect.
+async fn browser_get(app: &TestApp, path: &str, cookie: Option<&str>) -> anyhow::Result<Reply> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut req = client.get(app.url(path));
+    if let Some(cookie) = cookie {
+        req = req.header("cookie", cookie);
+    }
+    TestApp::read(req.send().await?).await
+}
+
+fn redirect_path(request_token: &str, state: &str) -> String {
+    format!(
+        "/auth/zerodha/redirect?action=login&type=login&status=success&request_token={request_token}&state={state}"
+    )
 }
 
 async fn callback(
@@ -214,13 +248,10 @@ async fn states_and_accounts_belong_to_one_user(kind: Kind) -> TestResult {
 async fn the_browser_redirect_finishes_a_link(kind: Kind) -> TestResult {
     let (app, fake) = app_with_kite(kind).await?;
     let asha = app.signup("asha").await?;
-    let state = initiate(&app, Some(&asha)).await?;
-    let url = format!(
-        "/auth/zerodha/redirect?action=login&type=login&status=success&request_token={}&state={state}",
-        fake.request_token()
-    );
-    let page = app.get(&url, None).await?;
-    assert_eq!(page.status, StatusCode::OK);
+    let (state, cookie) = initiate_in_browser(&app, Some(&asha)).await?;
+    let url = redirect_path(&fake.request_token(), &state);
+    let page = browser_get(&app, &url, Some(&cookie)).await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(
         page.header("content-type")
             .is_some_and(|c| c.starts_with("text/html"))
@@ -230,6 +261,11 @@ async fn the_browser_redirect_finishes_a_link(kind: Kind) -> TestResult {
             .contains("Zerodha account XX0000 is now connected to asha"),
         "{}",
         page.text
+    );
+    assert!(
+        page.header("set-cookie")
+            .is_some_and(|c| c.contains("Max-Age=0")),
+        "the login cookie is cleared"
     );
     assert_eq!(
         app.get("/auth/zerodha", Some(&asha)).await?.json()["status"],
@@ -243,11 +279,117 @@ async fn the_browser_redirect_finishes_a_link(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// The attack the review showed live: Ravi starts a link and sends Kite's
+/// login URL to Asha; she logs in at Kite and her browser comes back to the
+/// redirect. Her browser did not start that login, so nothing is connected,
+/// and Ravi's own session cannot finish it with her request token either.
+async fn a_login_link_sent_to_another_browser_connects_nothing(kind: Kind) -> TestResult {
+    let (app, fake) = app_with_kite(kind).await?;
+    let ravi = app.signup("ravi").await?;
+    let (ravis_state, _ravis_cookie) = initiate_in_browser(&app, Some(&ravi)).await?;
+    let ashas_request_token = fake.request_token();
+    let url = redirect_path(&ashas_request_token, &ravis_state);
+    // Asha's browser, with no login cookie and then with one of her own.
+    let (_, ashas_cookie) = initiate_in_browser(&app, None).await?;
+    for cookie in [
+        None,
+        Some(ashas_cookie.as_str()),
+        Some("kitemate_zerodha=forged"),
+    ] {
+        let page = browser_get(&app, &url, cookie).await?;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.text);
+        assert!(page.text.contains("another browser"), "{}", page.text);
+        assert!(!page.text.contains("connected to"), "{}", page.text);
+    }
+    assert!(
+        fake.access_tokens().is_empty(),
+        "the request token was never exchanged at Kite"
+    );
+    assert_eq!(
+        app.get("/auth/zerodha", Some(&ravi)).await?.status,
+        StatusCode::NOT_FOUND,
+        "Ravi has no Zerodha account"
+    );
+    // A visitor's sign-in cannot be forced on a browser either (login CSRF).
+    let (visitor_state, _) = initiate_in_browser(&app, None).await?;
+    let page = browser_get(
+        &app,
+        &redirect_path(&fake.request_token(), &visitor_state),
+        None,
+    )
+    .await?;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.text);
+    assert!(page.header("location").is_none());
+    app.stop().await
+}
+
+/// Signing in with Zerodha from a browser: the redirect sends the browser
+/// on to the app with a one-use code, which only that browser can exchange
+/// for a session.
+async fn a_visitor_signs_in_through_the_browser(kind: Kind) -> TestResult {
+    let (app, fake) = app_with_kite(kind).await?;
+    let (state, cookie) = initiate_in_browser(&app, None).await?;
+    let back = browser_get(
+        &app,
+        &redirect_path(&fake.request_token(), &state),
+        Some(&cookie),
+    )
+    .await?;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
+    let location = back.header("location").unwrap_or_default();
+    let code = location
+        .strip_prefix("/#zerodha_code=")
+        .unwrap_or_default()
+        .to_string();
+    assert!(code.len() >= 40, "{location}");
+    assert!(!back.text.contains("kms_"), "no session in the redirect");
+
+    let exchange = |cookie: Option<String>, code: String| {
+        let app = &app;
+        async move {
+            let mut req = app
+                .client
+                .post(app.url("/auth/zerodha/exchange"))
+                .json(&json!({ "code": code }));
+            if let Some(cookie) = cookie {
+                req = req.header("cookie", cookie);
+            }
+            TestApp::read(req.send().await?).await
+        }
+    };
+    // Another browser (no cookie, or another login's) cannot use the code.
+    let (_, other_cookie) = initiate_in_browser(&app, None).await?;
+    for other in [None, Some(other_cookie)] {
+        let refused = exchange(other, code.clone()).await?;
+        assert_eq!(
+            (refused.status, refused.json()["details"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("code")),
+            "{refused:?}"
+        );
+    }
+    let signed_in = exchange(Some(cookie.clone()), code.clone()).await?;
+    assert_eq!(signed_in.status, StatusCode::OK, "{signed_in:?}");
+    let body = signed_in.json();
+    assert_eq!(
+        (body["created"].clone(), body["zerodha"]["userId"].clone()),
+        (json!(true), json!("XX0000"))
+    );
+    let session = body["token"].as_str().unwrap_or_default();
+    let me = app.get("/auth/me", Some(session)).await?;
+    assert_eq!(me.json()["username"], "z_xx0000", "{me:?}");
+    // The code works once.
+    let again = exchange(Some(cookie), code).await?;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    app.stop().await
+}
+
 crate::both_backends!(
     a_signed_in_user_links_their_account,
     a_visitor_signs_in_with_zerodha,
     states_and_accounts_belong_to_one_user,
     the_browser_redirect_finishes_a_link,
+    a_login_link_sent_to_another_browser_connects_nothing,
+    a_visitor_signs_in_through_the_browser,
 );
 
 #[tokio::test]
@@ -286,12 +428,11 @@ async fn sealed_tokens_move_to_a_new_key() -> TestResult {
     let clock = platform::clock::Clock::system();
 
     let first = kitemate::App::build(settings(key(1), None), clock.clone()).await?;
-    let (_, state) = first.auth.zerodha_initiate(None).await.map_err(api)?;
+    let state = first.auth.zerodha_initiate(None).await.map_err(api)?.state;
     let done = first
         .auth
         .zerodha_complete(
-            None,
-            false,
+            kitemate::auth::zerodha::Proof::Bearer(None),
             &fake.request_token(),
             &state,
             kitemate::auth::Origin::default(),

@@ -1,7 +1,7 @@
 //! HTTP handlers for connecting Zerodha.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use platform::middleware::ClientIp;
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{ZerodhaConnected, ZerodhaStatus};
+use super::{Proof, ZerodhaConnected, ZerodhaStatus};
 use crate::auth::api::origin;
 use crate::auth::extract::{Auth, MaybeAuth};
 use crate::auth::service::AuthService;
@@ -25,22 +25,65 @@ pub struct Initiated {
     pub state: String,
 }
 
+/// The cookie that binds a login to the browser that started it.
+const COOKIE: &str = "kitemate_zerodha";
+
+/// The nonce of the login cookie, when the request carries one.
+fn browser_nonce(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == COOKIE && !value.is_empty())
+        .map(|(_, value)| value)
+}
+
+/// `Set-Cookie` for the login cookie: HttpOnly so no script reads it,
+/// SameSite=Lax so it rides on Kite's top-level redirect back, only on
+/// `/auth/zerodha`, Secure in production. An empty value clears it.
+fn login_cookie(auth: &AuthService, value: &str) -> [(HeaderName, String); 1] {
+    let max_age = if value.is_empty() { 0 } else { 600 };
+    let secure = if auth.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    [(
+        header::SET_COOKIE,
+        format!(
+            "{COOKIE}={value}; Path=/auth/zerodha; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+        ),
+    )]
+}
+
 /// Start a Zerodha login. Signed in: links the account to the caller.
-/// Not signed in: the login signs up or signs in with Zerodha.
+/// Not signed in: the login signs up or signs in with Zerodha. The answer
+/// sets an HttpOnly cookie: the browser redirect from Kite is accepted only
+/// from the browser that holds it.
 #[utoipa::path(get, path = "/auth/zerodha/initiate", tag = TAG,
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "Where to send the browser", body = Initiated),
+        (status = 200, description = "Where to send the browser", body = Initiated,
+            headers(("set-cookie" = String, description = "`kitemate_zerodha`: binds the login to this browser for 10 minutes"))),
         (status = 400, description = "Zerodha is not configured on this server (`failed_precondition`)", body = ErrorBody),
+        (status = 401, description = "A bearer token was sent and is not valid", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
     ))]
 pub async fn initiate(
     State(auth): State<AuthService>,
     MaybeAuth(caller): MaybeAuth,
-) -> Result<ApiJson<Initiated>, ApiError> {
-    let (auth_url, state) = auth
+) -> Result<Response, ApiError> {
+    let started = auth
         .zerodha_initiate(caller.as_ref().map(|c| c.user_id.as_str()))
         .await?;
-    Ok(ApiJson(Initiated { auth_url, state }))
+    let cookie = login_cookie(&auth, &started.browser);
+    let body = Initiated {
+        auth_url: started.auth_url,
+        state: started.state,
+    };
+    Ok((cookie, ApiJson(body)).into_response())
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -61,8 +104,10 @@ pub struct CallbackRequest {
     responses(
         (status = 200, description = "Connected; a session when a visitor signed in", body = ZerodhaConnected),
         (status = 400, description = "Unknown or expired state, or a request token Kite refused", body = ErrorBody),
+        (status = 401, description = "A bearer token was sent and is not valid", body = ErrorBody),
         (status = 403, description = "The login was started by another user", body = ErrorBody),
         (status = 409, description = "That Zerodha account is linked to another KiteMate account", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
         (status = 503, description = "Zerodha did not answer", body = ErrorBody),
     ))]
 pub async fn callback(
@@ -74,8 +119,7 @@ pub async fn callback(
 ) -> Result<ApiJson<ZerodhaConnected>, ApiError> {
     let caller = caller.as_ref().map(|c| c.user_id.as_str());
     auth.zerodha_complete(
-        caller,
-        false,
+        Proof::Bearer(caller),
         &req.request_token,
         &req.state,
         origin(ip, &headers),
@@ -108,13 +152,21 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
 }
 
 /// The page Kite redirects the browser to after a login (register this URL
-/// with your Kite Connect app). It finishes linking the account of the user
-/// who started the login; visitors finish through `POST /auth/zerodha/callback`.
+/// with your Kite Connect app). It finishes only a login this browser started
+/// (the `kitemate_zerodha` cookie from `initiate`). A link shows a page
+/// saying so; a visitor's sign-in sends the browser on to the app
+/// (`auth.zerodha_return_url`) with a one-use `#zerodha_code=` that the app
+/// exchanges at `POST /auth/zerodha/exchange` from this same browser.
 #[utoipa::path(get, path = "/auth/zerodha/redirect", tag = TAG,
     params(RedirectQuery),
     responses(
         (status = 200, description = "An HTML page saying the account is connected", content_type = "text/html"),
+        (status = 303, description = "Signed in: on to the app with a one-use code in the fragment"),
         (status = 400, description = "An HTML page saying why not", content_type = "text/html"),
+        (status = 403, description = "An HTML page: this browser did not start the login", content_type = "text/html"),
+        (status = 409, description = "An HTML page: the Zerodha account belongs to another user", content_type = "text/html"),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+        (status = 503, description = "An HTML page: Zerodha did not answer", content_type = "text/html"),
     ))]
 pub async fn redirect(
     State(auth): State<AuthService>,
@@ -136,29 +188,70 @@ pub async fn redirect(
             "The redirect carried no request token or state.",
         );
     };
+    let proof = Proof::Browser(browser_nonce(&headers));
     match auth
-        .zerodha_complete(None, true, &token, &state, origin(ip, &headers))
+        .zerodha_complete(proof, &token, &state, origin(ip, &headers))
         .await
     {
-        Ok(done) if done.token.is_none() => page(
-            StatusCode::OK,
-            "Zerodha connected",
-            &format!(
-                "Zerodha account {} is now connected to {}. You can close this window.",
-                done.zerodha.user_id, done.user.username
+        Ok(ZerodhaConnected {
+            handoff: Some(code),
+            ..
+        }) => {
+            let to = format!("{}#zerodha_code={code}", auth.zerodha_return_url());
+            // The cookie stays: the exchange checks it.
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, to),
+                    (header::CACHE_CONTROL, "no-store".into()),
+                ],
+            )
+                .into_response()
+        }
+        Ok(done) => (
+            login_cookie(&auth, ""),
+            page(
+                StatusCode::OK,
+                "Zerodha connected",
+                &format!(
+                    "Zerodha account {} is now connected to {}. You can close this window.",
+                    done.zerodha.user_id, done.user.username
+                ),
             ),
-        ),
-        Ok(_) => page(
-            StatusCode::OK,
-            "Signed in with Zerodha",
-            "Return to the KiteMate app to continue.",
-        ),
-        Err(err) => page(
-            err.status(),
-            "Zerodha login not completed",
-            &err.to_string(),
-        ),
+        )
+            .into_response(),
+        Err(err) => page(err.status(), "Zerodha login not completed", &err.message),
     }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExchangeRequest {
+    /// The `zerodha_code` the redirect put in the app's URL fragment.
+    #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
+    pub code: String,
+}
+
+/// Finish a browser sign-in with Zerodha: the one-use code from the redirect,
+/// sent from the same browser (its `kitemate_zerodha` cookie), becomes a session.
+#[utoipa::path(post, path = "/auth/zerodha/exchange", tag = TAG,
+    request_body = ExchangeRequest,
+    responses(
+        (status = 200, description = "Signed in: the session", body = ZerodhaConnected),
+        (status = 400, description = "Unknown, expired or used code, or another browser", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+    ))]
+pub async fn exchange(
+    State(auth): State<AuthService>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ExchangeRequest>,
+) -> Result<Response, ApiError> {
+    let done = auth
+        .zerodha_exchange(&req.code, browser_nonce(&headers), origin(ip, &headers))
+        .await?;
+    Ok((login_cookie(&auth, ""), ApiJson(done)).into_response())
 }
 
 /// The caller's Zerodha connection.

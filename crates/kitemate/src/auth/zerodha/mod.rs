@@ -16,6 +16,8 @@ use super::service::{AuthService, Origin};
 
 /// How long a login started with `initiate` may take.
 const STATE_TTL_MINUTES: i64 = 10;
+/// How long the app has to exchange a browser sign-in's code.
+const HANDOFF_TTL_MINUTES: i64 = 2;
 
 /// A user's Zerodha connection, as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -40,6 +42,27 @@ pub struct ZerodhaConnected {
     pub expires_at: Option<DateTime<Utc>>,
     /// True when this made a new KiteMate account.
     pub created: bool,
+    /// Internal: the one-use code a browser sign-in hands to the app.
+    #[serde(skip)]
+    pub handoff: Option<String>,
+}
+
+/// A started login: where to send the browser, and the nonce for its cookie.
+#[derive(Debug)]
+pub struct Initiated {
+    pub auth_url: String,
+    pub state: String,
+    /// Goes into an HttpOnly cookie; its hash is kept with the state.
+    pub browser: String,
+}
+
+/// Who brings a login's state back.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    /// The app's own request, with the caller's bearer token if any.
+    Bearer(Option<&'a str>),
+    /// The browser redirect from Kite, with the nonce of its cookie if any.
+    Browser(Option<&'a str>),
 }
 
 fn context(user_id: &str) -> String {
@@ -70,55 +93,77 @@ impl AuthService {
     }
 
     /// Starts a Zerodha login: the URL to send the browser to, carrying a
-    /// state bound to `caller` (or to nobody, for a visitor).
-    pub async fn zerodha_initiate(
-        &self,
-        caller: Option<&str>,
-    ) -> Result<(String, String), ApiError> {
+    /// state bound to `caller` (or to nobody, for a visitor) and to the
+    /// browser that holds the returned nonce in its cookie.
+    pub async fn zerodha_initiate(&self, caller: Option<&str>) -> Result<Initiated, ApiError> {
         let kite = self.kite()?;
         let state = super::token::generate_state();
+        let browser = super::token::generate_state();
         let now = self.inner.clock.now();
         store::insert_state(
             &self.inner.db,
             &state,
             caller,
+            &super::token::digest(&browser),
             now + TimeDelta::minutes(STATE_TTL_MINUTES),
             now,
         )
         .await?;
-        Ok((kite.login_url(Some(&state)), state))
+        Ok(Initiated {
+            auth_url: kite.login_url(Some(&state)),
+            state,
+            browser,
+        })
     }
 
-    /// Finishes a Zerodha login. `caller` is the signed-in user making the
-    /// request, if any; a state bound to a user may only be finished by them
-    /// (`trusted_binding`: the browser redirect, where the state itself is
-    /// the proof).
+    /// Finishes a Zerodha login. `proof` says who brings the state back: a
+    /// state bound to a user is finished only by that user's bearer or by
+    /// the browser that started it, and a browser never finishes a login it
+    /// did not start (that is how a link to someone else's login would
+    /// connect the victim's Zerodha account to the sender).
     pub async fn zerodha_complete(
         &self,
-        caller: Option<&str>,
-        trusted_binding: bool,
+        proof: Proof<'_>,
         request_token: &str,
         state: &str,
         origin: Origin,
     ) -> Result<ZerodhaConnected, ApiError> {
         let kite = self.kite()?;
         let now = self.inner.clock.now();
+        let unknown =
+            || ApiError::invalid_field("state", "unknown or expired; start again from initiate");
         let mut tx = self.inner.db.begin().await?;
-        let Some(bound) = store::take_state(&mut tx, state, now).await? else {
-            return Err(ApiError::invalid_field(
-                "state",
-                "unknown or expired; start again from initiate",
-            ));
-        };
-        tx.commit().await?;
-        if let Some(bound) = &bound
-            && !trusted_binding
-            && caller != Some(bound.as_str())
-        {
-            return Err(ApiError::permission_denied(
-                "this Zerodha login was started by another user",
-            ));
+        let row = store::peek_state(&mut tx, state, now)
+            .await?
+            .ok_or_else(unknown)?;
+        match proof {
+            Proof::Bearer(caller) => {
+                if let Some(bound) = &row.user_id
+                    && caller != Some(bound.as_str())
+                {
+                    return Err(ApiError::permission_denied(
+                        "this Zerodha login was started by another user",
+                    ));
+                }
+            }
+            Proof::Browser(nonce) => {
+                let same = match (nonce, &row.browser) {
+                    // Hashes of 256-bit nonces: comparing them leaks nothing useful.
+                    (Some(nonce), Some(hash)) => super::token::digest(nonce) == *hash,
+                    _ => false,
+                };
+                if !same {
+                    return Err(ApiError::permission_denied(
+                        "this Zerodha login was started in another browser; start again from KiteMate",
+                    ));
+                }
+            }
         }
+        if !store::take_state(&mut tx, state).await? {
+            return Err(unknown());
+        }
+        tx.commit().await?;
+        let bound = row.user_id;
         let session = kite
             .generate_session(request_token)
             .await
@@ -145,12 +190,32 @@ impl AuthService {
             .keyring
             .seal(&session.access_token, &context(&user_id));
         store::upsert_link(&mut tx, &user_id, &zerodha_user_id, &sealed, now).await?;
-        let (token, expires_at) = if bound.is_none() {
-            let (token, expires) = self.insert_session(&mut tx, &user_id, &origin).await?;
-            (Some(token), Some(expires))
-        } else {
-            (None, None)
-        };
+        // A visitor gets a session: in the answer to the app's own request,
+        // or, through the browser redirect, as a one-use code that only the
+        // same browser can exchange (a session never rides in a URL).
+        let (mut token, mut expires_at, mut handoff) = (None, None, None);
+        if bound.is_none() {
+            match proof {
+                Proof::Bearer(_) => {
+                    let (t, e) = self.insert_session(&mut tx, &user_id, &origin).await?;
+                    (token, expires_at) = (Some(t), Some(e));
+                }
+                Proof::Browser(nonce) => {
+                    let code = super::token::generate_state();
+                    store::insert_handoff(
+                        &mut tx,
+                        &super::token::digest(&code),
+                        &user_id,
+                        &super::token::digest(nonce.unwrap_or_default()),
+                        created,
+                        now + TimeDelta::minutes(HANDOFF_TTL_MINUTES),
+                        now,
+                    )
+                    .await?;
+                    handoff = Some(code);
+                }
+            }
+        }
         tx.commit().await?;
         tracing::info!(user_id, zerodha_user_id, created, "Zerodha connected");
         Ok(ZerodhaConnected {
@@ -162,6 +227,46 @@ impl AuthService {
             token,
             expires_at,
             created,
+            handoff,
+        })
+    }
+
+    /// Exchanges the one-use code of a browser sign-in for a session; only
+    /// the browser the code was made for (its cookie nonce) can.
+    pub async fn zerodha_exchange(
+        &self,
+        code: &str,
+        browser: Option<&str>,
+        origin: Origin,
+    ) -> Result<ZerodhaConnected, ApiError> {
+        let refused = || {
+            ApiError::invalid_field(
+                "code",
+                "unknown, expired, used, or from another browser; sign in with Zerodha again",
+            )
+        };
+        let browser = browser.ok_or_else(refused)?;
+        let now = self.inner.clock.now();
+        let mut tx = self.inner.db.begin().await?;
+        let (user_id, created) = store::take_handoff(
+            &mut tx,
+            &super::token::digest(code),
+            &super::token::digest(browser),
+            now,
+        )
+        .await?
+        .ok_or_else(refused)?;
+        let (token, expires) = self.insert_session(&mut tx, &user_id, &origin).await?;
+        tx.commit().await?;
+        Ok(ZerodhaConnected {
+            zerodha: self.zerodha_status(&user_id).await?.ok_or_else(|| {
+                ApiError::invalid_field("code", "the Zerodha account was disconnected")
+            })?,
+            user: self.user(&user_id).await?,
+            token: Some(token),
+            expires_at: Some(expires),
+            created,
+            handoff: None,
         })
     }
 

@@ -14,10 +14,21 @@ pub(crate) struct LinkRow {
     pub connected_at: DateTime<Utc>,
 }
 
+/// A login in flight, as `initiate` left it.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct StateRow {
+    /// The user it links to; `None` for a visitor signing in.
+    pub user_id: Option<String>,
+    /// SHA-256 of the browser nonce; `None` for states made before browsers
+    /// were bound, which only the bearer path can finish.
+    pub browser: Option<String>,
+}
+
 pub(super) async fn insert_state(
     db: &Db,
     state: &str,
     user_id: Option<&str>,
+    browser: &str,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -29,31 +40,96 @@ pub(super) async fn insert_state(
             .map(|_| ())
     })?;
     with_write!(db, |pool| {
-        sqlx::query("INSERT INTO zerodha_states (state, user_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(state)
-            .bind(user_id)
-            .bind(expires_at)
-            .execute(pool)
-            .await
-            .map(|_| ())
+        sqlx::query(
+            "INSERT INTO zerodha_states (state, user_id, browser, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(state)
+        .bind(user_id)
+        .bind(browser)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
     })
 }
 
-/// Takes a state (it works once): `Some(user it is bound to)` while unexpired.
-pub(super) async fn take_state(
+/// The unexpired state, without taking it: a state shown by the wrong
+/// browser must stay usable by the right one.
+pub(super) async fn peek_state(
     tx: &mut Tx,
     state: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Option<String>>, sqlx::Error> {
-    let row: Option<(Option<String>, DateTime<Utc>)> = with_tx!(tx, |conn| {
-        sqlx::query_as("DELETE FROM zerodha_states WHERE state = $1 RETURNING user_id, expires_at")
+) -> Result<Option<StateRow>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT user_id, browser FROM zerodha_states WHERE state = $1 AND expires_at > $2",
+        )
+        .bind(state)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
+    })
+}
+
+/// Takes a state (it works once); false when another request took it first.
+pub(super) async fn take_state(tx: &mut Tx, state: &str) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM zerodha_states WHERE state = $1")
             .bind(state)
-            .fetch_optional(conn)
+            .execute(conn)
             .await
-    })?;
-    Ok(row
-        .filter(|(_, expires)| *expires > now)
-        .map(|(user, _)| user))
+            .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Keeps a one-use code that hands a visitor's new session to their browser.
+pub(super) async fn insert_handoff(
+    tx: &mut Tx,
+    code: &str,
+    user_id: &str,
+    browser: &str,
+    created: bool,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM zerodha_handoffs WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO zerodha_handoffs (code, user_id, browser, created, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(code)
+        .bind(user_id)
+        .bind(browser)
+        .bind(created)
+        .bind(expires_at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// Takes a handoff code shown by the browser it was made for: the user it
+/// signs in and whether the sign-in made the account.
+pub(super) async fn take_handoff(
+    tx: &mut Tx,
+    code: &str,
+    browser: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, bool)>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_as(
+            "DELETE FROM zerodha_handoffs WHERE code = $1 AND browser = $2 AND expires_at > $3 \
+             RETURNING user_id, created",
+        )
+        .bind(code)
+        .bind(browser)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
+    })
 }
 
 pub(crate) async fn link_of(db: &Db, user_id: &str) -> Result<Option<LinkRow>, sqlx::Error> {
