@@ -599,8 +599,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's imports, newest first (at most 100). */
+        /** The caller's imports, newest first, a page at a time. */
         get: operations["list_imports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's imports, with the lines it skipped. */
+        get: operations["import_detail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -924,6 +941,12 @@ export interface components {
             offset: number;
             total: number;
         };
+        /** @description One import with the lines it skipped. */
+        ImportDetail: components["schemas"]["ImportInfo"] & {
+            /** @description The first 100 lines skipped, with why. */
+            skipped: components["schemas"]["Skipped"][];
+        };
+        /** @description An import, as the list shows it. */
         ImportInfo: {
             /** Format: date-time */
             createdAt: string;
@@ -936,10 +959,23 @@ export interface components {
             kind: string;
             /** Format: int64 */
             rows: number;
-            skipped: components["schemas"]["Skipped"][];
+            /**
+             * Format: int64
+             * @description Rows not taken; `GET /portfolio/imports/{id}` lists the first 100.
+             */
+            skippedCount: number;
         };
         ImportList: {
             imports: components["schemas"]["ImportInfo"][];
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            /**
+             * Format: int64
+             * @description Imports in all.
+             */
+            total: number;
         };
         /** @description What an import did. */
         ImportReport: {
@@ -957,8 +993,13 @@ export interface components {
             kind: components["schemas"]["Kind"];
             /** @description Lines after the header that were not empty. */
             rows: number;
-            /** @description Rows not taken, with why. */
+            /** @description Rows not taken, with why: the first 100 by line. */
             skipped: components["schemas"]["Skipped"][];
+            /**
+             * Format: int64
+             * @description How many rows were not taken in all.
+             */
+            skippedCount: number;
         };
         Initiated: {
             /** @description Send the browser here to log in at Zerodha. */
@@ -2860,14 +2901,19 @@ export interface operations {
     };
     list_imports: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 0–1,000,000; 0 when left out. */
+                offset?: number;
+                /** @description 1–100; 20 when left out. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Imports */
+            /** @description A page of imports */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2876,8 +2922,58 @@ export interface operations {
                     "application/json": components["schemas"]["ImportList"];
                 };
             };
+            /** @description A parameter is invalid, named in the error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The import's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportDetail"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such import of the caller's */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

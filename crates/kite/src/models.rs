@@ -195,7 +195,7 @@ pub struct Holding {
 impl Holding {
     /// What the user owns, delivered or not.
     pub fn total_quantity(&self) -> i64 {
-        self.quantity + self.t1_quantity
+        self.quantity.saturating_add(self.t1_quantity)
     }
 }
 

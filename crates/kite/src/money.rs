@@ -32,13 +32,22 @@ pub fn decimal_opt<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Decimal>, 
 }
 
 /// Rupees to whole paise, rounding half away from zero (prices carry at most
-/// two decimals; averages more).
+/// two decimals; averages more). Amounts beyond 64 bits of paise (far past
+/// any account; imports bound every row) saturate rather than panic.
 pub fn paise(rupees: Decimal) -> i64 {
     use rust_decimal::prelude::ToPrimitive as _;
-    (rupees * Decimal::ONE_HUNDRED)
-        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-        .to_i64()
-        .unwrap_or(i64::MAX)
+    let saturated = if rupees.is_sign_negative() {
+        i64::MIN
+    } else {
+        i64::MAX
+    };
+    rupees
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|p| {
+            p.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                .to_i64()
+        })
+        .unwrap_or(saturated)
 }
 
 #[cfg(test)]
@@ -68,6 +77,13 @@ mod tests {
         assert_eq!(read(r#"{"v": 161}"#).to_string(), "161");
         assert_eq!(read(r#"{"v": "1520.35"}"#).to_string(), "1520.35");
         assert_eq!(read(r#"{"v": -5.9}"#).to_string(), "-5.9");
+    }
+
+    #[test]
+    fn paise_saturate_instead_of_panicking() {
+        assert_eq!(paise(Decimal::MAX), i64::MAX);
+        assert_eq!(paise(Decimal::MIN), i64::MIN);
+        assert_eq!(paise(Decimal::from(i64::MAX)), i64::MAX);
     }
 
     #[test]

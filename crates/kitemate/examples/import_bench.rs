@@ -4,7 +4,8 @@
 //!
 //! `cargo run --release -p kitemate --example import_bench` (SQLite in a
 //! temporary folder), or with `BENCH_DATABASE_URL=postgres://...`. `ROWS`
-//! changes the size.
+//! changes the size. `KIND=holdings` times a 100,000-row holdings export
+//! instead: imported, then re-imported with every row changed.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -42,13 +43,30 @@ fn tradebook(rows: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A holdings export of `rows` securities at prices around `price`.
+fn holdings(rows: usize, price: usize) -> Vec<u8> {
+    let mut out = String::with_capacity(rows * 40);
+    out.push_str("Instrument,Qty.,Avg. cost,LTP\n");
+    for i in 0..rows {
+        let _ = writeln!(
+            out,
+            "SYM{i},{},{}.25,{}",
+            1 + i % 90,
+            price + i % 500,
+            price + 1 + i % 500
+        );
+    }
+    out.into_bytes()
+}
+
 #[expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let holdings_kind = std::env::var("KIND").is_ok_and(|k| k == "holdings");
     let rows: usize = std::env::var("ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(if holdings_kind { 100_000 } else { 1_000_000 });
     let dir = tempfile::tempdir()?;
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),
@@ -71,6 +89,40 @@ async fn main() -> anyhow::Result<()> {
     };
     let app = App::build(config, Clock::system()).await?;
     let user = "bench-user";
+    if holdings_kind {
+        println!("## import of a {rows}-row holdings export on {label}");
+        println!();
+        println!("| run | time | imported | unchanged |");
+        println!("| --- | ---: | ---: | ---: |");
+        for (run, price) in [
+            ("first", 100),
+            ("re-import, every row changed", 101),
+            ("the same again", 101),
+        ] {
+            let file = bytes::Bytes::from(holdings(rows, price));
+            let started = Instant::now();
+            let report = app
+                .portfolio
+                .import(user, None, Some("holdings.csv".into()), file)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let took = started.elapsed();
+            anyhow::ensure!(
+                report.skipped_count == 0,
+                "{} skipped",
+                report.skipped_count
+            );
+            println!(
+                "| {run} | **{:.3} s** | {} | {} |",
+                took.as_secs_f64(),
+                report.imported,
+                report.duplicates
+            );
+        }
+        app.close().await;
+        app.backend.drop_all().await?;
+        return Ok(());
+    }
     let file = tradebook(rows);
     println!(
         "## import of a {rows}-row tradebook ({:.0} MB) on {label}",

@@ -290,6 +290,7 @@ impl App {
                 .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
             })
             .layer(DefaultBodyLimit::max(http.body_limit))
+            .layer(platform::middleware::catch_panic())
             .layer(axum::middleware::from_fn_with_state(observe_state, observe))
             .layer(platform::middleware::cors(http)?))
     }

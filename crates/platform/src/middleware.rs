@@ -21,6 +21,21 @@ use crate::ratelimit::client_ip;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Answers a handler's panic as 500 `internal` in the error shape, and logs
+/// it (the connection stays up, the other requests go on).
+pub fn catch_panic()
+-> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {
+    fn answer(panic: Box<dyn std::any::Any + Send>) -> Response {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        ApiError::internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
+    }
+    tower_http::catch_panic::CatchPanicLayer::custom(answer as fn(_) -> _)
+}
+
 /// What [`observe`] needs, shared by every request.
 #[derive(Debug, Clone)]
 pub struct ObserveState {
@@ -154,6 +169,46 @@ mod tests {
     use axum::body::Body;
     use axum::routing::get;
     use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panic_is_answered_500_internal_in_the_error_shape() {
+        #[expect(clippy::panic, reason = "the panic under test")]
+        async fn boom() -> &'static str {
+            panic!("arithmetic overflow in a calculation")
+        }
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" }))
+            .layer(catch_panic());
+        let res = app
+            .clone()
+            .oneshot(
+                Request::get("/boom")
+                    .body(Body::empty())
+                    .unwrap_or_default(),
+            )
+            .await
+            .unwrap_or_else(|never| match never {});
+        assert_eq!(res.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(json["code"], "internal");
+        assert!(
+            !json.to_string().contains("overflow"),
+            "the panic's text stays in the log"
+        );
+        let fine = app
+            .oneshot(
+                Request::get("/fine")
+                    .body(Body::empty())
+                    .unwrap_or_default(),
+            )
+            .await
+            .unwrap_or_else(|never| match never {});
+        assert_eq!(fine.status(), axum::http::StatusCode::OK);
+    }
 
     #[tokio::test]
     async fn slow_requests_are_answered_504_deadline_exceeded() {

@@ -138,6 +138,7 @@ pub async fn import(
     Ok(ApiJson(report))
 }
 
+/// An import, as the list shows it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportInfo {
@@ -147,41 +148,105 @@ pub struct ImportInfo {
     pub rows: i64,
     pub imported: i64,
     pub duplicates: i64,
-    pub skipped: Vec<Skipped>,
+    /// Rows not taken; `GET /portfolio/imports/{id}` lists the first 100.
+    pub skipped_count: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ImportInfo {
+    fn of(r: &store::ImportRecord) -> Self {
+        Self {
+            id: r.id.clone(),
+            kind: r.kind.clone(),
+            file_name: r.file_name.clone(),
+            rows: r.rows_read,
+            imported: r.imported,
+            duplicates: r.duplicates,
+            skipped_count: r.skipped_count,
+            created_at: chrono::DateTime::from_timestamp_millis(r.created_at).unwrap_or_default(),
+        }
+    }
+}
+
+/// One import with the lines it skipped.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportDetail {
+    #[serde(flatten)]
+    pub import: ImportInfo,
+    /// The first 100 lines skipped, with why.
+    pub skipped: Vec<Skipped>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportList {
     pub imports: Vec<ImportInfo>,
+    /// Imports in all.
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
 }
 
-/// The caller's imports, newest first (at most 100).
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 0–1,000,000; 0 when left out.
+    #[validate(range(min = 0, max = 1_000_000))]
+    #[param(minimum = 0, maximum = 1_000_000)]
+    pub offset: Option<i64>,
+    /// 1–100; 20 when left out.
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// The caller's imports, newest first, a page at a time.
 #[utoipa::path(get, path = "/portfolio/imports", tag = TAG,
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "Imports", body = ImportList),
+        (status = 200, description = "A page of imports", body = ImportList),
+        (status = 400, description = "A parameter is invalid, named in the error", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
 pub async fn list_imports(
     State(state): State<PortfolioState>,
     Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<ApiJson<ImportList>, ApiError> {
-    let rows = store::list_imports(state.service.db(), &caller.user_id, 100).await?;
-    let imports = rows
-        .into_iter()
-        .map(|r| ImportInfo {
-            skipped: serde_json::from_str(&r.skipped).unwrap_or_default(),
-            id: r.id,
-            kind: r.kind,
-            file_name: r.file_name,
-            rows: r.rows_read,
-            imported: r.imported,
-            duplicates: r.duplicates,
-            created_at: chrono::DateTime::from_timestamp_millis(r.created_at).unwrap_or_default(),
-        })
-        .collect();
-    Ok(ApiJson(ImportList { imports }))
+    let (offset, limit) = (query.offset.unwrap_or(0), query.limit.unwrap_or(20));
+    let (rows, total) =
+        store::list_imports(state.service.db(), &caller.user_id, offset, limit).await?;
+    Ok(ApiJson(ImportList {
+        imports: rows.iter().map(ImportInfo::of).collect(),
+        total,
+        offset,
+        limit,
+    }))
+}
+
+/// One of the caller's imports, with the lines it skipped.
+#[utoipa::path(get, path = "/portfolio/imports/{id}", tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The import's id", max_length = 64)),
+    responses(
+        (status = 200, description = "The import", body = ImportDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such import of the caller's", body = ErrorBody),
+    ))]
+pub async fn import_detail(
+    State(state): State<PortfolioState>,
+    Auth(caller): Auth,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<ApiJson<ImportDetail>, ApiError> {
+    let record = store::import_of(state.service.db(), &caller.user_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such import"))?;
+    Ok(ApiJson(ImportDetail {
+        import: ImportInfo::of(&record),
+        skipped: serde_json::from_str(&record.skipped).unwrap_or_default(),
+    }))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]

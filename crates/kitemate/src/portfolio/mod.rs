@@ -59,6 +59,7 @@ pub fn router_spec() -> OpenApiRouter<PortfolioState> {
         .layer(DefaultBodyLimit::max(api::MAX_IMPORT + 64 * 1024));
     OpenApiRouter::new()
         .routes(routes!(api::list_imports))
+        .routes(routes!(api::import_detail))
         .routes(routes!(api::list_trades))
         .routes(routes!(views::holdings))
         .routes(routes!(views::summary))

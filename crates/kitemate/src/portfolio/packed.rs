@@ -45,8 +45,9 @@ impl<'a> Line<'a> {
         (self.trade_date, self.executed_at, self.trade_id)
     }
 
-    /// Appends this fill as one line. Text fields never hold tabs or line
-    /// breaks: the importer turns them into spaces.
+    /// Appends this fill as one line. The importer lets no tab or line
+    /// break into a text field; should one come anyway, it is written as a
+    /// space, so no content can add a field or a fill.
     pub fn encode(&self, out: &mut String) {
         // By hand rather than `write!`: a million lines a second matter here.
         let mut number = itoa::Buffer::new();
@@ -59,14 +60,14 @@ impl<'a> Line<'a> {
             self.executed_at,
             self.side,
         ] {
-            out.push_str(field);
+            push_field(out, field);
             out.push('\t');
         }
         out.push_str(number.format(self.quantity_milli));
         out.push('\t');
         out.push_str(number.format(self.price_paise));
         out.push('\t');
-        out.push_str(self.order_id);
+        push_field(out, self.order_id);
         out.push('\n');
     }
 
@@ -84,6 +85,20 @@ impl<'a> Line<'a> {
             price_paise: f.next()?.parse().ok()?,
             order_id: f.next()?,
         })
+    }
+}
+
+/// Characters that would end a field or a line (`str::lines` also ends one
+/// at a carriage return before a line feed).
+fn is_separator(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r')
+}
+
+fn push_field(out: &mut String, field: &str) {
+    if field.contains(is_separator) {
+        out.extend(field.chars().map(|c| if is_separator(c) { ' ' } else { c }));
+    } else {
+        out.push_str(field);
     }
 }
 
@@ -197,7 +212,48 @@ impl Batch {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Whatever a field holds, a fill is one line that reads back as
+        /// itself, with separators as spaces: no cell can forge a fill.
+        #[test]
+        fn no_field_content_forges_a_fill(
+            fields in prop::collection::vec(any::<String>(), 8),
+            quantity_milli in any::<i64>(),
+            price_paise in any::<i64>(),
+        ) {
+            let fill = Line {
+                trade_id: &fields[0],
+                exchange: &fields[1],
+                segment: &fields[2],
+                symbol: &fields[3],
+                trade_date: &fields[4],
+                executed_at: &fields[5],
+                side: &fields[6],
+                quantity_milli,
+                price_paise,
+                order_id: &fields[7],
+            };
+            let mut block = String::new();
+            fill.encode(&mut block);
+            fill.encode(&mut block);
+            let read: Vec<Line<'_>> = lines(&block).collect();
+            prop_assert_eq!(read.len(), 2);
+            let clean: Vec<String> = fields
+                .iter()
+                .map(|f| f.chars().map(|c| if is_separator(c) { ' ' } else { c }).collect())
+                .collect();
+            let got = read[0];
+            prop_assert_eq!(
+                [got.trade_id, got.exchange, got.segment, got.symbol, got.trade_date, got.executed_at, got.side, got.order_id],
+                [&*clean[0], &*clean[1], &*clean[2], &*clean[3], &*clean[4], &*clean[5], &*clean[6], &*clean[7]]
+            );
+            prop_assert_eq!((got.quantity_milli, got.price_paise), (quantity_milli, price_paise));
+        }
+    }
 
     #[test]
     fn a_line_reads_back_as_written() {

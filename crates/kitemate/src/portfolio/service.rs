@@ -16,7 +16,7 @@ use platform::pubsub::{PubSub, Topic};
 
 use super::calc::positions::securities;
 use super::computed::{Computed, Kept, Securities};
-use super::import::{self, Kind, Skipped, Table, Trade};
+use super::import::{self, Kind, Skipped, Skips, Table, Trade};
 use super::packed;
 use super::store::{self, HoldingSnapshot, ImportRecord};
 use super::sync::{PORTFOLIO_SYNCED, PortfolioSynced};
@@ -34,8 +34,10 @@ pub struct ImportReport {
     pub imported: u64,
     /// Rows that were already stored (an overlapping file).
     pub duplicates: u64,
-    /// Rows not taken, with why.
+    /// Rows not taken, with why: the first 100 by line.
     pub skipped: Vec<Skipped>,
+    /// How many rows were not taken in all.
+    pub skipped_count: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -69,7 +71,13 @@ fn paise(price: Decimal) -> Option<i64> {
 
 /// The quantity in thousandths and the price in paise of a trade that can
 /// be stored (equity, exact to those units), or why it cannot.
-fn storable(trade: &Trade) -> Result<(i64, i64), String> {
+fn storable(trade: &Trade, today: chrono::NaiveDate) -> Result<(i64, i64), String> {
+    if trade.trade_date > today {
+        return Err(format!(
+            "trade_date: {} is after today ({today}, IST)",
+            trade.trade_date
+        ));
+    }
     if !matches!(trade.segment.as_str(), "EQ" | "BE" | "") {
         return Err(format!(
             "segment {}: only equity trades are imported",
@@ -82,12 +90,12 @@ fn storable(trade: &Trade) -> Result<(i64, i64), String> {
 }
 
 /// Encodes the storable `trades` into a batch; the rest are skipped.
-fn batch(trades: Vec<Trade>, skipped: &mut Vec<Skipped>) -> packed::Batch {
+fn batch(trades: Vec<Trade>, skipped: &mut Skips, today: chrono::NaiveDate) -> packed::Batch {
     use std::fmt::Write as _;
     let mut batch = packed::Batch::with_capacity(trades.len());
     let (mut date, mut time) = (String::new(), String::new());
     for trade in trades {
-        let (quantity_milli, price_paise) = match storable(&trade) {
+        let (quantity_milli, price_paise) = match storable(&trade, today) {
             Ok(units) => units,
             Err(reason) => {
                 skipped.push(Skipped {
@@ -196,8 +204,13 @@ impl PortfolioService {
         // one, so off the async workers). It is kept before anything is
         // recorded, so a failure leaves no half-recorded import.
         let parsing = bytes.clone();
+        let today = self
+            .clock
+            .now()
+            .with_timezone(&chrono_tz::Asia::Kolkata)
+            .date_naive();
         let (parsed, kept) = tokio::join!(
-            tokio::task::spawn_blocking(move || parse(&parsing, kind)),
+            tokio::task::spawn_blocking(move || parse(&parsing, kind, today)),
             self.imports.upload(&object_key, bytes, Some("text/csv"))
         );
         let parsed = parsed
@@ -217,11 +230,40 @@ impl PortfolioService {
         };
         let ParsedFile {
             rows,
-            mut skipped,
+            skipped,
             trades,
             holdings,
         } = parsed;
-        skipped.sort_by_key(|s| s.line);
+        let skipped_count = skipped.total() as u64;
+        let skipped = skipped.into_first();
+        // A snapshot is compared with the one stored before the write
+        // transaction opens, by hash: the writer is held only to store it.
+        let holdings_lines = store::encode_holdings(&holdings);
+        let unchanged = if kind == Kind::Holdings {
+            let before = store::holdings_snapshot(&self.db, user_id).await?;
+            let before: std::collections::HashSet<(&str, i64, &str)> = before
+                .iter()
+                .map(|b| {
+                    (
+                        b.symbol.as_str(),
+                        b.quantity_milli,
+                        b.average_price.as_str(),
+                    )
+                })
+                .collect();
+            holdings
+                .iter()
+                .filter(|r| {
+                    before.contains(&(
+                        r.symbol.as_str(),
+                        r.quantity_milli,
+                        r.average_price.as_str(),
+                    ))
+                })
+                .count() as u64
+        } else {
+            0
+        };
         let mut tx = self.db.begin().await?;
         store::bump_version(&mut tx, user_id).await?;
         let (imported, duplicates) = match kind {
@@ -232,8 +274,7 @@ impl PortfolioService {
                 (trades.len() as u64 - duplicates, duplicates)
             }
             Kind::Holdings => {
-                let unchanged =
-                    store::replace_holdings(&mut tx, user_id, &import_id, &holdings).await?;
+                store::replace_holdings(&mut tx, user_id, &import_id, &holdings_lines).await?;
                 (holdings.len() as u64 - unchanged, unchanged)
             }
         };
@@ -249,6 +290,7 @@ impl PortfolioService {
             imported: imported as i64,
             duplicates: duplicates as i64,
             skipped: serde_json::to_string(&skipped).unwrap_or_else(|_| "[]".into()),
+            skipped_count: skipped_count as i64,
             created_at: self.clock.now().timestamp_millis(),
         };
         store::insert_import(&mut tx, user_id, &record).await?;
@@ -260,6 +302,7 @@ impl PortfolioService {
             imported,
             duplicates,
             skipped,
+            skipped_count,
         })
     }
 }
@@ -267,13 +310,17 @@ impl PortfolioService {
 /// A file read into what can be stored.
 struct ParsedFile {
     rows: usize,
-    skipped: Vec<Skipped>,
+    skipped: Skips,
     trades: packed::Batch,
     holdings: Vec<HoldingSnapshot>,
 }
 
 /// Reads `bytes` as `kind`, or as the kind its header says.
-fn parse(bytes: &[u8], kind: Option<Kind>) -> Result<(Kind, ParsedFile), ApiError> {
+fn parse(
+    bytes: &[u8],
+    kind: Option<Kind>,
+    today: chrono::NaiveDate,
+) -> Result<(Kind, ParsedFile), ApiError> {
     let table = Table::read(bytes).map_err(|reason| ApiError::invalid_field("file", reason))?;
     let kind = kind.or_else(|| import::detect(&table)).ok_or_else(|| {
         ApiError::invalid_field(
@@ -287,7 +334,7 @@ fn parse(bytes: &[u8], kind: Option<Kind>) -> Result<(Kind, ParsedFile), ApiErro
             let parsed = import::tradebook::parse(&table)
                 .map_err(|reason| ApiError::invalid_field("file", reason))?;
             let mut skipped = parsed.skipped;
-            let trades = batch(parsed.rows, &mut skipped);
+            let trades = batch(parsed.rows, &mut skipped, today);
             ParsedFile {
                 rows: parsed.rows_read,
                 skipped,
@@ -298,24 +345,31 @@ fn parse(bytes: &[u8], kind: Option<Kind>) -> Result<(Kind, ParsedFile), ApiErro
         Kind::Holdings => {
             let parsed = import::holdings::parse(&table)
                 .map_err(|reason| ApiError::invalid_field("file", reason))?;
-            let mut holdings = Vec::with_capacity(parsed.rows.len());
+            // By symbol; a symbol listed twice (two demat accounts) holds both.
+            let mut by_symbol = std::collections::BTreeMap::<String, HoldingSnapshot>::new();
             let mut skipped = parsed.skipped;
             for row in &parsed.rows {
                 match milli(row.quantity) {
-                    Some(quantity_milli) => holdings.push(HoldingSnapshot {
-                        symbol: row.symbol.clone(),
-                        isin: row.isin.clone(),
-                        quantity_milli,
-                        average_price: row.average_price.to_string(),
-                        last_price: row.last_price.map(|p| p.to_string()),
-                        close_price: None,
-                    }),
+                    Some(quantity_milli) => {
+                        by_symbol
+                            .entry(row.symbol.clone())
+                            .and_modify(|h| h.quantity_milli += quantity_milli)
+                            .or_insert_with(|| HoldingSnapshot {
+                                symbol: row.symbol.clone(),
+                                isin: row.isin.clone(),
+                                quantity_milli,
+                                average_price: row.average_price.to_string(),
+                                last_price: row.last_price.map(|p| p.to_string()),
+                                close_price: None,
+                            });
+                    }
                     None => skipped.push(Skipped {
                         line: row.line,
                         reason: "quantity has more than three decimals".into(),
                     }),
                 }
             }
+            let holdings: Vec<HoldingSnapshot> = by_symbol.into_values().collect();
             ParsedFile {
                 rows: parsed.rows_read,
                 skipped,

@@ -59,8 +59,10 @@ pub struct ImportRecord {
     pub rows_read: i64,
     pub imported: i64,
     pub duplicates: i64,
-    /// JSON array of `{line, reason}`.
+    /// JSON array of `{line, reason}`: the first 100 lines skipped.
     pub skipped: String,
+    /// Every line skipped.
+    pub skipped_count: i64,
     pub created_at: i64,
 }
 
@@ -150,60 +152,67 @@ pub async fn insert_blocks(
     Ok(())
 }
 
-/// Replaces the user's holdings snapshot with `rows`; returns how many of
-/// them were already there unchanged.
+/// Encodes a holdings snapshot as stored: a line per holding, fields
+/// separated by tabs. Symbols and ISINs were checked at import (no tabs or
+/// line breaks); prices are decimal text.
+pub fn encode_holdings(rows: &[HoldingSnapshot]) -> String {
+    let mut out = String::with_capacity(rows.len() * 48);
+    for row in rows {
+        for field in [
+            row.symbol.as_str(),
+            row.isin.as_str(),
+            itoa::Buffer::new().format(row.quantity_milli),
+            row.average_price.as_str(),
+            row.last_price.as_deref().unwrap_or(""),
+        ] {
+            out.push_str(field);
+            out.push('\t');
+        }
+        out.pop();
+        out.push('\n');
+    }
+    out
+}
+
+fn decode_holdings(lines: &str) -> Vec<HoldingSnapshot> {
+    lines
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split('\t');
+            Some(HoldingSnapshot {
+                symbol: f.next()?.to_string(),
+                isin: f.next()?.to_string(),
+                quantity_milli: f.next()?.parse().ok()?,
+                average_price: f.next()?.to_string(),
+                last_price: Some(f.next()?)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string),
+                close_price: None,
+            })
+        })
+        .collect()
+}
+
+/// Replaces the user's holdings snapshot with `lines` ([`encode_holdings`]):
+/// one row, however many holdings, so the write is brief.
 pub async fn replace_holdings(
     tx: &mut Tx,
     user_id: &str,
     import_id: &str,
-    rows: &[HoldingSnapshot],
-) -> Result<u64, sqlx::Error> {
-    let before: Vec<HoldingSnapshot> = with_tx!(tx, |conn| {
-        sqlx::query_as(
-            "SELECT symbol, isin, quantity_milli, average_price, last_price FROM imported_holdings \
-             WHERE user_id = $1",
+    lines: &str,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO holdings_sets (user_id, import_id, lines) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET import_id = excluded.import_id, lines = excluded.lines",
         )
         .bind(user_id)
-        .fetch_all(conn)
+        .bind(import_id)
+        .bind(lines)
+        .execute(conn)
         .await
-    })?;
-    let unchanged = rows
-        .iter()
-        .filter(|r| {
-            before.iter().any(|b| {
-                b.symbol == r.symbol
-                    && b.quantity_milli == r.quantity_milli
-                    && b.average_price == r.average_price
-            })
-        })
-        .count() as u64;
-    with_tx!(tx, |conn| {
-        sqlx::query("DELETE FROM imported_holdings WHERE user_id = $1")
-            .bind(user_id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
-    for row in rows {
-        with_tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO imported_holdings (user_id, symbol, isin, quantity_milli, average_price, last_price, import_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (user_id, symbol) DO UPDATE SET quantity_milli = imported_holdings.quantity_milli + excluded.quantity_milli",
-            )
-            .bind(user_id)
-            .bind(&row.symbol)
-            .bind(&row.isin)
-            .bind(row.quantity_milli)
-            .bind(&row.average_price)
-            .bind(&row.last_price)
-            .bind(import_id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        })?;
-    }
-    Ok(unchanged)
+        .map(|_| ())
+    })
 }
 
 pub async fn insert_import(
@@ -213,8 +222,8 @@ pub async fn insert_import(
 ) -> Result<(), sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query(
-            "INSERT INTO imports (id, user_id, kind, file_name, object_key, rows_read, imported, duplicates, skipped, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO imports (id, user_id, kind, file_name, object_key, rows_read, imported, duplicates, skipped, skipped_count, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&record.id)
         .bind(user_id)
@@ -225,6 +234,7 @@ pub async fn insert_import(
         .bind(record.imported)
         .bind(record.duplicates)
         .bind(&record.skipped)
+        .bind(record.skipped_count)
         .bind(record.created_at)
         .execute(conn)
         .await
@@ -232,20 +242,52 @@ pub async fn insert_import(
     })
 }
 
+const IMPORT_COLUMNS: &str =
+    "id, kind, file_name, object_key, rows_read, imported, duplicates, skipped_count, created_at";
+
+/// One page of the user's imports, newest first, without their skipped
+/// lines; and how many imports there are.
 pub async fn list_imports(
     db: &Db,
     user_id: &str,
+    offset: i64,
     limit: i64,
-) -> Result<Vec<ImportRecord>, sqlx::Error> {
+) -> Result<(Vec<ImportRecord>, i64), sqlx::Error> {
+    let page = format!(
+        "SELECT {IMPORT_COLUMNS}, '' AS skipped FROM imports WHERE user_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+    );
+    let (rows, total) = with_db!(db, |pool| async {
+        let rows = sqlx::query_as(&page)
+            .bind(user_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM imports WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await?;
+        Ok::<_, sqlx::Error>((rows, total))
+    }
+    .await)?;
+    Ok((rows, total))
+}
+
+/// One of the user's imports, with its skipped lines.
+pub async fn import_of(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<ImportRecord>, sqlx::Error> {
+    let one =
+        format!("SELECT {IMPORT_COLUMNS}, skipped FROM imports WHERE user_id = $1 AND id = $2");
     with_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT id, kind, file_name, object_key, rows_read, imported, duplicates, skipped, created_at \
-             FROM imports WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
-        )
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+        sqlx::query_as(&one)
+            .bind(user_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
     })
 }
 
@@ -302,18 +344,16 @@ pub async fn list_trades(
     Ok((page, total))
 }
 
-/// The user's latest holdings export.
+/// The user's latest holdings export, by symbol.
 pub async fn holdings_snapshot(
     db: &Db,
     user_id: &str,
 ) -> Result<Vec<HoldingSnapshot>, sqlx::Error> {
-    with_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT symbol, isin, quantity_milli, average_price, last_price FROM imported_holdings \
-             WHERE user_id = $1 ORDER BY symbol",
-        )
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
-    })
+    let lines: Option<String> = with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT lines FROM holdings_sets WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(lines.as_deref().map(decode_holdings).unwrap_or_default())
 }

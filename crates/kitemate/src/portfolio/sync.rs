@@ -89,6 +89,43 @@ async fn clear(tx: &mut Tx, table: &str, user_id: &str) -> Result<(), sqlx::Erro
         .map(|_| ()))
 }
 
+/// Keeps the rows of Kite's answer that can be real: symbols and codes as
+/// exchanges write them, quantities and prices within the bounds an import
+/// has, fund names without markup. Returns how many were left out.
+fn keep_readable(
+    holdings: &mut Vec<kite::models::Holding>,
+    positions: &mut Vec<kite::models::Position>,
+    funds: &mut Vec<kite::models::MfHolding>,
+) -> usize {
+    use super::import::fields;
+    let before = holdings.len() + positions.len() + funds.len();
+    holdings.retain(|h| {
+        fields::symbol(&h.tradingsymbol).is_ok()
+            && fields::isin(&h.isin).is_ok()
+            && fields::code("exchange", &h.exchange).is_ok()
+            && (0..=fields::QUANTITY_MAX).contains(&h.total_quantity())
+            && fields::within_bounds(
+                Decimal::from(h.total_quantity()),
+                &[h.average_price, h.last_price, h.close_price],
+            )
+    });
+    positions.retain(|p| {
+        fields::symbol(&p.tradingsymbol).is_ok()
+            && fields::code("exchange", &p.exchange).is_ok()
+            && fields::code("product", &p.product).is_ok()
+            && p.quantity.unsigned_abs() <= fields::QUANTITY_MAX.unsigned_abs()
+            && fields::within_bounds(Decimal::from(p.quantity), &[p.average_price, p.last_price])
+            && p.pnl.abs() <= Decimal::from(fields::VALUE_MAX)
+    });
+    funds.retain_mut(|f| {
+        f.fund = fields::plain_name(&f.fund);
+        fields::isin(&f.tradingsymbol).is_ok()
+            && f.quantity >= Decimal::ZERO
+            && fields::within_bounds(f.quantity, &[f.average_price, f.last_price])
+    });
+    before - holdings.len() - positions.len() - funds.len()
+}
+
 impl PortfolioService {
     /// Pulls the user's portfolio from Kite and stores it.
     pub async fn sync(&self, user_id: &str) -> Result<SyncReport, ApiError> {
@@ -112,7 +149,7 @@ impl PortfolioService {
             user.mf_holdings(),
             user.margins()
         );
-        let (holdings, positions, funds, margins) = match fetched {
+        let (mut holdings, mut positions, mut funds, margins) = match fetched {
             Ok(all) => all,
             Err(kite::Error::Token { .. }) => {
                 self.auth.zerodha_expired(user_id).await?;
@@ -120,6 +157,14 @@ impl PortfolioService {
             }
             Err(err) => return Err(kite_failure(err)),
         };
+        let dropped = keep_readable(&mut holdings, &mut positions.net, &mut funds);
+        if dropped > 0 {
+            tracing::warn!(
+                user_id,
+                dropped,
+                "Kite answered rows that cannot be real; left out"
+            );
+        }
         let now = self.clock.now();
         let day = now.with_timezone(&Kolkata).format("%Y-%m-%d").to_string();
         let invested: Decimal = holdings

@@ -12,6 +12,7 @@ mod chat_stream;
 mod cli;
 mod cron;
 mod fake_llm;
+mod import_limits;
 mod objects;
 mod openapi;
 mod ops;

@@ -10,7 +10,7 @@ const TRADEBOOK: &[u8] =
     include_bytes!("../data/console/mohit-manna__capital-gain-fy-24-25__tradebook.csv");
 const HOLDINGS: &[u8] = include_bytes!("../data/console/Neeraj-Verma__tradingapi__holdings.csv");
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     token: &str,
     query: &str,

@@ -4,8 +4,13 @@
 
 use rust_decimal::Decimal;
 
+use super::fields;
 use super::table::{self, Table};
 use super::{Parsed, Skipped};
+
+/// The most rows a holdings export may have: accounts hold hundreds of
+/// securities, and a snapshot is replaced whole on every import.
+pub const ROWS_MAX: usize = 100_000;
 
 /// One holding as the file states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,19 +73,32 @@ pub fn parse(table: &Table) -> Result<Parsed<HoldingRow>, String> {
     };
     let mut parsed = Parsed::default();
     table.rows_after(header_at, |line, row| {
-        if row.is_blank() {
+        if row.is_blank() || parsed.refused.is_some() {
             return;
         }
         parsed.rows_read += 1;
+        if parsed.rows_read > ROWS_MAX {
+            parsed.refused = Some(format!(
+                "the file has more than {ROWS_MAX} holdings; is it a holdings export?"
+            ));
+            return;
+        }
         let cell = |i: usize| row.cell(i);
         let skip = |reason: String| Skipped { line, reason };
-        let name = cell(symbol).to_string();
+        let name = cell(symbol);
         if name.is_empty() || name.eq_ignore_ascii_case("total") {
             parsed
                 .skipped
                 .push(skip("a total or empty row, not a holding".into()));
             return;
         }
+        let name = match fields::symbol(name) {
+            Ok(name) => name,
+            Err(reason) => {
+                parsed.skipped.push(skip(reason));
+                return;
+            }
+        };
         let (quantity, average, last, isin) = match &layout {
             Layout::Kite { qty, avg, ltp } => (
                 table::number(cell(*qty)),
@@ -105,7 +123,7 @@ pub fn parse(table: &Table) -> Result<Parsed<HoldingRow>, String> {
                     held,
                     table::number(cell(*avg)),
                     close.and_then(|i| table::number(cell(i))),
-                    cell(*isin).to_ascii_uppercase(),
+                    cell(*isin).to_string(),
                 )
             }
         };
@@ -127,6 +145,19 @@ pub fn parse(table: &Table) -> Result<Parsed<HoldingRow>, String> {
                 .push(skip(format!("{name}: average cost is not a price")));
             return;
         };
+        let last = last.filter(|p| *p >= Decimal::ZERO);
+        let highest = average_price.max(last.unwrap_or_default());
+        if let Some(reason) = fields::out_of_bounds(line, quantity, highest) {
+            parsed.refused = Some(reason);
+            return;
+        }
+        let isin = match fields::isin(&isin) {
+            Ok(isin) => isin,
+            Err(reason) => {
+                parsed.skipped.push(skip(format!("{name}: {reason}")));
+                return;
+            }
+        };
         parsed.rows.push(HoldingRow {
             line,
             symbol: name,
@@ -136,5 +167,5 @@ pub fn parse(table: &Table) -> Result<Parsed<HoldingRow>, String> {
             last_price: last.map(|p| p.normalize()),
         });
     })?;
-    Ok(parsed)
+    parsed.checked()
 }

@@ -5,8 +5,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use sha2::{Digest as _, Sha256};
 
+use super::fields;
 use super::table::{self, Table, normalize};
 use super::{Parsed, Skipped};
+
+/// The most rows one tradebook may have (a million import in seconds; the
+/// HTTP upload's 20 MiB is far fewer).
+pub const ROWS_MAX: usize = 5_000_000;
 
 /// Which way a trade went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -94,10 +99,16 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
     let mut parsed = Parsed::default();
     let mut seen_synthetic = std::collections::HashMap::<String, u32>::new();
     table.rows_after(header_at, |line, row| {
-        if row.is_blank() {
+        if row.is_blank() || parsed.refused.is_some() {
             return;
         }
         parsed.rows_read += 1;
+        if parsed.rows_read > ROWS_MAX {
+            parsed.refused = Some(format!(
+                "the file has more than {ROWS_MAX} trades; import it in parts"
+            ));
+            return;
+        }
         let cell = |i: Option<usize>| row.get(i);
         let skip = |reason: String| Skipped { line, reason };
         if row.first_filled().eq_ignore_ascii_case("total") {
@@ -106,8 +117,8 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
         }
         let Some(trade_date) = table::date(cell(Some(date_col))) else {
             parsed.skipped.push(skip(format!(
-                "trade_date: {:?} is not a date",
-                cell(Some(date_col))
+                "trade_date: {} is not a date",
+                fields::shown(cell(Some(date_col)))
             )));
             return;
         };
@@ -116,7 +127,8 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
             t if t.eq_ignore_ascii_case("sell") || t.eq_ignore_ascii_case("s") => Side::Sell,
             other => {
                 parsed.skipped.push(skip(format!(
-                    "trade_type: {other:?} is neither buy nor sell"
+                    "trade_type: {} is neither buy nor sell",
+                    fields::shown(other)
                 )));
                 return;
             }
@@ -125,14 +137,14 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
             Some(q) if q > Decimal::ZERO => q.normalize(),
             _ => {
                 parsed.skipped.push(skip(format!(
-                    "quantity: {:?} is not a positive number",
-                    cell(Some(qty_col))
+                    "quantity: {} is not a positive number",
+                    fields::shown(cell(Some(qty_col)))
                 )));
                 return;
             }
         };
-        let segment = cell(segment_col).to_ascii_uppercase();
-        let tick_places = if matches!(segment.as_str(), "CDS" | "BCD") {
+        let segment_cell = cell(segment_col).to_ascii_uppercase();
+        let tick_places = if matches!(segment_cell.as_str(), "CDS" | "BCD") {
             4
         } else {
             2
@@ -141,27 +153,45 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
             Some(p) if p >= Decimal::ZERO => p.round_dp(tick_places).normalize(),
             _ => {
                 parsed.skipped.push(skip(format!(
-                    "price: {:?} is not a price",
-                    cell(Some(price_col))
+                    "price: {} is not a price",
+                    fields::shown(cell(Some(price_col)))
                 )));
                 return;
             }
         };
-        let symbol_text = text(cell(symbol));
-        let isin_text = cell(isin).to_ascii_uppercase();
-        if symbol_text.is_empty() && isin_text.is_empty() {
-            parsed
-                .skipped
-                .push(skip("neither a symbol nor an ISIN".into()));
+        if let Some(reason) = fields::out_of_bounds(line, quantity, price) {
+            parsed.refused = Some(reason);
             return;
         }
-        let exchange = match cell(exchange_col).to_ascii_uppercase() {
-            e if e.is_empty() => "NSE".to_string(),
-            e => e,
+        // Every text cell that is stored is checked against what exchanges
+        // write, so no cell can break the stored format or carry markup.
+        let checked = (|| {
+            let symbol_text = match cell(symbol) {
+                "" => String::new(),
+                s => fields::symbol(s)?,
+            };
+            let isin_text = fields::isin(cell(isin))?;
+            if symbol_text.is_empty() && isin_text.is_empty() {
+                return Err("neither a symbol nor an ISIN".to_string());
+            }
+            let exchange = match fields::code("exchange", cell(exchange_col))? {
+                e if e.is_empty() => "NSE".to_string(),
+                e => e,
+            };
+            let segment = fields::code("segment", cell(segment_col))?;
+            let order_id = fields::id("order_id", cell(order_id_col))?;
+            let trade_id = fields::id("trade_id", cell(trade_id_col))?;
+            Ok((symbol_text, isin_text, exchange, segment, order_id, trade_id))
+        })();
+        let (symbol_text, isin_text, exchange, segment, order_id, trade_id) = match checked {
+            Ok(cells) => cells,
+            Err(reason) => {
+                parsed.skipped.push(skip(reason));
+                return;
+            }
         };
         let executed_at = table::date_time(cell(time_col));
-        let order_id = text(cell(order_id_col));
-        let trade_id = match cell(trade_id_col) {
+        let trade_id = match trade_id.as_str() {
             "" => {
                 // Files re-saved without the trade_id column still import
                 // once: the id is made from what the row says, and repeats
@@ -177,7 +207,7 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
                 *n += 1;
                 format!("row-{hash}-{n}")
             }
-            id => text(id),
+            _ => trade_id,
         };
         parsed.rows.push(Trade {
             line,
@@ -199,5 +229,5 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
             executed_at,
         });
     })?;
-    Ok(parsed)
+    parsed.checked()
 }
