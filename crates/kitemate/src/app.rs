@@ -189,7 +189,23 @@ impl App {
             auth.clone(),
             &pubsub,
         )?;
-        let chat = ChatService::new(chat_db, portfolio.clone(), clock.clone(), config.llm()?);
+        let chat_rule = platform::config::RateLimitConfig {
+            enabled: true,
+            per_ip_per_minute: config.chat.questions_per_minute,
+            burst: config.chat.burst,
+        };
+        let chat_limiter = match &redis_for_limits {
+            Some(redis) => RateLimiter::redis(&chat_rule, redis.clone()),
+            None => RateLimiter::new(&chat_rule),
+        };
+        let chat = ChatService::new(
+            chat_db,
+            portfolio.clone(),
+            clock.clone(),
+            config.llm()?,
+            config.chat.clone(),
+            chat_limiter,
+        );
         let sync_rule = platform::config::RateLimitConfig {
             enabled: config.rate_limit.enabled,
             per_ip_per_minute: 6,
@@ -299,12 +315,18 @@ impl App {
     pub fn start_background(&self) {
         self.pubsub.start();
         self.cron.start();
-        let limiter = self.limiter.clone();
+        let limiters = [
+            self.limiter.clone(),
+            self.sync_limiter.clone(),
+            self.chat.limiter().clone(),
+        ];
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                limiter.forget_idle();
+                for limiter in &limiters {
+                    limiter.forget_idle();
+                }
             }
         });
     }

@@ -78,6 +78,32 @@ pub struct Config {
     pub cron: CronConfig,
     pub kite: KiteConfig,
     pub llm: LlmSettings,
+    pub chat: ChatConfig,
+}
+
+/// Limits on questions, on every plan (`[chat]`, `KITEMATE_CHAT__*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatConfig {
+    /// Questions one user may ask a minute, Pro included.
+    pub questions_per_minute: u32,
+    /// Questions one user may ask at once before the rate applies.
+    pub burst: u32,
+    /// Questions of one user being answered at the same time.
+    pub in_flight: u32,
+    /// A chat WebSocket that sends nothing for this long is closed.
+    pub socket_idle_secs: u64,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            questions_per_minute: 20,
+            burst: 10,
+            in_flight: 2,
+            socket_idle_secs: 300,
+        }
+    }
 }
 
 /// A language model for chat: any OpenAI-compatible endpoint. With no
@@ -187,6 +213,7 @@ impl Default for Config {
             cron: CronConfig::default(),
             kite: KiteConfig::default(),
             llm: LlmSettings::default(),
+            chat: ChatConfig::default(),
             mode: Mode::default(),
         }
     }
@@ -218,6 +245,21 @@ impl Config {
             return Err(ConfigError::new("`http.timeout_secs`: must be at least 1"));
         }
         self.auth.validate()?;
+        for (name, value) in [
+            (
+                "questions_per_minute",
+                u64::from(self.chat.questions_per_minute),
+            ),
+            ("burst", u64::from(self.chat.burst)),
+            ("in_flight", u64::from(self.chat.in_flight)),
+            ("socket_idle_secs", self.chat.socket_idle_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(format!(
+                    "`chat.{name}`: must be at least 1"
+                )));
+            }
+        }
         self.secrets()?;
         self.redis()?;
         self.nats()?;

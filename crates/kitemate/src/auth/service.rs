@@ -152,6 +152,25 @@ impl AuthService {
         })
     }
 
+    /// The caller of a session still alive (not revoked, not expired), as
+    /// it is now (a tier may have changed); for connections that outlive a
+    /// request and check again before each thing they do.
+    pub async fn session(&self, session_id: &str) -> Result<AuthData, ApiError> {
+        let ended = || ApiError::unauthenticated("the session has ended; log in again");
+        let row = store::caller_by_session_id(&self.inner.db, session_id)
+            .await?
+            .ok_or_else(ended)?;
+        if row.revoked_at.is_some() || row.expires_at <= self.inner.clock.now() {
+            return Err(ended());
+        }
+        Ok(AuthData {
+            user_id: row.user_id,
+            tier: Tier::parse(&row.tier),
+            is_admin: row.is_admin,
+            session_id: row.session_id,
+        })
+    }
+
     pub(super) async fn signup(
         &self,
         req: SignupRequest,

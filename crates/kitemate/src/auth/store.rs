@@ -118,6 +118,21 @@ pub(super) async fn caller_by_token_hash(
     })
 }
 
+pub(super) async fn caller_by_session_id(
+    db: &Db,
+    session_id: &str,
+) -> Result<Option<CallerRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT s.id AS session_id, u.id AS user_id, u.tier, u.is_admin, s.expires_at, s.revoked_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        )
+        .bind(session_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
 pub(super) async fn sessions_of(db: &Db, user_id: &str) -> Result<Vec<SessionRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as(

@@ -15,10 +15,29 @@ const BATCH: usize = 64;
 
 type Reply = oneshot::Sender<Result<Option<i64>, String>>;
 
+/// What a batch does: reservations and refunds of the allowance, and
+/// answers to store, in the order they came.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Takes one question from `(user, month)` while fewer than `limit` are
+    /// used: the questions used after it, or `None` when none were left.
+    Reserve {
+        user_id: String,
+        month: String,
+        limit: i64,
+    },
+    /// Gives back a reserved question (the server or the model failed).
+    Refund {
+        user_id: String,
+        month: String,
+    },
+    Record(Box<Record>),
+}
+
 #[derive(Debug, Clone)]
 pub struct Recorder {
     db: Db,
-    queue: Arc<OnceLock<mpsc::Sender<(Record, Reply)>>>,
+    queue: Arc<OnceLock<mpsc::Sender<(Op, Reply)>>>,
 }
 
 impl Recorder {
@@ -30,8 +49,37 @@ impl Recorder {
     }
 
     /// Stores `record` with whatever else is waiting; as
-    /// [`store::record_all`] answers for it.
+    /// [`store::apply_all`] answers for it.
     pub async fn record(&self, record: Record) -> Result<Option<i64>, ApiError> {
+        self.apply(Op::Record(Box::new(record))).await
+    }
+
+    /// Takes a question from the allowance before anything is spent on it.
+    pub async fn reserve(
+        &self,
+        user_id: &str,
+        month: &str,
+        limit: i64,
+    ) -> Result<Option<i64>, ApiError> {
+        self.apply(Op::Reserve {
+            user_id: user_id.to_string(),
+            month: month.to_string(),
+            limit,
+        })
+        .await
+    }
+
+    /// Gives a reserved question back.
+    pub async fn refund(&self, user_id: &str, month: &str) -> Result<(), ApiError> {
+        self.apply(Op::Refund {
+            user_id: user_id.to_string(),
+            month: month.to_string(),
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn apply(&self, op: Op) -> Result<Option<i64>, ApiError> {
         // Started on first use, inside the runtime.
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(BATCH * 4);
@@ -40,7 +88,7 @@ impl Recorder {
         });
         let (done, result) = oneshot::channel();
         let stopped = || ApiError::unavailable("the server is stopping");
-        queue.send((record, done)).await.map_err(|_| stopped())?;
+        queue.send((op, done)).await.map_err(|_| stopped())?;
         result
             .await
             .map_err(|_| stopped())?
@@ -49,7 +97,7 @@ impl Recorder {
 }
 
 /// Takes what is waiting (at least one), stores it together, replies to each.
-async fn run(db: Db, mut rx: mpsc::Receiver<(Record, Reply)>) {
+async fn run(db: Db, mut rx: mpsc::Receiver<(Op, Reply)>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -58,8 +106,8 @@ async fn run(db: Db, mut rx: mpsc::Receiver<(Record, Reply)>) {
                 Err(_) => break,
             }
         }
-        let (records, replies): (Vec<Record>, Vec<Reply>) = batch.into_iter().unzip();
-        match store::record_all(&db, &records).await {
+        let (records, replies): (Vec<Op>, Vec<Reply>) = batch.into_iter().unzip();
+        match store::apply_all(&db, &records).await {
             Ok(used) => {
                 for (reply, used) in replies.into_iter().zip(used) {
                     let _ = reply.send(Ok(used));
@@ -69,7 +117,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<(Record, Reply)>) {
             // not fail the others: each is tried alone.
             Err(_) if records.len() > 1 => {
                 for (record, reply) in records.into_iter().zip(replies) {
-                    let alone = store::record_all(&db, std::slice::from_ref(&record)).await;
+                    let alone = store::apply_all(&db, std::slice::from_ref(&record)).await;
                     let _ = reply.send(
                         alone
                             .map(|used| used.into_iter().next().flatten())

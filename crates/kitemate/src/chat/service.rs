@@ -10,11 +10,17 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use platform::ratelimit::RateLimiter;
+
 use super::engine::{Data, Widget};
 use super::llm::Llm;
 use super::recorder::Recorder;
 use super::store::{self, Record};
 use crate::auth::{AuthData, Tier};
+use crate::config::ChatConfig;
 use crate::portfolio::PortfolioService;
 
 /// Answered questions a month on the Free plan.
@@ -52,8 +58,51 @@ pub(super) struct Question {
     pub(super) message: String,
     pub(super) existing: Option<store::ConversationRow>,
     month: String,
-    /// Before this question; counted when its answer is stored.
+    /// On Free, with this question reserved; on Pro, before it (counted
+    /// when its answer is stored).
     usage: Usage,
+    /// Whether a question was taken from the allowance for this one, to
+    /// give back if the server or the model fails.
+    reserved: bool,
+    /// Holds one of the user's places in flight until the answer ends.
+    _in_flight: InFlightGuard,
+}
+
+/// Questions being answered, per user, in this process.
+#[derive(Debug, Clone, Default)]
+struct InFlight(Arc<Mutex<HashMap<String, u32>>>);
+
+#[derive(Debug)]
+struct InFlightGuard {
+    counts: InFlight,
+    user_id: String,
+}
+
+impl InFlight {
+    fn enter(&self, user_id: &str, most: u32) -> Option<InFlightGuard> {
+        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = counts.entry(user_id.to_string()).or_insert(0);
+        if *n >= most {
+            return None;
+        }
+        *n += 1;
+        Some(InFlightGuard {
+            counts: self.clone(),
+            user_id: user_id.to_string(),
+        })
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&self.user_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 /// The caller's allowance this month.
@@ -92,6 +141,10 @@ pub struct ChatService {
     /// The model, when one is set up; else the built-in engine answers.
     pub(super) llm: Option<Llm>,
     recorder: Recorder,
+    config: ChatConfig,
+    /// Questions per user and minute, on every plan.
+    limiter: RateLimiter,
+    in_flight: InFlight,
 }
 
 /// The month questions count in, and when the next one starts.
@@ -122,14 +175,36 @@ fn limit(tier: Tier) -> Option<i64> {
 }
 
 impl ChatService {
-    pub fn new(db: Db, portfolio: PortfolioService, clock: Clock, llm: Option<Llm>) -> Self {
+    /// `limiter` counts questions per user and minute (in Redis when
+    /// replicas share one).
+    pub fn new(
+        db: Db,
+        portfolio: PortfolioService,
+        clock: Clock,
+        llm: Option<Llm>,
+        config: ChatConfig,
+        limiter: RateLimiter,
+    ) -> Self {
         Self {
             recorder: Recorder::new(db.clone()),
             db,
             portfolio,
             clock,
             llm,
+            config,
+            limiter,
+            in_flight: InFlight::default(),
         }
+    }
+
+    /// The per-user question limiter, for upkeep.
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    /// How long a chat WebSocket may stay silent.
+    pub fn socket_idle(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.config.socket_idle_secs)
     }
 
     /// A ticket that opens `/chat/stream` once, within a minute, as `caller`.
@@ -140,6 +215,7 @@ impl ChatService {
         store::put_ticket(
             &self.db,
             &crate::auth::token::digest(&ticket),
+            &caller.session_id,
             &caller.user_id,
             caller.tier.as_str(),
             now.timestamp_millis(),
@@ -149,20 +225,11 @@ impl ChatService {
         Ok(Ticket { ticket, expires_at })
     }
 
-    /// The caller a ticket was issued to, using it up; `None` when it is
+    /// The session a ticket was issued to, using it up; `None` when it is
     /// unknown, used or expired.
-    pub async fn redeem_ticket(&self, ticket: &str) -> Result<Option<AuthData>, ApiError> {
+    pub async fn redeem_ticket(&self, ticket: &str) -> Result<Option<String>, ApiError> {
         let now = self.clock.now().timestamp_millis();
-        Ok(
-            store::take_ticket(&self.db, &crate::auth::token::digest(ticket), now)
-                .await?
-                .map(|(user_id, tier)| AuthData {
-                    user_id,
-                    tier: Tier::parse(&tier),
-                    is_admin: false,
-                    session_id: String::new(),
-                }),
-        )
+        Ok(store::take_ticket(&self.db, &crate::auth::token::digest(ticket), now).await?)
     }
 
     pub fn db(&self) -> &Db {
@@ -242,22 +309,47 @@ impl ChatService {
             ),
             None => None,
         };
+        if let Err(wait) = self
+            .limiter
+            .check(&format!("chat:{}", caller.user_id))
+            .await
+        {
+            return Err(ApiError::resource_exhausted(
+                format!(
+                    "at most {} questions a minute; ask again in a moment",
+                    self.config.questions_per_minute
+                ),
+                wait.as_secs_f64().ceil() as u64,
+            ));
+        }
+        let in_flight = self
+            .in_flight
+            .enter(&caller.user_id, self.config.in_flight)
+            .ok_or_else(|| {
+                ApiError::resource_exhausted(
+                    format!(
+                        "{} of your questions are being answered; ask when one is done",
+                        self.config.in_flight
+                    ),
+                    1,
+                )
+            })?;
         let (month, resets_at) = month(self.clock.now());
         let limit = limit(caller.tier);
-        // A first look, so that a refusal comes before any answer is worked
-        // out or streamed; the count itself is taken when the answer is
-        // stored, in one conditional statement.
-        // On Pro there is nothing to refuse: the count comes back when the
-        // answer is stored.
-        let used = match limit {
+        // Reserved before anything is spent on it (a model's completion, a
+        // stream): concurrent questions cannot take the same last one, and a
+        // client that leaves has still used it. On Pro there is nothing to
+        // refuse: the count comes when the answer is stored.
+        let (used, reserved) = match limit {
             Some(limit) => {
-                let used = store::used(&self.db, &caller.user_id, &month).await?;
-                if used >= limit {
-                    return Err(self.exhausted(resets_at));
-                }
-                used
+                let used = self
+                    .recorder
+                    .reserve(&caller.user_id, &month, limit)
+                    .await?
+                    .ok_or_else(|| self.exhausted(resets_at))?;
+                (used, true)
             }
-            None => 0,
+            None => (0, false),
         };
         Ok(Question {
             user_id: caller.user_id.clone(),
@@ -269,7 +361,24 @@ impl ChatService {
                 limit,
                 resets_at,
             },
+            reserved,
+            _in_flight: in_flight,
         })
+    }
+
+    /// Gives back the question's reservation: the server or the model
+    /// failed, or it could not be answered (which is never counted).
+    async fn refund(&self, question: &Question) {
+        if !question.reserved {
+            return;
+        }
+        if let Err(err) = self
+            .recorder
+            .refund(&question.user_id, &question.month)
+            .await
+        {
+            tracing::error!(error = %err, user_id = question.user_id, "a reserved question was not given back");
+        }
     }
 
     fn exhausted(&self, resets_at: DateTime<Utc>) -> ApiError {
@@ -284,8 +393,32 @@ impl ChatService {
     }
 
     /// Answers a question, sending the answer's pieces to `deltas` as they
-    /// come, and stores it, counting it if it was answered.
+    /// come, and stores it. A reserved question is given back when the
+    /// server or the model failed, or it could not be answered; not when
+    /// the client left (what was spent on it was spent).
     async fn finish(
+        &self,
+        question: &Question,
+        deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
+    ) -> Result<ChatReply, ApiError> {
+        let left = || deltas.is_some_and(mpsc::UnboundedSender::is_closed);
+        match self.answer_and_store(question, deltas).await {
+            Ok(reply) => {
+                if !reply.answered {
+                    self.refund(question).await;
+                }
+                Ok(reply)
+            }
+            Err(err) => {
+                if !left() {
+                    self.refund(question).await;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn answer_and_store(
         &self,
         question: &Question,
         deltas: Option<&mpsc::UnboundedSender<StreamEvent>>,
@@ -312,9 +445,9 @@ impl ChatService {
                 conversation_id: conversation_id.clone(),
                 title: question.existing.is_none().then_some(title),
                 now: self.clock.now().timestamp_millis(),
-                count: answer
-                    .answered
-                    .then(|| (question.month.clone(), usage.limit.unwrap_or(i64::MAX))),
+                // Free questions were counted when reserved; Pro ones now.
+                count: (answer.answered && !question.reserved)
+                    .then(|| (question.month.clone(), i64::MAX)),
                 question_id,
                 question: question.message.clone(),
                 answer_id: message_id.clone(),
@@ -324,13 +457,14 @@ impl ChatService {
             })
             .await?;
         match stored {
-            // Others took the last questions while this one was answered.
             None => return Err(self.exhausted(usage.resets_at)),
-            Some(used) if answer.answered => usage.used = used,
+            Some(used) if answer.answered && !question.reserved => usage.used = used,
             // Unanswered on Pro: the count was not read before.
-            Some(_) if usage.limit.is_none() => {
+            Some(_) if !question.reserved => {
                 usage.used = store::used(&self.db, &question.user_id, &question.month).await?;
             }
+            // Unanswered on Free: its reservation is given back.
+            Some(_) if !answer.answered => usage.used -= 1,
             Some(_) => {}
         }
         Ok(ChatReply {

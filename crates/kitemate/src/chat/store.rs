@@ -1,6 +1,8 @@
 //! SQL of the chat service, one text for SQLite and PostgreSQL.
 
 use platform::db::Db;
+
+use super::recorder::Op;
 use platform::{with_db, with_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -108,13 +110,67 @@ pub struct Record {
     pub widget: Option<String>,
 }
 
-/// Stores `records` in one transaction, counting those that count. Each
-/// count is a conditional statement, so concurrent answers cannot take the
-/// same last question. Returns, per record, the questions used after it (0
-/// when it does not count), or `None` when its allowance was used up and it
-/// was not stored.
-pub async fn record_all(db: &Db, records: &[Record]) -> Result<Vec<Option<i64>>, sqlx::Error> {
+/// Applies `ops` in one transaction: reservations and refunds in order,
+/// then the records, counting those that count. Each count is a
+/// conditional statement, so concurrent questions cannot take the same
+/// last one. Returns, per op, the questions used after it (0 when it does
+/// not count), or `None` when its allowance was used up (and a record was
+/// not stored).
+pub async fn apply_all(db: &Db, ops: &[Op]) -> Result<Vec<Option<i64>>, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let mut used: Vec<Option<i64>> = vec![Some(0); ops.len()];
+    let mut records: Vec<&Record> = Vec::with_capacity(ops.len());
+    let mut at: Vec<usize> = Vec::with_capacity(ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            Op::Reserve {
+                user_id,
+                month,
+                limit,
+            } => {
+                used[i] = with_tx!(tx, |conn| {
+                    sqlx::query_scalar(
+                        "INSERT INTO usage (user_id, month, used) VALUES ($1, $2, 1) \
+                         ON CONFLICT (user_id, month) DO UPDATE SET used = usage.used + 1 WHERE usage.used < $3 \
+                         RETURNING used",
+                    )
+                    .bind(user_id)
+                    .bind(month)
+                    .bind(*limit)
+                    .fetch_optional(conn)
+                    .await
+                })?;
+            }
+            Op::Refund { user_id, month } => {
+                with_tx!(tx, |conn| {
+                    sqlx::query(
+                        "UPDATE usage SET used = used - 1 WHERE user_id = $1 AND month = $2 AND used > 0",
+                    )
+                    .bind(user_id)
+                    .bind(month)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })?;
+            }
+            Op::Record(record) => {
+                records.push(record);
+                at.push(i);
+            }
+        }
+    }
+    let counted = record_in(&mut tx, &records).await?;
+    for (i, u) in at.into_iter().zip(counted) {
+        used[i] = u;
+    }
+    tx.commit().await?;
+    Ok(used)
+}
+
+async fn record_in(
+    tx: &mut platform::db::Tx,
+    records: &[&Record],
+) -> Result<Vec<Option<i64>>, sqlx::Error> {
     let mut used: Vec<Option<i64>> = vec![Some(0); records.len()];
     // Unlimited counts of one user and month go in one statement.
     let mut unlimited: Vec<(&str, &str, Vec<usize>)> = Vec::new();
@@ -166,7 +222,7 @@ pub async fn record_all(db: &Db, records: &[Record]) -> Result<Vec<Option<i64>>,
         .iter()
         .zip(&used)
         .filter(|(_, u)| u.is_some())
-        .map(|(r, _)| r)
+        .map(|(r, _)| *r)
         .collect();
     if !stored.is_empty() {
         let new: Vec<&&Record> = stored.iter().filter(|r| r.title.is_some()).collect();
@@ -263,7 +319,6 @@ pub async fn record_all(db: &Db, records: &[Record]) -> Result<Vec<Option<i64>>,
             query.execute(conn).await.map(|_| ())
         })?;
     }
-    tx.commit().await?;
     Ok(used)
 }
 
@@ -271,6 +326,7 @@ pub async fn record_all(db: &Db, records: &[Record]) -> Result<Vec<Option<i64>>,
 pub async fn put_ticket(
     db: &Db,
     ticket_hash: &str,
+    session_id: &str,
     user_id: &str,
     tier: &str,
     now: i64,
@@ -286,12 +342,13 @@ pub async fn put_ticket(
     })?;
     with_tx!(tx, |conn| {
         sqlx::query(
-            "INSERT INTO stream_tickets (ticket_hash, user_id, tier, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO stream_tickets (ticket_hash, user_id, tier, expires_at, session_id) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(ticket_hash)
         .bind(user_id)
         .bind(tier)
         .bind(expires_at)
+        .bind(session_id)
         .execute(conn)
         .await
         .map(|_| ())
@@ -299,21 +356,22 @@ pub async fn put_ticket(
     tx.commit().await
 }
 
-/// Uses up a ticket: its user and tier, when it exists and has not expired.
+/// Uses up a ticket: the session it was issued to, when it exists and has
+/// not expired.
 pub async fn take_ticket(
     db: &Db,
     ticket_hash: &str,
     now: i64,
-) -> Result<Option<(String, String)>, sqlx::Error> {
-    let row: Option<(String, String, i64)> = with_db!(db, |pool| {
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String, i64)> = with_db!(db, |pool| {
         sqlx::query_as(
-            "DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING user_id, tier, expires_at",
+            "DELETE FROM stream_tickets WHERE ticket_hash = $1 RETURNING session_id, expires_at",
         )
         .bind(ticket_hash)
         .fetch_optional(pool)
         .await
     })?;
     Ok(row
-        .filter(|(_, _, expires_at)| *expires_at > now)
-        .map(|(user, tier, _)| (user, tier)))
+        .filter(|(_, expires_at)| *expires_at > now)
+        .map(|(session, _)| session))
 }

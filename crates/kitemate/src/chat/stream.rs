@@ -135,12 +135,12 @@ async fn caller(
         return Ok((state.auth.authenticate(&token).await?, speaks));
     }
     match ticket {
-        Some(ticket) => state
-            .service
-            .redeem_ticket(ticket)
-            .await?
-            .map(|caller| (caller, speaks))
-            .ok_or_else(|| ApiError::unauthenticated("the ticket is unknown, used or expired")),
+        Some(ticket) => {
+            let session = state.service.redeem_ticket(ticket).await?.ok_or_else(|| {
+                ApiError::unauthenticated("the ticket is unknown, used or expired")
+            })?;
+            Ok((state.auth.session(&session).await?, speaks))
+        }
         None => Err(ApiError::unauthenticated(
             "send `Authorization: Bearer <token>`, offer the token as a subprotocol \
              (`kitemate`, `<token>`), or use `?ticket=` from POST /chat/stream/ticket",
@@ -175,7 +175,22 @@ pub async fn websocket(
     } else {
         upgrade
     };
-    upgrade.on_upgrade(move |socket| converse(socket, state, caller))
+    upgrade
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| converse(socket, state, caller))
+}
+
+/// The largest message the socket reads: a question is at most 1,000
+/// characters, so 16 KiB is room enough; larger ones close the socket.
+pub const MAX_MESSAGE: usize = 16 * 1024;
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = axum::extract::ws::CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
 async fn send(socket: &mut WebSocket, piece: &Piece) -> bool {
@@ -184,7 +199,23 @@ async fn send(socket: &mut WebSocket, piece: &Piece) -> bool {
 }
 
 async fn converse(mut socket: WebSocket, state: ChatState, caller: AuthData) {
-    while let Some(Ok(message)) = socket.recv().await {
+    let idle = state.service.socket_idle();
+    loop {
+        let message = match tokio::time::timeout(idle, socket.recv()).await {
+            Err(_) => return close(&mut socket, 1000, "idle for too long").await,
+            Ok(None) => return,
+            // Too large (past `MAX_MESSAGE`) or broken: 1009 says which.
+            Ok(Some(Err(err))) => {
+                let too_big =
+                    err.to_string().contains("too long") || err.to_string().contains("too big");
+                return if too_big {
+                    close(&mut socket, 1009, "messages are at most 16 KiB").await
+                } else {
+                    close(&mut socket, 1002, "unreadable message").await
+                };
+            }
+            Ok(Some(Ok(message))) => message,
+        };
         let text = match message {
             Message::Text(text) => text,
             Message::Close(_) => return,
@@ -200,6 +231,15 @@ async fn converse(mut socket: WebSocket, state: ChatState, caller: AuthData) {
                     return;
                 }
                 continue;
+            }
+        };
+        // The session is checked again for every question: a logout or a
+        // revoked session ends what a socket opened with it may ask.
+        let caller = match state.auth.session(&caller.session_id).await {
+            Ok(now) => now,
+            Err(err) => {
+                let _ = send(&mut socket, &err.into()).await;
+                return close(&mut socket, 1008, "the session has ended").await;
             }
         };
         let stream = state

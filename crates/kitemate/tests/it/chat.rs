@@ -230,7 +230,8 @@ async fn conversations_are_their_owners_alone(kind: Kind) -> TestResult {
 /// With 49 of 50 questions used, 20 asked at once get exactly one answer;
 /// the other 19 are refused with 429 naming the day the count starts again.
 async fn the_last_free_question_is_answered_once(kind: Kind) -> TestResult {
-    let app = TestApp::spawn(kind).await?;
+    // Room for all twenty at once, so that the allowance alone decides.
+    let app = TestApp::spawn_with(kind, |c| c.chat.in_flight = 20).await?;
     let asha = with_trades(&app, "asha", TRADEBOOK).await?;
     use_questions(&app, &asha, 49).await?;
     assert_eq!(

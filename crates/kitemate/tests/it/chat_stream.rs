@@ -260,8 +260,84 @@ async fn a_stream_refuses_past_the_allowance(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// Reads until the server closes: the close code, if it sent one.
+async fn closed_with(socket: &mut Socket) -> anyhow::Result<Option<u16>> {
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(message) = socket.next().await {
+            match message {
+                Ok(Message::Close(frame)) => return Some(frame.map(|f| u16::from(f.code))),
+                Ok(_) => {}
+                Err(_) => return Some(None),
+            }
+        }
+        Some(None)
+    })
+    .await?;
+    Ok(read.flatten())
+}
+
+/// The review's probes: after a logout the socket still answered, and a
+/// 3 MiB message was read and parsed. Now the session is checked before
+/// every question, large messages close the socket with 1009, and a
+/// socket that says nothing is closed.
+async fn a_socket_holds_no_authority_of_its_own(kind: Kind) -> TestResult {
+    let app = TestApp::spawn_with(kind, |c| c.chat.socket_idle_secs = 1).await?;
+    let asha = with_trades(&app, "asha", TRADEBOOK).await?;
+    let ticket = app
+        .call(Method::POST, "/chat/stream/ticket", None, Some(&asha))
+        .await?
+        .json()["ticket"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for how in ["bearer", "ticket"] {
+        let opened = match how {
+            "bearer" => open(&app, "", &[("authorization", format!("Bearer {asha}"))]).await?,
+            _ => open(&app, &format!("?ticket={ticket}"), &[]).await?,
+        };
+        let Ok((mut socket, _)) = opened else {
+            anyhow::bail!("{how} refused");
+        };
+        let first = converse(&mut socket, json!({ "message": "how many TCS do I have" })).await?;
+        assert_eq!(
+            first.last().map(|p| p["type"].clone()),
+            Some(json!("done")),
+            "{how}"
+        );
+        if how == "bearer" {
+            // Too large: closed with 1009, never parsed.
+            let huge = json!({ "message": "x".repeat(3 << 20) });
+            let _ = socket.send(Message::Text(huge.to_string().into())).await;
+            assert_eq!(closed_with(&mut socket).await?, Some(1009), "{how}");
+            // Silent: closed once idle.
+            let Ok((mut idle, _)) =
+                open(&app, "", &[("authorization", format!("Bearer {asha}"))]).await?
+            else {
+                anyhow::bail!("refused");
+            };
+            assert_eq!(closed_with(&mut idle).await?, Some(1000));
+            continue;
+        }
+        // Signed out while the socket is open: the next question is refused
+        // and the socket closed.
+        let logout = app
+            .call(Method::POST, "/auth/logout", None, Some(&asha))
+            .await?;
+        assert!(logout.status.is_success(), "{logout:?}");
+        let refused = converse(&mut socket, json!({ "message": "how many TCS do I have" })).await?;
+        assert_eq!(
+            (refused[0]["type"].as_str(), refused[0]["code"].as_str()),
+            (Some("error"), Some("unauthenticated")),
+            "{refused:?}"
+        );
+        assert_eq!(closed_with(&mut socket).await?, Some(1008));
+    }
+    app.stop().await
+}
+
 crate::both_backends!(
     server_sent_events,
     websocket_streams,
-    a_stream_refuses_past_the_allowance
+    a_stream_refuses_past_the_allowance,
+    a_socket_holds_no_authority_of_its_own,
 );

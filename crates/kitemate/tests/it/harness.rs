@@ -214,6 +214,9 @@ pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
         ..Config::default()
     };
     config.log.level = "warn".into();
+    // Tests ask many questions quickly; the limits' own tests set them.
+    config.chat.questions_per_minute = 100_000;
+    config.chat.burst = 10_000;
     match kind {
         Kind::Sqlite => {}
         Kind::Postgres(base) => {

@@ -7,6 +7,7 @@ mod api_layer;
 mod auth;
 mod chat;
 mod chat_eval;
+mod chat_limits;
 mod chat_llm;
 mod chat_stream;
 mod cli;
