@@ -491,7 +491,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics in the OpenMetrics text format. */
+        /**
+         * Prometheus metrics in the OpenMetrics text format, for the bearer of the
+         *     metrics token (`KITEMATE_METRICS_TOKEN`); without one set, there is no
+         *     such endpoint here (`metrics_listen` serves it on a private address).
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -738,7 +742,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Can it serve? Every service's database must answer. */
+        /**
+         * Can it serve? Every service's database must answer. Which one did not
+         *     goes to the log, not to whoever asked.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -2442,6 +2449,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ticket: {
@@ -2584,6 +2600,24 @@ export interface operations {
                 };
                 content: {
                     "application/openmetrics-text": string;
+                };
+            };
+            /** @description Missing or wrong metrics token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No metrics token is set: served only on `metrics_listen` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

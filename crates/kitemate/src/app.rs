@@ -15,7 +15,7 @@ use platform::middleware::{ObserveState, observe};
 use platform::objects::Objects;
 use platform::pace::Pacer;
 use platform::pubsub::PubSub;
-use platform::ratelimit::RateLimiter;
+use platform::ratelimit::{RateLimiter, limit_by_ip};
 use platform::secrets::Secrets;
 use platform::{ApiError, docs};
 use utoipa::openapi::OpenApi;
@@ -100,11 +100,11 @@ pub fn openapi() -> OpenApi {
     });
     let mut doc = ApiDoc::openapi();
     doc.merge(hello::router(disabled.clone()).into_openapi());
-    doc.merge(auth::router_spec(disabled).into_openapi());
-    doc.merge(ops::router_spec().into_openapi());
+    doc.merge(auth::router_spec(disabled.clone()).into_openapi());
+    doc.merge(ops::router_spec(disabled.clone()).into_openapi());
     doc.merge(admin::router_spec().into_openapi());
     doc.merge(portfolio::router_spec().into_openapi());
-    doc.merge(chat::router_spec().into_openapi());
+    doc.merge(chat::router_spec(disabled).into_openapi());
     doc
 }
 
@@ -267,20 +267,24 @@ impl App {
         let ops_state = ops::OpsState {
             databases: Arc::clone(&self.databases),
             metrics: Arc::clone(&self.metrics),
+            metrics_token: self.config.metrics_token()?,
         };
         let (api, _) = OpenApiRouter::new()
             .merge(hello::router(self.limiter.clone()))
             .merge(auth::router(self.auth.clone(), self.limiter.clone()))
-            .merge(ops::router(ops_state))
+            .merge(ops::router(ops_state, self.limiter.clone()))
             .merge(portfolio::router(portfolio::PortfolioState {
                 service: self.portfolio.clone(),
                 auth: self.auth.clone(),
                 sync_limiter: self.sync_limiter.clone(),
             }))
-            .merge(chat::router(chat::ChatState {
-                service: self.chat.clone(),
-                auth: self.auth.clone(),
-            }))
+            .merge(chat::router(
+                chat::ChatState {
+                    service: self.chat.clone(),
+                    auth: self.auth.clone(),
+                },
+                self.limiter.clone(),
+            ))
             .merge(admin::router(admin::AdminState {
                 auth: self.auth.clone(),
                 db: self.admin_db.clone(),
@@ -293,10 +297,13 @@ impl App {
             metrics: Arc::clone(&self.metrics),
             timeout: Duration::from_secs(http.timeout_secs),
             trust_forwarded_for: http.trust_forwarded_for,
+            hsts: self.config.mode == crate::config::Mode::Production,
         };
+        // Routes outside the spec's routers, public too: limited per IP.
+        let limited = axum::middleware::from_fn_with_state(self.limiter.clone(), limit_by_ip);
         Ok(api
-            .merge(docs::router(openapi_json))
-            .merge(platform::objects::http::router(self.objects.clone()))
+            .merge(docs::router(openapi_json).route_layer(limited.clone()))
+            .merge(platform::objects::http::router(self.objects.clone()).route_layer(limited))
             .fallback(|| async { ApiError::not_found("no such endpoint") })
             .method_not_allowed_fallback(|| async {
                 ApiError::new(
@@ -309,6 +316,11 @@ impl App {
             .layer(platform::middleware::catch_panic())
             .layer(axum::middleware::from_fn_with_state(observe_state, observe))
             .layer(platform::middleware::cors(http)?))
+    }
+
+    /// `GET /metrics` alone, without a token, for `metrics_listen`.
+    pub fn metrics_router(&self) -> Router {
+        ops::metrics_only(Arc::clone(&self.metrics))
     }
 
     /// Starts what runs beside the HTTP server: pub/sub dispatchers and upkeep.

@@ -21,6 +21,7 @@ const NOT_SETTINGS: &[&str] = &[
     "ENCRYPTION_KEY",
     "ENCRYPTION_OLD_KEYS",
     "KITE_API_SECRET",
+    "METRICS_TOKEN",
     "OBJECT_SIGNING_KEY",
     "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY",
@@ -36,6 +37,9 @@ pub const ENCRYPTION_KEY: &str = "KITEMATE_ENCRYPTION_KEY";
 pub const ENCRYPTION_OLD_KEYS: &str = "KITEMATE_ENCRYPTION_OLD_KEYS";
 /// Secret: the Kite Connect app's API secret.
 pub const KITE_API_SECRET: &str = "KITEMATE_KITE_API_SECRET";
+/// Secret: lets `GET /metrics` on the main listener be read by whoever sends
+/// it as a bearer token; without it `/metrics` there does not exist.
+pub const METRICS_TOKEN: &str = "KITEMATE_METRICS_TOKEN";
 /// Secret: signs object URLs; every replica needs the same one.
 pub const OBJECT_SIGNING_KEY: &str = "KITEMATE_OBJECT_SIGNING_KEY";
 /// The chat model's API key, named as the issue and most tools name it.
@@ -53,6 +57,9 @@ pub struct Config {
     pub mode: Mode,
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// A second address serving only `GET /metrics`, without a token (keep
+    /// it private: `127.0.0.1:9100`, say); off when left out.
+    pub metrics_listen: Option<SocketAddr>,
     /// Folder for the embedded databases and files.
     pub data_dir: PathBuf,
     /// `postgres://user@host:port/prefix` to put every service's database on
@@ -198,6 +205,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            metrics_listen: None,
             data_dir: PathBuf::from("./data"),
             database_url: DatabaseUrl::default(),
             redis_url: DatabaseUrl::default(),
@@ -282,6 +290,11 @@ impl Config {
             self.objects()?;
         }
         self.backend().map(|_| ())
+    }
+
+    /// The token that reads `/metrics` on the main listener, if one is set.
+    pub fn metrics_token(&self) -> Result<Option<secrecy::SecretString>, ConfigError> {
+        Ok(self.secrets()?.get(METRICS_TOKEN))
     }
 
     /// Where objects live, and the key their URLs are signed with.

@@ -132,6 +132,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         app.backend.describe()
     );
     tracing::info!(%addr, backend = app.backend.kind(), "serving");
+    if let Some(at) = app.config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(at).await.map_err(|err| {
+            anyhow::anyhow!("cannot listen on {at} (setting `metrics_listen`): {err}")
+        })?;
+        println!("metrics: http://{}/metrics", listener.local_addr()?);
+        let router = app.metrics_router();
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, router).await {
+                tracing::error!(error = %err, "the metrics listener stopped");
+            }
+        });
+    }
     app.start_background();
     platform::server::serve(listener, router, platform::server::shutdown_signal(), grace).await?;
     app.close().await;

@@ -94,7 +94,7 @@ impl Keyring {
                 let key: [u8; 32] = rand::random();
                 let text = STANDARD.encode(key);
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
+                    crate::db::create_private_dir(dir)?;
                 }
                 crate::objects::write_private(path, text.as_bytes())?;
                 text

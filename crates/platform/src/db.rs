@@ -165,10 +165,12 @@ impl Backend {
 /// go through a pool of one connection, where they queue in order without
 /// sleeping, and reads through a pool of several.
 fn sqlite_pools(dir: &Path, name: &str) -> anyhow::Result<(SqlitePool, SqlitePool)> {
-    std::fs::create_dir_all(dir)
+    create_private_dir(dir)
         .with_context(|| format!("cannot create data folder {}", dir.display()))?;
+    let file = dir.join(format!("{name}.db"));
+    make_private(&file).with_context(|| format!("cannot make {} private", file.display()))?;
     let options = SqliteConnectOptions::new()
-        .filename(dir.join(format!("{name}.db")))
+        .filename(file)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -182,6 +184,54 @@ fn sqlite_pools(dir: &Path, name: &str) -> anyhow::Result<(SqlitePool, SqlitePoo
         .acquire_timeout(Duration::from_secs(30))
         .connect_lazy_with(options);
     Ok((readers, writer))
+}
+
+/// A folder only its owner can enter (0700), when it is made here; a folder
+/// that exists keeps the permissions its owner gave it.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+/// The database file and its WAL and shared-memory files readable by their
+/// owner only (0600): they hold sessions, sealed tokens and portfolios.
+/// Made empty with that mode when missing (SQLite takes an empty file as a
+/// new database, and gives its WAL files the database file's mode).
+fn make_private(file: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file)
+        {
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err),
+        }
+        let mut companions = vec![file.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            companions.push(name.into());
+        }
+        for path in companions.iter().filter(|p| p.exists()) {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
 }
 
 fn postgres_pool(options: &PgConnectOptions, database: &str) -> PgPool {

@@ -42,6 +42,8 @@ pub struct ObserveState {
     pub metrics: Arc<Metrics>,
     pub timeout: Duration,
     pub trust_forwarded_for: bool,
+    /// Tells browsers to come back over HTTPS only (production, behind TLS).
+    pub hsts: bool,
 }
 
 /// The caller's IP address, as [`observe`] worked it out; a request extension.
@@ -114,6 +116,12 @@ pub async fn observe(State(state): State<ObserveState>, mut req: Request, next: 
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if state.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -216,6 +224,7 @@ mod tests {
             metrics: Metrics::new(),
             timeout: Duration::from_millis(50),
             trust_forwarded_for: false,
+            hsts: false,
         };
         let app = Router::new()
             .route(

@@ -13,6 +13,7 @@ pub mod stream;
 
 use axum::extract::FromRef;
 use platform::db::DatabaseDecl;
+use platform::ratelimit::{RateLimiter, limit_by_ip};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -38,16 +39,21 @@ impl FromRef<ChatState> for AuthService {
     }
 }
 
-pub fn router(state: ChatState) -> OpenApiRouter {
-    router_spec().with_state(state)
+/// `limiter` guards the one route open without a bearer header: the
+/// WebSocket, which takes a ticket or a token offered as a subprotocol.
+pub fn router(state: ChatState, limiter: RateLimiter) -> OpenApiRouter {
+    router_spec(limiter).with_state(state)
 }
 
-pub fn router_spec() -> OpenApiRouter<ChatState> {
+pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<ChatState> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(stream::websocket))
+        .route_layer(axum::middleware::from_fn_with_state(limiter, limit_by_ip));
     OpenApiRouter::new()
         .routes(routes!(api::query))
         .routes(routes!(api::usage))
         .routes(routes!(stream::ticket))
-        .routes(routes!(stream::websocket))
         .routes(routes!(api::conversations))
         .routes(routes!(api::conversation, api::delete_conversation))
+        .merge(public)
 }

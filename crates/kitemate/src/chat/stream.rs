@@ -154,11 +154,12 @@ async fn caller(
 /// `{type: "error", code, message}`. Several questions may follow on one
 /// connection.
 #[utoipa::path(get, path = "/chat/stream", tag = TAG,
-    security(("bearer" = [])),
+    security((), ("bearer" = [])),
     params(StreamQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; messages are `Piece`s", body = Piece),
         (status = 401, description = "No valid token or ticket", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
     ))]
 pub async fn websocket(
     State(state): State<ChatState>,

@@ -214,6 +214,7 @@ pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
         ..Config::default()
     };
     config.log.level = "warn".into();
+    config.metrics_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
     // Tests ask many questions quickly; the limits' own tests set them.
     config.chat.questions_per_minute = 100_000;
     config.chat.burst = 10_000;
@@ -256,6 +257,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub app: App,
     pub clock: Clock,
+    /// Where `metrics_listen` serves `/metrics`, when it is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -322,8 +325,19 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind(app.config.listen).await?;
         let addr = listener.local_addr()?;
         let (tx, server) = serve_until_told(listener, router);
+        let metrics_addr = match app.config.metrics_listen {
+            Some(at) => {
+                let listener = tokio::net::TcpListener::bind(at).await?;
+                let metrics_addr = listener.local_addr()?;
+                let router = app.metrics_router();
+                tokio::spawn(async move { axum::serve(listener, router).await });
+                Some(metrics_addr)
+            }
+            None => None,
+        };
         Ok(Self {
             addr,
+            metrics_addr,
             app,
             clock,
             client: reqwest::Client::builder()
@@ -373,6 +387,20 @@ impl TestApp {
             headers,
             text,
         })
+    }
+
+    /// The metrics text, from the private metrics listener.
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        let addr = self
+            .metrics_addr
+            .ok_or_else(|| anyhow::anyhow!("metrics_listen is off"))?;
+        let res = self
+            .client
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == StatusCode::OK, "{}", res.status());
+        Ok(res.text().await?)
     }
 
     pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Reply> {

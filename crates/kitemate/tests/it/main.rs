@@ -13,6 +13,7 @@ mod chat_stream;
 mod cli;
 mod cron;
 mod fake_llm;
+mod guards;
 mod import_limits;
 mod objects;
 mod openapi;

@@ -240,7 +240,7 @@ async fn failures_retry_then_dead_letter_and_admins_redeliver(kind: Kind) -> Tes
         (sub["deadLetters"].clone(), sub["delivered"].clone()),
         (0.into(), 1.into())
     );
-    let metrics = app.get("/metrics", None).await?.text;
+    let metrics = app.metrics().await?;
     assert!(
         metrics.contains(r#"kitemate_pubsub_failed_total{subscription="test-flaky"} 3"#),
         "{metrics}"

@@ -53,14 +53,14 @@ impl LocalStore {
     /// A fresh temporary file name on the same filesystem, for renames.
     async fn temp(&self) -> Result<PathBuf, StoreError> {
         let dir = self.root.join(".tmp");
-        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
+        crate::db::create_private_dir(&dir).map_err(io)?;
         Ok(dir.join(uuid::Uuid::now_v7().to_string()))
     }
 
     async fn place(&self, temp: &Path, path: &str) -> Result<(), StoreError> {
         let target = self.file(path);
         if let Some(dir) = target.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(|err| {
+            crate::db::create_private_dir(dir).map_err(|err| {
                 // "a/b" cannot live beside an object called "a" in a folder.
                 if matches!(
                     err.kind(),
@@ -94,6 +94,14 @@ impl LocalStore {
         file.extend_from_slice(&bytes);
         let temp = self.temp().await?;
         tokio::fs::write(&temp, file).await.map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let private = std::fs::Permissions::from_mode(0o600);
+            tokio::fs::set_permissions(&temp, private)
+                .await
+                .map_err(io)?;
+        }
         let placed = self.place(&temp, path).await;
         if placed.is_err() {
             let _ = tokio::fs::remove_file(&temp).await;

@@ -53,7 +53,7 @@ impl UrlSigner {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let secret: [u8; 32] = rand::random();
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
+                    crate::db::create_private_dir(dir)?;
                 }
                 write_private(path, &secret)?;
                 Self::new(&secret)
