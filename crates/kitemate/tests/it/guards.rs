@@ -40,7 +40,7 @@ pub fn concrete(path: &str) -> String {
         match c {
             '{' => {
                 in_param = true;
-                out.push_str("x");
+                out.push('x');
             }
             '}' => in_param = false,
             _ if in_param => {}

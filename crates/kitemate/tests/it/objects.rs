@@ -260,12 +260,12 @@ async fn app_on(on: On) -> anyhow::Result<Option<TestApp>> {
 
 #[tokio::test]
 async fn public_objects_are_served_to_anyone() -> TestResult {
-    serve_public(On::Folder).await
+    Box::pin(serve_public(On::Folder)).await
 }
 
 #[tokio::test]
 async fn public_objects_are_served_from_s3() -> TestResult {
-    serve_public(On::S3).await
+    Box::pin(serve_public(On::S3)).await
 }
 
 async fn serve_public(on: On) -> TestResult {
