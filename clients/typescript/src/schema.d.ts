@@ -637,7 +637,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Realized gains per sale (FIFO), short- and long-term, by financial year. */
+        /**
+         * Realized gains (FIFO), short- and long-term: the sums per financial year,
+         *     and the sales a page at a time, for a year or a security if asked.
+         */
         get: operations["realized"];
         put?: never;
         post?: never;
@@ -796,7 +799,7 @@ export interface components {
             user: components["schemas"]["User"];
         };
         CallbackRequest: {
-            /** @description From the Kite redirect. */
+            /** @description From the Kite redirect: letters and digits. */
             requestToken: string;
             /** @description From the Kite redirect: the state `initiate` gave. */
             state: string;
@@ -843,8 +846,10 @@ export interface components {
         Data: {
             columns: components["schemas"]["Column"][];
             kind: components["schemas"]["DataKind"];
-            /** @description One object per row, keyed by the columns' keys. */
+            /** @description One object per row, keyed by the columns' keys: at most 500. */
             rows: Record<string, never>[];
+            /** @description Rows the answer covers, when more than the 500 shown. */
+            total_rows?: number | null;
         };
         /** @enum {string} */
         DataKind: "figure" | "table" | "series";
@@ -1109,20 +1114,35 @@ export interface components {
         QueryRequest: {
             /** @description A conversation of the caller's to continue; a new one when left out. */
             conversationId?: string | null;
-            /** @description The question, in plain words. */
+            /** @description The question, in plain words (not only spaces). */
             message: string;
         };
         RealizedPnl: {
             fy?: string | null;
             /** Format: int64 */
-            longTermPaise: number;
-            /** @description Oldest sale first. */
-            sales: components["schemas"]["Sale"][];
+            limit: number;
             /** Format: int64 */
+            longTermPaise: number;
+            /** Format: int64 */
+            offset: number;
+            /** @description One page of the sales, oldest first. */
+            sales: components["schemas"]["Sale"][];
+            /**
+             * Format: int64
+             * @description Sums over every sale the filter matches, not just this page.
+             */
             shortTermPaise: number;
+            symbol?: string | null;
+            /**
+             * Format: int64
+             * @description Sales the filter matches, on every page.
+             */
+            total: number;
             /** Format: int64 */
             totalPaise: number;
             unmatched: components["schemas"]["Unmatched"][];
+            /** @description Each financial year's sums (of the security, when one is asked for). */
+            years: components["schemas"]["YearPnl"][];
         };
         Redelivered: {
             /**
@@ -1187,6 +1207,7 @@ export interface components {
         };
         SignupRequest: {
             /**
+             * Format: email
              * @description Email address; stored trimmed and lowercased.
              * @example asha@example.com
              */
@@ -1390,6 +1411,21 @@ export interface components {
         };
         /** @enum {string} */
         WidgetKind: "metric" | "table" | "pie" | "bar";
+        /** @description Realized gains of one financial year. */
+        YearPnl: {
+            fy: string;
+            /** Format: int64 */
+            longTermPaise: number;
+            /**
+             * Format: int64
+             * @description Sales (pieces of a sale matched to one buy) in the year.
+             */
+            sales: number;
+            /** Format: int64 */
+            shortTermPaise: number;
+            /** Format: int64 */
+            totalPaise: number;
+        };
         /** @description What finishing a Zerodha login did. */
         ZerodhaConnected: {
             /** @description True when this made a new KiteMate account. */
@@ -1490,6 +1526,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not signed in: no valid bearer token (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an administrator */
             403: {
                 headers: {
@@ -1529,6 +1574,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunList"];
+                };
+            };
+            /** @description Not signed in: no valid bearer token (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not an administrator */
@@ -1610,6 +1664,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetterList"];
                 };
             };
+            /** @description Not signed in: no valid bearer token (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an administrator */
             403: {
                 headers: {
@@ -1649,6 +1712,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Redelivered"];
+                };
+            };
+            /** @description Not signed in: no valid bearer token (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not an administrator */
@@ -1701,6 +1773,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not signed in: no valid bearer token (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not an administrator */
             403: {
                 headers: {
@@ -1745,6 +1826,24 @@ export interface operations {
             };
             /** @description Wrong email or password (`unauthenticated`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1927,6 +2026,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Too many requests (`resource_exhausted`) */
             429: {
                 headers: {
@@ -2070,6 +2187,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Too many requests from this address */
             429: {
                 headers: {
@@ -2114,6 +2249,24 @@ export interface operations {
             };
             /** @description Unknown, expired or used code, or another browser */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2408,6 +2561,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The Free plan's questions for this month are used up (`resource_exhausted`, naming the reset date) */
             429: {
                 headers: {
@@ -2438,6 +2609,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Piece"];
+                };
+            };
+            /** @description A parameter is invalid, named in `details.field` (`invalid_argument`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No valid token or ticket */
@@ -2536,11 +2716,21 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     holdings: {
         parameters: {
             query?: {
+                /** @description 0–100,000; 0 when left out. */
                 offset?: number;
                 /** @description 1–500; 50 when left out. */
                 limit?: number;
@@ -2620,6 +2810,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     download: {
@@ -2659,6 +2858,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description A parameter is invalid, named in `details.field` (`invalid_argument`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A private object without a valid signed URL */
             403: {
                 headers: {
@@ -2670,6 +2878,15 @@ export interface operations {
             };
             /** @description No such bucket or object */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2741,6 +2958,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ping: {
@@ -2767,6 +2993,24 @@ export interface operations {
             };
             /** @description `name` missing or invalid */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3022,6 +3266,12 @@ export interface operations {
             query?: {
                 /** @description A financial year like `2024-25`; every year when left out. */
                 fy?: string;
+                /** @description One security, by symbol or ISIN. */
+                symbol?: string;
+                /** @description 0–10,000,000; 0 when left out. */
+                offset?: number;
+                /** @description 1–500; 100 when left out. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3038,7 +3288,7 @@ export interface operations {
                     "application/json": components["schemas"]["RealizedPnl"];
                 };
             };
-            /** @description `fy` is not like 2024-25 */
+            /** @description `fy` is not like 2024-25, or a page parameter is out of range */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3190,6 +3440,7 @@ export interface operations {
                 from?: string;
                 /** @description Last trade date, YYYY-MM-DD. */
                 to?: string;
+                /** @description 0–1,000,000; 0 when left out. */
                 offset?: number;
                 /** @description 1–500; 50 when left out. */
                 limit?: number;
@@ -3286,6 +3537,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description A database does not answer (`unavailable`) */

@@ -6,6 +6,10 @@
 //! temporary folder), or with `BENCH_DATABASE_URL=postgres://...`. `ROWS`
 //! changes the size. `KIND=holdings` times a 100,000-row holdings export
 //! instead: imported, then re-imported with every row changed.
+//!
+//! After the import, the app serves HTTP and pages of that user's trades
+//! and sales are timed end to end (median of 20 requests each), with the
+//! size of the largest answers.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -31,7 +35,7 @@ fn tradebook(rows: usize) -> Vec<u8> {
         let price = 100 + (security * 7 + i / 997) % 3000;
         let _ = writeln!(
             out,
-            "SYM{security},INE{security:06}A01010,{day},NSE,EQ,EQ,{side},false,{quantity}.000000,{price}.{:02}0000,{},{},{day}T{:02}:{:02}:{:02}",
+            "SYM{security},INE{security:05}A010,{day},NSE,EQ,EQ,{side},false,{quantity}.000000,{price}.{:02}0000,{},{},{day}T{:02}:{:02}:{:02}",
             i % 20 * 5,
             10_000_000 + i,
             1_200_000_000_000_000u64 + i as u64,
@@ -88,7 +92,8 @@ async fn main() -> anyhow::Result<()> {
         _ => "SQLite",
     };
     let app = App::build(config, Clock::system()).await?;
-    let user = "bench-user";
+    let served = Served::start(&app).await?;
+    let user = served.user_id.as_str();
     if holdings_kind {
         println!("## import of a {rows}-row holdings export on {label}");
         println!();
@@ -170,7 +175,115 @@ async fn main() -> anyhow::Result<()> {
             report.duplicates
         );
     }
+    pages(&served).await?;
+    served.server.abort();
     app.close().await;
     app.backend.drop_all().await?;
+    Ok(())
+}
+
+/// The app serving HTTP, with a user signed up through it.
+struct Served {
+    addr: std::net::SocketAddr,
+    token: String,
+    user_id: String,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    async fn start(app: &App) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let router = app.router()?;
+        let server = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
+        let client = reqwest::Client::new();
+        let signed_up: serde_json::Value = client
+            .post(format!("http://{addr}/auth/signup"))
+            .json(&serde_json::json!({
+                "email": "bench@example.com",
+                "password": "river otter lantern",
+                "username": "bench"
+            }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = signed_up["token"].as_str().unwrap_or_default().to_string();
+        let user_id = signed_up["user"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        anyhow::ensure!(!token.is_empty(), "signup failed: {signed_up}");
+        Ok(Self {
+            addr,
+            token,
+            user_id,
+            server,
+        })
+    }
+}
+
+/// Times pages of the imported user's trades and sales through HTTP.
+#[expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+async fn pages(served: &Served) -> anyhow::Result<()> {
+    let (addr, token) = (served.addr, &served.token);
+    let client = reqwest::Client::new();
+    // The first request works the portfolio out (FIFO over every trade);
+    // it is kept per version, so it is timed on its own.
+    let started = Instant::now();
+    let first = client
+        .get(format!("http://{addr}/portfolio/summary"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    anyhow::ensure!(first.status().is_success(), "{}", first.status());
+    println!();
+    println!(
+        "first request after the import (works out FIFO over every trade): {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!();
+    println!("| request | median | slowest of 20 | answer size |");
+    println!("| --- | ---: | ---: | ---: |");
+    for path in [
+        "/portfolio/trades?limit=50",
+        "/portfolio/trades?limit=50&offset=500000",
+        "/portfolio/trades?limit=50&offset=999950",
+        "/portfolio/trades?limit=50&symbol=SYM7&offset=1000",
+        "/portfolio/trades?limit=50&from=2019-06-15&to=2019-07-15&offset=100",
+        "/portfolio/pnl/realized?limit=50",
+        "/portfolio/pnl/realized?limit=50&offset=300000",
+        "/portfolio/pnl/realized?limit=50&fy=2020-21&offset=2000",
+        "/portfolio/pnl/realized?limit=500&symbol=SYM7",
+        "/holdings",
+        "/portfolio/summary",
+    ] {
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..20 {
+            let started = Instant::now();
+            let res = client
+                .get(format!("http://{addr}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await?;
+            anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
+            size = res.bytes().await?.len();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "| `GET {path}` | **{:.1} ms** | {:.1} ms | {:.1} kB |",
+            times[times.len() / 2].as_secs_f64() * 1e3,
+            times[times.len() - 1].as_secs_f64() * 1e3,
+            size as f64 / 1e3
+        );
+    }
     Ok(())
 }

@@ -109,8 +109,11 @@ pub fn openapi() -> OpenApi {
 }
 
 /// The spec as committed in `openapi.json` and served at `/openapi.json`.
+/// The layers' answers are added to it (see [`crate::spec_rules`]).
 pub fn openapi_json() -> String {
-    let mut json = openapi().to_pretty_json().unwrap_or_default();
+    let mut spec = serde_json::to_value(openapi()).unwrap_or_default();
+    crate::spec_rules::complete(&mut spec);
+    let mut json = serde_json::to_string_pretty(&spec).unwrap_or_default();
     json.push('\n');
     json
 }
@@ -246,6 +249,10 @@ impl App {
         while let Some(result) = tasks.join_next().await {
             result??;
         }
+        self.portfolio
+            .upgrade_storage()
+            .await
+            .map_err(|err| anyhow::anyhow!("upgrading stored trades: {err}"))?;
         Ok(())
     }
 

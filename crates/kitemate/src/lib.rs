@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod kite_turns;
 pub mod ops;
 pub mod portfolio;
+mod spec_rules;
 
 pub use app::App;
 pub use config::Config;

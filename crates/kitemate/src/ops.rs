@@ -60,11 +60,12 @@ pub async fn readyz(State(state): State<OpsState>) -> Result<ApiJson<Health>, Ap
 /// metrics token (`KITEMATE_METRICS_TOKEN`); without one set, there is no
 /// such endpoint here (`metrics_listen` serves it on a private address).
 #[utoipa::path(get, path = "/metrics", tag = "ops",
-    security(("bearer" = [])),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Metrics", content_type = "application/openmetrics-text", body = String),
         (status = 401, description = "Missing or wrong metrics token", body = ErrorBody),
         (status = 404, description = "No metrics token is set: served only on `metrics_listen`", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
     ))]
 pub async fn metrics(State(state): State<OpsState>, headers: HeaderMap) -> Response {
     let Some(expected) = &state.metrics_token else {

@@ -54,7 +54,7 @@ pub struct SignupRequest {
     /// Email address; stored trimmed and lowercased.
     #[serde(deserialize_with = "trimmed")]
     #[validate(email, length(max = 254))]
-    #[schema(example = "asha@example.com")]
+    #[schema(example = "asha@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// 8 to 128 characters, not one of the commonest passwords.
     #[validate(length(min = 8, max = 128))]
@@ -80,9 +80,10 @@ pub struct SignupRequest {
 pub struct LoginRequest {
     #[serde(deserialize_with = "trimmed")]
     #[validate(length(min = 1, max = 254))]
-    #[schema(example = "asha@example.com")]
+    #[schema(example = "asha@example.com", min_length = 1, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
 }
 

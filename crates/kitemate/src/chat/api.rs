@@ -20,8 +20,9 @@ const TAG: &str = "chat";
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QueryRequest {
-    /// The question, in plain words.
+    /// The question, in plain words (not only spaces).
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub message: String,
     /// A conversation of the caller's to continue; a new one when left out.
     pub conversation_id: Option<String>,

@@ -259,10 +259,13 @@ pub struct TradesQuery {
     pub from: Option<chrono::NaiveDate>,
     /// Last trade date, YYYY-MM-DD.
     pub to: Option<chrono::NaiveDate>,
+    /// 0–1,000,000; 0 when left out.
     #[validate(range(min = 0, max = 1_000_000))]
+    #[param(minimum = 0, maximum = 1_000_000)]
     pub offset: Option<i64>,
     /// 1–500; 50 when left out.
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -25,6 +25,82 @@ pub struct Computed {
     securities: Vec<Security>,
     xirr: Mutex<Option<(NaiveDate, Option<f64>)>>,
     report: Mutex<Option<(NaiveDate, Arc<Report>)>>,
+    sales: OnceLock<Sales>,
+    realized: OnceLock<Decimal>,
+}
+
+/// One realized sale: a piece of `securities[security].book.realized`.
+#[derive(Debug, Clone, Copy)]
+pub struct SaleRef {
+    pub sold_on: NaiveDate,
+    pub security: u32,
+    pub piece: u32,
+}
+
+/// Every sale, oldest first (then by symbol), and the sums per financial
+/// year: a page of sales is a slice of it, not a walk over every trade.
+#[derive(Debug, Default)]
+pub struct Sales {
+    pub all: Vec<SaleRef>,
+    pub years: Vec<YearSums>,
+}
+
+/// Realized gains of one financial year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearSums {
+    pub fy: String,
+    pub short_term: Decimal,
+    pub long_term: Decimal,
+    pub sales: usize,
+}
+
+/// Sorts `refs` oldest first, then by symbol, and sums them per year.
+pub fn index_sales(securities: &[Security], mut refs: Vec<SaleRef>) -> Sales {
+    refs.sort_by(|a, b| {
+        (a.sold_on, &securities[a.security as usize].symbol)
+            .cmp(&(b.sold_on, &securities[b.security as usize].symbol))
+    });
+    let mut years: Vec<YearSums> = Vec::new();
+    for r in &refs {
+        let piece = &securities[r.security as usize].book.realized[r.piece as usize];
+        let fy = super::calc::fifo::financial_year(r.sold_on);
+        if years.last().is_none_or(|y| y.fy != fy) {
+            years.push(YearSums {
+                fy,
+                short_term: Decimal::ZERO,
+                long_term: Decimal::ZERO,
+                sales: 0,
+            });
+        }
+        if let Some(year) = years.last_mut() {
+            match piece.term {
+                super::calc::fifo::Term::ShortTerm => year.short_term += piece.pnl,
+                super::calc::fifo::Term::LongTerm => year.long_term += piece.pnl,
+            }
+            year.sales += 1;
+        }
+    }
+    Sales { all: refs, years }
+}
+
+/// Every realized piece of `securities` that `keep` keeps.
+pub fn sale_refs(securities: &[Security], keep: impl Fn(&Security) -> bool) -> Vec<SaleRef> {
+    securities
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| keep(s))
+        .flat_map(|(i, s)| {
+            s.book
+                .realized
+                .iter()
+                .enumerate()
+                .map(move |(j, r)| SaleRef {
+                    sold_on: r.sold_on,
+                    security: i as u32,
+                    piece: j as u32,
+                })
+        })
+        .collect()
 }
 
 impl Computed {
@@ -33,7 +109,26 @@ impl Computed {
             securities,
             xirr: Mutex::new(None),
             report: Mutex::new(None),
+            sales: OnceLock::new(),
+            realized: OnceLock::new(),
         }
+    }
+
+    /// Every sale's gain, summed once per version.
+    pub fn realized(&self) -> Decimal {
+        *self.realized.get_or_init(|| {
+            self.securities
+                .iter()
+                .flat_map(|s| &s.book.realized)
+                .map(|r| r.pnl)
+                .sum()
+        })
+    }
+
+    /// Every sale of every security, indexed once per version.
+    pub fn sales(&self) -> &Sales {
+        self.sales
+            .get_or_init(|| index_sales(&self.securities, sale_refs(&self.securities, |_| true)))
     }
 
     /// The report of `today`, worked out by `make` the first time it is asked for.

@@ -183,31 +183,52 @@ impl Batch {
                 duplicates += 1;
             }
         }
-        let mut blocks: Vec<NewBlock> = grouped
-            .into_iter()
-            .zip(&self.securities)
-            .filter(|(lines, _)| !lines.is_empty())
-            .map(|(mut lines, (by_symbol, name))| {
-                lines.sort_by(|a, b| a.order().cmp(&b.order()));
-                let mut fills = String::with_capacity(lines.len() * 80);
-                for line in &lines {
-                    line.encode(&mut fills);
-                }
-                let (security, isin) = if *by_symbol {
-                    (format!("symbol:{name}"), String::new())
-                } else {
-                    (name.clone(), name.clone())
-                };
-                NewBlock {
-                    security,
-                    isin,
-                    fills,
-                }
-            })
-            .collect();
-        blocks.sort_by(|a, b| a.security.cmp(&b.security));
+        let mut blocks: Vec<NewBlock> = Vec::new();
+        for (mut lines, (by_symbol, name)) in grouped.into_iter().zip(&self.securities) {
+            let (security, isin) = if *by_symbol {
+                (format!("symbol:{name}"), String::new())
+            } else {
+                (name.clone(), name.clone())
+            };
+            blocks.extend(split(&security, &isin, &mut lines));
+        }
+        blocks.sort_by(|a, b| (&a.security, &a.month).cmp(&(&b.security, &b.month)));
         (blocks, duplicates)
     }
+}
+
+/// The `YYYY-MM` a fill belongs to.
+pub fn month_of<'a>(line: &Line<'a>) -> &'a str {
+    line.trade_date.get(..7).unwrap_or(line.trade_date)
+}
+
+/// One security's fills as blocks: sorted, then one block per month and
+/// symbol, so that a page of trades reads only the months it shows.
+pub fn split(security: &str, isin: &str, lines: &mut [Line<'_>]) -> Vec<NewBlock> {
+    lines.sort_by(|a, b| {
+        (month_of(a), a.symbol, a.order()).cmp(&(month_of(b), b.symbol, b.order()))
+    });
+    let mut blocks: Vec<NewBlock> = Vec::new();
+    for line in lines.iter() {
+        let same = blocks
+            .last()
+            .is_some_and(|b| b.month == month_of(line) && b.symbol == line.symbol);
+        if !same {
+            blocks.push(NewBlock {
+                security: security.to_string(),
+                isin: isin.to_string(),
+                month: month_of(line).to_string(),
+                symbol: line.symbol.to_string(),
+                n: 0,
+                fills: String::new(),
+            });
+        }
+        if let Some(block) = blocks.last_mut() {
+            line.encode(&mut block.fills);
+            block.n += 1;
+        }
+    }
+    blocks
 }
 
 #[cfg(test)]

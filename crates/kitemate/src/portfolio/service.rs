@@ -189,6 +189,16 @@ impl PortfolioService {
         &self.db
     }
 
+    /// Brings data stored by earlier versions to the current layout (trades
+    /// packed by month); a no-op once done. Run after migrations.
+    pub async fn upgrade_storage(&self) -> Result<(), ApiError> {
+        let moved = store::split_unmonthed_blocks(&self.db).await?;
+        if moved > 0 {
+            tracing::info!(users = moved, "trades repacked by month");
+        }
+        Ok(())
+    }
+
     /// Imports a Console or Kite export for `user_id`. The file lands whole
     /// or not at all; its bytes are kept in the imports bucket.
     pub async fn import(

@@ -66,20 +66,29 @@ pub struct ImportRecord {
     pub created_at: i64,
 }
 
-/// The fills of one security from one import, as stored.
+/// The fills of one security from one import in one month, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Block {
     pub isin: String,
     /// Lines in the format of [`packed`].
     pub fills: String,
+    /// `YYYY-MM`, when the query asked for it.
+    #[sqlx(default)]
+    pub month: String,
 }
 
-/// A block about to be stored.
+/// A block about to be stored: one import's fills of one security, under
+/// one symbol, in one month.
 #[derive(Debug, Clone)]
 pub struct NewBlock {
     /// The ISIN, or `symbol:` and the symbol when the file gave none.
     pub security: String,
     pub isin: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub symbol: String,
+    /// Fills in the block.
+    pub n: i64,
     pub fills: String,
 }
 
@@ -127,26 +136,69 @@ pub async fn blocks(db: &Db, user_id: &str) -> Result<Vec<Block>, sqlx::Error> {
     })
 }
 
+/// Stores `blocks`, many rows a statement, and adds their fills to the
+/// user's count per month.
 pub async fn insert_blocks(
     tx: &mut Tx,
     user_id: &str,
     import_id: &str,
     blocks: &[NewBlock],
 ) -> Result<(), sqlx::Error> {
-    for block in blocks {
+    // Many rows a statement saves PostgreSQL round trips; not too many, as
+    // binding costs SQLite more per parameter the more a statement has.
+    for chunk in blocks.chunks(64) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6;
+                format!(
+                    "($1, ${}, $2, ${}, ${}, ${}, ${}, ${})",
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO trade_blocks (user_id, security, import_id, month, symbol, isin, n, fills) VALUES {rows}"
+        );
         with_tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO trade_blocks (user_id, security, import_id, isin, fills) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(user_id)
-            .bind(&block.security)
-            .bind(import_id)
-            .bind(&block.isin)
-            .bind(&block.fills)
-            .execute(conn)
-            .await
-            .map(|_| ())
+            let mut query = sqlx::query(&sql).bind(user_id).bind(import_id);
+            for block in chunk {
+                query = query
+                    .bind(&block.security)
+                    .bind(&block.month)
+                    .bind(&block.symbol)
+                    .bind(&block.isin)
+                    .bind(block.n)
+                    .bind(&block.fills);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    let mut months: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for block in blocks {
+        *months.entry(block.month.as_str()).or_default() += block.n;
+    }
+    let months: Vec<(&str, i64)> = months.into_iter().collect();
+    for chunk in months.chunks(1_000) {
+        let rows = (0..chunk.len())
+            .map(|i| format!("($1, ${}, ${})", i * 2 + 2, i * 2 + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO trade_months (user_id, month, n) VALUES {rows} \
+             ON CONFLICT (user_id, month) DO UPDATE SET n = trade_months.n + excluded.n"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql).bind(user_id);
+            for (month, n) in chunk {
+                query = query.bind(*month).bind(*n);
+            }
+            query.execute(conn).await.map(|_| ())
         })?;
     }
     Ok(())
@@ -299,7 +351,78 @@ pub struct TradeFilter {
     pub to: Option<String>,
 }
 
+/// Fills in the user's months, newest first: from the running counts, or
+/// for one symbol or ISIN from its blocks' counts.
+async fn month_counts(
+    db: &Db,
+    user_id: &str,
+    symbol: Option<&str>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    with_db!(db, |pool| match symbol {
+        None => {
+            sqlx::query_as(
+                "SELECT month, n FROM trade_months WHERE user_id = $1 ORDER BY month DESC",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+        }
+        Some(symbol) => {
+            // A union, so that each half reads its own index, not every block.
+            sqlx::query_as(
+                "SELECT month, CAST(SUM(n) AS BIGINT) FROM ( \
+                 SELECT security, import_id, month, symbol, n FROM trade_blocks WHERE user_id = $1 AND security = $2 \
+                 UNION SELECT security, import_id, month, symbol, n FROM trade_blocks WHERE user_id = $1 AND symbol = $2 \
+                 ) AS matching GROUP BY month ORDER BY month DESC",
+            )
+            .bind(user_id)
+            .bind(symbol)
+            .fetch_all(pool)
+            .await
+        }
+    })
+}
+
+/// The user's blocks of `months` (of one symbol or ISIN, if given).
+async fn blocks_in_months(
+    db: &Db,
+    user_id: &str,
+    months: &[String],
+    symbol: Option<&str>,
+) -> Result<Vec<Block>, sqlx::Error> {
+    if months.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (0..months.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = if symbol.is_some() {
+        // Each half reads its own index (see `month_counts`).
+        format!(
+            "SELECT isin, fills, month FROM trade_blocks WHERE user_id = $1 AND security = $2 AND month IN ({list}) \
+             UNION ALL SELECT isin, fills, month FROM trade_blocks WHERE user_id = $1 AND symbol = $2 \
+             AND security <> $2 AND month IN ({list})"
+        )
+    } else {
+        format!(
+            "SELECT isin, fills, month FROM trade_blocks WHERE user_id = $1 AND $2 = '' AND month IN ({list})"
+        )
+    };
+    with_db!(db, |pool| {
+        let mut query = sqlx::query_as(&sql)
+            .bind(user_id)
+            .bind(symbol.unwrap_or(""));
+        for month in months {
+            query = query.bind(month);
+        }
+        query.fetch_all(pool).await
+    })
+}
+
 /// One page of the user's trades, newest first, and how many match in all.
+/// It reads the months the page spans (and, with a date range, the months
+/// the range cuts, to count them exactly), never the whole history.
 pub async fn list_trades(
     db: &Db,
     user_id: &str,
@@ -307,25 +430,78 @@ pub async fn list_trades(
     offset: usize,
     limit: usize,
 ) -> Result<(Vec<StoredTrade>, usize), sqlx::Error> {
-    let blocks = blocks(db, user_id).await?;
     let (from, to) = (filter.from.as_deref(), filter.to.as_deref());
-    let mut matching: Vec<(&str, packed::Line<'_>)> = blocks
-        .iter()
-        .flat_map(|b| packed::lines(&b.fills).map(|line| (b.isin.as_str(), line)))
-        .filter(|(isin, line)| {
-            filter
-                .symbol
-                .as_deref()
-                .is_none_or(|s| line.symbol == s || *isin == s)
-                && from.is_none_or(|from| line.trade_date >= from)
-                && to.is_none_or(|to| line.trade_date <= to)
-        })
-        .collect();
-    let total = matching.len();
-    matching.sort_unstable_by(|a, b| b.1.order().cmp(&a.1.order()));
-    let page = matching
+    let symbol = filter.symbol.as_deref();
+    let month = |day: &str| day.get(..7).unwrap_or(day).to_string();
+    let (from_month, to_month) = (from.map(month), to.map(month));
+    let mut months: Vec<(String, usize)> = month_counts(db, user_id, symbol)
+        .await?
         .into_iter()
-        .skip(offset)
+        .filter(|(m, _)| {
+            from_month.as_ref().is_none_or(|f| m >= f) && to_month.as_ref().is_none_or(|t| m <= t)
+        })
+        .map(|(m, n)| (m, usize::try_from(n).unwrap_or(0)))
+        .collect();
+    let matches = |isin: &str, line: &packed::Line<'_>| {
+        symbol.is_none_or(|s| line.symbol == s || isin == s)
+            && from.is_none_or(|from| line.trade_date >= from)
+            && to.is_none_or(|to| line.trade_date <= to)
+    };
+    let count = |blocks: &[Block], m: &str| {
+        blocks
+            .iter()
+            .filter(|b| b.month == m)
+            .flat_map(|b| packed::lines(&b.fills).map(move |l| (b.isin.as_str(), l)))
+            .filter(|(isin, l)| matches(isin, l))
+            .count()
+    };
+    // Months the range cuts are counted line by line.
+    let edges: Vec<String> = months
+        .iter()
+        .map(|(m, _)| m)
+        .filter(|m| {
+            (from.is_some() && from_month.as_ref() == Some(*m))
+                || (to.is_some() && to_month.as_ref() == Some(*m))
+        })
+        .cloned()
+        .collect();
+    let mut loaded = blocks_in_months(db, user_id, &edges, symbol).await?;
+    for (m, n) in &mut months {
+        if edges.contains(m) {
+            *n = count(&loaded, m);
+        }
+    }
+    let total = months.iter().map(|(_, n)| n).sum();
+    // The months the page spans, and how many fills come before the first.
+    let end = offset.saturating_add(limit);
+    let (mut seen, mut before) = (0usize, None);
+    let mut wanted: Vec<String> = Vec::new();
+    for (m, n) in &months {
+        if seen >= end {
+            break;
+        }
+        if seen + n > offset {
+            before.get_or_insert(seen);
+            wanted.push(m.clone());
+        }
+        seen += n;
+    }
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|m| !edges.contains(m))
+        .cloned()
+        .collect();
+    loaded.extend(blocks_in_months(db, user_id, &missing, symbol).await?);
+    let mut lines: Vec<(&str, packed::Line<'_>)> = loaded
+        .iter()
+        .filter(|b| wanted.contains(&b.month))
+        .flat_map(|b| packed::lines(&b.fills).map(|line| (b.isin.as_str(), line)))
+        .filter(|(isin, line)| matches(isin, line))
+        .collect();
+    lines.sort_unstable_by(|a, b| b.1.order().cmp(&a.1.order()));
+    let page = lines
+        .into_iter()
+        .skip(offset - before.unwrap_or(offset))
         .take(limit)
         .map(|(isin, line)| StoredTrade {
             trade_id: line.trade_id.to_string(),
@@ -342,6 +518,43 @@ pub async fn list_trades(
         })
         .collect();
     Ok((page, total))
+}
+
+/// Splits blocks stored before trades were packed by month (their month is
+/// empty) into blocks by month, user by user, each in one transaction;
+/// returns how many users were moved. Runs when the app starts.
+pub async fn split_unmonthed_blocks(db: &Db) -> Result<u64, sqlx::Error> {
+    let users: Vec<String> = with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT DISTINCT user_id FROM trade_blocks WHERE month = ''")
+            .fetch_all(pool)
+            .await
+    })?;
+    for user_id in &users {
+        let mut tx = db.begin().await?;
+        bump_version(&mut tx, user_id).await?;
+        let old: Vec<(String, String, String, String)> = with_tx!(tx, |conn| {
+            sqlx::query_as(
+                "SELECT security, import_id, isin, fills FROM trade_blocks WHERE user_id = $1 AND month = ''",
+            )
+            .bind(user_id)
+            .fetch_all(conn)
+            .await
+        })?;
+        with_tx!(tx, |conn| {
+            sqlx::query("DELETE FROM trade_blocks WHERE user_id = $1 AND month = ''")
+                .bind(user_id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        for (security, import_id, isin, fills) in &old {
+            let mut lines: Vec<packed::Line<'_>> = packed::lines(fills).collect();
+            let blocks = packed::split(security, isin, &mut lines);
+            insert_blocks(&mut tx, user_id, import_id, &blocks).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(users.len() as u64)
 }
 
 /// The user's latest holdings export, by symbol.

@@ -138,10 +138,13 @@ pub enum Order {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct HoldingsQuery {
+    /// 0–100,000; 0 when left out.
     #[validate(range(max = 100_000))]
+    #[param(minimum = 0, maximum = 100_000)]
     pub offset: Option<usize>,
     /// 1–500; 50 when left out.
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// value (default), invested, pnl, pnl_percent or symbol.
     #[param(inline)]
@@ -180,7 +183,7 @@ pub async fn holdings(
     let holdings = held(&securities);
     let (total, priced) = weights(&holdings);
     let day = today(&state);
-    let mut rows: Vec<(Decimal, HoldingInfo, &Security)> = holdings
+    let mut rows: Vec<(Decimal, &Security)> = holdings
         .iter()
         .map(|h| {
             let key = match query.sort.unwrap_or_default() {
@@ -193,15 +196,15 @@ pub async fn holdings(
                     .map_or(Decimal::ZERO, |v| (v - h.invested()) / h.invested()),
                 HoldingSort::Symbol => Decimal::ZERO,
             };
-            (key, info(h, total, priced, day), *h)
+            (key, *h)
         })
         .collect();
     let by_symbol = matches!(query.sort, Some(HoldingSort::Symbol));
     rows.sort_by(|a, b| {
         let ordering = if by_symbol {
-            a.2.symbol.cmp(&b.2.symbol)
+            a.1.symbol.cmp(&b.1.symbol)
         } else {
-            a.0.cmp(&b.0).then(a.2.symbol.cmp(&b.2.symbol))
+            a.0.cmp(&b.0).then(a.1.symbol.cmp(&b.1.symbol))
         };
         match (query.order, by_symbol) {
             (Some(Order::Asc), _) | (None, true) => ordering,
@@ -214,7 +217,7 @@ pub async fn holdings(
         .into_iter()
         .skip(offset)
         .take(limit)
-        .map(|r| r.1)
+        .map(|(_, h)| info(h, total, priced, day))
         .collect();
     Ok(ApiJson(HoldingPage {
         holdings,
@@ -262,11 +265,7 @@ pub async fn summary(
 
 /// The summary of `securities`.
 pub(crate) fn summarize(securities: &Computed, today: chrono::NaiveDate) -> Summary {
-    let realized: Decimal = securities
-        .iter()
-        .flat_map(|s| &s.book.realized)
-        .map(|r| r.pnl)
-        .sum();
+    let realized = securities.realized();
     let holdings = held(securities);
     let priced: Vec<&&Security> = holdings.iter().filter(|h| h.last_price.is_some()).collect();
     let invested_priced: Decimal = priced.iter().map(|h| h.invested()).sum();
@@ -443,7 +442,31 @@ pub async fn allocation(
 #[into_params(parameter_in = Query)]
 pub struct RealizedQuery {
     /// A financial year like `2024-25`; every year when left out.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}$")]
     pub fy: Option<String>,
+    /// One security, by symbol or ISIN.
+    #[param(max_length = 40)]
+    pub symbol: Option<String>,
+    /// 0–10,000,000; 0 when left out.
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[param(minimum = 0, maximum = 10_000_000)]
+    pub offset: Option<i64>,
+    /// 1–500; 100 when left out.
+    #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+/// Realized gains of one financial year.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct YearPnl {
+    pub fy: String,
+    pub short_term_paise: i64,
+    pub long_term_paise: i64,
+    pub total_paise: i64,
+    /// Sales (pieces of a sale matched to one buy) in the year.
+    pub sales: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -475,12 +498,38 @@ pub struct Unmatched {
 #[serde(rename_all = "camelCase")]
 pub struct RealizedPnl {
     pub fy: Option<String>,
+    pub symbol: Option<String>,
+    /// Sums over every sale the filter matches, not just this page.
     pub short_term_paise: i64,
     pub long_term_paise: i64,
     pub total_paise: i64,
-    /// Oldest sale first.
+    /// Each financial year's sums (of the security, when one is asked for).
+    pub years: Vec<YearPnl>,
+    /// One page of the sales, oldest first.
     pub sales: Vec<Sale>,
+    /// Sales the filter matches, on every page.
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
     pub unmatched: Vec<Unmatched>,
+}
+
+fn sale(securities: &[Security], r: &super::computed::SaleRef) -> Sale {
+    let s = &securities[r.security as usize];
+    let piece = &s.book.realized[r.piece as usize];
+    Sale {
+        symbol: s.symbol.clone(),
+        isin: s.isin.clone(),
+        sold_on: piece.sold_on.to_string(),
+        bought_on: piece.bought_on.to_string(),
+        quantity: piece.quantity.normalize().to_string(),
+        buy_price_paise: paise(piece.buy_price),
+        sell_price_paise: paise(piece.sell_price),
+        pnl_paise: paise(piece.pnl),
+        holding_days: piece.holding_days,
+        term: piece.term,
+        financial_year: financial_year(piece.sold_on),
+    }
 }
 
 /// Every sale of `securities` (in financial year `fy`, if given), oldest
@@ -528,13 +577,14 @@ pub(crate) fn sales_of(
     (sales, unmatched, short, long)
 }
 
-/// Realized gains per sale (FIFO), short- and long-term, by financial year.
+/// Realized gains (FIFO), short- and long-term: the sums per financial year,
+/// and the sales a page at a time, for a year or a security if asked.
 #[utoipa::path(get, path = "/portfolio/pnl/realized", tag = TAG,
     security(("bearer" = [])),
     params(RealizedQuery),
     responses(
         (status = 200, description = "Realized P&L", body = RealizedPnl),
-        (status = 400, description = "`fy` is not like 2024-25", body = ErrorBody),
+        (status = 400, description = "`fy` is not like 2024-25, or a page parameter is out of range", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
 pub async fn realized(
@@ -558,13 +608,83 @@ pub async fn realized(
         }
     }
     let securities = state.service.securities(&caller.user_id).await?;
-    let (sales, unmatched, short, long) = sales_of(&securities, query.fy.as_deref());
+    let symbol = query.symbol.map(|s| s.trim().to_ascii_uppercase());
+    let is_it = |s: &Security| {
+        symbol
+            .as_ref()
+            .is_none_or(|want| s.symbol == *want || s.isin == *want)
+    };
+    // Every sale is indexed once per version; one security's are few.
+    let own;
+    let sales: &super::computed::Sales = match &symbol {
+        None => securities.sales(),
+        Some(_) => {
+            own = super::computed::index_sales(
+                &securities,
+                super::computed::sale_refs(&securities, is_it),
+            );
+            &own
+        }
+    };
+    let in_year = |fy: &str| query.fy.as_ref().is_none_or(|want| want == fy);
+    // Sales are oldest first, so a year's sales are one run of them.
+    let mut start = 0;
+    let mut chosen: &[super::computed::SaleRef] = &sales.all;
+    if query.fy.is_some() {
+        let mut end = 0;
+        for year in &sales.years {
+            if in_year(&year.fy) {
+                end = start + year.sales;
+                break;
+            }
+            start += year.sales;
+        }
+        chosen = sales.all.get(start..end.max(start)).unwrap_or_default();
+    }
+    let (short, long) = sales
+        .years
+        .iter()
+        .filter(|y| in_year(&y.fy))
+        .fold((Decimal::ZERO, Decimal::ZERO), |(s, l), y| {
+            (s + y.short_term, l + y.long_term)
+        });
+    let (offset, limit) = (query.offset.unwrap_or(0), query.limit.unwrap_or(100));
+    let page = chosen
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|r| sale(&securities, r))
+        .collect();
+    let unmatched = securities
+        .iter()
+        .filter(|s| is_it(s) && s.book.unmatched_sold > Decimal::ZERO)
+        .map(|s| Unmatched {
+            symbol: s.symbol.clone(),
+            isin: s.isin.clone(),
+            quantity: s.book.unmatched_sold.normalize().to_string(),
+        })
+        .collect();
     Ok(ApiJson(RealizedPnl {
         fy: query.fy,
+        symbol,
         short_term_paise: paise(short),
         long_term_paise: paise(long),
         total_paise: paise(short + long),
-        sales,
+        years: sales
+            .years
+            .iter()
+            .map(|y| YearPnl {
+                fy: y.fy.clone(),
+                short_term_paise: paise(y.short_term),
+                long_term_paise: paise(y.long_term),
+                total_paise: paise(y.short_term + y.long_term),
+                sales: y.sales as i64,
+            })
+            .collect(),
+        sales: page,
+        total: chosen.len() as i64,
+        offset,
+        limit,
         unmatched,
     }))
 }

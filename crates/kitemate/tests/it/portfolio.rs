@@ -469,21 +469,65 @@ async fn realized_gains_of_the_real_tradebook(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
     let asha = app.signup("asha").await?;
     upload(&app, &asha, "", "text/csv", TRADEBOOK.to_vec()).await?;
-    let realized = app
-        .get("/portfolio/pnl/realized?fy=2024-25", Some(&asha))
+    for (symbol, pnl) in [
+        ("INDIAMART", -178_970),
+        ("GENUSPOWER", 1_528_165),
+        ("BASF", -2_590_135),
+    ] {
+        let one = app
+            .get(
+                &format!("/portfolio/pnl/realized?fy=2024-25&symbol={symbol}"),
+                Some(&asha),
+            )
+            .await?
+            .json();
+        assert_eq!(one["totalPaise"], pnl, "{symbol}: {one}");
+        let sales = one["sales"].as_array().cloned().unwrap_or_default();
+        assert!(sales.iter().all(|s| s["symbol"] == symbol));
+        let summed: i64 = sales.iter().filter_map(|s| s["pnlPaise"].as_i64()).sum();
+        assert_eq!(summed, pnl, "{symbol}: the page holds every sale");
+    }
+    // Page by page, the sales add up to the year's sums.
+    let mut offset = 0;
+    let (mut summed, mut seen) = (0i64, 0i64);
+    let first = app
+        .get("/portfolio/pnl/realized?fy=2024-25&limit=7", Some(&asha))
         .await?
         .json();
-    let sales = realized["sales"].as_array().cloned().unwrap_or_default();
-    let pnl_of = |symbol: &str| -> i64 {
-        sales
+    let total = first["total"].as_i64().unwrap_or_default();
+    assert!(total > 14, "{first}");
+    while offset < total {
+        let page = app
+            .get(
+                &format!("/portfolio/pnl/realized?fy=2024-25&limit=7&offset={offset}"),
+                Some(&asha),
+            )
+            .await?
+            .json();
+        let sales = page["sales"].as_array().cloned().unwrap_or_default();
+        assert!(!sales.is_empty() && sales.len() <= 7);
+        summed += sales
             .iter()
-            .filter(|s| s["symbol"] == symbol)
             .filter_map(|s| s["pnlPaise"].as_i64())
-            .sum()
-    };
-    assert_eq!(pnl_of("INDIAMART"), -178_970);
-    assert_eq!(pnl_of("GENUSPOWER"), 1_528_165);
-    assert_eq!(pnl_of("BASF"), -2_590_135);
+            .sum::<i64>();
+        seen += sales.len() as i64;
+        offset += 7;
+    }
+    assert_eq!(seen, total);
+    let rounding = (summed - first["totalPaise"].as_i64().unwrap_or_default()).abs();
+    assert!(
+        rounding <= total,
+        "sums agree to the paisa per sale: {rounding}"
+    );
+    let year = first["years"]
+        .as_array()
+        .and_then(|y| y.iter().find(|y| y["fy"] == "2024-25").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        (year["sales"].as_i64(), year["totalPaise"].clone()),
+        (Some(total), first["totalPaise"].clone())
+    );
+    let realized = first;
     let unmatched = realized["unmatched"]
         .as_array()
         .cloned()

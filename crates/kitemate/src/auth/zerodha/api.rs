@@ -89,11 +89,13 @@ pub async fn initiate(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CallbackRequest {
-    /// From the Kite redirect.
+    /// From the Kite redirect: letters and digits.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9]+$")]
     pub request_token: String,
     /// From the Kite redirect: the state `initiate` gave.
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub state: String,
 }
 

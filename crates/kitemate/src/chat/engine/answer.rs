@@ -386,8 +386,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     .sales
                     .iter()
                     .filter(|s| s.symbol == *symbol)
-                    .map(|s| s.pnl_paise)
-                    .sum();
+                    .fold(0i64, |sum, s| sum.saturating_add(s.pnl_paise));
                 let sold = facts.report.sales.iter().any(|s| s.symbol == *symbol);
                 if sold {
                     let data = Data::new(
@@ -571,13 +570,11 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             let short: i64 = sales
                 .iter()
                 .filter(|s| matches!(s.term, crate::portfolio::calc::fifo::Term::ShortTerm))
-                .map(|s| s.pnl_paise)
-                .sum();
+                .fold(0i64, |sum, s| sum.saturating_add(s.pnl_paise));
             let long: i64 = sales
                 .iter()
                 .filter(|s| matches!(s.term, crate::portfolio::calc::fifo::Term::LongTerm))
-                .map(|s| s.pnl_paise)
-                .sum();
+                .fold(0i64, |sum, s| sum.saturating_add(s.pnl_paise));
             let when = name
                 .as_ref()
                 .map_or("in all".to_string(), |f| format!("in FY {f}"));
@@ -708,7 +705,9 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     json!(t.value_paise),
                 ]);
             }
-            let total: i64 = trades.iter().map(|t| t.value_paise).sum();
+            let total: i64 = trades
+                .iter()
+                .fold(0i64, |sum, t| sum.saturating_add(t.value_paise));
             let mut text = format!("**{} {what}**{of}{when}", trades.len());
             if trades.is_empty() {
                 text.push('.');

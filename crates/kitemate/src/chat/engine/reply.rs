@@ -43,10 +43,16 @@ pub enum DataKind {
 pub struct Data {
     pub kind: DataKind,
     pub columns: Vec<Column>,
-    /// One object per row, keyed by the columns' keys.
-    #[schema(value_type = Vec<Object>)]
+    /// One object per row, keyed by the columns' keys: at most 500.
+    #[schema(value_type = Vec<Object>, max_items = 500)]
     pub rows: Vec<Map<String, Value>>,
+    /// Rows the answer covers, when more than the 500 shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_rows: Option<usize>,
 }
+
+/// The most rows an answer's data carries (the text sums them all).
+pub const MAX_ROWS: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +96,7 @@ impl Data {
                 })
                 .collect(),
             rows: Vec::new(),
+            total_rows: None,
         }
     }
 
@@ -100,6 +107,10 @@ impl Data {
     }
 
     pub fn push(&mut self, values: Vec<Value>) {
+        if self.rows.len() >= MAX_ROWS {
+            self.total_rows = Some(self.total_rows.unwrap_or(MAX_ROWS) + 1);
+            return;
+        }
         let row = self
             .columns
             .iter()

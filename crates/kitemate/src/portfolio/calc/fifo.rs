@@ -57,17 +57,21 @@ pub struct Book {
     pub open: VecDeque<Lot>,
     pub realized: Vec<Realized>,
     pub unmatched_sold: Decimal,
+    /// Shares in the open lots and what they cost, summed once by
+    /// [`replay`]: pages read them many times.
+    held: Decimal,
+    open_cost: Decimal,
 }
 
 impl Book {
     /// Shares held.
     pub fn quantity(&self) -> Decimal {
-        self.open.iter().map(|l| l.quantity).sum()
+        self.held
     }
 
     /// What the open lots cost.
     pub fn cost(&self) -> Decimal {
-        self.open.iter().map(|l| l.quantity * l.price).sum()
+        self.open_cost
     }
 
     /// The average cost of the open lots.
@@ -132,6 +136,8 @@ pub fn replay(fills: &[Fill]) -> Book {
             }
         }
     }
+    book.held = book.open.iter().map(|l| l.quantity).sum();
+    book.open_cost = book.open.iter().map(|l| l.quantity * l.price).sum();
     book
 }
 

@@ -30,6 +30,9 @@ pub fn asset_class(isin: &str) -> AssetClass {
     }
 }
 
+/// A day and the XIRR worked out for it, shared by a security's clones.
+pub type XirrMemo = std::sync::Arc<std::sync::Mutex<Option<(NaiveDate, Option<f64>)>>>;
+
 /// One security's history and where it stands.
 #[derive(Debug, Clone)]
 pub struct Security {
@@ -45,6 +48,9 @@ pub struct Security {
     pub asset_class: AssetClass,
     /// Money in (negative, buys) and out (positive, sales), by trade date.
     pub flows: Vec<(NaiveDate, Decimal)>,
+    /// The XIRR of the day it was last worked out for: a page of holdings
+    /// shows it without solving it again for every request.
+    pub xirr_memo: XirrMemo,
 }
 
 impl Security {
@@ -78,7 +84,18 @@ impl Security {
     /// The annual return of this security's trades valued at `today`, as a
     /// fraction; `None` without trades or a price.
     pub fn xirr(&self, today: NaiveDate) -> Option<f64> {
-        xirr_of(self.flows.iter().copied(), self.value(), today)
+        let mut memo = self
+            .xirr_memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((day, rate)) = *memo
+            && day == today
+        {
+            return rate;
+        }
+        let rate = xirr_of(self.flows.iter().copied(), self.value(), today);
+        *memo = Some((today, rate));
+        rate
     }
 
     /// Today's change in value: (last − previous close) × quantity.
@@ -140,6 +157,7 @@ pub fn add_funds(
             close_price: None,
             asset_class: AssetClass::MutualFund,
             flows: Vec::new(),
+            xirr_memo: Default::default(),
         });
     }
 }
@@ -213,6 +231,7 @@ pub fn securities(blocks: &[Block], holdings: &[HoldingSnapshot]) -> Vec<Securit
                         (f.date, if f.side == Side::Buy { -amount } else { amount })
                     })
                     .collect(),
+                xirr_memo: Default::default(),
             };
             (key, security)
         })
@@ -251,6 +270,7 @@ pub fn securities(blocks: &[Block], holdings: &[HoldingSnapshot]) -> Vec<Securit
                 close_price: None,
                 asset_class: asset_class(&h.isin),
                 flows: Vec::new(),
+                xirr_memo: Default::default(),
             });
             entry.stated = Some((milli(h.quantity_milli), average));
             if last.is_some() {
