@@ -1214,7 +1214,7 @@ export interface components {
             email: string;
             /**
              * @description 8 to 128 characters, not one of the commonest passwords.
-             * @example correct horse battery staple
+             * @example river otter lantern
              */
             password: string;
             /**
@@ -1517,15 +1517,6 @@ export interface operations {
                     "application/json": components["schemas"]["RunInfo"];
                 };
             };
-            /** @description A run of the job is going (`failed_precondition`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Not signed in: no valid bearer token (`unauthenticated`) */
             401: {
                 headers: {
@@ -1546,6 +1537,15 @@ export interface operations {
             };
             /** @description No such job */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A run of the job is going (`aborted`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1746,7 +1746,7 @@ export interface operations {
     get_signups: {
         parameters: {
             query?: {
-                /** @description Days back from today (India time), 1–366; 30 when left out */
+                /** @description Days back from today (India time), 1–366; 30 when left out. */
                 days?: number;
             };
             header?: never;
@@ -2151,7 +2151,7 @@ export interface operations {
                     "application/json": components["schemas"]["ZerodhaConnected"];
                 };
             };
-            /** @description Unknown or expired state, or a request token Kite refused */
+            /** @description A request token Kite refused */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2171,6 +2171,15 @@ export interface operations {
             };
             /** @description The login was started by another user */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such login (unknown, used or expired state), or Zerodha is not set up on this server */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2247,8 +2256,17 @@ export interface operations {
                     "application/json": components["schemas"]["ZerodhaConnected"];
                 };
             };
-            /** @description Unknown, expired or used code, or another browser */
+            /** @description A field is missing or invalid, named in `details.field` (`invalid_argument`) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such code: unknown, expired, used, or from another browser */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2305,8 +2323,8 @@ export interface operations {
                     "application/json": components["schemas"]["Initiated"];
                 };
             };
-            /** @description Zerodha is not configured on this server (`failed_precondition`) */
-            400: {
+            /** @description A bearer token was sent and is not valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2314,8 +2332,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A bearer token was sent and is not valid */
-            401: {
+            /** @description Zerodha is not set up on this server */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2336,11 +2354,16 @@ export interface operations {
     };
     redirect: {
         parameters: {
-            query?: {
-                request_token?: string;
-                state?: string;
-                /** @description `success` when the user logged in. */
-                status?: string;
+            query: {
+                /** @description Kite's one-use token: letters and digits. */
+                request_token: string;
+                /** @description The state `initiate` gave. */
+                state: string;
+                /**
+                 * @description `success` when the user logged in; anything else shows that the
+                 *     login was not completed.
+                 */
+                status: string;
             };
             header?: never;
             path?: never;
@@ -2348,7 +2371,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An HTML page saying the account is connected */
+            /** @description An HTML page saying the account is connected, or that the login was cancelled */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2364,7 +2387,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An HTML page saying why not */
+            /** @description An HTML page: the redirect lacks its parameters, or Kite refused the token */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2375,6 +2398,15 @@ export interface operations {
             };
             /** @description An HTML page: this browser did not start the login */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description An HTML page: no such login (unknown, used or expired state), or Zerodha is not set up here */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2543,7 +2575,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["Piece"];
                 };
             };
-            /** @description `message` empty or too long, or `conversationId` not the caller's */
+            /** @description `message` empty or too long */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2554,6 +2586,15 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `conversationId` is not a conversation of the caller's */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2579,7 +2620,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The Free plan's questions for this month are used up (`resource_exhausted`, naming the reset date) */
+            /** @description The Free plan's questions for this month are used up (naming the reset date), two questions are being answered already, or too many a minute (`resource_exhausted`) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2611,7 +2652,7 @@ export interface operations {
                     "application/json": components["schemas"]["Piece"];
                 };
             };
-            /** @description A parameter is invalid, named in `details.field` (`invalid_argument`) */
+            /** @description Not a WebSocket handshake */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2858,7 +2899,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter is invalid, named in `details.field` (`invalid_argument`) */
+            /** @description A bad key or query parameter */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2942,6 +2983,15 @@ export interface operations {
             };
             /** @description No valid signed upload URL */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such bucket */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3073,7 +3123,7 @@ export interface operations {
     history: {
         parameters: {
             query?: {
-                /** @description First day (India time), YYYY-MM-DD; a year ago when left out. */
+                /** @description First day (India time), YYYY-MM-DD, not after `to`; a year ago when left out. */
                 from?: string;
                 /** @description Last day, YYYY-MM-DD; today when left out. */
                 to?: string;
@@ -3264,7 +3314,10 @@ export interface operations {
     realized: {
         parameters: {
             query?: {
-                /** @description A financial year like `2024-25`; every year when left out. */
+                /**
+                 * @description A financial year like `2024-25` (the second year follows the first);
+                 *     every year when left out.
+                 */
                 fy?: string;
                 /** @description One security, by symbol or ISIN. */
                 symbol?: string;
@@ -3402,6 +3455,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Zerodha is not set up on this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The Zerodha session ended; log in with Zerodha again (`failed_precondition`) */
             409: {
                 headers: {
@@ -3436,7 +3498,7 @@ export interface operations {
             query?: {
                 /** @description A symbol or an ISIN. */
                 symbol?: string;
-                /** @description First trade date, YYYY-MM-DD. */
+                /** @description First trade date, YYYY-MM-DD, not after `to`. */
                 from?: string;
                 /** @description Last trade date, YYYY-MM-DD. */
                 to?: string;

@@ -178,8 +178,8 @@ pub async fn list_jobs(State(state): State<AdminState>, _admin: Admin) -> ApiJso
     responses(
         (status = 202, description = "The run, started", body = RunInfo),
         (status = 403, description = "Not an administrator", body = ErrorBody),
-        (status = 400, description = "A run of the job is going (`failed_precondition`)", body = ErrorBody),
         (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "A run of the job is going (`aborted`)", body = ErrorBody),
     ))]
 pub async fn run_job(
     State(state): State<AdminState>,
@@ -191,7 +191,7 @@ pub async fn run_job(
         .run_now(&name)
         .await
         .map_err(|err| match err.downcast_ref::<AlreadyRunning>() {
-            Some(running) => ApiError::failed_precondition(running.to_string()),
+            Some(running) => ApiError::new(platform::ErrCode::Aborted, running.to_string()),
             None => ApiError::internal(err),
         })?
         .ok_or_else(|| no_job(&name))?;

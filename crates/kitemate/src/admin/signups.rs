@@ -1,12 +1,12 @@
 //! Signups per day for administrators, kept by a subscription to
 //! `user-signed-up` in the admin service's own database.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::TimeDelta;
 use chrono_tz::Asia::Kolkata;
 use platform::db::{DatabaseDecl, Db};
 use platform::pubsub::{PubSub, SubscriptionConfig};
-use platform::{ApiError, ApiJson, ErrorBody, with_db, with_write};
+use platform::{ApiError, ApiJson, ApiQuery, ErrorBody, with_db, with_write};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -52,8 +52,13 @@ pub fn subscribe(pubsub: &PubSub, db: &Db) -> anyhow::Result<()> {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SignupsQuery {
+    /// Days back from today (India time), 1–366; 30 when left out.
+    #[validate(range(min = 1, max = 366))]
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<u32>,
 }
 
@@ -75,7 +80,7 @@ pub struct SignupStats {
 /// New accounts per day in India time.
 #[utoipa::path(get, path = "/admin/signups", tag = TAG,
     security(("bearer" = [])),
-    params(("days" = Option<u32>, Query, description = "Days back from today (India time), 1–366; 30 when left out")),
+    params(SignupsQuery),
     responses(
         (status = 200, description = "Signups per day", body = SignupStats),
         (status = 400, description = "days out of range", body = ErrorBody),
@@ -84,7 +89,7 @@ pub struct SignupStats {
 pub async fn get_signups(
     State(state): State<AdminState>,
     _admin: Admin,
-    Query(query): Query<SignupsQuery>,
+    ApiQuery(query): ApiQuery<SignupsQuery>,
 ) -> Result<ApiJson<SignupStats>, ApiError> {
     let days = query.days.unwrap_or(30);
     if !(1..=366).contains(&days) {

@@ -58,11 +58,7 @@ pub struct SignupRequest {
     pub email: String,
     /// 8 to 128 characters, not one of the commonest passwords.
     #[validate(length(min = 8, max = 128))]
-    #[schema(
-        example = "correct horse battery staple",
-        min_length = 8,
-        max_length = 128
-    )]
+    #[schema(example = "river otter lantern", min_length = 8, max_length = 128)]
     pub password: String,
     /// 3 to 30 of `a-z`, `0-9` and `_`; unique regardless of case.
     #[validate(length(min = 3, max = 30), custom(function = "username_chars"))]
@@ -80,7 +76,12 @@ pub struct SignupRequest {
 pub struct LoginRequest {
     #[serde(deserialize_with = "trimmed")]
     #[validate(length(min = 1, max = 254))]
-    #[schema(example = "asha@example.com", min_length = 1, max_length = 254)]
+    #[schema(
+        example = "asha@example.com",
+        min_length = 1,
+        max_length = 254,
+        pattern = "\\S"
+    )]
     pub email: String,
     #[validate(length(min = 1, max = 128))]
     #[schema(min_length = 1, max_length = 128)]

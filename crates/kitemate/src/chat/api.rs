@@ -39,9 +39,10 @@ pub struct QueryRequest {
             (ChatReply = "application/json"),
             (Piece = "text/event-stream"),
         )),
-        (status = 400, description = "`message` empty or too long, or `conversationId` not the caller's", body = ErrorBody),
+        (status = 400, description = "`message` empty or too long", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 429, description = "The Free plan's questions for this month are used up (`resource_exhausted`, naming the reset date)", body = ErrorBody),
+        (status = 404, description = "`conversationId` is not a conversation of the caller's", body = ErrorBody),
+        (status = 429, description = "The Free plan's questions for this month are used up (naming the reset date), two questions are being answered already, or too many a minute (`resource_exhausted`)", body = ErrorBody),
     ))]
 pub async fn query(
     State(state): State<ChatState>,

@@ -304,7 +304,10 @@ impl ChatService {
                 store::conversation(&self.db, &caller.user_id, id)
                     .await?
                     .ok_or_else(|| {
-                        ApiError::invalid_field("conversationId", "no such conversation of yours")
+                        let reason = "no such conversation of yours";
+                        ApiError::not_found(format!("conversationId: {reason}")).with_details(
+                            serde_json::json!({ "field": "conversationId", "reason": reason }),
+                        )
                     })?,
             ),
             None => None,

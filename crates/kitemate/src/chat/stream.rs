@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::http::header::SEC_WEBSOCKET_PROTOCOL;
@@ -158,6 +159,7 @@ async fn caller(
     params(StreamQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; messages are `Piece`s", body = Piece),
+        (status = 400, description = "Not a WebSocket handshake", body = ErrorBody),
         (status = 401, description = "No valid token or ticket", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
     ))]
@@ -165,11 +167,18 @@ pub async fn websocket(
     State(state): State<ChatState>,
     ApiQuery(query): ApiQuery<StreamQuery>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let (caller, speaks) = match caller(&state, &headers, query.ticket.as_deref()).await {
         Ok(found) => found,
         Err(err) => return err.into_response(),
+    };
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            return ApiError::invalid_argument(format!("not a WebSocket handshake: {rejection}"))
+                .into_response();
+        }
     };
     let upgrade = if speaks {
         upgrade.protocols([PROTOCOL])

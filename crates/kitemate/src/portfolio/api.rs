@@ -255,7 +255,7 @@ pub async fn import_detail(
 pub struct TradesQuery {
     /// A symbol or an ISIN.
     pub symbol: Option<String>,
-    /// First trade date, YYYY-MM-DD.
+    /// First trade date, YYYY-MM-DD, not after `to`.
     pub from: Option<chrono::NaiveDate>,
     /// Last trade date, YYYY-MM-DD.
     pub to: Option<chrono::NaiveDate>,

@@ -130,9 +130,7 @@ impl PortfolioService {
     /// Pulls the user's portfolio from Kite and stores it.
     pub async fn sync(&self, user_id: &str) -> Result<SyncReport, ApiError> {
         let kite = self.kite.as_ref().ok_or_else(|| {
-            ApiError::failed_precondition(
-                "syncing from Zerodha is not set up on this server (kite.api_key)",
-            )
+            ApiError::not_found("syncing from Zerodha is not set up on this server (kite.api_key)")
         })?;
         let Some(token) = self.auth.kite_token(user_id).await? else {
             return Err(match self.auth.zerodha_status(user_id).await? {

@@ -20,6 +20,7 @@ const TAG: &str = "portfolio";
     responses(
         (status = 200, description = "Synced", body = SyncReport),
         (status = 400, description = "Zerodha is not connected (`failed_precondition`)", body = ErrorBody),
+        (status = 404, description = "Zerodha is not set up on this server", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 409, description = "The Zerodha session ended; log in with Zerodha again (`failed_precondition`)", body = ErrorBody),
         (status = 429, description = "Too many syncs; see `Retry-After`", body = ErrorBody),
@@ -80,7 +81,7 @@ pub async fn positions(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
-    /// First day (India time), YYYY-MM-DD; a year ago when left out.
+    /// First day (India time), YYYY-MM-DD, not after `to`; a year ago when left out.
     pub from: Option<NaiveDate>,
     /// Last day, YYYY-MM-DD; today when left out.
     pub to: Option<NaiveDate>,

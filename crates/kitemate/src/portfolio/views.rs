@@ -441,10 +441,12 @@ pub async fn allocation(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RealizedQuery {
-    /// A financial year like `2024-25`; every year when left out.
+    /// A financial year like `2024-25` (the second year follows the first);
+    /// every year when left out.
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}$")]
     pub fy: Option<String>,
     /// One security, by symbol or ISIN.
+    #[validate(length(max = 40))]
     #[param(max_length = 40)]
     pub symbol: Option<String>,
     /// 0–10,000,000; 0 when left out.

@@ -182,7 +182,8 @@ async fn conversations_are_their_owners_alone(kind: Kind) -> TestResult {
         json!({ "message": "holdings", "conversationId": id }),
     )
     .await?;
-    assert_eq!(join.status, StatusCode::BAD_REQUEST);
+    assert_eq!(join.status, StatusCode::NOT_FOUND);
+    assert_eq!(join.json()["details"]["field"], "conversationId");
     let delete = app
         .call(
             Method::DELETE,

@@ -72,7 +72,11 @@ async fn serve(dir: &std::path::Path, kite_root: &str, llm: &str) -> anyhow::Res
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if client.get(format!("{url}/healthz")).send().await.is_ok() {
-            return Ok(Server { child, url, readers });
+            return Ok(Server {
+                child,
+                url,
+                readers,
+            });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -111,7 +111,7 @@ async fn a_signed_in_user_links_their_account(kind: Kind) -> TestResult {
     let again = callback(&app, Some(&asha), &fake.request_token(), &state).await?;
     assert_eq!(
         (again.status, again.json()["details"]["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("state"))
+        (StatusCode::NOT_FOUND, Some("state"))
     );
     // The access token never shows in an answer.
     let tokens = fake.access_tokens();
@@ -272,10 +272,17 @@ async fn the_browser_redirect_finishes_a_link(kind: Kind) -> TestResult {
         "connected"
     );
     let cancelled = app
-        .get("/auth/zerodha/redirect?status=cancelled", None)
+        .get(
+            "/auth/zerodha/redirect?status=cancelled&request_token=abc&state=def",
+            None,
+        )
         .await?;
-    assert_eq!(cancelled.status, StatusCode::BAD_REQUEST);
+    assert_eq!(cancelled.status, StatusCode::OK);
     assert!(cancelled.text.contains("cancelled"));
+    let bare = app
+        .get("/auth/zerodha/redirect?status=success", None)
+        .await?;
+    assert_eq!(bare.status, StatusCode::BAD_REQUEST);
     app.stop().await
 }
 
@@ -363,7 +370,7 @@ async fn a_visitor_signs_in_through_the_browser(kind: Kind) -> TestResult {
         let refused = exchange(other, code.clone()).await?;
         assert_eq!(
             (refused.status, refused.json()["details"]["field"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("code")),
+            (StatusCode::NOT_FOUND, Some("code")),
             "{refused:?}"
         );
     }
@@ -379,7 +386,7 @@ async fn a_visitor_signs_in_through_the_browser(kind: Kind) -> TestResult {
     assert_eq!(me.json()["username"], "z_xx0000", "{me:?}");
     // The code works once.
     let again = exchange(Some(cookie), code).await?;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
     app.stop().await
 }
 
@@ -398,7 +405,7 @@ async fn without_an_api_key_zerodha_is_off() -> TestResult {
     let reply = app.get("/auth/zerodha/initiate", None).await?;
     assert_eq!(
         (reply.status, reply.code().as_str()),
-        (StatusCode::BAD_REQUEST, "failed_precondition")
+        (StatusCode::NOT_FOUND, "not_found")
     );
     app.stop().await
 }

@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,16 +13,21 @@ use super::{Attrs, Bucket, Grant, Objects, check_key, inline_safe};
 use crate::ApiError;
 
 /// The query string of a signed URL.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Signed {
     /// Unix time after which the URL stops working.
+    #[validate(range(min = 0))]
+    #[param(minimum = 0)]
     pub expires: Option<i64>,
     /// The signature the app made for this URL.
+    #[validate(length(max = 128))]
+    #[param(max_length = 128)]
     pub sig: Option<String>,
     /// For uploads: the only content type accepted.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", max_length = 128)]
+    #[validate(length(max = 128))]
     pub content_type: Option<String>,
 }
 
@@ -72,6 +77,7 @@ fn authorize(bucket: &Bucket, method: &str, key: &str, query: &Signed) -> Result
     responses(
         (status = 200, description = "The object's bytes, with its content type", content_type = "application/octet-stream"),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
+        (status = 400, description = "A bad key or query parameter", body = crate::ErrorBody),
         (status = 403, description = "A private object without a valid signed URL", body = crate::ErrorBody),
         (status = 404, description = "No such bucket or object", body = crate::ErrorBody),
     )
@@ -79,7 +85,7 @@ fn authorize(bucket: &Bucket, method: &str, key: &str, query: &Signed) -> Result
 pub async fn download(
     State(objects): State<Objects>,
     Path((bucket, key)): Path<(String, String)>,
-    Query(query): Query<Signed>,
+    crate::ApiQuery(query): crate::ApiQuery<Signed>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let bucket = find(&objects, &bucket, &key)?;
@@ -141,13 +147,14 @@ fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
         (status = 201, description = "Stored", body = Attrs),
         (status = 400, description = "A bad key, or a content type the bytes do not match", body = crate::ErrorBody),
         (status = 403, description = "No valid signed upload URL", body = crate::ErrorBody),
+        (status = 404, description = "No such bucket", body = crate::ErrorBody),
         (status = 413, description = "Larger than the bucket takes", body = crate::ErrorBody),
     )
 )]
 pub async fn upload(
     State(objects): State<Objects>,
     Path((bucket, key)): Path<(String, String)>,
-    Query(query): Query<Signed>,
+    crate::ApiQuery(query): crate::ApiQuery<Signed>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<Attrs>), ApiError> {

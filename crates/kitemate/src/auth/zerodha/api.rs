@@ -67,9 +67,9 @@ fn login_cookie(auth: &AuthService, value: &str) -> [(HeaderName, String); 1] {
     responses(
         (status = 200, description = "Where to send the browser", body = Initiated,
             headers(("set-cookie" = String, description = "`kitemate_zerodha`: binds the login to this browser for 10 minutes"))),
-        (status = 400, description = "Zerodha is not configured on this server (`failed_precondition`)", body = ErrorBody),
         (status = 401, description = "A bearer token was sent and is not valid", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
+        (status = 404, description = "Zerodha is not set up on this server", body = ErrorBody),
     ))]
 pub async fn initiate(
     State(auth): State<AuthService>,
@@ -105,9 +105,10 @@ pub struct CallbackRequest {
     request_body = CallbackRequest,
     responses(
         (status = 200, description = "Connected; a session when a visitor signed in", body = ZerodhaConnected),
-        (status = 400, description = "Unknown or expired state, or a request token Kite refused", body = ErrorBody),
+        (status = 400, description = "A request token Kite refused", body = ErrorBody),
         (status = 401, description = "A bearer token was sent and is not valid", body = ErrorBody),
         (status = 403, description = "The login was started by another user", body = ErrorBody),
+        (status = 404, description = "No such login (unknown, used or expired state), or Zerodha is not set up on this server", body = ErrorBody),
         (status = 409, description = "That Zerodha account is linked to another KiteMate account", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
         (status = 503, description = "Zerodha did not answer", body = ErrorBody),
@@ -133,9 +134,20 @@ pub async fn callback(
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RedirectQuery {
+    /// Kite's one-use token: letters and digits.
+    #[param(
+        required = true,
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9]+$"
+    )]
     pub request_token: Option<String>,
+    /// The state `initiate` gave.
+    #[param(required = true, min_length = 1, max_length = 128)]
     pub state: Option<String>,
-    /// `success` when the user logged in.
+    /// `success` when the user logged in; anything else shows that the
+    /// login was not completed.
+    #[param(required = true, max_length = 32)]
     pub status: Option<String>,
 }
 
@@ -162,9 +174,10 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
 #[utoipa::path(get, path = "/auth/zerodha/redirect", tag = TAG,
     params(RedirectQuery),
     responses(
-        (status = 200, description = "An HTML page saying the account is connected", content_type = "text/html"),
+        (status = 200, description = "An HTML page saying the account is connected, or that the login was cancelled", content_type = "text/html"),
         (status = 303, description = "Signed in: on to the app with a one-use code in the fragment"),
-        (status = 400, description = "An HTML page saying why not", content_type = "text/html"),
+        (status = 400, description = "An HTML page: the redirect lacks its parameters, or Kite refused the token", content_type = "text/html"),
+        (status = 404, description = "An HTML page: no such login (unknown, used or expired state), or Zerodha is not set up here", content_type = "text/html"),
         (status = 403, description = "An HTML page: this browser did not start the login", content_type = "text/html"),
         (status = 409, description = "An HTML page: the Zerodha account belongs to another user", content_type = "text/html"),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
@@ -176,20 +189,33 @@ pub async fn redirect(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<RedirectQuery>,
 ) -> Response {
-    if query.status.as_deref() != Some("success") {
+    let (Some(token), Some(state), Some(status)) = (query.request_token, query.state, query.status)
+    else {
         return page(
             StatusCode::BAD_REQUEST,
+            "Zerodha login not completed",
+            "The redirect carried no request token, state or status.",
+        );
+    };
+    let well_formed = (1..=64).contains(&token.len())
+        && token.bytes().all(|b| b.is_ascii_alphanumeric())
+        && (1..=128).contains(&state.chars().count())
+        && status.chars().count() <= 32;
+    if !well_formed {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Zerodha login not completed",
+            "The redirect's request token, state or status is not what Kite sends.",
+        );
+    }
+    if status != "success" {
+        // A page saying how the login ended, for the person who ended it.
+        return page(
+            StatusCode::OK,
             "Zerodha login not completed",
             "The login at Zerodha was cancelled or failed. Start again from KiteMate.",
         );
     }
-    let (Some(token), Some(state)) = (query.request_token, query.state) else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Zerodha login not completed",
-            "The redirect carried no request token or state.",
-        );
-    };
     let proof = Proof::Browser(browser_nonce(&headers));
     match auth
         .zerodha_complete(proof, &token, &state, origin(ip, &headers))
@@ -241,7 +267,7 @@ pub struct ExchangeRequest {
     request_body = ExchangeRequest,
     responses(
         (status = 200, description = "Signed in: the session", body = ZerodhaConnected),
-        (status = 400, description = "Unknown, expired or used code, or another browser", body = ErrorBody),
+        (status = 404, description = "No such code: unknown, expired, used, or from another browser", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
     ))]
 pub async fn exchange(

@@ -69,6 +69,13 @@ fn context(user_id: &str) -> String {
     format!("kite-token:{user_id}")
 }
 
+/// 404 for a key that names nothing (a login state, a sign-in code), with
+/// the field it came in, like a 400's details.
+fn not_found_field(field: &str, reason: &str) -> ApiError {
+    ApiError::not_found(format!("{field}: {reason}"))
+        .with_details(serde_json::json!({ "field": field, "reason": reason }))
+}
+
 fn kite_failure(err: kite::Error) -> ApiError {
     match err {
         kite::Error::Token { .. } => ApiError::invalid_field(
@@ -85,10 +92,9 @@ fn kite_failure(err: kite::Error) -> ApiError {
 
 impl AuthService {
     fn kite(&self) -> Result<&kite::Kite, ApiError> {
+        // Switched off on this server: as if the routes were not there.
         self.inner.zerodha.kite.as_ref().ok_or_else(|| {
-            ApiError::failed_precondition(
-                "connecting Zerodha is not set up on this server (kite.api_key)",
-            )
+            ApiError::not_found("connecting Zerodha is not set up on this server (kite.api_key)")
         })
     }
 
@@ -130,8 +136,12 @@ impl AuthService {
     ) -> Result<ZerodhaConnected, ApiError> {
         let kite = self.kite()?;
         let now = self.inner.clock.now();
-        let unknown =
-            || ApiError::invalid_field("state", "unknown or expired; start again from initiate");
+        let unknown = || {
+            not_found_field(
+                "state",
+                "no such login: unknown, used or expired; start again from initiate",
+            )
+        };
         let mut tx = self.inner.db.begin().await?;
         let row = store::peek_state(&mut tx, state, now)
             .await?
@@ -240,9 +250,9 @@ impl AuthService {
         origin: Origin,
     ) -> Result<ZerodhaConnected, ApiError> {
         let refused = || {
-            ApiError::invalid_field(
+            not_found_field(
                 "code",
-                "unknown, expired, used, or from another browser; sign in with Zerodha again",
+                "no such code: unknown, expired, used, or from another browser; sign in with Zerodha again",
             )
         };
         let browser = browser.ok_or_else(refused)?;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The API keeps to its own OpenAPI document: schemathesis (every check)
+# against the running app, signed in as a user with an imported portfolio,
+# then as an administrator. Needs target/debug/kitemate built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version=4.32.5
+if ! st --version 2>/dev/null | grep -q "$version"; then
+  python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$version"
+fi
+
+port=${SCHEMATHESIS_PORT:-4998}
+data=$(mktemp -d)
+base="http://127.0.0.1:$port"
+# Rate limits off: the fuzzer would spend its requests on 429s (which the
+# spec lists, and tests/it/guards.rs proves).
+export KITEMATE_DATA_DIR="$data" KITEMATE_LISTEN="127.0.0.1:$port" KITEMATE_LOG__LEVEL=error \
+  KITEMATE_RATE_LIMIT__ENABLED=false KITEMATE_CHAT__QUESTIONS_PER_MINUTE=100000 \
+  KITEMATE_CHAT__BURST=100000 KITEMATE_CONFIG=/nonexistent.toml
+target/debug/kitemate serve >"$data/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -fs -o /dev/null "$base/healthz" && break; sleep 0.1; done
+
+signup() {
+  curl -fs -X POST "$base/auth/signup" -H 'content-type: application/json' \
+    -d "{\"email\":\"$1@example.com\",\"password\":\"river otter lantern\",\"username\":\"$1\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+user=$(signup fuzzuser)
+admin=$(signup fuzzadmin)
+target/debug/kitemate users grant-admin fuzzadmin@example.com >/dev/null
+curl -fs -o /dev/null -X POST "$base/portfolio/import" -H "authorization: Bearer $user" \
+  -H 'content-type: text/csv' --data-binary @crates/kitemate/tests/data/console/mohit-manna__capital-gain-fy-24-25__tradebook.csv
+curl -fs -o /dev/null -X POST "$base/chat/query" -H "authorization: Bearer $user" \
+  -H 'content-type: application/json' -d '{"message":"what is my portfolio worth?"}'
+
+# Left out: signing out and revoking sessions (they would end the run's own
+# session; tests/it/auth.rs covers them), and the chat WebSocket (an HTTP
+# fuzzer cannot open one; tests/it/chat_stream.rs does).
+run() {
+  local token=$1
+  shift
+  st --config-file .ci/schemathesis.toml run "$base/openapi.json" \
+    --checks all --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" --workers 2 --no-color \
+    --exclude-path /auth/logout --exclude-path '/auth/sessions/{id}' --exclude-path /chat/stream \
+    -H "Authorization: Bearer $token" "$@"
+}
+echo "--- as a user with a portfolio (every route but the administrators')"
+run "$user" --exclude-path-regex '^/admin'
+echo "--- as an administrator (their routes)"
+run "$admin" --include-path-regex '^/admin'
+echo "schemathesis: no failures"
