@@ -1,6 +1,6 @@
 //! SQL of the portfolio service, written once for SQLite and PostgreSQL.
 
-use platform::db::{Db, Tx};
+use platform::db::{Db, Tx, TxConn};
 use rust_decimal::Decimal;
 
 use super::packed;
@@ -144,21 +144,29 @@ pub async fn insert_blocks(
     import_id: &str,
     blocks: &[NewBlock],
 ) -> Result<(), sqlx::Error> {
-    // Many rows a statement saves PostgreSQL round trips; not too many, as
-    // binding costs SQLite more per parameter the more a statement has.
-    for chunk in blocks.chunks(64) {
+    // Many rows a statement: fewer PostgreSQL round trips. SQLite gets
+    // anonymous `?` parameters, as a numbered one's name is found by
+    // walking them all (quadratic in a large statement).
+    let sqlite = matches!(tx.conn(), TxConn::Sqlite(_));
+    for chunk in blocks.chunks(500) {
         let rows = (0..chunk.len())
             .map(|i| {
-                let b = i * 6;
-                format!(
-                    "($1, ${}, $2, ${}, ${}, ${}, ${}, ${})",
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
+                if sqlite {
+                    "(?, ?, ?, ?, ?, ?, ?, ?)".to_string()
+                } else {
+                    let b = i * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8
+                    )
+                }
             })
             .collect::<Vec<_>>()
             .join(", ");
@@ -166,10 +174,12 @@ pub async fn insert_blocks(
             "INSERT INTO trade_blocks (user_id, security, import_id, month, symbol, isin, n, fills) VALUES {rows}"
         );
         with_tx!(tx, |conn| {
-            let mut query = sqlx::query(&sql).bind(user_id).bind(import_id);
+            let mut query = sqlx::query(&sql);
             for block in chunk {
                 query = query
+                    .bind(user_id)
                     .bind(&block.security)
+                    .bind(import_id)
                     .bind(&block.month)
                     .bind(&block.symbol)
                     .bind(&block.isin)
