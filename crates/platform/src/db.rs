@@ -546,8 +546,51 @@ macro_rules! with_tx {
     };
 }
 
+/// The `VALUES` rows of a multi-row INSERT of `rows` rows of `columns`
+/// values each, bound in order: anonymous `?` on SQLite (it finds a
+/// numbered parameter's name by walking them all, quadratic in a large
+/// statement), `$1, $2, …` on PostgreSQL.
+pub fn values_rows(sqlite: bool, rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            if sqlite {
+                out.push('?');
+            } else {
+                use std::fmt::Write as _;
+                let _ = write!(out, "${}", row * columns + column + 1);
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
+impl Tx {
+    /// Whether this transaction is on SQLite (for SQL that differs).
+    pub fn is_sqlite(&mut self) -> bool {
+        matches!(self.conn(), TxConn::Sqlite(_))
+    }
+}
+
 /// True when `err` is a unique-constraint violation on either backend.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_rows_number_postgres_parameters_in_bind_order() {
+        assert_eq!(super::values_rows(true, 2, 3), "(?, ?, ?), (?, ?, ?)");
+        assert_eq!(super::values_rows(false, 2, 2), "($1, $2), ($3, $4)");
+    }
 }

@@ -138,37 +138,33 @@ impl AuthService {
         if !token::looks_valid(bearer) {
             return Err(invalid());
         }
-        let row = store::caller_by_token_hash(&self.inner.db, &token::digest(bearer))
+        let hash = token::digest(bearer);
+        self.live_caller(store::SessionBy::TokenHash(&hash))
             .await?
-            .ok_or_else(invalid)?;
-        if row.revoked_at.is_some() || row.expires_at <= self.inner.clock.now() {
-            return Err(invalid());
-        }
-        Ok(AuthData {
-            user_id: row.user_id,
-            tier: Tier::parse(&row.tier),
-            is_admin: row.is_admin,
-            session_id: row.session_id,
-        })
+            .ok_or_else(invalid)
+    }
+
+    /// The caller of a session that is neither revoked nor expired.
+    async fn live_caller(&self, by: store::SessionBy<'_>) -> Result<Option<AuthData>, ApiError> {
+        let now = self.inner.clock.now();
+        Ok(store::caller(&self.inner.db, by)
+            .await?
+            .filter(|row| row.revoked_at.is_none() && row.expires_at > now)
+            .map(|row| AuthData {
+                user_id: row.user_id,
+                tier: Tier::parse(&row.tier),
+                is_admin: row.is_admin,
+                session_id: row.session_id,
+            }))
     }
 
     /// The caller of a session still alive (not revoked, not expired), as
     /// it is now (a tier may have changed); for connections that outlive a
     /// request and check again before each thing they do.
     pub async fn session(&self, session_id: &str) -> Result<AuthData, ApiError> {
-        let ended = || ApiError::unauthenticated("the session has ended; log in again");
-        let row = store::caller_by_session_id(&self.inner.db, session_id)
+        self.live_caller(store::SessionBy::Id(session_id))
             .await?
-            .ok_or_else(ended)?;
-        if row.revoked_at.is_some() || row.expires_at <= self.inner.clock.now() {
-            return Err(ended());
-        }
-        Ok(AuthData {
-            user_id: row.user_id,
-            tier: Tier::parse(&row.tier),
-            is_admin: row.is_admin,
-            session_id: row.session_id,
-        })
+            .ok_or_else(|| ApiError::unauthenticated("the session has ended; log in again"))
     }
 
     pub(super) async fn signup(

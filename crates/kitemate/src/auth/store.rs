@@ -103,33 +103,27 @@ pub(super) async fn user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sql
         .await)
 }
 
-pub(super) async fn caller_by_token_hash(
-    db: &Db,
-    token_hash: &str,
-) -> Result<Option<CallerRow>, sqlx::Error> {
-    with_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT s.id AS session_id, u.id AS user_id, u.tier, u.is_admin, s.expires_at, s.revoked_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(pool)
-        .await
-    })
+/// Which sessions a caller is looked up by.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum SessionBy<'a> {
+    /// The SHA-256 of the bearer token.
+    TokenHash(&'a str),
+    /// The session's id (a connection that outlives its request).
+    Id(&'a str),
 }
 
-pub(super) async fn caller_by_session_id(
-    db: &Db,
-    session_id: &str,
-) -> Result<Option<CallerRow>, sqlx::Error> {
+/// The caller of a session, with the session's expiry and revocation.
+pub(super) async fn caller(db: &Db, by: SessionBy<'_>) -> Result<Option<CallerRow>, sqlx::Error> {
+    let (column, value) = match by {
+        SessionBy::TokenHash(hash) => ("token_hash", hash),
+        SessionBy::Id(id) => ("id", id),
+    };
+    let sql = format!(
+        "SELECT s.id AS session_id, u.id AS user_id, u.tier, u.is_admin, s.expires_at, s.revoked_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.{column} = $1"
+    );
     with_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT s.id AS session_id, u.id AS user_id, u.tier, u.is_admin, s.expires_at, s.revoked_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
-        )
-        .bind(session_id)
-        .fetch_optional(pool)
-        .await
+        sqlx::query_as(&sql).bind(value).fetch_optional(pool).await
     })
 }
 

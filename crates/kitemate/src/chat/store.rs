@@ -278,22 +278,7 @@ async fn record_in(
                 query.execute(conn).await.map(|_| ())
             })?;
         }
-        let rows = (0..stored.len() * 2)
-            .map(|i| {
-                let b = i * 7;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = platform::db::values_rows(tx.is_sqlite(), stored.len() * 2, 7);
         let sql = format!(
             "INSERT INTO messages (id, conversation_id, role, content, data, widget, created_at) VALUES {rows}"
         );

@@ -1,6 +1,6 @@
 //! SQL of the portfolio service, written once for SQLite and PostgreSQL.
 
-use platform::db::{Db, Tx, TxConn};
+use platform::db::{Db, Tx};
 use rust_decimal::Decimal;
 
 use super::packed;
@@ -147,29 +147,9 @@ pub async fn insert_blocks(
     // Many rows a statement: fewer PostgreSQL round trips. SQLite gets
     // anonymous `?` parameters, as a numbered one's name is found by
     // walking them all (quadratic in a large statement).
-    let sqlite = matches!(tx.conn(), TxConn::Sqlite(_));
+    let sqlite = tx.is_sqlite();
     for chunk in blocks.chunks(500) {
-        let rows = (0..chunk.len())
-            .map(|i| {
-                if sqlite {
-                    "(?, ?, ?, ?, ?, ?, ?, ?)".to_string()
-                } else {
-                    let b = i * 8;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8
-                    )
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = platform::db::values_rows(sqlite, chunk.len(), 8);
         let sql = format!(
             "INSERT INTO trade_blocks (user_id, security, import_id, month, symbol, isin, n, fills) VALUES {rows}"
         );
@@ -195,18 +175,15 @@ pub async fn insert_blocks(
     }
     let months: Vec<(&str, i64)> = months.into_iter().collect();
     for chunk in months.chunks(1_000) {
-        let rows = (0..chunk.len())
-            .map(|i| format!("($1, ${}, ${})", i * 2 + 2, i * 2 + 3))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = platform::db::values_rows(sqlite, chunk.len(), 3);
         let sql = format!(
             "INSERT INTO trade_months (user_id, month, n) VALUES {rows} \
              ON CONFLICT (user_id, month) DO UPDATE SET n = trade_months.n + excluded.n"
         );
         with_tx!(tx, |conn| {
-            let mut query = sqlx::query(&sql).bind(user_id);
+            let mut query = sqlx::query(&sql);
             for (month, n) in chunk {
-                query = query.bind(*month).bind(*n);
+                query = query.bind(user_id).bind(*month).bind(*n);
             }
             query.execute(conn).await.map(|_| ())
         })?;
