@@ -129,7 +129,7 @@ for s in range(n):
     for k, (side, qty) in enumerate([("buy", 10), ("buy", 5), ("sell", 4), ("buy", 7)]):
         day = start + datetime.timedelta(days=s * 7 + k * 60)
         price = 100 + s * 13 + k * 4
-        print(f"SYM{s},INE{s:06}A01010,{day},NSE,EQ,EQ,{side},false,{qty}.000000,{price}.050000,"
+        print(f"SYM{s},INE{s:05}A010,{day},NSE,EQ,EQ,{side},false,{qty}.000000,{price}.050000,"
               f"{trade},{1000 + trade},{day}T10:00:00")
         trade += 1
 PY
