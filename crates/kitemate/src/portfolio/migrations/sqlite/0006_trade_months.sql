@@ -23,6 +23,8 @@ DROP TABLE trade_blocks;
 ALTER TABLE trade_blocks_by_month RENAME TO trade_blocks;
 CREATE INDEX trade_blocks_month ON trade_blocks (user_id, month);
 CREATE INDEX trade_blocks_symbol ON trade_blocks (user_id, symbol, month);
+-- Finds the blocks still to split at start without reading the others.
+CREATE INDEX trade_blocks_unsplit ON trade_blocks (user_id) WHERE month = '';
 
 CREATE TABLE trade_months (
     user_id  TEXT NOT NULL,
