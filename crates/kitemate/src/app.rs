@@ -201,6 +201,15 @@ impl App {
             Some(redis) => RateLimiter::redis(&chat_rule, redis.clone()),
             None => RateLimiter::new(&chat_rule),
         };
+        // A place in flight outlives any answer (four model rounds of at
+        // most `llm.timeout_ms` each, then storing); a replica that dies
+        // mid-answer frees it then.
+        let lease = Duration::from_millis(config.llm.timeout_ms.saturating_mul(5))
+            .max(Duration::from_secs(60));
+        let in_flight = match &redis_for_limits {
+            Some(redis) => platform::inflight::InFlight::redis(redis.clone(), lease),
+            None => platform::inflight::InFlight::local(),
+        };
         let chat = ChatService::new(
             chat_db,
             portfolio.clone(),
@@ -208,6 +217,7 @@ impl App {
             config.llm()?,
             config.chat.clone(),
             chat_limiter,
+            in_flight,
         );
         let sync_rule = platform::config::RateLimitConfig {
             enabled: config.rate_limit.enabled,

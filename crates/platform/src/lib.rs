@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod docs;
 pub mod error;
+pub mod inflight;
 pub mod json;
 pub mod kv;
 pub mod metrics;

@@ -10,9 +10,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-
+use platform::inflight::{InFlight, Place};
 use platform::ratelimit::RateLimiter;
 
 use super::engine::{Data, Widget};
@@ -65,44 +63,7 @@ pub(super) struct Question {
     /// give back if the server or the model fails.
     reserved: bool,
     /// Holds one of the user's places in flight until the answer ends.
-    _in_flight: InFlightGuard,
-}
-
-/// Questions being answered, per user, in this process.
-#[derive(Debug, Clone, Default)]
-struct InFlight(Arc<Mutex<HashMap<String, u32>>>);
-
-#[derive(Debug)]
-struct InFlightGuard {
-    counts: InFlight,
-    user_id: String,
-}
-
-impl InFlight {
-    fn enter(&self, user_id: &str, most: u32) -> Option<InFlightGuard> {
-        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = counts.entry(user_id.to_string()).or_insert(0);
-        if *n >= most {
-            return None;
-        }
-        *n += 1;
-        Some(InFlightGuard {
-            counts: self.clone(),
-            user_id: user_id.to_string(),
-        })
-    }
-}
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        let mut counts = self.counts.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = counts.get_mut(&self.user_id) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                counts.remove(&self.user_id);
-            }
-        }
-    }
+    _in_flight: Place,
 }
 
 /// The caller's allowance this month.
@@ -144,6 +105,7 @@ pub struct ChatService {
     config: ChatConfig,
     /// Questions per user and minute, on every plan.
     limiter: RateLimiter,
+    /// Questions being answered per user (across replicas with Redis).
     in_flight: InFlight,
 }
 
@@ -175,8 +137,8 @@ fn limit(tier: Tier) -> Option<i64> {
 }
 
 impl ChatService {
-    /// `limiter` counts questions per user and minute (in Redis when
-    /// replicas share one).
+    /// `limiter` counts questions per user and minute and `in_flight`
+    /// those being answered (both in Redis when replicas share one).
     pub fn new(
         db: Db,
         portfolio: PortfolioService,
@@ -184,6 +146,7 @@ impl ChatService {
         llm: Option<Llm>,
         config: ChatConfig,
         limiter: RateLimiter,
+        in_flight: InFlight,
     ) -> Self {
         Self {
             recorder: Recorder::new(db.clone()),
@@ -193,7 +156,7 @@ impl ChatService {
             llm,
             config,
             limiter,
-            in_flight: InFlight::default(),
+            in_flight,
         }
     }
 
@@ -327,7 +290,8 @@ impl ChatService {
         }
         let in_flight = self
             .in_flight
-            .enter(&caller.user_id, self.config.in_flight)
+            .enter(&format!("chat:{}", caller.user_id), self.config.in_flight)
+            .await
             .ok_or_else(|| {
                 ApiError::resource_exhausted(
                     format!(

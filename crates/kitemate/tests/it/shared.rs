@@ -226,3 +226,49 @@ async fn kite_calls_take_turns_across_replicas() -> TestResult {
     );
     Ok(())
 }
+
+/// Questions in flight are counted across replicas: two processes on one
+/// Redis hold at most the cap between them, a place given back is free at
+/// once, and one whose process died is free after its lease.
+#[tokio::test]
+async fn questions_in_flight_are_counted_across_replicas() -> TestResult {
+    use platform::inflight::InFlight;
+    let Some(url) = redis_url() else {
+        return Ok(());
+    };
+    let prefix = fresh_prefix();
+    let lease = Duration::from_millis(1_500);
+    let first = InFlight::redis(Redis::new(&url, &prefix)?, lease);
+    let second = InFlight::redis(Redis::new(&url, &prefix)?, lease);
+    let a = first.enter("chat:asha", 2).await;
+    let b = second.enter("chat:asha", 2).await;
+    assert!(a.is_some() && b.is_some());
+    assert!(first.enter("chat:asha", 2).await.is_none());
+    assert!(second.enter("chat:asha", 2).await.is_none());
+    assert!(second.enter("chat:ravi", 2).await.is_some(), "per user");
+    drop(a);
+    crate::harness::eventually(5, || async {
+        Ok(second.enter("chat:asha", 2).await.is_some())
+    })
+    .await?;
+    // A process that dies keeps its place only until the lease runs out.
+    std::mem::forget(b);
+    let mut c = None;
+    for _ in 0..250 {
+        c = first.enter("chat:asha", 2).await;
+        if c.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(c.is_some());
+    assert!(
+        first.enter("chat:asha", 2).await.is_none(),
+        "the dead process's place is still held"
+    );
+    crate::harness::eventually(5, || async {
+        Ok(first.enter("chat:asha", 2).await.is_some())
+    })
+    .await?;
+    Ok(())
+}
