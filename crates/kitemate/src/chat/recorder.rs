@@ -48,10 +48,13 @@ impl Recorder {
         }
     }
 
-    /// Stores `record` with whatever else is waiting; as
-    /// [`store::apply_all`] answers for it.
-    pub async fn record(&self, record: Record) -> Result<Option<i64>, ApiError> {
-        self.apply(Op::Record(Box::new(record))).await
+    /// Stores `record` with whatever else is waiting: the questions used
+    /// after it when it counts, else 0.
+    pub async fn record(&self, record: Record) -> Result<i64, ApiError> {
+        Ok(self
+            .apply(Op::Record(Box::new(record)))
+            .await?
+            .unwrap_or_default())
     }
 
     /// Takes a question from the allowance before anything is spent on it.

@@ -179,8 +179,6 @@ impl ChatService {
             &self.db,
             &crate::auth::token::digest(&ticket),
             &caller.session_id,
-            &caller.user_id,
-            caller.tier.as_str(),
             now.timestamp_millis(),
             expires_at.timestamp_millis(),
         )
@@ -275,11 +273,8 @@ impl ChatService {
             ),
             None => None,
         };
-        if let Err(wait) = self
-            .limiter
-            .check(&format!("chat:{}", caller.user_id))
-            .await
-        {
+        let key = format!("chat:{}", caller.user_id);
+        if let Err(wait) = self.limiter.check(&key).await {
             return Err(ApiError::resource_exhausted(
                 format!(
                     "at most {} questions a minute; ask again in a moment",
@@ -290,7 +285,7 @@ impl ChatService {
         }
         let in_flight = self
             .in_flight
-            .enter(&format!("chat:{}", caller.user_id), self.config.in_flight)
+            .enter(&key, self.config.in_flight)
             .await
             .ok_or_else(|| {
                 ApiError::resource_exhausted(
@@ -405,7 +400,7 @@ impl ChatService {
         let question_id = uuid::Uuid::now_v7().to_string();
         let message_id = uuid::Uuid::now_v7().to_string();
         let title: String = question.message.chars().take(80).collect();
-        let stored = self
+        let counted = self
             .recorder
             .record(Record {
                 user_id: question.user_id.clone(),
@@ -413,8 +408,7 @@ impl ChatService {
                 title: question.existing.is_none().then_some(title),
                 now: self.clock.now().timestamp_millis(),
                 // Free questions were counted when reserved; Pro ones now.
-                count: (answer.answered && !question.reserved)
-                    .then(|| (question.month.clone(), i64::MAX)),
+                count: (answer.answered && !question.reserved).then(|| question.month.clone()),
                 question_id,
                 question: question.message.clone(),
                 answer_id: message_id.clone(),
@@ -423,16 +417,16 @@ impl ChatService {
                 widget: json(answer.widget.as_ref()),
             })
             .await?;
-        match stored {
-            None => return Err(self.exhausted(usage.resets_at)),
-            Some(used) if answer.answered && !question.reserved => usage.used = used,
-            // Unanswered on Pro: the count was not read before.
-            Some(_) if !question.reserved => {
-                usage.used = store::used(&self.db, &question.user_id, &question.month).await?;
-            }
+        if !question.reserved {
+            usage.used = if answer.answered {
+                counted
+            } else {
+                // Unanswered on Pro: the count was not read before.
+                store::used(&self.db, &question.user_id, &question.month).await?
+            };
+        } else if !answer.answered {
             // Unanswered on Free: its reservation is given back.
-            Some(_) if !answer.answered => usage.used -= 1,
-            Some(_) => {}
+            usage.used -= 1;
         }
         Ok(ChatReply {
             conversation_id,

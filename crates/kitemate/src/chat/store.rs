@@ -99,9 +99,9 @@ pub struct Record {
     /// The title of a new conversation; `None` adds to the existing one.
     pub title: Option<String>,
     pub now: i64,
-    /// Counts the question against `(month, limit)`: it is stored only if
-    /// fewer than `limit` are used. `None` when it was not answered.
-    pub count: Option<(String, i64)>,
+    /// Counts the question in this month (Pro: no limit to check; a Free
+    /// question was counted when it was reserved). `None` counts nothing.
+    pub count: Option<String>,
     pub question_id: String,
     pub question: String,
     pub answer_id: String,
@@ -111,11 +111,10 @@ pub struct Record {
 }
 
 /// Applies `ops` in one transaction: reservations and refunds in order,
-/// then the records, counting those that count. Each count is a
-/// conditional statement, so concurrent questions cannot take the same
-/// last one. Returns, per op, the questions used after it (0 when it does
-/// not count), or `None` when its allowance was used up (and a record was
-/// not stored).
+/// then the records. A reservation is a conditional statement, so
+/// concurrent questions cannot take the same last one. Returns, per op, the
+/// questions used after it (0 for a refund or a record that does not
+/// count), or `None` for a reservation when none were left.
 pub async fn apply_all(db: &Db, ops: &[Op]) -> Result<Vec<Option<i64>>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let mut used: Vec<Option<i64>> = vec![Some(0); ops.len()];
@@ -161,47 +160,34 @@ pub async fn apply_all(db: &Db, ops: &[Op]) -> Result<Vec<Option<i64>>, sqlx::Er
     }
     let counted = record_in(&mut tx, &records).await?;
     for (i, u) in at.into_iter().zip(counted) {
-        used[i] = u;
+        used[i] = Some(u);
     }
     tx.commit().await?;
     Ok(used)
 }
 
+/// Stores `records` and counts those that count; per record, the questions
+/// used after it (0 when it does not count).
 async fn record_in(
     tx: &mut platform::db::Tx,
     records: &[&Record],
-) -> Result<Vec<Option<i64>>, sqlx::Error> {
-    let mut used: Vec<Option<i64>> = vec![Some(0); records.len()];
-    // Unlimited counts of one user and month go in one statement.
-    let mut unlimited: Vec<(&str, &str, Vec<usize>)> = Vec::new();
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut used: Vec<i64> = vec![0; records.len()];
+    // The counts of one user and month go in one statement.
+    let mut counted: Vec<(&str, &str, Vec<usize>)> = Vec::new();
     for (i, r) in records.iter().enumerate() {
-        let Some((month, limit)) = &r.count else {
+        let Some(month) = &r.count else {
             continue;
         };
-        if *limit == i64::MAX {
-            match unlimited
-                .iter_mut()
-                .find(|(u, m, _)| *u == r.user_id && *m == month)
-            {
-                Some((_, _, members)) => members.push(i),
-                None => unlimited.push((&r.user_id, month, vec![i])),
-            }
-            continue;
+        match counted
+            .iter_mut()
+            .find(|(u, m, _)| *u == r.user_id && *m == month)
+        {
+            Some((_, _, members)) => members.push(i),
+            None => counted.push((&r.user_id, month, vec![i])),
         }
-        used[i] = with_tx!(tx, |conn| {
-            sqlx::query_scalar(
-                "INSERT INTO usage (user_id, month, used) VALUES ($1, $2, 1) \
-                 ON CONFLICT (user_id, month) DO UPDATE SET used = usage.used + 1 WHERE usage.used < $3 \
-                 RETURNING used",
-            )
-            .bind(&r.user_id)
-            .bind(month)
-            .bind(*limit)
-            .fetch_optional(conn)
-            .await
-        })?;
     }
-    for (user_id, month, members) in &unlimited {
+    for (user_id, month, members) in &counted {
         let k = members.len() as i64;
         let total: i64 = with_tx!(tx, |conn| {
             sqlx::query_scalar(
@@ -215,15 +201,10 @@ async fn record_in(
             .await
         })?;
         for (n, i) in members.iter().enumerate() {
-            used[*i] = Some(total - k + 1 + n as i64);
+            used[*i] = total - k + 1 + n as i64;
         }
     }
-    let stored: Vec<&Record> = records
-        .iter()
-        .zip(&used)
-        .filter(|(_, u)| u.is_some())
-        .map(|(r, _)| *r)
-        .collect();
+    let stored = records;
     if !stored.is_empty() {
         let new: Vec<&&Record> = stored.iter().filter(|r| r.title.is_some()).collect();
         if !new.is_empty() {
@@ -284,7 +265,7 @@ async fn record_in(
         );
         with_tx!(tx, |conn| {
             let mut query = sqlx::query(&sql);
-            for r in &stored {
+            for r in stored {
                 query = query
                     .bind(&r.question_id)
                     .bind(&r.conversation_id)
@@ -312,8 +293,6 @@ pub async fn put_ticket(
     db: &Db,
     ticket_hash: &str,
     session_id: &str,
-    user_id: &str,
-    tier: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
@@ -327,13 +306,11 @@ pub async fn put_ticket(
     })?;
     with_tx!(tx, |conn| {
         sqlx::query(
-            "INSERT INTO stream_tickets (ticket_hash, user_id, tier, expires_at, session_id) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO stream_tickets (ticket_hash, session_id, expires_at) VALUES ($1, $2, $3)",
         )
         .bind(ticket_hash)
-        .bind(user_id)
-        .bind(tier)
-        .bind(expires_at)
         .bind(session_id)
+        .bind(expires_at)
         .execute(conn)
         .await
         .map(|_| ())
