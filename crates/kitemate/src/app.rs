@@ -198,10 +198,7 @@ impl App {
             per_ip_per_minute: config.chat.questions_per_minute,
             burst: config.chat.burst,
         };
-        let chat_limiter = match &redis_for_limits {
-            Some(redis) => RateLimiter::redis(&chat_rule, redis.clone()),
-            None => RateLimiter::new(&chat_rule),
-        };
+        let chat_limiter = RateLimiter::on(&chat_rule, redis_for_limits.as_ref());
         // A place in flight outlives any answer (four model rounds of at
         // most `llm.timeout_ms` each, then storing); a replica that dies
         // mid-answer frees it then.
@@ -225,10 +222,7 @@ impl App {
             per_ip_per_minute: 6,
             burst: 3,
         };
-        let sync_limiter = match &redis_for_limits {
-            Some(redis) => RateLimiter::redis(&sync_rule, redis.clone()),
-            None => RateLimiter::new(&sync_rule),
-        };
+        let sync_limiter = RateLimiter::on(&sync_rule, redis_for_limits.as_ref());
         Ok(Self {
             sync_limiter,
             limiter,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use platform::db::Db;
 use platform::metrics::Metrics;
@@ -71,11 +71,7 @@ pub async fn metrics(State(state): State<OpsState>, headers: HeaderMap) -> Respo
     let Some(expected) = &state.metrics_token else {
         return ApiError::not_found("no such endpoint").into_response();
     };
-    let sent = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+    let sent = crate::auth::bearer_token(&headers).unwrap_or_default();
     let expected = expected.expose_secret().as_bytes();
     // Compared in constant time, by hashes of equal length.
     let same = Sha256::digest(sent.as_bytes())

@@ -102,6 +102,14 @@ impl RateLimiter {
         }
     }
 
+    /// Shared through `redis` when there is one, else in memory.
+    pub fn on(config: &RateLimitConfig, redis: Option<&Redis>) -> Self {
+        match redis {
+            Some(redis) => Self::redis(config, redis.clone()),
+            None => Self::new(config),
+        }
+    }
+
     /// Takes one request from `key`'s allowance, or says how long to wait.
     /// When Redis cannot be reached the request passes: limits protect the
     /// service, and refusing everyone would not.

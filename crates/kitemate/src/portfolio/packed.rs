@@ -197,9 +197,14 @@ impl Batch {
     }
 }
 
+/// The `YYYY-MM` of a `YYYY-MM-DD` day.
+pub fn month(day: &str) -> &str {
+    day.get(..7).unwrap_or(day)
+}
+
 /// The `YYYY-MM` a fill belongs to.
 pub fn month_of<'a>(line: &Line<'a>) -> &'a str {
-    line.trade_date.get(..7).unwrap_or(line.trade_date)
+    month(line.trade_date)
 }
 
 /// One security's fills as blocks: sorted, then one block per month and

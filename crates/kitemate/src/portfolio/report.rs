@@ -54,7 +54,7 @@ impl PortfolioService {
                 today,
                 summary,
                 holdings: views::holding_infos(securities, today),
-                sales: views::sales_of(securities, None).0,
+                sales: views::all_sales(securities),
                 by_stock: slices(AllocationBy::Stock),
                 by_sector: slices(AllocationBy::Sector),
                 by_asset_class: slices(AllocationBy::AssetClass),

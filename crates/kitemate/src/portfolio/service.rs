@@ -246,10 +246,9 @@ impl PortfolioService {
         } = parsed;
         let skipped_count = skipped.total() as u64;
         let skipped = skipped.into_first();
-        // A snapshot is compared with the one stored before the write
-        // transaction opens, by hash: the writer is held only to store it.
-        let holdings_lines = store::encode_holdings(&holdings);
-        let unchanged = if kind == Kind::Holdings {
+        // A snapshot is encoded and compared with the one stored before the
+        // write transaction opens, by hash: the writer is held only to store it.
+        let (holdings_lines, unchanged) = if kind == Kind::Holdings {
             let before = store::holdings_snapshot(&self.db, user_id).await?;
             let before: std::collections::HashSet<(&str, i64, &str)> = before
                 .iter()
@@ -261,7 +260,7 @@ impl PortfolioService {
                     )
                 })
                 .collect();
-            holdings
+            let unchanged = holdings
                 .iter()
                 .filter(|r| {
                     before.contains(&(
@@ -270,9 +269,10 @@ impl PortfolioService {
                         r.average_price.as_str(),
                     ))
                 })
-                .count() as u64
+                .count() as u64;
+            (store::encode_holdings(&holdings), unchanged)
         } else {
-            0
+            (String::new(), 0)
         };
         let mut tx = self.db.begin().await?;
         store::bump_version(&mut tx, user_id).await?;

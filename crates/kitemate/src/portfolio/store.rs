@@ -419,7 +419,7 @@ pub async fn list_trades(
 ) -> Result<(Vec<StoredTrade>, usize), sqlx::Error> {
     let (from, to) = (filter.from.as_deref(), filter.to.as_deref());
     let symbol = filter.symbol.as_deref();
-    let month = |day: &str| day.get(..7).unwrap_or(day).to_string();
+    let month = |day: &str| packed::month(day).to_string();
     let (from_month, to_month) = (from.map(month), to.map(month));
     let mut months: Vec<(String, usize)> = month_counts(db, user_id, symbol)
         .await?

@@ -534,49 +534,14 @@ fn sale(securities: &[Security], r: &super::computed::SaleRef) -> Sale {
     }
 }
 
-/// Every sale of `securities` (in financial year `fy`, if given), oldest
-/// first; what was sold without a known buy; and the short- and long-term sums.
-pub(crate) fn sales_of(
-    securities: &[Security],
-    fy: Option<&str>,
-) -> (Vec<Sale>, Vec<Unmatched>, Decimal, Decimal) {
-    let mut sales = Vec::new();
-    let mut unmatched = Vec::new();
-    let (mut short, mut long) = (Decimal::ZERO, Decimal::ZERO);
-    for s in securities {
-        for r in &s.book.realized {
-            let year = financial_year(r.sold_on);
-            if fy.is_some_and(|want| want != year) {
-                continue;
-            }
-            match r.term {
-                Term::ShortTerm => short += r.pnl,
-                Term::LongTerm => long += r.pnl,
-            }
-            sales.push(Sale {
-                symbol: s.symbol.clone(),
-                isin: s.isin.clone(),
-                sold_on: r.sold_on.to_string(),
-                bought_on: r.bought_on.to_string(),
-                quantity: r.quantity.normalize().to_string(),
-                buy_price_paise: paise(r.buy_price),
-                sell_price_paise: paise(r.sell_price),
-                pnl_paise: paise(r.pnl),
-                holding_days: r.holding_days,
-                term: r.term,
-                financial_year: year,
-            });
-        }
-        if s.book.unmatched_sold > Decimal::ZERO {
-            unmatched.push(Unmatched {
-                symbol: s.symbol.clone(),
-                isin: s.isin.clone(),
-                quantity: s.book.unmatched_sold.normalize().to_string(),
-            });
-        }
-    }
-    sales.sort_by(|a, b| (&a.sold_on, &a.symbol).cmp(&(&b.sold_on, &b.symbol)));
-    (sales, unmatched, short, long)
+/// Every sale of `securities`, oldest first, from their index.
+pub(crate) fn all_sales(securities: &Computed) -> Vec<Sale> {
+    securities
+        .sales()
+        .all
+        .iter()
+        .map(|r| sale(securities, r))
+        .collect()
 }
 
 /// Realized gains (FIFO), short- and long-term: the sums per financial year,

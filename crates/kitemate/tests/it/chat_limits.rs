@@ -19,6 +19,32 @@ fn drip() -> Step {
     )
 }
 
+/// `n` questions of `token`'s sent `gap` apart, each without waiting for
+/// the others' answers; their responses, in the order sent.
+async fn at_once(
+    app: &crate::harness::TestApp,
+    token: &str,
+    n: usize,
+    gap: Duration,
+) -> anyhow::Result<Vec<reqwest::Response>> {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let req = app
+            .client
+            .post(app.url("/chat/query"))
+            .bearer_auth(token)
+            .json(&json!({ "message": "how many INFY do I have" }))
+            .send();
+        tasks.push(tokio::spawn(req));
+        tokio::time::sleep(gap).await;
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await??);
+    }
+    Ok(answers)
+}
+
 /// The review's probe: with one question left, six at once cost twelve
 /// model completions. Now the last question is reserved before the model is
 /// called: one completion, one answer, five refusals.
@@ -32,19 +58,9 @@ async fn the_last_question_is_reserved_before_the_model_runs() -> TestResult {
     for _ in 0..6 {
         fake.then(drip());
     }
-    let mut tasks = Vec::new();
-    for _ in 0..6 {
-        let req = app
-            .client
-            .post(app.url("/chat/query"))
-            .bearer_auth(&asha)
-            .json(&json!({ "message": "how many INFY do I have" }))
-            .send();
-        tasks.push(tokio::spawn(req));
-    }
     let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await??.status());
+    for res in at_once(&app, &asha, 6, Duration::ZERO).await? {
+        statuses.push(res.status());
     }
     statuses.sort();
     assert_eq!(
@@ -101,21 +117,9 @@ async fn at_most_two_questions_are_in_flight() -> TestResult {
     for _ in 0..3 {
         fake.then(drip());
     }
-    let mut tasks = Vec::new();
-    for _ in 0..3 {
-        let req = app
-            .client
-            .post(app.url("/chat/query"))
-            .bearer_auth(&asha)
-            .json(&json!({ "message": "how many INFY do I have" }))
-            .send();
-        tasks.push(tokio::spawn(req));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let mut refusals = Vec::new();
     let mut answered = 0;
-    for task in tasks {
-        let res = task.await??;
+    for res in at_once(&app, &asha, 3, Duration::from_millis(50)).await? {
         match res.status() {
             StatusCode::OK => answered += 1,
             status => refusals.push((status, res.text().await?)),

@@ -97,6 +97,16 @@ fn stop(mut server: Server) -> anyhow::Result<String> {
     Ok(all)
 }
 
+/// The `name=value` of the cookie an answer sets.
+fn login_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn text(value: &Value, pointer: &str) -> String {
     value
         .pointer(pointer)
@@ -173,13 +183,7 @@ async fn no_secret_reaches_the_log() -> TestResult {
         .bearer_auth(&token)
         .send()
         .await?;
-    let cookie = started
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_default()
-        .to_string();
+    let cookie = login_cookie(&started);
     let state = text(&started.json::<Value>().await?, "/state");
     let request_token = fake.request_token();
     secrets.extend([
@@ -206,13 +210,7 @@ async fn no_secret_reaches_the_log() -> TestResult {
         .get(format!("{url}/auth/zerodha/initiate"))
         .send()
         .await?;
-    let visitor_cookie = visitor
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_default()
-        .to_string();
+    let visitor_cookie = login_cookie(&visitor);
     let visitor_state = text(&visitor.json::<Value>().await?, "/state");
     // Kite's client ids differ per login in the fake; a new account or the
     // same one, either way a code comes back.

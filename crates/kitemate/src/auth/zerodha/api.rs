@@ -44,7 +44,11 @@ fn browser_nonce(headers: &HeaderMap) -> Option<&str> {
 /// SameSite=Lax so it rides on Kite's top-level redirect back, only on
 /// `/auth/zerodha`, Secure in production. An empty value clears it.
 fn login_cookie(auth: &AuthService, value: &str) -> [(HeaderName, String); 1] {
-    let max_age = if value.is_empty() { 0 } else { 600 };
+    let max_age = if value.is_empty() {
+        0
+    } else {
+        super::STATE_TTL_MINUTES * 60
+    };
     let secure = if auth.secure_cookies() {
         "; Secure"
     } else {

@@ -14,8 +14,9 @@ use utoipa::ToSchema;
 use super::model::User;
 use super::service::{AuthService, Origin};
 
-/// How long a login started with `initiate` may take.
-const STATE_TTL_MINUTES: i64 = 10;
+/// How long a login started with `initiate` may take (and its browser
+/// cookie lives).
+pub(super) const STATE_TTL_MINUTES: i64 = 10;
 /// How long the app has to exchange a browser sign-in's code.
 const HANDOFF_TTL_MINUTES: i64 = 2;
 
@@ -173,7 +174,10 @@ impl AuthService {
             return Err(unknown());
         }
         tx.commit().await?;
-        let bound = row.user_id;
+        let store::StateRow {
+            user_id: bound,
+            browser,
+        } = row;
         let session = kite
             .generate_session(request_token)
             .await
@@ -210,13 +214,14 @@ impl AuthService {
                     let (t, e) = self.insert_session(&mut tx, &user_id, &origin).await?;
                     (token, expires_at) = (Some(t), Some(e));
                 }
-                Proof::Browser(nonce) => {
+                Proof::Browser(_) => {
+                    // The browser was checked against this hash above.
                     let code = super::token::generate_state();
                     store::insert_handoff(
                         &mut tx,
                         &super::token::digest(&code),
                         &user_id,
-                        &super::token::digest(nonce.unwrap_or_default()),
+                        browser.as_deref().unwrap_or_default(),
                         created,
                         now + TimeDelta::minutes(HANDOFF_TTL_MINUTES),
                         now,

@@ -117,13 +117,8 @@ pub fn plain_name(text: &str) -> String {
 /// Whether `quantity` shares at `prices` are within what an account can
 /// hold (see [`out_of_bounds`]).
 pub fn within_bounds(quantity: Decimal, prices: &[Decimal]) -> bool {
-    prices.iter().all(|p| p.abs() <= Decimal::from(PRICE_MAX))
-        && out_of_bounds(
-            0,
-            quantity.abs(),
-            prices.iter().map(|p| p.abs()).max().unwrap_or_default(),
-        )
-        .is_none()
+    let highest = prices.iter().map(|p| p.abs()).max().unwrap_or_default();
+    out_of_bounds(0, quantity.abs(), highest).is_none()
 }
 
 /// Why a row's number makes the whole file refused: a quantity or price no
