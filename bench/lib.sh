@@ -49,7 +49,7 @@ start_kitemate() {
   local port=$1 data=$2; shift 2
   port_free "$port" || die "port $port is already in use"
   mkdir -p "$data"
-  env KITEMATE_LISTEN="127.0.0.1:$port" KITEMATE_DATA_DIR="$data" \
+  env -u KITEMATE_BIN KITEMATE_LISTEN="127.0.0.1:$port" KITEMATE_DATA_DIR="$data" \
     KITEMATE_RATE_LIMIT__ENABLED=false KITEMATE_LOG__LEVEL=warn "$@" \
     "$KITEMATE_BIN" serve &
   SERVER_PID=$!

@@ -14,7 +14,7 @@ use platform::metrics::Metrics;
 use platform::middleware::{ObserveState, observe};
 use platform::objects::Objects;
 use platform::pace::Pacer;
-use platform::pubsub::PubSub;
+use platform::pubsub::{Fanout, NatsSettings, PubSub};
 use platform::ratelimit::{RateLimiter, limit_by_ip};
 use platform::secrets::Secrets;
 use platform::{ApiError, docs};
@@ -39,6 +39,8 @@ pub struct App {
     pub secrets: Arc<Secrets>,
     pub auth: AuthService,
     pub pubsub: PubSub,
+    /// Notices to every process (caches forgetting), when they can reach them.
+    pub fanout: Option<Fanout>,
     pub cron: Cron,
     /// Shared by replicas through Redis when one is configured.
     pub cache: Cache,
@@ -118,6 +120,25 @@ pub fn openapi_json() -> String {
     json
 }
 
+/// The bus that tells every process serving these databases to forget:
+/// NATS when configured; otherwise, on SQLite, the processes sharing the
+/// data folder (a stamp file in it). PostgreSQL without NATS may have
+/// replicas that nothing reaches: no bus, so nothing is cached.
+fn fanout(nats: Option<NatsSettings>, backend: &Backend) -> anyhow::Result<Option<Fanout>> {
+    let fanout = match nats {
+        Some(nats) => Fanout::nats(nats),
+        None if matches!(backend, Backend::Sqlite { .. }) => Fanout::local(),
+        None => return Ok(None),
+    };
+    Ok(Some(match backend {
+        Backend::Sqlite { dir } => {
+            platform::db::create_private_dir(dir)?;
+            fanout.with_stamp(&dir.join("fanout.stamp"))?
+        }
+        Backend::Postgres { .. } => fanout,
+    }))
+}
+
 impl App {
     /// Builds every service on databases that are not opened yet; call
     /// [`App::prepare`] before serving. No I/O but creating the data folder.
@@ -126,9 +147,11 @@ impl App {
         let secrets = Arc::new(config.secrets()?);
         let metrics = Metrics::new();
         let pubsub = PubSub::new(clock.clone(), Arc::clone(&metrics));
-        if let Some(nats) = config.nats()? {
-            pubsub.use_nats(nats)?;
+        let nats = config.nats()?;
+        if let Some(nats) = &nats {
+            pubsub.use_nats(nats.clone())?;
         }
+        let fanout = fanout(nats, &backend)?;
         let redis = config.redis()?;
         // Kite counts calls per API key: replicas sharing Redis share turns.
         let kite = config.kite()?.map(|kite| match &redis {
@@ -145,6 +168,7 @@ impl App {
             config.auth.clone(),
             &pubsub,
             redis.as_ref(),
+            fanout.as_ref(),
             auth::ZerodhaParts {
                 kite: kite.clone(),
                 keyring: Arc::new(config.keyring()?),
@@ -224,6 +248,7 @@ impl App {
         };
         let sync_limiter = RateLimiter::on(&sync_rule, redis_for_limits.as_ref());
         Ok(Self {
+            fanout,
             sync_limiter,
             limiter,
             cache,
@@ -338,6 +363,17 @@ impl App {
     /// Starts what runs beside the HTTP server: pub/sub dispatchers and upkeep.
     pub fn start_background(&self) {
         self.pubsub.start();
+        if let Some(fanout) = self.fanout.clone() {
+            tokio::spawn(async move {
+                // Until it listens, caches fed by it stay off; keep trying.
+                let mut wait = Duration::from_millis(250);
+                while let Err(err) = fanout.start().await {
+                    tracing::warn!(error = %err, "fan-out bus unreachable; session cache off until it is");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                }
+            });
+        }
         self.cron.start();
         let limiters = [
             self.limiter.clone(),

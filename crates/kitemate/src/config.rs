@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::auth::AuthConfig;
 
 /// `KITEMATE_*` variables that are not settings: the config file's path,
-/// secrets, and the test suite's database.
+/// secrets, the test suite's services, and the binary the benchmark
+/// scripts run (`KITEMATE_BIN`).
 const NOT_SETTINGS: &[&str] = &[
+    "BIN",
     "CONFIG",
     "ENCRYPTION_KEY",
     "ENCRYPTION_OLD_KEYS",

@@ -135,7 +135,7 @@ pub async fn redeliver_dead_letters(
         .await?
         .ok_or_else(|| no_subscription(&subscription))?;
     tracing::info!(
-        admin = admin.user_id,
+        admin = admin.user.id,
         subscription,
         redelivered,
         "dead letters redelivered"
@@ -196,7 +196,7 @@ pub async fn run_job(
         })?
         .ok_or_else(|| no_job(&name))?;
     tracing::info!(
-        admin = admin.user_id,
+        admin = admin.user.id,
         job = name,
         run = run.id,
         "cron job run by hand"

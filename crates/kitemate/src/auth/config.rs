@@ -20,6 +20,10 @@ pub struct AuthConfig {
     /// one-use `#zerodha_code=` for `POST /auth/zerodha/exchange`: a path of
     /// this server or an `https://` URL of the app.
     pub zerodha_return_url: String,
+    /// How long a replica may remember a session's caller, in seconds (0:
+    /// never). Revocations reach every replica at once through the fan-out
+    /// bus; this bounds how long one that missed a notice could go on.
+    pub session_cache_secs: u16,
 }
 
 impl Default for AuthConfig {
@@ -31,6 +35,7 @@ impl Default for AuthConfig {
             failure_window_minutes: 15,
             max_failure_wait_secs: 15 * 60,
             zerodha_return_url: "/".into(),
+            session_cache_secs: 60,
         }
     }
 }

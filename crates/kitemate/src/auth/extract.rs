@@ -1,19 +1,20 @@
 //! The auth handler: `Authorization: Bearer <token>` → [`AuthData`], as an extractor.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use platform::ApiError;
 
 use super::AuthService;
-use super::model::Tier;
+use super::model::User;
 
 /// Who is calling. Handlers that take [`Auth`] require a signed-in caller.
 #[derive(Debug, Clone)]
 pub struct AuthData {
-    pub user_id: String,
-    pub tier: Tier,
-    pub is_admin: bool,
+    /// The account as it was when the session was looked up.
+    pub user: Arc<User>,
     pub session_id: String,
 }
 
@@ -71,7 +72,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Auth(data) = Auth::from_request_parts(parts, state).await?;
-        if !data.is_admin {
+        if !data.user.is_admin {
             return Err(ApiError::permission_denied("administrators only"));
         }
         Ok(Self(data))

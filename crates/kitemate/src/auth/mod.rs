@@ -3,6 +3,7 @@
 //! [`AuthService`]; everything else here is private.
 
 mod api;
+mod cache;
 mod config;
 mod events;
 mod extract;

@@ -183,9 +183,25 @@ pub(super) struct SessionRow {
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct CallerRow {
     pub session_id: String,
-    pub user_id: String,
-    pub tier: String,
-    pub is_admin: bool,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub user_id: String,
+    pub email: String,
+    pub username: String,
+    pub tier: String,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl CallerRow {
+    pub(super) fn user(&self) -> User {
+        User {
+            id: self.user_id.clone(),
+            email: self.email.clone(),
+            username: self.username.clone(),
+            tier: Tier::parse(&self.tier),
+            is_admin: self.is_admin,
+            created_at: self.created_at,
+        }
+    }
 }

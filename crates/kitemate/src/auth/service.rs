@@ -3,16 +3,17 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::{Db, is_unique_violation};
 use platform::kv::Redis;
-use platform::pubsub::{PubSub, Topic};
+use platform::pubsub::{Fanout, PubSub, Topic};
 use platform::ratelimit::ip_key;
 use platform::throttle::FailureThrottle;
 use tokio::sync::Semaphore;
 
+use super::cache::SessionCache;
 use super::config::AuthConfig;
 use super::events::{USER_SIGNED_UP, UserSignedUp};
 use super::extract::AuthData;
@@ -42,6 +43,8 @@ pub(super) struct Inner {
     config: AuthConfig,
     pub(super) signed_up: Topic<UserSignedUp>,
     pub(super) zerodha: ZerodhaParts,
+    /// Callers of recent sessions, when every replica hears what changes them.
+    sessions: Option<Arc<SessionCache>>,
     account_failures: FailureThrottle,
     ip_failures: FailureThrottle,
     /// argon2 takes 19 MiB and a core for tens of milliseconds: a few at a time.
@@ -60,15 +63,22 @@ pub struct Origin {
 }
 
 impl AuthService {
-    /// `redis`, when given, shares the failed-login throttles between replicas.
+    /// `redis`, when given, shares the failed-login throttles between
+    /// replicas; `fanout`, when given, must reach every process that serves
+    /// or changes these users: sessions are then remembered (see [`SessionCache`]).
     pub fn new(
         db: Db,
         clock: Clock,
         config: AuthConfig,
         pubsub: &PubSub,
         redis: Option<&Redis>,
+        fanout: Option<&Fanout>,
         zerodha: ZerodhaParts,
     ) -> anyhow::Result<Self> {
+        let ttl = std::time::Duration::from_secs(config.session_cache_secs.into());
+        let sessions = fanout
+            .filter(|_| !ttl.is_zero())
+            .map(|fanout| SessionCache::new(fanout.clone(), ttl));
         let signed_up = pubsub.topic(&USER_SIGNED_UP, &db)?;
         let window = TimeDelta::minutes(i64::from(config.failure_window_minutes));
         let max_wait = TimeDelta::seconds(i64::from(config.max_failure_wait_secs));
@@ -91,6 +101,7 @@ impl AuthService {
                 config,
                 signed_up,
                 zerodha,
+                sessions,
             }),
         })
     }
@@ -139,23 +150,50 @@ impl AuthService {
             return Err(invalid());
         }
         let hash = token::digest(bearer);
-        self.live_caller(store::SessionBy::TokenHash(&hash))
+        let now = self.inner.clock.now();
+        let Some(cache) = &self.inner.sessions else {
+            return self
+                .live_caller(store::SessionBy::TokenHash(&hash))
+                .await?
+                .map(|(caller, _)| caller)
+                .ok_or_else(invalid);
+        };
+        if let Some(caller) = cache.get(&hash, now) {
+            return Ok(caller);
+        }
+        let ticket = cache.ticket();
+        let (caller, expires) = self
+            .live_caller(store::SessionBy::TokenHash(&hash))
             .await?
-            .ok_or_else(invalid)
+            .ok_or_else(invalid)?;
+        cache.put(ticket, &hash, &caller, expires);
+        Ok(caller)
     }
 
-    /// The caller of a session that is neither revoked nor expired.
-    async fn live_caller(&self, by: store::SessionBy<'_>) -> Result<Option<AuthData>, ApiError> {
+    /// The caller of a session that is neither revoked nor expired, and
+    /// when the session expires.
+    async fn live_caller(
+        &self,
+        by: store::SessionBy<'_>,
+    ) -> Result<Option<(AuthData, DateTime<Utc>)>, ApiError> {
         let now = self.inner.clock.now();
         Ok(store::caller(&self.inner.db, by)
             .await?
             .filter(|row| row.revoked_at.is_none() && row.expires_at > now)
-            .map(|row| AuthData {
-                user_id: row.user_id,
-                tier: Tier::parse(&row.tier),
-                is_admin: row.is_admin,
-                session_id: row.session_id,
+            .map(|row| {
+                let caller = AuthData {
+                    user: Arc::new(row.user()),
+                    session_id: row.session_id,
+                };
+                (caller, row.expires_at)
             }))
+    }
+
+    /// Tells every replica that `user_id`'s sessions or account changed.
+    async fn forget(&self, user_id: &str) {
+        if let Some(cache) = &self.inner.sessions {
+            cache.changed(user_id).await;
+        }
     }
 
     /// The caller of a session still alive (not revoked, not expired), as
@@ -164,6 +202,7 @@ impl AuthService {
     pub async fn session(&self, session_id: &str) -> Result<AuthData, ApiError> {
         self.live_caller(store::SessionBy::Id(session_id))
             .await?
+            .map(|(caller, _)| caller)
             .ok_or_else(|| ApiError::unauthenticated("the session has ended; log in again"))
     }
 
@@ -288,7 +327,7 @@ impl AuthService {
         tx: &mut platform::db::Tx,
         user_id: &str,
         origin: &Origin,
-    ) -> Result<(String, chrono::DateTime<chrono::Utc>), ApiError> {
+    ) -> Result<(String, DateTime<Utc>), ApiError> {
         let token = token::generate();
         let now = self.inner.clock.now();
         let expires_at = now + TimeDelta::hours(i64::from(self.inner.config.session_ttl_hours));
@@ -327,7 +366,7 @@ impl AuthService {
 
     pub(super) async fn sessions(&self, caller: &AuthData) -> Result<Vec<Session>, ApiError> {
         let now = self.inner.clock.now();
-        let rows = store::sessions_of(&self.inner.db, &caller.user_id).await?;
+        let rows = store::sessions_of(&self.inner.db, &caller.user.id).await?;
         Ok(rows
             .into_iter()
             .filter(|row| row.revoked_at.is_none() && row.expires_at > now)
@@ -344,7 +383,8 @@ impl AuthService {
     /// Revokes one of the caller's sessions; another user's session is "not found".
     pub(super) async fn revoke(&self, caller: &AuthData, session_id: &str) -> Result<(), ApiError> {
         let now = self.inner.clock.now();
-        if store::revoke_session(&self.inner.db, &caller.user_id, session_id, now).await? {
+        if store::revoke_session(&self.inner.db, &caller.user.id, session_id, now).await? {
+            self.forget(&caller.user.id).await;
             Ok(())
         } else {
             Err(ApiError::not_found("session not found"))
@@ -375,10 +415,12 @@ impl AuthService {
         change: store::UserChange<'_>,
     ) -> Result<(), ApiError> {
         let email = normalize_email(email);
-        if store::change_user(&self.inner.db, &email, change, self.inner.clock.now()).await? {
-            Ok(())
-        } else {
-            Err(ApiError::not_found(format!("no user with email {email}")))
+        match store::change_user(&self.inner.db, &email, change, self.inner.clock.now()).await? {
+            Some(user_id) => {
+                self.forget(&user_id).await;
+                Ok(())
+            }
+            None => Err(ApiError::not_found(format!("no user with email {email}"))),
         }
     }
 }

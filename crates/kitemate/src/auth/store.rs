@@ -119,7 +119,8 @@ pub(super) async fn caller(db: &Db, by: SessionBy<'_>) -> Result<Option<CallerRo
         SessionBy::Id(id) => ("id", id),
     };
     let sql = format!(
-        "SELECT s.id AS session_id, u.id AS user_id, u.tier, u.is_admin, s.expires_at, s.revoked_at \
+        "SELECT s.id AS session_id, s.expires_at, s.revoked_at, u.id AS user_id, u.email, \
+         u.username, u.tier, u.is_admin, u.created_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.{column} = $1"
     );
     with_db!(db, |pool| {
@@ -158,7 +159,6 @@ pub(super) async fn revoke_session(
     Ok(done == 1)
 }
 
-/// Marks a user as administrator; false when no user has that email.
 /// What an operator changes about a user from the shell.
 #[derive(Debug, Default)]
 pub(super) struct UserChange<'a> {
@@ -166,27 +166,25 @@ pub(super) struct UserChange<'a> {
     pub tier: Option<&'a str>,
 }
 
-/// Applies `change` to the user with `email`; false when there is none.
+/// Applies `change` to the user with `email`: their id, `None` when there is none.
 pub(super) async fn change_user(
     db: &Db,
     email: &str,
     change: UserChange<'_>,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let done = with_write!(db, |pool| {
-        sqlx::query(
+) -> Result<Option<String>, sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query_scalar(
             "UPDATE users SET is_admin = COALESCE($1, is_admin), tier = COALESCE($2, tier), \
-             updated_at = $3 WHERE email = $4",
+             updated_at = $3 WHERE email = $4 RETURNING id",
         )
         .bind(change.is_admin)
         .bind(change.tier)
         .bind(now)
         .bind(email)
-        .execute(pool)
+        .fetch_optional(pool)
         .await
-        .map(|r| r.rows_affected())
-    })?;
-    Ok(done == 1)
+    })
 }
 
 /// Deletes sessions that expired or were revoked before `before`.

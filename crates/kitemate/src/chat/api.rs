@@ -114,7 +114,7 @@ pub async fn conversations(
     State(state): State<ChatState>,
     Auth(caller): Auth,
 ) -> Result<ApiJson<ConversationList>, ApiError> {
-    let rows = store::conversations(state.service.db(), &caller.user_id, 100).await?;
+    let rows = store::conversations(state.service.db(), &caller.user.id, 100).await?;
     Ok(ApiJson(ConversationList {
         conversations: rows
             .into_iter()
@@ -174,7 +174,7 @@ pub async fn conversation(
     Path(id): Path<String>,
 ) -> Result<ApiJson<Conversation>, ApiError> {
     let db = state.service.db();
-    let found = store::conversation(db, &caller.user_id, &id)
+    let found = store::conversation(db, &caller.user.id, &id)
         .await?
         .ok_or_else(not_found)?;
     let messages = store::messages(db, &found.id).await?;
@@ -210,7 +210,7 @@ pub async fn delete_conversation(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if store::delete_conversation(state.service.db(), &caller.user_id, &id).await? {
+    if store::delete_conversation(state.service.db(), &caller.user.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found())

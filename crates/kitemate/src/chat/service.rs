@@ -200,8 +200,8 @@ impl ChatService {
     pub async fn usage(&self, caller: &AuthData) -> Result<Usage, ApiError> {
         let (month, resets_at) = month(self.clock.now());
         Ok(Usage {
-            used: store::used(&self.db, &caller.user_id, &month).await?,
-            limit: limit(caller.tier),
+            used: store::used(&self.db, &caller.user.id, &month).await?,
+            limit: limit(caller.user.tier),
             resets_at,
         })
     }
@@ -262,7 +262,7 @@ impl ChatService {
         }
         let existing = match conversation_id {
             Some(id) => Some(
-                store::conversation(&self.db, &caller.user_id, id)
+                store::conversation(&self.db, &caller.user.id, id)
                     .await?
                     .ok_or_else(|| {
                         let reason = "no such conversation of yours";
@@ -273,7 +273,7 @@ impl ChatService {
             ),
             None => None,
         };
-        let key = format!("chat:{}", caller.user_id);
+        let key = format!("chat:{}", caller.user.id);
         if let Err(wait) = self.limiter.check(&key).await {
             return Err(ApiError::resource_exhausted(
                 format!(
@@ -297,7 +297,7 @@ impl ChatService {
                 )
             })?;
         let (month, resets_at) = month(self.clock.now());
-        let limit = limit(caller.tier);
+        let limit = limit(caller.user.tier);
         // Reserved before anything is spent on it (a model's completion, a
         // stream): concurrent questions cannot take the same last one, and a
         // client that leaves has still used it. On Pro there is nothing to
@@ -306,7 +306,7 @@ impl ChatService {
             Some(limit) => {
                 let used = self
                     .recorder
-                    .reserve(&caller.user_id, &month, limit)
+                    .reserve(&caller.user.id, &month, limit)
                     .await?
                     .ok_or_else(|| self.exhausted(resets_at))?;
                 (used, true)
@@ -314,7 +314,7 @@ impl ChatService {
             None => (0, false),
         };
         Ok(Question {
-            user_id: caller.user_id.clone(),
+            user_id: caller.user.id.clone(),
             message: message.to_string(),
             existing,
             month,

@@ -133,7 +133,7 @@ pub async fn import(
     let query: ImportQuery = platform::query::parse_query(&raw_query)?;
     let report = state
         .service
-        .import(&caller.user_id, query.kind.or(form_kind), file_name, bytes)
+        .import(&caller.user.id, query.kind.or(form_kind), file_name, bytes)
         .await?;
     Ok(ApiJson(report))
 }
@@ -217,7 +217,7 @@ pub async fn list_imports(
 ) -> Result<ApiJson<ImportList>, ApiError> {
     let (offset, limit) = (query.offset.unwrap_or(0), query.limit.unwrap_or(20));
     let (rows, total) =
-        store::list_imports(state.service.db(), &caller.user_id, offset, limit).await?;
+        store::list_imports(state.service.db(), &caller.user.id, offset, limit).await?;
     Ok(ApiJson(ImportList {
         imports: rows.iter().map(ImportInfo::of).collect(),
         total,
@@ -240,7 +240,7 @@ pub async fn import_detail(
     Auth(caller): Auth,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<ApiJson<ImportDetail>, ApiError> {
-    let record = store::import_of(state.service.db(), &caller.user_id, &id)
+    let record = store::import_of(state.service.db(), &caller.user.id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such import"))?;
     Ok(ApiJson(ImportDetail {
@@ -324,7 +324,7 @@ pub async fn list_trades(
     };
     let (rows, total) = store::list_trades(
         state.service.db(),
-        &caller.user_id,
+        &caller.user.id,
         &filter,
         usize::try_from(offset).unwrap_or_default(),
         usize::try_from(limit).unwrap_or_default(),

@@ -32,7 +32,7 @@ pub async fn sync(
 ) -> Result<ApiJson<SyncReport>, ApiError> {
     if let Err(wait) = state
         .sync_limiter
-        .check(&format!("sync:{}", caller.user_id))
+        .check(&format!("sync:{}", caller.user.id))
         .await
     {
         return Err(ApiError::resource_exhausted(
@@ -40,7 +40,7 @@ pub async fn sync(
             wait.as_secs_f64().ceil() as u64,
         ));
     }
-    state.service.sync(&caller.user_id).await.map(ApiJson)
+    state.service.sync(&caller.user.id).await.map(ApiJson)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,7 +73,7 @@ pub async fn positions(
     State(state): State<PortfolioState>,
     Auth(caller): Auth,
 ) -> Result<ApiJson<PositionList>, ApiError> {
-    let positions = state.service.positions(&caller.user_id).await?;
+    let positions = state.service.positions(&caller.user.id).await?;
     Ok(ApiJson(PositionList { positions }))
 }
 
@@ -128,7 +128,7 @@ pub async fn history(
     }
     let rows = sync::history(
         state.service.db(),
-        &caller.user_id,
+        &caller.user.id,
         &from.to_string(),
         &to.to_string(),
     )

@@ -179,7 +179,7 @@ pub async fn holdings(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<HoldingsQuery>,
 ) -> Result<ApiJson<HoldingPage>, ApiError> {
-    let securities = state.service.securities(&caller.user_id).await?;
+    let securities = state.service.securities(&caller.user.id).await?;
     let holdings = held(&securities);
     let (total, priced) = weights(&holdings);
     let day = today(&state);
@@ -259,7 +259,7 @@ pub async fn summary(
     State(state): State<PortfolioState>,
     Auth(caller): Auth,
 ) -> Result<ApiJson<Summary>, ApiError> {
-    let securities = state.service.securities(&caller.user_id).await?;
+    let securities = state.service.securities(&caller.user.id).await?;
     Ok(ApiJson(summarize(&securities, today(&state))))
 }
 
@@ -311,7 +311,7 @@ pub async fn portfolio(
     Auth(caller): Auth,
     axum::extract::Path(user_id): axum::extract::Path<String>,
 ) -> Result<ApiJson<Portfolio>, ApiError> {
-    if user_id != caller.user_id {
+    if user_id != caller.user.id {
         return Err(ApiError::permission_denied(
             "cannot access another user's portfolio",
         ));
@@ -427,7 +427,7 @@ pub async fn allocation(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<AllocationQuery>,
 ) -> Result<ApiJson<Allocation>, ApiError> {
-    let securities = state.service.securities(&caller.user_id).await?;
+    let securities = state.service.securities(&caller.user.id).await?;
     let (slices, total, priced) = allocation_of(&securities, query.by);
     Ok(ApiJson(Allocation {
         by: query.by,
@@ -574,7 +574,7 @@ pub async fn realized(
             ));
         }
     }
-    let securities = state.service.securities(&caller.user_id).await?;
+    let securities = state.service.securities(&caller.user.id).await?;
     let symbol = query.symbol.map(|s| s.trim().to_ascii_uppercase());
     let is_it = |s: &Security| {
         symbol

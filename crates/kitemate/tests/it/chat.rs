@@ -295,13 +295,12 @@ async fn the_last_free_question_is_answered_once(kind: Kind) -> TestResult {
 /// Asks `n` answerable questions as the Free user with `token`, in-process
 /// (quicker than through HTTP).
 pub async fn use_questions(app: &TestApp, token: &str, n: i64) -> anyhow::Result<()> {
-    let me = app.get("/auth/me", Some(token)).await?.json();
-    let caller = kitemate::auth::AuthData {
-        user_id: me["id"].as_str().unwrap_or_default().to_string(),
-        tier: kitemate::auth::Tier::Free,
-        is_admin: false,
-        session_id: String::new(),
-    };
+    let caller = app
+        .app
+        .auth
+        .authenticate(token)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     for _ in 0..n {
         app.app
             .chat

@@ -335,6 +335,56 @@ async fn exercise(
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.text().await?, csv);
 
+    // Each replica remembers the sessions it served; a plan changed from
+    // the shell and a logout on one replica reach the other within one
+    // delivery on the bus, though both answered from memory a moment ago.
+    let login = client
+        .post(a.url("/auth/login"))
+        .json(&json!({ "email": "asha@example.com", "password": "river otter lantern" }));
+    let (status, body) = call(login).await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let asha = body["token"].as_str().unwrap_or_default().to_string();
+    let me = |replica: &Replica| {
+        let req = client.get(replica.url("/auth/me")).bearer_auth(&asha);
+        async move { call(req).await }
+    };
+    for replica in [a, b, a, b] {
+        let (status, body) = me(replica).await?;
+        assert_eq!(
+            (status, body["tier"].as_str()),
+            (StatusCode::OK, Some("free")),
+            "{body}"
+        );
+    }
+    let pro = kitemate()
+        .env("KITEMATE_CONFIG", toml_path)
+        .args(["users", "set-tier", "asha@example.com", "pro"])
+        .output()?;
+    assert!(
+        pro.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pro.stderr)
+    );
+    for replica in [a, b] {
+        eventually(2, || async {
+            let (status, body) = me(replica).await?;
+            anyhow::ensure!(status == StatusCode::OK, "{status} {body}");
+            Ok(body["tier"] == "pro")
+        })
+        .await?;
+    }
+    let logout = client.post(a.url("/auth/logout")).bearer_auth(&asha);
+    assert_eq!(call(logout).await?.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        me(a).await?.0,
+        StatusCode::UNAUTHORIZED,
+        "at once where it happened"
+    );
+    eventually(2, || async {
+        Ok(me(b).await?.0 == StatusCode::UNAUTHORIZED)
+    })
+    .await?;
+
     // One allowance per client address, spent through both replicas.
     let mut ok = 0;
     let mut refused = HashSet::new();

@@ -7,6 +7,7 @@
 //! they handled; a commit wakes them, and a slow poll is only a safety net.
 
 mod dispatch;
+mod fanout;
 mod nats;
 mod store;
 
@@ -28,6 +29,7 @@ use crate::db::{Db, Tx};
 use crate::metrics::Metrics;
 
 pub use dispatch::{DeadLetter, SubscriptionStats};
+pub use fanout::{Fanout, Notice};
 pub use nats::NatsSettings;
 
 /// How often a subscription is delivered.

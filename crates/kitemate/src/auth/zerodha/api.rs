@@ -80,7 +80,7 @@ pub async fn initiate(
     MaybeAuth(caller): MaybeAuth,
 ) -> Result<Response, ApiError> {
     let started = auth
-        .zerodha_initiate(caller.as_ref().map(|c| c.user_id.as_str()))
+        .zerodha_initiate(caller.as_ref().map(|c| c.user.id.as_str()))
         .await?;
     let cookie = login_cookie(&auth, &started.browser);
     let body = Initiated {
@@ -124,7 +124,7 @@ pub async fn callback(
     headers: HeaderMap,
     ApiJson(req): ApiJson<CallbackRequest>,
 ) -> Result<ApiJson<ZerodhaConnected>, ApiError> {
-    let caller = caller.as_ref().map(|c| c.user_id.as_str());
+    let caller = caller.as_ref().map(|c| c.user.id.as_str());
     auth.zerodha_complete(
         Proof::Bearer(caller),
         &req.request_token,
@@ -298,7 +298,7 @@ pub async fn status(
     State(auth): State<AuthService>,
     Auth(caller): Auth,
 ) -> Result<ApiJson<ZerodhaStatus>, ApiError> {
-    auth.zerodha_status(&caller.user_id)
+    auth.zerodha_status(&caller.user.id)
         .await?
         .map(ApiJson)
         .ok_or_else(|| ApiError::not_found("no Zerodha account is connected"))
@@ -316,6 +316,6 @@ pub async fn disconnect(
     State(auth): State<AuthService>,
     Auth(caller): Auth,
 ) -> Result<StatusCode, ApiError> {
-    auth.zerodha_disconnect(&caller.user_id).await?;
+    auth.zerodha_disconnect(&caller.user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
