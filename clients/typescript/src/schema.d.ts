@@ -768,13 +768,12 @@ export interface components {
             by: components["schemas"]["AllocationBy"];
             /** @description Largest first. */
             slices: components["schemas"]["Slice"][];
-            /** Format: int64 */
-            totalPaise: number;
+            totalPaise: components["schemas"]["Paise"];
         };
         /** @enum {string} */
         AllocationBy: "stock" | "sector" | "asset_class";
         /**
-         * @description What a security is, for allocation.
+         * @description What kind of thing a holding is.
          * @enum {string}
          */
         AssetClass: "equity" | "etf" | "mutual_fund";
@@ -859,14 +858,13 @@ export interface components {
             /** Format: int64 */
             signups: number;
         };
+        /** @description The portfolio's value at the end of one IST day, as a sync recorded it. */
         DayValue: {
+            /** Format: date */
             day: string;
-            /** Format: int64 */
-            investedPaise: number;
-            /** Format: int64 */
-            pnlPaise: number;
-            /** Format: int64 */
-            valuePaise: number;
+            investedPaise: components["schemas"]["Paise"];
+            pnlPaise: components["schemas"]["Paise"];
+            valuePaise: components["schemas"]["Paise"];
         };
         /** @description A message that ran out of retries. */
         DeadLetter: {
@@ -920,32 +918,22 @@ export interface components {
         History: {
             days: components["schemas"]["DayValue"][];
         };
+        /** @description One holding, valued. */
         HoldingInfo: {
             assetClass: components["schemas"]["AssetClass"];
-            /** @description Decimal string; averages carry more places than paise. */
+            /** @description In rupees, to four places (averages carry more places than paise). */
             averagePrice?: string | null;
-            /** Format: int64 */
-            investedPaise: number;
+            investedPaise: components["schemas"]["Paise"];
             isin: string;
-            /** Format: int64 */
-            lastPricePaise?: number | null;
-            /** @description Decimal string. */
-            quantity: string;
+            lastPricePaise?: null | components["schemas"]["Paise"];
+            quantity: components["schemas"]["Quantity"];
             sector: string;
             symbol: string;
-            /** Format: int64 */
-            unrealizedPaise?: number | null;
-            /** @description Of what was invested, as a decimal string. */
-            unrealizedPercent?: string | null;
-            /** Format: int64 */
-            valuePaise?: number | null;
-            /** @description Share of the portfolio's value (of what was invested when unpriced). */
-            weightPercent?: string | null;
-            /**
-             * @description Annual return of this security's imported trades, valued today (XIRR),
-             *     as a percentage; absent without trades or a price.
-             */
-            xirrPercent?: string | null;
+            unrealizedPaise?: null | components["schemas"]["Paise"];
+            unrealizedPercent?: null | components["schemas"]["Percent"];
+            valuePaise?: null | components["schemas"]["Paise"];
+            weightPercent?: null | components["schemas"]["Percent"];
+            xirrPercent?: null | components["schemas"]["Percent"];
         };
         HoldingPage: {
             holdings: components["schemas"]["HoldingInfo"][];
@@ -968,7 +956,7 @@ export interface components {
             id: string;
             /** Format: int64 */
             imported: number;
-            kind: string;
+            kind: components["schemas"]["Kind"];
             /** Format: int64 */
             rows: number;
             /**
@@ -1036,7 +1024,7 @@ export interface components {
             jobs: components["schemas"]["JobInfo"][];
         };
         /**
-         * @description What kind of export a file is.
+         * @description What a file holds.
          * @enum {string}
          */
         Kind: "tradebook" | "holdings";
@@ -1055,6 +1043,16 @@ export interface components {
             role: string;
             widget?: null | components["schemas"]["Widget"];
         };
+        /**
+         * Format: int64
+         * @description Whole paise (₹1 = 100 paise)
+         */
+        Paise: number;
+        /**
+         * @description A percentage, rounded to two decimals
+         * @example 12.34
+         */
+        Percent: string;
         /** @description A piece of a streamed answer, as the stream sends it. */
         Piece: {
             content: string;
@@ -1086,13 +1084,13 @@ export interface components {
             summary: components["schemas"]["Summary"];
             userId: string;
         };
+        /** @description A position of today, at the last sync. */
         PositionInfo: {
+            /** @description In rupees, as Kite states it. */
             averagePrice: string;
             exchange: string;
-            /** Format: int64 */
-            lastPricePaise: number;
-            /** Format: int64 */
-            pnlPaise: number;
+            lastPricePaise: components["schemas"]["Paise"];
+            pnlPaise: components["schemas"]["Paise"];
             /** @description `CNC`, `MIS`, `NRML`, ... */
             product: string;
             /**
@@ -1111,6 +1109,11 @@ export interface components {
             /** @description `embedded` (delivered in this process) or `nats` (NATS JetStream). */
             transport: string;
         };
+        /**
+         * @description A decimal number of shares or units, at most three places
+         * @example 12.5
+         */
+        Quantity: string;
         QueryRequest: {
             /** @description A conversation of the caller's to continue; a new one when left out. */
             conversationId?: string | null;
@@ -1119,27 +1122,17 @@ export interface components {
         };
         RealizedPnl: {
             fy?: string | null;
-            /** Format: int64 */
             limit: number;
-            /** Format: int64 */
-            longTermPaise: number;
-            /** Format: int64 */
+            longTermPaise: components["schemas"]["Paise"];
             offset: number;
             /** @description One page of the sales, oldest first. */
             sales: components["schemas"]["Sale"][];
-            /**
-             * Format: int64
-             * @description Sums over every sale the filter matches, not just this page.
-             */
-            shortTermPaise: number;
+            /** @description Sums over every sale the filter matches, not just this page. */
+            shortTermPaise: components["schemas"]["Paise"];
             symbol?: string | null;
-            /**
-             * Format: int64
-             * @description Sales the filter matches, on every page.
-             */
+            /** @description Sales the filter matches, on every page. */
             total: number;
-            /** Format: int64 */
-            totalPaise: number;
+            totalPaise: components["schemas"]["Paise"];
             unmatched: components["schemas"]["Unmatched"][];
             /** @description Each financial year's sums (of the security, when one is asked for). */
             years: components["schemas"]["YearPnl"][];
@@ -1174,19 +1167,19 @@ export interface components {
         RunList: {
             runs: components["schemas"]["RunInfo"][];
         };
+        /** @description A piece of a sale matched to one buy (FIFO). */
         Sale: {
+            /** Format: date */
             boughtOn: string;
-            /** Format: int64 */
-            buyPricePaise: number;
+            buyPricePaise: components["schemas"]["Paise"];
             financialYear: string;
             /** Format: int64 */
             holdingDays: number;
             isin: string;
-            /** Format: int64 */
-            pnlPaise: number;
-            quantity: string;
-            /** Format: int64 */
-            sellPricePaise: number;
+            pnlPaise: components["schemas"]["Paise"];
+            quantity: components["schemas"]["Quantity"];
+            sellPricePaise: components["schemas"]["Paise"];
+            /** Format: date */
             soldOn: string;
             symbol: string;
             term: components["schemas"]["Term"];
@@ -1205,6 +1198,11 @@ export interface components {
         SessionList: {
             sessions: components["schemas"]["Session"][];
         };
+        /**
+         * @description Which way a trade went.
+         * @enum {string}
+         */
+        Side: "buy" | "sell";
         SignupRequest: {
             /**
              * Format: email
@@ -1232,16 +1230,16 @@ export interface components {
              */
             total: number;
         };
-        /** @description A line that was read but not taken, and why. */
+        /** @description A row of a file that was not taken, and why. */
         Skipped: {
+            /** @description Line number in the file (the header is line 1). */
             line: number;
             reason: string;
         };
         Slice: {
             name: string;
-            percent: string;
-            /** Format: int64 */
-            valuePaise: number;
+            percent: components["schemas"]["Percent"];
+            valuePaise: components["schemas"]["Paise"];
         };
         /** @description One subscription's figures, as `GET /admin/pubsub` shows them. */
         SubscriptionStats: {
@@ -1273,52 +1271,36 @@ export interface components {
             topic: string;
         };
         Summary: {
-            /**
-             * Format: int64
-             * @description Today's change in value, from the last sync's prices and previous
-             *     closes; absent without a sync.
-             */
-            dayChangePaise?: number | null;
+            dayChangePaise?: null | components["schemas"]["Paise"];
             holdings: number;
-            /** Format: int64 */
-            investedPaise: number;
-            /**
-             * Format: int64
-             * @description Every sale matched to a known buy, all years.
-             */
-            realizedPaise: number;
+            investedPaise: components["schemas"]["Paise"];
+            /** @description Every sale matched to a known buy, all years. */
+            realizedPaise: components["schemas"]["Paise"];
             /** @description Holdings without any price yet (not in `value`). */
             unpriced: number;
-            /** Format: int64 */
-            unrealizedPaise: number;
-            unrealizedPercent?: string | null;
-            /**
-             * Format: int64
-             * @description Of the holdings with a known price.
-             */
-            valuePaise: number;
-            /**
-             * @description Annual return of the imported trades with what they still hold,
-             *     valued today (XIRR), as a percentage; absent without trades.
-             */
-            xirrPercent?: string | null;
+            unrealizedPaise: components["schemas"]["Paise"];
+            unrealizedPercent?: null | components["schemas"]["Percent"];
+            /** @description Of the holdings with a known price. */
+            valuePaise: components["schemas"]["Paise"];
+            xirrPercent?: null | components["schemas"]["Percent"];
         };
         /** @description What a sync found. */
         SyncReport: {
-            /** @description The IST day of the snapshot recorded. */
+            /**
+             * Format: date
+             * @description The IST day of the snapshot recorded.
+             */
             day: string;
             holdings: number;
-            /** Format: int64 */
-            investedPaise: number;
+            investedPaise: components["schemas"]["Paise"];
             mutualFunds: number;
             positions: number;
             /** Format: date-time */
             syncedAt: string;
-            /** Format: int64 */
-            valuePaise: number;
+            valuePaise: components["schemas"]["Paise"];
         };
         /**
-         * @description Short-term or long-term, as the tax rules for listed equity see it.
+         * @description How long a sold lot was held, for tax.
          * @enum {string}
          */
         Term: "short_term" | "long_term";
@@ -1338,23 +1320,21 @@ export interface components {
             database: string;
             name: string;
         };
+        /** @description A stored trade. */
         TradeInfo: {
             exchange: string;
             executedAt?: string | null;
             isin: string;
             orderId: string;
-            /** Format: int64 */
-            pricePaise: number;
-            /** @description Decimal string. */
-            quantity: string;
+            pricePaise: components["schemas"]["Paise"];
+            quantity: components["schemas"]["Quantity"];
             segment: string;
-            /** @description `buy` or `sell`. */
-            side: string;
+            side: components["schemas"]["Side"];
             symbol: string;
+            /** Format: date */
             tradeDate: string;
             tradeId: string;
-            /** Format: int64 */
-            valuePaise: number;
+            valuePaise: components["schemas"]["Paise"];
         };
         TradePage: {
             /** Format: int64 */
@@ -1371,7 +1351,7 @@ export interface components {
         Unmatched: {
             isin: string;
             /** @description Sold without a known buy (bought before the imported history). */
-            quantity: string;
+            quantity: components["schemas"]["Quantity"];
             symbol: string;
         };
         /** @description The caller's allowance this month. */
@@ -1414,17 +1394,11 @@ export interface components {
         /** @description Realized gains of one financial year. */
         YearPnl: {
             fy: string;
-            /** Format: int64 */
-            longTermPaise: number;
-            /**
-             * Format: int64
-             * @description Sales (pieces of a sale matched to one buy) in the year.
-             */
+            longTermPaise: components["schemas"]["Paise"];
+            /** @description Sales (pieces of a sale matched to one buy) in the year. */
             sales: number;
-            /** Format: int64 */
-            shortTermPaise: number;
-            /** Format: int64 */
-            totalPaise: number;
+            shortTermPaise: components["schemas"]["Paise"];
+            totalPaise: components["schemas"]["Paise"];
         };
         /** @description What finishing a Zerodha login did. */
         ZerodhaConnected: {

@@ -190,8 +190,8 @@ async fn import(
     let spinner = indicatif::ProgressBar::new_spinner().with_message("importing");
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let kind = kind.map(|k| match k {
-        ImportKind::Tradebook => kitemate::portfolio::import::Kind::Tradebook,
-        ImportKind::Holdings => kitemate::portfolio::import::Kind::Holdings,
+        ImportKind::Tradebook => kitemate::portfolio::model::Kind::Tradebook,
+        ImportKind::Holdings => kitemate::portfolio::model::Kind::Holdings,
     });
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let report = app.portfolio.import(&user, kind, name, bytes.into()).await;

@@ -169,8 +169,8 @@ impl ChatService {
                     .await?;
                 if let Some(side) = side {
                     let wanted = match side {
-                        engine::intent::Side::Buy => "buy",
-                        engine::intent::Side::Sell => "sell",
+                        engine::intent::Side::Buy => crate::portfolio::Side::Buy,
+                        engine::intent::Side::Sell => crate::portfolio::Side::Sell,
                     };
                     trades.retain(|t| t.side == wanted);
                 }

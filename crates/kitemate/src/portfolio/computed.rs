@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::calc::positions::{Security, xirr_of};
-use super::report::Report;
+use super::model::{Report, Term};
 
 /// Users whose portfolios are kept; past it, an arbitrary one is dropped.
 const USERS: usize = 1_024;
@@ -74,8 +74,8 @@ pub fn index_sales(securities: &[Security], mut refs: Vec<SaleRef>) -> Sales {
         }
         if let Some(year) = years.last_mut() {
             match piece.term {
-                super::calc::fifo::Term::ShortTerm => year.short_term += piece.pnl,
-                super::calc::fifo::Term::LongTerm => year.long_term += piece.pnl,
+                Term::ShortTerm => year.short_term += piece.pnl,
+                Term::LongTerm => year.long_term += piece.pnl,
             }
             year.sales += 1;
         }

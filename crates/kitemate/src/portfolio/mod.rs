@@ -1,28 +1,40 @@
 //! The portfolio service: holdings, trades and daily history from Kite and
 //! from Console exports, and what is worked out from them.
 
+//!
+//! Layers, bottom up (a module uses only those before it):
+//! `model` (plain types) → `import` (files into rows) and `packed` (how
+//! trades are stored) → `calc` (FIFO, XIRR, positions) → `computed` (a
+//! user's worked-out securities, kept per version) → `figures` (the model's
+//! figures from them) → `store` (all SQL) → `events` → `service`, `sync`,
+//! `reads` (what the service does and answers) → `api` (HTTP handlers).
+
 mod api;
-pub mod calc;
+mod calc;
 mod computed;
-pub mod import;
+mod events;
+mod figures;
+mod import;
+pub mod model;
 mod packed;
-mod report;
+mod reads;
 mod service;
 mod store;
 mod sync;
-mod sync_api;
-mod views;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
 use platform::db::DatabaseDecl;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use report::{Report, TradeLine};
-pub use service::{ImportReport, PortfolioService};
-pub use sync::{PORTFOLIO_SYNCED, PortfolioSynced};
-pub use sync_api::PositionInfo;
-pub use views::{HoldingInfo, Sale, Slice, Summary};
+pub use calc::sectors::companies;
+pub use events::{PORTFOLIO_SYNCED, PortfolioSynced};
+pub use figures::RealizedFilter;
+pub use model::{
+    HoldingInfo, ImportReport, Paise, Percent, PositionInfo, Quantity, Report, Sale, Side, Slice,
+    Summary, Term, TradeLine,
+};
+pub use service::PortfolioService;
 
 use crate::auth::AuthService;
 
@@ -55,19 +67,19 @@ pub fn router(state: PortfolioState) -> OpenApiRouter {
 pub fn router_spec() -> OpenApiRouter<PortfolioState> {
     // Multipart framing needs a little room above the file's own limit.
     let uploads = OpenApiRouter::new()
-        .routes(routes!(api::import))
-        .layer(DefaultBodyLimit::max(api::MAX_IMPORT + 64 * 1024));
+        .routes(routes!(api::imports::import))
+        .layer(DefaultBodyLimit::max(api::imports::MAX_IMPORT + 64 * 1024));
     OpenApiRouter::new()
-        .routes(routes!(api::list_imports))
-        .routes(routes!(api::import_detail))
-        .routes(routes!(api::list_trades))
-        .routes(routes!(views::holdings))
-        .routes(routes!(views::summary))
-        .routes(routes!(views::allocation))
-        .routes(routes!(views::realized))
-        .routes(routes!(views::portfolio))
-        .routes(routes!(sync_api::sync))
-        .routes(routes!(sync_api::positions))
-        .routes(routes!(sync_api::history))
+        .routes(routes!(api::imports::list_imports))
+        .routes(routes!(api::imports::import_detail))
+        .routes(routes!(api::imports::list_trades))
+        .routes(routes!(api::views::holdings))
+        .routes(routes!(api::views::summary))
+        .routes(routes!(api::views::allocation))
+        .routes(routes!(api::views::realized))
+        .routes(routes!(api::views::portfolio))
+        .routes(routes!(api::sync::sync))
+        .routes(routes!(api::sync::positions))
+        .routes(routes!(api::sync::history))
         .merge(uploads)
 }

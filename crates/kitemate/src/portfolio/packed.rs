@@ -8,8 +8,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::store::{Block, NewBlock};
-
 type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -234,6 +232,45 @@ pub fn split(security: &str, isin: &str, lines: &mut [Line<'_>]) -> Vec<NewBlock
         }
     }
     blocks
+}
+
+/// A row of `imported_holdings`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HoldingSnapshot {
+    pub symbol: String,
+    pub isin: String,
+    pub quantity_milli: i64,
+    pub average_price: String,
+    pub last_price: Option<String>,
+    /// The previous close, which only a sync from Kite knows.
+    #[sqlx(default)]
+    pub close_price: Option<String>,
+}
+
+/// The fills of one security from one import in one month, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Block {
+    pub isin: String,
+    /// Lines in the format of [`packed`].
+    pub fills: String,
+    /// `YYYY-MM`, when the query asked for it.
+    #[sqlx(default)]
+    pub month: String,
+}
+
+/// A block about to be stored: one import's fills of one security, under
+/// one symbol, in one month.
+#[derive(Debug, Clone)]
+pub struct NewBlock {
+    /// The ISIN, or `symbol:` and the symbol when the file gave none.
+    pub security: String,
+    pub isin: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub symbol: String,
+    /// Fills in the block.
+    pub n: i64,
+    pub fills: String,
 }
 
 #[cfg(test)]

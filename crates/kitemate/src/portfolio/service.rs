@@ -7,38 +7,17 @@ use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::Db;
 use platform::objects::Bucket;
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive as _;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use platform::pubsub::{PubSub, Topic};
 
 use super::calc::positions::securities;
 use super::computed::{Computed, Kept, Securities};
-use super::import::{self, Kind, Skipped, Skips, Table, Trade};
+use super::events::{PORTFOLIO_SYNCED, PortfolioSynced};
+use super::import::{self, Skips, Table, Trade};
+use super::model::{ImportReport, Kind, Paise, Quantity, Skipped};
 use super::packed;
 use super::store::{self, HoldingSnapshot, ImportRecord};
-use super::sync::{PORTFOLIO_SYNCED, PortfolioSynced};
 use crate::auth::AuthService;
-
-/// What an import did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportReport {
-    pub import_id: String,
-    pub kind: Kind,
-    /// Lines after the header that were not empty.
-    pub rows: usize,
-    /// Rows stored now.
-    pub imported: u64,
-    /// Rows that were already stored (an overlapping file).
-    pub duplicates: u64,
-    /// Rows not taken, with why: the first 100 by line.
-    pub skipped: Vec<Skipped>,
-    /// How many rows were not taken in all.
-    pub skipped_count: u64,
-}
 
 #[derive(Debug, Clone)]
 pub struct PortfolioService {
@@ -51,22 +30,6 @@ pub struct PortfolioService {
     pub(super) auth: AuthService,
     pub(super) synced: Topic<PortfolioSynced>,
     computed: Kept,
-}
-
-/// `quantity × 1000` when it has at most three decimals.
-fn milli(quantity: Decimal) -> Option<i64> {
-    let scaled = quantity * Decimal::from(1000);
-    (scaled.fract().is_zero())
-        .then(|| scaled.to_i64())
-        .flatten()
-}
-
-/// Whole paise, when the price has at most two decimals.
-fn paise(price: Decimal) -> Option<i64> {
-    let scaled = price * Decimal::ONE_HUNDRED;
-    (scaled.fract().is_zero())
-        .then(|| scaled.to_i64())
-        .flatten()
 }
 
 /// The quantity in thousandths and the price in paise of a trade that can
@@ -84,9 +47,11 @@ fn storable(trade: &Trade, today: chrono::NaiveDate) -> Result<(i64, i64), Strin
             trade.segment
         ));
     }
-    let quantity = milli(trade.quantity).ok_or("quantity has more than three decimals")?;
-    let price = paise(trade.price).ok_or("price has more than two decimals")?;
-    Ok((quantity, price))
+    let quantity = Quantity::exact(trade.quantity)
+        .and_then(Quantity::milli)
+        .ok_or("quantity has more than three decimals")?;
+    let price = Paise::exact(trade.price).ok_or("price has more than two decimals")?;
+    Ok((quantity, price.get()))
 }
 
 /// Encodes the storable `trades` into a batch; the rest are skipped.
@@ -138,8 +103,8 @@ impl PortfolioService {
         let (blocks, imported, synced, funds) = tokio::try_join!(
             store::blocks(&self.db, user_id),
             store::holdings_snapshot(&self.db, user_id),
-            super::sync::synced_holdings(&self.db, user_id),
-            super::sync::synced_funds(&self.db, user_id)
+            store::synced_holdings(&self.db, user_id),
+            store::synced_funds(&self.db, user_id)
         )?;
         // What Kite says now wins over an exported file, which wins over
         // working it out from trades.
@@ -214,11 +179,7 @@ impl PortfolioService {
         // one, so off the async workers). It is kept before anything is
         // recorded, so a failure leaves no half-recorded import.
         let parsing = bytes.clone();
-        let today = self
-            .clock
-            .now()
-            .with_timezone(&chrono_tz::Asia::Kolkata)
-            .date_naive();
+        let today = self.clock.today_ist();
         let (parsed, kept) = tokio::join!(
             tokio::task::spawn_blocking(move || parse(&parsing, kind, today)),
             self.imports.upload(&object_key, bytes, Some("text/csv"))
@@ -290,10 +251,7 @@ impl PortfolioService {
         };
         let record = ImportRecord {
             id: import_id.clone(),
-            kind: match kind {
-                Kind::Tradebook => "tradebook".into(),
-                Kind::Holdings => "holdings".into(),
-            },
+            kind: kind.as_str().into(),
             file_name,
             object_key,
             rows_read: rows as i64,
@@ -359,7 +317,7 @@ fn parse(
             let mut by_symbol = std::collections::BTreeMap::<String, HoldingSnapshot>::new();
             let mut skipped = parsed.skipped;
             for row in &parsed.rows {
-                match milli(row.quantity) {
+                match Quantity::exact(row.quantity).and_then(Quantity::milli) {
                     Some(quantity_milli) => {
                         by_symbol
                             .entry(row.symbol.clone())

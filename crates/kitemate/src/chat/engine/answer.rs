@@ -9,7 +9,7 @@ use super::intent::{Aspect, By, Intent, Side, Sort};
 use super::money::{inr, percent, signed_inr};
 use super::period::fy_name;
 use super::reply::{Answer, Data, DataKind, Format, Widget, WidgetKind};
-use crate::portfolio::HoldingInfo;
+use crate::portfolio::{HoldingInfo, Paise};
 
 /// What the engine can answer, offered when it cannot.
 pub const SUGGESTIONS: &[&str] = &[
@@ -55,8 +55,8 @@ fn nothing_held(facts: &Facts) -> Option<Answer> {
     })
 }
 
-fn pct(text: &Option<String>) -> Value {
-    text.as_ref().map_or(Value::Null, |t| json!(t))
+fn pct(p: &Option<crate::portfolio::Percent>) -> Value {
+    p.as_ref().map_or(Value::Null, |p| json!(p))
 }
 
 fn holding_row(h: &HoldingInfo) -> Vec<Value> {
@@ -94,37 +94,27 @@ fn find<'a>(facts: &'a Facts, symbol: &str) -> Option<&'a HoldingInfo> {
     facts.report.holdings.iter().find(|h| h.symbol == symbol)
 }
 
-fn decimal(text: &str) -> Decimal {
-    text.parse().unwrap_or_default()
-}
-
 /// `Value … (P&L …)` of one holding, for comparisons and positions.
 fn describe(h: &HoldingInfo) -> String {
     let mut line = format!("**{}**: {} shares", h.symbol, h.quantity);
     if let Some(avg) = &h.average_price {
-        line.push_str(&format!(" at an average of {}", inr(price_paise(avg))));
+        line.push_str(&format!(
+            " at an average of {}",
+            inr(Paise::from_rupees(*avg))
+        ));
     }
     line.push_str(&format!(", invested {}", inr(h.invested_paise)));
     if let (Some(value), Some(pnl)) = (h.value_paise, h.unrealized_paise) {
         line.push_str(&format!(", worth {} ({}", inr(value), signed_inr(pnl)));
         if let Some(p) = &h.unrealized_percent {
-            line.push_str(&format!(", {}", percent(p)));
+            line.push_str(&format!(", {}", percent(*p)));
         }
         line.push(')');
     }
     if let Some(w) = &h.weight_percent {
-        line.push_str(&format!("; {} of the portfolio", percent(w)));
+        line.push_str(&format!("; {} of the portfolio", percent(*w)));
     }
     line
-}
-
-/// A per-share price to paise, rounded: averages carry more places.
-fn price_paise(text: &str) -> i64 {
-    use rust_decimal::prelude::ToPrimitive as _;
-    (decimal(text) * Decimal::ONE_HUNDRED)
-        .round()
-        .to_i64()
-        .unwrap_or_default()
 }
 
 pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
@@ -184,7 +174,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
         Intent::Pnl => nothing_held(facts).unwrap_or_else(|| {
             let mut text = format!("Unrealized P&L: **{}**", signed_inr(s.unrealized_paise));
             if let Some(p) = &s.unrealized_percent {
-                text.push_str(&format!(" ({})", percent(p)));
+                text.push_str(&format!(" ({})", percent(*p)));
             }
             text.push_str(&format!(
                 " on {} invested; realized so far: {}.",
@@ -247,22 +237,21 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 .holdings
                 .iter()
                 .filter(|h| match worth {
-                    Some((true, bound)) => worth_of(h) > *bound,
-                    Some((false, bound)) => worth_of(h) < *bound,
+                    Some((true, bound)) => worth_of(h) > Paise::new(*bound),
+                    Some((false, bound)) => worth_of(h) < Paise::new(*bound),
                     None => true,
                 })
                 .collect();
             let key = |h: &HoldingInfo| -> Decimal {
                 match sort {
-                    Sort::Value => Decimal::from(h.value_paise.unwrap_or(h.invested_paise)),
-                    Sort::Invested => Decimal::from(h.invested_paise),
-                    Sort::Pnl => Decimal::from(h.unrealized_paise.unwrap_or_default()),
+                    Sort::Value => h.worth().rupees(),
+                    Sort::Invested => h.invested_paise.rupees(),
+                    Sort::Pnl => h.unrealized_paise.unwrap_or_default().rupees(),
                     Sort::PnlPercent => h
                         .unrealized_percent
-                        .as_deref()
-                        .map(decimal)
+                        .map(crate::portfolio::Percent::get)
                         .unwrap_or_default(),
-                    Sort::Quantity => decimal(&h.quantity),
+                    Sort::Quantity => h.quantity.decimal(),
                     Sort::Symbol => Decimal::ZERO,
                 }
             };
@@ -286,8 +275,8 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 Sort::Symbol => "symbol",
             };
             let which = match worth {
-                Some((true, bound)) => format!(" worth more than {}", inr(*bound)),
-                Some((false, bound)) => format!(" worth less than {}", inr(*bound)),
+                Some((true, bound)) => format!(" worth more than {}", inr(Paise::new(*bound))),
+                Some((false, bound)) => format!(" worth less than {}", inr(Paise::new(*bound))),
                 None => String::new(),
             };
             let noun = if rows.len() == 1 {
@@ -323,11 +312,10 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             let key = |h: &HoldingInfo| {
                 if *by_percent {
                     h.unrealized_percent
-                        .as_deref()
-                        .map(decimal)
+                        .map(crate::portfolio::Percent::get)
                         .unwrap_or_default()
                 } else {
-                    Decimal::from(h.unrealized_paise.unwrap_or_default())
+                    h.unrealized_paise.unwrap_or_default().rupees()
                 }
             };
             rows.sort_by(|a, b| key(b).cmp(&key(a)).then(a.symbol.cmp(&b.symbol)));
@@ -363,10 +351,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     "- **{}** {} ({})\n",
                     h.symbol,
                     signed_inr(h.unrealized_paise.unwrap_or_default()),
-                    h.unrealized_percent
-                        .as_deref()
-                        .map(percent)
-                        .unwrap_or_default()
+                    h.unrealized_percent.map(percent).unwrap_or_default()
                 ));
             }
             answered(
@@ -381,12 +366,13 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
         }),
         Intent::Position { symbol, aspect } => match find(facts, symbol) {
             None => {
-                let realized: i64 = facts
+                let realized: Paise = facts
                     .report
                     .sales
                     .iter()
                     .filter(|s| s.symbol == *symbol)
-                    .fold(0i64, |sum, s| sum.saturating_add(s.pnl_paise));
+                    .map(|s| s.pnl_paise)
+                    .sum::<Paise>();
                 let sold = facts.report.sales.iter().any(|s| s.symbol == *symbol);
                 if sold {
                     let data = Data::new(
@@ -417,7 +403,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     Aspect::AveragePrice => match &h.average_price {
                         Some(avg) => format!(
                             "You paid **{}** a share on average for your {} {} shares ({} in all).",
-                            inr(price_paise(avg)),
+                            inr(Paise::from_rupees(*avg)),
                             h.quantity,
                             h.symbol,
                             inr(h.invested_paise)
@@ -430,7 +416,6 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                             h.symbol,
                             signed_inr(pnl),
                             h.unrealized_percent
-                                .as_deref()
                                 .map(|p| format!(" ({})", percent(p)))
                                 .unwrap_or_default(),
                             inr(h.invested_paise)
@@ -438,7 +423,9 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                         None => format!("{} has no price yet, so its P&L is not known.", h.symbol),
                     },
                     Aspect::Weight => match &h.weight_percent {
-                        Some(w) => format!("{} is **{}** of your portfolio.", h.symbol, percent(w)),
+                        Some(w) => {
+                            format!("{} is **{}** of your portfolio.", h.symbol, percent(*w))
+                        }
                         None => format!("I can't weigh {} without a portfolio value.", h.symbol),
                     },
                     Aspect::Value => match h.value_paise {
@@ -510,7 +497,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     "- {}: {} ({})\n",
                     slice.name,
                     inr(slice.value_paise),
-                    percent(&slice.percent)
+                    percent(slice.percent)
                 ));
                 data.push(vec![
                     json!(slice.name),
@@ -531,13 +518,13 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
         Intent::Concentration { n } => nothing_held(facts).unwrap_or_else(|| {
             let slices = facts.allocation(By::Stock);
             let top: Vec<_> = slices.iter().take(*n).collect();
-            let share: Decimal = top.iter().map(|s| decimal(&s.percent)).sum();
+            let share: Decimal = top.iter().map(|s| s.percent.get()).sum();
             let names: Vec<&str> = top.iter().map(|s| s.name.as_str()).collect();
             let text = format!(
-                "Your top {} holdings ({}) are **{}** of the portfolio.",
+                "Your top {} holdings ({}) are **{}%** of the portfolio.",
                 top.len(),
                 names.join(", "),
-                percent(&share.normalize().to_string())
+                share.normalize()
             );
             let mut data = Data::new(
                 DataKind::Table,
@@ -567,14 +554,16 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 .iter()
                 .filter(|s| name.as_ref().is_none_or(|f| s.financial_year == *f))
                 .collect();
-            let short: i64 = sales
+            let short: Paise = sales
                 .iter()
-                .filter(|s| matches!(s.term, crate::portfolio::calc::fifo::Term::ShortTerm))
-                .fold(0i64, |sum, s| sum.saturating_add(s.pnl_paise));
-            let long: i64 = sales
+                .filter(|s| matches!(s.term, crate::portfolio::Term::ShortTerm))
+                .map(|s| s.pnl_paise)
+                .sum::<Paise>();
+            let long: Paise = sales
                 .iter()
-                .filter(|s| matches!(s.term, crate::portfolio::calc::fifo::Term::LongTerm))
-                .fold(0i64, |sum, s| sum.saturating_add(s.pnl_paise));
+                .filter(|s| matches!(s.term, crate::portfolio::Term::LongTerm))
+                .map(|s| s.pnl_paise)
+                .sum::<Paise>();
             let when = name
                 .as_ref()
                 .map_or("in all".to_string(), |f| format!("in FY {f}"));
@@ -610,7 +599,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             answered(text, data, Widget::new(WidgetKind::Metric, &query, &query))
         }
         Intent::Xirr { symbol } => match symbol {
-            Some(symbol) => match find(facts, symbol).and_then(|h| h.xirr_percent.clone()) {
+            Some(symbol) => match find(facts, symbol).and_then(|h| h.xirr_percent) {
                 Some(x) => {
                     let data = Data::new(
                         DataKind::Figure,
@@ -623,7 +612,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     answered(
                         format!(
                             "XIRR of your {symbol} trades, valued today: **{}** a year.",
-                            percent(&x)
+                            percent(x)
                         ),
                         data,
                         None,
@@ -643,7 +632,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     answered(
                         format!(
                             "Your portfolio's XIRR, from your trades with what you still hold valued today: **{}** a year.",
-                            percent(x)
+                            percent(*x)
                         ),
                         data,
                         Widget::new(WidgetKind::Metric, "XIRR", "What is my XIRR?"),
@@ -705,9 +694,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     json!(t.value_paise),
                 ]);
             }
-            let total: i64 = trades
-                .iter()
-                .fold(0i64, |sum, t| sum.saturating_add(t.value_paise));
+            let total: Paise = trades.iter().map(|t| t.value_paise).sum::<Paise>();
             let mut text = format!("**{} {what}**{of}{when}", trades.len());
             if trades.is_empty() {
                 text.push('.');
@@ -719,7 +706,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                         text.push_str(&format!(
                             "- {} {} {} × {} at {}\n",
                             t.date,
-                            t.side,
+                            t.side.as_str(),
                             t.quantity,
                             t.symbol,
                             inr(t.price_paise)
@@ -750,7 +737,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 ],
             );
             let mut text = format!("{} positions today:\n", facts.positions.len());
-            let mut total = 0;
+            let mut total = Paise::ZERO;
             for p in &facts.positions {
                 total += p.pnl_paise;
                 text.push_str(&format!(

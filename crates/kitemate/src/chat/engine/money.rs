@@ -3,8 +3,11 @@
 
 use rust_decimal::Decimal;
 
-/// `₹1,23,456.78` from paise; whole rupees lose the `.00`.
-pub fn inr(paise: i64) -> String {
+use crate::portfolio::{Paise, Percent};
+
+/// `₹1,23,456.78`; whole rupees lose the `.00`.
+pub fn inr(amount: Paise) -> String {
+    let paise = amount.get();
     let sign = if paise < 0 { "-" } else { "" };
     let abs = paise.unsigned_abs();
     let (rupees, fraction) = (abs / 100, abs % 100);
@@ -33,17 +36,17 @@ pub fn inr(paise: i64) -> String {
 }
 
 /// `+₹1,200` or `-₹300`: a change, with its sign always shown.
-pub fn signed_inr(paise: i64) -> String {
-    if paise > 0 {
-        format!("+{}", inr(paise))
+pub fn signed_inr(amount: Paise) -> String {
+    if amount > Paise::ZERO {
+        format!("+{}", inr(amount))
     } else {
-        inr(paise)
+        inr(amount)
     }
 }
 
-/// `12.5%` from a decimal string as the portfolio service gives it.
-pub fn percent(text: &str) -> String {
-    format!("{text}%")
+/// `12.5%`.
+pub fn percent(p: Percent) -> String {
+    format!("{p}%")
 }
 
 const WORDS: &[(&str, i64)] = &[
@@ -118,15 +121,16 @@ pub fn amount(words: &[&str]) -> Option<(Decimal, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::portfolio::Paise;
 
     #[test]
     fn rupees_are_grouped_the_indian_way() {
-        assert_eq!(inr(12_345_678), "₹1,23,456.78");
-        assert_eq!(inr(100_000_000_000), "₹1,00,00,00,000");
-        assert_eq!(inr(99_900), "₹999");
-        assert_eq!(inr(-150_050), "-₹1,500.50");
-        assert_eq!(signed_inr(120_000), "+₹1,200");
-        assert_eq!(inr(5), "₹0.05");
+        assert_eq!(inr(Paise::new(12_345_678)), "₹1,23,456.78");
+        assert_eq!(inr(Paise::new(100_000_000_000)), "₹1,00,00,00,000");
+        assert_eq!(inr(Paise::new(99_900)), "₹999");
+        assert_eq!(inr(Paise::new(-150_050)), "-₹1,500.50");
+        assert_eq!(signed_inr(Paise::new(120_000)), "+₹1,200");
+        assert_eq!(inr(Paise::new(5)), "₹0.05");
     }
 
     #[test]

@@ -199,7 +199,7 @@ fn name_words(name: &str) -> Vec<String> {
 
 /// NIFTY 500, as shipped in `data/nifty500-sectors.csv`.
 static LISTED: LazyLock<Vec<Known>> = LazyLock::new(|| {
-    crate::portfolio::calc::sectors::companies()
+    crate::portfolio::companies()
         .map(|(name, symbol, isin)| Known {
             symbol: symbol.to_string(),
             lower: symbol.to_lowercase(),

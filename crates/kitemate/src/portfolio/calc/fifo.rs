@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 use chrono::{Datelike as _, Months, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::portfolio::import::Side;
+use crate::portfolio::model::Side;
+pub use crate::portfolio::model::Term;
 
 /// A trade as the calculation needs it, in the order it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,16 +25,6 @@ pub struct Lot {
     pub bought_on: NaiveDate,
     pub quantity: Decimal,
     pub price: Decimal,
-}
-
-/// Short-term or long-term, as the tax rules for listed equity see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Term {
-    /// Held twelve months or less.
-    ShortTerm,
-    /// Held more than twelve months.
-    LongTerm,
 }
 
 /// Part of a sale matched to part of a buy.

@@ -8,19 +8,8 @@ use rust_decimal::Decimal;
 
 use super::fifo::{Book, Fill, replay};
 use super::sectors;
-use crate::portfolio::import::Side;
-use crate::portfolio::packed;
-use crate::portfolio::store::{Block, HoldingSnapshot};
-
-/// What a security is, for allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AssetClass {
-    Equity,
-    /// Exchange-traded funds (ISINs starting `INF` bought on an exchange).
-    Etf,
-    MutualFund,
-}
+use crate::portfolio::model::{AssetClass, Paise, Quantity, Side};
+use crate::portfolio::packed::{self, Block, HoldingSnapshot};
 
 pub fn asset_class(isin: &str) -> AssetClass {
     if isin.starts_with("INF") {
@@ -117,11 +106,11 @@ fn base_symbol(symbol: &str) -> &str {
 }
 
 fn milli(q: i64) -> Decimal {
-    Decimal::new(q, 3)
+    Quantity::from_milli(q).decimal()
 }
 
 fn paise(p: i64) -> Decimal {
-    Decimal::new(p, 2)
+    Paise::new(p).rupees()
 }
 
 /// XIRR of `flows` plus what is still held (`value`) at `today`.

@@ -6,26 +6,10 @@ pub mod holdings;
 mod table;
 pub mod tradebook;
 
-pub use holdings::HoldingRow;
 pub use table::Table;
-pub use tradebook::{Side, Trade};
+pub use tradebook::Trade;
 
-/// What kind of export a file is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Tradebook,
-    Holdings,
-}
-
-/// A line that was read but not taken, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Skipped {
-    pub line: usize,
-    pub reason: String,
-}
+pub use super::model::{Kind, Skipped};
 
 /// How many skipped lines are kept, with their reasons; past it they are
 /// only counted (a file of a million bad lines must not become a

@@ -170,15 +170,6 @@ impl Columns {
     pub fn any(&self, names: &[&str]) -> Option<usize> {
         names.iter().find_map(|n| self.index(n))
     }
-
-    /// Which of `wanted` are missing, as the file would name them.
-    pub fn missing<'a>(&self, wanted: &[&'a str]) -> Vec<&'a str> {
-        wanted
-            .iter()
-            .copied()
-            .filter(|w| self.index(&normalize(w)).is_none())
-            .collect()
-    }
 }
 
 /// A number as spreadsheets write it: `1,063`, `"2.000000"`, `-6.54%`.

@@ -9,6 +9,7 @@
 use rust_decimal::Decimal;
 
 use super::*;
+use crate::portfolio::model::Side;
 
 const TRADEBOOK: &[u8] =
     include_bytes!("../../../tests/data/console/mohit-manna__capital-gain-fy-24-25__tradebook.csv");
@@ -274,6 +275,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::super::*;
+    use crate::portfolio::model::Side;
 
     proptest! {
         /// Any tradebook Console could write reads back as the trades in it,

@@ -13,22 +13,7 @@ use super::{Parsed, Skipped};
 /// HTTP upload's 20 MiB is far fewer).
 pub const ROWS_MAX: usize = 5_000_000;
 
-/// Which way a trade went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Buy,
-    Sell,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Buy => "buy",
-            Self::Sell => "sell",
-        }
-    }
-}
+pub use crate::portfolio::model::Side;
 
 /// One fill, as the tradebook lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]

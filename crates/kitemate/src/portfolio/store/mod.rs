@@ -1,10 +1,14 @@
 //! SQL of the portfolio service, written once for SQLite and PostgreSQL.
 
 use platform::db::{Db, Tx};
-use rust_decimal::Decimal;
 
+use super::model::TradeFilter;
 use super::packed;
+pub use super::packed::{Block, HoldingSnapshot, NewBlock};
+
+mod synced;
 use platform::{with_db, with_tx};
+pub use synced::*;
 
 /// A stored trade as the API lists it.
 #[derive(Debug, Clone)]
@@ -22,33 +26,6 @@ pub struct StoredTrade {
     pub order_id: String,
 }
 
-impl StoredTrade {
-    pub fn quantity(&self) -> Decimal {
-        Decimal::new(self.quantity_milli, 3).normalize()
-    }
-
-    /// Quantity × price, in whole paise.
-    pub fn value_paise(&self) -> i64 {
-        (self.quantity() * Decimal::from(self.price_paise))
-            .round()
-            .try_into()
-            .unwrap_or(i64::MAX)
-    }
-}
-
-/// A row of `imported_holdings`.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct HoldingSnapshot {
-    pub symbol: String,
-    pub isin: String,
-    pub quantity_milli: i64,
-    pub average_price: String,
-    pub last_price: Option<String>,
-    /// The previous close, which only a sync from Kite knows.
-    #[sqlx(default)]
-    pub close_price: Option<String>,
-}
-
 /// A row of `imports`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRecord {
@@ -64,32 +41,6 @@ pub struct ImportRecord {
     /// Every line skipped.
     pub skipped_count: i64,
     pub created_at: i64,
-}
-
-/// The fills of one security from one import in one month, as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Block {
-    pub isin: String,
-    /// Lines in the format of [`packed`].
-    pub fills: String,
-    /// `YYYY-MM`, when the query asked for it.
-    #[sqlx(default)]
-    pub month: String,
-}
-
-/// A block about to be stored: one import's fills of one security, under
-/// one symbol, in one month.
-#[derive(Debug, Clone)]
-pub struct NewBlock {
-    /// The ISIN, or `symbol:` and the symbol when the file gave none.
-    pub security: String,
-    pub isin: String,
-    /// `YYYY-MM`.
-    pub month: String,
-    pub symbol: String,
-    /// Fills in the block.
-    pub n: i64,
-    pub fills: String,
 }
 
 /// Marks the user's portfolio changed by this transaction. On PostgreSQL
@@ -330,14 +281,6 @@ pub async fn import_of(
     })
 }
 
-/// Which trades to list.
-#[derive(Debug, Default)]
-pub struct TradeFilter {
-    pub symbol: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
 /// Fills in the user's months, newest first: from the running counts, or
 /// for one symbol or ISIN from its blocks' counts.
 async fn month_counts(
@@ -417,7 +360,11 @@ pub async fn list_trades(
     offset: usize,
     limit: usize,
 ) -> Result<(Vec<StoredTrade>, usize), sqlx::Error> {
-    let (from, to) = (filter.from.as_deref(), filter.to.as_deref());
+    let (from, to) = (
+        filter.from.map(|d| d.to_string()),
+        filter.to.map(|d| d.to_string()),
+    );
+    let (from, to) = (from.as_deref(), to.as_deref());
     let symbol = filter.symbol.as_deref();
     let month = |day: &str| packed::month(day).to_string();
     let (from_month, to_month) = (from.map(month), to.map(month));

@@ -2,17 +2,14 @@
 
 use axum::extract::State;
 use chrono::{NaiveDate, TimeDelta};
-use chrono_tz::Asia::Kolkata;
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 use validator::Validate;
 
-use super::PortfolioState;
-use super::sync::{self, SyncReport};
+use super::super::PortfolioState;
+use super::super::model::{History, PositionList, SyncReport};
+use super::TAG;
 use crate::auth::Auth;
-
-const TAG: &str = "portfolio";
 
 /// Refresh the caller's portfolio from Zerodha.
 #[utoipa::path(post, path = "/portfolio/sync", tag = TAG,
@@ -43,25 +40,6 @@ pub async fn sync(
     state.service.sync(&caller.user.id).await.map(ApiJson)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PositionInfo {
-    pub symbol: String,
-    pub exchange: String,
-    /// `CNC`, `MIS`, `NRML`, ...
-    pub product: String,
-    /// Negative when short.
-    pub quantity: i64,
-    pub average_price: String,
-    pub last_price_paise: i64,
-    pub pnl_paise: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PositionList {
-    pub positions: Vec<PositionInfo>,
-}
-
 /// Today's positions at the last sync.
 #[utoipa::path(get, path = "/portfolio/positions", tag = TAG,
     security(("bearer" = [])),
@@ -87,20 +65,6 @@ pub struct HistoryQuery {
     pub to: Option<NaiveDate>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DayValue {
-    pub day: String,
-    pub value_paise: i64,
-    pub invested_paise: i64,
-    pub pnl_paise: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct History {
-    pub days: Vec<DayValue>,
-}
-
 /// The portfolio's value per day, as recorded by syncs (one per IST day).
 #[utoipa::path(get, path = "/portfolio/history", tag = TAG,
     security(("bearer" = [])),
@@ -115,32 +79,11 @@ pub async fn history(
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<ApiJson<History>, ApiError> {
-    let today = state
-        .service
-        .clock
-        .now()
-        .with_timezone(&Kolkata)
-        .date_naive();
-    let to = query.to.unwrap_or(today);
+    let to = query.to.unwrap_or_else(|| state.service.today());
     let from = query.from.unwrap_or(to - TimeDelta::days(365));
     if from > to {
         return Err(ApiError::invalid_field("from", "is after to"));
     }
-    let rows = sync::history(
-        state.service.db(),
-        &caller.user.id,
-        &from.to_string(),
-        &to.to_string(),
-    )
-    .await?;
-    let days = rows
-        .into_iter()
-        .map(|(day, value_paise, invested_paise, pnl_paise)| DayValue {
-            day,
-            value_paise,
-            invested_paise,
-            pnl_paise,
-        })
-        .collect();
+    let days = state.service.history(&caller.user.id, from, to).await?;
     Ok(ApiJson(History { days }))
 }

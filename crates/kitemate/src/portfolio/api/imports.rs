@@ -1,21 +1,17 @@
-//! HTTP handlers of the portfolio service. Money is whole paise (integers);
-//! quantities are decimal strings (fund units have three places).
+//! HTTP handlers of imports and the trades they brought: upload, the list
+//! of imports, one import, pages of trades.
 
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header;
 use bytes::Bytes;
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 use validator::Validate;
 
-use super::PortfolioState;
-use super::import::{Kind, Skipped};
-use super::service::ImportReport;
-use super::store::{self, TradeFilter};
+use super::super::PortfolioState;
+use super::super::model::{ImportDetail, ImportList, ImportReport, Kind, TradeFilter, TradePage};
+use super::TAG;
 use crate::auth::Auth;
-
-const TAG: &str = "portfolio";
 
 /// Largest file `POST /portfolio/import` takes.
 pub const MAX_IMPORT: usize = 20 << 20;
@@ -138,55 +134,6 @@ pub async fn import(
     Ok(ApiJson(report))
 }
 
-/// An import, as the list shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportInfo {
-    pub id: String,
-    pub kind: String,
-    pub file_name: Option<String>,
-    pub rows: i64,
-    pub imported: i64,
-    pub duplicates: i64,
-    /// Rows not taken; `GET /portfolio/imports/{id}` lists the first 100.
-    pub skipped_count: i64,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl ImportInfo {
-    fn of(r: &store::ImportRecord) -> Self {
-        Self {
-            id: r.id.clone(),
-            kind: r.kind.clone(),
-            file_name: r.file_name.clone(),
-            rows: r.rows_read,
-            imported: r.imported,
-            duplicates: r.duplicates,
-            skipped_count: r.skipped_count,
-            created_at: chrono::DateTime::from_timestamp_millis(r.created_at).unwrap_or_default(),
-        }
-    }
-}
-
-/// One import with the lines it skipped.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportDetail {
-    #[serde(flatten)]
-    pub import: ImportInfo,
-    /// The first 100 lines skipped, with why.
-    pub skipped: Vec<Skipped>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportList {
-    pub imports: Vec<ImportInfo>,
-    /// Imports in all.
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-}
-
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -216,14 +163,11 @@ pub async fn list_imports(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<ApiJson<ImportList>, ApiError> {
     let (offset, limit) = (query.offset.unwrap_or(0), query.limit.unwrap_or(20));
-    let (rows, total) =
-        store::list_imports(state.service.db(), &caller.user.id, offset, limit).await?;
-    Ok(ApiJson(ImportList {
-        imports: rows.iter().map(ImportInfo::of).collect(),
-        total,
-        offset,
-        limit,
-    }))
+    state
+        .service
+        .imports(&caller.user.id, offset, limit)
+        .await
+        .map(ApiJson)
 }
 
 /// One of the caller's imports, with the lines it skipped.
@@ -240,13 +184,11 @@ pub async fn import_detail(
     Auth(caller): Auth,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<ApiJson<ImportDetail>, ApiError> {
-    let record = store::import_of(state.service.db(), &caller.user.id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such import"))?;
-    Ok(ApiJson(ImportDetail {
-        import: ImportInfo::of(&record),
-        skipped: serde_json::from_str(&record.skipped).unwrap_or_default(),
-    }))
+    state
+        .service
+        .import_detail(&caller.user.id, &id)
+        .await
+        .map(ApiJson)
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
@@ -267,34 +209,6 @@ pub struct TradesQuery {
     #[validate(range(min = 1, max = 500))]
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TradeInfo {
-    pub trade_id: String,
-    pub order_id: String,
-    pub symbol: String,
-    pub isin: String,
-    pub exchange: String,
-    pub segment: String,
-    pub trade_date: String,
-    pub executed_at: Option<String>,
-    /// `buy` or `sell`.
-    pub side: String,
-    /// Decimal string.
-    pub quantity: String,
-    pub price_paise: i64,
-    pub value_paise: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TradePage {
-    pub trades: Vec<TradeInfo>,
-    /// Trades matching the filter, on every page.
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
 }
 
 /// The caller's trades, newest first, filtered and paginated.
@@ -319,38 +233,17 @@ pub async fn list_trades(
     let (offset, limit) = (query.offset.unwrap_or(0), query.limit.unwrap_or(50));
     let filter = TradeFilter {
         symbol: query.symbol.map(|s| s.trim().to_ascii_uppercase()),
-        from: query.from.map(|d| d.to_string()),
-        to: query.to.map(|d| d.to_string()),
+        from: query.from,
+        to: query.to,
     };
-    let (rows, total) = store::list_trades(
-        state.service.db(),
-        &caller.user.id,
-        &filter,
-        usize::try_from(offset).unwrap_or_default(),
-        usize::try_from(limit).unwrap_or_default(),
-    )
-    .await?;
-    let trades = rows
-        .into_iter()
-        .map(|t| TradeInfo {
-            value_paise: t.value_paise(),
-            quantity: t.quantity().to_string(),
-            trade_id: t.trade_id,
-            order_id: t.order_id,
-            symbol: t.symbol,
-            isin: t.isin,
-            exchange: t.exchange,
-            segment: t.segment,
-            trade_date: t.trade_date,
-            executed_at: t.executed_at,
-            side: t.side,
-            price_paise: t.price_paise,
-        })
-        .collect();
-    Ok(ApiJson(TradePage {
-        trades,
-        total: total as i64,
-        offset,
-        limit,
-    }))
+    let page = state
+        .service
+        .trades(
+            &caller.user.id,
+            &filter,
+            usize::try_from(offset).unwrap_or_default(),
+            usize::try_from(limit).unwrap_or_default(),
+        )
+        .await?;
+    Ok(ApiJson(page))
 }

@@ -1,0 +1,9 @@
+//! HTTP handlers of the portfolio service: each checks its request and asks
+//! the service. Money is whole paise (integers); quantities and percentages
+//! are decimal strings (fund units have three places).
+
+pub mod imports;
+pub mod sync;
+pub mod views;
+
+const TAG: &str = "portfolio";

@@ -1,0 +1,262 @@
+//! What the portfolio service answers: the figures of a user's portfolio,
+//! imports, trades, positions and history, as the model states them. The
+//! handlers and other services (chat, widgets) read through these alone.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate};
+use platform::ApiError;
+
+use super::figures::{self, RealizedFilter};
+use super::model::{
+    Allocation, AllocationBy, DayValue, HoldingPage, HoldingSort, ImportDetail, ImportInfo,
+    ImportList, Kind, Order, Paise, Portfolio, PositionInfo, Quantity, RealizedPnl, Report, Side,
+    Skipped, Summary, TradeFilter, TradeInfo, TradeLine, TradePage,
+};
+use super::service::PortfolioService;
+use super::store::{self, ImportRecord, StoredTrade};
+
+/// Stored data this version cannot read: a loud failure, never a made-up ₹0.
+fn corrupt(what: &str, value: &str) -> ApiError {
+    ApiError::internal(anyhow::anyhow!("stored {what} {value:?} cannot be read"))
+}
+
+fn date(value: &str) -> Result<NaiveDate, ApiError> {
+    value.parse().map_err(|_| corrupt("date", value))
+}
+
+fn decimal(what: &str, value: &str) -> Result<rust_decimal::Decimal, ApiError> {
+    value.parse().map_err(|_| corrupt(what, value))
+}
+
+fn trade_info(t: StoredTrade) -> Result<TradeInfo, ApiError> {
+    let quantity = Quantity::from_milli(t.quantity_milli);
+    let price = Paise::new(t.price_paise);
+    Ok(TradeInfo {
+        trade_date: date(&t.trade_date)?,
+        side: side(&t.side)?,
+        value_paise: Paise::from_rupees(quantity.decimal() * price.rupees()),
+        quantity,
+        price_paise: price,
+        trade_id: t.trade_id,
+        order_id: t.order_id,
+        symbol: t.symbol,
+        isin: t.isin,
+        exchange: t.exchange,
+        segment: t.segment,
+        executed_at: t.executed_at,
+    })
+}
+
+fn side(value: &str) -> Result<Side, ApiError> {
+    match value {
+        "buy" => Ok(Side::Buy),
+        "sell" => Ok(Side::Sell),
+        other => Err(corrupt("side", other)),
+    }
+}
+
+fn import_info(r: &ImportRecord) -> Result<ImportInfo, ApiError> {
+    let count = |n: i64| u64::try_from(n).map_err(|_| corrupt("count", &n.to_string()));
+    Ok(ImportInfo {
+        id: r.id.clone(),
+        kind: match r.kind.as_str() {
+            "tradebook" => Kind::Tradebook,
+            "holdings" => Kind::Holdings,
+            other => return Err(corrupt("import kind", other)),
+        },
+        file_name: r.file_name.clone(),
+        rows: count(r.rows_read)?,
+        imported: count(r.imported)?,
+        duplicates: count(r.duplicates)?,
+        skipped_count: count(r.skipped_count)?,
+        created_at: DateTime::from_timestamp_millis(r.created_at)
+            .ok_or_else(|| corrupt("import time", &r.created_at.to_string()))?,
+    })
+}
+
+impl PortfolioService {
+    /// A page of the user's holdings, sorted.
+    pub async fn holdings(
+        &self,
+        user_id: &str,
+        sort: HoldingSort,
+        order: Option<Order>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<HoldingPage, ApiError> {
+        let securities = self.securities(user_id).await?;
+        let today = self.clock.today_ist();
+        Ok(figures::holdings_page(
+            &securities,
+            sort,
+            order,
+            offset,
+            limit,
+            today,
+        ))
+    }
+
+    pub async fn summary(&self, user_id: &str) -> Result<Summary, ApiError> {
+        Ok(self.report(user_id).await?.summary.clone())
+    }
+
+    pub async fn allocation(
+        &self,
+        user_id: &str,
+        by: AllocationBy,
+    ) -> Result<Allocation, ApiError> {
+        let securities = self.securities(user_id).await?;
+        Ok(figures::allocation(&securities, by))
+    }
+
+    pub async fn realized(
+        &self,
+        user_id: &str,
+        filter: RealizedFilter,
+    ) -> Result<RealizedPnl, ApiError> {
+        let securities = self.securities(user_id).await?;
+        Ok(figures::realized(&securities, filter))
+    }
+
+    /// The summary and every holding.
+    pub async fn portfolio(&self, user_id: &str) -> Result<Portfolio, ApiError> {
+        let report = self.report(user_id).await?;
+        Ok(Portfolio {
+            user_id: user_id.to_string(),
+            summary: report.summary.clone(),
+            holdings: report.holdings.clone(),
+        })
+    }
+
+    /// The user's report today; worked out once per day and version.
+    pub async fn report(&self, user_id: &str) -> Result<Arc<Report>, ApiError> {
+        let today = self.clock.today_ist();
+        let securities = self.securities(user_id).await?;
+        Ok(securities.report(today, |securities| figures::report(securities, today)))
+    }
+
+    /// A page of the user's imports, newest first.
+    pub async fn imports(
+        &self,
+        user_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<ImportList, ApiError> {
+        let (rows, total) = store::list_imports(&self.db, user_id, offset, limit).await?;
+        Ok(ImportList {
+            imports: rows.iter().map(import_info).collect::<Result<_, _>>()?,
+            total,
+            offset,
+            limit,
+        })
+    }
+
+    /// One of the user's imports with the lines it skipped.
+    pub async fn import_detail(&self, user_id: &str, id: &str) -> Result<ImportDetail, ApiError> {
+        let record = store::import_of(&self.db, user_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such import"))?;
+        let skipped: Vec<Skipped> = serde_json::from_str(&record.skipped)
+            .map_err(|_| corrupt("skipped lines of import", &record.id))?;
+        Ok(ImportDetail {
+            import: import_info(&record)?,
+            skipped,
+        })
+    }
+
+    /// A page of the user's trades, newest first.
+    pub async fn trades(
+        &self,
+        user_id: &str,
+        filter: &TradeFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<TradePage, ApiError> {
+        let (rows, total) = store::list_trades(&self.db, user_id, filter, offset, limit).await?;
+        let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        Ok(TradePage {
+            trades: rows.into_iter().map(trade_info).collect::<Result<_, _>>()?,
+            total: as_i64(total),
+            offset: as_i64(offset),
+            limit: as_i64(limit),
+        })
+    }
+
+    /// The user's trades from `from` to `to` (either open), of `symbol`
+    /// (a symbol or an ISIN) if given, oldest first.
+    pub async fn trades_between(
+        &self,
+        user_id: &str,
+        symbol: Option<&str>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<TradeLine>, ApiError> {
+        let filter = TradeFilter {
+            symbol: symbol.map(str::to_string),
+            from,
+            to,
+        };
+        let (mut trades, _) = store::list_trades(&self.db, user_id, &filter, 0, usize::MAX).await?;
+        trades.reverse();
+        trades
+            .into_iter()
+            .map(|t| {
+                let t = trade_info(t)?;
+                Ok(TradeLine {
+                    date: t.trade_date,
+                    symbol: t.symbol,
+                    side: t.side,
+                    quantity: t.quantity,
+                    price_paise: t.price_paise,
+                    value_paise: t.value_paise,
+                })
+            })
+            .collect()
+    }
+
+    /// Today's positions at the last sync.
+    pub async fn positions(&self, user_id: &str) -> Result<Vec<PositionInfo>, ApiError> {
+        store::synced_positions(&self.db, user_id)
+            .await?
+            .into_iter()
+            .map(|p| {
+                Ok(PositionInfo {
+                    last_price_paise: Paise::from_rupees(decimal("price", &p.last_price)?),
+                    pnl_paise: Paise::from_rupees(decimal("P&L", &p.pnl)?),
+                    average_price: decimal("price", &p.average_price)?,
+                    symbol: p.symbol,
+                    exchange: p.exchange,
+                    product: p.product,
+                    quantity: p.quantity,
+                })
+            })
+            .collect()
+    }
+
+    /// The portfolio's value per recorded day from `from` to `to`, oldest first.
+    pub async fn history(
+        &self,
+        user_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DayValue>, ApiError> {
+        store::history(&self.db, user_id, &from.to_string(), &to.to_string())
+            .await?
+            .into_iter()
+            .map(|(day, value, invested, pnl)| {
+                Ok(DayValue {
+                    day: date(&day)?,
+                    value_paise: Paise::new(value),
+                    invested_paise: Paise::new(invested),
+                    pnl_paise: Paise::new(pnl),
+                })
+            })
+            .collect()
+    }
+
+    /// Today in India, on the service's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today_ist()
+    }
+}
