@@ -58,8 +58,8 @@ bench_peer() {
   row=$(grep '^| rust-pg | one |' <<<"$out") || die "run-me.sh printed no rust-pg row"
   # | server | tokens | req/s | x Express | x Fastify | / DB | p50 | p99 | ... | failed |
   PEER_RPS=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
-  PEER_ROW=$(awk -F'|' '{ gsub(/ /, "", $4); gsub(/ /, "", $8); gsub(/ /, "", $9); gsub(/ /, "", $16)
-    printf "| rust-pg peer (PostgreSQL, pool 10) | %s | 1.00x | %s ms | %s ms | %s |", $4, $8, $9, $16 }' <<<"$row")
+  PEER_ROW=$(awk -F'|' '{ gsub(/ /, "", $4); gsub(/ /, "", $8); gsub(/ /, "", $9); gsub(/ /, "", $15)
+    printf "| rust-pg peer (PostgreSQL, pool 10) | %s | 1.00x | %s ms | %s ms | %s |", $4, $8, $9, $15 }' <<<"$row")
 }
 
 ensure_wrk
