@@ -98,7 +98,8 @@ impl PortfolioService {
     }
 
     pub async fn summary(&self, user_id: &str) -> Result<Summary, ApiError> {
-        Ok(self.report(user_id).await?.summary.clone())
+        let securities = self.securities(user_id).await?;
+        Ok(figures::summarize(&securities, self.clock.today_ist()))
     }
 
     pub async fn allocation(
@@ -119,13 +120,14 @@ impl PortfolioService {
         Ok(figures::realized(&securities, filter))
     }
 
-    /// The summary and every holding.
+    /// The summary and every holding (not the sales a report lists too).
     pub async fn portfolio(&self, user_id: &str) -> Result<Portfolio, ApiError> {
-        let report = self.report(user_id).await?;
+        let securities = self.securities(user_id).await?;
+        let today = self.clock.today_ist();
         Ok(Portfolio {
             user_id: user_id.to_string(),
-            summary: report.summary.clone(),
-            holdings: report.holdings.clone(),
+            summary: figures::summarize(&securities, today),
+            holdings: figures::holding_infos(&securities, today),
         })
     }
 
