@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use chrono::TimeDelta;
-use chrono_tz::Asia::Kolkata;
+use platform::clock::IST;
 use platform::db::{DatabaseDecl, Db};
 use platform::pubsub::{PubSub, SubscriptionConfig};
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody, with_db, with_write};
@@ -31,7 +31,7 @@ pub fn subscribe(pubsub: &PubSub, db: &Db) -> anyhow::Result<()> {
             async move {
                 let day = msg
                     .published_at
-                    .with_timezone(&Kolkata)
+                    .with_timezone(&IST)
                     .format("%Y-%m-%d")
                     .to_string();
                 with_write!(db, |pool| {
@@ -93,7 +93,7 @@ pub async fn get_signups(
 ) -> Result<ApiJson<SignupStats>, ApiError> {
     // 1–366, checked by `SignupsQuery`'s own rule.
     let days = query.days.unwrap_or(30);
-    let today = state.clock.now().with_timezone(&Kolkata).date_naive();
+    let today = state.clock.today_ist();
     let first = (today - TimeDelta::days(i64::from(days) - 1))
         .format("%Y-%m-%d")
         .to_string();

@@ -2,9 +2,9 @@
 //! caller's monthly allowance and kept in a conversation.
 
 use chrono::{DateTime, Datelike as _, NaiveDate, TimeZone as _, Utc};
-use chrono_tz::Asia::Kolkata;
 use platform::ApiError;
 use platform::clock::Clock;
+use platform::clock::IST;
 use platform::db::Db;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -111,7 +111,7 @@ pub struct ChatService {
 
 /// The month questions count in, and when the next one starts.
 fn month(now: DateTime<Utc>) -> (String, DateTime<Utc>) {
-    let local = now.with_timezone(&Kolkata);
+    let local = now.with_timezone(&IST);
     let (year, month) = (local.year(), local.month());
     let (next_year, next_month) = if month == 12 {
         (year + 1, 1)
@@ -120,7 +120,7 @@ fn month(now: DateTime<Utc>) -> (String, DateTime<Utc>) {
     };
     let next = NaiveDate::from_ymd_opt(next_year, next_month, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|t| Kolkata.from_local_datetime(&t).single())
+        .and_then(|t| IST.from_local_datetime(&t).single())
         .map_or(now, |t| t.with_timezone(&Utc));
     (format!("{year}-{month:02}"), next)
 }
@@ -348,7 +348,7 @@ impl ChatService {
             format!(
                 "you have asked your {} questions for this month on the Free plan; they start again on {} (or upgrade to Pro)",
                 FREE_QUESTIONS,
-                resets_at.with_timezone(&Kolkata).format("%-d %B %Y")
+                resets_at.with_timezone(&IST).format("%-d %B %Y")
             ),
             u64::try_from((resets_at - self.clock.now()).num_seconds()).unwrap_or(0),
         )
