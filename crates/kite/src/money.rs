@@ -145,6 +145,13 @@ impl Quantity {
         scaled.fract().is_zero().then_some(Self(quantity))
     }
 
+    /// `quantity` to the nearest thousandth (sums of stored quantities are
+    /// exact already; Kite's fund units may carry more places); `None`
+    /// beyond what a decimal can scale.
+    pub fn rounded(quantity: Decimal) -> Option<Self> {
+        Self::exact(quantity.round_dp(3))
+    }
+
     /// The quantity in thousandths, as it is stored; `None` beyond 64 bits.
     pub fn milli(self) -> Option<i64> {
         use rust_decimal::prelude::ToPrimitive as _;

@@ -36,9 +36,9 @@ fn weights(holdings: &[&Security]) -> (Decimal, bool) {
     (total, priced)
 }
 
-/// Every stored quantity is in thousandths, and so are sums of them.
+/// Stored quantities are bounded far below what a decimal can scale.
 fn quantity(q: Decimal) -> Quantity {
-    Quantity::exact(q.round_dp(3)).unwrap_or(Quantity::ZERO)
+    Quantity::rounded(q).unwrap_or(Quantity::ZERO)
 }
 
 fn info(h: &Security, total: Decimal, priced: bool, today: NaiveDate) -> HoldingInfo {

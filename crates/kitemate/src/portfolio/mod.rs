@@ -32,7 +32,7 @@ pub use events::{PORTFOLIO_SYNCED, PortfolioSynced};
 pub use figures::RealizedFilter;
 pub use model::{
     HoldingInfo, ImportReport, Paise, Percent, PositionInfo, Quantity, Report, Sale, Side, Slice,
-    Summary, Term, TradeLine,
+    Summary, Term, TradeInfo,
 };
 pub use service::PortfolioService;
 

@@ -337,6 +337,13 @@ impl Kind {
             Self::Holdings => "holdings",
         }
     }
+
+    /// The kind [`Kind::as_str`] names.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Tradebook, Self::Holdings]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
 }
 
 /// A row of a file that was not taken, and why.
@@ -363,17 +370,6 @@ pub struct ImportReport {
     pub skipped: Vec<Skipped>,
     /// How many rows were not taken in all.
     pub skipped_count: u64,
-}
-
-/// A stored trade, as questions about trades list it.
-#[derive(Debug, Clone)]
-pub struct TradeLine {
-    pub date: NaiveDate,
-    pub symbol: String,
-    pub side: Side,
-    pub quantity: Quantity,
-    pub price_paise: Paise,
-    pub value_paise: Paise,
 }
 
 /// One user's portfolio today, worked out once per day and version for
@@ -476,5 +472,12 @@ impl Side {
             Self::Buy => "buy",
             Self::Sell => "sell",
         }
+    }
+
+    /// The side [`Side::as_str`] names.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Buy, Self::Sell]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }

@@ -11,7 +11,7 @@ use super::figures::{self, RealizedFilter};
 use super::model::{
     Allocation, AllocationBy, DayValue, HoldingPage, HoldingSort, ImportDetail, ImportInfo,
     ImportList, Kind, Order, Paise, Portfolio, PositionInfo, Quantity, RealizedPnl, Report, Side,
-    Skipped, Summary, TradeFilter, TradeInfo, TradeLine, TradePage,
+    Skipped, Summary, TradeFilter, TradeInfo, TradePage,
 };
 use super::service::PortfolioService;
 use super::store::{self, ImportRecord, StoredTrade};
@@ -34,7 +34,7 @@ fn trade_info(t: StoredTrade) -> Result<TradeInfo, ApiError> {
     let price = Paise::new(t.price_paise);
     Ok(TradeInfo {
         trade_date: date(&t.trade_date)?,
-        side: side(&t.side)?,
+        side: Side::parse(&t.side).ok_or_else(|| corrupt("side", &t.side))?,
         value_paise: Paise::from_rupees(quantity.decimal() * price.rupees()),
         quantity,
         price_paise: price,
@@ -48,23 +48,11 @@ fn trade_info(t: StoredTrade) -> Result<TradeInfo, ApiError> {
     })
 }
 
-fn side(value: &str) -> Result<Side, ApiError> {
-    match value {
-        "buy" => Ok(Side::Buy),
-        "sell" => Ok(Side::Sell),
-        other => Err(corrupt("side", other)),
-    }
-}
-
 fn import_info(r: &ImportRecord) -> Result<ImportInfo, ApiError> {
     let count = |n: i64| u64::try_from(n).map_err(|_| corrupt("count", &n.to_string()));
     Ok(ImportInfo {
         id: r.id.clone(),
-        kind: match r.kind.as_str() {
-            "tradebook" => Kind::Tradebook,
-            "holdings" => Kind::Holdings,
-            other => return Err(corrupt("import kind", other)),
-        },
+        kind: Kind::parse(&r.kind).ok_or_else(|| corrupt("import kind", &r.kind))?,
         file_name: r.file_name.clone(),
         rows: count(r.rows_read)?,
         imported: count(r.imported)?,
@@ -193,7 +181,7 @@ impl PortfolioService {
         symbol: Option<&str>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> Result<Vec<TradeLine>, ApiError> {
+    ) -> Result<Vec<TradeInfo>, ApiError> {
         let filter = TradeFilter {
             symbol: symbol.map(str::to_string),
             from,
@@ -201,20 +189,7 @@ impl PortfolioService {
         };
         let (mut trades, _) = store::list_trades(&self.db, user_id, &filter, 0, usize::MAX).await?;
         trades.reverse();
-        trades
-            .into_iter()
-            .map(|t| {
-                let t = trade_info(t)?;
-                Ok(TradeLine {
-                    date: t.trade_date,
-                    symbol: t.symbol,
-                    side: t.side,
-                    quantity: t.quantity,
-                    price_paise: t.price_paise,
-                    value_paise: t.value_paise,
-                })
-            })
-            .collect()
+        trades.into_iter().map(trade_info).collect()
     }
 
     /// Today's positions at the last sync.

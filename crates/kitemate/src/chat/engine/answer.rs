@@ -686,7 +686,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             );
             for t in trades {
                 data.push(vec![
-                    json!(t.date),
+                    json!(t.trade_date),
                     json!(t.symbol),
                     json!(t.side),
                     json!(t.quantity),
@@ -705,7 +705,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     for t in trades.iter().take(10) {
                         text.push_str(&format!(
                             "- {} {} {} × {} at {}\n",
-                            t.date,
+                            t.trade_date,
                             t.side.as_str(),
                             t.quantity,
                             t.symbol,

@@ -15,7 +15,7 @@ pub use reply::{Answer, Data, Widget};
 
 use std::sync::Arc;
 
-use crate::portfolio::{PositionInfo, Report, Slice, TradeLine};
+use crate::portfolio::{PositionInfo, Report, Slice, TradeInfo};
 use intent::By;
 
 /// What an answer may draw on.
@@ -24,7 +24,7 @@ pub struct Facts {
     /// The portfolio's figures today, shared by every question until it changes.
     pub report: Arc<Report>,
     /// Filled for questions about trades: those the question selects.
-    pub trades: Vec<TradeLine>,
+    pub trades: Vec<TradeInfo>,
     /// Filled for questions about today's positions.
     pub positions: Vec<PositionInfo>,
 }

@@ -70,16 +70,13 @@ async fn read_upload(req: Request) -> Result<(Bytes, Option<String>, Option<Kind
                 }
                 Some("kind") => {
                     let text = field.text().await.unwrap_or_default();
-                    kind = Some(match text.trim() {
-                        "tradebook" => Kind::Tradebook,
-                        "holdings" => Kind::Holdings,
-                        other => {
-                            return Err(ApiError::invalid_field(
-                                "kind",
-                                format!("{other:?} is not tradebook or holdings"),
-                            ));
-                        }
-                    });
+                    let other = text.trim();
+                    kind = Some(Kind::parse(other).ok_or_else(|| {
+                        ApiError::invalid_field(
+                            "kind",
+                            format!("{other:?} is not tradebook or holdings"),
+                        )
+                    })?);
                 }
                 _ => {}
             }

@@ -54,7 +54,7 @@ fn decimal(text: &str) -> Result<Decimal, sqlx::Error> {
 
 /// Quantities in thousandths; Kite's fund units have three places.
 fn milli(quantity: Decimal) -> i64 {
-    kite::money::Quantity::exact(quantity.round_dp(3))
+    kite::money::Quantity::rounded(quantity)
         .and_then(kite::money::Quantity::milli)
         .unwrap_or(i64::MAX)
 }
