@@ -16,19 +16,32 @@ use platform::objects::Objects;
 use platform::pace::Pacer;
 use platform::pubsub::{Fanout, NatsSettings, PubSub};
 use platform::ratelimit::{RateLimiter, limit_by_ip};
-use platform::secrets::Secrets;
+use platform::service::{Databases, Declaration, Mount};
 use platform::{ApiError, docs};
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::tag::TagBuilder;
 use utoipa::{Modify, OpenApi as _};
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, AuthService};
 use crate::chat::{self, ChatService};
-use crate::config::Config;
+use crate::config::{Config, Mode, Resolved};
 use crate::kite_turns::SharedTurns;
 use crate::portfolio::{self, PortfolioService};
-use crate::{admin, buckets, hello, jobs, ops};
+use crate::{admin, hello, jobs, objects, ops};
+
+/// Every service, in the order their databases open and their tags show.
+/// A new service adds its `SERVICE` here and its `mount` in [`App::new`].
+pub static SERVICES: &[&Declaration] = &[
+    &hello::SERVICE,
+    &auth::SERVICE,
+    &ops::SERVICE,
+    &jobs::SERVICE,
+    &admin::SERVICE,
+    &portfolio::SERVICE,
+    &chat::SERVICE,
+    &objects::SERVICE,
+];
 
 /// The running application: every service, built and connected.
 #[derive(Debug, Clone)]
@@ -36,7 +49,6 @@ pub struct App {
     pub config: Config,
     pub clock: Clock,
     pub backend: Backend,
-    pub secrets: Arc<Secrets>,
     pub auth: AuthService,
     pub pubsub: PubSub,
     /// Notices to every process (caches forgetting), when they can reach them.
@@ -48,11 +60,12 @@ pub struct App {
     pub objects: Objects,
     pub portfolio: PortfolioService,
     pub chat: ChatService,
-    databases: Arc<Vec<Db>>,
-    admin_db: Db,
+    databases: Databases,
     metrics: Arc<Metrics>,
+    /// The per-IP limit every public route shares.
     limiter: RateLimiter,
-    sync_limiter: RateLimiter,
+    /// Each service's routes, in [`SERVICES`] order.
+    mounts: Arc<Vec<Mount>>,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -63,17 +76,7 @@ pub struct App {
                        `{\"code\", \"message\", \"details\"}` with Encore's codes.",
         license(name = "MIT")
     ),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "hello", description = "Hello world"),
-        (name = "auth", description = "Accounts and sessions"),
-        (name = "ops", description = "Health and metrics"),
-        (name = "admin", description = "Administrators only: pub/sub, cron and signups"),
-        (name = "portfolio", description = "Holdings, trades and imports of the signed-in user"),
-        (name = "chat", description = "Questions about the signed-in user's portfolio, answered"),
-        (name = "objects", description = "Stored files: public ones for anyone, private ones through signed URLs"),
-    ),
-    paths(platform::objects::http::download, platform::objects::http::upload)
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
 
@@ -94,19 +97,23 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI spec of the whole API, built from the handlers' annotations.
+/// The OpenAPI spec of the whole API: each service's routes under its tag.
 pub fn openapi() -> OpenApi {
-    let disabled = RateLimiter::new(&platform::config::RateLimitConfig {
-        enabled: false,
-        ..Default::default()
-    });
     let mut doc = ApiDoc::openapi();
-    doc.merge(hello::router(disabled.clone()).into_openapi());
-    doc.merge(auth::router_spec(disabled.clone()).into_openapi());
-    doc.merge(ops::router_spec(disabled.clone()).into_openapi());
-    doc.merge(admin::router_spec().into_openapi());
-    doc.merge(portfolio::router_spec().into_openapi());
-    doc.merge(chat::router_spec(disabled).into_openapi());
+    let mut tags = Vec::new();
+    for service in SERVICES {
+        let spec = (service.spec)();
+        if !spec.paths.paths.is_empty() {
+            tags.push(
+                TagBuilder::new()
+                    .name(service.name)
+                    .description(Some(service.description))
+                    .build(),
+            );
+        }
+        doc.merge(spec);
+    }
+    doc.tags = Some(tags);
     doc
 }
 
@@ -141,29 +148,63 @@ fn fanout(nats: Option<NatsSettings>, backend: &Backend) -> anyhow::Result<Optio
 
 impl App {
     /// Builds every service on databases that are not opened yet; call
-    /// [`App::prepare`] before serving. No I/O but creating the data folder.
+    /// [`App::prepare`] before serving. No I/O but reading the secrets and
+    /// creating the data folder.
     pub fn new(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let backend = config.backend()?;
-        let secrets = Arc::new(config.secrets()?);
+        let resolved = config.resolve()?;
+        Self::with(config, resolved, clock)
+    }
+
+    /// [`App::new`] on settings already resolved (`kitemate` resolves them
+    /// first, so a bad secret is a settings error like any other).
+    pub fn with(config: Config, resolved: Resolved, clock: Clock) -> anyhow::Result<Self> {
+        let Resolved {
+            backend,
+            redis,
+            nats,
+            cron_schedules,
+            kite,
+            llm,
+            objects: objects_backend,
+            signer,
+            keyring,
+            metrics_token,
+        } = resolved;
         let metrics = Metrics::new();
         let pubsub = PubSub::new(clock.clone(), Arc::clone(&metrics));
-        let nats = config.nats()?;
         if let Some(nats) = &nats {
             pubsub.use_nats(nats.clone())?;
         }
         let fanout = fanout(nats, &backend)?;
-        let redis = config.redis()?;
+        let databases = Databases::lazy(&backend, SERVICES)?;
+        let objects = Objects::new(
+            &objects_backend,
+            &platform::service::buckets(SERVICES),
+            signer,
+            &config.public_url(),
+            clock.clone(),
+        )?;
+        let cron = Cron::new(databases.get(&jobs::DATABASE)?, clock.clone());
+        cron.override_schedules(cron_schedules);
+        let (limiter, cache) = match &redis {
+            Some(redis) => (
+                RateLimiter::redis(&config.rate_limit, redis.clone()),
+                Cache::Redis(redis.clone()),
+            ),
+            None => (RateLimiter::new(&config.rate_limit), Cache::default()),
+        };
         // Kite counts calls per API key: replicas sharing Redis share turns.
-        let kite = config.kite()?.map(|kite| match &redis {
+        let kite = kite.map(|kite| match &redis {
             Some(redis) => kite.with_limiter(Arc::new(SharedTurns::new(
                 Pacer::redis(redis.clone()),
                 &config.kite.api_key,
             ))),
             None => kite,
         });
-        let auth_db = backend.lazy(&auth::DATABASE)?;
+        let production = config.mode == Mode::Production;
+
         let auth = AuthService::new(
-            auth_db.clone(),
+            databases.get(&auth::DATABASE)?,
             clock.clone(),
             config.auth.clone(),
             &pubsub,
@@ -171,85 +212,81 @@ impl App {
             fanout.as_ref(),
             auth::ZerodhaParts {
                 kite: kite.clone(),
-                keyring: Arc::new(config.keyring()?),
-                secure_cookies: config.mode == crate::config::Mode::Production,
+                keyring: Arc::new(keyring),
+                secure_cookies: production,
             },
         )?;
-        let jobs_db = backend.lazy(&jobs::DATABASE)?;
-        let cron = Cron::new(jobs_db.clone(), clock.clone());
-        let admin_db = backend.lazy(&admin::DATABASE)?;
-        admin::subscribe(&pubsub, &admin_db)?;
-        let portfolio_db = backend.lazy(&portfolio::DATABASE)?;
-        let chat_db = backend.lazy(&chat::DATABASE)?;
-        let databases = Arc::new(vec![
-            auth_db,
-            jobs_db,
-            admin_db.clone(),
-            portfolio_db.clone(),
-            chat_db.clone(),
-        ]);
-        cron.override_schedules(config.cron_schedules()?);
-        jobs::register(&cron, &auth, &databases, clock.clone())?;
-        cron.check_overrides()
-            .map_err(|err| anyhow::anyhow!("`cron.schedules`: {err}"))?;
-        let redis_for_limits = redis.clone();
-        let (limiter, cache) = match redis {
-            Some(redis) => (
-                RateLimiter::redis(&config.rate_limit, redis.clone()),
-                Cache::Redis(redis),
-            ),
-            None => (RateLimiter::new(&config.rate_limit), Cache::default()),
-        };
-        let (objects_backend, signer) = config.objects()?;
-        let objects = Objects::new(
-            &objects_backend,
-            buckets::ALL,
-            signer,
-            &config.public_url(),
-            clock.clone(),
-        )?;
         let portfolio = PortfolioService::new(
-            portfolio_db,
-            objects.require(buckets::IMPORTS.name)?.clone(),
+            databases.get(&portfolio::DATABASE)?,
+            objects.require(portfolio::IMPORTS.name)?.clone(),
             clock.clone(),
             kite,
             auth.clone(),
             &pubsub,
         )?;
+        let enabled = config.rate_limit.enabled;
         // Off with the other limits (`rate_limit.enabled`), as for a load test.
-        let chat_rule = platform::config::RateLimitConfig {
-            enabled: config.rate_limit.enabled,
-            per_ip_per_minute: config.chat.questions_per_minute,
-            burst: config.chat.burst,
-        };
-        let chat_limiter = RateLimiter::on(&chat_rule, redis_for_limits.as_ref());
+        let questions = config.chat.question_limit(enabled);
         // A place in flight outlives any answer (four model rounds of at
         // most `llm.timeout_ms` each, then storing); a replica that dies
         // mid-answer frees it then.
         let lease = Duration::from_millis(config.llm.timeout_ms.saturating_mul(5))
             .max(Duration::from_secs(60));
-        let in_flight = match &redis_for_limits {
+        let in_flight = match &redis {
             Some(redis) => platform::inflight::InFlight::redis(redis.clone(), lease),
             None => platform::inflight::InFlight::local(),
         };
         let chat = ChatService::new(
-            chat_db,
+            databases.get(&chat::DATABASE)?,
             portfolio.clone(),
             clock.clone(),
-            config.llm()?,
+            llm,
             config.chat.clone(),
-            chat_limiter,
+            RateLimiter::on(&questions, redis.as_ref()),
             in_flight,
         );
-        let sync_rule = platform::config::RateLimitConfig {
-            enabled: config.rate_limit.enabled,
-            per_ip_per_minute: 6,
-            burst: 3,
-        };
-        let sync_limiter = RateLimiter::on(&sync_rule, redis_for_limits.as_ref());
+
+        let mounts = vec![
+            hello::mount(limiter.clone()),
+            auth::mount(&auth, limiter.clone(), &cron)?,
+            ops::mount(
+                ops::OpsState {
+                    databases: Arc::new(databases.all().to_vec()),
+                    metrics: Arc::clone(&metrics),
+                    metrics_token,
+                },
+                limiter.clone(),
+            ),
+            jobs::mount(&cron, databases.all(), clock.clone())?,
+            admin::mount(admin::AdminState {
+                auth: auth.clone(),
+                db: databases.get(&admin::DATABASE)?,
+                clock: clock.clone(),
+                pubsub: pubsub.clone(),
+                cron: cron.clone(),
+            })?,
+            portfolio::mount(portfolio::PortfolioState {
+                service: portfolio.clone(),
+                auth: auth.clone(),
+                sync_limiter: RateLimiter::on(
+                    &config.portfolio.sync_limit(enabled),
+                    redis.as_ref(),
+                ),
+            }),
+            chat::mount(
+                chat::ChatState {
+                    service: chat.clone(),
+                    auth: auth.clone(),
+                },
+                limiter.clone(),
+            ),
+            objects::mount(objects.clone(), limiter.clone()),
+        ];
+        platform::service::check_mounts(SERVICES, &mounts)?;
+        cron.check_overrides()
+            .map_err(|err| anyhow::anyhow!("`cron.schedules`: {err}"))?;
         Ok(Self {
             fanout,
-            sync_limiter,
             limiter,
             cache,
             portfolio,
@@ -259,9 +296,8 @@ impl App {
             pubsub,
             cron,
             databases,
-            admin_db,
+            mounts: Arc::new(mounts),
             backend,
-            secrets,
             clock,
             auth,
             config,
@@ -272,7 +308,7 @@ impl App {
     /// applies its migrations.
     pub async fn prepare(&self, check: Check) -> anyhow::Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
-        for db in self.databases.iter() {
+        for db in self.databases.all() {
             let (db, backend) = (db.clone(), self.backend.clone());
             tasks.spawn(async move { db.prepare(&backend, check).await });
         }
@@ -295,52 +331,26 @@ impl App {
 
     /// Every service's database, for readiness checks and tests.
     pub fn databases(&self) -> &[Db] {
-        &self.databases
+        self.databases.all()
     }
 
     /// The whole HTTP surface.
     pub fn router(&self) -> anyhow::Result<Router> {
         let http = &self.config.http;
-        let ops_state = ops::OpsState {
-            databases: Arc::clone(&self.databases),
-            metrics: Arc::clone(&self.metrics),
-            metrics_token: self.config.metrics_token()?,
-        };
-        let (api, _) = OpenApiRouter::new()
-            .merge(hello::router(self.limiter.clone()))
-            .merge(auth::router(self.auth.clone(), self.limiter.clone()))
-            .merge(ops::router(ops_state, self.limiter.clone()))
-            .merge(portfolio::router(portfolio::PortfolioState {
-                service: self.portfolio.clone(),
-                auth: self.auth.clone(),
-                sync_limiter: self.sync_limiter.clone(),
-            }))
-            .merge(chat::router(
-                chat::ChatState {
-                    service: self.chat.clone(),
-                    auth: self.auth.clone(),
-                },
-                self.limiter.clone(),
-            ))
-            .merge(admin::router(admin::AdminState {
-                auth: self.auth.clone(),
-                db: self.admin_db.clone(),
-                clock: self.clock.clone(),
-                pubsub: self.pubsub.clone(),
-                cron: self.cron.clone(),
-            }))
-            .split_for_parts();
         let observe_state = ObserveState {
             metrics: Arc::clone(&self.metrics),
             timeout: Duration::from_secs(http.timeout_secs),
             trust_forwarded_for: http.trust_forwarded_for,
-            hsts: self.config.mode == crate::config::Mode::Production,
+            hsts: self.config.mode == Mode::Production,
         };
-        // Routes outside the spec's routers, public too: limited per IP.
+        let api = self
+            .mounts
+            .iter()
+            .fold(Router::new(), |api, mount| api.merge(mount.routes.clone()));
+        // The docs are public too: limited per IP like the services' public routes.
         let limited = axum::middleware::from_fn_with_state(self.limiter.clone(), limit_by_ip);
         Ok(api
-            .merge(docs::router(openapi_json).route_layer(limited.clone()))
-            .merge(platform::objects::http::router(self.objects.clone()).route_layer(limited))
+            .merge(docs::router(openapi_json).route_layer(limited))
             .fallback(|| async { ApiError::not_found("no such endpoint") })
             .method_not_allowed_fallback(|| async {
                 ApiError::new(
@@ -375,11 +385,9 @@ impl App {
             });
         }
         self.cron.start();
-        let limiters = [
-            self.limiter.clone(),
-            self.sync_limiter.clone(),
-            self.chat.limiter().clone(),
-        ];
+        let limiters: Vec<RateLimiter> = std::iter::once(self.limiter.clone())
+            .chain(self.mounts.iter().flat_map(|m| m.limiters.iter().cloned()))
+            .collect();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
@@ -395,7 +403,7 @@ impl App {
         self.cron.stop();
         // Handlers finish and acknowledge before their databases close.
         self.pubsub.drain(Duration::from_secs(10)).await;
-        for db in self.databases.iter() {
+        for db in self.databases.all() {
             db.close().await;
         }
     }

@@ -13,6 +13,8 @@ use platform::secrets::{ExposeSecret as _, Secrets};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthConfig;
+use crate::chat::{ChatConfig, LlmSettings};
+use crate::portfolio::PortfolioConfig;
 
 /// `KITEMATE_*` variables that are not settings: the config file's path,
 /// secrets, the test suite's services, and the binary the benchmark
@@ -44,8 +46,6 @@ pub const KITE_API_SECRET: &str = "KITEMATE_KITE_API_SECRET";
 pub const METRICS_TOKEN: &str = "KITEMATE_METRICS_TOKEN";
 /// Secret: signs object URLs; every replica needs the same one.
 pub const OBJECT_SIGNING_KEY: &str = "KITEMATE_OBJECT_SIGNING_KEY";
-/// The chat model's API key, named as the issue and most tools name it.
-pub const LLM_API_KEY: &str = "LLM_API_KEY";
 /// Secrets: credentials for the S3 store.
 pub const S3_ACCESS_KEY_ID: &str = "KITEMATE_S3_ACCESS_KEY_ID";
 pub const S3_SECRET_ACCESS_KEY: &str = "KITEMATE_S3_SECRET_ACCESS_KEY";
@@ -86,56 +86,9 @@ pub struct Config {
     pub objects: ObjectsConfig,
     pub cron: CronConfig,
     pub kite: KiteConfig,
+    pub portfolio: PortfolioConfig,
     pub llm: LlmSettings,
     pub chat: ChatConfig,
-}
-
-/// Limits on questions, on every plan (`[chat]`, `KITEMATE_CHAT__*`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ChatConfig {
-    /// Questions one user may ask a minute, Pro included.
-    pub questions_per_minute: u32,
-    /// Questions one user may ask at once before the rate applies.
-    pub burst: u32,
-    /// Questions of one user being answered at the same time.
-    pub in_flight: u32,
-    /// A chat WebSocket that sends nothing for this long is closed.
-    pub socket_idle_secs: u64,
-}
-
-impl Default for ChatConfig {
-    fn default() -> Self {
-        Self {
-            questions_per_minute: 20,
-            burst: 10,
-            in_flight: 2,
-            socket_idle_secs: 300,
-        }
-    }
-}
-
-/// A language model for chat: any OpenAI-compatible endpoint. With no
-/// `base_url`, the built-in engine answers. Its key is the secret
-/// `LLM_API_KEY`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LlmSettings {
-    /// Up to `/chat/completions`, e.g. `https://api.openai.com/v1`.
-    pub base_url: String,
-    pub model: String,
-    /// For one completion, tool calls included; past it the engine answers.
-    pub timeout_ms: u64,
-}
-
-impl Default for LlmSettings {
-    fn default() -> Self {
-        Self {
-            base_url: String::new(),
-            model: String::new(),
-            timeout_ms: 20_000,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +175,7 @@ impl Default for Config {
             objects: ObjectsConfig::default(),
             cron: CronConfig::default(),
             kite: KiteConfig::default(),
+            portfolio: PortfolioConfig::default(),
             llm: LlmSettings::default(),
             chat: ChatConfig::default(),
             mode: Mode::default(),
@@ -255,53 +209,49 @@ impl Config {
             return Err(ConfigError::new("`http.timeout_secs`: must be at least 1"));
         }
         self.auth.validate()?;
-        for (name, value) in [
-            (
-                "questions_per_minute",
-                u64::from(self.chat.questions_per_minute),
-            ),
-            ("burst", u64::from(self.chat.burst)),
-            ("in_flight", u64::from(self.chat.in_flight)),
-            ("socket_idle_secs", self.chat.socket_idle_secs),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::new(format!(
-                    "`chat.{name}`: must be at least 1"
-                )));
-            }
-        }
-        self.secrets()?;
-        self.redis()?;
-        self.nats()?;
-        self.cron_schedules()?;
-        self.kite()?;
-        if self.mode == Mode::Production {
-            if self.secrets()?.get(ENCRYPTION_KEY).is_none() {
-                return Err(ConfigError::new(format!(
-                    "`{ENCRYPTION_KEY}`: required in production mode"
-                )));
-            }
-            if self.secrets()?.get(OBJECT_SIGNING_KEY).is_none() {
-                return Err(ConfigError::new(format!(
-                    "`{OBJECT_SIGNING_KEY}`: required in production mode"
-                )));
-            }
-        }
-        if !self.objects.s3_bucket.is_empty() {
-            // The embedded store's key is made on first use, not by checking settings.
-            self.objects()?;
-        }
-        self.backend().map(|_| ())
+        self.chat.validate()?;
+        self.portfolio.validate()?;
+        Ok(())
     }
 
-    /// The token that reads `/metrics` on the main listener, if one is set.
-    pub fn metrics_token(&self) -> Result<Option<secrecy::SecretString>, ConfigError> {
-        Ok(self.secrets()?.get(METRICS_TOKEN))
+    /// Reads the secrets once and builds every client the settings name.
+    /// Errors name the setting or secret at fault. In development a missing
+    /// encryption or signing key is made and kept in `data_dir/keys`.
+    pub fn resolve(&self) -> Result<Resolved, ConfigError> {
+        let secrets = self.secrets()?;
+        if self.mode == Mode::Production {
+            for name in [ENCRYPTION_KEY, OBJECT_SIGNING_KEY] {
+                if secrets.get(name).is_none() {
+                    return Err(ConfigError::new(format!(
+                        "`{name}`: required in production mode"
+                    )));
+                }
+            }
+        }
+        let backend = self.backend()?;
+        let redis = self.redis()?;
+        let nats = self.nats()?;
+        let cron_schedules = self.cron_schedules()?;
+        let kite = self.kite(&secrets)?;
+        let llm = self.llm.resolve(&secrets)?;
+        let (objects, signer) = self.objects(&secrets)?;
+        let keyring = self.keyring(&secrets)?;
+        Ok(Resolved {
+            backend,
+            redis,
+            nats,
+            cron_schedules,
+            kite,
+            llm,
+            objects,
+            signer,
+            keyring,
+            metrics_token: secrets.get(METRICS_TOKEN),
+        })
     }
 
     /// Where objects live, and the key their URLs are signed with.
-    pub fn objects(&self) -> Result<(ObjectsBackend, UrlSigner), ConfigError> {
-        let secrets = self.secrets()?;
+    pub fn objects(&self, secrets: &Secrets) -> Result<(ObjectsBackend, UrlSigner), ConfigError> {
         let objects = &self.objects;
         let signing_key = secrets.get(OBJECT_SIGNING_KEY);
         if objects.s3_bucket.is_empty() {
@@ -369,8 +319,7 @@ impl Config {
 
     /// The keys that seal secrets at rest. In development a missing key is
     /// made and kept in `data_dir/keys`; production requires one.
-    pub fn keyring(&self) -> Result<platform::crypto::Keyring, ConfigError> {
-        let secrets = self.secrets()?;
+    fn keyring(&self, secrets: &Secrets) -> Result<platform::crypto::Keyring, ConfigError> {
         let named = |err: anyhow::Error| ConfigError::new(format!("`{ENCRYPTION_KEY}`: {err:#}"));
         match secrets.get(ENCRYPTION_KEY) {
             Some(key) => {
@@ -389,11 +338,11 @@ impl Config {
     }
 
     /// The Kite Connect client, when an API key is configured.
-    pub fn kite(&self) -> Result<Option<kite::Kite>, ConfigError> {
+    fn kite(&self, secrets: &Secrets) -> Result<Option<kite::Kite>, ConfigError> {
         if self.kite.api_key.is_empty() {
             return Ok(None);
         }
-        let secret = self.secrets()?.get(KITE_API_SECRET).ok_or_else(|| {
+        let secret = secrets.get(KITE_API_SECRET).ok_or_else(|| {
             ConfigError::new(format!(
                 "`{KITE_API_SECRET}`: required when `kite.api_key` is set"
             ))
@@ -404,31 +353,6 @@ impl Config {
         kite::Kite::new(config)
             .map(Some)
             .map_err(|err| ConfigError::new(format!("`kite`: {err}")))
-    }
-
-    /// The chat model, when `llm.base_url` is set.
-    pub fn llm(&self) -> Result<Option<crate::chat::llm::Llm>, ConfigError> {
-        if self.llm.base_url.is_empty() {
-            return Ok(None);
-        }
-        if self.llm.model.is_empty() {
-            return Err(ConfigError::new(
-                "`llm.model`: required when `llm.base_url` is set",
-            ));
-        }
-        let api_key = self.secrets()?.get(LLM_API_KEY).ok_or_else(|| {
-            ConfigError::new(format!(
-                "`{LLM_API_KEY}`: required when `llm.base_url` is set"
-            ))
-        })?;
-        crate::chat::llm::Llm::new(crate::chat::llm::LlmConfig {
-            base_url: self.llm.base_url.clone(),
-            model: self.llm.model.clone(),
-            api_key,
-            timeout: std::time::Duration::from_millis(self.llm.timeout_ms),
-        })
-        .map(Some)
-        .map_err(|err| ConfigError::new(format!("`llm`: {err}")))
     }
 
     /// The schedules `cron.schedules` sets, parsed.
@@ -490,6 +414,33 @@ impl Config {
             ));
         }
         Backend::postgres(url).map_err(|err| ConfigError::new(format!("`database_url`: {err:#}")))
+    }
+}
+
+/// The settings turned into what the app runs on, once at start.
+pub struct Resolved {
+    pub backend: Backend,
+    pub redis: Option<platform::kv::Redis>,
+    pub nats: Option<NatsSettings>,
+    pub cron_schedules: HashMap<String, Schedule>,
+    pub kite: Option<kite::Kite>,
+    pub llm: Option<crate::chat::llm::Llm>,
+    pub objects: ObjectsBackend,
+    pub signer: UrlSigner,
+    pub keyring: platform::crypto::Keyring,
+    /// Reads `/metrics` on the main listener; without it that route is off.
+    pub metrics_token: Option<secrecy::SecretString>,
+}
+
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolved")
+            .field("backend", &self.backend.kind())
+            .field("redis", &self.redis.is_some())
+            .field("nats", &self.nats.is_some())
+            .field("kite", &self.kite.is_some())
+            .field("llm", &self.llm.is_some())
+            .finish_non_exhaustive()
     }
 }
 

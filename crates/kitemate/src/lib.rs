@@ -4,13 +4,13 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
-pub mod buckets;
 pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod hello;
 pub mod jobs;
 pub mod kite_turns;
+pub mod objects;
 pub mod ops;
 pub mod portfolio;
 mod spec_rules;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use kitemate::auth::Tier;
 use kitemate::cli::{Cli, Command, CronCommand, ImportKind, KeysCommand, TierArg, UsersCommand};
+use kitemate::config::Resolved;
 use kitemate::{App, Config, app};
 use platform::clock::Clock;
 use platform::db::Check;
@@ -35,7 +36,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+    // Secrets are read and clients built once, here; a bad one is a settings error.
+    let resolved = match config.resolve() {
+        Ok(resolved) => resolved,
+        Err(err) => {
+            eprintln!("kitemate: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = Settings { config, resolved };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("kitemate: {err:#}");
@@ -44,12 +54,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// The settings, checked and resolved.
+struct Settings {
+    config: Config,
+    resolved: Resolved,
+}
+
+impl Settings {
+    /// The app, not yet serving: databases migrated.
+    async fn open(self) -> anyhow::Result<App> {
+        let app = self.app()?;
+        app.prepare(Check::Full).await?;
+        Ok(app)
+    }
+
+    /// The app before its databases are opened.
+    fn app(self) -> anyhow::Result<App> {
+        App::with(self.config, self.resolved, Clock::system())
+    }
+}
+
 #[expect(clippy::print_stdout, reason = "these commands answer on stdout")]
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+async fn run(command: Command, config: Settings) -> anyhow::Result<()> {
     match command {
         Command::Openapi => unreachable_openapi(),
         Command::Migrate => {
-            let app = App::build(config, Clock::system()).await?;
+            let app = config.open().await?;
             println!(
                 "migrated {} database(s) on {} at {}",
                 app.databases().len(),
@@ -62,11 +92,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Users {
             command: UsersCommand::GrantAdmin { email },
         } => {
-            let app = App::build(config, Clock::system()).await?;
-            app.auth
-                .grant_admin(&email)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let app = config.open().await?;
+            app.auth.grant_admin(&email).await?;
             println!("{email} is now an administrator");
             app.close().await;
             Ok(())
@@ -74,15 +101,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Users {
             command: UsersCommand::SetTier { email, tier },
         } => {
-            let app = App::build(config, Clock::system()).await?;
+            let app = config.open().await?;
             let tier = match tier {
                 TierArg::Free => Tier::Free,
                 TierArg::Pro => Tier::Pro,
             };
-            app.auth
-                .set_tier(&email, tier)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            app.auth.set_tier(&email, tier).await?;
             println!("{email} is now on the {} plan", tier.as_str());
             app.close().await;
             Ok(())
@@ -90,12 +114,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
-            let app = App::build(config, Clock::system()).await?;
-            let count = app
-                .auth
-                .reseal_tokens()
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let app = config.open().await?;
+            let count = app.auth.reseal_tokens().await?;
             println!("sealed {count} Kite token(s) again under the current key");
             app.close().await;
             Ok(())
@@ -110,10 +130,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     clippy::print_stdout,
     reason = "tells the person who started it where to look"
 )]
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let listen = config.listen;
-    let grace = std::time::Duration::from_secs(config.http.shutdown_grace_secs);
-    let app = App::new(config, Clock::system())?;
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let listen = settings.config.listen;
+    let grace = std::time::Duration::from_secs(settings.config.http.shutdown_grace_secs);
+    let app = settings.app()?;
     // Migrations and the router and socket are independent: do them at once.
     let (prepared, listening) = tokio::join!(app.prepare(Check::Quick), async {
         let router = app.router()?;
@@ -155,18 +175,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 /// whole or not at all; the report is printed.
 #[expect(clippy::print_stdout, reason = "the command answers on stdout")]
 async fn import(
-    config: Config,
+    config: Settings,
     file: &std::path::Path,
     email: &str,
     kind: Option<ImportKind>,
 ) -> anyhow::Result<()> {
     use tokio::io::AsyncReadExt as _;
-    let app = App::build(config, Clock::system()).await?;
+    let app = config.open().await?;
     let user = app
         .auth
         .user_id_by_email(email)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?
+        .await?
         .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
     let mut reader = tokio::fs::File::open(file)
         .await
@@ -196,7 +215,7 @@ async fn import(
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let report = app.portfolio.import(&user, kind, name, bytes.into()).await;
     spinner.finish_and_clear();
-    let report = report.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let report = report?;
     println!(
         "imported {} of {} rows ({} already there, {} skipped)",
         report.imported,
@@ -217,10 +236,10 @@ fn unreachable_openapi() -> anyhow::Result<()> {
 }
 
 #[expect(clippy::print_stdout, reason = "these commands answer on stdout")]
-async fn cron(command: CronCommand, config: Config) -> anyhow::Result<()> {
+async fn cron(command: CronCommand, config: Settings) -> anyhow::Result<()> {
     match command {
         CronCommand::List => {
-            let app = App::new(config, Clock::system())?;
+            let app = config.app()?;
             println!(
                 "{:<16} {:<22} {:<14} {:<22} NEXT (LOCAL)",
                 "NAME", "SCHEDULE", "TIME ZONE", "NEXT (UTC)"
@@ -242,7 +261,7 @@ async fn cron(command: CronCommand, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         CronCommand::Run { name } => {
-            let app = App::build(config, Clock::system()).await?;
+            let app = config.open().await?;
             let (run, handle) = app.cron.run_now(&name).await?.ok_or_else(|| {
                 anyhow::anyhow!("no cron job named {name} (see `kitemate cron list`)")
             })?;

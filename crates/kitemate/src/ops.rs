@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use platform::db::Db;
 use platform::metrics::Metrics;
 use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::service::{Declaration, Mount};
 use platform::{ApiError, ApiJson, ErrorBody};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
@@ -94,6 +95,21 @@ pub fn metrics_only(metrics: Arc<Metrics>) -> axum::Router {
         "/metrics",
         axum::routing::get(move || async move { metrics.render() }),
     )
+}
+
+/// The ops service: health, readiness and metrics, for the platform around us.
+pub static SERVICE: Declaration = Declaration {
+    name: "ops",
+    description: "Health and metrics",
+    databases: &[],
+    buckets: &[],
+    topics: &[],
+    settings: &[],
+    spec: || router_spec(RateLimiter::disabled()).into_openapi(),
+};
+
+pub fn mount(state: OpsState, limiter: RateLimiter) -> Mount {
+    Mount::new(&SERVICE, router(state, limiter))
 }
 
 /// Every route here is public, so limited per client IP.

@@ -184,6 +184,16 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// So the CLI and cron jobs keep an internal error's cause (`{err:#}` prints
+/// the chain), where a response shows only "internal error".
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|source| -> &(dyn std::error::Error + 'static) { source.as_ref() })
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         Self::internal(err)

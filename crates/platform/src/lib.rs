@@ -22,6 +22,7 @@ pub mod query;
 pub mod ratelimit;
 pub mod secrets;
 pub mod server;
+pub mod service;
 pub mod telemetry;
 pub mod throttle;
 

@@ -4,12 +4,13 @@
 
 mod signups;
 
-pub use signups::{DATABASE, subscribe};
+pub use signups::DATABASE;
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use platform::cron::{AlreadyRunning, Cron, JobInfo, RunInfo};
 use platform::pubsub::{DeadLetter, PubSub, SubscriptionStats};
+use platform::service::{Declaration, Mount};
 use platform::{ApiError, ApiJson, ErrorBody};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -224,6 +225,23 @@ pub async fn list_runs(
         .await?
         .ok_or_else(|| no_job(&name))?;
     Ok(ApiJson(RunList { runs }))
+}
+
+/// The admin service: administrators' views of the platform.
+pub static SERVICE: Declaration = Declaration {
+    name: TAG,
+    description: "Administrators only: pub/sub, cron and signups",
+    databases: &[&DATABASE],
+    buckets: &[],
+    topics: &[],
+    settings: &[],
+    spec: || router_spec().into_openapi(),
+};
+
+/// The service as the app mounts it, subscribed to new signups.
+pub fn mount(state: AdminState) -> anyhow::Result<Mount> {
+    signups::subscribe(&state.pubsub, &state.db)?;
+    Ok(Mount::new(&SERVICE, router(state)))
 }
 
 pub fn router(state: AdminState) -> OpenApiRouter {

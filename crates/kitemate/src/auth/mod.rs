@@ -14,8 +14,10 @@ mod store;
 pub(crate) mod token;
 pub mod zerodha;
 
+use platform::cron::{Cron, Schedule};
 use platform::db::DatabaseDecl;
 use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,6 +34,37 @@ pub static DATABASE: DatabaseDecl = DatabaseDecl {
     sqlite: sqlx::migrate!("src/auth/migrations/sqlite"),
     postgres: sqlx::migrate!("src/auth/migrations/postgres"),
 };
+
+/// The auth service: accounts, sessions and the Zerodha connection.
+pub static SERVICE: Declaration = Declaration {
+    name: "auth",
+    description: "Accounts and sessions",
+    databases: &[&DATABASE],
+    buckets: &[],
+    topics: &[USER_SIGNED_UP.name],
+    settings: &["auth", "kite"],
+    spec: || router_spec(RateLimiter::disabled()).into_openapi(),
+};
+
+/// The service as the app mounts it, with its upkeep job on `cron`.
+pub fn mount(service: &AuthService, limiter: RateLimiter, cron: &Cron) -> anyhow::Result<Mount> {
+    let tidy = service.clone();
+    cron.add(
+        "tidy-sessions",
+        "Delete sessions that expired or were revoked over a day ago",
+        Schedule::every("1h")?,
+        chrono_tz::Tz::UTC,
+        move || {
+            let auth = tidy.clone();
+            async move {
+                let deleted = auth.tidy().await?;
+                tracing::info!(deleted, "sessions tidied");
+                Ok(())
+            }
+        },
+    )?;
+    Ok(Mount::new(&SERVICE, router(service.clone(), limiter)))
+}
 
 /// Routes of the auth service; the public ones are rate limited per client IP.
 pub fn router(service: AuthService, limiter: RateLimiter) -> OpenApiRouter {

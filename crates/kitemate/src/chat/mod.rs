@@ -4,6 +4,7 @@
 
 mod answering;
 mod api;
+mod config;
 pub mod engine;
 pub mod llm;
 mod recorder;
@@ -14,9 +15,11 @@ pub mod stream;
 use axum::extract::FromRef;
 use platform::db::DatabaseDecl;
 use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use config::{ChatConfig, LLM_API_KEY, LlmSettings};
 pub use service::{ChatReply, ChatService, FREE_QUESTIONS, StreamEvent, Ticket, Usage};
 
 use crate::auth::AuthService;
@@ -37,6 +40,23 @@ impl FromRef<ChatState> for AuthService {
     fn from_ref(state: &ChatState) -> Self {
         state.auth.clone()
     }
+}
+
+/// The chat service.
+pub static SERVICE: Declaration = Declaration {
+    name: "chat",
+    description: "Questions about the signed-in user's portfolio, answered",
+    databases: &[&DATABASE],
+    buckets: &[],
+    topics: &[],
+    settings: &["chat", "llm"],
+    spec: || router_spec(RateLimiter::disabled()).into_openapi(),
+};
+
+/// The service as the app mounts it; `limiter` is the shared per-IP one.
+pub fn mount(state: ChatState, limiter: RateLimiter) -> Mount {
+    let questions = state.service.limiter().clone();
+    Mount::new(&SERVICE, router(state, limiter)).with_limiter(questions)
 }
 
 /// `limiter` guards the one route open without a bearer header: the

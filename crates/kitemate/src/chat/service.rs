@@ -13,12 +13,12 @@ use utoipa::ToSchema;
 use platform::inflight::{InFlight, Place};
 use platform::ratelimit::RateLimiter;
 
+use super::config::ChatConfig;
 use super::engine::{Data, Widget};
 use super::llm::Llm;
 use super::recorder::Recorder;
 use super::store::{self, Record};
 use crate::auth::{AuthData, Tier};
-use crate::config::ChatConfig;
 use crate::portfolio::PortfolioService;
 
 /// Answered questions a month on the Free plan.

@@ -2,6 +2,7 @@
 //! our hello-world benchmark.
 
 use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::service::{Declaration, Mount};
 use platform::{ApiJson, ErrorBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -36,6 +37,22 @@ pub async fn ping(ApiJson(params): ApiJson<PingParams>) -> ApiJson<PingResponse>
     ApiJson(PingResponse {
         message: format!("Hello {}!", params.name),
     })
+}
+
+/// The hello service: no database, one public route.
+pub static SERVICE: Declaration = Declaration {
+    name: "hello",
+    description: "Hello world",
+    databases: &[],
+    buckets: &[],
+    topics: &[],
+    settings: &[],
+    spec: || router(RateLimiter::disabled()).into_openapi(),
+};
+
+/// The service as the app mounts it; `limiter` is the shared per-IP one.
+pub fn mount(limiter: RateLimiter) -> Mount {
+    Mount::new(&SERVICE, router(limiter))
 }
 
 /// `/ping` is public, so it is rate limited per client IP.

@@ -1,18 +1,16 @@
-//! The jobs service: schedules that drive other services and keep the
-//! platform's records tidy. Its database holds the record of every cron run
-//! (the platform's tables; none of its own yet).
+//! The jobs service: schedules that keep the platform's records tidy. Its
+//! database holds the record of every cron run (the platform's tables; none
+//! of its own yet).
 
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use chrono_tz::Tz;
-use platform::clock::Clock;
-use platform::cron::{Cron, Schedule, time_zone};
+use platform::clock::{Clock, IST};
+use platform::cron::{Cron, Schedule};
 use platform::db::{DatabaseDecl, Db};
 use platform::pubsub::prune_processed;
+use platform::service::{Declaration, Mount};
 use sqlx::migrate::Migrator;
-
-use crate::auth::AuthService;
 
 /// The jobs service's database: where cron runs and their leases live.
 pub static DATABASE: DatabaseDecl = DatabaseDecl {
@@ -26,20 +24,27 @@ const KEEP_PROCESSED_DAYS: i64 = 7;
 /// Cron run records are kept this long.
 const KEEP_RUNS_DAYS: i64 = 30;
 
-/// Declares every job of the product.
-pub fn register(
-    cron: &Cron,
-    auth: &AuthService,
-    databases: &Arc<Vec<Db>>,
-    clock: Clock,
-) -> anyhow::Result<()> {
-    let databases = Arc::clone(databases);
+/// The jobs service: platform upkeep; other services declare their own jobs
+/// in their `mount`.
+pub static SERVICE: Declaration = Declaration {
+    name: "jobs",
+    description: "Scheduled work",
+    databases: &[&DATABASE],
+    buckets: &[],
+    topics: &[],
+    settings: &["cron"],
+    spec: utoipa::openapi::OpenApi::default,
+};
+
+/// Registers the upkeep jobs; `databases` are every service's.
+pub fn mount(cron: &Cron, databases: &[Db], clock: Clock) -> anyhow::Result<Mount> {
+    let databases: Arc<[Db]> = databases.into();
     let runs = cron.clone();
     cron.add(
         "prune-records",
         "Forget pub/sub dedupe records after a week and cron runs after a month",
         Schedule::cron("30 3 * * *")?,
-        time_zone("Asia/Kolkata")?,
+        IST,
         move || {
             let (runs, databases, now) = (runs.clone(), databases.clone(), clock.now());
             async move {
@@ -56,19 +61,5 @@ pub fn register(
             }
         },
     )?;
-    let auth = auth.clone();
-    cron.add(
-        "tidy-sessions",
-        "Delete sessions that expired or were revoked over a day ago",
-        Schedule::every("1h")?,
-        Tz::UTC,
-        move || {
-            let auth = auth.clone();
-            async move {
-                let deleted = auth.tidy().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                tracing::info!(deleted, "sessions tidied");
-                Ok(())
-            }
-        },
-    )
+    Ok(Mount::new(&SERVICE, axum::Router::new()))
 }

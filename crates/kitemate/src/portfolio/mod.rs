@@ -12,6 +12,7 @@
 mod api;
 mod calc;
 mod computed;
+mod config;
 mod events;
 mod figures;
 mod import;
@@ -24,10 +25,13 @@ mod sync;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
 use platform::db::DatabaseDecl;
+use platform::objects::BucketDecl;
+use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use calc::sectors::companies;
+pub use config::PortfolioConfig;
 pub use events::{PORTFOLIO_SYNCED, PortfolioSynced};
 pub use figures::RealizedFilter;
 pub use model::{
@@ -43,6 +47,30 @@ pub static DATABASE: DatabaseDecl = DatabaseDecl {
     sqlite: sqlx::migrate!("src/portfolio/migrations/sqlite"),
     postgres: sqlx::migrate!("src/portfolio/migrations/postgres"),
 };
+
+/// Console exports as users uploaded them, kept so an import can be re-run
+/// or inspected. Private: read back only through signed URLs. HTTP uploads
+/// stop at 20 MiB; `kitemate import` from the shell takes larger files.
+pub static IMPORTS: BucketDecl = BucketDecl::private("imports")
+    .max_size(512 << 20)
+    .content_types(&["text/csv", "text/plain", "application/csv"]);
+
+/// The portfolio service.
+pub static SERVICE: Declaration = Declaration {
+    name: "portfolio",
+    description: "Holdings, trades and imports of the signed-in user",
+    databases: &[&DATABASE],
+    buckets: &[&IMPORTS],
+    topics: &[PORTFOLIO_SYNCED.name],
+    settings: &["portfolio"],
+    spec: || router_spec().into_openapi(),
+};
+
+/// The service as the app mounts it.
+pub fn mount(state: PortfolioState) -> Mount {
+    let limiter = state.sync_limiter.clone();
+    Mount::new(&SERVICE, router(state)).with_limiter(limiter)
+}
 
 /// What the portfolio handlers need.
 #[derive(Debug, Clone)]

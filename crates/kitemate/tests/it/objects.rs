@@ -29,7 +29,8 @@ fn store(on: On, dir: &std::path::Path) -> anyhow::Result<Option<Objects>> {
         let Some(url) = s3_url() else { return Ok(None) };
         use_s3(&mut config, &url, dir)?;
     }
-    let (backend, signer) = config.objects()?;
+    let resolved = config.resolve()?;
+    let (backend, signer) = (resolved.objects, resolved.signer);
     let decls = [&FILES, &HISTORY, &PICTURES];
     Ok(Some(Objects::new(
         &backend,

@@ -305,11 +305,13 @@ async fn exercise(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let (backend, signer) = config.objects()?;
+    let resolved = config.resolve()?;
+    let (backend, signer) = (resolved.objects, resolved.signer);
+    let buckets = platform::service::buckets(kitemate::app::SERVICES);
     let via = |replica: &Replica| {
         Objects::new(
             &backend,
-            kitemate::buckets::ALL,
+            &buckets,
             signer.clone(),
             &replica.base,
             Clock::system(),
