@@ -3,6 +3,7 @@
 //! OpenAPI docs) on real libraries. It knows nothing about investing.
 
 pub mod cache;
+pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod cron;

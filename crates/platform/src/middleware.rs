@@ -4,20 +4,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 
+use crate::client_ip::ClientIp;
+use crate::client_ip::client_ip;
 use crate::config::{ConfigError, HttpConfig};
 use crate::error::{ApiError, ErrCode};
 use crate::metrics::Metrics;
-use crate::ratelimit::client_ip;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -44,22 +44,6 @@ pub struct ObserveState {
     pub trust_forwarded_for: bool,
     /// Tells browsers to come back over HTTPS only (production, behind TLS).
     pub hsts: bool,
-}
-
-/// The caller's IP address, as [`observe`] worked it out; a request extension.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<Self>()
-            .copied()
-            .unwrap_or(Self(None)))
-    }
 }
 
 /// Gives the request an id (the client's `X-Request-Id` when it is sane),

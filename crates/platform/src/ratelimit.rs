@@ -1,22 +1,21 @@
 //! Rate limits: a keyed limiter (per client IP on public endpoints), in
 //! memory or shared by replicas through Redis.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
+use crate::client_ip::ClientIp;
 use crate::config::RateLimitConfig;
 use crate::error::ApiError;
 use crate::kv::Redis;
-use crate::middleware::ClientIp;
 
 /// Requests per minute per key, with a burst: in memory, or in Redis so
 /// that every replica counts against the same allowance.
@@ -160,28 +159,6 @@ impl RateLimiter {
             limiter.shrink_to_fit();
         }
     }
-}
-
-/// The caller's IP: the socket's peer, or the last `X-Forwarded-For` hop
-/// (the one our own proxy appended) when configured to trust it.
-pub fn client_ip(
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    trust_forwarded_for: bool,
-) -> Option<IpAddr> {
-    if trust_forwarded_for {
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|v| v.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|p| p.ip())
 }
 
 /// Middleware for public routes: 429 `resource_exhausted` with `Retry-After`

@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use platform::middleware::ClientIp;
+use platform::client_ip::ClientIp;
 use platform::{ApiError, ApiJson, ErrorBody};
 
 use super::extract::Auth;

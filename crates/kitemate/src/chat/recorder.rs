@@ -8,31 +8,12 @@ use platform::ApiError;
 use platform::db::Db;
 use tokio::sync::{mpsc, oneshot};
 
-use super::store::{self, Record};
+use super::store::{self, Op, Record};
 
 /// Records stored in one transaction, at most.
 const BATCH: usize = 64;
 
 type Reply = oneshot::Sender<Result<Option<i64>, String>>;
-
-/// What a batch does: reservations and refunds of the allowance, and
-/// answers to store, in the order they came.
-#[derive(Debug, Clone)]
-pub enum Op {
-    /// Takes one question from `(user, month)` while fewer than `limit` are
-    /// used: the questions used after it, or `None` when none were left.
-    Reserve {
-        user_id: String,
-        month: String,
-        limit: i64,
-    },
-    /// Gives back a reserved question (the server or the model failed).
-    Refund {
-        user_id: String,
-        month: String,
-    },
-    Record(Box<Record>),
-}
 
 #[derive(Debug, Clone)]
 pub struct Recorder {

@@ -2,8 +2,26 @@
 
 use platform::db::Db;
 
-use super::recorder::Op;
 use platform::{with_db, with_tx};
+
+/// What a batch does: reservations and refunds of the allowance, and
+/// answers to store, in the order they came.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Takes one question from `(user, month)` while fewer than `limit` are
+    /// used: the questions used after it, or `None` when none were left.
+    Reserve {
+        user_id: String,
+        month: String,
+        limit: i64,
+    },
+    /// Gives back a reserved question (the server or the model failed).
+    Refund {
+        user_id: String,
+        month: String,
+    },
+    Record(Box<Record>),
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConversationRow {

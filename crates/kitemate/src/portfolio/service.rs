@@ -123,7 +123,7 @@ impl PortfolioService {
                 })
                 .collect()
         };
-        let mut all = securities(&blocks, &stated);
+        let mut all = securities(&blocks, &stated).map_err(ApiError::internal)?;
         super::calc::positions::add_funds(&mut all, &funds);
         let all = Arc::new(Computed::new(all));
         self.computed.put(user_id, version, Arc::clone(&all));

@@ -627,7 +627,45 @@ INFY,INE009A01021,2025-03-03,NSE,EQ,EQ,sell,false,7.000000,1700.000000,1006,2006
     app.stop().await
 }
 
+/// Stored trades that do not read back make the figures fail loudly (500,
+/// `internal`), never a portfolio worth ₹0 or one missing a security.
+async fn damaged_stored_trades_are_an_error_not_zero(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    let imported = upload(&app, &asha, "", "text/csv", TRADEBOOK.to_vec()).await?;
+    assert_eq!(imported.status, StatusCode::OK, "{imported:?}");
+    let user = user_id(&app, &asha).await?;
+    let portfolio = app.app.databases()[3].clone();
+    assert_eq!(portfolio.name(), "portfolio");
+    let damaged = platform::with_db!(portfolio, |pool| {
+        sqlx::query(
+            "UPDATE trade_blocks SET fills = REPLACE(fills, '2024-', 'x024-') WHERE user_id = $1",
+        )
+        .bind(&user)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    assert!(damaged > 0, "the test damaged no stored trade");
+    for path in [
+        "/portfolio/summary",
+        "/holdings",
+        "/portfolio/pnl/realized",
+    ] {
+        let reply = app.get(path, Some(&asha)).await?;
+        assert_eq!(
+            reply.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{path}: {reply:?}"
+        );
+        assert_eq!(reply.code(), "internal", "{path}");
+        assert_eq!(reply.message(), "internal error", "{path}: no detail leaks");
+    }
+    app.stop().await
+}
+
 crate::both_backends!(
+    damaged_stored_trades_are_an_error_not_zero,
     every_import_shows_at_once,
     the_same_file_at_once_lands_once,
     holdings_pnl_and_allocation_from_trades,

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::store::{Entry, Meta, Stat, StoreError};
+use super::stat::{Entry, Meta, Stat, StoreError};
 
 /// Each file starts with these bytes, the header's length and the header.
 const MAGIC: &[u8; 4] = b"KMO1";

@@ -9,6 +9,7 @@ mod key;
 mod local;
 mod s3;
 mod sign;
+mod stat;
 mod store;
 
 use std::collections::HashMap;
@@ -30,7 +31,8 @@ pub use sign::{Grant, UrlSigner};
 
 use crate::ApiError;
 use crate::clock::Clock;
-use store::{Meta, Store, StoreError};
+use stat::{Meta, StoreError};
+use store::Store;
 
 /// Folder inside a bucket where a versioned bucket keeps every upload.
 const VERSIONS: &str = ".versions";
@@ -275,7 +277,7 @@ impl Bucket {
         format!("{}/{VERSIONS}/{key}/{version}", self.decl.name)
     }
 
-    fn to_attrs(key: &str, stat: store::Stat) -> Attrs {
+    fn to_attrs(key: &str, stat: stat::Stat) -> Attrs {
         Attrs {
             key: key.to_string(),
             size: stat.size,

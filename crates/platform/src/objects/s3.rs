@@ -15,7 +15,7 @@ use object_store::{
     ObjectStoreExt as _, PutOptions, PutPayload,
 };
 
-use super::store::{Entry, Meta, Stat, StoreError};
+use super::stat::{Entry, Meta, Stat, StoreError};
 
 const VERSION: Attribute = Attribute::Metadata(Cow::Borrowed("kitemate-version"));
 

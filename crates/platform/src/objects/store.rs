@@ -1,43 +1,10 @@
-//! The two stores behind a bucket, and what they say about an object.
+//! The two stores behind a bucket, one interface over both.
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 
 use super::local::LocalStore;
 use super::s3::S3Store;
-
-/// What is kept beside an object's bytes.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Meta {
-    pub content_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Stat {
-    pub size: u64,
-    pub last_modified: DateTime<Utc>,
-    pub etag: String,
-    pub meta: Meta,
-}
-
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub path: String,
-    pub size: u64,
-    pub last_modified: DateTime<Utc>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("no such object")]
-    NotFound,
-    #[error("the key clashes with an object named like one of its folders")]
-    Conflict,
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
+use super::stat::{Entry, Meta, Stat, StoreError};
 
 /// Dispatches to the embedded or the S3 store.
 #[derive(Debug, Clone)]

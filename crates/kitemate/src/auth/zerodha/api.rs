@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use platform::middleware::ClientIp;
+use platform::client_ip::ClientIp;
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -151,14 +151,51 @@ pub fn add_funds(
     }
 }
 
+/// A stored value that does not read back: the data is damaged, and a
+/// figure worked out from it would be wrong, so nothing is.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {what} {value:?} cannot be read")]
+pub struct Unreadable {
+    what: &'static str,
+    value: String,
+}
+
+fn read<T: std::str::FromStr>(what: &'static str, value: &str) -> Result<T, Unreadable> {
+    value.parse().map_err(|_| Unreadable {
+        what,
+        value: value.chars().take(40).collect(),
+    })
+}
+
+/// `read` for a value that may be missing.
+fn read_some<T: std::str::FromStr>(
+    what: &'static str,
+    value: Option<&str>,
+) -> Result<Option<T>, Unreadable> {
+    value.map(|value| read(what, value)).transpose()
+}
+
 /// Every security the user traded or holds, keyed by ISIN (or by symbol
 /// when a file gave none), from the stored blocks of trades.
-pub fn securities(blocks: &[Block], holdings: &[HoldingSnapshot]) -> Vec<Security> {
+pub fn securities(
+    blocks: &[Block],
+    holdings: &[HoldingSnapshot],
+) -> Result<Vec<Security>, Unreadable> {
     // Per security: its display symbol and its fills, in any order yet.
     let mut grouped: BTreeMap<String, (String, Vec<packed::Line<'_>>)> = BTreeMap::new();
     let mut by_symbol: HashMap<&str, String> = HashMap::new();
     for block in blocks {
-        let mut lines = packed::lines(&block.fills).peekable();
+        let lines = block
+            .fills
+            .lines()
+            .map(|line| {
+                packed::Line::decode(line).ok_or_else(|| Unreadable {
+                    what: "trade",
+                    value: line.chars().take(40).collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut lines = lines.into_iter().peekable();
         let Some(first) = lines.peek().copied() else {
             continue;
         };
@@ -184,22 +221,29 @@ pub fn securities(blocks: &[Block], holdings: &[HoldingSnapshot]) -> Vec<Securit
     }
     let mut out: BTreeMap<String, Security> = grouped
         .into_iter()
-        .map(|(key, (symbol, mut lines))| {
+        .map(|(key, (symbol, mut lines))| -> Result<_, Unreadable> {
             // Blocks are sorted when written, so this mostly merges runs.
             lines.sort_by(|a, b| a.order().cmp(&b.order()));
-            let fills: Vec<Fill> = lines
+            let fills = lines
                 .iter()
-                .map(|l| Fill {
-                    date: l.trade_date.parse().unwrap_or_default(),
-                    side: if l.side == "sell" {
-                        Side::Sell
-                    } else {
-                        Side::Buy
-                    },
-                    quantity: milli(l.quantity_milli),
-                    price: paise(l.price_paise),
+                .map(|l| {
+                    Ok(Fill {
+                        date: read("trade date", l.trade_date)?,
+                        side: match l.side {
+                            "buy" => Side::Buy,
+                            "sell" => Side::Sell,
+                            other => {
+                                return Err(Unreadable {
+                                    what: "side",
+                                    value: other.chars().take(40).collect(),
+                                });
+                            }
+                        },
+                        quantity: milli(l.quantity_milli),
+                        price: paise(l.price_paise),
+                    })
                 })
-                .collect();
+                .collect::<Result<Vec<Fill>, Unreadable>>()?;
             let isin = if key.starts_with("symbol:") {
                 String::new()
             } else {
@@ -222,9 +266,9 @@ pub fn securities(blocks: &[Block], holdings: &[HoldingSnapshot]) -> Vec<Securit
                     .collect(),
                 xirr_memo: Default::default(),
             };
-            (key, security)
+            Ok((key, security))
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let by_symbol: HashMap<String, String> = by_symbol
         .into_iter()
         .map(|(s, k)| (s.to_string(), k))
@@ -244,8 +288,8 @@ pub fn securities(blocks: &[Block], holdings: &[HoldingSnapshot]) -> Vec<Securit
             } else {
                 h.isin.clone()
             };
-            let average: Decimal = h.average_price.parse().unwrap_or_default();
-            let last = h.last_price.as_deref().and_then(|p| p.parse().ok());
+            let average: Decimal = read("average price", &h.average_price)?;
+            let last = read_some("last price", h.last_price.as_deref())?;
             let entry = out.entry(key.clone()).or_insert_with(|| Security {
                 symbol: symbol.clone(),
                 isin: if key.starts_with("symbol:") {
@@ -265,8 +309,8 @@ pub fn securities(blocks: &[Block], holdings: &[HoldingSnapshot]) -> Vec<Securit
             if last.is_some() {
                 entry.last_price = last;
             }
-            entry.close_price = h.close_price.as_deref().and_then(|p| p.parse().ok());
+            entry.close_price = read_some("close price", h.close_price.as_deref())?;
         }
     }
-    out.into_values().collect()
+    Ok(out.into_values().collect())
 }

@@ -164,20 +164,33 @@ pub fn encode_holdings(rows: &[HoldingSnapshot]) -> String {
     out
 }
 
-fn decode_holdings(lines: &str) -> Vec<HoldingSnapshot> {
+/// The stored snapshot; a line that does not read back is an error, not a
+/// holding silently left out.
+fn decode_holdings(lines: &str) -> Result<Vec<HoldingSnapshot>, sqlx::Error> {
     lines
         .lines()
-        .filter_map(|line| {
+        .map(|line| {
             let mut f = line.split('\t');
-            Some(HoldingSnapshot {
-                symbol: f.next()?.to_string(),
-                isin: f.next()?.to_string(),
-                quantity_milli: f.next()?.parse().ok()?,
-                average_price: f.next()?.to_string(),
-                last_price: Some(f.next()?)
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string),
-                close_price: None,
+            let mut snapshot = || {
+                Some(HoldingSnapshot {
+                    symbol: f.next()?.to_string(),
+                    isin: f.next()?.to_string(),
+                    quantity_milli: f.next()?.parse().ok()?,
+                    average_price: f.next()?.to_string(),
+                    last_price: Some(f.next()?)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string),
+                    close_price: None,
+                })
+            };
+            snapshot().ok_or_else(|| {
+                sqlx::Error::Decode(
+                    format!(
+                        "stored holding {:?} cannot be read",
+                        line.chars().take(40).collect::<String>()
+                    )
+                    .into(),
+                )
             })
         })
         .collect()
@@ -502,5 +515,7 @@ pub async fn holdings_snapshot(
             .fetch_optional(pool)
             .await
     })?;
-    Ok(lines.as_deref().map(decode_holdings).unwrap_or_default())
+    lines
+        .as_deref()
+        .map_or_else(|| Ok(Vec::new()), decode_holdings)
 }
