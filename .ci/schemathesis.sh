@@ -14,7 +14,7 @@ port=${SCHEMATHESIS_PORT:-4998}
 data=$(mktemp -d)
 base="http://127.0.0.1:$port"
 # Rate limits off: the fuzzer would spend its requests on 429s (which the
-# spec lists, and tests/it/guards.rs proves).
+# spec lists, and tests/it/platform/guards.rs proves).
 export KITEMATE_DATA_DIR="$data" KITEMATE_LISTEN="127.0.0.1:$port" KITEMATE_LOG__LEVEL=error \
   KITEMATE_RATE_LIMIT__ENABLED=false KITEMATE_CHAT__QUESTIONS_PER_MINUTE=100000 \
   KITEMATE_CHAT__BURST=100000 KITEMATE_CONFIG=/nonexistent.toml
@@ -37,8 +37,8 @@ curl -fs -o /dev/null -X POST "$base/chat/query" -H "authorization: Bearer $user
   -H 'content-type: application/json' -d '{"message":"what is my portfolio worth?"}'
 
 # Left out: signing out and revoking sessions (they would end the run's own
-# session; tests/it/auth.rs covers them), and the chat WebSocket (an HTTP
-# fuzzer cannot open one; tests/it/chat_stream.rs does).
+# session; tests/it/auth/accounts.rs covers them), and the chat WebSocket (an HTTP
+# fuzzer cannot open one; tests/it/chat/stream.rs does).
 # A crash inside schemathesis itself (seen once: CPython 3.11's `ast` failing
 # while Hypothesis describes one of schemathesis' own lambdas), with no check
 # failing, is run again, twice at most; any check failure fails at once.

@@ -7,7 +7,7 @@
 //! `cargo run --release -p kitemate --example llm_ttft` (SQLite in a
 //! temporary folder); `RUNS` (300) pairs.
 
-#[path = "../tests/it/fake_llm.rs"]
+#[path = "../tests/it/support/fake_llm.rs"]
 #[expect(dead_code, reason = "the tests use more of the fake than this does")]
 mod fake_llm;
 

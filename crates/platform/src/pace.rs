@@ -88,7 +88,8 @@ impl Pacer {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    /// On paused time: the waits are exact, whatever the machine's load.
+    #[tokio::test(start_paused = true)]
     async fn turns_are_spaced_per_key() {
         let pacer = Pacer::memory();
         let interval = Duration::from_millis(100);
@@ -96,15 +97,20 @@ mod tests {
         for _ in 0..3 {
             waits.push(pacer.reserve("quote", interval).await);
         }
+        assert_eq!(
+            waits,
+            [0, 100, 200].map(Duration::from_millis),
+            "each turn a whole interval after the last"
+        );
         let other = pacer.reserve("historical", interval).await;
-        assert!(waits[0] < Duration::from_millis(5), "{waits:?}");
-        assert!(
-            waits[2] > Duration::from_millis(190) && waits[2] <= Duration::from_millis(200),
-            "{waits:?}"
-        );
-        assert!(
-            other < Duration::from_millis(5),
-            "another key has its own turns"
-        );
+        assert_eq!(other, Duration::ZERO, "another key has its own turns");
+
+        // `wait` sleeps until its turn: the fourth comes 300 ms after the first.
+        let start = Instant::now();
+        pacer.wait("quote", interval).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(300));
+        // Once a turn has passed unused, the next is free at once.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(pacer.reserve("quote", interval).await, Duration::ZERO);
     }
 }

@@ -35,6 +35,31 @@ pub enum Step {
 struct Shared {
     script: VecDeque<Step>,
     requests: Vec<(HeaderMap, Value)>,
+    /// Streams whose reader went away before the last piece.
+    abandoned: usize,
+}
+
+/// Counts a stream as abandoned when it is dropped unfinished.
+struct Unfinished {
+    shared: Arc<Mutex<Shared>>,
+    finished: bool,
+}
+
+impl Unfinished {
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.shared
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .abandoned += 1;
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +95,11 @@ impl FakeLlm {
     pub fn then(&self, step: Step) -> &Self {
         self.lock().script.push_back(step);
         self
+    }
+
+    /// Streamed answers the app stopped reading before their end.
+    pub fn abandoned(&self) -> usize {
+        self.lock().abandoned
     }
 
     pub fn requests(&self) -> Vec<(HeaderMap, Value)> {
@@ -131,23 +161,38 @@ async fn complete(
         Step::Garbage => (Duration::ZERO, vec!["data: {not json\n\n".to_string()]),
         Step::Drip(every, pieces) => {
             let chunks = pieces.iter().map(|p| text_chunk(p)).collect();
-            return sse(every, every, chunks);
+            return sse(&shared, every, every, chunks);
         }
     };
-    sse(wait, Duration::ZERO, chunks)
+    sse(&shared, wait, Duration::ZERO, chunks)
 }
 
 /// The chunks as an SSE body, the first after `first`, each next after `every`.
-fn sse(first: Duration, every: Duration, mut chunks: Vec<String>) -> Response {
+fn sse(
+    shared: &Arc<Mutex<Shared>>,
+    first: Duration,
+    every: Duration,
+    mut chunks: Vec<String>,
+) -> Response {
     chunks.push("data: [DONE]\n\n".to_string());
+    let unfinished = Unfinished {
+        shared: Arc::clone(shared),
+        finished: false,
+    };
     let stream = futures_util::stream::unfold(
-        (first, chunks.into_iter()),
-        move |(wait, mut rest)| async move {
+        (first, chunks.into_iter(), unfinished),
+        move |(wait, mut rest, mut unfinished)| async move {
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
-            let next = rest.next()?;
-            Some((Ok::<_, std::convert::Infallible>(next), (every, rest)))
+            let Some(next) = rest.next() else {
+                unfinished.finish();
+                return None;
+            };
+            Some((
+                Ok::<_, std::convert::Infallible>(next),
+                (every, rest, unfinished),
+            ))
         },
     );
     (

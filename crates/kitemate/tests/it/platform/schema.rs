@@ -3,7 +3,7 @@
 use kitemate::App;
 use platform::clock::Clock;
 
-use crate::harness::{Kind, TestResult, test_config};
+use crate::support::{Kind, TestResult, test_config};
 
 #[tokio::test]
 async fn sqlite_and_postgres_have_the_same_schema() -> TestResult {

@@ -7,7 +7,7 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{Kind, TestApp, TestResult, serve_until_told};
+use crate::support::{Kind, TestApp, TestResult, serve_until_told};
 
 async fn health_and_readiness(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
@@ -172,7 +172,7 @@ async fn data_files_are_private() -> TestResult {
     use std::os::unix::fs::PermissionsExt as _;
     let app = TestApp::spawn(Kind::Sqlite).await?;
     let asha = app.signup("asha").await?;
-    let upload = crate::portfolio::upload(
+    let upload = crate::portfolio::imports::upload(
         &app,
         &asha,
         "",

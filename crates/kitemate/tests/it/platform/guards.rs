@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::support::{Kind, TestApp, TestResult};
 
 /// `(method, path)` of every operation a caller without a bearer token can
 /// reach, from the spec the routers generate, and the routes beside it.

@@ -4,11 +4,11 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::{Kind, Reply, TestApp, TestResult};
+use crate::support::{Kind, Reply, TestApp, TestResult};
 
 const TRADEBOOK: &[u8] =
-    include_bytes!("../data/console/mohit-manna__capital-gain-fy-24-25__tradebook.csv");
-const HOLDINGS: &[u8] = include_bytes!("../data/console/Neeraj-Verma__tradingapi__holdings.csv");
+    include_bytes!("../../data/console/mohit-manna__capital-gain-fy-24-25__tradebook.csv");
+const HOLDINGS: &[u8] = include_bytes!("../../data/console/Neeraj-Verma__tradingapi__holdings.csv");
 
 pub async fn upload(
     app: &TestApp,
@@ -647,11 +647,7 @@ async fn damaged_stored_trades_are_an_error_not_zero(kind: Kind) -> TestResult {
         .map(|done| done.rows_affected())
     })?;
     assert!(damaged > 0, "the test damaged no stored trade");
-    for path in [
-        "/portfolio/summary",
-        "/holdings",
-        "/portfolio/pnl/realized",
-    ] {
+    for path in ["/portfolio/summary", "/holdings", "/portfolio/pnl/realized"] {
         let reply = app.get(path, Some(&asha)).await?;
         assert_eq!(
             reply.status,

@@ -8,9 +8,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chat::{ask, with_trades};
-use crate::fake_llm::{FakeLlm, Step};
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::chat::answers::{ask, with_trades};
+use crate::support::fake_llm::{FakeLlm, Step};
+use crate::support::{Kind, TestApp, TestResult};
 
 const KEY: &str = "sk-test-not-a-real-key-4242";
 
@@ -209,13 +209,15 @@ async fn malformed_tool_arguments_are_sent_back_to_the_model() -> TestResult {
 #[tokio::test]
 async fn failures_fall_back_to_the_engine_and_say_so() -> TestResult {
     let fake = FakeLlm::start().await?;
-    let app = app_with(&fake, 400).await?;
+    // A timeout no loaded machine reaches by accident, and a model slower
+    // than any timeout for the case that wants one.
+    let app = app_with(&fake, 3_000).await?;
     let asha = with_trades(&app, "asha", ASHA).await?;
     let cases = [
         (Step::Status(429), "busy (429)"),
         (Step::Status(500), "failed (500)"),
         (
-            Step::Slow(Duration::from_millis(1_500), words(&["late"])),
+            Step::Slow(Duration::from_secs(60), words(&["late"])),
             "did not answer in time",
         ),
         (Step::Garbage, "could not be read"),
@@ -267,10 +269,12 @@ async fn an_answer_left_half_way_is_counted_not_stored() -> TestResult {
         "{first:?}"
     );
     drop(res);
-    // Longer than the whole answer would have taken: had it been kept on
-    // after the client left, it would be stored by now.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert_eq!(app.get("/chat/usage", Some(&asha)).await?.json()["used"], 1);
+    // The positive signal first: the app stopped reading the model's
+    // stream when its client left, so there is no answer to store.
+    crate::support::eventually(10, || async { Ok(fake.abandoned() == 1) }).await?;
+    let usage = app.get("/chat/usage", Some(&asha)).await?;
+    assert_eq!(usage.status, StatusCode::OK, "{usage:?}");
+    assert_eq!(usage.json()["used"], 1);
     assert_eq!(
         app.get("/chat/conversations", Some(&asha)).await?.json()["conversations"],
         json!([])

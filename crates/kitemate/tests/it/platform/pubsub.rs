@@ -12,7 +12,7 @@ use platform::pubsub::{Message, RetryPolicy, SubscriptionConfig, TopicDecl};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use crate::harness::{Kind, TestApp, TestResult, eventually, test_config};
+use crate::support::{Kind, TestApp, TestResult, eventually, test_config};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct Note {

@@ -4,7 +4,7 @@ use chrono::TimeDelta;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::support::{Kind, TestApp, TestResult};
 
 async fn signup_then_me_shows_the_account(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;

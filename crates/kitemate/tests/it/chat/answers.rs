@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{Kind, Reply, TestApp, TestResult};
+use crate::support::{Kind, Reply, TestApp, TestResult};
 
 /// The hand-worked tradebook of the portfolio tests: INFY 7 held for
 /// ₹10,300 (last price ₹1,600, value ₹11,200), TCS 20 for ₹70,000, and a

@@ -11,7 +11,7 @@ use kite::fake::FakeKite;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::harness::{Kind, TestApp, TestResult, use_fake_kite};
+use crate::support::{Kind, TestApp, TestResult, use_fake_kite};
 
 const KEY: &str = "kitemate_key";
 const SECRET: &str = "kitemate_secret";

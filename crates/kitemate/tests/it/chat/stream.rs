@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-use crate::chat::{use_questions, with_trades};
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::chat::answers::{use_questions, with_trades};
+use crate::support::{Kind, TestApp, TestResult};
 
 const TRADEBOOK: &str = "symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time
 INFY,INE009A01021,2024-01-02,NSE,EQ,EQ,buy,false,10,1400,1001,2001,2024-01-02T10:00:00

@@ -8,10 +8,10 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::chat::{ask, with_trades};
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::chat::answers::{ask, with_trades};
+use crate::support::{Kind, TestApp, TestResult};
 
-const EVAL: &str = include_str!("../data/chat/eval.toml");
+const EVAL: &str = include_str!("../../data/chat/eval.toml");
 
 #[derive(Debug, Deserialize)]
 struct Eval {

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::guards::concrete;
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::platform::guards::concrete;
+use crate::support::{Kind, TestApp, TestResult};
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +152,7 @@ async fn send(
 async fn the_matrix_holds(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
     let spec = spec()?;
-    let asha = crate::chat::with_trades(
+    let asha = crate::chat::answers::with_trades(
         &app,
         "asha",
         "symbol,isin,trade_date,trade_type,quantity,price,trade_id\nINFY,INE009A01021,2024-05-02,buy,3,1500,1\n",

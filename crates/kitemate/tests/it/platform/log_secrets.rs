@@ -12,8 +12,8 @@ use kite::fake::FakeKite;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::fake_llm::{FakeLlm, Step};
-use crate::harness::{TestResult, kitemate};
+use crate::support::fake_llm::{FakeLlm, Step};
+use crate::support::{TestResult, kitemate};
 
 const KITE_KEY: &str = "kitemate_key";
 const KITE_SECRET: &str = "kite-api-secret-SECRET-1";

@@ -15,7 +15,7 @@ use platform::objects::Objects;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{
+use crate::support::{
     Kind, TestResult, eventually, fresh_postgres_url, kitemate, redis_url, s3_url, use_s3,
 };
 
@@ -276,13 +276,20 @@ async fn exercise(
     );
 
     // Each tick of a every-1s job runs on one replica only.
-    tokio::time::sleep(Duration::from_secs(3)).await;
     let runs_of = |replica: &Replica| {
         let req = client
             .get(replica.url("/admin/cron/tidy-sessions/runs"))
             .bearer_auth(&admin);
         async move { call(req).await.map(|(_, body)| body) }
     };
+    eventually(30, || async {
+        let body = runs_of(a).await?;
+        let scheduled = body["runs"].as_array().map_or(0, |runs| {
+            runs.iter().filter(|r| r["manual"] == false).count()
+        });
+        Ok(scheduled >= 2)
+    })
+    .await?;
     let (ra, rb) = (runs_of(a).await?, runs_of(b).await?);
     let runs = ra["runs"].as_array().cloned().unwrap_or_default();
     let ticks: Vec<String> = runs

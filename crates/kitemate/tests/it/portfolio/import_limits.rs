@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::harness::{Kind, TestApp, TestResult};
-use crate::portfolio::upload;
+use crate::portfolio::imports::upload;
+use crate::support::{Kind, TestApp, TestResult};
 
 const TRADEBOOK_HEADER: &str = "symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time\n";
 
-async fn csv(app: &TestApp, token: &str, text: String) -> anyhow::Result<crate::harness::Reply> {
+async fn csv(app: &TestApp, token: &str, text: String) -> anyhow::Result<crate::support::Reply> {
     upload(app, token, "", "text/csv", text.into_bytes()).await
 }
 

@@ -7,10 +7,10 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::chat::{ask, use_questions, with_trades};
-use crate::chat_llm::{ASHA, model_app};
-use crate::fake_llm::{FakeLlm, Step};
-use crate::harness::TestResult;
+use crate::chat::answers::{ask, use_questions, with_trades};
+use crate::chat::llm::{ASHA, model_app};
+use crate::support::TestResult;
+use crate::support::fake_llm::{FakeLlm, Step};
 
 fn drip() -> Step {
     Step::Drip(
@@ -22,7 +22,7 @@ fn drip() -> Step {
 /// `n` questions of `token`'s sent `gap` apart, each without waiting for
 /// the others' answers; their responses, in the order sent.
 async fn at_once(
-    app: &crate::harness::TestApp,
+    app: &crate::support::TestApp,
     token: &str,
     n: usize,
     gap: Duration,

@@ -2,6 +2,8 @@
 //! folder, or PostgreSQL databases with a random prefix when
 //! `KITEMATE_TEST_DATABASE_URL` is set (dropped when the test ends).
 
+pub mod fake_llm;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -158,16 +160,16 @@ macro_rules! both_backends {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> $crate::harness::TestResult {
-                    super::$name($crate::harness::Kind::Sqlite).await
+                async fn $name() -> $crate::support::TestResult {
+                    super::$name($crate::support::Kind::Sqlite).await
                 }
             )*
         }
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> $crate::harness::TestResult {
-                    match $crate::harness::Kind::postgres() {
+                async fn $name() -> $crate::support::TestResult {
+                    match $crate::support::Kind::postgres() {
                         Some(kind) => super::$name(kind).await,
                         None => Ok(()),
                     }
@@ -186,8 +188,8 @@ macro_rules! all_transports {
         mod nats {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> $crate::harness::TestResult {
-                    match $crate::harness::Kind::nats() {
+                async fn $name() -> $crate::support::TestResult {
+                    match $crate::support::Kind::nats() {
                         Some(kind) => super::$name(kind).await,
                         None => Ok(()),
                     }

@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::support::{Kind, TestApp, TestResult};
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::harness::{Kind, TestApp, TestResult, fresh_postgres_url, kitemate, same_databases};
+use crate::support::{Kind, TestApp, TestResult, fresh_postgres_url, kitemate, same_databases};
 
 #[test]
 fn a_bad_setting_stops_startup_with_one_line_naming_it() -> TestResult {
@@ -197,7 +197,7 @@ async fn migrate_creates_the_databases(kind: Kind) -> TestResult {
         assert!(dir.path().join("auth.db").exists());
     }
     // The app starts on what `migrate` made, and it works.
-    let mut config = crate::harness::test_config(&Kind::Sqlite, dir.path());
+    let mut config = crate::support::test_config(&Kind::Sqlite, dir.path());
     if let Some(url) = &url {
         config.database_url = kitemate::config::DatabaseUrl::new(url.clone());
     }

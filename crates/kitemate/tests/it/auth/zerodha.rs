@@ -6,7 +6,7 @@ use kite::fake::FakeKite;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{Kind, Reply, TestApp, TestResult, use_fake_kite};
+use crate::support::{Kind, Reply, TestApp, TestResult, use_fake_kite};
 
 const KEY: &str = "kitemate_key";
 const SECRET: &str = "kitemate_secret";
@@ -420,7 +420,7 @@ async fn sealed_tokens_move_to_a_new_key() -> TestResult {
     let fake = FakeKite::start(KEY, SECRET).await?;
     let dir = tempfile::tempdir()?;
     let settings = |current: String, old: Option<String>| {
-        let mut config = crate::harness::test_config(&Kind::Sqlite, dir.path());
+        let mut config = crate::support::test_config(&Kind::Sqlite, dir.path());
         use_fake_kite(&mut config, &fake.url(), KEY, SECRET).expect("kite settings");
         let mut secrets =
             format!("KITEMATE_KITE_API_SECRET={SECRET}\nKITEMATE_ENCRYPTION_KEY={current}\n");

@@ -5,8 +5,8 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::{Kind, TestApp, TestResult};
-use crate::portfolio::upload;
+use crate::portfolio::imports::upload;
+use crate::support::{Kind, TestApp, TestResult};
 
 /// `(date, time, trade id, symbol, isin)` of a generated history: three
 /// securities, two symbols of one ISIN, over fourteen months.

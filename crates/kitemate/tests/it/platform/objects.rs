@@ -7,7 +7,7 @@ use platform::clock::Clock;
 use platform::objects::{BucketDecl, ObjectError, Objects};
 use reqwest::StatusCode;
 
-use crate::harness::{Kind, TestApp, TestResult, s3_url, test_config, use_s3};
+use crate::support::{Kind, TestApp, TestResult, s3_url, test_config, use_s3};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
@@ -46,7 +46,7 @@ macro_rules! on_both_stores {
         mod folder {
             $(
                 #[tokio::test]
-                async fn $name() -> $crate::harness::TestResult {
+                async fn $name() -> $crate::support::TestResult {
                     super::$name(super::On::Folder).await
                 }
             )*
@@ -54,7 +54,7 @@ macro_rules! on_both_stores {
         mod s3 {
             $(
                 #[tokio::test]
-                async fn $name() -> $crate::harness::TestResult {
+                async fn $name() -> $crate::support::TestResult {
                     super::$name(super::On::S3).await
                 }
             )*

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::harness::{Kind, TestApp, TestResult};
+use crate::support::{Kind, TestApp, TestResult};
 
 async fn ping_says_hello(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;

@@ -1,0 +1,5 @@
+//! The auth service: accounts, sessions, who may read what, Zerodha.
+
+mod accounts;
+mod authz;
+mod zerodha;

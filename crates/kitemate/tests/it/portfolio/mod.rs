@@ -1,0 +1,6 @@
+//! The portfolio service: imports, figures, syncs and paged trades.
+
+mod import_limits;
+pub mod imports;
+mod sync;
+mod trade_pages;
