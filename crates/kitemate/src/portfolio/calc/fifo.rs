@@ -218,22 +218,26 @@ mod properties {
     use super::*;
 
     fn fills() -> impl Strategy<Value = Vec<Fill>> {
-        prop::collection::vec((any::<bool>(), 1u32..500, 1u32..100_000, 0i64..4000), 0..60)
-            .prop_map(|raw| {
-                let start = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default();
-                let mut day = 0;
-                raw.into_iter()
-                    .map(|(buy, quantity, paise, gap)| {
-                        day += gap % 40;
-                        Fill {
-                            date: start + chrono::TimeDelta::days(day),
-                            side: if buy { Side::Buy } else { Side::Sell },
-                            quantity: Decimal::from(quantity),
-                            price: Decimal::new(i64::from(paise), 2),
-                        }
-                    })
-                    .collect()
-            })
+        // Quantities to the thousandth: mutual-fund units are fractional.
+        prop::collection::vec(
+            (any::<bool>(), 1i64..500_000, 1u32..100_000, 0i64..4000),
+            0..60,
+        )
+        .prop_map(|raw| {
+            let start = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default();
+            let mut day = 0;
+            raw.into_iter()
+                .map(|(buy, quantity, paise, gap)| {
+                    day += gap % 40;
+                    Fill {
+                        date: start + chrono::TimeDelta::days(day),
+                        side: if buy { Side::Buy } else { Side::Sell },
+                        quantity: Decimal::new(quantity, 3),
+                        price: Decimal::new(i64::from(paise), 2),
+                    }
+                })
+                .collect()
+        })
     }
 
     proptest! {

@@ -314,3 +314,169 @@ pub fn securities(
     }
     Ok(out.into_values().collect())
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    use super::securities;
+    use crate::portfolio::calc::fifo::{Fill, replay};
+    use crate::portfolio::model::Side;
+    use crate::portfolio::packed::{Block, Line};
+
+    /// Fills as Console lists them: fractional quantities (mutual-fund
+    /// units, to the thousandth), several a day, times and trade ids.
+    #[derive(Debug, Clone)]
+    struct Raw {
+        buy: bool,
+        quantity_milli: i64,
+        price_paise: i64,
+        date: String,
+        time: String,
+        id: String,
+    }
+
+    fn raws() -> impl Strategy<Value = Vec<Raw>> {
+        prop::collection::vec(
+            (
+                any::<bool>(),
+                1i64..400_000,
+                1i64..10_000_000,
+                0i64..900,
+                0u32..86_400,
+            ),
+            0..50,
+        )
+        .prop_map(|raw| {
+            let start = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default();
+            raw.into_iter()
+                .enumerate()
+                .map(|(i, (buy, quantity_milli, price_paise, day, second))| {
+                    let date = start + chrono::TimeDelta::days(day);
+                    Raw {
+                        buy,
+                        quantity_milli,
+                        price_paise,
+                        date: date.to_string(),
+                        time: format!(
+                            "{date}T{:02}:{:02}:{:02}",
+                            second / 3600,
+                            second / 60 % 60,
+                            second % 60
+                        ),
+                        id: format!("{i:08}"),
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// The fills in a random order, stored in one to three blocks.
+    fn stored() -> impl Strategy<Value = (Vec<Raw>, Vec<Raw>, Vec<usize>)> {
+        raws().prop_flat_map(|raws| {
+            let n = raws.len();
+            (
+                Just(raws.clone()),
+                Just(raws).prop_shuffle(),
+                prop::collection::vec(0..=n, 0..3),
+            )
+        })
+    }
+
+    fn blocks(shuffled: &[Raw], cuts: &[usize]) -> Vec<Block> {
+        let mut cuts = cuts.to_vec();
+        cuts.extend([0, shuffled.len()]);
+        cuts.sort_unstable();
+        cuts.windows(2)
+            .map(|w| {
+                let mut fills = String::new();
+                for r in &shuffled[w[0]..w[1]] {
+                    Line {
+                        trade_id: &r.id,
+                        exchange: "NSE",
+                        segment: "EQ",
+                        symbol: "INFY",
+                        trade_date: &r.date,
+                        executed_at: &r.time,
+                        side: if r.buy { "buy" } else { "sell" },
+                        quantity_milli: r.quantity_milli,
+                        price_paise: r.price_paise,
+                        order_id: "o",
+                    }
+                    .encode(&mut fills);
+                }
+                Block {
+                    isin: "INE009A01021".into(),
+                    fills,
+                    month: String::new(),
+                }
+            })
+            .collect()
+    }
+
+    /// The fills in the order they happened, worked out here on its own.
+    fn in_time_order(raws: &[Raw]) -> Vec<Fill> {
+        let mut sorted = raws.to_vec();
+        sorted.sort_by(|a, b| (&a.date, &a.time, &a.id).cmp(&(&b.date, &b.time, &b.id)));
+        sorted
+            .iter()
+            .map(|r| Fill {
+                date: r.date.parse().unwrap_or_default(),
+                side: if r.buy { Side::Buy } else { Side::Sell },
+                quantity: Decimal::new(r.quantity_milli, 3),
+                price: Decimal::new(r.price_paise, 2),
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// However the fills are stored and in whatever order, the book is
+        /// the one of the fills in the order they happened.
+        #[test]
+        fn storage_order_does_not_matter((raws, shuffled, cuts) in stored()) {
+            let found = securities(&blocks(&shuffled, &cuts), &[]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let expected = replay(&in_time_order(&raws));
+            match found.as_slice() {
+                [] => prop_assert!(raws.is_empty()),
+                [one] => {
+                    prop_assert_eq!(&one.book.open, &expected.open);
+                    prop_assert_eq!(&one.book.realized, &expected.realized);
+                    prop_assert_eq!(one.book.unmatched_sold, expected.unmatched_sold);
+                }
+                more => prop_assert!(false, "one security expected, got {}", more.len()),
+            }
+        }
+
+        /// First in, first out, and not any other order: sales consume buys
+        /// in the order they were bought, and what stays open is the latest
+        /// buys (the oldest of them perhaps in part). LIFO, HIFO or average
+        /// cost would all fail one of these.
+        #[test]
+        fn the_oldest_shares_are_sold_first(raws in raws()) {
+            let fills = in_time_order(&raws);
+            let buys: Vec<&Fill> = fills.iter().filter(|f| f.side == Side::Buy).collect();
+            let book = replay(&fills);
+            // Each matched part names a buy at or after the previous one's.
+            let mut at = 0;
+            for part in &book.realized {
+                while at < buys.len()
+                    && (buys[at].date, buys[at].price) != (part.bought_on, part.buy_price)
+                {
+                    at += 1;
+                }
+                prop_assert!(at < buys.len(), "{part:?} matched a buy out of order");
+            }
+            let open = book.open.len();
+            if open > 0 {
+                let first = buys.len() - open;
+                for (lot, buy) in book.open.iter().zip(&buys[first..]).skip(1) {
+                    prop_assert_eq!((lot.bought_on, lot.quantity, lot.price), (buy.date, buy.quantity, buy.price));
+                }
+                let oldest = &book.open[0];
+                prop_assert_eq!((oldest.bought_on, oldest.price), (buys[first].date, buys[first].price));
+                prop_assert!(oldest.quantity <= buys[first].quantity);
+            }
+        }
+    }
+}

@@ -277,38 +277,110 @@ mod properties {
     use super::super::*;
     use crate::portfolio::model::Side;
 
-    proptest! {
-        /// Any tradebook Console could write reads back as the trades in it,
-        /// with the same ids every time (so a re-import adds nothing).
-        #[test]
-        fn written_trades_read_back(rows in prop::collection::vec(
-            ("[A-Z]{2,8}", 0u32..3000, any::<bool>(), 1u32..10_000, 1u32..1_000_000, proptest::option::of(1u64..1_000_000_000)),
+    const COLUMNS: [&str; 13] = [
+        "symbol",
+        "isin",
+        "trade_date",
+        "exchange",
+        "segment",
+        "series",
+        "trade_type",
+        "auction",
+        "quantity",
+        "price",
+        "trade_id",
+        "order_id",
+        "order_execution_time",
+    ];
+
+    /// One generated trade: symbol (with `&` and a `-BE` series as Console
+    /// writes them), day, side, quantity in thousandths, price in paise, id.
+    type Row = (String, u32, bool, i64, u32, Option<u64>);
+
+    fn cells(row: &Row) -> Vec<String> {
+        let (symbol, day, buy, milli, paise, trade_id) = row;
+        let date = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default()
+            + chrono::TimeDelta::days(i64::from(*day));
+        vec![
+            symbol.clone(),
+            "INE000A01010".into(),
+            date.to_string(),
+            "NSE".into(),
+            "EQ".into(),
+            if symbol.ends_with("-BE") { "BE" } else { "EQ" }.into(),
+            if *buy { "buy" } else { "sell" }.into(),
+            "false".into(),
+            format!("{}.{:03}000", milli / 1000, milli % 1000),
+            format!("{}.{:02}0000", paise / 100, paise % 100),
+            trade_id.map(|t| t.to_string()).unwrap_or_default(),
+            "1".into(),
+            format!("{date}T10:00:00"),
+        ]
+    }
+
+    /// The rows as a file: columns in `order`, with a byte-order mark and
+    /// CRLF line ends when asked (Excel saves both).
+    fn file(rows: &[Row], order: &[usize], bom: bool, crlf: bool) -> Vec<u8> {
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut text = String::new();
+        if bom {
+            text.push('\u{feff}');
+        }
+        let header: Vec<&str> = order.iter().map(|&i| COLUMNS[i]).collect();
+        text.push_str(&header.join(","));
+        text.push_str(end);
+        for row in rows {
+            let cells = cells(row);
+            let line: Vec<&str> = order.iter().map(|&i| cells[i].as_str()).collect();
+            text.push_str(&line.join(","));
+            text.push_str(end);
+        }
+        text.into_bytes()
+    }
+
+    fn rows() -> impl Strategy<Value = Vec<Row>> {
+        prop::collection::vec(
+            (
+                "[A-Z]{1,6}(&[A-Z]{1,3})?(-BE)?",
+                0u32..3000,
+                any::<bool>(),
+                1i64..10_000_000,
+                1u32..1_000_000,
+                proptest::option::of(1u64..1_000_000_000),
+            ),
             1..40,
-        )) {
-            let mut csv = String::from("symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time\n");
-            for (symbol, day, buy, quantity, paise, trade_id) in &rows {
-                let date = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default() + chrono::TimeDelta::days(i64::from(*day));
-                let id = trade_id.map(|t| t.to_string()).unwrap_or_default();
-                csv.push_str(&format!(
-                    "{symbol},INE000A01010,{date},NSE,EQ,EQ,{},false,{quantity}.000000,{}.{:02}0000,{id},1,{date}T10:00:00\n",
-                    if *buy { "buy" } else { "sell" },
-                    paise / 100,
-                    paise % 100
-                ));
-            }
-            let table = Table::read(csv.as_bytes()).map_err(TestCaseError::fail)?;
-            let once = tradebook::parse(&table).map_err(TestCaseError::fail)?;
-            let again = tradebook::parse(&table).map_err(TestCaseError::fail)?;
-            prop_assert_eq!(once.rows.len(), rows.len());
-            prop_assert!(once.skipped.is_empty());
-            for (trade, (symbol, _, buy, quantity, paise, _)) in once.rows.iter().zip(&rows) {
+        )
+    }
+
+    proptest! {
+        /// Any tradebook Console (or a spreadsheet that saved it again)
+        /// could write reads back as the trades in it, whatever the column
+        /// order, byte-order mark or line ends, with the same ids as the
+        /// plain file, so a re-saved file re-imported adds nothing.
+        #[test]
+        fn written_trades_read_back(
+            rows in rows(),
+            order in Just((0..COLUMNS.len()).collect::<Vec<_>>()).prop_shuffle(),
+            bom in any::<bool>(),
+            crlf in any::<bool>(),
+        ) {
+            let plain: Vec<usize> = (0..COLUMNS.len()).collect();
+            let read = |bytes: Vec<u8>| -> Result<_, TestCaseError> {
+                let table = Table::read(&bytes).map_err(TestCaseError::fail)?;
+                tradebook::parse(&table).map_err(TestCaseError::fail)
+            };
+            let varied = read(file(&rows, &order, bom, crlf))?;
+            let canonical = read(file(&rows, &plain, false, false))?;
+            prop_assert_eq!(varied.rows.len(), rows.len());
+            prop_assert!(varied.skipped.is_empty(), "{:?}", varied.skipped);
+            for (trade, (symbol, _, buy, milli, paise, _)) in varied.rows.iter().zip(&rows) {
                 prop_assert_eq!(&trade.symbol, symbol);
                 prop_assert_eq!(trade.side == Side::Buy, *buy);
-                prop_assert_eq!(trade.quantity, rust_decimal::Decimal::from(*quantity));
-                prop_assert_eq!(trade.price, rust_decimal::Decimal::new(i64::from(*paise), 2).normalize());
+                prop_assert_eq!(trade.quantity, rust_decimal::Decimal::new(*milli, 3));
+                prop_assert_eq!(trade.price, rust_decimal::Decimal::new(i64::from(*paise), 2));
             }
-            let ids: Vec<_> = once.rows.iter().map(|t| &t.trade_id).collect();
-            prop_assert_eq!(ids, again.rows.iter().map(|t| &t.trade_id).collect::<Vec<_>>());
+            let ids = |parsed: &Parsed<tradebook::Trade>| parsed.rows.iter().map(|t| t.trade_id.clone()).collect::<Vec<_>>();
+            prop_assert_eq!(ids(&varied), ids(&canonical));
         }
     }
 }
