@@ -33,6 +33,9 @@ struct Case {
     expect: Vec<String>,
     #[serde(default)]
     unanswered: bool,
+    /// The holdings the answer lists, in this order, and no other of the
+    /// portfolio's (a "top 3" lists exactly three, sorted).
+    listed: Option<Vec<String>>,
     /// An endpoint and the field of its reply the answer must state.
     api: Option<String>,
     field: Option<String>,
@@ -46,12 +49,45 @@ fn pick<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     })
 }
 
+/// The symbols of `tradebook` (its first column), each once.
+fn symbols(tradebook: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in tradebook.trim().lines().skip(1) {
+        let symbol = line.split(',').next().unwrap_or_default().to_string();
+        if !out.contains(&symbol) {
+            out.push(symbol);
+        }
+    }
+    out
+}
+
+/// Which of `symbols` `answer` names, in the order it first names them; a
+/// symbol counts only as a whole word.
+fn named_in_order(answer: &str, symbols: &[String]) -> Vec<String> {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '&');
+    let mut found: Vec<(usize, String)> = symbols
+        .iter()
+        .filter_map(|symbol| {
+            answer
+                .match_indices(symbol.as_str())
+                .find(|(at, _)| {
+                    !word(answer[..*at].chars().next_back())
+                        && !word(answer[at + symbol.len()..].chars().next())
+                })
+                .map(|(at, _)| (at, symbol.clone()))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, symbol)| symbol).collect()
+}
+
 /// What is wrong with `reply` as the answer to `case`, if anything.
 async fn check(
     app: &TestApp,
     token: &str,
     case: &Case,
     reply: &Value,
+    held: &[String],
 ) -> anyhow::Result<Option<String>> {
     let answer = reply["answer"].as_str().unwrap_or_default();
     let answered = reply["answered"].as_bool().unwrap_or(false);
@@ -73,7 +109,18 @@ async fn check(
         .iter()
         .filter(|w| !answer.contains(w.as_str()))
         .collect();
-    Ok((!missing.is_empty()).then(|| format!("{answer:?} lacks {missing:?}")))
+    if !missing.is_empty() {
+        return Ok(Some(format!("{answer:?} lacks {missing:?}")));
+    }
+    if let Some(listed) = &case.listed {
+        let named = named_in_order(answer, held);
+        if &named != listed {
+            return Ok(Some(format!(
+                "{answer:?} lists {named:?}, not exactly {listed:?} in that order"
+            )));
+        }
+    }
+    Ok(None)
 }
 
 #[tokio::test]
@@ -91,7 +138,9 @@ async fn chat_eval() -> TestResult {
     app.clock
         .advance(noon.with_timezone(&chrono::Utc) - app.clock.now());
     let mut tokens = std::collections::HashMap::new();
+    let mut held = std::collections::HashMap::new();
     for p in &eval.portfolio {
+        held.insert(p.name.clone(), symbols(&p.tradebook));
         let token = with_trades(&app, &p.name, p.tradebook.trim_start()).await?;
         app.app
             .auth
@@ -114,7 +163,8 @@ async fn chat_eval() -> TestResult {
             "{}: {reply:?}",
             case.question
         );
-        if let Some(miss) = check(&app, token, case, &reply.json()).await? {
+        let symbols = held.get(&case.portfolio).map_or(&[][..], Vec::as_slice);
+        if let Some(miss) = check(&app, token, case, &reply.json(), symbols).await? {
             misses.push(format!("[{}] {:?}: {miss}", case.portfolio, case.question));
         }
     }

@@ -660,7 +660,57 @@ async fn damaged_stored_trades_are_an_error_not_zero(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// XIRR of the hand-worked portfolio on a fixed day, 2025-07-10, worked out
+/// apart from the app (bisection of Σ cf / (1 + r)^(days/365) = 0, in
+/// Python):
+///
+/// - INFY: −14,000 (2024-01-02), −7,500 (2024-06-03), +12,800 (2024-09-02),
+///   and the 7 still held worth +11,200 on 2025-07-10: 12.8278 % → "12.83".
+/// - The portfolio: those three, −70,000 (2025-01-10, TCS), and everything
+///   held worth +81,200 on 2025-07-10: 4.6933 % → "4.69".
+/// - TCS: −70,000 then worth +70,000: 0 %.
+async fn xirr_of_the_hand_worked_portfolio(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 7, 10)
+        .and_then(|d| d.and_hms_opt(6, 30, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| anyhow::anyhow!("a valid day"))?;
+    app.clock.advance(day - app.clock.now());
+    assert_eq!(app.clock.today_ist().to_string(), "2025-07-10");
+    let asha = app.signup("asha").await?;
+    let imported = upload(&app, &asha, "", "text/csv", HAND_WORKED.as_bytes().to_vec()).await?;
+    assert_eq!(imported.status, StatusCode::OK, "{imported:?}");
+
+    let page = app.get("/holdings?sort=symbol", Some(&asha)).await?;
+    assert_eq!(page.status, StatusCode::OK, "{page:?}");
+    let rates: Vec<(String, String)> = page.json()["holdings"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|h| {
+                    (
+                        h["symbol"].as_str().unwrap_or_default().to_string(),
+                        h["xirrPercent"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        rates,
+        [
+            ("INFY".to_string(), "12.83".to_string()),
+            ("TCS".to_string(), "0".to_string())
+        ]
+    );
+    let summary = app.get("/portfolio/summary", Some(&asha)).await?;
+    assert_eq!(summary.status, StatusCode::OK, "{summary:?}");
+    assert_eq!(summary.json()["xirrPercent"], "4.69");
+    app.stop().await
+}
+
 crate::both_backends!(
+    xirr_of_the_hand_worked_portfolio,
     damaged_stored_trades_are_an_error_not_zero,
     every_import_shows_at_once,
     the_same_file_at_once_lands_once,
