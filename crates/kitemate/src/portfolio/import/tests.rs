@@ -379,7 +379,7 @@ mod properties {
                 prop_assert_eq!(trade.quantity, rust_decimal::Decimal::new(*milli, 3));
                 prop_assert_eq!(trade.price, rust_decimal::Decimal::new(i64::from(*paise), 2));
             }
-            let ids = |parsed: &Parsed<tradebook::Trade>| parsed.rows.iter().map(|t| t.trade_id.clone()).collect::<Vec<_>>();
+            let ids = |parsed: &Parsed<Trade>| parsed.rows.iter().map(|t| t.trade_id.clone()).collect::<Vec<_>>();
             prop_assert_eq!(ids(&varied), ids(&canonical));
         }
     }
