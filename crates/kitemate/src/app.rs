@@ -251,13 +251,13 @@ impl App {
             auth::mount(&auth, limiter.clone(), &cron)?,
             ops::mount(
                 ops::OpsState {
-                    databases: Arc::new(databases.all().to_vec()),
+                    databases: databases.shared(),
                     metrics: Arc::clone(&metrics),
                     metrics_token,
                 },
                 limiter.clone(),
             ),
-            jobs::mount(&cron, databases.all(), clock.clone())?,
+            jobs::mount(&cron, databases.shared(), clock.clone())?,
             admin::mount(admin::AdminState {
                 auth: auth.clone(),
                 db: databases.get(&admin::DATABASE)?,
@@ -283,6 +283,10 @@ impl App {
             objects::mount(objects.clone(), limiter.clone()),
         ];
         platform::service::check_mounts(SERVICES, &mounts)?;
+        platform::service::check_topics(
+            SERVICES,
+            pubsub.topics().into_iter().map(|(name, _)| name),
+        )?;
         cron.check_overrides()
             .map_err(|err| anyhow::anyhow!("`cron.schedules`: {err}"))?;
         Ok(Self {

@@ -216,18 +216,10 @@ impl Config {
 
     /// Reads the secrets once and builds every client the settings name.
     /// Errors name the setting or secret at fault. In development a missing
-    /// encryption or signing key is made and kept in `data_dir/keys`.
+    /// encryption or signing key is made and kept in `data_dir/keys`; in
+    /// production each is required where it is read.
     pub fn resolve(&self) -> Result<Resolved, ConfigError> {
         let secrets = self.secrets()?;
-        if self.mode == Mode::Production {
-            for name in [ENCRYPTION_KEY, OBJECT_SIGNING_KEY] {
-                if secrets.get(name).is_none() {
-                    return Err(ConfigError::new(format!(
-                        "`{name}`: required in production mode"
-                    )));
-                }
-            }
-        }
         let backend = self.backend()?;
         let redis = self.redis()?;
         let nats = self.nats()?;
@@ -258,6 +250,12 @@ impl Config {
             let dir = self.data_dir.join("objects");
             let signer = match signing_key {
                 Some(key) => UrlSigner::new(key.expose_secret().as_bytes()),
+                // Replicas of a production deployment must sign alike.
+                None if self.mode == Mode::Production => {
+                    return Err(ConfigError::new(format!(
+                        "`{OBJECT_SIGNING_KEY}`: required in production mode"
+                    )));
+                }
                 None => UrlSigner::load_or_create(&self.data_dir.join("keys/object-signing.key")),
             }
             .map_err(|err| ConfigError::new(format!("`{OBJECT_SIGNING_KEY}`: {err:#}")))?;
@@ -501,5 +499,57 @@ mod tests {
             printed.contains("postgres://kite:***@db.internal:5432/kitemate"),
             "{printed}"
         );
+    }
+    /// Production refuses to make up either key, naming the one missing.
+    #[test]
+    fn production_requires_both_keys() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let key = "KITEMATE_ENCRYPTION_KEY=BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+        let signing = "KITEMATE_OBJECT_SIGNING_KEY=signing-key-of-this-test-32-bytes-long";
+        let resolve = |lines: &[&str]| {
+            let file = dir.path().join("secrets.env");
+            std::fs::write(&file, lines.join("\n"))?;
+            let config = Config {
+                mode: Mode::Production,
+                data_dir: dir.path().join("data"),
+                secrets_file: Some(file),
+                ..Config::default()
+            };
+            anyhow::Ok(config.resolve().err().map(|err| err.to_string()))
+        };
+        let missing_signing = resolve(&[key])?.unwrap_or_default();
+        assert!(
+            missing_signing.contains("`KITEMATE_OBJECT_SIGNING_KEY`: required in production mode"),
+            "{missing_signing}"
+        );
+        let missing_key = resolve(&[signing])?.unwrap_or_default();
+        assert!(
+            missing_key.contains("`KITEMATE_ENCRYPTION_KEY`: required in production mode"),
+            "{missing_key}"
+        );
+        assert_eq!(resolve(&[key, signing])?, None, "both given: it starts");
+        assert!(
+            !dir.path().join("data/keys").exists(),
+            "no key was made up in production"
+        );
+        Ok(())
+    }
+
+    /// Each settings section a service declares is a section of `Config`.
+    #[test]
+    fn declared_settings_sections_exist() -> anyhow::Result<()> {
+        let sections = serde_json::to_value(Config::default())?;
+        for service in crate::app::SERVICES {
+            for section in service.settings {
+                assert!(
+                    sections
+                        .get(section)
+                        .is_some_and(serde_json::Value::is_object),
+                    "service `{}` declares `[{section}]`, which `Config` lacks",
+                    service.name
+                );
+            }
+        }
+        Ok(())
     }
 }

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 
 #[derive(Debug, Clone)]
 pub struct OpsState {
-    pub databases: Arc<Vec<Db>>,
+    pub databases: Arc<[Db]>,
     pub metrics: Arc<Metrics>,
     /// Reads `/metrics` on the main listener; without one it is not there.
     pub metrics_token: Option<SecretString>,

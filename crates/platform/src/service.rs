@@ -2,7 +2,8 @@
 //! the app once built: the app iterates one list of these instead of naming
 //! each service's databases, buckets, tag and routes itself.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crate::db::{Backend, DatabaseDecl, Db};
 use crate::objects::BucketDecl;
@@ -62,31 +63,36 @@ impl std::fmt::Debug for Mount {
 }
 
 /// Every database the services declare, handles made but not opened.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Databases {
     by_name: HashMap<&'static str, Db>,
-    /// In declaration order, for opening and closing.
-    all: Vec<Db>,
+    /// In declaration order, for opening and closing; shared, not copied,
+    /// with whatever needs them all (readiness, pruning).
+    all: Arc<[Db]>,
 }
 
 impl Databases {
     /// Handles for every database in `services`; a name declared twice is an error.
     pub fn lazy(backend: &Backend, services: &[&'static Declaration]) -> anyhow::Result<Self> {
-        let mut databases = Self::default();
+        let mut by_name = HashMap::new();
+        let mut all = Vec::new();
         for service in services {
             for decl in service.databases {
                 anyhow::ensure!(
-                    !databases.by_name.contains_key(decl.name),
+                    !by_name.contains_key(decl.name),
                     "database `{}` is declared twice (again by service `{}`)",
                     decl.name,
                     service.name
                 );
                 let db = backend.lazy(decl)?;
-                databases.by_name.insert(decl.name, db.clone());
-                databases.all.push(db);
+                by_name.insert(decl.name, db.clone());
+                all.push(db);
             }
         }
-        Ok(databases)
+        Ok(Self {
+            by_name,
+            all: all.into(),
+        })
     }
 
     /// The database `decl` names; an error when no service declared it.
@@ -102,6 +108,11 @@ impl Databases {
     pub fn all(&self) -> &[Db] {
         &self.all
     }
+
+    /// Every database, shared.
+    pub fn shared(&self) -> Arc<[Db]> {
+        Arc::clone(&self.all)
+    }
 }
 
 /// Every bucket in `services`, for the object store.
@@ -115,12 +126,30 @@ pub fn buckets(services: &[&'static Declaration]) -> Vec<&'static BucketDecl> {
 /// Checks that the built services are the declared ones, in the same order,
 /// so the served routes and the published spec cannot drift apart.
 pub fn check_mounts(declared: &[&'static Declaration], mounts: &[Mount]) -> anyhow::Result<()> {
-    let names = |list: &mut dyn Iterator<Item = &'static str>| list.collect::<Vec<_>>();
-    let declared = names(&mut declared.iter().map(|d| d.name));
-    let built = names(&mut mounts.iter().map(|m| m.declaration.name));
+    let declared: Vec<&str> = declared.iter().map(|d| d.name).collect();
+    let built: Vec<&str> = mounts.iter().map(|m| m.declaration.name).collect();
     anyhow::ensure!(
         declared == built,
         "services built {built:?} differ from those declared {declared:?}"
+    );
+    Ok(())
+}
+
+/// Checks that the topics the built services publish (`published`, from
+/// `PubSub::topics`) are the ones they declare, so a declaration cannot
+/// go stale.
+pub fn check_topics<'a>(
+    declared: &[&'static Declaration],
+    published: impl IntoIterator<Item = &'a str>,
+) -> anyhow::Result<()> {
+    let declared: BTreeSet<&str> = declared
+        .iter()
+        .flat_map(|d| d.topics.iter().copied())
+        .collect();
+    let published: BTreeSet<&str> = published.into_iter().collect();
+    anyhow::ensure!(
+        declared == published,
+        "topics published {published:?} differ from those the services declare {declared:?}"
     );
     Ok(())
 }

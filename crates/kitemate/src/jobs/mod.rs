@@ -37,8 +37,7 @@ pub static SERVICE: Declaration = Declaration {
 };
 
 /// Registers the upkeep jobs; `databases` are every service's.
-pub fn mount(cron: &Cron, databases: &[Db], clock: Clock) -> anyhow::Result<Mount> {
-    let databases: Arc<[Db]> = databases.into();
+pub fn mount(cron: &Cron, databases: Arc<[Db]>, clock: Clock) -> anyhow::Result<Mount> {
     let runs = cron.clone();
     cron.add(
         "prune-records",

@@ -160,11 +160,18 @@ pub struct Unreadable {
     value: String,
 }
 
+impl Unreadable {
+    /// Names the value, shortened: it is damaged and may be long.
+    fn new(what: &'static str, value: &str) -> Self {
+        Self {
+            what,
+            value: value.chars().take(40).collect(),
+        }
+    }
+}
+
 fn read<T: std::str::FromStr>(what: &'static str, value: &str) -> Result<T, Unreadable> {
-    value.parse().map_err(|_| Unreadable {
-        what,
-        value: value.chars().take(40).collect(),
-    })
+    value.parse().map_err(|_| Unreadable::new(what, value))
 }
 
 /// `read` for a value that may be missing.
@@ -188,12 +195,7 @@ pub fn securities(
         let lines = block
             .fills
             .lines()
-            .map(|line| {
-                packed::Line::decode(line).ok_or_else(|| Unreadable {
-                    what: "trade",
-                    value: line.chars().take(40).collect(),
-                })
-            })
+            .map(|line| packed::Line::decode(line).ok_or_else(|| Unreadable::new("trade", line)))
             .collect::<Result<Vec<_>, _>>()?;
         let mut lines = lines.into_iter().peekable();
         let Some(first) = lines.peek().copied() else {
@@ -229,16 +231,7 @@ pub fn securities(
                 .map(|l| {
                     Ok(Fill {
                         date: read("trade date", l.trade_date)?,
-                        side: match l.side {
-                            "buy" => Side::Buy,
-                            "sell" => Side::Sell,
-                            other => {
-                                return Err(Unreadable {
-                                    what: "side",
-                                    value: other.chars().take(40).collect(),
-                                });
-                            }
-                        },
+                        side: Side::parse(l.side).ok_or_else(|| Unreadable::new("side", l.side))?,
                         quantity: milli(l.quantity_milli),
                         price: paise(l.price_paise),
                     })
