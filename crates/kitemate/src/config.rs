@@ -243,7 +243,7 @@ impl Config {
     }
 
     /// Where objects live, and the key their URLs are signed with.
-    pub fn objects(&self, secrets: &Secrets) -> Result<(ObjectsBackend, UrlSigner), ConfigError> {
+    fn objects(&self, secrets: &Secrets) -> Result<(ObjectsBackend, UrlSigner), ConfigError> {
         let objects = &self.objects;
         let signing_key = secrets.get(OBJECT_SIGNING_KEY);
         if objects.s3_bucket.is_empty() {
@@ -300,7 +300,7 @@ impl Config {
     }
 
     /// The Redis server limits and caches share, if one is configured.
-    pub fn redis(&self) -> Result<Option<platform::kv::Redis>, ConfigError> {
+    fn redis(&self) -> Result<Option<platform::kv::Redis>, ConfigError> {
         let url = self.redis_url.expose();
         if url.is_empty() {
             return Ok(None);
@@ -354,7 +354,7 @@ impl Config {
     }
 
     /// The schedules `cron.schedules` sets, parsed.
-    pub fn cron_schedules(&self) -> Result<HashMap<String, Schedule>, ConfigError> {
+    fn cron_schedules(&self) -> Result<HashMap<String, Schedule>, ConfigError> {
         self.cron
             .schedules
             .iter()
@@ -367,7 +367,7 @@ impl Config {
     }
 
     /// The NATS server pub/sub goes through, if one is configured.
-    pub fn nats(&self) -> Result<Option<NatsSettings>, ConfigError> {
+    fn nats(&self) -> Result<Option<NatsSettings>, ConfigError> {
         let url = self.nats_url.expose();
         if url.is_empty() {
             return Ok(None);
@@ -394,12 +394,12 @@ impl Config {
     }
 
     /// The secrets: the environment, then `secrets_file` when one is set.
-    pub fn secrets(&self) -> Result<Secrets, ConfigError> {
+    fn secrets(&self) -> Result<Secrets, ConfigError> {
         Secrets::load(self.secrets_file.as_deref())
     }
 
     /// Which database backend the settings pick.
-    pub fn backend(&self) -> Result<Backend, ConfigError> {
+    fn backend(&self) -> Result<Backend, ConfigError> {
         let url = self.database_url.expose();
         if url.is_empty() {
             return Ok(Backend::Sqlite {
