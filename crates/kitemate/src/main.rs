@@ -171,8 +171,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `kitemate import`: the file is read with a progress bar, then imported
-/// whole or not at all; the report is printed.
+/// `kitemate import`: the file is imported whole or not at all, read as it
+/// is parsed; the report is printed.
 #[expect(clippy::print_stdout, reason = "the command answers on stdout")]
 async fn import(
     config: Settings,
@@ -180,40 +180,26 @@ async fn import(
     email: &str,
     kind: Option<ImportKind>,
 ) -> anyhow::Result<()> {
-    use tokio::io::AsyncReadExt as _;
     let app = config.open().await?;
     let user = app
         .auth
         .user_id_by_email(email)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
-    let mut reader = tokio::fs::File::open(file)
+    // Read as it is parsed and kept: a file of any size is never held whole.
+    let size = tokio::fs::metadata(file)
         .await
-        .map_err(|err| anyhow::anyhow!("cannot open {}: {err}", file.display()))?;
-    let size = reader.metadata().await?.len();
-    let bar = indicatif::ProgressBar::new(size).with_style(
-        indicatif::ProgressStyle::with_template("reading  {bar:40} {bytes}/{total_bytes}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
-        let read = reader.read(&mut chunk).await?;
-        if read == 0 {
-            break;
-        }
-        bytes.extend_from_slice(&chunk[..read]);
-        bar.inc(read as u64);
-    }
-    bar.finish();
-    let spinner = indicatif::ProgressBar::new_spinner().with_message("importing");
+        .map_err(|err| anyhow::anyhow!("cannot open {}: {err}", file.display()))?
+        .len();
+    let spinner = indicatif::ProgressBar::new_spinner()
+        .with_message(format!("importing {}", indicatif::HumanBytes(size)));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let kind = kind.map(|k| match k {
         ImportKind::Tradebook => kitemate::portfolio::model::Kind::Tradebook,
         ImportKind::Holdings => kitemate::portfolio::model::Kind::Holdings,
     });
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-    let report = app.portfolio.import(&user, kind, name, bytes.into()).await;
+    let report = app.portfolio.import_file(&user, kind, name, file).await;
     spinner.finish_and_clear();
     let report = report?;
     println!(

@@ -6,9 +6,8 @@
 //! trades are five hundred rows; duplicates are found in memory against
 //! the keys of the user's stored fills, under a per-user lock.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// One stored fill, borrowed from its block.
@@ -29,15 +28,7 @@ pub struct Line<'a> {
     pub order_id: &'a str,
 }
 
-/// What makes two fills the same fill: Console's trade id on its exchange
-/// and segment.
-pub type Key<'a> = (&'a str, &'a str, &'a str);
-
 impl<'a> Line<'a> {
-    pub fn key(&self) -> Key<'a> {
-        (self.trade_id, self.exchange, self.segment)
-    }
-
     /// The order fills happened in: by day, then time, then trade id.
     pub fn order(&self) -> (&'a str, &'a str, &'a str) {
         (self.trade_date, self.executed_at, self.trade_id)
@@ -121,10 +112,13 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn with_capacity(lines: usize) -> Self {
+    /// A batch for about `bytes` of encoded lines (a tradebook's lines
+    /// encode smaller than they are in the file, so its size will do): the
+    /// buffer is not grown by doubling past what it needs.
+    pub fn with_capacity(bytes: usize) -> Self {
         Self {
-            text: String::with_capacity(lines * 80),
-            lines: Vec::with_capacity(lines),
+            text: String::with_capacity(bytes),
+            lines: Vec::with_capacity(bytes / 100),
             ..Self::default()
         }
     }
@@ -152,46 +146,128 @@ impl Batch {
         self.lines.push((self.text.len(), security));
     }
 
-    fn iter(&self) -> impl Iterator<Item = (&str, usize)> {
-        let mut start = 0;
-        self.lines.iter().map(move |&(end, security)| {
-            // Without its line break, as `str::lines` gives stored ones.
-            let line = &self.text[start..end - 1];
-            start = end;
-            (line, security)
-        })
+    /// The `i`th line, without its line break (as `str::lines` gives stored ones).
+    fn line(&self, i: usize) -> &str {
+        let start = i.checked_sub(1).map_or(0, |before| self.lines[before].0);
+        &self.text[start..self.lines[i].0 - 1]
     }
 
-    /// The trades not already in `stored` (nor earlier in the batch), as one
-    /// sorted block per security; and how many were duplicates.
-    pub fn new_blocks(&self, stored: &[Block]) -> (Vec<NewBlock>, u64) {
-        let stored_lines = stored.iter().map(|b| b.fills.len() / 64).sum::<usize>();
-        let mut seen =
-            FastSet::with_capacity_and_hasher(stored_lines + self.len(), Default::default());
-        seen.extend(stored.iter().flat_map(|b| lines(&b.fills).map(|l| l.key())));
-        let mut grouped: Vec<Vec<Line<'_>>> = vec![Vec::new(); self.securities.len()];
+    /// Drops the trades already in `stored` (or earlier in the batch) and
+    /// groups the rest by security, as line numbers: the blocks are made a
+    /// few securities at a time by [`NewTrades::next_blocks`], so the batch
+    /// is never held twice over.
+    pub fn dedupe(self, stored: &[Block]) -> NewTrades {
+        let mut by_security: Vec<Vec<u32>> = vec![Vec::new(); self.securities.len()];
         let mut duplicates = 0;
-        for (text, security) in self.iter() {
-            let Some(line) = Line::decode(text) else {
-                continue;
+        {
+            // The keys seen so far, as numbers: below `stored_keys.len()` a
+            // stored fill's, above it a line of this batch. Four bytes an
+            // entry rather than three string slices (a million trades:
+            // 10 MB instead of 100).
+            let stored_keys: Vec<&str> = stored
+                .iter()
+                .flat_map(|b| b.fills.lines().map(key_text))
+                .collect();
+            let first_new = stored_keys.len();
+            let key = |n: u32| -> &str {
+                let n = n as usize;
+                match n.checked_sub(first_new) {
+                    None => stored_keys[n],
+                    Some(i) => key_text(self.line(i)),
+                }
             };
-            if seen.insert(line.key()) {
-                grouped[security].push(line);
-            } else {
-                duplicates += 1;
+            use std::hash::BuildHasher as _;
+            let state = foldhash::fast::RandomState::default();
+            let mut seen: hashbrown::HashTable<u32> =
+                hashbrown::HashTable::with_capacity(first_new + self.len());
+            for (n, stored_key) in stored_keys.iter().enumerate() {
+                let hash = state.hash_one(stored_key);
+                if seen.find(hash, |&m| key(m) == *stored_key).is_none() {
+                    seen.insert_unique(hash, n as u32, |&m| state.hash_one(key(m)));
+                }
+            }
+            for (i, &(_, security)) in self.lines.iter().enumerate() {
+                let line = self.line(i);
+                let text = key_text(line);
+                let hash = state.hash_one(text);
+                if seen.find(hash, |&m| key(m) == text).is_some() {
+                    duplicates += 1;
+                    continue;
+                }
+                // A batch holds at most ROWS_MAX (5,000,000) lines, and a
+                // user's stored fills are imports of such batches.
+                let n = u32::try_from(first_new + i).unwrap_or(u32::MAX);
+                seen.insert_unique(hash, n, |&m| state.hash_one(key(m)));
+                by_security[security].push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
-        let mut blocks: Vec<NewBlock> = Vec::new();
-        for (mut lines, (by_symbol, name)) in grouped.into_iter().zip(&self.securities) {
-            let (security, isin) = if *by_symbol {
-                (format!("symbol:{name}"), String::new())
-            } else {
-                (name.clone(), name.clone())
-            };
-            blocks.extend(split(&security, &isin, &mut lines));
+        // Stored in order of security, as the blocks were before.
+        let keys: Vec<(String, String)> = self
+            .securities
+            .iter()
+            .map(|(by_symbol, name)| {
+                if *by_symbol {
+                    (format!("symbol:{name}"), String::new())
+                } else {
+                    (name.clone(), name.clone())
+                }
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| keys[a].0.cmp(&keys[b].0));
+        order.reverse();
+        NewTrades {
+            batch: self,
+            by_security,
+            keys,
+            order,
+            duplicates,
         }
-        blocks.sort_by(|a, b| (&a.security, &a.month).cmp(&(&b.security, &b.month)));
-        (blocks, duplicates)
+    }
+}
+
+/// A batch's new trades by security, made into blocks on demand.
+#[derive(Debug)]
+pub struct NewTrades {
+    batch: Batch,
+    by_security: Vec<Vec<u32>>,
+    /// Each security's `(security, isin)` as stored.
+    keys: Vec<(String, String)>,
+    /// Securities still to make blocks of, the next one last.
+    order: Vec<usize>,
+    /// Trades that were already stored, or repeated in the batch.
+    pub duplicates: u64,
+}
+
+impl NewTrades {
+    /// The next whole securities' blocks, sorted, at least `at_least` of
+    /// them unless fewer are left; empty when every one has been made.
+    pub fn next_blocks(&mut self, at_least: usize) -> Vec<NewBlock> {
+        let mut blocks = Vec::new();
+        while blocks.len() < at_least {
+            let Some(security) = self.order.pop() else {
+                break;
+            };
+            let numbers = std::mem::take(&mut self.by_security[security]);
+            let mut lines: Vec<Line<'_>> = numbers
+                .iter()
+                .filter_map(|&i| Line::decode(self.batch.line(i as usize)))
+                .collect();
+            let (key, isin) = &self.keys[security];
+            blocks.extend(split(key, isin, &mut lines));
+        }
+        blocks
+    }
+}
+
+/// What makes two fills the same fill: Console's trade id on its exchange
+/// and segment, which are a stored line's first three fields (no field
+/// holds a tab), taken as they stand.
+fn key_text(line: &str) -> &str {
+    let mut tabs = line.match_indices('\t').map(|(at, _)| at);
+    match tabs.nth(2) {
+        Some(end) => &line[..end],
+        None => line,
     }
 }
 
@@ -338,6 +414,7 @@ mod tests {
         block.push_str("not\ta\tfill\n");
         let read: Vec<Line<'_>> = lines(&block).collect();
         assert_eq!(read, vec![fill, fill]);
-        assert_eq!(read[0].key(), ("41795167", "NSE", "EQ"));
+        let first = block.lines().next().unwrap_or_default();
+        assert_eq!(key_text(first), "41795167\tNSE\tEQ");
     }
 }

@@ -54,43 +54,41 @@ fn storable(trade: &Trade, today: chrono::NaiveDate) -> Result<(i64, i64), Strin
     Ok((quantity, price.get()))
 }
 
-/// Encodes the storable `trades` into a batch; the rest are skipped.
-fn batch(trades: Vec<Trade>, skipped: &mut Skips, today: chrono::NaiveDate) -> packed::Batch {
-    use std::fmt::Write as _;
-    let mut batch = packed::Batch::with_capacity(trades.len());
-    let (mut date, mut time) = (String::new(), String::new());
-    for trade in trades {
-        let (quantity_milli, price_paise) = match storable(&trade, today) {
-            Ok(units) => units,
-            Err(reason) => {
-                skipped.push(Skipped {
-                    line: trade.line,
-                    reason,
-                });
-                continue;
-            }
-        };
-        date.clear();
-        let _ = write!(date, "{}", trade.trade_date);
-        time.clear();
+/// Encodes storable trades into a batch as they are read.
+struct Encoder {
+    batch: packed::Batch,
+    today: chrono::NaiveDate,
+    /// Reused for every trade's date and time.
+    date: String,
+    time: String,
+}
+
+impl Encoder {
+    /// Encodes `trade`, or says why it cannot be stored.
+    fn push(&mut self, trade: &Trade) -> Result<(), String> {
+        use std::fmt::Write as _;
+        let (quantity_milli, price_paise) = storable(trade, self.today)?;
+        self.date.clear();
+        let _ = write!(self.date, "{}", trade.trade_date);
+        self.time.clear();
         if let Some(at) = trade.executed_at {
-            let _ = write!(time, "{}T{}", at.date(), at.time());
+            let _ = write!(self.time, "{}T{}", at.date(), at.time());
         }
         let line = packed::Line {
             trade_id: &trade.trade_id,
             exchange: &trade.exchange,
             segment: &trade.segment,
             symbol: &trade.symbol,
-            trade_date: &date,
-            executed_at: &time,
+            trade_date: &self.date,
+            executed_at: &self.time,
             side: trade.side.as_str(),
             quantity_milli,
             price_paise,
             order_id: &trade.order_id,
         };
-        batch.push(&line, &trade.isin);
+        self.batch.push(&line, &trade.isin);
+        Ok(())
     }
-    batch
 }
 
 impl PortfolioService {
@@ -173,17 +171,54 @@ impl PortfolioService {
         file_name: Option<String>,
         bytes: Bytes,
     ) -> Result<ImportReport, ApiError> {
+        self.ingest(user_id, kind, file_name, Input::Bytes(bytes))
+            .await
+    }
+
+    /// [`PortfolioService::import`] of a file on disk (`kitemate import`):
+    /// it is read as it is parsed and kept, never held whole in memory.
+    pub async fn import_file(
+        &self,
+        user_id: &str,
+        kind: Option<Kind>,
+        file_name: Option<String>,
+        file: &std::path::Path,
+    ) -> Result<ImportReport, ApiError> {
+        self.ingest(user_id, kind, file_name, Input::File(file.to_path_buf()))
+            .await
+    }
+
+    async fn ingest(
+        &self,
+        user_id: &str,
+        kind: Option<Kind>,
+        file_name: Option<String>,
+        input: Input,
+    ) -> Result<ImportReport, ApiError> {
         let import_id = uuid::Uuid::now_v7().to_string();
         let object_key = format!("{user_id}/{import_id}.csv");
         // The file is kept while it is parsed (seconds of CPU for a large
         // one, so off the async workers). It is kept before anything is
         // recorded, so a failure leaves no half-recorded import.
-        let parsing = bytes.clone();
         let today = self.clock.today_ist();
-        let (parsed, kept) = tokio::join!(
-            tokio::task::spawn_blocking(move || parse(&parsing, kind, today)),
-            self.imports.upload(&object_key, bytes, Some("text/csv"))
-        );
+        let parsing = input.clone();
+        let parse = tokio::task::spawn_blocking(move || parsing.parse(kind, today));
+        let keep = async {
+            match &input {
+                Input::Bytes(bytes) => {
+                    self.imports
+                        .upload(&object_key, bytes.clone(), Some("text/csv"))
+                        .await
+                }
+                Input::File(file) => {
+                    self.imports
+                        .upload_file(&object_key, file, Some("text/csv"))
+                        .await
+                }
+            }
+        };
+        let (parsed, kept) = tokio::join!(parse, keep);
+        drop(input);
         let parsed = parsed
             .map_err(|err| ApiError::internal(anyhow::anyhow!("parsing stopped: {err}")))
             .and_then(|parsed| parsed);
@@ -239,10 +274,23 @@ impl PortfolioService {
         store::bump_version(&mut tx, user_id).await?;
         let (imported, duplicates) = match kind {
             Kind::Tradebook => {
+                let total = trades.len() as u64;
                 let stored = store::blocks_in(&mut tx, user_id).await?;
-                let (blocks, duplicates) = trades.new_blocks(&stored);
-                store::insert_blocks(&mut tx, user_id, &import_id, &blocks).await?;
-                (trades.len() as u64 - duplicates, duplicates)
+                let mut fresh = trades.dedupe(&stored);
+                drop(stored);
+                // A few securities at a time, so their blocks are made, stored
+                // and dropped before the next are made.
+                let mut months = std::collections::BTreeMap::new();
+                loop {
+                    let blocks = fresh.next_blocks(500);
+                    if blocks.is_empty() {
+                        break;
+                    }
+                    store::tally_months(&blocks, &mut months);
+                    store::insert_blocks(&mut tx, user_id, &import_id, &blocks).await?;
+                }
+                store::count_months(&mut tx, user_id, &months).await?;
+                (total - fresh.duplicates, fresh.duplicates)
             }
             Kind::Holdings => {
                 store::replace_holdings(&mut tx, user_id, &import_id, &holdings_lines).await?;
@@ -283,13 +331,47 @@ struct ParsedFile {
     holdings: Vec<HoldingSnapshot>,
 }
 
-/// Reads `bytes` as `kind`, or as the kind its header says.
+/// A file to import: uploaded bytes, or a path on this machine.
+#[derive(Debug, Clone)]
+enum Input {
+    Bytes(Bytes),
+    File(std::path::PathBuf),
+}
+
+impl Input {
+    /// Reads the file as `kind`, or as the kind its header says.
+    fn parse(
+        &self,
+        kind: Option<Kind>,
+        today: chrono::NaiveDate,
+    ) -> Result<(Kind, ParsedFile), ApiError> {
+        let refused = |reason| ApiError::invalid_field("file", reason);
+        match self {
+            Self::Bytes(bytes) => parse(
+                Table::read(bytes).map_err(refused)?,
+                bytes.len(),
+                kind,
+                today,
+            ),
+            Self::File(file) => {
+                let size = std::fs::metadata(file)
+                    .map_err(|err| refused(format!("cannot read the file: {err}")))?
+                    .len();
+                let table = Table::open(file).map_err(refused)?;
+                parse(table, usize::try_from(size).unwrap_or(0), kind, today)
+            }
+        }
+    }
+}
+
+/// Reads `table` (a file of about `size` bytes) as `kind`, or as the kind
+/// its header says.
 fn parse(
-    bytes: &[u8],
+    table: Table<'_>,
+    size: usize,
     kind: Option<Kind>,
     today: chrono::NaiveDate,
 ) -> Result<(Kind, ParsedFile), ApiError> {
-    let table = Table::read(bytes).map_err(|reason| ApiError::invalid_field("file", reason))?;
     let kind = kind.or_else(|| import::detect(&table)).ok_or_else(|| {
         ApiError::invalid_field(
             "file",
@@ -299,14 +381,18 @@ fn parse(
     })?;
     let file = match kind {
         Kind::Tradebook => {
-            let parsed = import::tradebook::parse(&table)
+            let mut encoder = Encoder {
+                batch: packed::Batch::with_capacity(size),
+                today,
+                date: String::new(),
+                time: String::new(),
+            };
+            let parsed = import::tradebook::parse_each(&table, |trade| encoder.push(&trade))
                 .map_err(|reason| ApiError::invalid_field("file", reason))?;
-            let mut skipped = parsed.skipped;
-            let trades = batch(parsed.rows, &mut skipped, today);
             ParsedFile {
                 rows: parsed.rows_read,
-                skipped,
-                trades,
+                skipped: parsed.skipped,
+                trades: encoder.batch,
                 holdings: Vec::new(),
             }
         }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::stat::{Entry, Meta, Stat, StoreError};
 
@@ -81,28 +82,80 @@ impl LocalStore {
     }
 
     pub async fn put(&self, path: &str, bytes: Bytes, meta: &Meta) -> Result<(), StoreError> {
+        let etag = hex(&Sha256::digest(&bytes)[..16]);
+        self.write(path, meta, etag, |mut file| async move {
+            file.write_all(&bytes).await?;
+            Ok(file)
+        })
+        .await
+    }
+
+    /// [`LocalStore::put`] from a file, copied a piece at a time. The etag
+    /// needs the whole content before the header is written, so the file
+    /// is read twice (from the page cache the second time).
+    pub async fn put_file(&self, path: &str, from: &Path, meta: &Meta) -> Result<(), StoreError> {
+        let mut hash = Sha256::new();
+        let mut source = tokio::fs::File::open(from).await.map_err(io)?;
+        let mut buf = vec![0; 1 << 20];
+        loop {
+            let read = source.read(&mut buf).await.map_err(io)?;
+            if read == 0 {
+                break;
+            }
+            hash.update(&buf[..read]);
+        }
+        let etag = hex(&hash.finalize()[..16]);
+        let from = from.to_path_buf();
+        self.write(path, meta, etag, |mut file| async move {
+            let mut source = tokio::fs::File::open(&from).await?;
+            tokio::io::copy(&mut source, &mut file).await?;
+            Ok(file)
+        })
+        .await
+    }
+
+    /// Writes the header and then what `body` writes into a private temp
+    /// file, and puts it in place.
+    async fn write<F, Fut>(
+        &self,
+        path: &str,
+        meta: &Meta,
+        etag: String,
+        body: F,
+    ) -> Result<(), StoreError>
+    where
+        F: FnOnce(tokio::fs::File) -> Fut,
+        Fut: Future<Output = std::io::Result<tokio::fs::File>>,
+    {
         let header = Header {
             meta: meta.clone(),
-            etag: hex(&Sha256::digest(&bytes)[..16]),
+            etag,
         };
         let header = serde_json::to_vec(&header).map_err(|e| StoreError::Other(e.into()))?;
         let len = u32::try_from(header.len()).map_err(|e| StoreError::Other(e.into()))?;
-        let mut file = Vec::with_capacity(8 + header.len() + bytes.len());
-        file.extend_from_slice(MAGIC);
-        file.extend_from_slice(&len.to_le_bytes());
-        file.extend_from_slice(&header);
-        file.extend_from_slice(&bytes);
+        let mut head = Vec::with_capacity(8 + header.len());
+        head.extend_from_slice(MAGIC);
+        head.extend_from_slice(&len.to_le_bytes());
+        head.extend_from_slice(&header);
         let temp = self.temp().await?;
-        tokio::fs::write(&temp, file).await.map_err(io)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let private = std::fs::Permissions::from_mode(0o600);
-            tokio::fs::set_permissions(&temp, private)
-                .await
-                .map_err(io)?;
+        let written = async {
+            let mut file = tokio::fs::File::create(&temp).await?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .await?;
+            }
+            file.write_all(&head).await?;
+            let mut file = body(file).await?;
+            file.flush().await?;
+            std::io::Result::Ok(())
         }
-        let placed = self.place(&temp, path).await;
+        .await;
+        let placed = match written {
+            Ok(()) => self.place(&temp, path).await,
+            Err(err) => Err(io(err)),
+        };
         if placed.is_err() {
             let _ = tokio::fs::remove_file(&temp).await;
         }

@@ -34,6 +34,9 @@ use crate::clock::Clock;
 use stat::{Meta, StoreError};
 use store::Store;
 
+/// How much of a file is read to check its content type.
+const SNIFF_BYTES: usize = 64 * 1024;
+
 /// Folder inside a bucket where a versioned bucket keeps every upload.
 const VERSIONS: &str = ".versions";
 
@@ -328,6 +331,61 @@ impl Bucket {
                     },
                 )
                 .await?;
+        }
+        Ok(Self::to_attrs(key, self.store.head(&path).await?))
+    }
+
+    /// [`Bucket::upload`] for a file on disk, read as it is sent rather
+    /// than held in memory (a shell import of a large export). The content
+    /// type is checked against the file's first bytes.
+    pub async fn upload_file(
+        &self,
+        key: &str,
+        file: &std::path::Path,
+        content_type: Option<&str>,
+    ) -> Result<Attrs, ObjectError> {
+        use tokio::io::AsyncReadExt as _;
+        valid(key)?;
+        let io = |err: std::io::Error| ObjectError::Store(anyhow::Error::from(err));
+        let mut opened = tokio::fs::File::open(file).await.map_err(io)?;
+        if opened.metadata().await.map_err(io)?.len() > self.decl.max_size {
+            return Err(ObjectError::TooLarge {
+                limit: self.decl.max_size,
+            });
+        }
+        let mut head = vec![0; SNIFF_BYTES];
+        let mut filled = 0;
+        while filled < head.len() {
+            match opened.read(&mut head[filled..]).await.map_err(io)? {
+                0 => break,
+                read => filled += read,
+            }
+        }
+        head.truncate(filled);
+        // A character cut by the end of the sample is not an encoding error.
+        let sample = match std::str::from_utf8(&head) {
+            Err(err) if err.error_len().is_none() && filled == SNIFF_BYTES => {
+                &head[..err.valid_up_to()]
+            }
+            _ => &head[..],
+        };
+        let content_type = content::settle(content_type, sample, self.decl.content_types)
+            .map_err(ObjectError::ContentType)?;
+        drop(opened);
+        let path = self.path(key);
+        let meta = |version: Option<String>| Meta {
+            content_type: content_type.clone(),
+            version,
+        };
+        if self.decl.versioned {
+            let version = uuid::Uuid::now_v7().to_string();
+            let kept = self.version_path(key, &version);
+            self.store
+                .put_file(&kept, file, &meta(Some(version)))
+                .await?;
+            self.store.copy(&kept, &path).await?;
+        } else {
+            self.store.put_file(&path, file, &meta(None)).await?;
         }
         Ok(Self::to_attrs(key, self.store.head(&path).await?))
     }

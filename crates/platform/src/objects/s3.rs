@@ -12,12 +12,25 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{
     Attribute, AttributeValue, Attributes, ClientOptions, GetOptions, ObjectMeta, ObjectStore,
-    ObjectStoreExt as _, PutOptions, PutPayload,
+    ObjectStoreExt as _, PutMultipartOptions, PutOptions, PutPayload, WriteMultipart,
 };
 
 use super::stat::{Entry, Meta, Stat, StoreError};
 
 const VERSION: Attribute = Attribute::Metadata(Cow::Borrowed("kitemate-version"));
+
+/// What is kept beside an object's bytes, as S3 attributes.
+fn attributes(meta: &Meta) -> Attributes {
+    let mut attributes = Attributes::new();
+    attributes.insert(
+        Attribute::ContentType,
+        AttributeValue::from(meta.content_type.clone()),
+    );
+    if let Some(version) = &meta.version {
+        attributes.insert(VERSION, AttributeValue::from(version.clone()));
+    }
+    attributes
+}
 
 /// Where the S3 store is and how to reach it.
 #[derive(Debug, Clone)]
@@ -100,16 +113,8 @@ impl S3Store {
     }
 
     pub async fn put(&self, path: &str, bytes: Bytes, meta: &Meta) -> Result<(), StoreError> {
-        let mut attributes = Attributes::new();
-        attributes.insert(
-            Attribute::ContentType,
-            AttributeValue::from(meta.content_type.clone()),
-        );
-        if let Some(version) = &meta.version {
-            attributes.insert(VERSION, AttributeValue::from(version.clone()));
-        }
         let options = PutOptions {
-            attributes,
+            attributes: attributes(meta),
             ..PutOptions::default()
         };
         self.store
@@ -117,6 +122,52 @@ impl S3Store {
             .await
             .map_err(s3)?;
         Ok(())
+    }
+
+    /// [`S3Store::put`] from a file, sent in multipart pieces as it is read.
+    pub async fn put_file(
+        &self,
+        path: &str,
+        from: &std::path::Path,
+        meta: &Meta,
+    ) -> Result<(), StoreError> {
+        use tokio::io::AsyncReadExt as _;
+        let options = PutMultipartOptions {
+            attributes: attributes(meta),
+            ..PutMultipartOptions::default()
+        };
+        let upload = self
+            .store
+            .put_multipart_opts(&self.path(path), options)
+            .await
+            .map_err(s3)?;
+        let mut writer = WriteMultipart::new(upload);
+        let sent = async {
+            let mut source = tokio::fs::File::open(from)
+                .await
+                .map_err(|e| StoreError::Other(e.into()))?;
+            let mut buf = vec![0; 1 << 20];
+            loop {
+                let read = source
+                    .read(&mut buf)
+                    .await
+                    .map_err(|e| StoreError::Other(e.into()))?;
+                if read == 0 {
+                    return Ok(());
+                }
+                // At most a few parts in flight: memory stays bounded.
+                writer.wait_for_capacity(4).await.map_err(s3)?;
+                writer.write(&buf[..read]);
+            }
+        }
+        .await;
+        match sent {
+            Ok(()) => writer.finish().await.map(|_| ()).map_err(s3),
+            Err(err) => {
+                let _ = writer.abort().await;
+                Err(err)
+            }
+        }
     }
 
     pub async fn get(&self, path: &str) -> Result<(Stat, Bytes), StoreError> {

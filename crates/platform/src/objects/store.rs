@@ -26,6 +26,14 @@ impl Store {
     pub async fn put(&self, path: &str, bytes: Bytes, meta: &Meta) -> Result<(), StoreError> {
         each!(self, s => s.put(path, bytes, meta).await)
     }
+    pub async fn put_file(
+        &self,
+        path: &str,
+        file: &std::path::Path,
+        meta: &Meta,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.put_file(path, file, meta).await)
+    }
     pub async fn get(&self, path: &str) -> Result<(Stat, Bytes), StoreError> {
         each!(self, s => s.get(path).await)
     }

@@ -2,6 +2,10 @@
 //! commas or tabs, preamble rows before the header, column names in any
 //! order and case, quoted cells, and trailing empty fields.
 
+use std::fs::File;
+use std::io::{BufRead as _, BufReader, Read};
+use std::path::Path;
+
 use rust_decimal::Decimal;
 
 /// A header name reduced to compare: `Avg. cost` → `avgcost`, `trade_date`
@@ -23,7 +27,7 @@ const HEAD_ROWS: usize = 30;
 /// record, so a million-row file costs no allocation per cell.
 #[derive(Debug)]
 pub struct Table<'a> {
-    text: &'a [u8],
+    source: Source<'a>,
     delimiter: u8,
     /// The first rows with their 1-based line numbers.
     head: Vec<(usize, Vec<String>)>,
@@ -58,21 +62,68 @@ impl Row<'_> {
     }
 }
 
+/// Where the rows come from: bytes in memory, or a file read a piece at a
+/// time (a shell import of a file of any size holds none of it).
+#[derive(Debug)]
+enum Source<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+const NOT_TEXT: &str = "the file is not UTF-8 text";
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The delimiter a first line says: a tab when it has tabs and no commas.
+fn delimiter(first: &[u8]) -> u8 {
+    if first.contains(&b'\t') && !first.contains(&b',') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 impl<'a> Table<'a> {
     /// Checks `bytes` is text and reads its first rows; the delimiter is a
     /// tab when the first line has tabs and no commas, else a comma.
     pub fn read(bytes: &'a [u8]) -> Result<Self, String> {
-        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let checked =
-            std::str::from_utf8(text).map_err(|_| "the file is not UTF-8 text".to_string())?;
-        let first = checked.lines().next().unwrap_or_default();
-        let delimiter = if first.contains('\t') && !first.contains(',') {
-            b'\t'
-        } else {
-            b','
-        };
+        let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        std::str::from_utf8(text).map_err(|_| NOT_TEXT.to_string())?;
+        let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
+        Self::start(Source::Bytes(text), delimiter(first))
+    }
+
+    /// [`Table::read`] for a file, which is read as its rows are visited
+    /// (twice: the head, then every row) and never held whole. Bytes that
+    /// are not UTF-8 are found when their row is read.
+    pub fn open(file: &'a Path) -> Result<Self, String> {
+        let mut reader = Self::file_reader(file)?;
+        let mut first = Vec::new();
+        // The first line decides the delimiter; a line this long is no header.
+        (&mut reader)
+            .take(64 * 1024)
+            .read_until(b'\n', &mut first)
+            .map_err(|err| format!("cannot read the file: {err}"))?;
+        Self::start(Source::File(file), delimiter(&first))
+    }
+
+    /// The file, buffered, past a byte-order mark.
+    fn file_reader(file: &Path) -> Result<BufReader<File>, String> {
+        let opened = File::open(file).map_err(|err| format!("cannot read the file: {err}"))?;
+        let mut reader = BufReader::with_capacity(256 * 1024, opened);
+        let has_bom = reader
+            .fill_buf()
+            .map_err(|err| format!("cannot read the file: {err}"))?
+            .starts_with(BOM);
+        if has_bom {
+            reader.consume(BOM.len());
+        }
+        Ok(reader)
+    }
+
+    /// Reads the first rows of `source`.
+    fn start(source: Source<'a>, delimiter: u8) -> Result<Self, String> {
         let mut table = Self {
-            text,
+            source,
             delimiter,
             head: Vec::new(),
         };
@@ -85,12 +136,16 @@ impl<'a> Table<'a> {
         Ok(table)
     }
 
-    fn reader(&self) -> csv::Reader<&'a [u8]> {
-        csv::ReaderBuilder::new()
+    fn reader(&self) -> Result<csv::Reader<Box<dyn Read + 'a>>, String> {
+        let input: Box<dyn Read + 'a> = match self.source {
+            Source::Bytes(text) => Box::new(text),
+            Source::File(file) => Box::new(Self::file_reader(file)?),
+        };
+        Ok(csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(self.delimiter)
-            .from_reader(self.text)
+            .from_reader(input))
     }
 
     /// Calls `each` with the line number and cells of every row from the
@@ -100,13 +155,16 @@ impl<'a> Table<'a> {
         skip: usize,
         mut each: impl FnMut(usize, Row<'_>) -> bool,
     ) -> Result<(), String> {
-        let mut reader = self.reader();
+        let mut reader = self.reader()?;
         let mut record = csv::StringRecord::new();
         let mut index = 0;
         loop {
             match reader.read_record(&mut record) {
                 Ok(false) => return Ok(()),
                 Ok(true) => {}
+                Err(err) if matches!(err.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                    return Err(NOT_TEXT.to_string());
+                }
                 Err(err) => return Err(format!("cannot read the file as CSV: {err}")),
             }
             index += 1;

@@ -271,6 +271,39 @@ fn files_of_the_wrong_kind_say_what_is_missing() -> Result<(), String> {
     Ok(())
 }
 
+/// A file read from disk a piece at a time reads as the same bytes in
+/// memory do: byte-order mark, CRLF and all; bytes that are not UTF-8 are
+/// refused in the same words, wherever in the file they are.
+#[test]
+fn a_file_on_disk_reads_as_its_bytes() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(
+        String::from_utf8_lossy(TRADEBOOK)
+            .replace('\n', "\r\n")
+            .bytes(),
+    );
+    let path = dir.path().join("tradebook.csv");
+    std::fs::write(&path, &bytes)?;
+    let from_disk = tradebook::parse(&Table::open(&path)?)?;
+    let in_memory = tradebook::parse(&Table::read(&bytes)?)?;
+    assert_eq!(from_disk.rows.len(), 378);
+    assert_eq!(from_disk, in_memory);
+
+    let mut broken = TRADEBOOK.to_vec();
+    broken.extend_from_slice(b"INFY,INE009A01021,2024-01-02,NSE,EQ,EQ,buy,false,1,\xff,1,1,\n");
+    std::fs::write(&path, &broken)?;
+    assert_eq!(
+        tradebook::parse(&Table::open(&path)?).err().as_deref(),
+        Some("the file is not UTF-8 text")
+    );
+    assert_eq!(
+        Table::read(&broken).err().as_deref(),
+        Some("the file is not UTF-8 text")
+    );
+    Ok(())
+}
+
 mod properties {
     use proptest::prelude::*;
 

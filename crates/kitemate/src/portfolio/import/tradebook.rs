@@ -49,8 +49,29 @@ fn text(cell: &str) -> String {
     }
 }
 
-/// Reads a tradebook; `Err` says what makes the file not one.
+/// Reads a tradebook; `Err` says what makes the file not one. (The app
+/// reads through [`parse_each`]; tests read whole tables.)
+#[cfg(test)]
 pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
+    let mut rows = Vec::new();
+    let mut parsed = parse_each(table, |trade| {
+        rows.push(trade);
+        Ok(())
+    })?;
+    parsed.rows = rows;
+    Ok(parsed)
+}
+
+/// [`parse`], handing each trade to `each` as it is read instead of
+/// collecting them: a million-row file is never held as a million
+/// `Trade`s. A trade `each` refuses (`Err(reason)`) is skipped like a
+/// row that did not read. The rows of the answer are left empty. A
+/// refused file may have handed some trades over already; drop them with
+/// the error.
+pub fn parse_each(
+    table: &Table,
+    mut each: impl FnMut(Trade) -> Result<(), String>,
+) -> Result<Parsed<Trade>, String> {
     let wanted: Vec<String> = REQUIRED.iter().map(|c| normalize(c)).collect();
     let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
     let Some((header_at, columns)) = table.header(&wanted) else {
@@ -194,7 +215,7 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
             }
             _ => trade_id,
         };
-        parsed.rows.push(Trade {
+        let taken = each(Trade {
             line,
             symbol: symbol_text,
             isin: isin_text,
@@ -213,6 +234,9 @@ pub fn parse(table: &Table) -> Result<Parsed<Trade>, String> {
             order_id,
             executed_at,
         });
+        if let Err(reason) = taken {
+            parsed.skipped.push(skip(reason));
+        }
     })?;
     parsed.checked()
 }

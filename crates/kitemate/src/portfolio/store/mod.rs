@@ -1,5 +1,7 @@
 //! SQL of the portfolio service, written once for SQLite and PostgreSQL.
 
+use std::collections::BTreeMap;
+
 use platform::db::{Db, Tx};
 
 use super::model::TradeFilter;
@@ -87,8 +89,8 @@ pub async fn blocks(db: &Db, user_id: &str) -> Result<Vec<Block>, sqlx::Error> {
     })
 }
 
-/// Stores `blocks`, many rows a statement, and adds their fills to the
-/// user's count per month.
+/// Stores `blocks`, many rows a statement; [`count_months`] adds their
+/// fills to the user's count per month.
 pub async fn insert_blocks(
     tx: &mut Tx,
     user_id: &str,
@@ -120,11 +122,30 @@ pub async fn insert_blocks(
             query.execute(conn).await.map(|_| ())
         })?;
     }
-    let mut months: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    Ok(())
+}
+
+/// Adds `blocks`' fills to `months` (fills per `YYYY-MM`), for [`count_months`].
+pub fn tally_months(blocks: &[NewBlock], months: &mut BTreeMap<String, i64>) {
     for block in blocks {
-        *months.entry(block.month.as_str()).or_default() += block.n;
+        match months.get_mut(&block.month) {
+            Some(n) => *n += block.n,
+            None => {
+                months.insert(block.month.clone(), block.n);
+            }
+        }
     }
-    let months: Vec<(&str, i64)> = months.into_iter().collect();
+}
+
+/// Adds fills per month to the user's counts (a page of trades finds its
+/// months from them).
+pub async fn count_months(
+    tx: &mut Tx,
+    user_id: &str,
+    months: &BTreeMap<String, i64>,
+) -> Result<(), sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    let months: Vec<(&String, &i64)> = months.iter().collect();
     for chunk in months.chunks(1_000) {
         let rows = platform::db::values_rows(sqlite, chunk.len(), 3);
         let sql = format!(
@@ -134,7 +155,7 @@ pub async fn insert_blocks(
         with_tx!(tx, |conn| {
             let mut query = sqlx::query(&sql);
             for (month, n) in chunk {
-                query = query.bind(user_id).bind(*month).bind(*n);
+                query = query.bind(user_id).bind(month.as_str()).bind(**n);
             }
             query.execute(conn).await.map(|_| ())
         })?;
@@ -498,6 +519,9 @@ pub async fn split_unmonthed_blocks(db: &Db) -> Result<u64, sqlx::Error> {
             let mut lines: Vec<packed::Line<'_>> = packed::lines(fills).collect();
             let blocks = packed::split(security, isin, &mut lines);
             insert_blocks(&mut tx, user_id, import_id, &blocks).await?;
+            let mut months = BTreeMap::new();
+            tally_months(&blocks, &mut months);
+            count_months(&mut tx, user_id, &months).await?;
         }
         tx.commit().await?;
     }

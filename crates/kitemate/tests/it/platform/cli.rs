@@ -327,6 +327,14 @@ async fn import_from_the_shell(kind: Kind) -> TestResult {
         app.get("/portfolio/trades", Some(&asha)).await?.json()["total"],
         378
     );
+    // Each run kept the file as it was, sent from disk a piece at a time.
+    let kept = app.app.objects.require("imports")?.list("").await?;
+    let size = std::fs::metadata(file)?.len();
+    assert_eq!(
+        kept.iter().map(|e| e.size).collect::<Vec<_>>(),
+        [size, size],
+        "{kept:?}"
+    );
     let mut cmd = kitemate();
     same_databases(&mut cmd, &app);
     let out = cmd
