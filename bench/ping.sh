@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# POST /ping hello-world: Express vs Fastify vs KiteMate, one after the other.
-# Env: DURATION (10s), CONNECTIONS (150), BASE_PORT (18080), SKIP_BUILD=1, KITEMATE_BIN.
+# POST /ping hello-world: Express, Fastify, bare hyper (../shared/peers/hyper-ping)
+# and KiteMate, one after the other, in the same run so the ratios hold.
+# Env: DURATION (10s), CONNECTIONS (150), BASE_PORT (18080), SKIP_BUILD=1, KITEMATE_BIN,
+#      PEERS_DIR (../shared/peers; PEERS_DIR= leaves bare hyper out).
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -48,6 +50,23 @@ bench_one Express $((BASE_PORT + 1)); EXPRESS=$RESULT
 start_node fastify $((BASE_PORT + 2))
 bench_one Fastify $((BASE_PORT + 2)); FASTIFY=$RESULT
 
+# Bare hyper, built from a copy so the shared folder stays untouched.
+HYPER=""
+hyper_src=${PEERS_DIR-$ROOT_DIR/../shared/peers}/hyper-ping
+if [[ -n ${PEERS_DIR-x} && -d $hyper_src ]]; then
+  cp -r "$hyper_src" "$WORK_DIR/hyper-ping"
+  rm -rf "$WORK_DIR/hyper-ping/target"
+  log "building the bare hyper peer"
+  cargo build -q --release --manifest-path "$WORK_DIR/hyper-ping/Cargo.toml" ||
+    die "could not build $hyper_src"
+  port_free $((BASE_PORT + 4)) || die "port $((BASE_PORT + 4)) is already in use"
+  PORT=$((BASE_PORT + 4)) "$WORK_DIR/hyper-ping/target/release/hyper-ping" &
+  SERVER_PID=$! PIDS+=("$SERVER_PID")
+  bench_one hyper $((BASE_PORT + 4)); HYPER=$RESULT
+else
+  log "no peers folder; bare hyper is left out"
+fi
+
 start_kitemate $((BASE_PORT + 3)) "$WORK_DIR/data"
 bench_one KiteMate $((BASE_PORT + 3)); KITEMATE=$RESULT
 
@@ -70,8 +89,13 @@ mkdir -p "$BENCH_DIR/results"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
   row "Express $(version express)" "$EXPRESS"
   row "Fastify $(version fastify)" "$FASTIFY"
+  [[ -n $HYPER ]] && row "bare hyper" "$HYPER"
   row "KiteMate" "$KITEMATE"
   echo
   echo "- KiteMate vs Fastify: $(ratio "$k_rps" "$f_rps")"
+  if [[ -n $HYPER ]]; then
+    read -r h_rps _ <<<"$HYPER"
+    echo "- KiteMate vs bare hyper: $(ratio "$k_rps" "$h_rps") (target 0.75)"
+  fi
   echo "- KiteMate RSS: idle $(mib "$IDLE_RSS") MiB, peak under load (VmHWM) $(mib "$PEAK_RSS") MiB"
 } | tee "$BENCH_DIR/results/ping-latest.md"

@@ -5,17 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use platform::cache::Cache;
 use platform::clock::Clock;
 use platform::cron::Cron;
 use platform::db::{Backend, Check, Db};
 use platform::metrics::Metrics;
-use platform::middleware::{ObserveState, observe};
 use platform::objects::Objects;
+use platform::observe::ObserveState;
 use platform::pace::Pacer;
 use platform::pubsub::{Fanout, NatsSettings, PubSub};
-use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::ratelimit::RateLimiter;
 use platform::service::{Databases, Declaration, Mount};
 use platform::{ApiError, docs};
 use utoipa::openapi::OpenApi;
@@ -352,8 +351,8 @@ impl App {
             .iter()
             .fold(Router::new(), |api, mount| api.merge(mount.routes.clone()));
         // The docs are public too: limited per IP like the services' public routes.
-        let limited = axum::middleware::from_fn_with_state(self.limiter.clone(), limit_by_ip);
-        Ok(api
+        let limited = self.limiter.by_ip();
+        let app = api
             .merge(docs::router(openapi_json).route_layer(limited))
             .fallback(|| async { ApiError::not_found("no such endpoint") })
             .method_not_allowed_fallback(|| async {
@@ -362,11 +361,13 @@ impl App {
                     "method not allowed on this endpoint",
                 )
                 .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
-            })
-            .layer(DefaultBodyLimit::max(http.body_limit))
-            .layer(platform::middleware::catch_panic())
-            .layer(axum::middleware::from_fn_with_state(observe_state, observe))
-            .layer(platform::middleware::cors(http)?))
+            });
+        Ok(platform::middleware::around(
+            app,
+            observe_state,
+            http.body_limit,
+            platform::middleware::cors(http)?,
+        ))
     }
 
     /// `GET /metrics` alone, without a token, for `metrics_listen`.

@@ -2,7 +2,7 @@
 //! private ones through signed URLs), and the buckets no one service owns.
 
 use platform::objects::{BucketDecl, Objects};
-use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::ratelimit::RateLimiter;
 use platform::service::{Declaration, Mount};
 use utoipa::OpenApi as _;
 
@@ -27,7 +27,7 @@ pub static SERVICE: Declaration = Declaration {
 
 /// Every route is public: limited per client IP by the shared `limiter`.
 pub fn mount(objects: Objects, limiter: RateLimiter) -> Mount {
-    let limited = axum::middleware::from_fn_with_state(limiter, limit_by_ip);
+    let limited = limiter.by_ip();
     Mount::new(
         &SERVICE,
         platform::objects::http::router(objects).route_layer(limited),

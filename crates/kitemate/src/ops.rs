@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use platform::db::Db;
 use platform::metrics::Metrics;
-use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::ratelimit::RateLimiter;
 use platform::service::{Declaration, Mount};
 use platform::{ApiError, ApiJson, ErrorBody};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -123,5 +123,5 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<OpsState> {
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
-        .route_layer(axum::middleware::from_fn_with_state(limiter, limit_by_ip))
+        .route_layer(limiter.by_ip())
 }

@@ -6,7 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-/// The caller's IP address, as `middleware::observe` worked it out; a request extension.
+/// The caller's IP address, as `observe::Observe` worked it out; a request extension.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 

@@ -17,6 +17,7 @@ pub mod kv;
 pub mod metrics;
 pub mod middleware;
 pub mod objects;
+pub mod observe;
 pub mod pace;
 pub mod pubsub;
 pub mod query;

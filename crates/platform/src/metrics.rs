@@ -1,6 +1,7 @@
 //! Prometheus metrics: requests by route template and status, and a latency histogram.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::http::{HeaderValue, header};
@@ -14,15 +15,15 @@ use prometheus_client::registry::Registry;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
     status: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -123,6 +124,8 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// Route templates seen, kept once each so labels are copied, not allocated.
+    routes: RwLock<HashSet<&'static str>>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -155,6 +158,7 @@ impl Metrics {
             registry,
             requests,
             latency,
+            routes: RwLock::default(),
         })
     }
 
@@ -163,26 +167,51 @@ impl Metrics {
         &self.registry
     }
 
-    pub(crate) fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// The route template as a label. Templates are the router's (plus
+    /// `unmatched`), a set fixed at build time, so keeping each for the life
+    /// of the process is bounded.
+    pub(crate) fn route(&self, template: &str) -> &'static str {
+        let known = self
+            .routes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(template)
+            .copied();
+        known.unwrap_or_else(|| {
+            let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(&route) = routes.get(template) {
+                return route;
+            }
+            let route: &'static str = Box::leak(template.into());
+            routes.insert(route);
+            route
+        })
+    }
+
+    pub(crate) fn record(&self, method: &str, route: &'static str, status: u16, elapsed: Duration) {
         // A client can send any token as a method: only the standard ones
         // become labels, so no request can add lines that live for ever.
         let method = match method {
-            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" | "CONNECT"
-            | "TRACE" => method,
+            "GET" => "GET",
+            "HEAD" => "HEAD",
+            "POST" => "POST",
+            "PUT" => "PUT",
+            "PATCH" => "PATCH",
+            "DELETE" => "DELETE",
+            "OPTIONS" => "OPTIONS",
+            "CONNECT" => "CONNECT",
+            "TRACE" => "TRACE",
             _ => "OTHER",
         };
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_string(),
-                route: route.to_string(),
+                method,
+                route,
                 status,
             })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels {
-                method: method.to_string(),
-                route: route.to_string(),
-            })
+            .get_or_create(&RouteLabels { method, route })
             .observe(elapsed.as_secs_f64());
     }
 

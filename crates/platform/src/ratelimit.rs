@@ -6,11 +6,15 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{BoxFuture, Either};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
+use tower::{Layer, Service};
 
 use crate::client_ip::ClientIp;
 use crate::config::RateLimitConfig;
@@ -121,10 +125,7 @@ impl RateLimiter {
     /// service, and refusing everyone would not.
     pub async fn check(&self, key: &str) -> Result<(), Duration> {
         match &self.inner {
-            Limiter::Off => Ok(()),
-            Limiter::Memory { limiter, clock } => limiter
-                .check_key(&key.to_string())
-                .map_err(|not_until| not_until.wait_time_from(clock.now())),
+            Limiter::Off | Limiter::Memory { .. } => self.check_now(key),
             Limiter::Redis {
                 redis,
                 interval_ms,
@@ -152,6 +153,16 @@ impl RateLimiter {
         }
     }
 
+    /// The check without waiting: in memory (or off); Redis passes here.
+    fn check_now(&self, key: &str) -> Result<(), Duration> {
+        match &self.inner {
+            Limiter::Memory { limiter, clock } => limiter
+                .check_key(&key.to_string())
+                .map_err(|not_until| not_until.wait_time_from(clock.now())),
+            Limiter::Off | Limiter::Redis { .. } => Ok(()),
+        }
+    }
+
     /// Forgets keys whose allowance is full again; call now and then.
     pub fn forget_idle(&self) {
         if let Limiter::Memory { limiter, .. } = &self.inner {
@@ -161,19 +172,89 @@ impl RateLimiter {
     }
 }
 
-/// Middleware for public routes: 429 `resource_exhausted` with `Retry-After`
+/// The layer for public routes: 429 `resource_exhausted` with `Retry-After`
 /// once a client IP has spent its allowance.
-pub async fn limit_by_ip(State(limiter): State<RateLimiter>, req: Request, next: Next) -> Response {
-    if let Some(ClientIp(Some(ip))) = req.extensions().get::<ClientIp>()
-        && let Err(wait) = limiter.check(&ip_key(*ip)).await
-    {
-        return ApiError::resource_exhausted(
-            "too many requests from this address; slow down",
-            wait.as_secs_f64().ceil() as u64,
-        )
-        .into_response();
+#[derive(Debug, Clone)]
+pub struct ByIpLayer {
+    limiter: RateLimiter,
+}
+
+impl<S> Layer<S> for ByIpLayer {
+    type Service = ByIp<S>;
+
+    fn layer(&self, inner: S) -> ByIp<S> {
+        ByIp {
+            inner,
+            limiter: self.limiter.clone(),
+        }
     }
-    next.run(req).await
+}
+
+impl RateLimiter {
+    /// This limiter, per client IP, as a layer for public routes.
+    pub fn by_ip(&self) -> ByIpLayer {
+        ByIpLayer {
+            limiter: self.clone(),
+        }
+    }
+}
+
+/// See [`ByIpLayer`]. A tower service rather than `axum::middleware::from_fn`
+/// so that a request the limiter can answer at once (off, or in memory) costs
+/// no box and no clone of the rest of the stack; only the Redis check waits.
+#[derive(Debug, Clone)]
+pub struct ByIp<S> {
+    inner: S,
+    limiter: RateLimiter,
+}
+
+fn refused(wait: Duration) -> Response {
+    ApiError::resource_exhausted(
+        "too many requests from this address; slow down",
+        wait.as_secs_f64().ceil() as u64,
+    )
+    .into_response()
+}
+
+impl<S> Service<Request> for ByIp<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let ip = match req.extensions().get::<ClientIp>() {
+            Some(ClientIp(Some(ip))) => *ip,
+            _ => return Either::Left(self.inner.call(req)),
+        };
+        match &self.limiter.inner {
+            Limiter::Off => Either::Left(self.inner.call(req)),
+            Limiter::Memory { .. } => match self.limiter.check_now(&ip_key(ip)) {
+                Ok(()) => Either::Left(self.inner.call(req)),
+                Err(wait) => Either::Right(Box::pin(std::future::ready(Ok(refused(wait))))),
+            },
+            Limiter::Redis { .. } => {
+                // The service that was made ready answers; a fresh clone
+                // takes its place for the next request.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let limiter = self.limiter.clone();
+                Either::Right(Box::pin(async move {
+                    match limiter.check(&ip_key(ip)).await {
+                        Ok(()) => inner.call(req).await,
+                        Err(wait) => Ok(refused(wait)),
+                    }
+                }))
+            }
+        }
+    }
 }
 
 /// The key an address is limited by: IPv6 clients commonly hold a whole /64,

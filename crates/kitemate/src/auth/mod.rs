@@ -16,7 +16,7 @@ pub mod zerodha;
 
 use platform::cron::{Cron, Schedule};
 use platform::db::DatabaseDecl;
-use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::ratelimit::RateLimiter;
 use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -80,7 +80,7 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<AuthService> {
         .routes(routes!(zerodha::api::callback))
         .routes(routes!(zerodha::api::redirect))
         .routes(routes!(zerodha::api::exchange))
-        .route_layer(axum::middleware::from_fn_with_state(limiter, limit_by_ip));
+        .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::logout))
         .routes(routes!(api::me))

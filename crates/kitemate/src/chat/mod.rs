@@ -14,7 +14,7 @@ pub mod stream;
 
 use axum::extract::FromRef;
 use platform::db::DatabaseDecl;
-use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::ratelimit::RateLimiter;
 use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -68,7 +68,7 @@ pub fn router(state: ChatState, limiter: RateLimiter) -> OpenApiRouter {
 pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<ChatState> {
     let public = OpenApiRouter::new()
         .routes(routes!(stream::websocket))
-        .route_layer(axum::middleware::from_fn_with_state(limiter, limit_by_ip));
+        .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::query))
         .routes(routes!(api::usage))

@@ -1,7 +1,7 @@
 //! The hello service: `POST /ping`, the original spec's first endpoint and
 //! our hello-world benchmark.
 
-use platform::ratelimit::{RateLimiter, limit_by_ip};
+use platform::ratelimit::RateLimiter;
 use platform::service::{Declaration, Mount};
 use platform::{ApiJson, ErrorBody};
 use serde::{Deserialize, Serialize};
@@ -59,5 +59,5 @@ pub fn mount(limiter: RateLimiter) -> Mount {
 pub fn router(limiter: RateLimiter) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(ping))
-        .route_layer(axum::middleware::from_fn_with_state(limiter, limit_by_ip))
+        .route_layer(limiter.by_ip())
 }
