@@ -758,6 +758,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/shared/widgets/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A shared widget and its data, for anyone with the link; no sign-in.
+         *     Amounts and quantities are left out unless the owner shows them.
+         */
+        get: operations["shared"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's widgets, newest first, a page at a time. */
+        get: operations["list"];
+        put?: never;
+        /**
+         * Make a widget.
+         * @description Free accounts keep up to 10 widgets (a setting); past that the answer
+         *     is 403 `permission_denied` "pro subscription required".
+         */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widgets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's widgets; another user's is not found. */
+        get: operations["get"];
+        put?: never;
+        post?: never;
+        /** Delete a widget with its revisions. */
+        delete: operations["delete"];
+        options?: never;
+        head?: never;
+        /** Change a widget; a change of what it shows is a new revision. */
+        patch: operations["change"];
+        trace?: never;
+    };
+    "/widgets/{id}/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a widget shows: the same figures the portfolio endpoints and chat give. */
+        get: operations["data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widgets/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A widget's kept revisions (the last 20), newest first. */
+        get: operations["revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widgets/{id}/revisions/{n}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make an earlier revision current again (as a new revision). */
+        post: operations["restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widgets/{id}/share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a shared widget a new link; the old one stops working at once. */
+        post: operations["rotate_link"];
+        /** Stop sharing a widget: it becomes private and its link stops working. */
+        delete: operations["revoke_link"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -772,6 +902,18 @@ export interface components {
         };
         /** @enum {string} */
         AllocationBy: "stock" | "sector" | "asset_class";
+        /**
+         * @description How the portfolio divides, largest first; past `top`, the rest are one
+         *     slice named "Others".
+         */
+        AllocationSource: {
+            by: components["schemas"]["AllocationBy"];
+            /**
+             * Format: int32
+             * @description 1 to 50 slices before "Others"; all of them when absent.
+             */
+            top?: number | null;
+        };
         /**
          * @description What kind of thing a holding is.
          * @enum {string}
@@ -803,6 +945,16 @@ export interface components {
             /** @description From the Kite redirect: the state `initiate` gave. */
             state: string;
         };
+        /** @description A change: the fields present change, the others stay. */
+        ChangeWidget: {
+            description?: string | null;
+            hideAmounts?: boolean | null;
+            kind?: null | components["schemas"]["WidgetKind"];
+            options?: null | components["schemas"]["WidgetOptions"];
+            source?: null | components["schemas"]["Source"];
+            title?: string | null;
+            visibility?: null | components["schemas"]["Visibility"];
+        };
         /** @description An answer, as `POST /chat/query` returns it. */
         ChatReply: {
             /** @description Short markdown. */
@@ -813,12 +965,28 @@ export interface components {
             data?: null | components["schemas"]["Data"];
             messageId: string;
             usage: components["schemas"]["Usage"];
-            widget?: null | components["schemas"]["Widget"];
+            widget?: null | components["schemas"]["WidgetDraft"];
         };
         Column: {
             format: components["schemas"]["Format"];
             key: string;
             label: string;
+        };
+        /** @description The share of the portfolio in its `top` largest holdings. */
+        ConcentrationSource: {
+            /**
+             * Format: int32
+             * @description 1 to 50.
+             */
+            top: number;
+        };
+        /** @description What a widget shows: the part its revisions keep. */
+        Content: {
+            description: string;
+            kind: components["schemas"]["WidgetKind"];
+            options?: components["schemas"]["WidgetOptions"];
+            source?: null | components["schemas"]["Source"];
+            title: string;
         };
         Conversation: {
             /** Format: date-time */
@@ -841,14 +1009,30 @@ export interface components {
             /** @description Most recent first, at most 100. */
             conversations: components["schemas"]["ConversationInfo"][];
         };
-        /** @description The structured result an answer is worked out from. */
+        /**
+         * @description A new widget. Chat's `widget` suggestion (`{kind, title, source}`) is
+         *     one as it comes.
+         */
+        CreateWidget: {
+            /** @description Up to 500 characters. */
+            description?: string | null;
+            /** @description Whether other viewers see no amounts and quantities; `true` when left out. */
+            hideAmounts?: boolean | null;
+            kind: components["schemas"]["WidgetKind"];
+            options?: null | components["schemas"]["WidgetOptions"];
+            source?: null | components["schemas"]["Source"];
+            /** @description 1 to 100 characters. */
+            title: string;
+            visibility?: null | components["schemas"]["Visibility"];
+        };
+        /** @description The structured result an answer or a widget is worked out from. */
         Data: {
             columns: components["schemas"]["Column"][];
             kind: components["schemas"]["DataKind"];
             /** @description One object per row, keyed by the columns' keys: at most 500. */
             rows: Record<string, never>[];
             /** @description Rows the answer covers, when more than the 500 shown. */
-            total_rows?: number | null;
+            totalRows?: number | null;
         };
         /** @enum {string} */
         DataKind: "figure" | "table" | "series";
@@ -881,6 +1065,11 @@ export interface components {
             deadLetters: components["schemas"]["DeadLetter"][];
         };
         /**
+         * @description Gainers (up the most) or losers (down the most).
+         * @enum {string}
+         */
+        Direction: "gainers" | "losers";
+        /**
          * @description Encore's error codes; each one fixes the HTTP status of the answer.
          * @enum {string}
          */
@@ -902,10 +1091,15 @@ export interface components {
             code: string;
         };
         /**
+         * @description A headline figure of the whole portfolio.
+         * @enum {string}
+         */
+        Figure: "value" | "invested" | "unrealized" | "unrealizedPercent" | "realized" | "dayChange" | "xirr" | "holdings";
+        /**
          * @description How a column's values are written.
          * @enum {string}
          */
-        Format: "text" | "money" | "percent" | "number" | "date";
+        Format: "text" | "money" | "percent" | "number" | "quantity" | "date";
         /**
          * @description How often a subscription is delivered.
          * @enum {string}
@@ -917,6 +1111,10 @@ export interface components {
         };
         History: {
             days: components["schemas"]["DayValue"][];
+        };
+        /** @description The portfolio's value per recorded day over a range. */
+        HistorySource: {
+            range: components["schemas"]["Range"];
         };
         /** @description One holding, valued. */
         HoldingInfo: {
@@ -940,6 +1138,26 @@ export interface components {
             limit: number;
             offset: number;
             total: number;
+        };
+        /**
+         * @description How holdings are ordered.
+         * @enum {string}
+         */
+        HoldingSort: "value" | "invested" | "pnl" | "pnl_percent" | "quantity" | "symbol";
+        /**
+         * @description Holdings, sorted, optionally the top N and only those worth more or less
+         *     than an amount.
+         */
+        HoldingsSource: {
+            maxWorthPaise?: null | components["schemas"]["Paise"];
+            minWorthPaise?: null | components["schemas"]["Paise"];
+            order?: null | components["schemas"]["Order"];
+            sort?: components["schemas"]["HoldingSort"];
+            /**
+             * Format: int32
+             * @description At most this many (1 to 500).
+             */
+            top?: number | null;
         };
         /** @description One import with the lines it skipped. */
         ImportDetail: components["schemas"]["ImportInfo"] & {
@@ -1033,6 +1251,11 @@ export interface components {
             email: string;
             password: string;
         };
+        /**
+         * @description What movers are ranked by.
+         * @enum {string}
+         */
+        Measure: "percent" | "amount";
         MessageInfo: {
             content: string;
             /** Format: date-time */
@@ -1041,8 +1264,20 @@ export interface components {
             id: string;
             /** @description `user` or `assistant`. */
             role: string;
-            widget?: null | components["schemas"]["Widget"];
+            widget?: null | components["schemas"]["WidgetDraft"];
         };
+        /** @description The holdings up (or down) the most. */
+        MoversSource: {
+            direction: components["schemas"]["Direction"];
+            measure: components["schemas"]["Measure"];
+            /**
+             * Format: int32
+             * @description 1 to 50.
+             */
+            n: number;
+        };
+        /** @enum {string} */
+        Order: "asc" | "desc";
         /**
          * Format: int64
          * @description Whole paise (₹1 = 100 paise)
@@ -1103,6 +1338,11 @@ export interface components {
         PositionList: {
             positions: components["schemas"]["PositionInfo"][];
         };
+        /** @description One holding. */
+        PositionSource: {
+            /** @description Its trading symbol, upper case. */
+            symbol: string;
+        };
         PubSubOverview: {
             subscriptions: components["schemas"]["SubscriptionStats"][];
             topics: components["schemas"]["TopicInfo"][];
@@ -1120,6 +1360,11 @@ export interface components {
             /** @description The question, in plain words (not only spaces). */
             message: string;
         };
+        /**
+         * @description How far back a value history reaches, from today.
+         * @enum {string}
+         */
+        Range: "1m" | "3m" | "6m" | "1y" | "3y" | "5y" | "max";
         RealizedPnl: {
             fy?: string | null;
             limit: number;
@@ -1137,12 +1382,33 @@ export interface components {
             /** @description Each financial year's sums (of the security, when one is asked for). */
             years: components["schemas"]["YearPnl"][];
         };
+        /**
+         * @description Realized P&L, split short/long term: one financial year, all of them, or
+         *     a row per year.
+         */
+        RealizedSource: {
+            /** @description A row per financial year instead of one total. */
+            byYear?: boolean;
+            /** @description `2024-25`; every year when absent. */
+            fy?: string | null;
+        };
         Redelivered: {
             /**
              * Format: int64
              * @description Dead letters put back in line.
              */
             redelivered: number;
+        };
+        /** @description A kept revision of a widget's content. */
+        Revision: components["schemas"]["Content"] & {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: int64 */
+            revision: number;
+        };
+        RevisionList: {
+            /** @description Newest first; the last 20 are kept. */
+            revisions: components["schemas"]["Revision"][];
         };
         /** @description One run of a job. */
         RunInfo: {
@@ -1199,6 +1465,21 @@ export interface components {
             sessions: components["schemas"]["Session"][];
         };
         /**
+         * @description A shared widget as anyone with its link sees it: no source (its bounds
+         *     could be amounts), amounts left out when the owner hides them.
+         */
+        SharedWidget: {
+            data: components["schemas"]["WidgetData"];
+            description: string;
+            kind: components["schemas"]["WidgetKind"];
+            options: components["schemas"]["WidgetOptions"];
+            /** @description The owner's username. */
+            owner: string;
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
          * @description Which way a trade went.
          * @enum {string}
          */
@@ -1241,6 +1522,38 @@ export interface components {
             percent: components["schemas"]["Percent"];
             valuePaise: components["schemas"]["Paise"];
         };
+        /** @description A typed question to the portfolio: what a widget shows. */
+        Source: (components["schemas"]["SummarySource"] & {
+            /** @enum {string} */
+            type: "summary";
+        }) | (components["schemas"]["HoldingsSource"] & {
+            /** @enum {string} */
+            type: "holdings";
+        }) | (components["schemas"]["AllocationSource"] & {
+            /** @enum {string} */
+            type: "allocation";
+        }) | (components["schemas"]["MoversSource"] & {
+            /** @enum {string} */
+            type: "movers";
+        }) | (components["schemas"]["PositionSource"] & {
+            /** @enum {string} */
+            type: "position";
+        }) | (components["schemas"]["RealizedSource"] & {
+            /** @enum {string} */
+            type: "realized";
+        }) | (components["schemas"]["XirrSource"] & {
+            /** @enum {string} */
+            type: "xirr";
+        }) | (components["schemas"]["TradesSource"] & {
+            /** @enum {string} */
+            type: "trades";
+        }) | (components["schemas"]["HistorySource"] & {
+            /** @enum {string} */
+            type: "history";
+        }) | (components["schemas"]["ConcentrationSource"] & {
+            /** @enum {string} */
+            type: "concentration";
+        });
         /** @description One subscription's figures, as `GET /admin/pubsub` shows them. */
         SubscriptionStats: {
             /**
@@ -1283,6 +1596,11 @@ export interface components {
             /** @description Of the holdings with a known price. */
             valuePaise: components["schemas"]["Paise"];
             xirrPercent?: null | components["schemas"]["Percent"];
+        };
+        /** @description The headline figures named in `figures`, one row. */
+        SummarySource: {
+            /** @description 1 to 8 distinct figures, in the order shown. */
+            figures: components["schemas"]["Figure"][];
         };
         /** @description What a sync found. */
         SyncReport: {
@@ -1348,6 +1666,22 @@ export interface components {
             total: number;
             trades: components["schemas"]["TradeInfo"][];
         };
+        /**
+         * @description Trades from `from` to `to` (either open) of one symbol or all, oldest
+         *     first: the most recent `limit` of them.
+         */
+        TradesSource: {
+            /** Format: date */
+            from?: string | null;
+            /**
+             * Format: int32
+             * @description 1 to 500 (the most recent of the period); 500 when absent.
+             */
+            limit?: number | null;
+            symbol?: string | null;
+            /** Format: date */
+            to?: string | null;
+        };
         Unmatched: {
             isin: string;
             /** @description Sold without a known buy (bought before the imported history). */
@@ -1381,16 +1715,69 @@ export interface components {
             username: string;
         };
         /**
-         * @description A widget that shows this answer and stays current: `query` is asked
-         *     again whenever it is drawn.
+         * @description Who may see a widget besides its owner.
+         * @enum {string}
          */
-        Widget: {
+        Visibility: "private" | "unlisted" | "public";
+        /** @description A widget, as its owner sees it. */
+        Widget: components["schemas"]["Content"] & {
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Other viewers see no rupee amount or quantity. */
+            hideAmounts: boolean;
+            /** @example 0192f3a4-5b6c-7d8e-9f00-112233445566 */
+            id: string;
+            /**
+             * Format: int64
+             * @description Counts every change; its revisions can be restored.
+             */
+            revision: number;
+            /** @description The link that opens it without signing in, while it is shared. */
+            shareUrl?: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            visibility: components["schemas"]["Visibility"];
+        };
+        /** @description A widget's data, as the viewer may see it. */
+        WidgetData: {
+            /** @description True when amounts and quantities were left out for this viewer. */
+            amountsHidden: boolean;
+            data?: null | components["schemas"]["Data"];
             kind: components["schemas"]["WidgetKind"];
-            query: string;
+            /** Format: int64 */
+            revision: number;
+            widgetId: string;
+        };
+        /** @description A widget as chat suggests it: `POST /widgets` takes it as it comes. */
+        WidgetDraft: {
+            kind: components["schemas"]["WidgetKind"];
+            source: components["schemas"]["Source"];
             title: string;
         };
-        /** @enum {string} */
-        WidgetKind: "metric" | "table" | "pie" | "bar";
+        /**
+         * @description How a widget is drawn.
+         * @enum {string}
+         */
+        WidgetKind: "metric" | "table" | "pie" | "donut" | "bar" | "line" | "note";
+        /** @description How a widget is drawn beyond its kind. */
+        WidgetOptions: {
+            /** @description Whether charts show their legend (default yes). */
+            showLegend?: boolean | null;
+            /** @description A note's markdown (notes only), up to 10,000 characters. */
+            text?: string | null;
+        };
+        /** @description A page of the caller's widgets, newest first. */
+        WidgetPage: {
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+            widgets: components["schemas"]["Widget"][];
+        };
+        /** @description XIRR of the portfolio, of one holding, or of every holding. */
+        XirrSource: {
+            /** @description A row per holding. */
+            perHolding?: boolean;
+            symbol?: string | null;
+        };
         /** @description Realized gains of one financial year. */
         YearPnl: {
             fy: string;
@@ -2750,7 +3137,7 @@ export interface operations {
                 /** @description 1–500; 50 when left out. */
                 limit?: number;
                 /** @description value (default), invested, pnl, pnl_percent or symbol. */
-                sort?: "value" | "invested" | "pnl" | "pnl_percent" | "symbol";
+                sort?: "value" | "invested" | "pnl" | "pnl_percent" | "quantity" | "symbol";
                 /** @description desc (default) or asc. */
                 order?: "asc" | "desc";
             };
@@ -3586,6 +3973,527 @@ export interface operations {
             };
             /** @description A database does not answer (`unavailable`) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shared: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret part of the share link */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The widget as others see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedWidget"];
+                };
+            };
+            /** @description Nothing is shared at this link (never was, rotated, or revoked) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description 1–100; 20 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of widgets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetPage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWidget"];
+            };
+        };
+        responses: {
+            /** @description The widget */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Widget"];
+                };
+            };
+            /** @description A field is invalid, or the kind cannot draw the source */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Free plan's widgets are used up */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The widget */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Widget"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeWidget"];
+            };
+        };
+        responses: {
+            /** @description The widget as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Widget"];
+                };
+            };
+            /** @description A field is invalid, or the kind cannot draw the source */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its data */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetData"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its revisions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+                /** @description The revision to restore */
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The widget as restored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Widget"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's, or that revision is not kept */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The widget with its new `shareUrl` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Widget"];
+                };
+            };
+            /** @description The widget is private (`failed_precondition`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The widget, private */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Widget"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

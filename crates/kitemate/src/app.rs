@@ -27,6 +27,7 @@ use crate::chat::{self, ChatService};
 use crate::config::{Config, Mode, Resolved};
 use crate::kite_turns::SharedTurns;
 use crate::portfolio::{self, PortfolioService};
+use crate::widgets::{self, WidgetService};
 use crate::{admin, hello, jobs, objects, ops};
 
 /// Every service, in the order their databases open and their tags show.
@@ -39,6 +40,7 @@ pub static SERVICES: &[&Declaration] = &[
     &admin::SERVICE,
     &portfolio::SERVICE,
     &chat::SERVICE,
+    &widgets::SERVICE,
     &objects::SERVICE,
 ];
 
@@ -244,6 +246,14 @@ impl App {
             RateLimiter::on(&questions, redis.as_ref()),
             in_flight,
         );
+        let widgets = WidgetService::new(
+            databases.get(&widgets::DATABASE)?,
+            clock.clone(),
+            config.widgets.clone(),
+            portfolio.clone(),
+            auth.clone(),
+            config.public_url(),
+        );
 
         let mounts = vec![
             hello::mount(limiter.clone()),
@@ -275,6 +285,13 @@ impl App {
             chat::mount(
                 chat::ChatState {
                     service: chat.clone(),
+                    auth: auth.clone(),
+                },
+                limiter.clone(),
+            ),
+            widgets::mount(
+                widgets::WidgetsState {
+                    service: widgets,
                     auth: auth.clone(),
                 },
                 limiter.clone(),

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::AuthConfig;
 use crate::chat::{ChatConfig, LlmSettings};
 use crate::portfolio::PortfolioConfig;
+use crate::widgets::WidgetsConfig;
 
 /// `KITEMATE_*` variables that are not settings: the config file's path,
 /// secrets, the test suite's services, and the binary the benchmark
@@ -89,6 +90,7 @@ pub struct Config {
     pub portfolio: PortfolioConfig,
     pub llm: LlmSettings,
     pub chat: ChatConfig,
+    pub widgets: WidgetsConfig,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +180,7 @@ impl Default for Config {
             portfolio: PortfolioConfig::default(),
             llm: LlmSettings::default(),
             chat: ChatConfig::default(),
+            widgets: WidgetsConfig::default(),
             mode: Mode::default(),
         }
     }
@@ -210,6 +213,7 @@ impl Config {
         }
         self.auth.validate()?;
         self.chat.validate()?;
+        self.widgets.validate()?;
         self.portfolio.validate()?;
         Ok(())
     }

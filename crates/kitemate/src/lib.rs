@@ -14,6 +14,7 @@ pub mod objects;
 pub mod ops;
 pub mod portfolio;
 mod spec_rules;
+pub mod widgets;
 
 pub use app::App;
 pub use config::Config;

@@ -90,6 +90,7 @@ pub fn holdings_page(
                     .value()
                     .filter(|_| !h.invested().is_zero())
                     .map_or(Decimal::ZERO, |v| (v - h.invested()) / h.invested()),
+                HoldingSort::Quantity => h.quantity(),
                 HoldingSort::Symbol => Decimal::ZERO,
             };
             (key, *h)

@@ -18,10 +18,12 @@ mod figures;
 mod import;
 pub mod model;
 mod packed;
+pub mod query;
 mod reads;
 mod service;
 mod store;
 mod sync;
+pub mod tables;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
 use platform::db::DatabaseDecl;

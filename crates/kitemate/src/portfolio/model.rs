@@ -123,7 +123,7 @@ impl HoldingInfo {
 }
 
 /// How holdings are ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldingSort {
     #[default]
@@ -131,10 +131,11 @@ pub enum HoldingSort {
     Invested,
     Pnl,
     PnlPercent,
+    Quantity,
     Symbol,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Order {
     Asc,

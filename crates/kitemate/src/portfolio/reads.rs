@@ -13,8 +13,10 @@ use super::model::{
     ImportList, Kind, Order, Paise, Portfolio, PositionInfo, Quantity, RealizedPnl, Report, Side,
     Skipped, Summary, TradeFilter, TradeInfo, TradePage,
 };
+use super::query::{Data, MAX_ROWS, Source};
 use super::service::PortfolioService;
 use super::store::{self, ImportRecord, StoredTrade};
+use super::tables::{self, Rows};
 
 /// Stored data this version cannot read: a loud failure, never a made-up ₹0.
 fn corrupt(what: &str, value: &str) -> ApiError {
@@ -230,6 +232,35 @@ impl PortfolioService {
                 })
             })
             .collect()
+    }
+
+    /// The data `source` answers with, from the same figures as every other
+    /// read; trades and history are read for it, bounded by the source.
+    pub async fn data(&self, user_id: &str, source: &Source) -> Result<Data, ApiError> {
+        let report = self.report(user_id).await?;
+        let mut rows = Rows::default();
+        match source {
+            Source::Trades(t) => {
+                let filter = TradeFilter {
+                    symbol: t.symbol.clone(),
+                    from: t.from,
+                    to: t.to,
+                };
+                let limit = t.limit.map_or(MAX_ROWS, usize::from);
+                let (page, _) = store::list_trades(&self.db, user_id, &filter, 0, limit).await?;
+                rows.trades = page
+                    .into_iter()
+                    .rev()
+                    .map(trade_info)
+                    .collect::<Result<_, _>>()?;
+            }
+            Source::History(h) => {
+                let today = self.clock.today_ist();
+                rows.history = self.history(user_id, h.range.start(today), today).await?;
+            }
+            _ => {}
+        }
+        Ok(tables::data(&report, &rows, source))
     }
 
     /// Today in India, on the service's clock.

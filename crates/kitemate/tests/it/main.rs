@@ -8,3 +8,4 @@ mod auth;
 mod chat;
 mod platform;
 mod portfolio;
+mod widgets;

@@ -2,13 +2,19 @@
 //! number in a reply is one the portfolio endpoints would give.
 
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Facts;
 use super::intent::{Aspect, By, Intent, Side, Sort};
 use super::money::{inr, percent, signed_inr};
 use super::period::fy_name;
 use super::reply::{Answer, Data, DataKind, Format, Widget, WidgetKind};
+use crate::portfolio::model::{AllocationBy, HoldingSort, Order};
+use crate::portfolio::query::{
+    AllocationSource, ConcentrationSource, Direction, Figure, HoldingsSource, Measure,
+    MoversSource, PositionSource, RealizedSource, Source, SummarySource, TradesSource, XirrSource,
+};
+use crate::portfolio::tables::{self, Rows};
 use crate::portfolio::{HoldingInfo, Paise};
 
 /// What the engine can answer, offered when it cannot.
@@ -55,39 +61,22 @@ fn nothing_held(facts: &Facts) -> Option<Answer> {
     })
 }
 
-fn pct(p: &Option<crate::portfolio::Percent>) -> Value {
-    p.as_ref().map_or(Value::Null, |p| json!(p))
+use tables::holdings_table;
+
+/// The data of `source` from the facts' report, as a widget of it shows it.
+fn source_data(facts: &Facts, source: &Source) -> Data {
+    tables::data(&facts.report, &Rows::default(), source)
 }
 
-fn holding_row(h: &HoldingInfo) -> Vec<Value> {
-    vec![
-        json!(h.symbol),
-        json!(h.quantity),
-        json!(h.invested_paise),
-        json!(h.value_paise),
-        json!(h.unrealized_paise),
-        pct(&h.unrealized_percent),
-        pct(&h.weight_percent),
-    ]
+fn summary(figures: &[Figure]) -> Source {
+    Source::Summary(SummarySource {
+        figures: figures.to_vec(),
+    })
 }
 
-fn holdings_table(rows: &[&HoldingInfo]) -> Data {
-    let mut data = Data::new(
-        DataKind::Table,
-        &[
-            ("symbol", "Symbol", Format::Text),
-            ("quantity", "Quantity", Format::Number),
-            ("investedPaise", "Invested", Format::Money),
-            ("valuePaise", "Value", Format::Money),
-            ("pnlPaise", "P&L", Format::Money),
-            ("pnlPercent", "P&L %", Format::Percent),
-            ("weightPercent", "Weight", Format::Percent),
-        ],
-    );
-    for h in rows {
-        data.push(holding_row(h));
-    }
-    data
+/// A count a question asked for, within what a widget's source allows.
+fn clamp(n: usize, max: u16) -> u16 {
+    u16::try_from(n).unwrap_or(max).clamp(1, max)
 }
 
 fn find<'a>(facts: &'a Facts, symbol: &str) -> Option<&'a HoldingInfo> {
@@ -136,22 +125,11 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     s.unpriced
                 ));
             }
-            let data = Data::new(
-                DataKind::Figure,
-                &[
-                    ("valuePaise", "Value", Format::Money),
-                    ("holdings", "Holdings", Format::Number),
-                ],
-            )
-            .row(vec![json!(s.value_paise), json!(s.holdings)]);
+            let source = summary(&[Figure::Value, Figure::Holdings]);
             answered(
                 text,
-                data,
-                Widget::new(
-                    WidgetKind::Metric,
-                    "Portfolio value",
-                    "What is my portfolio worth?",
-                ),
+                source_data(facts, &source),
+                Widget::new(WidgetKind::Metric, "Portfolio value", source),
             )
         }),
         Intent::Invested => nothing_held(facts).unwrap_or_else(|| {
@@ -160,15 +138,11 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 inr(s.invested_paise),
                 s.holdings
             );
-            let data = Data::new(
-                DataKind::Figure,
-                &[("investedPaise", "Invested", Format::Money)],
-            )
-            .row(vec![json!(s.invested_paise)]);
+            let source = summary(&[Figure::Invested]);
             answered(
                 text,
-                data,
-                Widget::new(WidgetKind::Metric, "Invested", "How much have I invested?"),
+                source_data(facts, &source),
+                Widget::new(WidgetKind::Metric, "Invested", source),
             )
         }),
         Intent::Pnl => nothing_held(facts).unwrap_or_else(|| {
@@ -181,23 +155,15 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 inr(s.invested_paise),
                 signed_inr(s.realized_paise)
             ));
-            let data = Data::new(
-                DataKind::Figure,
-                &[
-                    ("unrealizedPaise", "Unrealized", Format::Money),
-                    ("unrealizedPercent", "Unrealized %", Format::Percent),
-                    ("realizedPaise", "Realized", Format::Money),
-                ],
-            )
-            .row(vec![
-                json!(s.unrealized_paise),
-                pct(&s.unrealized_percent),
-                json!(s.realized_paise),
+            let source = summary(&[
+                Figure::Unrealized,
+                Figure::UnrealizedPercent,
+                Figure::Realized,
             ]);
             answered(
                 text,
-                data,
-                Widget::new(WidgetKind::Metric, "P&L", "How much have I made overall?"),
+                source_data(facts, &source),
+                Widget::new(WidgetKind::Metric, "P&L", source),
             )
         }),
         Intent::DayChange => match s.day_change_paise {
@@ -206,19 +172,11 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     "Today your holdings moved **{}** (from the last sync's prices against the previous close).",
                     signed_inr(change)
                 );
-                let data = Data::new(
-                    DataKind::Figure,
-                    &[("dayChangePaise", "Today", Format::Money)],
-                )
-                .row(vec![json!(change)]);
+                let source = summary(&[Figure::DayChange]);
                 answered(
                     text,
-                    data,
-                    Widget::new(
-                        WidgetKind::Metric,
-                        "Today",
-                        "How did my portfolio do today?",
-                    ),
+                    source_data(facts, &source),
+                    Widget::new(WidgetKind::Metric, "Today", source),
                 )
             }
             None => fallback(
@@ -231,41 +189,21 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             limit,
             worth,
         } => nothing_held(facts).unwrap_or_else(|| {
-            let worth_of = |h: &HoldingInfo| h.value_paise.unwrap_or(h.invested_paise);
-            let mut rows: Vec<&HoldingInfo> = facts
-                .report
-                .holdings
-                .iter()
-                .filter(|h| match worth {
-                    Some((true, bound)) => worth_of(h) > Paise::new(*bound),
-                    Some((false, bound)) => worth_of(h) < Paise::new(*bound),
-                    None => true,
-                })
-                .collect();
-            let key = |h: &HoldingInfo| -> Decimal {
-                match sort {
-                    Sort::Value => h.worth().rupees(),
-                    Sort::Invested => h.invested_paise.rupees(),
-                    Sort::Pnl => h.unrealized_paise.unwrap_or_default().rupees(),
-                    Sort::PnlPercent => h
-                        .unrealized_percent
-                        .map(crate::portfolio::Percent::get)
-                        .unwrap_or_default(),
-                    Sort::Quantity => h.quantity.decimal(),
-                    Sort::Symbol => Decimal::ZERO,
-                }
+            let source = HoldingsSource {
+                sort: match sort {
+                    Sort::Value => HoldingSort::Value,
+                    Sort::Invested => HoldingSort::Invested,
+                    Sort::Pnl => HoldingSort::Pnl,
+                    Sort::PnlPercent => HoldingSort::PnlPercent,
+                    Sort::Quantity => HoldingSort::Quantity,
+                    Sort::Symbol => HoldingSort::Symbol,
+                },
+                order: Some(if *ascending { Order::Asc } else { Order::Desc }),
+                top: limit.map(|n| clamp(n, 500)),
+                min_worth_paise: worth.filter(|(more, _)| *more).map(|(_, b)| Paise::new(b)),
+                max_worth_paise: worth.filter(|(more, _)| !*more).map(|(_, b)| Paise::new(b)),
             };
-            rows.sort_by(|a, b| {
-                let order = if *sort == Sort::Symbol {
-                    a.symbol.cmp(&b.symbol)
-                } else {
-                    key(a).cmp(&key(b)).then(a.symbol.cmp(&b.symbol))
-                };
-                if *ascending { order } else { order.reverse() }
-            });
-            if let Some(n) = limit {
-                rows.truncate(*n);
-            }
+            let rows = tables::select_holdings(&facts.report, &source);
             let by = match sort {
                 Sort::Value => "value",
                 Sort::Invested => "amount invested",
@@ -293,8 +231,8 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 holdings_table(&rows),
                 Widget::new(
                     WidgetKind::Table,
-                    "Holdings",
-                    &format!("Show my holdings by {by}"),
+                    &format!("Holdings by {by}"),
+                    Source::Holdings(source),
                 ),
             )
         }),
@@ -303,34 +241,20 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             by_percent,
             n,
         } => nothing_held(facts).unwrap_or_else(|| {
-            let mut rows: Vec<&HoldingInfo> = facts
-                .report
-                .holdings
-                .iter()
-                .filter(|h| h.unrealized_paise.is_some())
-                .collect();
-            let key = |h: &HoldingInfo| {
-                if *by_percent {
-                    h.unrealized_percent
-                        .map(crate::portfolio::Percent::get)
-                        .unwrap_or_default()
+            let source = MoversSource {
+                direction: if *gainers {
+                    Direction::Gainers
                 } else {
-                    h.unrealized_paise.unwrap_or_default().rupees()
-                }
+                    Direction::Losers
+                },
+                measure: if *by_percent {
+                    Measure::Percent
+                } else {
+                    Measure::Amount
+                },
+                n: clamp(*n, 50),
             };
-            rows.sort_by(|a, b| key(b).cmp(&key(a)).then(a.symbol.cmp(&b.symbol)));
-            if !gainers {
-                rows.reverse();
-            }
-            // Only those on the asked side: a loser is down.
-            rows.retain(|h| {
-                if *gainers {
-                    key(h) > Decimal::ZERO
-                } else {
-                    key(h) < Decimal::ZERO
-                }
-            });
-            rows.truncate(*n);
+            let rows = tables::movers(&facts.report, source.direction, source.measure, source.n);
             let (word, how) = (
                 if *gainers { "gainers" } else { "losers" },
                 if *by_percent { "by %" } else { "by ₹" },
@@ -359,8 +283,8 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 holdings_table(&rows),
                 Widget::new(
                     WidgetKind::Bar,
-                    &format!("Top {word}"),
-                    &format!("Top {n} {word} {how}"),
+                    &format!("Top {word} {how}"),
+                    Source::Movers(source),
                 ),
             )
         }),
@@ -445,7 +369,9 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     Widget::new(
                         WidgetKind::Metric,
                         &h.symbol,
-                        &format!("How is my {} position?", h.symbol),
+                        Source::Position(PositionSource {
+                            symbol: h.symbol.clone(),
+                        }),
                     ),
                 )
             }
@@ -470,27 +396,24 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             for h in &rows {
                 text.push_str(&format!("- {}\n", describe(h)));
             }
-            let query = symbols.join(" vs ");
-            answered(
-                text,
-                holdings_table(&rows),
-                Widget::new(WidgetKind::Bar, &query, &query),
-            )
+            // Two holdings side by side are no one source: not a widget.
+            answered(text, holdings_table(&rows), None)
         }
         Intent::Allocation { by } => nothing_held(facts).unwrap_or_else(|| {
-            let (name, label) = match by {
-                By::Stock => ("stock", "Stock"),
-                By::Sector => ("sector", "Sector"),
-                By::AssetClass => ("asset class", "Asset class"),
+            let name = match by {
+                By::Stock => "stock",
+                By::Sector => "sector",
+                By::AssetClass => "asset class",
             };
-            let mut data = Data::new(
-                DataKind::Table,
-                &[
-                    ("name", label, Format::Text),
-                    ("valuePaise", "Value", Format::Money),
-                    ("percent", "Share", Format::Percent),
-                ],
-            );
+            let source = AllocationSource {
+                by: match by {
+                    By::Stock => AllocationBy::Stock,
+                    By::Sector => AllocationBy::Sector,
+                    By::AssetClass => AllocationBy::AssetClass,
+                },
+                top: None,
+            };
+            let data = tables::allocation_table(&facts.report, source.by, source.top);
             let mut text = format!("Allocation by {name}:\n");
             for slice in facts.allocation(*by) {
                 text.push_str(&format!(
@@ -499,11 +422,6 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     inr(slice.value_paise),
                     percent(slice.percent)
                 ));
-                data.push(vec![
-                    json!(slice.name),
-                    json!(slice.value_paise),
-                    json!(slice.percent),
-                ]);
             }
             answered(
                 text,
@@ -511,7 +429,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 Widget::new(
                     WidgetKind::Pie,
                     &format!("Allocation by {name}"),
-                    &format!("Allocation by {name}"),
+                    Source::Allocation(source),
                 ),
             )
         }),
@@ -526,23 +444,14 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 names.join(", "),
                 share.normalize()
             );
-            let mut data = Data::new(
-                DataKind::Table,
-                &[
-                    ("name", "Stock", Format::Text),
-                    ("percent", "Share", Format::Percent),
-                ],
-            );
-            for s in &top {
-                data.push(vec![json!(s.name), json!(s.percent)]);
-            }
+            let source = ConcentrationSource { top: clamp(*n, 50) };
             answered(
                 text,
-                data,
+                tables::concentration_table(&facts.report, source.top),
                 Widget::new(
                     WidgetKind::Pie,
-                    "Concentration",
-                    &format!("How much are my top {n} holdings?"),
+                    &format!("Top {} holdings", source.top),
+                    Source::Concentration(source),
                 ),
             )
         }),
@@ -578,44 +487,33 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     signed_inr(long)
                 )
             };
-            let data = Data::new(
-                DataKind::Figure,
-                &[
-                    ("shortTermPaise", "Short-term", Format::Money),
-                    ("longTermPaise", "Long-term", Format::Money),
-                    ("totalPaise", "Total", Format::Money),
-                    ("sales", "Sales", Format::Number),
-                ],
-            )
-            .row(vec![
-                json!(short),
-                json!(long),
-                json!(short + long),
-                json!(sales.len()),
-            ]);
-            let query = name.map_or("Realized P&L".to_string(), |f| {
-                format!("Realized P&L for FY {f}")
+            let title = name.as_ref().map_or("Realized P&L".to_string(), |f| {
+                format!("Realized P&L, FY {f}")
             });
-            answered(text, data, Widget::new(WidgetKind::Metric, &query, &query))
+            let source = Source::Realized(RealizedSource {
+                fy: name,
+                by_year: false,
+            });
+            answered(
+                text,
+                source_data(facts, &source),
+                Widget::new(WidgetKind::Metric, &title, source),
+            )
         }
         Intent::Xirr { symbol } => match symbol {
             Some(symbol) => match find(facts, symbol).and_then(|h| h.xirr_percent) {
                 Some(x) => {
-                    let data = Data::new(
-                        DataKind::Figure,
-                        &[
-                            ("symbol", "Symbol", Format::Text),
-                            ("xirrPercent", "XIRR", Format::Percent),
-                        ],
-                    )
-                    .row(vec![json!(symbol), json!(x)]);
+                    let source = Source::Xirr(XirrSource {
+                        symbol: Some(symbol.clone()),
+                        per_holding: false,
+                    });
                     answered(
                         format!(
                             "XIRR of your {symbol} trades, valued today: **{}** a year.",
                             percent(x)
                         ),
-                        data,
-                        None,
+                        source_data(facts, &source),
+                        Widget::new(WidgetKind::Metric, &format!("XIRR of {symbol}"), source),
                     )
                 }
                 None => fallback(&format!(
@@ -624,18 +522,17 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             },
             None => match &s.xirr_percent {
                 Some(x) => {
-                    let data = Data::new(
-                        DataKind::Figure,
-                        &[("xirrPercent", "XIRR", Format::Percent)],
-                    )
-                    .row(vec![json!(x)]);
+                    let source = Source::Xirr(XirrSource {
+                        symbol: None,
+                        per_holding: false,
+                    });
                     answered(
                         format!(
                             "Your portfolio's XIRR, from your trades with what you still hold valued today: **{}** a year.",
                             percent(*x)
                         ),
-                        data,
-                        Widget::new(WidgetKind::Metric, "XIRR", "What is my XIRR?"),
+                        source_data(facts, &source),
+                        Widget::new(WidgetKind::Metric, "XIRR", source),
                     )
                 }
                 None => fallback("I can't work out an XIRR: it needs imported trades and prices."),
@@ -673,27 +570,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             let of = symbol
                 .as_ref()
                 .map_or(String::new(), |s| format!(" of {s}"));
-            let mut data = Data::new(
-                DataKind::Table,
-                &[
-                    ("date", "Date", Format::Date),
-                    ("symbol", "Symbol", Format::Text),
-                    ("side", "Side", Format::Text),
-                    ("quantity", "Quantity", Format::Number),
-                    ("pricePaise", "Price", Format::Money),
-                    ("valuePaise", "Value", Format::Money),
-                ],
-            );
-            for t in trades {
-                data.push(vec![
-                    json!(t.trade_date),
-                    json!(t.symbol),
-                    json!(t.side),
-                    json!(t.quantity),
-                    json!(t.price_paise),
-                    json!(t.value_paise),
-                ]);
-            }
+            let data = tables::trades_table(trades);
             let total: Paise = trades.iter().map(|t| t.value_paise).sum::<Paise>();
             let mut text = format!("**{} {what}**{of}{when}", trades.len());
             if trades.is_empty() {
@@ -717,7 +594,21 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                     }
                 }
             }
-            answered(text, data, None)
+            // A side (buys or sales alone) is not a widget source.
+            let widget = side.is_none().then(|| {
+                Source::Trades(TradesSource {
+                    from: period.as_ref().map(|p| p.from),
+                    to: period.as_ref().map(|p| p.to),
+                    symbol: symbol.clone(),
+                    limit: None,
+                })
+            });
+            let title = format!("Trades{of}{when}");
+            answered(
+                text,
+                data,
+                widget.and_then(|source| Widget::new(WidgetKind::Table, &title, source)),
+            )
         }
         Intent::Positions => {
             if facts.positions.is_empty() {
@@ -755,11 +646,8 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 ]);
             }
             text.push_str(&format!("Total: {}", signed_inr(total)));
-            answered(
-                text,
-                data,
-                Widget::new(WidgetKind::Table, "Positions", "Today's positions"),
-            )
+            // Today's intraday positions are not a widget source.
+            answered(text, data, None)
         }
     }
 }

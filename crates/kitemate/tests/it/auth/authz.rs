@@ -77,6 +77,17 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("GET", "/portfolio/trades", Signed),
     ("GET", "/portfolio/{userId}", Owned),
     ("GET", "/readyz", Public),
+    ("GET", "/shared/widgets/{token}", Public),
+    ("GET", "/widgets", Signed),
+    ("POST", "/widgets", Signed),
+    ("GET", "/widgets/{id}", Owned),
+    ("PATCH", "/widgets/{id}", Owned),
+    ("DELETE", "/widgets/{id}", Owned),
+    ("GET", "/widgets/{id}/data", Owned),
+    ("GET", "/widgets/{id}/revisions", Owned),
+    ("POST", "/widgets/{id}/revisions/{n}/restore", Owned),
+    ("POST", "/widgets/{id}/share", Owned),
+    ("DELETE", "/widgets/{id}/share", Owned),
 ];
 
 fn spec() -> anyhow::Result<Value> {
@@ -185,7 +196,25 @@ async fn the_matrix_holds(kind: Kind) -> TestResult {
         .as_str()
         .unwrap_or_default()
         .to_string();
+    let widget = app
+        .call(
+            Method::POST,
+            "/widgets",
+            Some(
+                json!({ "title": "Worth", "kind": "metric", "visibility": "unlisted",
+                "source": { "type": "summary", "figures": ["value"] } }),
+            ),
+            Some(&asha),
+        )
+        .await?
+        .json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let owned = |path: &str| -> String {
+        if let Some(rest) = path.strip_prefix("/widgets/{id}") {
+            return format!("/widgets/{widget}{}", rest.replace("{n}", "1"));
+        }
         match path {
             "/auth/sessions/{id}" => format!("/auth/sessions/{session}"),
             "/chat/conversations/{id}" => format!("/chat/conversations/{conversation}"),
@@ -248,6 +277,10 @@ async fn the_matrix_holds(kind: Kind) -> TestResult {
         ("GET", "/chat/conversations/{id}"),
         ("GET", "/portfolio/imports/{id}"),
         ("GET", "/portfolio/{userId}"),
+        ("GET", "/widgets/{id}"),
+        ("GET", "/widgets/{id}/data"),
+        ("GET", "/widgets/{id}/revisions"),
+        ("POST", "/widgets/{id}/share"),
         ("DELETE", "/chat/conversations/{id}"),
         ("DELETE", "/auth/sessions/{id}"),
     ] {

@@ -1,0 +1,70 @@
+//! The widgets service: answers saved as widgets (a kind and a typed
+//! portfolio source), their revisions, share links, and their data as each
+//! viewer may see it.
+
+mod api;
+mod config;
+pub mod model;
+mod service;
+mod store;
+
+use axum::extract::FromRef;
+use platform::db::DatabaseDecl;
+use platform::ratelimit::RateLimiter;
+use platform::service::{Declaration, Mount};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use config::WidgetsConfig;
+pub use service::WidgetService;
+
+use crate::auth::AuthService;
+
+pub static DATABASE: DatabaseDecl = DatabaseDecl {
+    name: "widgets",
+    sqlite: sqlx::migrate!("src/widgets/migrations/sqlite"),
+    postgres: sqlx::migrate!("src/widgets/migrations/postgres"),
+};
+
+#[derive(Debug, Clone)]
+pub struct WidgetsState {
+    pub service: WidgetService,
+    pub auth: AuthService,
+}
+
+impl FromRef<WidgetsState> for AuthService {
+    fn from_ref(state: &WidgetsState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// The widgets service.
+pub static SERVICE: Declaration = Declaration {
+    name: "widgets",
+    description: "Widgets: saved portfolio figures, drawn and shared",
+    databases: &[&DATABASE],
+    buckets: &[],
+    topics: &[],
+    settings: &["widgets"],
+    spec: || router_spec(RateLimiter::disabled()).into_openapi(),
+};
+
+/// The service as the app mounts it; `limiter` is the shared per-IP one.
+pub fn mount(state: WidgetsState, limiter: RateLimiter) -> Mount {
+    Mount::new(&SERVICE, router_spec(limiter).with_state(state))
+}
+
+/// `limiter` guards the one route open without signing in: a shared widget.
+pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(api::shared))
+        .route_layer(limiter.by_ip());
+    OpenApiRouter::new()
+        .routes(routes!(api::create, api::list))
+        .routes(routes!(api::get, api::change, api::delete))
+        .routes(routes!(api::revisions))
+        .routes(routes!(api::restore))
+        .routes(routes!(api::data))
+        .routes(routes!(api::rotate_link, api::revoke_link))
+        .merge(public)
+}

@@ -1,0 +1,266 @@
+//! Widgets as the rest of the app sees them: what a widget shows (its kind
+//! and typed [`Source`]), who may see it, and the kinds each source can be
+//! drawn as. Plain types; nothing here reads a database.
+
+use chrono::{DateTime, Utc};
+use platform::ApiError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::portfolio::query::{Data, Source};
+
+/// How a widget is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WidgetKind {
+    /// One or a few headline figures.
+    Metric,
+    Table,
+    Pie,
+    Donut,
+    Bar,
+    /// A time series.
+    Line,
+    /// Markdown text (`options.text`), no data.
+    Note,
+}
+
+impl WidgetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Metric => "metric",
+            Self::Table => "table",
+            Self::Pie => "pie",
+            Self::Donut => "donut",
+            Self::Bar => "bar",
+            Self::Line => "line",
+            Self::Note => "note",
+        }
+    }
+}
+
+/// Who may see a widget besides its owner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Nobody.
+    #[default]
+    Private,
+    /// Anyone with its share link.
+    Unlisted,
+    /// Anyone with its share link, and listed on the owner's profile.
+    Public,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Private => "private",
+            Self::Unlisted => "unlisted",
+            Self::Public => "public",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "private" => Some(Self::Private),
+            "unlisted" => Some(Self::Unlisted),
+            "public" => Some(Self::Public),
+            _ => None,
+        }
+    }
+
+    pub fn is_shared(self) -> bool {
+        self != Self::Private
+    }
+}
+
+/// The longest markdown a note holds.
+pub const MAX_NOTE: usize = 10_000;
+pub const MAX_TITLE: usize = 100;
+pub const MAX_DESCRIPTION: usize = 500;
+
+/// How a widget is drawn beyond its kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WidgetOptions {
+    /// A note's markdown (notes only), up to 10,000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10000)]
+    pub text: Option<String>,
+    /// Whether charts show their legend (default yes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_legend: Option<bool>,
+}
+
+/// A widget as chat suggests it: `POST /widgets` takes it as it comes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetDraft {
+    pub kind: WidgetKind,
+    pub title: String,
+    pub source: Source,
+}
+
+impl WidgetDraft {
+    pub fn new(kind: WidgetKind, title: &str, source: Source) -> Option<Self> {
+        Some(Self {
+            kind,
+            title: title.into(),
+            source,
+        })
+    }
+}
+
+/// What a widget shows: the part its revisions keep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Content {
+    pub title: String,
+    pub description: String,
+    pub kind: WidgetKind,
+    /// Absent for notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    #[serde(default)]
+    pub options: WidgetOptions,
+}
+
+/// A widget, as its owner sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Widget {
+    #[schema(example = "0192f3a4-5b6c-7d8e-9f00-112233445566")]
+    pub id: String,
+    #[serde(flatten)]
+    pub content: Content,
+    pub visibility: Visibility,
+    /// Other viewers see no rupee amount or quantity.
+    pub hide_amounts: bool,
+    /// The link that opens it without signing in, while it is shared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_url: Option<String>,
+    /// Counts every change; its revisions can be restored.
+    pub revision: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of the caller's widgets, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetPage {
+    pub widgets: Vec<Widget>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A kept revision of a widget's content.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub revision: i64,
+    pub created_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub content: Content,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionList {
+    /// Newest first; the last 20 are kept.
+    pub revisions: Vec<Revision>,
+}
+
+/// A widget's data, as the viewer may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetData {
+    pub widget_id: String,
+    pub revision: i64,
+    pub kind: WidgetKind,
+    /// Absent for notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Data>,
+    /// True when amounts and quantities were left out for this viewer.
+    pub amounts_hidden: bool,
+}
+
+/// A shared widget as anyone with its link sees it: no source (its bounds
+/// could be amounts), amounts left out when the owner hides them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedWidget {
+    pub title: String,
+    pub description: String,
+    pub kind: WidgetKind,
+    pub options: WidgetOptions,
+    /// The owner's username.
+    pub owner: String,
+    pub data: WidgetData,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Whether `kind` can draw `source`: a reason naming the field when not.
+pub fn fits(content: &Content) -> Result<(), ApiError> {
+    use Source as S;
+    use WidgetKind as K;
+    let Some(source) = &content.source else {
+        return if content.kind == K::Note {
+            if content.options.text.as_deref().is_none_or(str::is_empty) {
+                Err(ApiError::invalid_field(
+                    "options.text",
+                    "a note needs its markdown text",
+                ))
+            } else {
+                Ok(())
+            }
+        } else {
+            Err(ApiError::invalid_field(
+                "source",
+                format!("a {} widget needs a source", content.kind.as_str()),
+            ))
+        };
+    };
+    if content.options.text.is_some() && content.kind != K::Note {
+        return Err(ApiError::invalid_field(
+            "options.text",
+            "only notes have text",
+        ));
+    }
+    let fits = match content.kind {
+        K::Note => false,
+        K::Table => true,
+        K::Metric => {
+            matches!(source, S::Summary(_) | S::Position(_))
+                || matches!(source, S::Realized(r) if !r.by_year)
+                || matches!(source, S::Xirr(x) if !x.per_holding)
+        }
+        K::Pie | K::Donut => matches!(
+            source,
+            S::Allocation(_) | S::Holdings(_) | S::Concentration(_)
+        ),
+        K::Bar => {
+            matches!(
+                source,
+                S::Allocation(_) | S::Holdings(_) | S::Movers(_) | S::Concentration(_)
+            ) || matches!(source, S::Realized(r) if r.by_year)
+                || matches!(source, S::Xirr(x) if x.per_holding)
+        }
+        K::Line => matches!(source, S::History(_)),
+    };
+    if fits {
+        Ok(())
+    } else if content.kind == K::Note {
+        Err(ApiError::invalid_field("source", "a note has no source"))
+    } else {
+        Err(ApiError::invalid_field(
+            "kind",
+            format!(
+                "a {} widget cannot show a {} source",
+                content.kind.as_str(),
+                source.name()
+            ),
+        ))
+    }
+}

@@ -1,0 +1,430 @@
+//! The widgets service's logic: widgets made, changed, restored and shared
+//! by their owner, and their data worked out by the portfolio service for
+//! whoever may see it.
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use platform::ApiError;
+use platform::clock::Clock;
+use platform::db::Db;
+
+use super::config::WidgetsConfig;
+use super::model::{
+    Content, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, Revision, RevisionList, SharedWidget,
+    Visibility, Widget, WidgetData, WidgetKind, WidgetOptions, WidgetPage, fits,
+};
+use super::store::{self, WidgetRow};
+use crate::auth::{AuthService, Tier, User};
+use crate::portfolio::PortfolioService;
+use crate::portfolio::query::Source;
+
+/// A new widget, as `POST /widgets` takes it.
+#[derive(Debug, Clone)]
+pub struct NewWidget {
+    pub title: String,
+    pub description: Option<String>,
+    pub kind: WidgetKind,
+    pub source: Option<Source>,
+    pub options: Option<WidgetOptions>,
+    pub visibility: Option<Visibility>,
+    pub hide_amounts: Option<bool>,
+}
+
+/// A change, as `PATCH /widgets/{id}` takes it: what is present changes.
+#[derive(Debug, Clone, Default)]
+pub struct WidgetChange {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub kind: Option<WidgetKind>,
+    /// `Some(None)` takes the source away (a widget becoming a note).
+    pub source: Option<Option<Source>>,
+    pub options: Option<WidgetOptions>,
+    pub visibility: Option<Visibility>,
+    pub hide_amounts: Option<bool>,
+}
+
+/// The most widgets a page lists.
+pub const MAX_PAGE: i64 = 100;
+
+#[derive(Debug, Clone)]
+pub struct WidgetService {
+    db: Db,
+    clock: Clock,
+    config: WidgetsConfig,
+    portfolio: PortfolioService,
+    auth: AuthService,
+    /// How share links start: the configured public URL.
+    public_url: String,
+}
+
+fn corrupt(what: &str, id: &str) -> ApiError {
+    ApiError::internal(anyhow::anyhow!(
+        "stored {what} of widget {id} cannot be read"
+    ))
+}
+
+fn at(millis: i64, id: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::from_timestamp_millis(millis).ok_or_else(|| corrupt("time", id))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("no such widget of yours")
+}
+
+/// A share link's secret: 256 random bits, URL-safe.
+fn share_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<(), ApiError> {
+    let chars = value.chars().count();
+    if chars < min || chars > max {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ApiError::invalid_field(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Every rule a widget's content obeys, with the field it breaks.
+fn check(content: &Content) -> Result<(), ApiError> {
+    check_text("title", content.title.trim(), 1, MAX_TITLE)?;
+    check_text("description", &content.description, 0, MAX_DESCRIPTION)?;
+    if let Some(text) = &content.options.text {
+        check_text("options.text", text, 1, MAX_NOTE)?;
+    }
+    if let Some(source) = &content.source {
+        source.check("source")?;
+    }
+    fits(content)
+}
+
+impl WidgetService {
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        config: WidgetsConfig,
+        portfolio: PortfolioService,
+        auth: AuthService,
+        public_url: String,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            config,
+            portfolio,
+            auth,
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn widget(&self, row: WidgetRow) -> Result<Widget, ApiError> {
+        let content: Content =
+            serde_json::from_str(&row.content).map_err(|_| corrupt("content", &row.id))?;
+        let visibility =
+            Visibility::parse(&row.visibility).ok_or_else(|| corrupt("visibility", &row.id))?;
+        Ok(Widget {
+            share_url: row
+                .share_token
+                .as_ref()
+                .map(|t| format!("{}/shared/widgets/{t}", self.public_url)),
+            created_at: at(row.created_at, &row.id)?,
+            updated_at: at(row.updated_at, &row.id)?,
+            id: row.id,
+            content,
+            visibility,
+            hide_amounts: row.hide_amounts,
+            revision: row.revision,
+        })
+    }
+
+    /// Makes a widget of the caller's, within their plan's allowance.
+    pub async fn create(&self, owner: &User, new: NewWidget) -> Result<Widget, ApiError> {
+        let content = Content {
+            title: new.title.trim().to_string(),
+            description: new.description.unwrap_or_default(),
+            kind: new.kind,
+            source: new.source,
+            options: new.options.unwrap_or_default(),
+        };
+        check(&content)?;
+        let visibility = new.visibility.unwrap_or_default();
+        let now = self.clock.now().timestamp_millis();
+        let row = WidgetRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: owner.id.clone(),
+            content: serde_json::to_string(&content).map_err(ApiError::internal)?,
+            visibility: visibility.as_str().into(),
+            // Anything shared hides amounts unless the owner says otherwise.
+            hide_amounts: new.hide_amounts.unwrap_or(true),
+            share_token: visibility.is_shared().then(share_token),
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let limit = match owner.tier {
+            Tier::Pro => i64::MAX,
+            Tier::Free => i64::from(self.config.free_widgets),
+        };
+        let mut tx = self.db.begin().await?;
+        if !store::take_place(&mut tx, &owner.id, limit).await? {
+            return Err(
+                ApiError::permission_denied("pro subscription required").with_details(
+                    serde_json::json!({
+                        "reason": "widget_limit",
+                        "limit": self.config.free_widgets,
+                    }),
+                ),
+            );
+        }
+        store::insert(&mut tx, &row).await?;
+        tx.commit().await?;
+        self.widget(row)
+    }
+
+    /// One of the caller's widgets.
+    pub async fn get(&self, owner: &User, id: &str) -> Result<Widget, ApiError> {
+        let row = store::owned(&self.db, &owner.id, id)
+            .await?
+            .ok_or_else(not_found)?;
+        self.widget(row)
+    }
+
+    /// A page of the caller's widgets, newest first.
+    pub async fn list(
+        &self,
+        owner: &User,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<WidgetPage, ApiError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut rows = store::page(&self.db, &owner.id, cursor, limit + 1).await?;
+        let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let widgets = rows
+            .into_iter()
+            .map(|row| self.widget(row))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WidgetPage {
+            next_cursor: more.then(|| widgets.last().map(|w| w.id.clone())).flatten(),
+            widgets,
+        })
+    }
+
+    /// Applies `change`; a change of content is a new revision.
+    pub async fn update(
+        &self,
+        owner: &User,
+        id: &str,
+        change: WidgetChange,
+    ) -> Result<Widget, ApiError> {
+        let mut tx = self.db.begin().await?;
+        let mut row = store::owned_for_update(&mut tx, &owner.id, id)
+            .await?
+            .ok_or_else(not_found)?;
+        let old: Content =
+            serde_json::from_str(&row.content).map_err(|_| corrupt("content", &row.id))?;
+        let mut content = old.clone();
+        if let Some(title) = change.title {
+            content.title = title.trim().to_string();
+        }
+        if let Some(description) = change.description {
+            content.description = description;
+        }
+        if let Some(kind) = change.kind {
+            content.kind = kind;
+        }
+        if let Some(source) = change.source {
+            content.source = source;
+        }
+        if let Some(options) = change.options {
+            content.options = options;
+        }
+        check(&content)?;
+        let revised = content != old;
+        if let Some(visibility) = change.visibility {
+            row.visibility = visibility.as_str().into();
+            row.share_token = match (visibility.is_shared(), row.share_token.take()) {
+                (false, _) => None,
+                (true, Some(token)) => Some(token),
+                (true, None) => Some(share_token()),
+            };
+        }
+        if let Some(hide) = change.hide_amounts {
+            row.hide_amounts = hide;
+        }
+        if revised {
+            row.revision += 1;
+            row.content = serde_json::to_string(&content).map_err(ApiError::internal)?;
+        }
+        row.updated_at = self.clock.now().timestamp_millis();
+        store::update(&mut tx, &row, revised).await?;
+        tx.commit().await?;
+        self.widget(row)
+    }
+
+    /// A new share link; the old one stops working. Refused for a private
+    /// widget: make it unlisted or public first.
+    pub async fn rotate_link(&self, owner: &User, id: &str) -> Result<Widget, ApiError> {
+        let mut tx = self.db.begin().await?;
+        let mut row = store::owned_for_update(&mut tx, &owner.id, id)
+            .await?
+            .ok_or_else(not_found)?;
+        if row.visibility == Visibility::Private.as_str() {
+            return Err(ApiError::failed_precondition(
+                "the widget is private: set its visibility to unlisted or public to share it",
+            ));
+        }
+        row.share_token = Some(share_token());
+        row.updated_at = self.clock.now().timestamp_millis();
+        store::update(&mut tx, &row, false).await?;
+        tx.commit().await?;
+        self.widget(row)
+    }
+
+    /// Stops sharing: the widget becomes private and its link dies.
+    pub async fn revoke_link(&self, owner: &User, id: &str) -> Result<Widget, ApiError> {
+        self.update(
+            owner,
+            id,
+            WidgetChange {
+                visibility: Some(Visibility::Private),
+                ..WidgetChange::default()
+            },
+        )
+        .await
+    }
+
+    pub async fn delete(&self, owner: &User, id: &str) -> Result<(), ApiError> {
+        let mut tx = self.db.begin().await?;
+        let deleted = store::delete(&mut tx, &owner.id, id).await?;
+        tx.commit().await?;
+        if deleted { Ok(()) } else { Err(not_found()) }
+    }
+
+    /// The kept revisions of one of the caller's widgets, newest first.
+    pub async fn revisions(&self, owner: &User, id: &str) -> Result<RevisionList, ApiError> {
+        let widget = self.get(owner, id).await?;
+        let revisions = store::revisions(&self.db, &widget.id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok(Revision {
+                    revision: r.revision,
+                    created_at: at(r.created_at, id)?,
+                    content: serde_json::from_str(&r.content)
+                        .map_err(|_| corrupt("revision", id))?,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(RevisionList { revisions })
+    }
+
+    /// Makes revision `n`'s content current again, as a new revision.
+    pub async fn restore(&self, owner: &User, id: &str, n: i64) -> Result<Widget, ApiError> {
+        let content = {
+            let mut tx = self.db.begin().await?;
+            store::owned_for_update(&mut tx, &owner.id, id)
+                .await?
+                .ok_or_else(not_found)?;
+            let content = store::revision(&mut tx, id, n).await?.ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "no revision {n} of this widget: the last {} are kept",
+                    store::KEPT_REVISIONS
+                ))
+            })?;
+            tx.commit().await?;
+            content
+        };
+        let content: Content =
+            serde_json::from_str(&content).map_err(|_| corrupt("revision", id))?;
+        self.update(
+            owner,
+            id,
+            WidgetChange {
+                title: Some(content.title),
+                description: Some(content.description),
+                kind: Some(content.kind),
+                source: Some(content.source),
+                options: Some(content.options),
+                ..WidgetChange::default()
+            },
+        )
+        .await
+    }
+
+    /// The data of a widget for a viewer: amounts left out unless the viewer
+    /// is the owner or the owner shows them.
+    async fn data_of(
+        &self,
+        widget: &Widget,
+        owner_id: &str,
+        is_owner: bool,
+    ) -> Result<WidgetData, ApiError> {
+        let hidden = !is_owner && widget.hide_amounts;
+        let data = match &widget.content.source {
+            Some(source) => {
+                let data = self.portfolio.data(owner_id, source).await?;
+                Some(if hidden { data.without_amounts() } else { data })
+            }
+            None => None,
+        };
+        Ok(WidgetData {
+            widget_id: widget.id.clone(),
+            revision: widget.revision,
+            kind: widget.content.kind,
+            data,
+            amounts_hidden: hidden,
+        })
+    }
+
+    /// The data of one of the caller's widgets.
+    pub async fn data(&self, owner: &User, id: &str) -> Result<WidgetData, ApiError> {
+        let widget = self.get(owner, id).await?;
+        self.data_of(&widget, &owner.id, true).await
+    }
+
+    /// A shared widget as anyone with its link sees it.
+    pub async fn shared(&self, token: &str) -> Result<SharedWidget, ApiError> {
+        let missing = || ApiError::not_found("no widget is shared at this link");
+        // Tokens are 43 URL-safe characters: anything else is not looked up.
+        if token.len() != 43
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(missing());
+        }
+        let row = store::by_share_token(&self.db, token)
+            .await?
+            .ok_or_else(missing)?;
+        let owner_id = row.user_id.clone();
+        let widget = self.widget(row)?;
+        let owner = self.auth.user(&owner_id).await?;
+        let data = self.data_of(&widget, &owner_id, false).await?;
+        Ok(SharedWidget {
+            title: widget.content.title,
+            description: widget.content.description,
+            kind: widget.content.kind,
+            options: widget.content.options,
+            owner: owner.username,
+            data,
+            updated_at: widget.updated_at,
+        })
+    }
+}

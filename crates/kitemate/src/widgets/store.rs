@@ -1,0 +1,260 @@
+//! SQL of the widgets service, written once for SQLite and PostgreSQL.
+
+use platform::db::{Db, Tx};
+use platform::{with_db, with_tx};
+
+/// The revisions kept of each widget.
+pub(super) const KEPT_REVISIONS: i64 = 20;
+
+const COLUMNS: &str =
+    "id, user_id, content, visibility, hide_amounts, share_token, revision, created_at, updated_at";
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct WidgetRow {
+    pub id: String,
+    pub user_id: String,
+    pub content: String,
+    pub visibility: String,
+    pub hide_amounts: bool,
+    pub share_token: Option<String>,
+    pub revision: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct RevisionRow {
+    pub revision: i64,
+    pub content: String,
+    pub created_at: i64,
+}
+
+/// Takes one place of the owner's allowance of `limit` widgets; false
+/// when none is left. Atomic in both engines: the row is locked (or the
+/// database written) by the conditional update.
+pub(super) async fn take_place(
+    tx: &mut Tx,
+    user_id: &str,
+    limit: i64,
+) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO widget_owners (user_id, widgets) VALUES ($1, 0) \
+             ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE widget_owners SET widgets = widgets + 1 WHERE user_id = $1 AND widgets < $2",
+        )
+        .bind(user_id)
+        .bind(limit)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+pub(super) async fn insert(tx: &mut Tx, row: &WidgetRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(&format!(
+            "INSERT INTO widgets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&row.id)
+        .bind(&row.user_id)
+        .bind(&row.content)
+        .bind(&row.visibility)
+        .bind(row.hide_amounts)
+        .bind(&row.share_token)
+        .bind(row.revision)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO widget_revisions (widget_id, revision, content, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&row.id)
+        .bind(row.revision)
+        .bind(&row.content)
+        .bind(row.updated_at)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// The widget, if it is the user's; locked for the rest of the transaction.
+pub(super) async fn owned_for_update(
+    tx: &mut Tx,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<WidgetRow>, sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    // SQLite's transactions take the write lock at BEGIN IMMEDIATE.
+    let lock = if sqlite { "" } else { " FOR UPDATE" };
+    with_tx!(tx, |conn| {
+        sqlx::query_as::<_, WidgetRow>(&format!(
+            "SELECT {COLUMNS} FROM widgets WHERE id = $1 AND user_id = $2{lock}"
+        ))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await
+    })
+}
+
+/// Writes a changed widget; a new revision of its content when `revised`,
+/// dropping those past the last [`KEPT_REVISIONS`].
+pub(super) async fn update(tx: &mut Tx, row: &WidgetRow, revised: bool) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE widgets SET content = $1, visibility = $2, hide_amounts = $3, \
+             share_token = $4, revision = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(&row.content)
+        .bind(&row.visibility)
+        .bind(row.hide_amounts)
+        .bind(&row.share_token)
+        .bind(row.revision)
+        .bind(row.updated_at)
+        .bind(&row.id)
+        .execute(&mut *conn)
+        .await?;
+        if revised {
+            sqlx::query(
+                "INSERT INTO widget_revisions (widget_id, revision, content, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&row.id)
+            .bind(row.revision)
+            .bind(&row.content)
+            .bind(row.updated_at)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("DELETE FROM widget_revisions WHERE widget_id = $1 AND revision <= $2")
+                .bind(&row.id)
+                .bind(row.revision - KEPT_REVISIONS)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Deletes the widget, if it is the user's, and frees its place.
+pub(super) async fn delete(tx: &mut Tx, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        let deleted = sqlx::query("DELETE FROM widgets WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+            == 1;
+        if deleted {
+            sqlx::query("DELETE FROM widget_revisions WHERE widget_id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "UPDATE widget_owners SET widgets = widgets - 1 WHERE user_id = $1 AND widgets > 0",
+            )
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(deleted)
+    })
+}
+
+pub(super) async fn owned(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<WidgetRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as::<_, WidgetRow>(&format!(
+            "SELECT {COLUMNS} FROM widgets WHERE id = $1 AND user_id = $2"
+        ))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+pub(super) async fn by_share_token(db: &Db, token: &str) -> Result<Option<WidgetRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as::<_, WidgetRow>(&format!(
+            "SELECT {COLUMNS} FROM widgets WHERE share_token = $1 AND visibility <> 'private'"
+        ))
+        .bind(token)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Up to `limit` of the user's widgets older than `before` (all when
+/// `None`), newest first.
+pub(super) async fn page(
+    db: &Db,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<WidgetRow>, sqlx::Error> {
+    with_db!(db, |pool| match before {
+        Some(before) => {
+            sqlx::query_as::<_, WidgetRow>(&format!(
+                "SELECT {COLUMNS} FROM widgets WHERE user_id = $1 AND id < $2 \
+                 ORDER BY id DESC LIMIT $3"
+            ))
+            .bind(user_id)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+        None => {
+            sqlx::query_as::<_, WidgetRow>(&format!(
+                "SELECT {COLUMNS} FROM widgets WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
+            ))
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+    })
+}
+
+/// The kept revisions of a widget, newest first.
+pub(super) async fn revisions(db: &Db, widget_id: &str) -> Result<Vec<RevisionRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as::<_, RevisionRow>(
+            "SELECT revision, content, created_at FROM widget_revisions \
+             WHERE widget_id = $1 ORDER BY revision DESC LIMIT $2",
+        )
+        .bind(widget_id)
+        .bind(KEPT_REVISIONS)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+pub(super) async fn revision(
+    tx: &mut Tx,
+    widget_id: &str,
+    revision: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_scalar::<_, String>(
+            "SELECT content FROM widget_revisions WHERE widget_id = $1 AND revision = $2",
+        )
+        .bind(widget_id)
+        .bind(revision)
+        .fetch_optional(&mut *conn)
+        .await
+    })
+}

@@ -1,0 +1,4 @@
+//! The widgets service.
+
+pub mod crud;
+mod share;
