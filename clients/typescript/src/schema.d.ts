@@ -446,6 +446,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dashboards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's dashboards, newest first, a page at a time. */
+        get: operations["list"];
+        put?: never;
+        /**
+         * Make a dashboard. Free accounts keep 1 (their starter); past that the
+         *     answer is 403 `permission_denied` "pro subscription required".
+         */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's dashboards with every widget on it and its data. */
+        get: operations["get"];
+        put?: never;
+        post?: never;
+        /** Delete a dashboard (its widgets stay). */
+        delete: operations["delete"];
+        options?: never;
+        head?: never;
+        /** Rename a dashboard or move its widgets. */
+        patch: operations["change"];
+        trace?: never;
+    };
+    "/dashboards/{id}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copy a dashboard with copies of its widgets (private), all or nothing. */
+        post: operations["duplicate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -945,6 +1002,11 @@ export interface components {
             /** @description From the Kite redirect: the state `initiate` gave. */
             state: string;
         };
+        /** @description A change: what is present changes. */
+        ChangeDashboard: {
+            layout?: components["schemas"]["Placement"][] | null;
+            title?: string | null;
+        };
         /** @description A change: the fields present change, the others stay. */
         ChangeWidget: {
             description?: string | null;
@@ -1009,6 +1071,15 @@ export interface components {
             /** @description Most recent first, at most 100. */
             conversations: components["schemas"]["ConversationInfo"][];
         };
+        /** @description A new dashboard. */
+        CreateDashboard: {
+            /**
+             * @description The caller's widgets on a 12-column grid, inside it and not
+             *     overlapping, each once, at most 50; empty when left out.
+             */
+            layout?: components["schemas"]["Placement"][];
+            title: string;
+        };
         /**
          * @description A new widget. Chat's `widget` suggestion (`{kind, title, source}`) is
          *     one as it comes.
@@ -1024,6 +1095,31 @@ export interface components {
             /** @description 1 to 100 characters. */
             title: string;
             visibility?: null | components["schemas"]["Visibility"];
+        };
+        /** @description A dashboard: a title and its widgets' places. */
+        Dashboard: {
+            /** Format: date-time */
+            createdAt: string;
+            id: string;
+            layout: components["schemas"]["Placement"][];
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description A page of the caller's dashboards, newest first. */
+        DashboardPage: {
+            dashboards: components["schemas"]["Dashboard"][];
+            nextCursor?: string | null;
+        };
+        /** @description A dashboard with every widget on it and their data. */
+        DashboardView: {
+            /** Format: date-time */
+            createdAt: string;
+            id: string;
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+            widgets: components["schemas"]["PlacedWidget"][];
         };
         /** @description The structured result an answer or a widget is worked out from. */
         Data: {
@@ -1312,6 +1408,36 @@ export interface components {
         PingResponse: {
             /** @example Hello World! */
             message: string;
+        };
+        /** @description A widget on a dashboard with its data, so one request draws it all. */
+        PlacedWidget: {
+            data: components["schemas"]["WidgetData"];
+            placement: components["schemas"]["Placement"];
+            widget: components["schemas"]["Widget"];
+        };
+        /** @description Where a widget sits on a dashboard's 12-column grid. */
+        Placement: {
+            /**
+             * Format: int32
+             * @description Height in rows, 1 to 200, with `y + h` at most 200.
+             */
+            h: number;
+            /**
+             * Format: int32
+             * @description Width in columns, 1 to 12, with `x + w` at most 12.
+             */
+            w: number;
+            widgetId: string;
+            /**
+             * Format: int32
+             * @description Column, 0 to 11.
+             */
+            x: number;
+            /**
+             * Format: int32
+             * @description Row, from 0.
+             */
+            y: number;
         };
         Portfolio: {
             /** @description Largest value first. */
@@ -3091,6 +3217,320 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description 1–100; 20 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of dashboards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardPage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDashboard"];
+            };
+        };
+        responses: {
+            /** @description The dashboard */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description A field is invalid, a widget is outside the grid, overlaps another or is not the caller's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Free plan's dashboards are used up */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dashboard */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard, its widgets and their data */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such dashboard of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dashboard */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such dashboard of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dashboard */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeDashboard"];
+            };
+        };
+        responses: {
+            /** @description The dashboard as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description A field is invalid, a widget is outside the grid, overlaps another or is not the caller's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such dashboard of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    duplicate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dashboard */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The copy */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Free plan's dashboards or widgets are used up */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such dashboard of the caller's */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -295,7 +295,8 @@ impl App {
                     auth: auth.clone(),
                 },
                 limiter.clone(),
-            ),
+                &pubsub,
+            )?,
             objects::mount(objects.clone(), limiter.clone()),
         ];
         platform::service::check_mounts(SERVICES, &mounts)?;

@@ -1,15 +1,19 @@
 //! The widgets service: answers saved as widgets (a kind and a typed
 //! portfolio source), their revisions, share links, and their data as each
-//! viewer may see it.
+//! viewer may see it; dashboards that place widgets on a grid, and the
+//! starter dashboard every new user gets.
 
 mod api;
 mod config;
+mod dashboard_api;
+mod dashboards;
 pub mod model;
 mod service;
 mod store;
 
 use axum::extract::FromRef;
 use platform::db::DatabaseDecl;
+use platform::pubsub::{PubSub, SubscriptionConfig};
 use platform::ratelimit::RateLimiter;
 use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +22,7 @@ use utoipa_axum::routes;
 pub use config::WidgetsConfig;
 pub use service::WidgetService;
 
-use crate::auth::AuthService;
+use crate::auth::{AuthService, USER_SIGNED_UP};
 
 pub static DATABASE: DatabaseDecl = DatabaseDecl {
     name: "widgets",
@@ -49,9 +53,25 @@ pub static SERVICE: Declaration = Declaration {
     spec: || router_spec(RateLimiter::disabled()).into_openapi(),
 };
 
-/// The service as the app mounts it; `limiter` is the shared per-IP one.
-pub fn mount(state: WidgetsState, limiter: RateLimiter) -> Mount {
-    Mount::new(&SERVICE, router_spec(limiter).with_state(state))
+/// The service as the app mounts it, subscribed to signups for the starter
+/// dashboard; `limiter` is the shared per-IP one.
+pub fn mount(state: WidgetsState, limiter: RateLimiter, pubsub: &PubSub) -> anyhow::Result<Mount> {
+    let service = state.service.clone();
+    pubsub.subscribe(
+        &USER_SIGNED_UP,
+        "widgets-starter",
+        SubscriptionConfig::default(),
+        move |msg| {
+            let service = service.clone();
+            async move {
+                service
+                    .make_starter(&msg.event.user_id)
+                    .await
+                    .map_err(anyhow::Error::from)
+            }
+        },
+    )?;
+    Ok(Mount::new(&SERVICE, router_spec(limiter).with_state(state)))
 }
 
 /// `limiter` guards the one route open without signing in: a shared widget.
@@ -66,5 +86,12 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
         .routes(routes!(api::restore))
         .routes(routes!(api::data))
         .routes(routes!(api::rotate_link, api::revoke_link))
+        .routes(routes!(dashboard_api::create, dashboard_api::list))
+        .routes(routes!(
+            dashboard_api::get,
+            dashboard_api::change,
+            dashboard_api::delete
+        ))
+        .routes(routes!(dashboard_api::duplicate))
         .merge(public)
 }

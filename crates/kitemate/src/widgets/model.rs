@@ -264,3 +264,116 @@ pub fn fits(content: &Content) -> Result<(), ApiError> {
         ))
     }
 }
+
+/// Columns of the dashboard grid.
+pub const GRID_COLUMNS: u16 = 12;
+/// The lowest row a widget may reach (`y + h`).
+pub const GRID_ROWS: u16 = 200;
+/// Widgets on one dashboard.
+pub const MAX_PLACEMENTS: usize = 50;
+
+/// Where a widget sits on a dashboard's 12-column grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Placement {
+    pub widget_id: String,
+    /// Column, 0 to 11.
+    #[schema(minimum = 0, maximum = 11)]
+    pub x: u16,
+    /// Row, from 0.
+    #[schema(minimum = 0, maximum = 199)]
+    pub y: u16,
+    /// Width in columns, 1 to 12, with `x + w` at most 12.
+    #[schema(minimum = 1, maximum = 12)]
+    pub w: u16,
+    /// Height in rows, 1 to 200, with `y + h` at most 200.
+    #[schema(minimum = 1, maximum = 200)]
+    pub h: u16,
+}
+
+impl Placement {
+    fn overlaps(&self, other: &Self) -> bool {
+        self.x < other.x + other.w
+            && other.x < self.x + self.w
+            && self.y < other.y + other.h
+            && other.y < self.y + self.h
+    }
+}
+
+/// Every rule a layout obeys, naming the placement that breaks one.
+pub fn check_layout(layout: &[Placement]) -> Result<(), ApiError> {
+    if layout.len() > MAX_PLACEMENTS {
+        return Err(ApiError::invalid_field(
+            "layout",
+            format!("at most {MAX_PLACEMENTS} widgets"),
+        ));
+    }
+    for (i, p) in layout.iter().enumerate() {
+        let field = |name: &str| format!("layout[{i}].{name}");
+        if p.w == 0 || p.x + p.w > GRID_COLUMNS {
+            return Err(ApiError::invalid_field(
+                &field("w"),
+                format!("must be at least 1 with x + w at most {GRID_COLUMNS}"),
+            ));
+        }
+        if p.h == 0 || p.y + p.h > GRID_ROWS {
+            return Err(ApiError::invalid_field(
+                &field("h"),
+                format!("must be at least 1 with y + h at most {GRID_ROWS}"),
+            ));
+        }
+        if let Some(j) = layout[..i].iter().position(|q| q.widget_id == p.widget_id) {
+            return Err(ApiError::invalid_field(
+                &field("widgetId"),
+                format!("is placed already at layout[{j}]"),
+            ));
+        }
+        if let Some(j) = layout[..i].iter().position(|q| q.overlaps(p)) {
+            return Err(ApiError::invalid_field(
+                &field("x"),
+                format!("overlaps layout[{j}]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A dashboard: a title and its widgets' places.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    pub id: String,
+    pub title: String,
+    pub layout: Vec<Placement>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A widget on a dashboard with its data, so one request draws it all.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacedWidget {
+    pub placement: Placement,
+    pub widget: Widget,
+    pub data: WidgetData,
+}
+
+/// A dashboard with every widget on it and their data.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardView {
+    pub id: String,
+    pub title: String,
+    pub widgets: Vec<PlacedWidget>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of the caller's dashboards, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardPage {
+    pub dashboards: Vec<Dashboard>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}

@@ -13,7 +13,7 @@ use super::model::{
     Content, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, Revision, RevisionList, SharedWidget,
     Visibility, Widget, WidgetData, WidgetKind, WidgetOptions, WidgetPage, fits,
 };
-use super::store::{self, WidgetRow};
+use super::store::{self, Counted, WidgetRow};
 use crate::auth::{AuthService, Tier, User};
 use crate::portfolio::PortfolioService;
 use crate::portfolio::query::Source;
@@ -48,9 +48,9 @@ pub const MAX_PAGE: i64 = 100;
 
 #[derive(Debug, Clone)]
 pub struct WidgetService {
-    db: Db,
-    clock: Clock,
-    config: WidgetsConfig,
+    pub(super) db: Db,
+    pub(super) clock: Clock,
+    pub(super) config: WidgetsConfig,
     portfolio: PortfolioService,
     auth: AuthService,
     /// How share links start: the configured public URL.
@@ -98,7 +98,7 @@ fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<(), Ap
 }
 
 /// Every rule a widget's content obeys, with the field it breaks.
-fn check(content: &Content) -> Result<(), ApiError> {
+pub(super) fn check(content: &Content) -> Result<(), ApiError> {
     check_text("title", content.title.trim(), 1, MAX_TITLE)?;
     check_text("description", &content.description, 0, MAX_DESCRIPTION)?;
     if let Some(text) = &content.options.text {
@@ -133,7 +133,7 @@ impl WidgetService {
         &self.db
     }
 
-    fn widget(&self, row: WidgetRow) -> Result<Widget, ApiError> {
+    pub(super) fn widget(&self, row: WidgetRow) -> Result<Widget, ApiError> {
         let content: Content =
             serde_json::from_str(&row.content).map_err(|_| corrupt("content", &row.id))?;
         let visibility =
@@ -163,26 +163,49 @@ impl WidgetService {
             options: new.options.unwrap_or_default(),
         };
         check(&content)?;
-        let visibility = new.visibility.unwrap_or_default();
-        let now = self.clock.now().timestamp_millis();
-        let row = WidgetRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            user_id: owner.id.clone(),
-            content: serde_json::to_string(&content).map_err(ApiError::internal)?,
-            visibility: visibility.as_str().into(),
-            // Anything shared hides amounts unless the owner says otherwise.
-            hide_amounts: new.hide_amounts.unwrap_or(true),
-            share_token: visibility.is_shared().then(share_token),
-            revision: 1,
-            created_at: now,
-            updated_at: now,
-        };
         let limit = match owner.tier {
             Tier::Pro => i64::MAX,
             Tier::Free => i64::from(self.config.free_widgets),
         };
         let mut tx = self.db.begin().await?;
-        if !store::take_place(&mut tx, &owner.id, limit).await? {
+        let row = self
+            .insert_widget(
+                &mut tx,
+                &owner.id,
+                &content,
+                new.visibility.unwrap_or_default(),
+                // Anything shared hides amounts unless the owner says otherwise.
+                new.hide_amounts.unwrap_or(true),
+                limit,
+            )
+            .await?;
+        tx.commit().await?;
+        self.widget(row)
+    }
+
+    /// Stores a checked widget within `limit` widgets of its owner's.
+    pub(super) async fn insert_widget(
+        &self,
+        tx: &mut platform::db::Tx,
+        user_id: &str,
+        content: &Content,
+        visibility: Visibility,
+        hide_amounts: bool,
+        limit: i64,
+    ) -> Result<WidgetRow, ApiError> {
+        let now = self.clock.now().timestamp_millis();
+        let row = WidgetRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: user_id.to_string(),
+            content: serde_json::to_string(content).map_err(ApiError::internal)?,
+            visibility: visibility.as_str().into(),
+            hide_amounts,
+            share_token: visibility.is_shared().then(share_token),
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        if !store::take_place(tx, user_id, Counted::Widgets, limit).await? {
             return Err(
                 ApiError::permission_denied("pro subscription required").with_details(
                     serde_json::json!({
@@ -192,9 +215,8 @@ impl WidgetService {
                 ),
             );
         }
-        store::insert(&mut tx, &row).await?;
-        tx.commit().await?;
-        self.widget(row)
+        store::insert(tx, &row).await?;
+        Ok(row)
     }
 
     /// One of the caller's widgets.
@@ -370,7 +392,7 @@ impl WidgetService {
 
     /// The data of a widget for a viewer: amounts left out unless the viewer
     /// is the owner or the owner shows them.
-    async fn data_of(
+    pub(super) async fn data_of(
         &self,
         widget: &Widget,
         owner_id: &str,

@@ -29,14 +29,32 @@ pub(super) struct RevisionRow {
     pub created_at: i64,
 }
 
-/// Takes one place of the owner's allowance of `limit` widgets; false
-/// when none is left. Atomic in both engines: the row is locked (or the
-/// database written) by the conditional update.
+/// What an owner's allowance counts.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Counted {
+    Widgets,
+    Dashboards,
+}
+
+impl Counted {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Widgets => "widgets",
+            Self::Dashboards => "dashboards",
+        }
+    }
+}
+
+/// Takes one place of the owner's allowance of `limit`; false when none is
+/// left. Atomic in both engines: the row is locked (or the database
+/// written) by the conditional update.
 pub(super) async fn take_place(
     tx: &mut Tx,
     user_id: &str,
+    counted: Counted,
     limit: i64,
 ) -> Result<bool, sqlx::Error> {
+    let column = counted.column();
     with_tx!(tx, |conn| {
         sqlx::query(
             "INSERT INTO widget_owners (user_id, widgets) VALUES ($1, 0) \
@@ -45,14 +63,61 @@ pub(super) async fn take_place(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-        sqlx::query(
-            "UPDATE widget_owners SET widgets = widgets + 1 WHERE user_id = $1 AND widgets < $2",
-        )
+        sqlx::query(&format!(
+            "UPDATE widget_owners SET {column} = {column} + 1 WHERE user_id = $1 AND {column} < $2"
+        ))
         .bind(user_id)
         .bind(limit)
         .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Gives a place back.
+async fn free_place(tx: &mut Tx, user_id: &str, counted: Counted) -> Result<(), sqlx::Error> {
+    let column = counted.column();
+    with_tx!(tx, |conn| {
+        sqlx::query(&format!(
+            "UPDATE widget_owners SET {column} = {column} - 1 WHERE user_id = $1 AND {column} > 0"
+        ))
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// Up to `limit` rows of `table` of the user's older than `before` (all
+/// when `None`), newest first.
+async fn page_of<R>(
+    db: &Db,
+    table: &str,
+    columns: &str,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let (after, limit_at) = if before.is_some() {
+        ("AND id < $2 ", "$3")
+    } else {
+        ("", "$2")
+    };
+    let sql = format!(
+        "SELECT {columns} FROM {table} WHERE user_id = $1 {after}ORDER BY id DESC LIMIT {limit_at}"
+    );
+    with_db!(db, |pool| {
+        let mut query = sqlx::query_as::<_, R>(&sql).bind(user_id);
+        if let Some(before) = before {
+            query = query.bind(before);
+        }
+        query.bind(limit).fetch_all(pool).await
     })
 }
 
@@ -146,7 +211,7 @@ pub(super) async fn update(tx: &mut Tx, row: &WidgetRow, revised: bool) -> Resul
 
 /// Deletes the widget, if it is the user's, and frees its place.
 pub(super) async fn delete(tx: &mut Tx, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
-    with_tx!(tx, |conn| {
+    let deleted = with_tx!(tx, |conn| {
         let deleted = sqlx::query("DELETE FROM widgets WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user_id)
@@ -159,15 +224,13 @@ pub(super) async fn delete(tx: &mut Tx, user_id: &str, id: &str) -> Result<bool,
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
-            sqlx::query(
-                "UPDATE widget_owners SET widgets = widgets - 1 WHERE user_id = $1 AND widgets > 0",
-            )
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
         }
-        Ok(deleted)
-    })
+        Ok::<_, sqlx::Error>(deleted)
+    })?;
+    if deleted {
+        free_place(tx, user_id, Counted::Widgets).await?;
+    }
+    Ok(deleted)
 }
 
 pub(super) async fn owned(
@@ -197,36 +260,14 @@ pub(super) async fn by_share_token(db: &Db, token: &str) -> Result<Option<Widget
     })
 }
 
-/// Up to `limit` of the user's widgets older than `before` (all when
-/// `None`), newest first.
+/// Up to `limit` of the user's widgets older than `before`, newest first.
 pub(super) async fn page(
     db: &Db,
     user_id: &str,
     before: Option<&str>,
     limit: i64,
 ) -> Result<Vec<WidgetRow>, sqlx::Error> {
-    with_db!(db, |pool| match before {
-        Some(before) => {
-            sqlx::query_as::<_, WidgetRow>(&format!(
-                "SELECT {COLUMNS} FROM widgets WHERE user_id = $1 AND id < $2 \
-                 ORDER BY id DESC LIMIT $3"
-            ))
-            .bind(user_id)
-            .bind(before)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-        }
-        None => {
-            sqlx::query_as::<_, WidgetRow>(&format!(
-                "SELECT {COLUMNS} FROM widgets WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
-            ))
-            .bind(user_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-        }
-    })
+    page_of(db, "widgets", COLUMNS, user_id, before, limit).await
 }
 
 /// The kept revisions of a widget, newest first.
@@ -256,5 +297,156 @@ pub(super) async fn revision(
         .bind(revision)
         .fetch_optional(&mut *conn)
         .await
+    })
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct DashboardRow {
+    pub id: String,
+    pub user_id: String,
+    pub title: String,
+    pub layout: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const DASHBOARD_COLUMNS: &str = "id, user_id, title, layout, created_at, updated_at";
+
+pub(super) async fn insert_dashboard(tx: &mut Tx, row: &DashboardRow) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(&format!(
+            "INSERT INTO dashboards ({DASHBOARD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        ))
+        .bind(&row.id)
+        .bind(&row.user_id)
+        .bind(&row.title)
+        .bind(&row.layout)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+pub(super) async fn update_dashboard(tx: &mut Tx, row: &DashboardRow) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE dashboards SET title = $1, layout = $2, updated_at = $3 \
+             WHERE id = $4 AND user_id = $5",
+        )
+        .bind(&row.title)
+        .bind(&row.layout)
+        .bind(row.updated_at)
+        .bind(&row.id)
+        .bind(&row.user_id)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Deletes the dashboard, if it is the user's, and frees its place.
+pub(super) async fn delete_dashboard(
+    tx: &mut Tx,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        let deleted = sqlx::query("DELETE FROM dashboards WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+            == 1;
+        if deleted {
+            sqlx::query(
+                "UPDATE widget_owners SET dashboards = dashboards - 1 \
+                 WHERE user_id = $1 AND dashboards > 0",
+            )
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(deleted)
+    })
+}
+
+pub(super) async fn dashboard(
+    db: &Db,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<DashboardRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as::<_, DashboardRow>(&format!(
+            "SELECT {DASHBOARD_COLUMNS} FROM dashboards WHERE id = $1 AND user_id = $2"
+        ))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Up to `limit` of the user's dashboards older than `before`, newest first.
+pub(super) async fn dashboards(
+    db: &Db,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DashboardRow>, sqlx::Error> {
+    page_of(db, "dashboards", DASHBOARD_COLUMNS, user_id, before, limit).await
+}
+
+/// Which of `ids` are the user's widgets.
+pub(super) async fn owned_ids(
+    db: &Db,
+    user_id: &str,
+    ids: &[String],
+) -> Result<Vec<WidgetRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    let marks: Vec<String> = (0..ids.len())
+        .map(|i| {
+            if sqlite {
+                "?".to_string()
+            } else {
+                format!("${}", i + 2)
+            }
+        })
+        .collect();
+    let first = if sqlite { "?" } else { "$1" };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM widgets WHERE user_id = {first} AND id IN ({})",
+        marks.join(", ")
+    );
+    with_db!(db, |pool| {
+        let mut query = sqlx::query_as::<_, WidgetRow>(&sql).bind(user_id);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.fetch_all(pool).await
+    })
+}
+
+/// Marks the user's starter dashboard as made; false when it was already.
+pub(super) async fn mark_starter(
+    tx: &mut Tx,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO starters (user_id, created_at) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected() == 1)
     })
 }

@@ -76,6 +76,12 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("POST", "/portfolio/sync", Signed),
     ("GET", "/portfolio/trades", Signed),
     ("GET", "/portfolio/{userId}", Owned),
+    ("GET", "/dashboards", Signed),
+    ("POST", "/dashboards", Signed),
+    ("GET", "/dashboards/{id}", Owned),
+    ("PATCH", "/dashboards/{id}", Owned),
+    ("DELETE", "/dashboards/{id}", Owned),
+    ("POST", "/dashboards/{id}/duplicate", Owned),
     ("GET", "/readyz", Public),
     ("GET", "/shared/widgets/{token}", Public),
     ("GET", "/widgets", Signed),
@@ -211,7 +217,14 @@ async fn the_matrix_holds(kind: Kind) -> TestResult {
         .as_str()
         .unwrap_or_default()
         .to_string();
+    let dashboard = app.get("/dashboards", Some(&asha)).await?.json()["dashboards"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let owned = |path: &str| -> String {
+        if let Some(rest) = path.strip_prefix("/dashboards/{id}") {
+            return format!("/dashboards/{dashboard}{rest}");
+        }
         if let Some(rest) = path.strip_prefix("/widgets/{id}") {
             return format!("/widgets/{widget}{}", rest.replace("{n}", "1"));
         }
@@ -278,6 +291,7 @@ async fn the_matrix_holds(kind: Kind) -> TestResult {
         ("GET", "/portfolio/imports/{id}"),
         ("GET", "/portfolio/{userId}"),
         ("GET", "/widgets/{id}"),
+        ("GET", "/dashboards/{id}"),
         ("GET", "/widgets/{id}/data"),
         ("GET", "/widgets/{id}/revisions"),
         ("POST", "/widgets/{id}/share"),

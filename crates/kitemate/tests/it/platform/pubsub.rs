@@ -111,7 +111,11 @@ async fn signup_publishes_user_signed_up(kind: Kind) -> TestResult {
         .as_array()
         .map(|subs| subs.iter().map(|s| s["name"].clone()).collect())
         .unwrap_or_default();
-    assert_eq!(names, ["admin-signups", "test-welcome"], "{overview}");
+    assert_eq!(
+        names,
+        ["admin-signups", "test-welcome", "widgets-starter"],
+        "{overview}"
+    );
     let sub = &overview["subscriptions"][1];
     assert_eq!(sub["topic"], "user-signed-up");
     assert_eq!(

@@ -6,7 +6,39 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::chat::answers::{ask, with_trades};
-use crate::support::{Kind, Reply, TestApp, TestResult};
+use crate::support::{Kind, Reply, TestApp, TestResult, eventually};
+
+/// Widgets of the starter dashboard every new user gets.
+pub const STARTER_WIDGETS: usize = 4;
+
+/// Waits until `token`'s starter dashboard is made (it follows the signup
+/// through pub/sub); returns its id.
+pub async fn starter(app: &TestApp, token: &str) -> anyhow::Result<String> {
+    let first = || async {
+        let page = app.get("/dashboards", Some(token)).await?;
+        anyhow::ensure!(page.status == StatusCode::OK, "{page:?}");
+        Ok(page.json()["dashboards"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    };
+    eventually(10, || async { Ok(!first().await?.is_empty()) }).await?;
+    first().await
+}
+
+/// Signs `name` up and waits for their starter dashboard.
+pub async fn signed_up(app: &TestApp, name: &str) -> anyhow::Result<String> {
+    let token = app.signup(name).await?;
+    starter(app, &token).await?;
+    Ok(token)
+}
+
+/// How many widgets `token` has (fewer than 100).
+pub async fn count(app: &TestApp, token: &str) -> anyhow::Result<usize> {
+    let page = app.get("/widgets?limit=100", Some(token)).await?;
+    anyhow::ensure!(page.status == StatusCode::OK, "{page:?}");
+    Ok(page.json()["widgets"].as_array().map_or(0, Vec::len))
+}
 
 /// Three holdings across two sectors, a sale in FY 2024-25, a loser (WIPRO).
 pub const TRADEBOOK: &str = "symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time
@@ -90,7 +122,7 @@ async fn chat_suggestions_save_as_they_come_with_the_same_figures(kind: Kind) ->
 
 async fn sources_that_make_no_sense_are_refused_by_field(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
-    let asha = app.signup("asha").await?;
+    let asha = signed_up(&app, "asha").await?;
     let cases = [
         (
             json!({ "title": "Pie", "kind": "pie", "source": { "type": "summary", "figures": ["value"] } }),
@@ -145,9 +177,11 @@ async fn sources_that_make_no_sense_are_refused_by_field(kind: Kind) -> TestResu
             reply.message()
         );
     }
-    let list = app.get("/widgets", Some(&asha)).await?;
-    assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(list.json()["widgets"], json!([]), "nothing half-written");
+    assert_eq!(
+        count(&app, &asha).await?,
+        STARTER_WIDGETS,
+        "nothing half-written"
+    );
     let note = create(
         &app,
         &asha,
@@ -228,7 +262,7 @@ async fn revisions_keep_the_last_twenty_and_restore(kind: Kind) -> TestResult {
 
 async fn the_free_plan_keeps_ten_widgets_even_when_asked_at_once(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
-    let asha = app.signup("asha").await?;
+    let asha = signed_up(&app, "asha").await?;
     let attempts =
         futures_util::future::join_all((0..14).map(|_| create(&app, &asha, metric()))).await;
     let mut made = 0;
@@ -243,7 +277,7 @@ async fn the_free_plan_keeps_ten_widgets_even_when_asked_at_once(kind: Kind) -> 
             other => anyhow::bail!("unexpected {other}: {reply:?}"),
         }
     }
-    assert_eq!(made, 10);
+    assert_eq!(made, 10 - STARTER_WIDGETS);
     let page = app.get("/widgets?limit=100", Some(&asha)).await?;
     let ids: Vec<String> = page.json()["widgets"]
         .as_array()
@@ -281,8 +315,8 @@ async fn the_free_plan_keeps_ten_widgets_even_when_asked_at_once(kind: Kind) -> 
 
 async fn widgets_are_their_owners_and_pages_are_bounded(kind: Kind) -> TestResult {
     let app = TestApp::spawn_with(kind, |c| c.widgets.free_widgets = 30).await?;
-    let asha = app.signup("asha").await?;
-    let ravi = app.signup("ravi").await?;
+    let asha = signed_up(&app, "asha").await?;
+    let ravi = signed_up(&app, "ravi").await?;
     let mut made = Vec::new();
     for n in 0..25 {
         let reply = create(&app, &asha, json!({ "title": format!("W{n}"), "kind": "metric", "source": { "type": "summary", "figures": ["value"] } })).await?;
@@ -314,10 +348,7 @@ async fn widgets_are_their_owners_and_pages_are_bounded(kind: Kind) -> TestResul
             "{method} {path}"
         );
     }
-    assert_eq!(
-        app.get("/widgets", Some(&ravi)).await?.json()["widgets"],
-        json!([])
-    );
+    assert_eq!(count(&app, &ravi).await?, STARTER_WIDGETS, "only their own");
     // Pages of 10, newest first, every widget once.
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -342,7 +373,8 @@ async fn widgets_are_their_owners_and_pages_are_bounded(kind: Kind) -> TestResul
         }
     }
     made.reverse();
-    assert_eq!(seen, made);
+    assert_eq!(seen.len(), made.len() + STARTER_WIDGETS);
+    assert_eq!(seen[..made.len()], made[..], "newest first, each once");
     let too_many = app.get("/widgets?limit=101", Some(&asha)).await?;
     assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
     app.stop().await

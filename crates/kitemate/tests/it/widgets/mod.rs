@@ -1,4 +1,5 @@
 //! The widgets service.
 
 pub mod crud;
+mod dashboards;
 mod share;
