@@ -24,6 +24,7 @@ mod service;
 mod store;
 mod sync;
 pub mod tables;
+pub mod text;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
 use platform::db::DatabaseDecl;

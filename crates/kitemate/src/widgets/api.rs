@@ -318,3 +318,53 @@ pub async fn shared(
 ) -> Result<ApiJson<SharedWidget>, ApiError> {
     Ok(ApiJson(state.service.shared(&token).await?))
 }
+
+/// An SVG document: what the chart routes answer.
+pub struct Svg(pub String);
+
+impl axum::response::IntoResponse for Svg {
+    fn into_response(self) -> axum::response::Response {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "image/svg+xml; charset=utf-8",
+            )],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+/// A widget drawn as SVG: title, axes and legend where the kind has them,
+/// Indian number formatting, a colour-blind-safe palette.
+#[utoipa::path(get, path = "/widgets/{id}/chart.svg", tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The widget")),
+    responses(
+        (status = 200, description = "The chart", content_type = "image/svg+xml", body = String),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such widget of the caller's", body = ErrorBody),
+    ))]
+pub async fn chart(
+    State(state): State<WidgetsState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Svg, ApiError> {
+    Ok(Svg(state.service.chart(&caller.user, &id).await?))
+}
+
+/// A shared widget drawn as SVG, for anyone with the link; amounts left
+/// out unless the owner shows them.
+#[utoipa::path(get, path = "/shared/widgets/{token}/chart.svg", tag = TAG,
+    params(("token" = String, Path, description = "The secret part of the share link")),
+    responses(
+        (status = 200, description = "The chart", content_type = "image/svg+xml", body = String),
+        (status = 404, description = "Nothing is shared at this link", body = ErrorBody),
+        (status = 429, description = "Too many requests (`resource_exhausted`)", body = ErrorBody),
+    ))]
+pub async fn shared_chart(
+    State(state): State<WidgetsState>,
+    Path(token): Path<String>,
+) -> Result<Svg, ApiError> {
+    Ok(Svg(state.service.shared_chart(&token).await?))
+}

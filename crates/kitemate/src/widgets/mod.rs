@@ -4,6 +4,7 @@
 //! starter dashboard every new user gets.
 
 mod api;
+mod chart;
 mod config;
 mod dashboard_api;
 mod dashboards;
@@ -78,6 +79,7 @@ pub fn mount(state: WidgetsState, limiter: RateLimiter, pubsub: &PubSub) -> anyh
 pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
     let public = OpenApiRouter::new()
         .routes(routes!(api::shared))
+        .routes(routes!(api::shared_chart))
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::create, api::list))
@@ -85,6 +87,7 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
         .routes(routes!(api::revisions))
         .routes(routes!(api::restore))
         .routes(routes!(api::data))
+        .routes(routes!(api::chart))
         .routes(routes!(api::rotate_link, api::revoke_link))
         .routes(routes!(dashboard_api::create, dashboard_api::list))
         .routes(routes!(

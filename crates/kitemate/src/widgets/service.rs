@@ -8,6 +8,7 @@ use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::Db;
 
+use super::chart::{self, Chart};
 use super::config::WidgetsConfig;
 use super::model::{
     Content, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, Revision, RevisionList, SharedWidget,
@@ -41,6 +42,17 @@ pub struct WidgetChange {
     pub options: Option<WidgetOptions>,
     pub visibility: Option<Visibility>,
     pub hide_amounts: Option<bool>,
+}
+
+/// `widget` drawn from `data` (already stripped for the viewer).
+fn draw(widget: &Widget, data: &WidgetData) -> String {
+    chart::svg(&Chart {
+        title: &widget.content.title,
+        kind: widget.content.kind,
+        source: widget.content.source.as_ref(),
+        data: data.data.as_ref(),
+        options: &widget.content.options,
+    })
 }
 
 /// The most widgets a page lists.
@@ -421,8 +433,16 @@ impl WidgetService {
         self.data_of(&widget, &owner.id, true).await
     }
 
-    /// A shared widget as anyone with its link sees it.
-    pub async fn shared(&self, token: &str) -> Result<SharedWidget, ApiError> {
+    /// One of the caller's widgets drawn as SVG.
+    pub async fn chart(&self, owner: &User, id: &str) -> Result<String, ApiError> {
+        let widget = self.get(owner, id).await?;
+        let data = self.data_of(&widget, &owner.id, true).await?;
+        Ok(draw(&widget, &data))
+    }
+
+    /// The widget shared at `token`, its owner's id and its data as others
+    /// see it.
+    async fn shared_parts(&self, token: &str) -> Result<(Widget, String, WidgetData), ApiError> {
         let missing = || ApiError::not_found("no widget is shared at this link");
         // Tokens are 43 URL-safe characters: anything else is not looked up.
         if token.len() != 43
@@ -437,8 +457,20 @@ impl WidgetService {
             .ok_or_else(missing)?;
         let owner_id = row.user_id.clone();
         let widget = self.widget(row)?;
-        let owner = self.auth.user(&owner_id).await?;
         let data = self.data_of(&widget, &owner_id, false).await?;
+        Ok((widget, owner_id, data))
+    }
+
+    /// A shared widget drawn as SVG for anyone with its link.
+    pub async fn shared_chart(&self, token: &str) -> Result<String, ApiError> {
+        let (widget, _, data) = self.shared_parts(token).await?;
+        Ok(draw(&widget, &data))
+    }
+
+    /// A shared widget as anyone with its link sees it.
+    pub async fn shared(&self, token: &str) -> Result<SharedWidget, ApiError> {
+        let (widget, owner_id, data) = self.shared_parts(token).await?;
+        let owner = self.auth.user(&owner_id).await?;
         Ok(SharedWidget {
             title: widget.content.title,
             description: widget.content.description,

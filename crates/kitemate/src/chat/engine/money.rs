@@ -3,51 +3,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::portfolio::{Paise, Percent};
-
-/// `₹1,23,456.78`; whole rupees lose the `.00`.
-pub fn inr(amount: Paise) -> String {
-    let paise = amount.get();
-    let sign = if paise < 0 { "-" } else { "" };
-    let abs = paise.unsigned_abs();
-    let (rupees, fraction) = (abs / 100, abs % 100);
-    let digits = rupees.to_string();
-    let grouped = if digits.len() <= 3 {
-        digits
-    } else {
-        // The last three digits, then pairs: 12,34,56,789.
-        let (head, tail) = digits.split_at(digits.len() - 3);
-        let mut pairs = Vec::new();
-        let mut rest = head;
-        while rest.len() > 2 {
-            let (more, pair) = rest.split_at(rest.len() - 2);
-            pairs.push(pair);
-            rest = more;
-        }
-        pairs.push(rest);
-        pairs.reverse();
-        format!("{},{tail}", pairs.join(","))
-    };
-    if fraction == 0 {
-        format!("{sign}₹{grouped}")
-    } else {
-        format!("{sign}₹{grouped}.{fraction:02}")
-    }
-}
-
-/// `+₹1,200` or `-₹300`: a change, with its sign always shown.
-pub fn signed_inr(amount: Paise) -> String {
-    if amount > Paise::ZERO {
-        format!("+{}", inr(amount))
-    } else {
-        inr(amount)
-    }
-}
-
-/// `12.5%`.
-pub fn percent(p: Percent) -> String {
-    format!("{p}%")
-}
+pub use crate::portfolio::text::{inr, percent, signed_inr};
 
 const WORDS: &[(&str, i64)] = &[
     ("zero", 0),

@@ -40,7 +40,12 @@ fn amounts(data: &Value) -> Vec<String> {
 }
 
 async fn shared_widgets_show_no_amounts_unless_the_owner_says(kind: Kind) -> TestResult {
-    let app = TestApp::spawn(kind).await?;
+    // Three public reads per widget: past the default per-IP allowance.
+    let app = TestApp::spawn_with(kind, |c| {
+        c.rate_limit.per_ip_per_minute = 1000;
+        c.rate_limit.burst = 1000;
+    })
+    .await?;
     let asha = with_trades(&app, "asha", TRADEBOOK).await?;
     pro(&app, "asha").await?;
     let sources = [
@@ -129,6 +134,31 @@ async fn shared_widgets_show_no_amounts_unless_the_owner_says(kind: Kind) -> Tes
             );
         }
 
+        // Drawn, the same: no rupee sign anywhere in the picture.
+        let own_chart = app
+            .get(&format!("/widgets/{id}/chart.svg"), Some(&asha))
+            .await?;
+        assert_eq!(own_chart.status, StatusCode::OK);
+        assert!(
+            own_chart
+                .header("content-type")
+                .is_some_and(|t| t.starts_with("image/svg+xml")),
+            "{own_chart:?}"
+        );
+        assert!(
+            own_chart.text.starts_with("<svg")
+                && own_chart.text.contains("<title id=\"chart-title\">")
+        );
+        let chart = app.get(&format!("{link}/chart.svg"), None).await?;
+        assert_eq!(chart.status, StatusCode::OK, "{source}: {chart:?}");
+        assert!(!chart.text.contains('₹'), "{source}: {}", chart.text);
+        for amount in &secret {
+            assert!(
+                !chart.text.contains(amount.trim_matches('"')),
+                "{source}: {amount}"
+            );
+        }
+
         // The owner shows amounts: now they are there.
         let shown = call(
             &app,
@@ -140,6 +170,7 @@ async fn shared_widgets_show_no_amounts_unless_the_owner_says(kind: Kind) -> Tes
         .await?;
         assert_eq!(shown.status, StatusCode::OK);
         let seen = app.get(&link, None).await?;
+        assert_eq!(seen.status, StatusCode::OK, "{seen:?}");
         assert_eq!(seen.json()["data"]["data"], own["data"], "{source}");
     }
     app.stop().await
