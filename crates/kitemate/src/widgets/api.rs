@@ -368,3 +368,45 @@ pub async fn shared_chart(
 ) -> Result<Svg, ApiError> {
     Ok(Svg(state.service.shared_chart(&token).await?))
 }
+
+/// A PNG image: what the card routes answer.
+pub struct Png(pub bytes::Bytes);
+
+impl axum::response::IntoResponse for Png {
+    fn into_response(self) -> axum::response::Response {
+        ([(axum::http::header::CONTENT_TYPE, "image/png")], self.0).into_response()
+    }
+}
+
+/// A widget as a 1200×630 PNG card, for link previews.
+#[utoipa::path(get, path = "/widgets/{id}/card.png", tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The widget")),
+    responses(
+        (status = 200, description = "The card", content_type = "image/png", body = Vec<u8>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such widget of the caller's", body = ErrorBody),
+    ))]
+pub async fn card(
+    State(state): State<WidgetsState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Png, ApiError> {
+    Ok(Png(state.service.card(&caller.user, &id).await?))
+}
+
+/// A shared widget as a 1200×630 PNG card, for anyone with the link (link
+/// previews); amounts left out unless the owner shows them.
+#[utoipa::path(get, path = "/shared/widgets/{token}/card.png", tag = TAG,
+    params(("token" = String, Path, description = "The secret part of the share link")),
+    responses(
+        (status = 200, description = "The card", content_type = "image/png", body = Vec<u8>),
+        (status = 404, description = "Nothing is shared at this link", body = ErrorBody),
+        (status = 429, description = "Too many requests (`resource_exhausted`)", body = ErrorBody),
+    ))]
+pub async fn shared_card(
+    State(state): State<WidgetsState>,
+    Path(token): Path<String>,
+) -> Result<Png, ApiError> {
+    Ok(Png(state.service.shared_card(&token).await?))
+}

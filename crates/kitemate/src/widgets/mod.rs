@@ -4,6 +4,7 @@
 //! starter dashboard every new user gets.
 
 mod api;
+mod card;
 mod chart;
 mod config;
 mod dashboard_api;
@@ -80,6 +81,7 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
     let public = OpenApiRouter::new()
         .routes(routes!(api::shared))
         .routes(routes!(api::shared_chart))
+        .routes(routes!(api::shared_card))
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::create, api::list))
@@ -88,6 +90,7 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
         .routes(routes!(api::restore))
         .routes(routes!(api::data))
         .routes(routes!(api::chart))
+        .routes(routes!(api::card))
         .routes(routes!(api::rotate_link, api::revoke_link))
         .routes(routes!(dashboard_api::create, dashboard_api::list))
         .routes(routes!(

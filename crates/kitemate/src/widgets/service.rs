@@ -2,12 +2,16 @@
 //! by their owner, and their data worked out by the portfolio service for
 //! whoever may see it.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::Db;
 
+use super::card::Cards;
 use super::chart::{self, Chart};
 use super::config::WidgetsConfig;
 use super::model::{
@@ -67,6 +71,8 @@ pub struct WidgetService {
     auth: AuthService,
     /// How share links start: the configured public URL.
     public_url: String,
+    /// PNG cards already drawn.
+    cards: Arc<Cards>,
 }
 
 fn corrupt(what: &str, id: &str) -> ApiError {
@@ -138,6 +144,7 @@ impl WidgetService {
             portfolio,
             auth,
             public_url: public_url.trim_end_matches('/').to_string(),
+            cards: Arc::default(),
         }
     }
 
@@ -459,6 +466,27 @@ impl WidgetService {
         let widget = self.widget(row)?;
         let data = self.data_of(&widget, &owner_id, false).await?;
         Ok((widget, owner_id, data))
+    }
+
+    /// `svg` as a PNG card, drawn off the async threads (it takes
+    /// milliseconds of CPU) unless it was drawn before.
+    async fn card_of(&self, svg: String) -> Result<Bytes, ApiError> {
+        let cards = Arc::clone(&self.cards);
+        tokio::task::spawn_blocking(move || cards.card(&svg))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    /// One of the caller's widgets as a 1200×630 PNG card.
+    pub async fn card(&self, owner: &User, id: &str) -> Result<Bytes, ApiError> {
+        let svg = self.chart(owner, id).await?;
+        self.card_of(svg).await
+    }
+
+    /// A shared widget as a PNG card, for link previews.
+    pub async fn shared_card(&self, token: &str) -> Result<Bytes, ApiError> {
+        let svg = self.shared_chart(token).await?;
+        self.card_of(svg).await
     }
 
     /// A shared widget drawn as SVG for anyone with its link.

@@ -176,6 +176,58 @@ async fn shared_widgets_show_no_amounts_unless_the_owner_says(kind: Kind) -> Tes
     app.stop().await
 }
 
+/// Width and height from a PNG's header.
+fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    (bytes.len() > 24 && bytes[..8] == *b"\x89PNG\r\n\x1a\n").then(|| {
+        let word = |at: usize| {
+            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        (word(16), word(20))
+    })
+}
+
+async fn cards_are_link_preview_images(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = with_trades(&app, "asha", TRADEBOOK).await?;
+    let made = create(
+        &app,
+        &asha,
+        json!({ "title": "Sectors", "kind": "donut", "visibility": "unlisted",
+            "source": { "type": "allocation", "by": "sector" } }),
+    )
+    .await?;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let id = made.json()["id"].as_str().unwrap_or_default().to_string();
+    let link = path_of(&made.json()["shareUrl"]);
+    for (path, token) in [
+        (format!("/widgets/{id}/card.png"), Some(asha.as_str())),
+        (format!("{link}/card.png"), None),
+    ] {
+        let res = app.client.get(app.url(&path));
+        let res = match token {
+            Some(token) => res.bearer_auth(token),
+            None => res,
+        }
+        .send()
+        .await?;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()["content-type"], "image/png");
+        let bytes = res.bytes().await?;
+        assert_eq!(png_size(&bytes), Some((1200, 630)), "{path}");
+        assert!(
+            bytes.len() > 10_000,
+            "{path}: {} bytes is too little to be a chart",
+            bytes.len()
+        );
+    }
+    let ravi = app.signup("ravi").await?;
+    let theirs = app
+        .get(&format!("/widgets/{id}/card.png"), Some(&ravi))
+        .await?;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    app.stop().await
+}
+
 async fn links_rotate_and_revoke(kind: Kind) -> TestResult {
     let app = TestApp::spawn(kind).await?;
     let asha = with_trades(&app, "asha", TRADEBOOK).await?;
@@ -270,5 +322,6 @@ async fn links_rotate_and_revoke(kind: Kind) -> TestResult {
 
 crate::both_backends!(
     shared_widgets_show_no_amounts_unless_the_owner_says,
+    cards_are_link_preview_images,
     links_rotate_and_revoke,
 );
