@@ -1726,37 +1726,86 @@ export interface components {
             valuePaise: components["schemas"]["Paise"];
         };
         /** @description A typed question to the portfolio: what a widget shows. */
-        Source: (components["schemas"]["SummarySource"] & {
+        Source: {
+            /** @description 1 to 8 distinct figures, in the order shown. */
+            figures: components["schemas"]["Figure"][];
             /** @enum {string} */
             type: "summary";
-        }) | (components["schemas"]["HoldingsSource"] & {
+        } | {
+            maxWorthPaise?: null | components["schemas"]["Paise"];
+            minWorthPaise?: null | components["schemas"]["Paise"];
+            order?: null | components["schemas"]["Order"];
+            sort?: components["schemas"]["HoldingSort"];
+            /**
+             * Format: int32
+             * @description At most this many (1 to 500).
+             */
+            top?: number | null;
             /** @enum {string} */
             type: "holdings";
-        }) | (components["schemas"]["AllocationSource"] & {
+        } | {
+            by: components["schemas"]["AllocationBy"];
+            /**
+             * Format: int32
+             * @description 1 to 50 slices before "Others"; all of them when absent.
+             */
+            top?: number | null;
             /** @enum {string} */
             type: "allocation";
-        }) | (components["schemas"]["MoversSource"] & {
+        } | {
+            direction: components["schemas"]["Direction"];
+            measure: components["schemas"]["Measure"];
+            /**
+             * Format: int32
+             * @description 1 to 50.
+             */
+            n: number;
             /** @enum {string} */
             type: "movers";
-        }) | (components["schemas"]["PositionSource"] & {
+        } | {
+            /** @description Its trading symbol, upper case. */
+            symbol: string;
             /** @enum {string} */
             type: "position";
-        }) | (components["schemas"]["RealizedSource"] & {
+        } | {
+            /** @description A row per financial year instead of one total. */
+            byYear?: boolean;
+            /** @description `2024-25`; every year when absent. */
+            fy?: string | null;
             /** @enum {string} */
             type: "realized";
-        }) | (components["schemas"]["XirrSource"] & {
+        } | {
+            /** @description A row per holding. */
+            perHolding?: boolean;
+            symbol?: string | null;
             /** @enum {string} */
             type: "xirr";
-        }) | (components["schemas"]["TradesSource"] & {
+        } | {
+            /** Format: date */
+            from?: string | null;
+            /**
+             * Format: int32
+             * @description 1 to 500 (the most recent of the period); 500 when absent.
+             */
+            limit?: number | null;
+            symbol?: string | null;
+            /** Format: date */
+            to?: string | null;
             /** @enum {string} */
             type: "trades";
-        }) | (components["schemas"]["HistorySource"] & {
+        } | {
+            range: components["schemas"]["Range"];
             /** @enum {string} */
             type: "history";
-        }) | (components["schemas"]["ConcentrationSource"] & {
+        } | {
+            /**
+             * Format: int32
+             * @description 1 to 50.
+             */
+            top: number;
             /** @enum {string} */
             type: "concentration";
-        });
+        };
         /** @description One subscription's figures, as `GET /admin/pubsub` shows them. */
         SubscriptionStats: {
             /**
@@ -5071,6 +5120,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Widget"];
+                };
+            };
+            /** @description `n` is not a number of a revision */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not signed in */

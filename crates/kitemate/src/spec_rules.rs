@@ -15,9 +15,73 @@ fn error(description: &str) -> Value {
 /// Operations limited per user rather than per IP.
 const PER_USER_LIMITS: &[(&str, &str)] = &[("post", "/chat/query"), ("post", "/portfolio/sync")];
 
+/// Internally tagged enums of structs (`#[serde(tag = "type")]` over
+/// newtype variants) come out of utoipa as `allOf: [$ref Variant, {type}]`.
+/// When the variant denies unknown fields (`additionalProperties: false`),
+/// no object can match that: the tag is unknown to the variant. Each such
+/// variant is written out in place instead: its properties and the tag, its
+/// required fields and the tag, nothing else allowed.
+fn inline_tagged_variants(spec: &mut Value) {
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
+        return;
+    };
+    let Some(targets) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for schema in targets.values_mut() {
+        let Some(variants) = schema.get_mut("oneOf").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for variant in variants.iter_mut() {
+            let Some([reference, tag]) = variant
+                .get("allOf")
+                .and_then(Value::as_array)
+                .and_then(|parts| <&[Value; 2]>::try_from(parts.as_slice()).ok())
+            else {
+                continue;
+            };
+            let Some(name) = reference["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            else {
+                continue;
+            };
+            let Some(target) = schemas.get(name) else {
+                continue;
+            };
+            if target["additionalProperties"] != json!(false) {
+                continue;
+            }
+            let mut merged = target.clone();
+            if let (Some(properties), Some(tags)) = (
+                merged["properties"].as_object_mut(),
+                tag["properties"].as_object(),
+            ) {
+                properties.extend(tags.clone());
+            } else {
+                merged["properties"] = tag["properties"].clone();
+            }
+            let mut required: Vec<Value> =
+                merged["required"].as_array().cloned().unwrap_or_default();
+            required.extend(tag["required"].as_array().cloned().unwrap_or_default());
+            merged["required"] = Value::Array(required);
+            *variant = merged;
+        }
+    }
+}
+
 /// Adds the answers the layers give to every operation of `spec` that does
-/// not list them already.
+/// not list them already, and writes out tagged variants (see
+/// [`inline_tagged_variants`]).
 pub fn complete(spec: &mut Value) {
+    inline_tagged_variants(spec);
     let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };

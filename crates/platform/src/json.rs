@@ -72,7 +72,15 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
 }
 
 /// Deserializes `bytes`, turning serde's error into one that names the field.
+/// A body is an object: serde would read a struct from an array of its
+/// fields' values too (`[null, null]`), which no client means and no schema
+/// allows.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::invalid_argument(
+            "request body must be a JSON object",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();

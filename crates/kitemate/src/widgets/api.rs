@@ -240,14 +240,21 @@ pub async fn revisions(
     ),
     responses(
         (status = 200, description = "The widget as restored", body = Widget),
+        (status = 400, description = "`n` is not a number of a revision", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's, or that revision is not kept", body = ErrorBody),
     ))]
 pub async fn restore(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
-    Path((id, n)): Path<(String, i64)>,
+    Path((id, n)): Path<(String, String)>,
 ) -> Result<ApiJson<Widget>, ApiError> {
+    // Read here, not by the extractor, so a bad number is a 400 in the error shape.
+    let n = n
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::invalid_field("n", "must be a revision number, from 1"))?;
     Ok(ApiJson(state.service.restore(&caller.user, &id, n).await?))
 }
 

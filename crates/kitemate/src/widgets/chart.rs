@@ -29,6 +29,7 @@ const MAX_ITEMS: usize = 12;
 const MAX_TABLE_ROWS: usize = 12;
 
 /// What the chart draws.
+#[derive(Debug)]
 pub struct Chart<'a> {
     pub title: &'a str,
     pub kind: WidgetKind,

@@ -4,8 +4,8 @@
 //! starter dashboard every new user gets.
 
 mod api;
-mod card;
-mod chart;
+pub mod card;
+pub mod chart;
 mod config;
 mod dashboard_api;
 mod dashboards;
