@@ -454,13 +454,13 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's dashboards, newest first, a page at a time. */
-        get: operations["list"];
+        get: operations["list_dashboards"];
         put?: never;
         /**
          * Make a dashboard. Free accounts keep 1 (their starter); past that the
          *     answer is 403 `permission_denied` "pro subscription required".
          */
-        post: operations["create"];
+        post: operations["create_dashboard"];
         delete?: never;
         options?: never;
         head?: never;
@@ -475,15 +475,15 @@ export interface paths {
             cookie?: never;
         };
         /** One of the caller's dashboards with every widget on it and its data. */
-        get: operations["get"];
+        get: operations["get_dashboard"];
         put?: never;
         post?: never;
         /** Delete a dashboard (its widgets stay). */
-        delete: operations["delete"];
+        delete: operations["delete_dashboard"];
         options?: never;
         head?: never;
         /** Rename a dashboard or move its widgets. */
-        patch: operations["change"];
+        patch: operations["change_dashboard"];
         trace?: never;
     };
     "/dashboards/{id}/duplicate": {
@@ -496,7 +496,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Copy a dashboard with copies of its widgets (private), all or nothing. */
-        post: operations["duplicate"];
+        post: operations["duplicate_dashboard"];
         delete?: never;
         options?: never;
         head?: never;
@@ -795,6 +795,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/profiles/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change one's own profile. */
+        patch: operations["change_profile"];
+        trace?: never;
+    };
+    "/profiles/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A public profile and a page of its public widgets; no sign-in needed.
+         *     Amounts and quantities show only where the owner shows them.
+         */
+        get: operations["get_profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/profiles/{username}/follow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Follow someone; following again changes nothing. */
+        put: operations["follow_profile"];
+        post?: never;
+        /** Stop following someone; not following already changes nothing. */
+        delete: operations["unfollow_profile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -826,7 +881,7 @@ export interface paths {
          * A shared widget and its data, for anyone with the link; no sign-in.
          *     Amounts and quantities are left out unless the owner shows them.
          */
-        get: operations["shared"];
+        get: operations["shared_widget"];
         put?: never;
         post?: never;
         delete?: never;
@@ -846,7 +901,7 @@ export interface paths {
          * A shared widget as a 1200×630 PNG card, for anyone with the link (link
          *     previews); amounts left out unless the owner shows them.
          */
-        get: operations["shared_card"];
+        get: operations["shared_widget_card"];
         put?: never;
         post?: never;
         delete?: never;
@@ -866,7 +921,7 @@ export interface paths {
          * A shared widget drawn as SVG, for anyone with the link; amounts left
          *     out unless the owner shows them.
          */
-        get: operations["shared_chart"];
+        get: operations["shared_widget_chart"];
         put?: never;
         post?: never;
         delete?: never;
@@ -883,14 +938,14 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's widgets, newest first, a page at a time. */
-        get: operations["list"];
+        get: operations["list_widgets"];
         put?: never;
         /**
          * Make a widget.
          * @description Free accounts keep up to 10 widgets (a setting); past that the answer
          *     is 403 `permission_denied` "pro subscription required".
          */
-        post: operations["create"];
+        post: operations["create_widget"];
         delete?: never;
         options?: never;
         head?: never;
@@ -905,15 +960,15 @@ export interface paths {
             cookie?: never;
         };
         /** One of the caller's widgets; another user's is not found. */
-        get: operations["get"];
+        get: operations["get_widget"];
         put?: never;
         post?: never;
         /** Delete a widget with its revisions. */
-        delete: operations["delete"];
+        delete: operations["delete_widget"];
         options?: never;
         head?: never;
         /** Change a widget; a change of what it shows is a new revision. */
-        patch: operations["change"];
+        patch: operations["change_widget"];
         trace?: never;
     };
     "/widgets/{id}/card.png": {
@@ -924,7 +979,7 @@ export interface paths {
             cookie?: never;
         };
         /** A widget as a 1200×630 PNG card, for link previews. */
-        get: operations["card"];
+        get: operations["widget_card"];
         put?: never;
         post?: never;
         delete?: never;
@@ -944,7 +999,7 @@ export interface paths {
          * A widget drawn as SVG: title, axes and legend where the kind has them,
          *     Indian number formatting, a colour-blind-safe palette.
          */
-        get: operations["chart"];
+        get: operations["widget_chart"];
         put?: never;
         post?: never;
         delete?: never;
@@ -961,7 +1016,7 @@ export interface paths {
             cookie?: never;
         };
         /** What a widget shows: the same figures the portfolio endpoints and chat give. */
-        get: operations["data"];
+        get: operations["widget_data"];
         put?: never;
         post?: never;
         delete?: never;
@@ -978,7 +1033,7 @@ export interface paths {
             cookie?: never;
         };
         /** A widget's kept revisions (the last 20), newest first. */
-        get: operations["revisions"];
+        get: operations["widget_revisions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -997,7 +1052,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Make an earlier revision current again (as a new revision). */
-        post: operations["restore"];
+        post: operations["restore_widget"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1014,9 +1069,9 @@ export interface paths {
         get?: never;
         put?: never;
         /** Give a shared widget a new link; the old one stops working at once. */
-        post: operations["rotate_link"];
+        post: operations["rotate_widget_link"];
         /** Stop sharing a widget: it becomes private and its link stops working. */
-        delete: operations["revoke_link"];
+        delete: operations["revoke_widget_link"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1084,6 +1139,17 @@ export interface components {
             layout?: components["schemas"]["Placement"][] | null;
             title?: string | null;
         };
+        /** @description A change of one's profile: what is present changes. */
+        ChangeProfile: {
+            /** @description Plain text, up to 300 characters. */
+            bio?: string | null;
+            /** @description Up to 60 characters, one line; the username shows when it is empty. */
+            displayName?: string | null;
+            /** @description Up to 5 `https://` addresses of at most 200 characters. */
+            links?: components["schemas"]["Link"][] | null;
+            /** @description A private profile, and everything on it, is not found by anyone else. */
+            private?: boolean | null;
+        };
         /** @description A change: the fields present change, the others stay. */
         ChangeWidget: {
             description?: string | null;
@@ -1147,6 +1213,15 @@ export interface components {
         ConversationList: {
             /** @description Most recent first, at most 100. */
             conversations: components["schemas"]["ConversationInfo"][];
+        };
+        /** @description What a profile counts. */
+        Counts: {
+            /** Format: int64 */
+            followers: number;
+            /** Format: int64 */
+            following: number;
+            /** Format: int64 */
+            publicWidgets: number;
         };
         /** @description A new dashboard. */
         CreateDashboard: {
@@ -1419,6 +1494,8 @@ export interface components {
          * @enum {string}
          */
         Kind: "tradebook" | "holdings";
+        /** @example https://asha.example/blog */
+        Link: string;
         LoginRequest: {
             /** @example asha@example.com */
             email: string;
@@ -1546,11 +1623,32 @@ export interface components {
             /** @description Its trading symbol, upper case. */
             symbol: string;
         };
+        /** @description A public profile. */
+        Profile: {
+            bio: string;
+            counts: components["schemas"]["Counts"];
+            displayName: string;
+            /** @description Whether the signed-in viewer follows them (absent when signed out). */
+            followedByYou?: boolean | null;
+            /** Format: date-time */
+            joinedAt: string;
+            links: string[];
+            /** @description Hidden from everyone but its owner. */
+            private: boolean;
+            username: string;
+            /** @description Their public widgets, newest first, a page at a time. */
+            widgets: components["schemas"]["PublicWidgetPage"];
+        };
         PubSubOverview: {
             subscriptions: components["schemas"]["SubscriptionStats"][];
             topics: components["schemas"]["TopicInfo"][];
             /** @description `embedded` (delivered in this process) or `nats` (NATS JetStream). */
             transport: string;
+        };
+        /** @description A page of someone's public widgets, as anyone sees them. */
+        PublicWidgetPage: {
+            nextCursor?: string | null;
+            widgets: components["schemas"]["SharedWidget"][];
         };
         /**
          * @description A decimal number of shares or units, at most three places
@@ -1678,6 +1776,8 @@ export interface components {
             options: components["schemas"]["WidgetOptions"];
             /** @description The owner's username. */
             owner: string;
+            /** @description Its link (the one it was opened by, or, on a profile, the way to open it). */
+            shareUrl: string;
             title: string;
             /** Format: date-time */
             updatedAt: string;
@@ -1700,7 +1800,9 @@ export interface components {
              */
             password: string;
             /**
-             * @description 3 to 30 of `a-z`, `0-9` and `_`; unique regardless of case.
+             * @description 3 to 30 of `a-z`, `0-9` and `_`; unique regardless of case; not a
+             *     word the site's own addresses use (`admin`, `api`, `me`, `support`,
+             *     `kitemate`, … — see `RESERVED_USERNAMES`).
              * @example asha_invests
              */
             username: string;
@@ -3352,7 +3454,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_dashboards: {
         parameters: {
             query?: {
                 /** @description `nextCursor` of the previous page. */
@@ -3395,7 +3497,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_dashboard: {
         parameters: {
             query?: never;
             header?: never;
@@ -3464,7 +3566,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_dashboard: {
         parameters: {
             query?: never;
             header?: never;
@@ -3505,7 +3607,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    delete_dashboard: {
         parameters: {
             query?: never;
             header?: never;
@@ -3544,7 +3646,7 @@ export interface operations {
             };
         };
     };
-    change: {
+    change_dashboard: {
         parameters: {
             query?: never;
             header?: never;
@@ -3616,7 +3718,7 @@ export interface operations {
             };
         };
     };
-    duplicate: {
+    duplicate_dashboard: {
         parameters: {
             query?: never;
             header?: never;
@@ -4510,6 +4612,208 @@ export interface operations {
             };
         };
     };
+    change_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeProfile"];
+            };
+        };
+        responses: {
+            /** @description The profile as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description A field is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_profile: {
+        parameters: {
+            query?: {
+                /** @description `widgets.nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Widgets per page, 1–50; 12 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Any case */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description A parameter is invalid, named in `details.field` (`invalid_argument`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such profile, or a private one */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    follow_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any case */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Following */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description That is you */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such profile, or a private one */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unfollow_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any case */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not following */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     readyz: {
         parameters: {
             query?: never;
@@ -4548,7 +4852,7 @@ export interface operations {
             };
         };
     };
-    shared: {
+    shared_widget: {
         parameters: {
             query?: never;
             header?: never;
@@ -4589,7 +4893,7 @@ export interface operations {
             };
         };
     };
-    shared_card: {
+    shared_widget_card: {
         parameters: {
             query?: never;
             header?: never;
@@ -4630,7 +4934,7 @@ export interface operations {
             };
         };
     };
-    shared_chart: {
+    shared_widget_chart: {
         parameters: {
             query?: never;
             header?: never;
@@ -4671,7 +4975,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_widgets: {
         parameters: {
             query?: {
                 /** @description `nextCursor` of the previous page. */
@@ -4714,7 +5018,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_widget: {
         parameters: {
             query?: never;
             header?: never;
@@ -4783,7 +5087,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_widget: {
         parameters: {
             query?: never;
             header?: never;
@@ -4824,7 +5128,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    delete_widget: {
         parameters: {
             query?: never;
             header?: never;
@@ -4863,7 +5167,7 @@ export interface operations {
             };
         };
     };
-    change: {
+    change_widget: {
         parameters: {
             query?: never;
             header?: never;
@@ -4935,7 +5239,7 @@ export interface operations {
             };
         };
     };
-    card: {
+    widget_card: {
         parameters: {
             query?: never;
             header?: never;
@@ -4976,7 +5280,7 @@ export interface operations {
             };
         };
     };
-    chart: {
+    widget_chart: {
         parameters: {
             query?: never;
             header?: never;
@@ -5017,7 +5321,7 @@ export interface operations {
             };
         };
     };
-    data: {
+    widget_data: {
         parameters: {
             query?: never;
             header?: never;
@@ -5058,7 +5362,7 @@ export interface operations {
             };
         };
     };
-    revisions: {
+    widget_revisions: {
         parameters: {
             query?: never;
             header?: never;
@@ -5099,7 +5403,7 @@ export interface operations {
             };
         };
     };
-    restore: {
+    restore_widget: {
         parameters: {
             query?: never;
             header?: never;
@@ -5151,7 +5455,7 @@ export interface operations {
             };
         };
     };
-    rotate_link: {
+    rotate_widget_link: {
         parameters: {
             query?: never;
             header?: never;
@@ -5201,7 +5505,7 @@ export interface operations {
             };
         };
     };
-    revoke_link: {
+    revoke_widget_link: {
         parameters: {
             query?: never;
             header?: never;

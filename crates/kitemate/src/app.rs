@@ -27,6 +27,7 @@ use crate::chat::{self, ChatService};
 use crate::config::{Config, Mode, Resolved};
 use crate::kite_turns::SharedTurns;
 use crate::portfolio::{self, PortfolioService};
+use crate::social::{self, SocialService};
 use crate::widgets::{self, WidgetService};
 use crate::{admin, hello, jobs, objects, ops};
 
@@ -41,6 +42,7 @@ pub static SERVICES: &[&Declaration] = &[
     &portfolio::SERVICE,
     &chat::SERVICE,
     &widgets::SERVICE,
+    &social::SERVICE,
     &objects::SERVICE,
 ];
 
@@ -254,6 +256,12 @@ impl App {
             auth.clone(),
             config.public_url(),
         );
+        let social = SocialService::new(
+            databases.get(&social::DATABASE)?,
+            clock.clone(),
+            auth.clone(),
+            widgets.clone(),
+        );
 
         let mounts = vec![
             hello::mount(limiter.clone()),
@@ -297,6 +305,13 @@ impl App {
                 limiter.clone(),
                 &pubsub,
             )?,
+            social::mount(
+                social::SocialState {
+                    service: social,
+                    auth: auth.clone(),
+                },
+                limiter.clone(),
+            ),
             objects::mount(objects.clone(), limiter.clone()),
         ];
         platform::service::check_mounts(SERVICES, &mounts)?;

@@ -13,6 +13,7 @@ pub mod kite_turns;
 pub mod objects;
 pub mod ops;
 pub mod portfolio;
+pub mod social;
 mod spec_rules;
 pub mod widgets;
 

@@ -35,6 +35,63 @@ fn trimmed<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     String::deserialize(de).map(|s| s.trim().to_string())
 }
 
+/// Usernames the site keeps for itself: its own paths (`/u/me`, `/api`),
+/// roles people might take for staff, and the brand.
+pub const RESERVED_USERNAMES: &[&str] = &[
+    "about",
+    "account",
+    "accounts",
+    "admin",
+    "administrator",
+    "api",
+    "app",
+    "auth",
+    "billing",
+    "blog",
+    "dashboard",
+    "dashboards",
+    "discover",
+    "docs",
+    "embed",
+    "explore",
+    "feed",
+    "help",
+    "home",
+    "kite",
+    "kitemate",
+    "login",
+    "logout",
+    "me",
+    "mod",
+    "moderator",
+    "new",
+    "notifications",
+    "null",
+    "official",
+    "owner",
+    "pricing",
+    "privacy",
+    "pro",
+    "profile",
+    "profiles",
+    "security",
+    "settings",
+    "shared",
+    "signup",
+    "staff",
+    "status",
+    "support",
+    "system",
+    "team",
+    "terms",
+    "undefined",
+    "user",
+    "users",
+    "widget",
+    "widgets",
+    "zerodha",
+];
+
 /// Usernames are `a-z`, `0-9` and `_` (letters in either case; stored lowercase).
 fn username_chars(username: &str) -> Result<(), validator::ValidationError> {
     if username
@@ -60,7 +117,9 @@ pub struct SignupRequest {
     #[validate(length(min = 8, max = 128))]
     #[schema(example = "river otter lantern", min_length = 8, max_length = 128)]
     pub password: String,
-    /// 3 to 30 of `a-z`, `0-9` and `_`; unique regardless of case.
+    /// 3 to 30 of `a-z`, `0-9` and `_`; unique regardless of case; not a
+    /// word the site's own addresses use (`admin`, `api`, `me`, `support`,
+    /// `kitemate`, … — see `RESERVED_USERNAMES`).
     #[validate(length(min = 3, max = 30), custom(function = "username_chars"))]
     #[schema(
         example = "asha_invests",

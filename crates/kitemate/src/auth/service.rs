@@ -222,6 +222,12 @@ impl AuthService {
                 "may contain only letters a-z, digits and _",
             ));
         }
+        if super::model::RESERVED_USERNAMES.contains(&username.as_str()) {
+            return Err(ApiError::invalid_field(
+                "username",
+                "is reserved: choose another",
+            ));
+        }
         password::check_strength(&req.password, &email, &username)?;
         let db = &self.inner.db;
         let (email_taken, username_taken) = store::taken(db, &email, &username).await?;
@@ -354,6 +360,15 @@ impl AuthService {
         Ok(store::user_by_email(&self.inner.db, &email)
             .await?
             .map(|u| u.id))
+    }
+
+    /// The user with this username (any case), if there is one.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, ApiError> {
+        Ok(
+            store::user_by_username(&self.inner.db, &username.to_ascii_lowercase())
+                .await?
+                .map(User::from),
+        )
     }
 
     /// The user with this id, as they see themselves.

@@ -95,6 +95,17 @@ pub(super) async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow
         .await)
 }
 
+pub(super) async fn user_by_username(
+    db: &Db,
+    username: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(username) = $1");
+    with_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(username)
+        .fetch_optional(pool)
+        .await)
+}
+
 pub(super) async fn user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     with_db!(db, |pool| sqlx::query_as(&sql)

@@ -95,7 +95,7 @@ pub struct ListQuery {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The Free plan's widgets are used up", body = ErrorBody),
     ))]
-pub async fn create(
+pub async fn create_widget(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     ApiJson(req): ApiJson<CreateWidget>,
@@ -127,7 +127,7 @@ pub async fn create(
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
-pub async fn list(
+pub async fn list_widgets(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -152,7 +152,7 @@ pub async fn list(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn get(
+pub async fn get_widget(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -171,7 +171,7 @@ pub async fn get(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn change(
+pub async fn change_widget(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -205,7 +205,7 @@ pub async fn change(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn delete(
+pub async fn delete_widget(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -223,7 +223,7 @@ pub async fn delete(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn revisions(
+pub async fn widget_revisions(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -244,7 +244,7 @@ pub async fn revisions(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's, or that revision is not kept", body = ErrorBody),
     ))]
-pub async fn restore(
+pub async fn restore_widget(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path((id, n)): Path<(String, String)>,
@@ -267,7 +267,7 @@ pub async fn restore(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn data(
+pub async fn widget_data(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -285,7 +285,7 @@ pub async fn data(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn rotate_link(
+pub async fn rotate_widget_link(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -302,7 +302,7 @@ pub async fn rotate_link(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn revoke_link(
+pub async fn revoke_widget_link(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -319,7 +319,7 @@ pub async fn revoke_link(
         (status = 404, description = "Nothing is shared at this link (never was, rotated, or revoked)", body = ErrorBody),
         (status = 429, description = "Too many requests (`resource_exhausted`)", body = ErrorBody),
     ))]
-pub async fn shared(
+pub async fn shared_widget(
     State(state): State<WidgetsState>,
     Path(token): Path<String>,
 ) -> Result<ApiJson<SharedWidget>, ApiError> {
@@ -352,7 +352,7 @@ impl axum::response::IntoResponse for Svg {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn chart(
+pub async fn widget_chart(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -369,7 +369,7 @@ pub async fn chart(
         (status = 404, description = "Nothing is shared at this link", body = ErrorBody),
         (status = 429, description = "Too many requests (`resource_exhausted`)", body = ErrorBody),
     ))]
-pub async fn shared_chart(
+pub async fn shared_widget_chart(
     State(state): State<WidgetsState>,
     Path(token): Path<String>,
 ) -> Result<Svg, ApiError> {
@@ -394,7 +394,7 @@ impl axum::response::IntoResponse for Png {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such widget of the caller's", body = ErrorBody),
     ))]
-pub async fn card(
+pub async fn widget_card(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -411,7 +411,7 @@ pub async fn card(
         (status = 404, description = "Nothing is shared at this link", body = ErrorBody),
         (status = 429, description = "Too many requests (`resource_exhausted`)", body = ErrorBody),
     ))]
-pub async fn shared_card(
+pub async fn shared_widget_card(
     State(state): State<WidgetsState>,
     Path(token): Path<String>,
 ) -> Result<Png, ApiError> {

@@ -48,7 +48,7 @@ pub struct ChangeDashboard {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The Free plan's dashboards are used up", body = ErrorBody),
     ))]
-pub async fn create(
+pub async fn create_dashboard(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     ApiJson(req): ApiJson<CreateDashboard>,
@@ -69,7 +69,7 @@ pub async fn create(
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
-pub async fn list(
+pub async fn list_dashboards(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -94,7 +94,7 @@ pub async fn list(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such dashboard of the caller's", body = ErrorBody),
     ))]
-pub async fn get(
+pub async fn get_dashboard(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -113,7 +113,7 @@ pub async fn get(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such dashboard of the caller's", body = ErrorBody),
     ))]
-pub async fn change(
+pub async fn change_dashboard(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -135,7 +135,7 @@ pub async fn change(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such dashboard of the caller's", body = ErrorBody),
     ))]
-pub async fn delete(
+pub async fn delete_dashboard(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -154,7 +154,7 @@ pub async fn delete(
         (status = 403, description = "The Free plan's dashboards or widgets are used up", body = ErrorBody),
         (status = 404, description = "No such dashboard of the caller's", body = ErrorBody),
     ))]
-pub async fn duplicate(
+pub async fn duplicate_dashboard(
     State(state): State<WidgetsState>,
     Auth(caller): Auth,
     Path(id): Path<String>,

@@ -79,25 +79,32 @@ pub fn mount(state: WidgetsState, limiter: RateLimiter, pubsub: &PubSub) -> anyh
 /// `limiter` guards the one route open without signing in: a shared widget.
 pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
     let public = OpenApiRouter::new()
-        .routes(routes!(api::shared))
-        .routes(routes!(api::shared_chart))
-        .routes(routes!(api::shared_card))
+        .routes(routes!(api::shared_widget))
+        .routes(routes!(api::shared_widget_chart))
+        .routes(routes!(api::shared_widget_card))
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
-        .routes(routes!(api::create, api::list))
-        .routes(routes!(api::get, api::change, api::delete))
-        .routes(routes!(api::revisions))
-        .routes(routes!(api::restore))
-        .routes(routes!(api::data))
-        .routes(routes!(api::chart))
-        .routes(routes!(api::card))
-        .routes(routes!(api::rotate_link, api::revoke_link))
-        .routes(routes!(dashboard_api::create, dashboard_api::list))
+        .routes(routes!(api::create_widget, api::list_widgets))
         .routes(routes!(
-            dashboard_api::get,
-            dashboard_api::change,
-            dashboard_api::delete
+            api::get_widget,
+            api::change_widget,
+            api::delete_widget
         ))
-        .routes(routes!(dashboard_api::duplicate))
+        .routes(routes!(api::widget_revisions))
+        .routes(routes!(api::restore_widget))
+        .routes(routes!(api::widget_data))
+        .routes(routes!(api::widget_chart))
+        .routes(routes!(api::widget_card))
+        .routes(routes!(api::rotate_widget_link, api::revoke_widget_link))
+        .routes(routes!(
+            dashboard_api::create_dashboard,
+            dashboard_api::list_dashboards
+        ))
+        .routes(routes!(
+            dashboard_api::get_dashboard,
+            dashboard_api::change_dashboard,
+            dashboard_api::delete_dashboard
+        ))
+        .routes(routes!(dashboard_api::duplicate_dashboard))
         .merge(public)
 }

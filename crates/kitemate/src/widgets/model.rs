@@ -191,6 +191,8 @@ pub struct WidgetData {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SharedWidget {
+    /// Its link (the one it was opened by, or, on a profile, the way to open it).
+    pub share_url: String,
     pub title: String,
     pub description: String,
     pub kind: WidgetKind,
@@ -374,6 +376,15 @@ pub struct DashboardView {
 #[serde(rename_all = "camelCase")]
 pub struct DashboardPage {
     pub dashboards: Vec<Dashboard>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A page of someone's public widgets, as anyone sees them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicWidgetPage {
+    pub widgets: Vec<SharedWidget>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }

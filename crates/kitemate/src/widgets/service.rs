@@ -15,8 +15,8 @@ use super::card::Cards;
 use super::chart::{self, Chart};
 use super::config::WidgetsConfig;
 use super::model::{
-    Content, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, Revision, RevisionList, SharedWidget,
-    Visibility, Widget, WidgetData, WidgetKind, WidgetOptions, WidgetPage, fits,
+    Content, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, PublicWidgetPage, Revision, RevisionList,
+    SharedWidget, Visibility, Widget, WidgetData, WidgetKind, WidgetOptions, WidgetPage, fits,
 };
 use super::store::{self, Counted, WidgetRow};
 use crate::auth::{AuthService, Tier, User};
@@ -440,6 +440,48 @@ impl WidgetService {
         self.data_of(&widget, &owner.id, true).await
     }
 
+    /// A page of the public widgets of `owner` (id and username), newest
+    /// first, as anyone sees them.
+    pub async fn public_widgets(
+        &self,
+        owner_id: &str,
+        owner_username: &str,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<PublicWidgetPage, ApiError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut rows = store::public_page(&self.db, owner_id, cursor, limit + 1).await?;
+        let more = rows.len() > wanted;
+        rows.truncate(wanted);
+        let mut widgets = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for row in rows {
+            let widget = self.widget(row)?;
+            let data = self.data_of(&widget, owner_id, false).await?;
+            last = Some(widget.id.clone());
+            widgets.push(SharedWidget {
+                share_url: widget.share_url.clone().unwrap_or_default(),
+                title: widget.content.title,
+                description: widget.content.description,
+                kind: widget.content.kind,
+                options: widget.content.options,
+                owner: owner_username.to_string(),
+                data,
+                updated_at: widget.updated_at,
+            });
+        }
+        Ok(PublicWidgetPage {
+            widgets,
+            next_cursor: more.then_some(last).flatten(),
+        })
+    }
+
+    /// How many public widgets `owner_id` has.
+    pub async fn public_count(&self, owner_id: &str) -> Result<i64, ApiError> {
+        Ok(store::public_count(&self.db, owner_id).await?)
+    }
+
     /// One of the caller's widgets drawn as SVG.
     pub async fn chart(&self, owner: &User, id: &str) -> Result<String, ApiError> {
         let widget = self.get(owner, id).await?;
@@ -500,6 +542,7 @@ impl WidgetService {
         let (widget, owner_id, data) = self.shared_parts(token).await?;
         let owner = self.auth.user(&owner_id).await?;
         Ok(SharedWidget {
+            share_url: widget.share_url.clone().unwrap_or_default(),
             title: widget.content.title,
             description: widget.content.description,
             kind: widget.content.kind,

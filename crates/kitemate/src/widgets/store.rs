@@ -270,6 +270,43 @@ pub(super) async fn page(
     page_of(db, "widgets", COLUMNS, user_id, before, limit).await
 }
 
+/// Up to `limit` of the user's public widgets older than `before`, newest first.
+pub(super) async fn public_page(
+    db: &Db,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<WidgetRow>, sqlx::Error> {
+    let (after, limit_at) = if before.is_some() {
+        ("AND id < $2 ", "$3")
+    } else {
+        ("", "$2")
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM widgets WHERE user_id = $1 AND visibility = 'public' {after}\
+         ORDER BY id DESC LIMIT {limit_at}"
+    );
+    with_db!(db, |pool| {
+        let mut query = sqlx::query_as::<_, WidgetRow>(&sql).bind(user_id);
+        if let Some(before) = before {
+            query = query.bind(before);
+        }
+        query.bind(limit).fetch_all(pool).await
+    })
+}
+
+/// How many public widgets the user has.
+pub(super) async fn public_count(db: &Db, user_id: &str) -> Result<i64, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM widgets WHERE user_id = $1 AND visibility = 'public'",
+        )
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
+    })
+}
+
 /// The kept revisions of a widget, newest first.
 pub(super) async fn revisions(db: &Db, widget_id: &str) -> Result<Vec<RevisionRow>, sqlx::Error> {
     with_db!(db, |pool| {

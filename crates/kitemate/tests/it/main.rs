@@ -8,4 +8,5 @@ mod auth;
 mod chat;
 mod platform;
 mod portfolio;
+mod social;
 mod widgets;

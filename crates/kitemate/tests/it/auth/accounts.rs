@@ -79,6 +79,21 @@ async fn signup_rejects_bad_fields_by_name(kind: Kind) -> TestResult {
             json!("āsha"),
             "username: may contain only letters a-z, digits and _",
         ),
+        (
+            "username",
+            json!("Admin"),
+            "username: is reserved: choose another",
+        ),
+        (
+            "username",
+            json!("kitemate"),
+            "username: is reserved: choose another",
+        ),
+        (
+            "username",
+            json!("SUPPORT"),
+            "username: is reserved: choose another",
+        ),
     ];
     for (field, value, message) in cases {
         let mut body = ok.clone();

@@ -79,3 +79,24 @@ async fn serves_the_spec_and_a_self_contained_docs_page() -> TestResult {
     }
     app.stop().await
 }
+
+/// Every operation has its own id: generated clients name their methods by
+/// them, and two alike do not compile (two services' `create` once broke
+/// the TypeScript client).
+#[test]
+fn operation_ids_are_unique() -> TestResult {
+    let spec: serde_json::Value = serde_json::from_str(&kitemate::app::openapi_json())?;
+    let mut seen = std::collections::BTreeMap::new();
+    let mut twice = Vec::new();
+    for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if let Some(id) = operation["operationId"].as_str()
+                && let Some(first) = seen.insert(id.to_string(), format!("{method} {path}"))
+            {
+                twice.push(format!("{id}: {first} and {method} {path}"));
+            }
+        }
+    }
+    assert!(twice.is_empty(), "operation ids used twice: {twice:#?}");
+    Ok(())
+}

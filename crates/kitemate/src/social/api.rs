@@ -1,0 +1,160 @@
+//! HTTP handlers of the social service.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::SocialState;
+use super::model::Profile;
+use super::service::ProfileChange;
+use crate::auth::{Auth, MaybeAuth};
+
+const TAG: &str = "social";
+
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProfileQuery {
+    /// `widgets.nextCursor` of the previous page.
+    #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
+    pub cursor: Option<String>,
+    /// Widgets per page, 1–50; 12 when left out.
+    #[validate(range(min = 1, max = 50))]
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
+}
+
+/// An `https://` address of at most 200 printable ASCII characters, without
+/// quotes, angle brackets or backslashes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Link(pub String);
+
+impl utoipa::PartialSchema for Link {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .max_length(Some(200))
+            .pattern(Some("^https://[!#-;=?-\\[\\]-~]{1,192}$"))
+            .examples([serde_json::json!("https://asha.example/blog")])
+            .into()
+    }
+}
+
+impl ToSchema for Link {}
+
+/// A change of one's profile: what is present changes.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeProfile {
+    /// Up to 60 characters, one line; the username shows when it is empty.
+    #[schema(max_length = 60)]
+    pub display_name: Option<String>,
+    /// Plain text, up to 300 characters.
+    #[schema(max_length = 300)]
+    pub bio: Option<String>,
+    /// Up to 5 `https://` addresses of at most 200 characters.
+    #[schema(max_items = 5)]
+    pub links: Option<Vec<Link>>,
+    /// A private profile, and everything on it, is not found by anyone else.
+    pub private: Option<bool>,
+}
+
+/// A public profile and a page of its public widgets; no sign-in needed.
+/// Amounts and quantities show only where the owner shows them.
+#[utoipa::path(get, path = "/profiles/{username}", tag = TAG,
+    params(("username" = String, Path, description = "Any case"), ProfileQuery),
+    responses(
+        (status = 200, description = "The profile", body = Profile),
+        (status = 404, description = "No such profile, or a private one", body = ErrorBody),
+    ))]
+pub async fn get_profile(
+    State(state): State<SocialState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path(username): Path<String>,
+    ApiQuery(query): ApiQuery<ProfileQuery>,
+) -> Result<ApiJson<Profile>, ApiError> {
+    let viewer = viewer.as_ref().map(|v| v.user.as_ref());
+    let profile = state
+        .service
+        .profile(
+            &username,
+            viewer,
+            query.cursor.as_deref(),
+            query.limit.unwrap_or(12),
+        )
+        .await?;
+    Ok(ApiJson(profile))
+}
+
+/// Change one's own profile.
+#[utoipa::path(patch, path = "/profiles/me", tag = TAG,
+    security(("bearer" = [])),
+    request_body = ChangeProfile,
+    responses(
+        (status = 200, description = "The profile as changed", body = Profile),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn change_profile(
+    State(state): State<SocialState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<ChangeProfile>,
+) -> Result<ApiJson<Profile>, ApiError> {
+    let profile = state
+        .service
+        .change(
+            &caller.user,
+            ProfileChange {
+                display_name: req.display_name,
+                bio: req.bio,
+                links: req
+                    .links
+                    .map(|links| links.into_iter().map(|l| l.0).collect()),
+                private: req.private,
+            },
+        )
+        .await?;
+    Ok(ApiJson(profile))
+}
+
+/// Follow someone; following again changes nothing.
+#[utoipa::path(put, path = "/profiles/{username}/follow", tag = TAG,
+    security(("bearer" = [])),
+    params(("username" = String, Path, description = "Any case")),
+    responses(
+        (status = 204, description = "Following"),
+        (status = 400, description = "That is you", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such profile, or a private one", body = ErrorBody),
+    ))]
+pub async fn follow_profile(
+    State(state): State<SocialState>,
+    Auth(caller): Auth,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.service.follow(&caller.user, &username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stop following someone; not following already changes nothing.
+#[utoipa::path(delete, path = "/profiles/{username}/follow", tag = TAG,
+    security(("bearer" = [])),
+    params(("username" = String, Path, description = "Any case")),
+    responses(
+        (status = 204, description = "Not following"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such profile", body = ErrorBody),
+    ))]
+pub async fn unfollow_profile(
+    State(state): State<SocialState>,
+    Auth(caller): Auth,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.service.unfollow(&caller.user, &username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,145 @@
+//! SQL of the social service, written once for SQLite and PostgreSQL.
+
+use platform::db::{Db, Tx};
+use platform::{with_db, with_tx};
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct ProfileRow {
+    pub display_name: String,
+    pub bio: String,
+    pub links: String,
+    pub private: bool,
+}
+
+pub(super) async fn profile(db: &Db, user_id: &str) -> Result<Option<ProfileRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as::<_, ProfileRow>(
+            "SELECT display_name, bio, links, private FROM profiles WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+pub(super) async fn save_profile(
+    tx: &mut Tx,
+    user_id: &str,
+    row: &ProfileRow,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO profiles (user_id, display_name, bio, links, private, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, \
+             bio = excluded.bio, links = excluded.links, private = excluded.private, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(&row.display_name)
+        .bind(&row.bio)
+        .bind(&row.links)
+        .bind(row.private)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// (followers, following) of a user.
+pub(super) async fn counts(db: &Db, user_id: &str) -> Result<(i64, i64), sqlx::Error> {
+    let row: Option<(i64, i64)> = with_db!(db, |pool| {
+        sqlx::query_as("SELECT followers, following FROM follow_counts WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(row.unwrap_or((0, 0)))
+}
+
+pub(super) async fn follows(db: &Db, follower: &str, followee: &str) -> Result<bool, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM follows WHERE follower_id = $1 AND followee_id = $2",
+        )
+        .bind(follower)
+        .bind(followee)
+        .fetch_one(pool)
+        .await
+        .map(|n| n > 0)
+    })
+}
+
+/// Adds `by` to both users' counts.
+async fn count(tx: &mut Tx, follower: &str, followee: &str, by: i64) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        for user in [follower, followee] {
+            sqlx::query(
+                "INSERT INTO follow_counts (user_id, followers, following) VALUES ($1, 0, 0) \
+                 ON CONFLICT (user_id) DO NOTHING",
+            )
+            .bind(user)
+            .execute(&mut *conn)
+            .await?;
+        }
+        sqlx::query("UPDATE follow_counts SET following = following + $1 WHERE user_id = $2")
+            .bind(by)
+            .bind(follower)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE follow_counts SET followers = followers + $1 WHERE user_id = $2")
+            .bind(by)
+            .bind(followee)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Records that `follower` follows `followee`; false when they did already.
+/// The counts change only with a row, so repeats and races keep them exact.
+pub(super) async fn follow(
+    tx: &mut Tx,
+    follower: &str,
+    followee: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let added = with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO follows (follower_id, followee_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (follower_id, followee_id) DO NOTHING",
+        )
+        .bind(follower)
+        .bind(followee)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })?;
+    if added {
+        count(tx, follower, followee, 1).await?;
+    }
+    Ok(added)
+}
+
+/// Removes the follow; false when there was none.
+pub(super) async fn unfollow(
+    tx: &mut Tx,
+    follower: &str,
+    followee: &str,
+) -> Result<bool, sqlx::Error> {
+    let removed = with_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
+            .bind(follower)
+            .bind(followee)
+            .execute(&mut *conn)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })?;
+    if removed {
+        count(tx, follower, followee, -1).await?;
+    }
+    Ok(removed)
+}

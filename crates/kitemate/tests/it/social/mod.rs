@@ -1,0 +1,3 @@
+//! The social service.
+
+mod profiles;
