@@ -1141,9 +1141,15 @@ export interface components {
         };
         /** @description A change of one's profile: what is present changes. */
         ChangeProfile: {
-            /** @description Plain text, up to 300 characters. */
+            /**
+             * @description Plain text, up to 300 characters (control characters other than line
+             *     breaks are dropped).
+             */
             bio?: string | null;
-            /** @description Up to 60 characters, one line; the username shows when it is empty. */
+            /**
+             * @description Up to 60 characters, kept on one line (line breaks become spaces,
+             *     control characters are dropped); the username shows when it is empty.
+             */
             displayName?: string | null;
             /** @description Up to 5 `https://` addresses of at most 200 characters. */
             links?: components["schemas"]["Link"][] | null;

@@ -51,10 +51,12 @@ impl ToSchema for Link {}
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangeProfile {
-    /// Up to 60 characters, one line; the username shows when it is empty.
+    /// Up to 60 characters, kept on one line (line breaks become spaces,
+    /// control characters are dropped); the username shows when it is empty.
     #[schema(max_length = 60)]
     pub display_name: Option<String>,
-    /// Plain text, up to 300 characters.
+    /// Plain text, up to 300 characters (control characters other than line
+    /// breaks are dropped).
     #[schema(max_length = 300)]
     pub bio: Option<String>,
     /// Up to 5 `https://` addresses of at most 200 characters.

@@ -30,17 +30,36 @@ fn not_found() -> ApiError {
     ApiError::not_found("no such profile")
 }
 
-fn plain(field: &str, text: &str, max: usize) -> Result<(), ApiError> {
+/// Text as it is kept: control characters (which no one types and which
+/// can hide or reorder what others read) dropped; `keep_lines` keeps line
+/// breaks, else they become spaces on one line.
+fn plain(text: &str, keep_lines: bool) -> String {
+    let kept: String = text
+        .chars()
+        .filter_map(|c| match c {
+            '\n' if keep_lines => Some('\n'),
+            '\n' | '\r' | '\t' => Some(' '),
+            // Bidirectional overrides and isolates reorder what follows them.
+            c if c.is_control()
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                None
+            }
+            c => Some(c),
+        })
+        .collect();
+    if keep_lines {
+        kept.trim().to_string()
+    } else {
+        kept.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+fn at_most(field: &str, text: &str, max: usize) -> Result<(), ApiError> {
     if text.chars().count() > max {
         return Err(ApiError::invalid_field(
             field,
             format!("must be at most {max} characters"),
-        ));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::invalid_field(
-            field,
-            "must not contain control characters",
         ));
     }
     Ok(())
@@ -93,12 +112,7 @@ impl SocialService {
             .ok_or_else(not_found)?;
         let row = store::profile(&self.db, &user.id)
             .await?
-            .unwrap_or_else(|| ProfileRow {
-                display_name: String::new(),
-                bio: String::new(),
-                links: "[]".into(),
-                private: false,
-            });
+            .unwrap_or_else(ProfileRow::blank);
         if row.private && viewer.is_none_or(|v| v.id != user.id) {
             // Private: as if there were nobody by that name.
             return Err(not_found());
@@ -156,23 +170,15 @@ impl SocialService {
     pub async fn change(&self, me: &User, change: ProfileChange) -> Result<Profile, ApiError> {
         let mut row = store::profile(&self.db, &me.id)
             .await?
-            .unwrap_or_else(|| ProfileRow {
-                display_name: String::new(),
-                bio: String::new(),
-                links: "[]".into(),
-                private: false,
-            });
+            .unwrap_or_else(ProfileRow::blank);
+        // Lengths are of what was sent, as the schema states them.
         if let Some(name) = change.display_name {
-            let name = name.trim().to_string();
-            plain("displayName", &name, MAX_DISPLAY_NAME)?;
-            if name.contains('\n') {
-                return Err(ApiError::invalid_field("displayName", "must be one line"));
-            }
-            row.display_name = name;
+            at_most("displayName", &name, MAX_DISPLAY_NAME)?;
+            row.display_name = plain(&name, false);
         }
         if let Some(bio) = change.bio {
-            plain("bio", &bio, MAX_BIO)?;
-            row.bio = bio;
+            at_most("bio", &bio, MAX_BIO)?;
+            row.bio = plain(&bio, true);
         }
         if let Some(links) = change.links {
             check_links(&links)?;

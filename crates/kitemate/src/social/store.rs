@@ -11,6 +11,18 @@ pub(super) struct ProfileRow {
     pub private: bool,
 }
 
+impl ProfileRow {
+    /// The profile of someone who has not written one.
+    pub(super) fn blank() -> Self {
+        Self {
+            display_name: String::new(),
+            bio: String::new(),
+            links: "[]".into(),
+            private: false,
+        }
+    }
+}
+
 pub(super) async fn profile(db: &Db, user_id: &str) -> Result<Option<ProfileRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as::<_, ProfileRow>(
