@@ -186,10 +186,7 @@ impl WidgetService {
         limit: i64,
     ) -> Result<DashboardPage, ApiError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
-        let mut rows = store::dashboards(&self.db, &owner.id, cursor, limit + 1).await?;
-        let more = rows.len() > wanted;
-        rows.truncate(wanted);
+        let (rows, more) = store::dashboards(&self.db, &owner.id, cursor, limit).await?;
         let dashboards = rows
             .into_iter()
             .map(dashboard)

@@ -254,9 +254,7 @@ impl WidgetService {
         limit: i64,
     ) -> Result<WidgetPage, ApiError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let mut rows = store::page(&self.db, &owner.id, cursor, limit + 1).await?;
-        let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let (rows, more) = store::page(&self.db, &owner.id, cursor, limit).await?;
         let widgets = rows
             .into_iter()
             .map(|row| self.widget(row))
@@ -450,10 +448,7 @@ impl WidgetService {
         limit: i64,
     ) -> Result<PublicWidgetPage, ApiError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
-        let mut rows = store::public_page(&self.db, owner_id, cursor, limit + 1).await?;
-        let more = rows.len() > wanted;
-        rows.truncate(wanted);
+        let (rows, more) = store::public_page(&self.db, owner_id, cursor, limit).await?;
         let mut widgets = Vec::with_capacity(rows.len());
         let mut last = None;
         for row in rows {

@@ -88,16 +88,18 @@ async fn free_place(tx: &mut Tx, user_id: &str, counted: Counted) -> Result<(), 
     })
 }
 
-/// Up to `limit` rows of `table` of the user's older than `before` (all
-/// when `None`), newest first.
+/// A page of the user's rows of `table` that also meet `also` (an SQL
+/// condition, or empty), older than `before` (all when `None`), newest
+/// first: at most `limit` rows, and whether more follow.
 async fn page_of<R>(
     db: &Db,
     table: &str,
     columns: &str,
+    also: &str,
     user_id: &str,
     before: Option<&str>,
     limit: i64,
-) -> Result<Vec<R>, sqlx::Error>
+) -> Result<(Vec<R>, bool), sqlx::Error>
 where
     R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
@@ -110,15 +112,21 @@ where
         ("", "$2")
     };
     let sql = format!(
-        "SELECT {columns} FROM {table} WHERE user_id = $1 {after}ORDER BY id DESC LIMIT {limit_at}"
+        "SELECT {columns} FROM {table} WHERE user_id = $1 {also} {after}\
+         ORDER BY id DESC LIMIT {limit_at}"
     );
-    with_db!(db, |pool| {
+    // One row past the page says whether another follows.
+    let mut rows: Vec<R> = with_db!(db, |pool| {
         let mut query = sqlx::query_as::<_, R>(&sql).bind(user_id);
         if let Some(before) = before {
             query = query.bind(before);
         }
-        query.bind(limit).fetch_all(pool).await
-    })
+        query.bind(limit + 1).fetch_all(pool).await
+    })?;
+    let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > wanted;
+    rows.truncate(wanted);
+    Ok((rows, more))
 }
 
 pub(super) async fn insert(tx: &mut Tx, row: &WidgetRow) -> Result<(), sqlx::Error> {
@@ -260,39 +268,27 @@ pub(super) async fn by_share_token(db: &Db, token: &str) -> Result<Option<Widget
     })
 }
 
-/// Up to `limit` of the user's widgets older than `before`, newest first.
+/// A page of the user's widgets older than `before`, newest first, and
+/// whether more follow.
 pub(super) async fn page(
     db: &Db,
     user_id: &str,
     before: Option<&str>,
     limit: i64,
-) -> Result<Vec<WidgetRow>, sqlx::Error> {
-    page_of(db, "widgets", COLUMNS, user_id, before, limit).await
+) -> Result<(Vec<WidgetRow>, bool), sqlx::Error> {
+    page_of(db, "widgets", COLUMNS, "", user_id, before, limit).await
 }
 
-/// Up to `limit` of the user's public widgets older than `before`, newest first.
+/// A page of the user's public widgets older than `before`, newest first,
+/// and whether more follow.
 pub(super) async fn public_page(
     db: &Db,
     user_id: &str,
     before: Option<&str>,
     limit: i64,
-) -> Result<Vec<WidgetRow>, sqlx::Error> {
-    let (after, limit_at) = if before.is_some() {
-        ("AND id < $2 ", "$3")
-    } else {
-        ("", "$2")
-    };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM widgets WHERE user_id = $1 AND visibility = 'public' {after}\
-         ORDER BY id DESC LIMIT {limit_at}"
-    );
-    with_db!(db, |pool| {
-        let mut query = sqlx::query_as::<_, WidgetRow>(&sql).bind(user_id);
-        if let Some(before) = before {
-            query = query.bind(before);
-        }
-        query.bind(limit).fetch_all(pool).await
-    })
+) -> Result<(Vec<WidgetRow>, bool), sqlx::Error> {
+    let public = "AND visibility = 'public'";
+    page_of(db, "widgets", COLUMNS, public, user_id, before, limit).await
 }
 
 /// How many public widgets the user has.
@@ -426,14 +422,24 @@ pub(super) async fn dashboard(
     })
 }
 
-/// Up to `limit` of the user's dashboards older than `before`, newest first.
+/// A page of the user's dashboards older than `before`, newest first, and
+/// whether more follow.
 pub(super) async fn dashboards(
     db: &Db,
     user_id: &str,
     before: Option<&str>,
     limit: i64,
-) -> Result<Vec<DashboardRow>, sqlx::Error> {
-    page_of(db, "dashboards", DASHBOARD_COLUMNS, user_id, before, limit).await
+) -> Result<(Vec<DashboardRow>, bool), sqlx::Error> {
+    page_of(
+        db,
+        "dashboards",
+        DASHBOARD_COLUMNS,
+        "",
+        user_id,
+        before,
+        limit,
+    )
+    .await
 }
 
 /// Which of `ids` are the user's widgets.
