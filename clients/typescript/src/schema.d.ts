@@ -106,6 +106,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reports, the longest waiting first (administrators). */
+        get: operations["list_reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/reports/{id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dismiss a report: what it reports stays (administrators). */
+        post: operations["dismiss_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/reports/{id}/hide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hide what a report reports: it disappears from discovery, profiles,
+         *     feeds, share links and embeds (administrators).
+         */
+        post: operations["hide_reported"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/signups": {
         parameters: {
             query?: never;
@@ -503,6 +557,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/discover/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public profiles by username or display name: up to 20, an exact
+         *     username first, then the most followed.
+         */
+        get: operations["discover_profiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/discover/widgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public widgets: trending, new or top, by kind, words or stock. No
+         *     sign-in needed; no one's amounts.
+         */
+        get: operations["discover_widgets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public widgets of the people you follow, newest first. */
+        get: operations["feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -554,6 +665,66 @@ export interface paths {
          *     such endpoint here (`metrics_listen` serves it on a private address).
          */
         get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your notices, newest first: forks and likes of your widgets (likes of
+         *     one widget gathered while unread) and new followers.
+         */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark notices read: up to an id, or all (`{}`). */
+        post: operations["read_notifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * New notices as they come, as Server-Sent Events.
+         * @description First an `unread` event (`{"unread": n}`), then a `notification` event
+         *     (a `Notification`, with its id as the event id) for each new notice,
+         *     each followed by a fresh `unread`. Comments keep the connection alive;
+         *     the stream ends when the session does.
+         */
+        get: operations["notification_stream"];
         put?: never;
         post?: never;
         delete?: never;
@@ -832,6 +1003,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/profiles/{username}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Block someone: neither follows the other any more, and they cannot
+         *     follow you, see your profile, or fork or like your widgets.
+         */
+        put: operations["block_profile"];
+        post?: never;
+        /** Unblock someone; not blocked changes nothing. */
+        delete: operations["unblock_profile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/profiles/{username}/follow": {
         parameters: {
             query?: never;
@@ -864,6 +1056,23 @@ export interface paths {
         get: operations["readyz"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report a public widget or profile to the administrators. */
+        post: operations["file_report"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1025,6 +1234,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/widgets/{id}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fork a public widget (or an unlisted one, with its link's secret) into
+         *     your account.
+         * @description Copies what it shows, never its data: the fork draws from your own
+         *     portfolio. It is private, counts toward the Free plan's 10 widgets, and
+         *     records `forkedFrom`; the creator is told. Forking your own duplicates it.
+         */
+        post: operations["fork_widget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widgets/{id}/like": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Like a public widget (or an unlisted one, with its link's secret);
+         *     liking again changes nothing.
+         */
+        put: operations["like_widget"];
+        post?: never;
+        /** Take a like back; not liking it already changes nothing. */
+        delete: operations["unlike_widget"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/widgets/{id}/revisions": {
         parameters: {
             query?: never;
@@ -1163,6 +1416,8 @@ export interface components {
             kind?: null | components["schemas"]["WidgetKind"];
             options?: null | components["schemas"]["WidgetOptions"];
             source?: null | components["schemas"]["Source"];
+            /** @description Replaces its tags. */
+            tags?: components["schemas"]["Tag"][] | null;
             title?: string | null;
             visibility?: null | components["schemas"]["Visibility"];
         };
@@ -1197,6 +1452,8 @@ export interface components {
             kind: components["schemas"]["WidgetKind"];
             options?: components["schemas"]["WidgetOptions"];
             source?: null | components["schemas"]["Source"];
+            /** @description Up to 10 words it is found by in discovery. */
+            tags?: components["schemas"]["Tag"][];
             title: string;
         };
         Conversation: {
@@ -1226,6 +1483,11 @@ export interface components {
             followers: number;
             /** Format: int64 */
             following: number;
+            /**
+             * Format: int64
+             * @description Forks others made of their widgets.
+             */
+            forksReceived: number;
             /** Format: int64 */
             publicWidgets: number;
         };
@@ -1250,6 +1512,11 @@ export interface components {
             kind: components["schemas"]["WidgetKind"];
             options?: null | components["schemas"]["WidgetOptions"];
             source?: null | components["schemas"]["Source"];
+            /**
+             * @description Up to 10 words it is found by in discovery, each 1 to 30 of a-z,
+             *     0-9 and `-`.
+             */
+            tags?: components["schemas"]["Tag"][] | null;
             /** @description 1 to 100 characters. */
             title: string;
             visibility?: null | components["schemas"]["Visibility"];
@@ -1349,6 +1616,16 @@ export interface components {
          * @enum {string}
          */
         Figure: "value" | "invested" | "unrealized" | "unrealizedPercent" | "realized" | "dayChange" | "xirr" | "holdings";
+        /** @description Where a fork came from. */
+        ForkedFrom: {
+            ownerUsername: string;
+            /**
+             * Format: int64
+             * @description The original's revision that was copied.
+             */
+            revision: number;
+            widgetId: string;
+        };
         /**
          * @description How a column's values are written.
          * @enum {string}
@@ -1507,6 +1784,11 @@ export interface components {
             email: string;
             password: string;
         };
+        /** @description Which notices to mark read. */
+        MarkRead: {
+            /** @description Every notice up to and including this id; every notice when left out. */
+            upTo?: string | null;
+        };
         /**
          * @description What movers are ranked by.
          * @enum {string}
@@ -1531,6 +1813,66 @@ export interface components {
              * @description 1 to 50.
              */
             n: number;
+        };
+        /** @description A report of a public widget or profile. */
+        NewReport: {
+            /** @description A widget's id, or a profile's username. */
+            id: string;
+            /** @description What is wrong, up to 500 characters. */
+            note?: string | null;
+            reason: components["schemas"]["ReportReason"];
+            target: components["schemas"]["ReportTarget"];
+        };
+        /** @description An event of the notification stream, as `text/event-stream` carries it. */
+        NoticeEvent: {
+            /** @description `{"unread": n}`, a `Notification`, or why the stream ended (JSON text). */
+            data: string;
+            /** @description `unread`, `notification` or `end`. */
+            event: string;
+            /** @description A notification's id. */
+            id?: string | null;
+        };
+        /**
+         * @description What a notice tells of.
+         * @enum {string}
+         */
+        NoticeKind: "forked" | "liked" | "followed";
+        /** @description The widget a notice is about. */
+        NoticeWidget: {
+            id: string;
+            /** @description Its title when it happened. */
+            title: string;
+        };
+        /** @description A notice: what happened, in words and in fields. */
+        Notification: {
+            /** @description Who did it (the latest, for a group of likes). */
+            actor: string;
+            /**
+             * Format: int64
+             * @description How many did it (likes gather while unread).
+             */
+            count: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The fork made, on a `forked` notice. */
+            forkId?: string | null;
+            /** @description Time-ordered: pass to `POST /notifications/read` as `upTo`. */
+            id: string;
+            kind: components["schemas"]["NoticeKind"];
+            read: boolean;
+            /** @description "asha forked “Allocation”", "3 people liked “Allocation”", "ravi followed you". */
+            text: string;
+            widget?: null | components["schemas"]["NoticeWidget"];
+        };
+        /** @description A page of notices, newest first, and how many are unread. */
+        NotificationPage: {
+            nextCursor?: string | null;
+            notifications: components["schemas"]["Notification"][];
+            /**
+             * Format: int64
+             * @description Unread notices, counted up to 100 (`100` means "100 or more").
+             */
+            unread: number;
         };
         /** @enum {string} */
         Order: "asc" | "desc";
@@ -1645,16 +1987,54 @@ export interface components {
             /** @description Their public widgets, newest first, a page at a time. */
             widgets: components["schemas"]["PublicWidgetPage"];
         };
+        /** @description A profile in a list: who they are, not what is on their profile. */
+        ProfileCard: {
+            bio: string;
+            displayName: string;
+            /** Format: int64 */
+            followers: number;
+            username: string;
+        };
+        /** @description Profiles matching a search, best first. */
+        ProfileList: {
+            /** @description At most 20. */
+            profiles: components["schemas"]["ProfileCard"][];
+        };
         PubSubOverview: {
             subscriptions: components["schemas"]["SubscriptionStats"][];
             topics: components["schemas"]["TopicInfo"][];
             /** @description `embedded` (delivered in this process) or `nats` (NATS JetStream). */
             transport: string;
         };
+        /**
+         * @description A widget others may see, as lists show it (profiles, discovery, the
+         *     feed): what it is and who made it, never its data or source; open its
+         *     `shareUrl` for the figures or show its `cardUrl` picture.
+         */
+        PublicWidget: {
+            /** @description A 1200×630 PNG picture of it, for previews. */
+            cardUrl: string;
+            /** Format: date-time */
+            createdAt: string;
+            description: string;
+            forkedFrom?: null | components["schemas"]["ForkedFrom"];
+            /** @description What `/widgets/{id}/fork` and `/widgets/{id}/like` take. */
+            id: string;
+            kind: components["schemas"]["WidgetKind"];
+            /** @description The owner's username. */
+            owner: string;
+            reactions: components["schemas"]["Reactions"];
+            /** @description Its link: opens it without signing in. */
+            shareUrl: string;
+            tags?: components["schemas"]["Tag"][];
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
         /** @description A page of someone's public widgets, as anyone sees them. */
         PublicWidgetPage: {
             nextCursor?: string | null;
-            widgets: components["schemas"]["SharedWidget"][];
+            widgets: components["schemas"]["PublicWidget"][];
         };
         /**
          * @description A decimal number of shares or units, at most three places
@@ -1672,6 +2052,20 @@ export interface components {
          * @enum {string}
          */
         Range: "1m" | "3m" | "6m" | "1y" | "3y" | "5y" | "max";
+        /**
+         * @description How an unlisted widget is reached: the secret of its share link (the
+         *     last part of its `shareUrl`). Public widgets need none.
+         */
+        Reach: {
+            shareToken?: string | null;
+        };
+        /** @description What others did with a widget. */
+        Reactions: {
+            /** Format: int64 */
+            forks: number;
+            /** Format: int64 */
+            likes: number;
+        };
         RealizedPnl: {
             fy?: string | null;
             limit: number;
@@ -1705,6 +2099,50 @@ export interface components {
              * @description Dead letters put back in line.
              */
             redelivered: number;
+        };
+        /** @description A report, as administrators see it. */
+        Report: {
+            /** Format: date-time */
+            createdAt: string;
+            id: string;
+            note: string;
+            reason: components["schemas"]["ReportReason"];
+            reporter: string;
+            status: components["schemas"]["ReportStatus"];
+            target: components["schemas"]["ReportTarget"];
+            /** @description The widget's id, or the profile's username. */
+            targetId: string;
+            /** @description The widget's title or the profile's display name, when it still exists. */
+            targetTitle?: string | null;
+        };
+        /** @description A page of reports, oldest first (the longest waiting on top). */
+        ReportPage: {
+            nextCursor?: string | null;
+            reports: components["schemas"]["Report"][];
+        };
+        /**
+         * @description Why something is reported.
+         * @enum {string}
+         */
+        ReportReason: "spam" | "abuse" | "private_data" | "other";
+        /** @description A report as its reporter sees it when made. */
+        ReportReceipt: {
+            id: string;
+            status: components["schemas"]["ReportStatus"];
+        };
+        /**
+         * @description Where a report stands.
+         * @enum {string}
+         */
+        ReportStatus: "open" | "hidden" | "dismissed";
+        /**
+         * @description What a report is about.
+         * @enum {string}
+         */
+        ReportTarget: "widget" | "profile";
+        Resolved: {
+            /** @description `hidden` or `dismissed`; every open report of the same thing too. */
+            status: components["schemas"]["ReportStatus"];
         };
         /** @description A kept revision of a widget's content. */
         Revision: components["schemas"]["Content"] & {
@@ -1775,18 +2213,9 @@ export interface components {
          * @description A shared widget as anyone with its link sees it: no source (its bounds
          *     could be amounts), amounts left out when the owner hides them.
          */
-        SharedWidget: {
+        SharedWidget: components["schemas"]["PublicWidget"] & {
             data: components["schemas"]["WidgetData"];
-            description: string;
-            kind: components["schemas"]["WidgetKind"];
             options: components["schemas"]["WidgetOptions"];
-            /** @description The owner's username. */
-            owner: string;
-            /** @description Its link (the one it was opened by, or, on a profile, the way to open it). */
-            shareUrl: string;
-            title: string;
-            /** Format: date-time */
-            updatedAt: string;
         };
         /**
          * @description Which way a trade went.
@@ -1977,6 +2406,8 @@ export interface components {
             syncedAt: string;
             valuePaise: components["schemas"]["Paise"];
         };
+        /** @example dividend */
+        Tag: string;
         /**
          * @description How long a sold lot was held, for tax.
          * @enum {string}
@@ -2048,6 +2479,13 @@ export interface components {
             quantity: components["schemas"]["Quantity"];
             symbol: string;
         };
+        Unread: {
+            /**
+             * Format: int64
+             * @description Unread notices left, counted up to 100.
+             */
+            unread: number;
+        };
         /** @description The caller's allowance this month. */
         Usage: {
             /**
@@ -2083,10 +2521,12 @@ export interface components {
         Widget: components["schemas"]["Content"] & {
             /** Format: date-time */
             createdAt: string;
+            forkedFrom?: null | components["schemas"]["ForkedFrom"];
             /** @description Other viewers see no rupee amount or quantity. */
             hideAmounts: boolean;
             /** @example 0192f3a4-5b6c-7d8e-9f00-112233445566 */
             id: string;
+            reactions: components["schemas"]["Reactions"];
             /**
              * Format: int64
              * @description Counts every change; its revisions can be restored.
@@ -2454,6 +2894,158 @@ export interface operations {
                 };
             };
             /** @description No such subscription */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_reports: {
+        parameters: {
+            query?: {
+                /** @description `open` when left out. */
+                status?: components["schemas"]["ReportStatus"];
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description 1–50; 20 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportPage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dismiss_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Dismissed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resolved"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such report */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hide_reported: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Hidden */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Resolved"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such report */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3774,6 +4366,147 @@ export interface operations {
             };
         };
     };
+    discover_profiles: {
+        parameters: {
+            query: {
+                /** @description The start of a username, or part of a display name. */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Matching profiles */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileList"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    discover_widgets: {
+        parameters: {
+            query?: {
+                /** @description `trending` when left out. */
+                sort?: "trending" | "new" | "top";
+                /** @description Only widgets drawn as this kind. */
+                kind?: components["schemas"]["WidgetKind"];
+                /**
+                 * @description Words found in the title, description or tags (all of them); up to
+                 *     100 characters, of which the first 8 words count.
+                 */
+                q?: string;
+                /**
+                 * @description Only widgets about this stock (its source names it, or its data
+                 *     lists it).
+                 */
+                symbol?: string;
+                /** @description `nextCursor` of the previous page (of the same order). */
+                cursor?: string;
+                /** @description 1–50; 20 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of public widgets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicWidgetPage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    feed: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description 1–50; 20 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of widgets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicWidgetPage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -3888,6 +4621,138 @@ export interface operations {
             };
             /** @description Too many requests from this address */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description 1–50; 20 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notices and the unread count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description What is still unread */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unread"];
+                };
+            };
+            /** @description A field is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    notification_stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["NoticeEvent"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4733,6 +5598,93 @@ export interface operations {
             };
         };
     };
+    block_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any case */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Blocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description That is you */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unblock_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any case */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not blocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     follow_profile: {
         parameters: {
             query?: never;
@@ -4849,6 +5801,84 @@ export interface operations {
             };
             /** @description A database does not answer (`unavailable`) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    file_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewReport"];
+            };
+        };
+        responses: {
+            /** @description Filed (or the open report you filed before) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportReceipt"];
+                };
+            };
+            /** @description A field is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such public widget or profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many reports; see `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5359,6 +6389,226 @@ export interface operations {
             };
             /** @description No such widget of the caller's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    fork_widget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Only for an unlisted widget */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["Reach"];
+            };
+        };
+        responses: {
+            /** @description The fork, yours */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Widget"];
+                };
+            };
+            /** @description A field is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Free plan's widgets are used up */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such public widget (or its link's secret is wrong) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many forks; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    like_widget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Only for an unlisted widget */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["Reach"];
+            };
+        };
+        responses: {
+            /** @description Its likes and forks now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reactions"];
+                };
+            };
+            /** @description A field is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such public widget */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many likes; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlike_widget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its likes and forks now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reactions"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many likes; see `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -255,12 +255,19 @@ impl App {
             portfolio.clone(),
             auth.clone(),
             config.public_url(),
-        );
+            &pubsub,
+        )?;
         let social = SocialService::new(
             databases.get(&social::DATABASE)?,
             clock.clone(),
             auth.clone(),
             widgets.clone(),
+            social::SocialParts {
+                config: config.social.clone(),
+                actions: RateLimiter::on(&config.social.action_limit(enabled), redis.as_ref()),
+                reports: RateLimiter::on(&config.social.report_limit(enabled), redis.as_ref()),
+                fanout: fanout.clone(),
+            },
         );
 
         let mounts = vec![
@@ -311,7 +318,8 @@ impl App {
                     auth: auth.clone(),
                 },
                 limiter.clone(),
-            ),
+                &pubsub,
+            )?,
             objects::mount(objects.clone(), limiter.clone()),
         ];
         platform::service::check_mounts(SERVICES, &mounts)?;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::AuthConfig;
 use crate::chat::{ChatConfig, LlmSettings};
 use crate::portfolio::PortfolioConfig;
+use crate::social::SocialConfig;
 use crate::widgets::WidgetsConfig;
 
 /// `KITEMATE_*` variables that are not settings: the config file's path,
@@ -91,6 +92,7 @@ pub struct Config {
     pub llm: LlmSettings,
     pub chat: ChatConfig,
     pub widgets: WidgetsConfig,
+    pub social: SocialConfig,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +183,7 @@ impl Default for Config {
             llm: LlmSettings::default(),
             chat: ChatConfig::default(),
             widgets: WidgetsConfig::default(),
+            social: SocialConfig::default(),
             mode: Mode::default(),
         }
     }
@@ -214,6 +217,7 @@ impl Config {
         self.auth.validate()?;
         self.chat.validate()?;
         self.widgets.validate()?;
+        self.social.validate()?;
         self.portfolio.validate()?;
         Ok(())
     }

@@ -167,6 +167,12 @@ impl Keyring {
     }
 }
 
+/// Whether two secrets are equal, in a time that depends only on their
+/// lengths, so a guess cannot be improved byte by byte by timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

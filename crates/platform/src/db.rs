@@ -422,7 +422,11 @@ impl Db {
                 sqlx::query_as(
                     "SELECT m.name, p.name, p.\"notnull\" = 0 AND p.pk = 0 \
                      FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+                     AND m.sql NOT LIKE 'CREATE VIRTUAL TABLE%' \
+                     AND NOT EXISTS (SELECT 1 FROM sqlite_master v \
+                         WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' \
+                         AND m.name LIKE v.name || '\\_%' ESCAPE '\\')",
                 )
                 .fetch_all(pool)
                 .await?
@@ -437,13 +441,17 @@ impl Db {
             }
         };
         // Indexes created by migrations (not those backing a primary key or
-        // UNIQUE column, which the engines name differently), as ("index", name, unique).
+        // UNIQUE column, which the engines name differently), as ("index",
+        // name, unique). A full-text table of SQLite's (FTS5, with its shadow
+        // tables) stands for the full-text index PostgreSQL has in its place.
         let indexes: Vec<(String, String, bool)> = match &self.pool {
             Pool::Sqlite(pool) => {
                 sqlx::query_as(
                     "SELECT 'index', m.name, l.\"unique\" = 1 FROM sqlite_master m \
                      JOIN pragma_index_list(m.tbl_name) l ON l.name = m.name \
-                     WHERE m.type = 'index' AND m.sql IS NOT NULL",
+                     WHERE m.type = 'index' AND m.sql IS NOT NULL \
+                     UNION ALL SELECT 'index', name, FALSE FROM sqlite_master \
+                     WHERE sql LIKE 'CREATE VIRTUAL TABLE%'",
                 )
                 .fetch_all(pool)
                 .await?
@@ -502,6 +510,15 @@ impl Tx {
     pub fn after_commit(&mut self, hook: impl FnOnce() + Send + 'static) {
         self.after_commit.push(Box::new(hook));
     }
+}
+
+/// A page read with one row past its `limit` (to learn whether another
+/// follows): at most `limit` rows, and whether more follow.
+pub fn page_of<R>(mut rows: Vec<R>, limit: i64) -> (Vec<R>, bool) {
+    let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > wanted;
+    rows.truncate(wanted);
+    (rows, more)
 }
 
 /// Runs one expression against whichever pool `db` holds:

@@ -39,6 +39,36 @@ where
     }
 }
 
+/// An optional body: none when the request has no body, or the body
+/// `null`; otherwise read as [`ApiJson`] reads it.
+impl<T, S> axum::extract::OptionalFromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let typed = is_json(&req);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        let text = bytes.trim_ascii();
+        if text.is_empty() || (typed && text == b"null") {
+            return Ok(None);
+        }
+        if !typed {
+            return Err(ApiError::invalid_argument(
+                "request body must be JSON: send Content-Type: application/json",
+            )
+            .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        }
+        let value = parse_json::<T>(&bytes)?;
+        value.validate().map_err(validation_error)?;
+        Ok(Some(Self(value)))
+    }
+}
+
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()

@@ -371,6 +371,28 @@ impl AuthService {
         )
     }
 
+    /// The usernames of the users among `ids` (at most 500 at once), by id.
+    pub async fn usernames(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, ApiError> {
+        let mut names = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            names.extend(store::usernames(&self.inner.db, chunk).await?);
+        }
+        Ok(names)
+    }
+
+    /// (id, username) of up to `limit` users whose username starts with
+    /// `prefix` (any case), shortest first.
+    pub async fn find_usernames(
+        &self,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, ApiError> {
+        Ok(store::find_usernames(&self.inner.db, &prefix.to_ascii_lowercase(), limit).await?)
+    }
+
     /// The user with this id, as they see themselves.
     pub async fn user(&self, user_id: &str) -> Result<User, ApiError> {
         store::user_by_id(&self.inner.db, user_id)

@@ -114,6 +114,51 @@ pub(super) async fn user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sql
         .await)
 }
 
+/// (id, username) of those of `ids` that exist.
+pub(super) async fn usernames(db: &Db, ids: &[&str]) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, username FROM users WHERE id IN ({})",
+        marks.join(", ")
+    );
+    with_db!(db, |pool| {
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })
+}
+
+/// (id, username) of users whose username starts with `prefix` (lower
+/// case), shortest first.
+pub(super) async fn find_usernames(
+    db: &Db,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    with_db!(db, |pool| {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT id, username FROM users WHERE lower(username) LIKE $1 ESCAPE '\\' \
+             ORDER BY length(username), username LIMIT $2",
+        )
+        .bind(&pattern)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
 /// Which sessions a caller is looked up by.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum SessionBy<'a> {

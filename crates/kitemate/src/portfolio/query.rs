@@ -365,6 +365,29 @@ fn symbol(field: &str, value: Option<&str>) -> Result<(), ApiError> {
 }
 
 impl Source {
+    /// The one stock it concerns, when it names one.
+    pub fn symbol(&self) -> Option<&str> {
+        match self {
+            Self::Position(p) => Some(&p.symbol),
+            Self::Xirr(x) => x.symbol.as_deref(),
+            Self::Trades(t) => t.symbol.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The source with its rupee bounds left out: what a fork copies of a
+    /// widget whose owner hides amounts.
+    pub fn without_amounts(&self) -> Self {
+        match self {
+            Self::Holdings(h) => Self::Holdings(HoldingsSource {
+                min_worth_paise: None,
+                max_worth_paise: None,
+                ..h.clone()
+            }),
+            other => other.clone(),
+        }
+    }
+
     /// The name of its `type`.
     pub fn name(&self) -> &'static str {
         match self {

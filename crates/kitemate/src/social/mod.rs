@@ -1,21 +1,35 @@
-//! The social service: public profiles and follows (forks, likes,
-//! notifications and discovery follow, on the widgets service).
+//! The social service: public profiles, follows and blocks; forks and
+//! likes of others' widgets with the notices they bring (exactly once, on
+//! the widgets service's `widget-forks` and `widget-likes` topics);
+//! discovery, the feed, and reports that administrators act on.
 
 mod api;
+mod config;
 pub mod model;
+mod moderation;
+mod moderation_api;
+mod moderation_store;
+mod notice_api;
+mod notice_store;
+mod notices;
+mod reach;
+mod reach_api;
 mod service;
 mod store;
 
 use axum::extract::FromRef;
 use platform::db::DatabaseDecl;
+use platform::pubsub::{PubSub, SubscriptionConfig};
 use platform::ratelimit::RateLimiter;
 use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use service::SocialService;
+pub use config::SocialConfig;
+pub use service::{SocialParts, SocialService};
 
 use crate::auth::AuthService;
+use crate::widgets::{WIDGET_FORKS, WIDGET_LIKES};
 
 pub static DATABASE: DatabaseDecl = DatabaseDecl {
     name: "social",
@@ -38,26 +52,75 @@ impl FromRef<SocialState> for AuthService {
 /// The social service.
 pub static SERVICE: Declaration = Declaration {
     name: "social",
-    description: "Public profiles and follows",
+    description: "Public profiles, follows, forks, likes, notifications, discovery and reports",
     databases: &[&DATABASE],
     buckets: &[],
     topics: &[],
-    settings: &[],
+    settings: &["social"],
     spec: || router_spec(RateLimiter::disabled()).into_openapi(),
 };
 
-/// The service as the app mounts it; `limiter` is the shared per-IP one.
-pub fn mount(state: SocialState, limiter: RateLimiter) -> Mount {
-    Mount::new(&SERVICE, router_spec(limiter).with_state(state))
+/// The service as the app mounts it, subscribed to forks (`notify-creator`)
+/// and likes (`notify-likes`); `limiter` is the shared per-IP one.
+pub fn mount(state: SocialState, limiter: RateLimiter, pubsub: &PubSub) -> anyhow::Result<Mount> {
+    let db = state.service.db.clone();
+    let service = state.service.clone();
+    pubsub.subscribe_exactly_once(
+        &WIDGET_FORKS,
+        "notify-creator",
+        &db,
+        SubscriptionConfig::default(),
+        move |msg, tx| {
+            let service = service.clone();
+            async move { service.on_fork(&msg.event, tx).await }
+        },
+    )?;
+    let service = state.service.clone();
+    pubsub.subscribe_exactly_once(
+        &WIDGET_LIKES,
+        "notify-likes",
+        &db,
+        SubscriptionConfig::default(),
+        move |msg, tx| {
+            let service = service.clone();
+            async move { service.on_like(&msg.event, tx).await }
+        },
+    )?;
+    let limiters = [
+        state.service.parts.actions.clone(),
+        state.service.parts.reports.clone(),
+    ];
+    let mut mount = Mount::new(&SERVICE, router_spec(limiter).with_state(state));
+    for limiter in limiters {
+        mount = mount.with_limiter(limiter);
+    }
+    Ok(mount)
 }
 
-/// Profiles are public, so reading one is limited per client IP.
+/// What anyone may read without signing in is limited per client IP; what
+/// a signed-in user does to others is limited per user in the service.
 pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<SocialState> {
     let public = OpenApiRouter::new()
         .routes(routes!(api::get_profile))
+        .routes(routes!(reach_api::discover_widgets))
+        .routes(routes!(reach_api::discover_profiles))
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::change_profile))
         .routes(routes!(api::follow_profile, api::unfollow_profile))
+        .routes(routes!(
+            moderation_api::block_profile,
+            moderation_api::unblock_profile
+        ))
+        .routes(routes!(reach_api::fork_widget))
+        .routes(routes!(reach_api::like_widget, reach_api::unlike_widget))
+        .routes(routes!(reach_api::feed))
+        .routes(routes!(notice_api::list_notifications))
+        .routes(routes!(notice_api::read_notifications))
+        .routes(routes!(notice_api::notification_stream))
+        .routes(routes!(moderation_api::file_report))
+        .routes(routes!(moderation_api::list_reports))
+        .routes(routes!(moderation_api::hide_reported))
+        .routes(routes!(moderation_api::dismiss_report))
         .merge(public)
 }

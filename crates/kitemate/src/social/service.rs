@@ -1,13 +1,26 @@
-//! The social service's logic: profiles as anyone may see them, and follows.
+//! The social service's logic: profiles as anyone may see them, and
+//! follows; notices, moderation and what others do with widgets are in
+//! `notices`, `moderation` and `reach`.
 
 use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::Db;
+use platform::pubsub::{Fanout, Notice};
+use platform::ratelimit::RateLimiter;
+use tokio::sync::broadcast;
 
+use super::config::SocialConfig;
 use super::model::{Counts, MAX_BIO, MAX_DISPLAY_NAME, MAX_LINK, MAX_LINKS, Profile};
+use super::moderation_store;
+use super::notice_store::{self, NewNotice};
 use super::store::{self, ProfileRow};
 use crate::auth::{AuthService, User};
 use crate::widgets::WidgetService;
+
+/// The fanout channel that says "this user has a new notice".
+pub(super) const NOTICES: &str = "notices";
+/// A signal for every stream: notices may have been missed.
+pub(super) const EVERYONE: &str = "*";
 
 /// A change of one's profile: what is present changes.
 #[derive(Debug, Clone, Default)]
@@ -18,15 +31,30 @@ pub struct ProfileChange {
     pub private: Option<bool>,
 }
 
+/// What the social service is built from.
 #[derive(Debug, Clone)]
-pub struct SocialService {
-    db: Db,
-    clock: Clock,
-    auth: AuthService,
-    widgets: WidgetService,
+pub struct SocialParts {
+    pub config: SocialConfig,
+    /// Per-user limit on forks, likes and follows.
+    pub actions: RateLimiter,
+    /// Per-user limit on reports.
+    pub reports: RateLimiter,
+    /// Tells other replicas of new notices; `None` on one process.
+    pub fanout: Option<Fanout>,
 }
 
-fn not_found() -> ApiError {
+#[derive(Debug, Clone)]
+pub struct SocialService {
+    pub(super) db: Db,
+    pub(super) clock: Clock,
+    pub(super) auth: AuthService,
+    pub(super) widgets: WidgetService,
+    pub(super) parts: SocialParts,
+    /// User ids with a new notice, for the streams open on this replica.
+    pub(super) signals: broadcast::Sender<String>,
+}
+
+pub(super) fn not_found() -> ApiError {
     ApiError::not_found("no such profile")
 }
 
@@ -90,17 +118,69 @@ fn check_links(links: &[String]) -> Result<(), ApiError> {
 }
 
 impl SocialService {
-    pub fn new(db: Db, clock: Clock, auth: AuthService, widgets: WidgetService) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        auth: AuthService,
+        widgets: WidgetService,
+        parts: SocialParts,
+    ) -> Self {
+        let (signals, _) = broadcast::channel(1024);
+        if let Some(fanout) = &parts.fanout {
+            let local = signals.clone();
+            fanout.listen(NOTICES, move |notice| {
+                // No stream open is no error. After a gap every stream looks.
+                let user = match notice {
+                    Notice::Message(user) => String::from_utf8_lossy(user).into_owned(),
+                    Notice::Gap => EVERYONE.to_string(),
+                };
+                let _ = local.send(user);
+            });
+        }
         Self {
             db,
             clock,
             auth,
             widgets,
+            parts,
+            signals,
         }
     }
 
-    /// The user behind a username, when `viewer` may see their profile.
-    async fn visible(
+    /// Spends one of `user`'s allowance of `action` (fork, like, follow,
+    /// report), or says when to try again.
+    pub(super) async fn allow(&self, action: &str, user: &User) -> Result<(), ApiError> {
+        let limiter = if action == "report" {
+            &self.parts.reports
+        } else {
+            &self.parts.actions
+        };
+        limiter
+            .check(&format!("{action}:{}", user.id))
+            .await
+            .map_err(|wait| {
+                ApiError::resource_exhausted(
+                    format!("too many of this action ({action}); try again shortly"),
+                    wait.as_secs_f64().ceil() as u64,
+                )
+            })
+    }
+
+    /// Tells every open stream of `user_id`'s, on any replica, to look for
+    /// new notices.
+    pub(super) async fn signal(&self, user_id: &str) {
+        match &self.parts.fanout {
+            Some(fanout) => fanout.publish(NOTICES, user_id.as_bytes()).await,
+            None => {
+                let _ = self.signals.send(user_id.to_string());
+            }
+        }
+    }
+
+    /// The user behind a username, when `viewer` may see their profile:
+    /// not when it is private or hidden (unless it is theirs), nor when its
+    /// owner blocked them.
+    pub(super) async fn visible(
         &self,
         username: &str,
         viewer: Option<&User>,
@@ -113,8 +193,15 @@ impl SocialService {
         let row = store::profile(&self.db, &user.id)
             .await?
             .unwrap_or_else(ProfileRow::blank);
-        if row.private && viewer.is_none_or(|v| v.id != user.id) {
-            // Private: as if there were nobody by that name.
+        let own = viewer.is_some_and(|v| v.id == user.id);
+        if !own && (row.private || row.hidden) {
+            // As if there were nobody by that name.
+            return Err(not_found());
+        }
+        if let Some(viewer) = viewer
+            && !own
+            && moderation_store::blocks(&self.db, &user.id, &viewer.id).await?
+        {
             return Err(not_found());
         }
         Ok((user, row))
@@ -156,6 +243,7 @@ impl SocialService {
                 public_widgets: self.widgets.public_count(&user.id).await?,
                 followers,
                 following,
+                forks_received: self.widgets.forks_received(&user.id).await?,
             },
             followed_by_you,
             widgets: self
@@ -187,14 +275,21 @@ impl SocialService {
         if let Some(private) = change.private {
             row.private = private;
         }
+        let private = change.private.is_some();
         let mut tx = self.db.begin().await?;
         store::save_profile(&mut tx, &me.id, &row, self.clock.now().timestamp_millis()).await?;
         tx.commit().await?;
+        if private {
+            self.widgets
+                .withdraw(&me.id, Some(row.private), None)
+                .await?;
+        }
         self.profile(&me.username, Some(me), None, 20).await
     }
 
-    /// The caller follows `username` (again: no change).
+    /// The caller follows `username` (again: no change); they hear of it.
     pub async fn follow(&self, me: &User, username: &str) -> Result<(), ApiError> {
+        self.allow("follow", me).await?;
         let (them, _) = self.visible(username, Some(me)).await?;
         if them.id == me.id {
             return Err(ApiError::invalid_field(
@@ -202,20 +297,43 @@ impl SocialService {
                 "you cannot follow yourself",
             ));
         }
+        if moderation_store::blocks(&self.db, &me.id, &them.id).await? {
+            return Err(ApiError::failed_precondition(
+                "you blocked them: unblock them first",
+            ));
+        }
+        let (_, following) = store::counts(&self.db, &me.id).await?;
+        let max = i64::from(self.parts.config.max_following);
+        if following >= max {
+            return Err(ApiError::failed_precondition(format!(
+                "you follow {max} people, the most one may: unfollow someone first"
+            )));
+        }
+        let now = self.clock.now().timestamp_millis();
         let mut tx = self.db.begin().await?;
-        store::follow(
-            &mut tx,
-            &me.id,
-            &them.id,
-            self.clock.now().timestamp_millis(),
-        )
-        .await?;
+        let added = store::follow(&mut tx, &me.id, &them.id, now).await?;
+        if added {
+            let notice = NewNotice {
+                user_id: &them.id,
+                kind: "followed",
+                actor_id: &me.id,
+                widget_id: None,
+                widget_title: None,
+                fork_id: None,
+                now,
+            };
+            notice_store::add(&mut tx, &notice).await?;
+        }
         tx.commit().await?;
+        if added {
+            self.signal(&them.id).await;
+        }
         Ok(())
     }
 
     /// The caller stops following `username` (not following: no change).
     pub async fn unfollow(&self, me: &User, username: &str) -> Result<(), ApiError> {
+        self.allow("follow", me).await?;
         let them = self
             .auth
             .user_by_username(username)

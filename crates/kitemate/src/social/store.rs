@@ -9,6 +9,8 @@ pub(super) struct ProfileRow {
     pub bio: String,
     pub links: String,
     pub private: bool,
+    /// Hidden by an administrator.
+    pub hidden: bool,
 }
 
 impl ProfileRow {
@@ -19,6 +21,7 @@ impl ProfileRow {
             bio: String::new(),
             links: "[]".into(),
             private: false,
+            hidden: false,
         }
     }
 }
@@ -26,7 +29,7 @@ impl ProfileRow {
 pub(super) async fn profile(db: &Db, user_id: &str) -> Result<Option<ProfileRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as::<_, ProfileRow>(
-            "SELECT display_name, bio, links, private FROM profiles WHERE user_id = $1",
+            "SELECT display_name, bio, links, private, hidden FROM profiles WHERE user_id = $1",
         )
         .bind(user_id)
         .fetch_optional(pool)
@@ -154,4 +157,98 @@ pub(super) async fn unfollow(
         count(tx, follower, followee, -1).await?;
     }
     Ok(removed)
+}
+
+/// Hides (or shows again) a profile, whether or not its owner wrote one.
+pub(super) async fn set_hidden(
+    tx: &mut Tx,
+    user_id: &str,
+    hidden: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO profiles (user_id, display_name, bio, links, private, updated_at, hidden) \
+             VALUES ($1, '', '', '[]', FALSE, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET hidden = excluded.hidden",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(hidden)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// Whom the user follows: at most `limit`, most recent first.
+pub(super) async fn following(
+    db: &Db,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar::<_, String>(
+            "SELECT followee_id FROM follows WHERE follower_id = $1 \
+             ORDER BY created_at DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// A profile as lists show it.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct CardRow {
+    pub user_id: String,
+    pub display_name: String,
+    pub bio: String,
+    pub private: bool,
+    pub hidden: bool,
+    pub followers: i64,
+}
+
+const CARD: &str = "SELECT p.user_id, p.display_name, p.bio, p.private, p.hidden, \
+     COALESCE(c.followers, 0) AS followers \
+     FROM profiles p LEFT JOIN follow_counts c ON c.user_id = p.user_id";
+
+/// Public profiles whose display name contains `needle` (lower case, with
+/// LIKE's wildcards escaped), most followed first.
+pub(super) async fn search(db: &Db, needle: &str, limit: i64) -> Result<Vec<CardRow>, sqlx::Error> {
+    let pattern = format!(
+        "%{}%",
+        needle
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    with_db!(db, |pool| {
+        sqlx::query_as::<_, CardRow>(&format!(
+            "{CARD} WHERE NOT p.private AND NOT p.hidden \
+             AND lower(p.display_name) LIKE $1 ESCAPE '\\' \
+             ORDER BY followers DESC, p.user_id LIMIT $2"
+        ))
+        .bind(&pattern)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The profiles of `ids` that have a row.
+pub(super) async fn cards(db: &Db, ids: &[&str]) -> Result<Vec<CardRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("{CARD} WHERE p.user_id IN ({})", marks.join(", "));
+    with_db!(db, |pool| {
+        let mut query = sqlx::query_as::<_, CardRow>(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })
 }

@@ -10,7 +10,7 @@ use validator::Validate;
 
 use super::WidgetsState;
 use super::model::{
-    RevisionList, SharedWidget, Visibility, Widget, WidgetData, WidgetKind, WidgetOptions,
+    RevisionList, SharedWidget, Tag, Visibility, Widget, WidgetData, WidgetKind, WidgetOptions,
     WidgetPage,
 };
 use super::service::{NewWidget, WidgetChange};
@@ -38,6 +38,10 @@ pub struct CreateWidget {
     /// `table`: any).
     pub source: Option<Source>,
     pub options: Option<WidgetOptions>,
+    /// Up to 10 words it is found by in discovery, each 1 to 30 of a-z,
+    /// 0-9 and `-`.
+    #[schema(max_items = 10)]
+    pub tags: Option<Vec<Tag>>,
     /// `private` when left out.
     pub visibility: Option<Visibility>,
     /// Whether other viewers see no amounts and quantities; `true` when left out.
@@ -63,6 +67,9 @@ pub struct ChangeWidget {
     #[schema(value_type = Option<Source>, nullable)]
     pub source: Option<Option<Source>>,
     pub options: Option<WidgetOptions>,
+    /// Replaces its tags.
+    #[schema(max_items = 10)]
+    pub tags: Option<Vec<Tag>>,
     /// Unlisted or public gives it a share link; private kills the link.
     pub visibility: Option<Visibility>,
     pub hide_amounts: Option<bool>,
@@ -110,6 +117,7 @@ pub async fn create_widget(
                 kind: req.kind,
                 source: req.source,
                 options: req.options,
+                tags: req.tags,
                 visibility: req.visibility,
                 hide_amounts: req.hide_amounts,
             },
@@ -188,6 +196,7 @@ pub async fn change_widget(
                 kind: req.kind,
                 source: req.source,
                 options: req.options,
+                tags: req.tags,
                 visibility: req.visibility,
                 hide_amounts: req.hide_amounts,
             },

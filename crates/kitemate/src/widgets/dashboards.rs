@@ -8,7 +8,7 @@ use super::model::{
     Content, Dashboard, DashboardPage, DashboardView, MAX_TITLE, PlacedWidget, Placement,
     Visibility, WidgetKind, WidgetOptions, check_layout,
 };
-use super::service::{MAX_PAGE, WidgetService, check};
+use super::service::{MAX_PAGE, NewRow, WidgetService, check};
 use super::store::{self, Counted, DashboardRow};
 use crate::auth::{Tier, User};
 use crate::portfolio::model::AllocationBy;
@@ -55,6 +55,7 @@ fn dashboard(row: DashboardRow) -> Result<Dashboard, ApiError> {
 /// The starter dashboard's widgets and where they sit.
 fn starter() -> Vec<(Content, Placement)> {
     let content = |title: &str, kind: WidgetKind, source: Source| Content {
+        tags: Vec::new(),
         title: title.into(),
         description: String::new(),
         kind,
@@ -270,10 +271,7 @@ impl WidgetService {
     /// revision 1), within the owner's allowances; all or nothing.
     pub async fn duplicate_dashboard(&self, owner: &User, id: &str) -> Result<Dashboard, ApiError> {
         let view = self.dashboard(owner, id).await?;
-        let widget_limit = match owner.tier {
-            Tier::Pro => i64::MAX,
-            Tier::Free => i64::from(self.config.free_widgets),
-        };
+        let widget_limit = self.widget_limit(owner);
         let mut tx = self.db.begin().await?;
         if !store::take_place(
             &mut tx,
@@ -291,9 +289,12 @@ impl WidgetService {
                 .insert_widget(
                     &mut tx,
                     &owner.id,
-                    &placed.widget.content,
-                    Visibility::Private,
-                    placed.widget.hide_amounts,
+                    NewRow {
+                        content: &placed.widget.content,
+                        visibility: Visibility::Private,
+                        hide_amounts: placed.widget.hide_amounts,
+                        forked_from: None,
+                    },
                     widget_limit,
                 )
                 .await?;
@@ -336,9 +337,12 @@ impl WidgetService {
                 .insert_widget(
                     &mut tx,
                     user_id,
-                    &content,
-                    Visibility::Private,
-                    true,
+                    NewRow {
+                        content: &content,
+                        visibility: Visibility::Private,
+                        hide_amounts: true,
+                        forked_from: None,
+                    },
                     i64::MAX,
                 )
                 .await?;

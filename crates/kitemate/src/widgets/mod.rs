@@ -9,9 +9,14 @@ pub mod chart;
 mod config;
 mod dashboard_api;
 mod dashboards;
+mod events;
 pub mod model;
+mod reach;
+mod reach_store;
 mod service;
 mod store;
+mod trend;
+mod views;
 
 use axum::extract::FromRef;
 use platform::db::DatabaseDecl;
@@ -22,9 +27,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::WidgetsConfig;
+pub use events::{WIDGET_FORKS, WIDGET_LIKES, WidgetForked, WidgetLiked};
+pub use reach::{Discover, MAX_WORDS, Sort};
 pub use service::WidgetService;
 
 use crate::auth::{AuthService, USER_SIGNED_UP};
+use crate::portfolio::PORTFOLIO_SYNCED;
 
 pub static DATABASE: DatabaseDecl = DatabaseDecl {
     name: "widgets",
@@ -50,13 +58,14 @@ pub static SERVICE: Declaration = Declaration {
     description: "Widgets: saved portfolio figures, drawn and shared",
     databases: &[&DATABASE],
     buckets: &[],
-    topics: &[],
+    topics: &[WIDGET_FORKS.name, WIDGET_LIKES.name],
     settings: &["widgets"],
     spec: || router_spec(RateLimiter::disabled()).into_openapi(),
 };
 
 /// The service as the app mounts it, subscribed to signups for the starter
-/// dashboard; `limiter` is the shared per-IP one.
+/// dashboard and to syncs for the stocks public widgets concern; `limiter`
+/// is the shared per-IP one.
 pub fn mount(state: WidgetsState, limiter: RateLimiter, pubsub: &PubSub) -> anyhow::Result<Mount> {
     let service = state.service.clone();
     pubsub.subscribe(
@@ -68,6 +77,21 @@ pub fn mount(state: WidgetsState, limiter: RateLimiter, pubsub: &PubSub) -> anyh
             async move {
                 service
                     .make_starter(&msg.event.user_id)
+                    .await
+                    .map_err(anyhow::Error::from)
+            }
+        },
+    )?;
+    let service = state.service.clone();
+    pubsub.subscribe(
+        &PORTFOLIO_SYNCED,
+        "widgets-symbols",
+        SubscriptionConfig::default(),
+        move |msg| {
+            let service = service.clone();
+            async move {
+                service
+                    .refresh_owner_symbols(&msg.event.user_id)
                     .await
                     .map_err(anyhow::Error::from)
             }

@@ -79,6 +79,38 @@ impl Visibility {
 pub const MAX_NOTE: usize = 10_000;
 pub const MAX_TITLE: usize = 100;
 pub const MAX_DESCRIPTION: usize = 500;
+/// Tags a widget carries, for search.
+pub const MAX_TAGS: usize = 10;
+
+/// A word a widget is found by: 1 to 30 of a-z, 0-9 and `-`, starting with
+/// a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tag(pub String);
+
+impl Tag {
+    pub fn is_valid(&self) -> bool {
+        let b = self.0.as_bytes();
+        (1..=30).contains(&b.len())
+            && b[0] != b'-'
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+    }
+}
+
+impl utoipa::PartialSchema for Tag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(30))
+            .pattern(Some("^[a-z0-9][a-z0-9-]{0,29}$"))
+            .examples([serde_json::json!("dividend")])
+            .into()
+    }
+}
+
+impl ToSchema for Tag {}
 
 /// How a widget is drawn beyond its kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -124,6 +156,28 @@ pub struct Content {
     pub source: Option<Source>,
     #[serde(default)]
     pub options: WidgetOptions,
+    /// Up to 10 words it is found by in discovery.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 10)]
+    pub tags: Vec<Tag>,
+}
+
+/// Where a fork came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForkedFrom {
+    pub widget_id: String,
+    /// The original's revision that was copied.
+    pub revision: i64,
+    pub owner_username: String,
+}
+
+/// What others did with a widget.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Reactions {
+    pub likes: i64,
+    pub forks: i64,
 }
 
 /// A widget, as its owner sees it.
@@ -142,6 +196,10 @@ pub struct Widget {
     pub share_url: Option<String>,
     /// Counts every change; its revisions can be restored.
     pub revision: i64,
+    /// Present on a fork.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<ForkedFrom>,
+    pub reactions: Reactions,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -191,15 +249,35 @@ pub struct WidgetData {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SharedWidget {
-    /// Its link (the one it was opened by, or, on a profile, the way to open it).
+    #[serde(flatten)]
+    pub widget: PublicWidget,
+    pub options: WidgetOptions,
+    pub data: WidgetData,
+}
+
+/// A widget others may see, as lists show it (profiles, discovery, the
+/// feed): what it is and who made it, never its data or source; open its
+/// `shareUrl` for the figures or show its `cardUrl` picture.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicWidget {
+    /// What `/widgets/{id}/fork` and `/widgets/{id}/like` take.
+    pub id: String,
+    /// Its link: opens it without signing in.
     pub share_url: String,
+    /// A 1200×630 PNG picture of it, for previews.
+    pub card_url: String,
     pub title: String,
     pub description: String,
     pub kind: WidgetKind,
-    pub options: WidgetOptions,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
     /// The owner's username.
     pub owner: String,
-    pub data: WidgetData,
+    pub reactions: Reactions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<ForkedFrom>,
+    pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -384,7 +462,7 @@ pub struct DashboardPage {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicWidgetPage {
-    pub widgets: Vec<SharedWidget>,
+    pub widgets: Vec<PublicWidget>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }

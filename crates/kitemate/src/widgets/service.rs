@@ -10,15 +10,20 @@ use chrono::{DateTime, Utc};
 use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::Db;
+use platform::pubsub::{PubSub, Topic};
 
 use super::card::Cards;
 use super::chart::{self, Chart};
 use super::config::WidgetsConfig;
+use super::events::{WIDGET_FORKS, WIDGET_LIKES, WidgetForked, WidgetLiked};
 use super::model::{
-    Content, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, PublicWidgetPage, Revision, RevisionList,
-    SharedWidget, Visibility, Widget, WidgetData, WidgetKind, WidgetOptions, WidgetPage, fits,
+    Content, ForkedFrom, MAX_DESCRIPTION, MAX_NOTE, MAX_TAGS, MAX_TITLE, PublicWidget,
+    PublicWidgetPage, Reactions, Revision, RevisionList, SharedWidget, Tag, Visibility, Widget,
+    WidgetData, WidgetKind, WidgetOptions, WidgetPage, fits,
 };
+use super::reach_store::{self, Bump};
 use super::store::{self, Counted, WidgetRow};
+use super::trend::{self, Event};
 use crate::auth::{AuthService, Tier, User};
 use crate::portfolio::PortfolioService;
 use crate::portfolio::query::Source;
@@ -31,6 +36,7 @@ pub struct NewWidget {
     pub kind: WidgetKind,
     pub source: Option<Source>,
     pub options: Option<WidgetOptions>,
+    pub tags: Option<Vec<Tag>>,
     pub visibility: Option<Visibility>,
     pub hide_amounts: Option<bool>,
 }
@@ -44,8 +50,19 @@ pub struct WidgetChange {
     /// `Some(None)` takes the source away (a widget becoming a note).
     pub source: Option<Option<Source>>,
     pub options: Option<WidgetOptions>,
+    pub tags: Option<Vec<Tag>>,
     pub visibility: Option<Visibility>,
     pub hide_amounts: Option<bool>,
+}
+
+/// A checked widget to store.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NewRow<'a> {
+    pub content: &'a Content,
+    pub visibility: Visibility,
+    pub hide_amounts: bool,
+    /// Its lineage, when it is a fork.
+    pub forked_from: Option<&'a ForkedFrom>,
 }
 
 /// `widget` drawn from `data` (already stripped for the viewer).
@@ -68,11 +85,15 @@ pub struct WidgetService {
     pub(super) clock: Clock,
     pub(super) config: WidgetsConfig,
     portfolio: PortfolioService,
-    auth: AuthService,
+    pub(super) auth: AuthService,
     /// How share links start: the configured public URL.
     public_url: String,
     /// PNG cards already drawn.
     cards: Arc<Cards>,
+    pub(super) forks: Topic<WidgetForked>,
+    pub(super) likes: Topic<WidgetLiked>,
+    /// Views counted in memory, written a batch at a time.
+    pub(super) views: Arc<super::views::Views>,
 }
 
 fn corrupt(what: &str, id: &str) -> ApiError {
@@ -122,10 +143,40 @@ pub(super) fn check(content: &Content) -> Result<(), ApiError> {
     if let Some(text) = &content.options.text {
         check_text("options.text", text, 1, MAX_NOTE)?;
     }
+    if content.tags.len() > MAX_TAGS {
+        return Err(ApiError::invalid_field(
+            "tags",
+            format!("at most {MAX_TAGS} tags"),
+        ));
+    }
+    for (i, tag) in content.tags.iter().enumerate() {
+        if !tag.is_valid() {
+            return Err(ApiError::invalid_field(
+                &format!("tags[{i}]"),
+                "must be 1 to 30 of a-z, 0-9 and -, not starting with -",
+            ));
+        }
+        if content.tags[..i].contains(tag) {
+            return Err(ApiError::invalid_field(
+                &format!("tags[{i}]"),
+                "is given twice",
+            ));
+        }
+    }
     if let Some(source) = &content.source {
         source.check("source")?;
     }
     fits(content)
+}
+
+/// What search reads of a widget: its words, lower case.
+pub(super) fn search_text(content: &Content) -> String {
+    let mut text = format!("{} {}", content.title, content.description);
+    for tag in &content.tags {
+        text.push(' ');
+        text.push_str(&tag.0);
+    }
+    text.to_lowercase()
 }
 
 impl WidgetService {
@@ -136,8 +187,12 @@ impl WidgetService {
         portfolio: PortfolioService,
         auth: AuthService,
         public_url: String,
-    ) -> Self {
-        Self {
+        pubsub: &PubSub,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            forks: pubsub.topic(&WIDGET_FORKS, &db)?,
+            likes: pubsub.topic(&WIDGET_LIKES, &db)?,
+            views: Arc::default(),
             db,
             clock,
             config,
@@ -145,7 +200,7 @@ impl WidgetService {
             auth,
             public_url: public_url.trim_end_matches('/').to_string(),
             cards: Arc::default(),
-        }
+        })
     }
 
     pub fn db(&self) -> &Db {
@@ -157,7 +212,18 @@ impl WidgetService {
             serde_json::from_str(&row.content).map_err(|_| corrupt("content", &row.id))?;
         let visibility =
             Visibility::parse(&row.visibility).ok_or_else(|| corrupt("visibility", &row.id))?;
+        let forked_from = match &row.forked_from {
+            Some(json) => {
+                Some(serde_json::from_str(json).map_err(|_| corrupt("lineage", &row.id))?)
+            }
+            None => None,
+        };
         Ok(Widget {
+            forked_from,
+            reactions: Reactions {
+                likes: row.likes,
+                forks: row.forks,
+            },
             share_url: row
                 .share_token
                 .as_ref()
@@ -172,6 +238,14 @@ impl WidgetService {
         })
     }
 
+    /// The widgets `user`'s plan keeps.
+    pub(super) fn widget_limit(&self, user: &User) -> i64 {
+        match user.tier {
+            Tier::Pro => i64::MAX,
+            Tier::Free => i64::from(self.config.free_widgets),
+        }
+    }
+
     /// Makes a widget of the caller's, within their plan's allowance.
     pub async fn create(&self, owner: &User, new: NewWidget) -> Result<Widget, ApiError> {
         let content = Content {
@@ -180,26 +254,29 @@ impl WidgetService {
             kind: new.kind,
             source: new.source,
             options: new.options.unwrap_or_default(),
+            tags: new.tags.unwrap_or_default(),
         };
         check(&content)?;
-        let limit = match owner.tier {
-            Tier::Pro => i64::MAX,
-            Tier::Free => i64::from(self.config.free_widgets),
-        };
+        let limit = self.widget_limit(owner);
         let mut tx = self.db.begin().await?;
         let row = self
             .insert_widget(
                 &mut tx,
                 &owner.id,
-                &content,
-                new.visibility.unwrap_or_default(),
-                // Anything shared hides amounts unless the owner says otherwise.
+                NewRow {
+                        content: &content,
+                        visibility: new.visibility.unwrap_or_default(),
+                        hide_amounts: // Anything shared hides amounts unless the owner says otherwise.
                 new.hide_amounts.unwrap_or(true),
+                        forked_from: None,
+                    },
                 limit,
             )
             .await?;
         tx.commit().await?;
-        self.widget(row)
+        let widget = self.widget(row)?;
+        self.refresh_symbols(&owner.id, &widget).await?;
+        Ok(widget)
     }
 
     /// Stores a checked widget within `limit` widgets of its owner's.
@@ -207,12 +284,20 @@ impl WidgetService {
         &self,
         tx: &mut platform::db::Tx,
         user_id: &str,
-        content: &Content,
-        visibility: Visibility,
-        hide_amounts: bool,
+        new: NewRow<'_>,
         limit: i64,
     ) -> Result<WidgetRow, ApiError> {
+        let NewRow {
+            content,
+            visibility,
+            hide_amounts,
+            forked_from,
+        } = new;
         let now = self.clock.now().timestamp_millis();
+        let forked_from = forked_from
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(ApiError::internal)?;
         let row = WidgetRow {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: user_id.to_string(),
@@ -223,6 +308,10 @@ impl WidgetService {
             revision: 1,
             created_at: now,
             updated_at: now,
+            forked_from,
+            hidden: false,
+            likes: 0,
+            forks: 0,
         };
         if !store::take_place(tx, user_id, Counted::Widgets, limit).await? {
             return Err(
@@ -234,7 +323,13 @@ impl WidgetService {
                 ),
             );
         }
-        store::insert(tx, &row).await?;
+        store::insert(
+            tx,
+            &row,
+            &search_text(content),
+            trend::of(Event::Published, now),
+        )
+        .await?;
         Ok(row)
     }
 
@@ -294,8 +389,12 @@ impl WidgetService {
         if let Some(options) = change.options {
             content.options = options;
         }
+        if let Some(tags) = change.tags {
+            content.tags = tags;
+        }
         check(&content)?;
         let revised = content != old;
+        let was_public = row.visibility == Visibility::Public.as_str();
         if let Some(visibility) = change.visibility {
             row.visibility = visibility.as_str().into();
             row.share_token = match (visibility.is_shared(), row.share_token.take()) {
@@ -312,9 +411,25 @@ impl WidgetService {
             row.content = serde_json::to_string(&content).map_err(ApiError::internal)?;
         }
         row.updated_at = self.clock.now().timestamp_millis();
-        store::update(&mut tx, &row, revised).await?;
+        let search = revised.then(|| search_text(&content));
+        store::update(&mut tx, &row, search.as_deref()).await?;
+        let widget = self.widget(row)?;
+        if !was_public && widget.visibility == Visibility::Public {
+            // Published now: it starts trending from now, not from when made.
+            let event = trend::of(Event::Published, widget.updated_at.timestamp_millis());
+            reach_store::bump(
+                &mut tx,
+                &widget.id,
+                Bump {
+                    event: Some(event),
+                    ..Bump::default()
+                },
+            )
+            .await?;
+        }
         tx.commit().await?;
-        self.widget(row)
+        self.refresh_symbols(&owner.id, &widget).await?;
+        Ok(widget)
     }
 
     /// A new share link; the old one stops working. Refused for a private
@@ -331,7 +446,7 @@ impl WidgetService {
         }
         row.share_token = Some(share_token());
         row.updated_at = self.clock.now().timestamp_millis();
-        store::update(&mut tx, &row, false).await?;
+        store::update(&mut tx, &row, None).await?;
         tx.commit().await?;
         self.widget(row)
     }
@@ -401,6 +516,7 @@ impl WidgetService {
                 kind: Some(content.kind),
                 source: Some(content.source),
                 options: Some(content.options),
+                tags: Some(content.tags),
                 ..WidgetChange::default()
             },
         )
@@ -449,27 +565,33 @@ impl WidgetService {
     ) -> Result<PublicWidgetPage, ApiError> {
         let limit = limit.clamp(1, MAX_PAGE);
         let (rows, more) = store::public_page(&self.db, owner_id, cursor, limit).await?;
-        let mut widgets = Vec::with_capacity(rows.len());
-        let mut last = None;
-        for row in rows {
-            let widget = self.widget(row)?;
-            let data = self.data_of(&widget, owner_id, false).await?;
-            last = Some(widget.id.clone());
-            widgets.push(SharedWidget {
-                share_url: widget.share_url.clone().unwrap_or_default(),
-                title: widget.content.title,
-                description: widget.content.description,
-                kind: widget.content.kind,
-                options: widget.content.options,
-                owner: owner_username.to_string(),
-                data,
-                updated_at: widget.updated_at,
-            });
-        }
+        let widgets = rows
+            .into_iter()
+            .map(|row| Ok(self.public_of(self.widget(row)?, owner_username.to_string())))
+            .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(PublicWidgetPage {
+            next_cursor: more.then(|| widgets.last().map(|w| w.id.clone())).flatten(),
             widgets,
-            next_cursor: more.then_some(last).flatten(),
         })
+    }
+
+    /// A shared widget as lists show it.
+    pub(super) fn public_of(&self, widget: Widget, owner: String) -> PublicWidget {
+        let share_url = widget.share_url.unwrap_or_default();
+        PublicWidget {
+            id: widget.id,
+            card_url: format!("{share_url}/card.png"),
+            share_url,
+            title: widget.content.title,
+            description: widget.content.description,
+            kind: widget.content.kind,
+            tags: widget.content.tags,
+            owner,
+            reactions: widget.reactions,
+            forked_from: widget.forked_from,
+            created_at: widget.created_at,
+            updated_at: widget.updated_at,
+        }
     }
 
     /// How many public widgets `owner_id` has.
@@ -536,15 +658,12 @@ impl WidgetService {
     pub async fn shared(&self, token: &str) -> Result<SharedWidget, ApiError> {
         let (widget, owner_id, data) = self.shared_parts(token).await?;
         let owner = self.auth.user(&owner_id).await?;
+        self.viewed(&widget.id);
+        let options = widget.content.options.clone();
         Ok(SharedWidget {
-            share_url: widget.share_url.clone().unwrap_or_default(),
-            title: widget.content.title,
-            description: widget.content.description,
-            kind: widget.content.kind,
-            options: widget.content.options,
-            owner: owner.username,
+            widget: self.public_of(widget, owner.username),
+            options,
             data,
-            updated_at: widget.updated_at,
         })
     }
 }

@@ -6,8 +6,8 @@ use platform::{with_db, with_tx};
 /// The revisions kept of each widget.
 pub(super) const KEPT_REVISIONS: i64 = 20;
 
-const COLUMNS: &str =
-    "id, user_id, content, visibility, hide_amounts, share_token, revision, created_at, updated_at";
+const COLUMNS: &str = "id, user_id, content, visibility, hide_amounts, share_token, revision, \
+     created_at, updated_at, forked_from, hidden, likes, forks";
 
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct WidgetRow {
@@ -20,6 +20,12 @@ pub(super) struct WidgetRow {
     pub revision: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// JSON lineage of a fork.
+    pub forked_from: Option<String>,
+    /// Hidden by an administrator.
+    pub hidden: bool,
+    pub likes: i64,
+    pub forks: i64,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -116,23 +122,28 @@ where
          ORDER BY id DESC LIMIT {limit_at}"
     );
     // One row past the page says whether another follows.
-    let mut rows: Vec<R> = with_db!(db, |pool| {
+    let rows: Vec<R> = with_db!(db, |pool| {
         let mut query = sqlx::query_as::<_, R>(&sql).bind(user_id);
         if let Some(before) = before {
             query = query.bind(before);
         }
         query.bind(limit + 1).fetch_all(pool).await
     })?;
-    let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = rows.len() > wanted;
-    rows.truncate(wanted);
-    Ok((rows, more))
+    Ok(platform::db::page_of(rows, limit))
 }
 
-pub(super) async fn insert(tx: &mut Tx, row: &WidgetRow) -> Result<(), sqlx::Error> {
+/// Stores a new widget; `search` is what search reads, `trend` its
+/// starting trending score.
+pub(super) async fn insert(
+    tx: &mut Tx,
+    row: &WidgetRow,
+    search: &str,
+    trend: f64,
+) -> Result<(), sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query(&format!(
-            "INSERT INTO widgets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO widgets ({COLUMNS}, points, views, search, trend) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, 0, 0, $12, $13)"
         ))
         .bind(&row.id)
         .bind(&row.user_id)
@@ -143,6 +154,10 @@ pub(super) async fn insert(tx: &mut Tx, row: &WidgetRow) -> Result<(), sqlx::Err
         .bind(row.revision)
         .bind(row.created_at)
         .bind(row.updated_at)
+        .bind(&row.forked_from)
+        .bind(row.hidden)
+        .bind(search)
+        .bind(trend)
         .execute(&mut *conn)
         .await?;
         sqlx::query(
@@ -179,13 +194,19 @@ pub(super) async fn owned_for_update(
     })
 }
 
-/// Writes a changed widget; a new revision of its content when `revised`,
-/// dropping those past the last [`KEPT_REVISIONS`].
-pub(super) async fn update(tx: &mut Tx, row: &WidgetRow, revised: bool) -> Result<(), sqlx::Error> {
+/// Writes a changed widget; a new revision of its content, read by search
+/// as `search`, when `revised` is `Some`, dropping those past the last
+/// [`KEPT_REVISIONS`].
+pub(super) async fn update(
+    tx: &mut Tx,
+    row: &WidgetRow,
+    revised: Option<&str>,
+) -> Result<(), sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE widgets SET content = $1, visibility = $2, hide_amounts = $3, \
-             share_token = $4, revision = $5, updated_at = $6 WHERE id = $7",
+             share_token = $4, revision = $5, updated_at = $6, \
+             search = COALESCE($8, search) WHERE id = $7",
         )
         .bind(&row.content)
         .bind(&row.visibility)
@@ -194,9 +215,10 @@ pub(super) async fn update(tx: &mut Tx, row: &WidgetRow, revised: bool) -> Resul
         .bind(row.revision)
         .bind(row.updated_at)
         .bind(&row.id)
+        .bind(revised)
         .execute(&mut *conn)
         .await?;
-        if revised {
+        if revised.is_some() {
             sqlx::query(
                 "INSERT INTO widget_revisions (widget_id, revision, content, created_at) \
                  VALUES ($1, $2, $3, $4)",
@@ -228,10 +250,12 @@ pub(super) async fn delete(tx: &mut Tx, user_id: &str, id: &str) -> Result<bool,
             .rows_affected()
             == 1;
         if deleted {
-            sqlx::query("DELETE FROM widget_revisions WHERE widget_id = $1")
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
+            for table in ["widget_revisions", "widget_likes", "widget_symbols"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE widget_id = $1"))
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
         }
         Ok::<_, sqlx::Error>(deleted)
     })?;
@@ -260,7 +284,7 @@ pub(super) async fn owned(
 pub(super) async fn by_share_token(db: &Db, token: &str) -> Result<Option<WidgetRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as::<_, WidgetRow>(&format!(
-            "SELECT {COLUMNS} FROM widgets WHERE share_token = $1 AND visibility <> 'private'"
+            "SELECT {COLUMNS} FROM widgets WHERE share_token = $1 AND visibility <> 'private' AND NOT hidden"
         ))
         .bind(token)
         .fetch_optional(pool)
@@ -287,7 +311,7 @@ pub(super) async fn public_page(
     before: Option<&str>,
     limit: i64,
 ) -> Result<(Vec<WidgetRow>, bool), sqlx::Error> {
-    let public = "AND visibility = 'public'";
+    let public = "AND visibility = 'public' AND NOT hidden";
     page_of(db, "widgets", COLUMNS, public, user_id, before, limit).await
 }
 
@@ -295,7 +319,8 @@ pub(super) async fn public_page(
 pub(super) async fn public_count(db: &Db, user_id: &str) -> Result<i64, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM widgets WHERE user_id = $1 AND visibility = 'public'",
+            "SELECT COUNT(*) FROM widgets WHERE user_id = $1 AND visibility = 'public' \
+             AND NOT hidden",
         )
         .bind(user_id)
         .fetch_one(pool)

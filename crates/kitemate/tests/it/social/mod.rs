@@ -1,3 +1,5 @@
 //! The social service.
 
+mod discover;
+mod forks;
 mod profiles;

@@ -49,11 +49,23 @@ async fn profiles_show_what_is_public_and_no_amounts(kind: Kind) -> TestResult {
     assert_eq!(widgets.len(), 1);
     assert_eq!(widgets[0]["title"], "Sectors");
     assert_eq!(widgets[0]["shareUrl"], public.json()["shareUrl"]);
+    assert!(widgets[0].get("data").is_none(), "lists carry no data");
+    // Its link shows the weights, still without amounts.
+    let link = widgets[0]["shareUrl"].as_str().unwrap_or_default();
+    let path = link.find("/shared/").map(|at| &link[at..]).unwrap_or(link);
+    let opened = app.get(path, None).await?;
+    assert_eq!(opened.status, StatusCode::OK, "{opened:?}");
     assert!(
-        !widgets[0]["data"]["data"]["rows"]
+        !opened.json()["data"]["data"]["rows"]
             .as_array()
             .is_none_or(Vec::is_empty),
-        "weights still show: {profile}"
+        "weights still show: {}",
+        opened.text
+    );
+    assert!(
+        !opened.text.contains("Paise"),
+        "no amounts: {}",
+        opened.text
     );
     let text = &seen.text;
     assert!(!text.contains("asha@example.com"), "no email: {text}");

@@ -220,6 +220,8 @@ pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
     // Tests ask many questions quickly; the limits' own tests set them.
     config.chat.questions_per_minute = 100_000;
     config.chat.burst = 10_000;
+    config.social.actions_per_minute = 100_000;
+    config.social.action_burst = 10_000;
     match kind {
         Kind::Sqlite => {}
         Kind::Postgres(base) => {
