@@ -5704,7 +5704,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description That is you */
+            /** @description That is you, or you blocked them (`failed_precondition`), or you follow the most one may */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -130,7 +130,7 @@ pub async fn change_profile(
     params(("username" = String, Path, description = "Any case")),
     responses(
         (status = 204, description = "Following"),
-        (status = 400, description = "That is you", body = ErrorBody),
+        (status = 400, description = "That is you, or you blocked them (`failed_precondition`), or you follow the most one may", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such profile, or a private one", body = ErrorBody),
     ))]

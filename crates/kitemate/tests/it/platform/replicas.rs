@@ -420,3 +420,92 @@ async fn exercise(
     assert_eq!(refused.len(), 2, "both replicas refuse once it is spent");
     Ok(())
 }
+
+/// A fork through one replica tells the creator exactly once, though two
+/// replicas run the `notify-creator` subscription, and reaches the
+/// creator's notification stream open on the other replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_tells_its_creator_once_across_replicas() -> TestResult {
+    let Some(Kind::Nats { database, nats }) = Kind::nats() else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let config = production(&database, &nats, dir.path());
+    let settings = write_settings(&config, dir.path())?;
+    let (a, b) = (
+        Replica::start(&settings, &dir.path().join("a"))?,
+        Replica::start(&settings, &dir.path().join("b"))?,
+    );
+    let client = reqwest::Client::new();
+    for replica in [&a, &b] {
+        replica.ready(&client).await?;
+    }
+    let result = fork_across(&client, &a, &b).await;
+    a.stop()?;
+    b.stop()?;
+    clean_up(&settings).await?;
+    result
+}
+
+async fn fork_across(client: &reqwest::Client, a: &Replica, b: &Replica) -> TestResult {
+    let signup = |replica: &Replica, name: &str| {
+        client.post(replica.url("/auth/signup")).json(&json!({
+            "email": format!("{name}@example.com"), "password": "river otter lantern", "username": name
+        }))
+    };
+    let (_, asha) = call(signup(a, "asha")).await?;
+    let (_, ravi) = call(signup(b, "ravi")).await?;
+    let token = |v: &Value| v["token"].as_str().unwrap_or_default().to_string();
+    let (asha, ravi) = (token(&asha), token(&ravi));
+    let (status, widget) = call(client.post(a.url("/widgets")).bearer_auth(&asha).json(
+        &json!({ "title": "Sectors", "kind": "pie", "visibility": "public",
+                "source": { "type": "allocation", "by": "sector" } }),
+    ))
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{widget}");
+    let id = widget["id"].as_str().unwrap_or_default();
+
+    // Asha listens on a; ravi forks through b.
+    let stream = client
+        .get(a.url("/notifications/stream"))
+        .bearer_auth(&asha)
+        .send()
+        .await?;
+    assert_eq!(stream.status(), StatusCode::OK);
+    let (status, fork) = call(
+        client
+            .post(b.url(&format!("/widgets/{id}/fork")))
+            .bearer_auth(&ravi),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{fork}");
+    let mut body = stream.bytes_stream();
+    let mut text = String::new();
+    let heard = tokio::time::timeout(Duration::from_secs(15), async {
+        while !text.contains("ravi forked") {
+            let Some(chunk) = futures_util::StreamExt::next(&mut body).await else {
+                break;
+            };
+            text.push_str(&String::from_utf8_lossy(&chunk?));
+        }
+        anyhow::Ok(())
+    })
+    .await;
+    assert!(matches!(heard, Ok(Ok(()))), "{heard:?}: {text}");
+
+    // Both replicas deliver; the notice is there once, whatever the wait.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for replica in [a, b] {
+        let (status, page) =
+            call(client.get(replica.url("/notifications")).bearer_auth(&asha)).await?;
+        assert_eq!(status, StatusCode::OK);
+        let forks: Vec<&Value> = page["notifications"]
+            .as_array()
+            .map(|n| n.iter().filter(|x| x["kind"] == "forked").collect())
+            .unwrap_or_default();
+        assert_eq!(forks.len(), 1, "exactly one: {page}");
+        assert_eq!(forks[0]["forkId"], fork["id"]);
+        assert_eq!(forks[0]["text"], "ravi forked “Sectors”");
+    }
+    Ok(())
+}

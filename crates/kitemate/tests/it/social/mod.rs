@@ -2,4 +2,5 @@
 
 mod discover;
 mod forks;
+mod moderation;
 mod profiles;
