@@ -597,6 +597,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/embed/widgets/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An embedded widget: an HTML page with its chart, for an `<iframe>`.
+         *     Amounts are left out unless the owner shows them.
+         */
+        get: operations["embed_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/embed/widgets/{token}/chart.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An embedded widget's chart alone, as SVG. */
+        get: operations["embed_chart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/feed": {
         parameters: {
             query?: never;
@@ -1234,6 +1271,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/widgets/{id}/embed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A link that embeds one of your shared widgets in another site's
+         *     `<iframe>`: signed, with the expiry you choose (or none). Rotating or
+         *     revoking the widget's share link kills its embeds.
+         */
+        post: operations["embed_widget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/widgets/{id}/fork": {
         parameters: {
             query?: never;
@@ -1590,6 +1648,18 @@ export interface components {
          * @enum {string}
          */
         Direction: "gainers" | "losers";
+        /** @description A link to embed a widget. */
+        EmbedLink: {
+            /** @description The chart alone, as SVG. */
+            chartUrl: string;
+            /** @description `<iframe src="…">` this. */
+            embedUrl: string;
+            /**
+             * Format: date-time
+             * @description Absent when it does not expire.
+             */
+            expiresAt?: string | null;
+        };
         /**
          * @description Encore's error codes; each one fixes the HTTP status of the answer.
          * @enum {string}
@@ -1813,6 +1883,14 @@ export interface components {
              * @description 1 to 50.
              */
             n: number;
+        };
+        /** @description How long an embed link works. */
+        NewEmbed: {
+            /**
+             * Format: int32
+             * @description 1 to 3650 days; for as long as the share link lives when left out.
+             */
+            expiresInDays?: number | null;
         };
         /** @description A report of a public widget or profile. */
         NewReport: {
@@ -4464,6 +4542,88 @@ export interface operations {
             };
         };
     };
+    embed_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description From `POST /widgets/{id}/embed` */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Expired, revoked, or never valid */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    embed_chart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description From `POST /widgets/{id}/embed` */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chart */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description Expired, revoked, or never valid */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     feed: {
         parameters: {
             query?: {
@@ -6389,6 +6549,79 @@ export interface operations {
             };
             /** @description No such widget of the caller's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    embed_widget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The widget */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The expiry; none when left out */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["NewEmbed"];
+            };
+        };
+        responses: {
+            /** @description The embed link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbedLink"];
+                };
+            };
+            /** @description The widget is private (`failed_precondition`), or a field is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such widget of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -183,7 +183,7 @@ impl App {
         let objects = Objects::new(
             &objects_backend,
             &platform::service::buckets(SERVICES),
-            signer,
+            signer.clone(),
             &config.public_url(),
             clock.clone(),
         )?;
@@ -254,7 +254,10 @@ impl App {
             config.widgets.clone(),
             portfolio.clone(),
             auth.clone(),
-            config.public_url(),
+            widgets::Sharing {
+                public_url: config.public_url(),
+                signer,
+            },
             &pubsub,
         )?;
         let social = SocialService::new(

@@ -186,6 +186,7 @@ impl Done {
             );
         });
 
+        let framed = response.extensions().get::<MayBeFramed>().is_some();
         let headers = response.headers_mut();
         // One growth of the map instead of one per header below.
         headers.reserve(7);
@@ -194,7 +195,11 @@ impl Done {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        // Pages made to be framed elsewhere say so with their own CSP
+        // `frame-ancestors` and mark the response; nothing else may be framed.
+        if !framed {
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        }
         if self.state.hsts {
             headers.insert(
                 header::STRICT_TRANSPORT_SECURITY,
@@ -216,6 +221,12 @@ impl Done {
         response
     }
 }
+
+/// A response extension: this page is made to be framed on other sites (an
+/// embed), so no `X-Frame-Options: DENY`; its handler sets the CSP that
+/// says who may frame it.
+#[derive(Debug, Clone, Copy)]
+pub struct MayBeFramed;
 
 /// A UUIDv7 (time-ordered, so logs sort by it) from the thread's random
 /// generator: `Uuid::now_v7` takes a process-wide lock and a `getrandom`

@@ -38,8 +38,8 @@ pub struct Chart<'a> {
     pub options: &'a WidgetOptions,
 }
 
-/// Text safe inside SVG elements and attributes.
-fn esc(text: &str) -> String {
+/// Text safe inside SVG (and HTML) elements and attributes.
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

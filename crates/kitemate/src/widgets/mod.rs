@@ -9,6 +9,8 @@ pub mod chart;
 mod config;
 mod dashboard_api;
 mod dashboards;
+mod embed;
+mod embed_api;
 mod events;
 pub mod model;
 mod reach;
@@ -29,7 +31,7 @@ use utoipa_axum::routes;
 pub use config::WidgetsConfig;
 pub use events::{WIDGET_FORKS, WIDGET_LIKES, WidgetForked, WidgetLiked};
 pub use reach::{Discover, MAX_WORDS, Sort};
-pub use service::WidgetService;
+pub use service::{Sharing, WidgetService};
 
 use crate::auth::{AuthService, USER_SIGNED_UP};
 use crate::portfolio::PORTFOLIO_SYNCED;
@@ -106,6 +108,8 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
         .routes(routes!(api::shared_widget))
         .routes(routes!(api::shared_widget_chart))
         .routes(routes!(api::shared_widget_card))
+        .routes(routes!(embed_api::embed_page))
+        .routes(routes!(embed_api::embed_chart))
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::create_widget, api::list_widgets))
@@ -120,6 +124,7 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<WidgetsState> {
         .routes(routes!(api::widget_chart))
         .routes(routes!(api::widget_card))
         .routes(routes!(api::rotate_widget_link, api::revoke_widget_link))
+        .routes(routes!(embed_api::embed_widget))
         .routes(routes!(
             dashboard_api::create_dashboard,
             dashboard_api::list_dashboards

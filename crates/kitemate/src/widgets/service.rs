@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::Db;
+use platform::objects::UrlSigner;
 use platform::pubsub::{PubSub, Topic};
 
 use super::card::Cards;
@@ -66,7 +67,7 @@ pub(super) struct NewRow<'a> {
 }
 
 /// `widget` drawn from `data` (already stripped for the viewer).
-fn draw(widget: &Widget, data: &WidgetData) -> String {
+pub(super) fn draw(widget: &Widget, data: &WidgetData) -> String {
     chart::svg(&Chart {
         title: &widget.content.title,
         kind: widget.content.kind,
@@ -74,6 +75,14 @@ fn draw(widget: &Widget, data: &WidgetData) -> String {
         data: data.data.as_ref(),
         options: &widget.content.options,
     })
+}
+
+/// How shared widgets are reached from outside: the public URL links
+/// start with, and the key embed links are signed with.
+#[derive(Debug, Clone)]
+pub struct Sharing {
+    pub public_url: String,
+    pub signer: UrlSigner,
 }
 
 /// The most widgets a page lists.
@@ -87,7 +96,9 @@ pub struct WidgetService {
     portfolio: PortfolioService,
     pub(super) auth: AuthService,
     /// How share links start: the configured public URL.
-    public_url: String,
+    pub(super) public_url: String,
+    /// Signs embed links (the key object URLs are signed with).
+    pub(super) signer: UrlSigner,
     /// PNG cards already drawn.
     cards: Arc<Cards>,
     pub(super) forks: Topic<WidgetForked>,
@@ -186,10 +197,12 @@ impl WidgetService {
         config: WidgetsConfig,
         portfolio: PortfolioService,
         auth: AuthService,
-        public_url: String,
+        sharing: Sharing,
         pubsub: &PubSub,
     ) -> anyhow::Result<Self> {
+        let Sharing { public_url, signer } = sharing;
         Ok(Self {
+            signer,
             forks: pubsub.topic(&WIDGET_FORKS, &db)?,
             likes: pubsub.topic(&WIDGET_LIKES, &db)?,
             views: Arc::default(),

@@ -284,7 +284,9 @@ pub(super) async fn owned(
 pub(super) async fn by_share_token(db: &Db, token: &str) -> Result<Option<WidgetRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as::<_, WidgetRow>(&format!(
-            "SELECT {COLUMNS} FROM widgets WHERE share_token = $1 AND visibility <> 'private' AND NOT hidden"
+            "SELECT {COLUMNS} FROM widgets w WHERE share_token = $1 AND visibility <> 'private' \
+             AND NOT hidden AND NOT EXISTS (SELECT 1 FROM withdrawn_owners o \
+             WHERE o.user_id = w.user_id AND o.hidden)"
         ))
         .bind(token)
         .fetch_optional(pool)

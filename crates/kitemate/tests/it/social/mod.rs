@@ -1,6 +1,7 @@
 //! The social service.
 
 mod discover;
+mod embeds;
 mod forks;
 mod moderation;
 mod profiles;
