@@ -1020,6 +1020,50 @@ export interface paths {
         patch: operations["change_profile"];
         trace?: never;
     };
+    "/profiles/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a new picture: answers a signed URL to `PUT` the image to (10
+         *     minutes, this content type only, at most 2 MiB); then call
+         *     `POST /profiles/me/avatar/{uploadId}`.
+         */
+        post: operations["avatar_upload"];
+        /** Remove your picture. */
+        delete: operations["delete_avatar"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/profiles/me/avatar/{uploadId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Use an uploaded picture: checked from its bytes (PNG, JPEG or WebP, at
+         *     most 2 MiB and 4096×4096 pixels), cropped square and re-encoded at 256
+         *     and 64 pixels without its metadata. The upload itself is deleted; a
+         *     refused one leaves the old picture in place and says why (`upload`).
+         */
+        post: operations["use_avatar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/profiles/{username}": {
         parameters: {
             query?: never;
@@ -1438,6 +1482,15 @@ export interface components {
             /** @description Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored. */
             token: string;
             user: components["schemas"]["User"];
+        };
+        /** @description Where to send an avatar's bytes. */
+        AvatarUpload: {
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description Pass to `POST /profiles/me/avatar/{uploadId}` once uploaded. */
+            uploadId: string;
+            /** @description `PUT` the image here, with the content type asked for. */
+            uploadUrl: string;
         };
         CallbackRequest: {
             /** @description From the Kite redirect: letters and digits. */
@@ -1884,6 +1937,11 @@ export interface components {
              */
             n: number;
         };
+        /** @description The type of the picture about to be uploaded. */
+        NewAvatar: {
+            /** @description `image/png`, `image/jpeg` or `image/webp`. */
+            contentType: string;
+        };
         /** @description How long an embed link works. */
         NewEmbed: {
             /**
@@ -2051,6 +2109,10 @@ export interface components {
         };
         /** @description A public profile. */
         Profile: {
+            /** @description The same, 64 pixels square. */
+            avatarSmallUrl?: string | null;
+            /** @description Their picture, 256 pixels square; absent when they have none. */
+            avatarUrl?: string | null;
             bio: string;
             counts: components["schemas"]["Counts"];
             displayName: string;
@@ -2067,6 +2129,8 @@ export interface components {
         };
         /** @description A profile in a list: who they are, not what is on their profile. */
         ProfileCard: {
+            /** @description Their picture, 64 pixels square. */
+            avatarUrl?: string | null;
             bio: string;
             displayName: string;
             /** Format: int64 */
@@ -5694,6 +5758,152 @@ export interface operations {
             };
             /** @description The body is not sent as `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    avatar_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAvatar"];
+            };
+        };
+        responses: {
+            /** @description Where to upload */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvatarUpload"];
+                };
+            };
+            /** @description Not a type taken */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No picture */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    use_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description From `POST /profiles/me/avatar` */
+                uploadId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile with its new picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description The upload is not a picture taken (`upload` says why) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing was uploaded for this id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

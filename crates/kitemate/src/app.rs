@@ -270,6 +270,8 @@ impl App {
                 actions: RateLimiter::on(&config.social.action_limit(enabled), redis.as_ref()),
                 reports: RateLimiter::on(&config.social.report_limit(enabled), redis.as_ref()),
                 fanout: fanout.clone(),
+                pictures: objects.require(social::PICTURES.name)?.clone(),
+                uploads: objects.require(social::UPLOADS.name)?.clone(),
             },
         );
 

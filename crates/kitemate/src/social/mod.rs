@@ -4,6 +4,8 @@
 //! discovery, the feed, and reports that administrators act on.
 
 mod api;
+mod avatar_api;
+mod avatars;
 mod config;
 pub mod model;
 mod moderation;
@@ -12,6 +14,7 @@ mod moderation_store;
 mod notice_api;
 mod notice_store;
 mod notices;
+mod picture;
 mod reach;
 mod reach_api;
 mod service;
@@ -25,6 +28,7 @@ use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use avatars::{PICTURES, UPLOADS};
 pub use config::SocialConfig;
 pub use service::{SocialParts, SocialService};
 
@@ -54,7 +58,7 @@ pub static SERVICE: Declaration = Declaration {
     name: "social",
     description: "Public profiles, follows, forks, likes, notifications, discovery and reports",
     databases: &[&DATABASE],
-    buckets: &[],
+    buckets: &[&PICTURES, &UPLOADS],
     topics: &[],
     settings: &["social"],
     spec: || router_spec(RateLimiter::disabled()).into_openapi(),
@@ -107,6 +111,11 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<SocialState> {
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::change_profile))
+        .routes(routes!(
+            avatar_api::avatar_upload,
+            avatar_api::delete_avatar
+        ))
+        .routes(routes!(avatar_api::use_avatar))
         .routes(routes!(api::follow_profile, api::unfollow_profile))
         .routes(routes!(
             moderation_api::block_profile,

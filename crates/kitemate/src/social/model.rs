@@ -32,6 +32,12 @@ pub struct Profile {
     pub links: Vec<String>,
     /// Hidden from everyone but its owner.
     pub private: bool,
+    /// Their picture, 256 pixels square; absent when they have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// The same, 64 pixels square.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_small_url: Option<String>,
     pub joined_at: DateTime<Utc>,
     pub counts: Counts,
     /// Whether the signed-in viewer follows them (absent when signed out).
@@ -121,6 +127,9 @@ pub struct ProfileCard {
     pub username: String,
     pub display_name: String,
     pub bio: String,
+    /// Their picture, 64 pixels square.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
     pub followers: i64,
 }
 
@@ -250,4 +259,15 @@ pub struct ReportPage {
     pub reports: Vec<Report>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+/// Where to send an avatar's bytes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AvatarUpload {
+    /// Pass to `POST /profiles/me/avatar/{uploadId}` once uploaded.
+    pub upload_id: String,
+    /// `PUT` the image here, with the content type asked for.
+    pub upload_url: String,
+    pub expires_at: DateTime<Utc>,
 }

@@ -109,12 +109,15 @@ impl SocialService {
                         c.display_name.clone()
                     },
                     bio: c.bio.clone(),
+                    avatar_url: super::picture::urls(&self.parts.pictures, c.avatar_key.as_deref())
+                        .1,
                     followers: c.followers,
                 },
                 None => ProfileCard {
                     username: username.clone(),
                     display_name: username.clone(),
                     bio: String::new(),
+                    avatar_url: None,
                     followers: store::counts(&self.db, id).await?.0,
                 },
             };

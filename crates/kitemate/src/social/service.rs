@@ -5,6 +5,7 @@
 use platform::ApiError;
 use platform::clock::Clock;
 use platform::db::Db;
+use platform::objects::Bucket;
 use platform::pubsub::{Fanout, Notice};
 use platform::ratelimit::RateLimiter;
 use tokio::sync::broadcast;
@@ -41,6 +42,10 @@ pub struct SocialParts {
     pub reports: RateLimiter,
     /// Tells other replicas of new notices; `None` on one process.
     pub fanout: Option<Fanout>,
+    /// The `profile-pictures` bucket (public).
+    pub pictures: Bucket,
+    /// The `avatar-uploads` bucket (private).
+    pub uploads: Bucket,
 }
 
 #[derive(Debug, Clone)]
@@ -229,7 +234,11 @@ impl SocialService {
             Some(_) => Some(false),
             None => None,
         };
+        let (avatar_url, avatar_small_url) =
+            super::picture::urls(&self.parts.pictures, row.avatar_key.as_deref());
         Ok(Profile {
+            avatar_url,
+            avatar_small_url,
             display_name: if row.display_name.is_empty() {
                 user.username.clone()
             } else {

@@ -11,6 +11,8 @@ pub(super) struct ProfileRow {
     pub private: bool,
     /// Hidden by an administrator.
     pub hidden: bool,
+    /// The avatar's key stem in the profile-pictures bucket.
+    pub avatar_key: Option<String>,
 }
 
 impl ProfileRow {
@@ -22,6 +24,7 @@ impl ProfileRow {
             links: "[]".into(),
             private: false,
             hidden: false,
+            avatar_key: None,
         }
     }
 }
@@ -29,7 +32,8 @@ impl ProfileRow {
 pub(super) async fn profile(db: &Db, user_id: &str) -> Result<Option<ProfileRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as::<_, ProfileRow>(
-            "SELECT display_name, bio, links, private, hidden FROM profiles WHERE user_id = $1",
+            "SELECT display_name, bio, links, private, hidden, avatar_key FROM profiles \
+             WHERE user_id = $1",
         )
         .bind(user_id)
         .fetch_optional(pool)
@@ -181,6 +185,36 @@ pub(super) async fn set_hidden(
     })
 }
 
+/// Sets (or clears) the user's avatar; the stem it replaces.
+pub(super) async fn set_avatar(
+    tx: &mut Tx,
+    user_id: &str,
+    stem: Option<&str>,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let lock = if tx.is_sqlite() { "" } else { " FOR UPDATE" };
+    with_tx!(tx, |conn| {
+        let old: Option<Option<String>> = sqlx::query_scalar(&format!(
+            "SELECT avatar_key FROM profiles WHERE user_id = $1{lock}"
+        ))
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO profiles (user_id, display_name, bio, links, private, updated_at, hidden, \
+             avatar_key) VALUES ($1, '', '', '[]', FALSE, $2, FALSE, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET avatar_key = excluded.avatar_key, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(stem)
+        .execute(&mut *conn)
+        .await?;
+        Ok(old.flatten())
+    })
+}
+
 /// Whom the user follows: at most `limit`, most recent first.
 pub(super) async fn following(
     db: &Db,
@@ -207,10 +241,11 @@ pub(super) struct CardRow {
     pub bio: String,
     pub private: bool,
     pub hidden: bool,
+    pub avatar_key: Option<String>,
     pub followers: i64,
 }
 
-const CARD: &str = "SELECT p.user_id, p.display_name, p.bio, p.private, p.hidden, \
+const CARD: &str = "SELECT p.user_id, p.display_name, p.bio, p.private, p.hidden, p.avatar_key, \
      COALESCE(c.followers, 0) AS followers \
      FROM profiles p LEFT JOIN follow_counts c ON c.user_id = p.user_id";
 

@@ -1,5 +1,6 @@
 //! The social service.
 
+mod avatars;
 mod discover;
 mod embeds;
 mod forks;
