@@ -229,7 +229,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change your account: for now, your username. */
+        patch: operations["change_me"];
         trace?: never;
     };
     "/auth/sessions": {
@@ -1497,6 +1498,16 @@ export interface components {
             requestToken: string;
             /** @description From the Kite redirect: the state `initiate` gave. */
             state: string;
+        };
+        /** @description A change of one's account. */
+        ChangeAccount: {
+            /**
+             * @description A new username, under the same rules as at signup. The old one
+             *     keeps sending visitors of your profile to the new one, and no one
+             *     else may take it, for 30 days.
+             * @example asha_invests
+             */
+            username?: string | null;
         };
         /** @description A change: what is present changes. */
         ChangeDashboard: {
@@ -3364,6 +3375,75 @@ export interface operations {
             };
             /** @description No valid session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeAccount"];
+            };
+        };
+        responses: {
+            /** @description The account as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description A field is invalid (`invalid_argument`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The username is taken (`already_exists`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5939,6 +6019,15 @@ export interface operations {
                     "application/json": components["schemas"]["Profile"];
                 };
             };
+            /** @description Its owner changed their username in the last 30 days: `Location` is the profile now */
+            308: {
+                headers: {
+                    /** @description `/profiles/{username}` with the same query */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A parameter is invalid, named in `details.field` (`invalid_argument`) */
             400: {
                 headers: {
@@ -5957,7 +6046,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            /** @description Too many requests from this address */
             429: {
                 headers: {
                     [name: string]: unknown;

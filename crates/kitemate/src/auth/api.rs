@@ -6,7 +6,7 @@ use platform::client_ip::ClientIp;
 use platform::{ApiError, ApiJson, ErrorBody};
 
 use super::extract::Auth;
-use super::model::{AuthResponse, LoginRequest, SessionList, SignupRequest, User};
+use super::model::{AuthResponse, ChangeAccount, LoginRequest, SessionList, SignupRequest, User};
 use super::service::{AuthService, Origin};
 
 const TAG: &str = "auth";
@@ -90,6 +90,28 @@ pub async fn logout(
 pub async fn me(Auth(caller): Auth) -> ApiJson<User> {
     // The session lookup read the account too: nothing more to ask.
     ApiJson(User::clone(&caller.user))
+}
+
+/// Change your account: for now, your username.
+#[utoipa::path(patch, path = "/auth/me", tag = TAG,
+    security(("bearer" = [])),
+    request_body = ChangeAccount,
+    responses(
+        (status = 200, description = "The account as changed", body = User),
+        (status = 400, description = "A field is invalid (`invalid_argument`)", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 409, description = "The username is taken (`already_exists`)", body = ErrorBody),
+    ))]
+pub async fn change_me(
+    State(auth): State<AuthService>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<ChangeAccount>,
+) -> Result<ApiJson<User>, ApiError> {
+    let user = match req.username {
+        Some(username) => auth.change_username(&caller.user, &username).await?,
+        None => User::clone(&caller.user),
+    };
+    Ok(ApiJson(user))
 }
 
 /// The caller's live sessions, newest first.

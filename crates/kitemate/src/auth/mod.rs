@@ -83,7 +83,7 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<AuthService> {
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::logout))
-        .routes(routes!(api::me))
+        .routes(routes!(api::me, api::change_me))
         .routes(routes!(api::list_sessions))
         .routes(routes!(api::revoke_session))
         .routes(routes!(zerodha::api::status, zerodha::api::disconnect))

@@ -130,6 +130,23 @@ pub struct SignupRequest {
     pub username: String,
 }
 
+/// A change of one's account.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeAccount {
+    /// A new username, under the same rules as at signup. The old one
+    /// keeps sending visitors of your profile to the new one, and no one
+    /// else may take it, for 30 days.
+    #[validate(length(min = 3, max = 30), custom(function = "username_chars"))]
+    #[schema(
+        example = "asha_invests",
+        min_length = 3,
+        max_length = 30,
+        pattern = "^[A-Za-z0-9_]{3,30}$"
+    )]
+    pub username: Option<String>,
+}
+
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {

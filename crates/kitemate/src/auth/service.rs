@@ -213,28 +213,14 @@ impl AuthService {
     ) -> Result<AuthResponse, ApiError> {
         let email = normalize_email(&req.email);
         let username = req.username.to_lowercase();
-        if !username
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            return Err(ApiError::invalid_field(
-                "username",
-                "may contain only letters a-z, digits and _",
-            ));
-        }
-        if super::model::RESERVED_USERNAMES.contains(&username.as_str()) {
-            return Err(ApiError::invalid_field(
-                "username",
-                "is reserved: choose another",
-            ));
-        }
+        check_username(&username)?;
         password::check_strength(&req.password, &email, &username)?;
         let db = &self.inner.db;
         let (email_taken, username_taken) = store::taken(db, &email, &username).await?;
         if email_taken {
             return Err(taken("email", "an account with this email already exists"));
         }
-        if username_taken {
+        if username_taken || self.held_by_another(&username, "").await? {
             return Err(taken("username", "this username is taken"));
         }
         let password = req.password;
@@ -371,6 +357,55 @@ impl AuthService {
         )
     }
 
+    /// Milliseconds since when a former username still points to its owner.
+    fn renamed_since(&self) -> i64 {
+        (self.inner.clock.now() - TimeDelta::days(FORMER_USERNAME_DAYS)).timestamp_millis()
+    }
+
+    /// Whether someone other than `user_id` gave `username` up lately.
+    async fn held_by_another(&self, username: &str, user_id: &str) -> Result<bool, ApiError> {
+        Ok(store::held(&self.inner.db, username, user_id, self.renamed_since()).await?)
+    }
+
+    /// The caller takes a new username; the old one sends visitors of their
+    /// profile to the new one, and no one else may take it, for 30 days.
+    pub(super) async fn change_username(&self, me: &User, new: &str) -> Result<User, ApiError> {
+        let new = new.to_lowercase();
+        check_username(&new)?;
+        let old = me.username.to_lowercase();
+        if new == old {
+            return self.user(&me.id).await;
+        }
+        let db = &self.inner.db;
+        let (_, username_taken) = store::taken(db, "", &new).await?;
+        if username_taken || self.held_by_another(&new, &me.id).await? {
+            return Err(taken("username", "this username is taken"));
+        }
+        let now = self.inner.clock.now().timestamp_millis();
+        let mut tx = db.begin().await?;
+        if let Err(err) = store::rename(&mut tx, &me.id, &old, &new, now).await {
+            return Err(match unique_violation_on(&err) {
+                Some(_) => taken("username", "this username is taken"),
+                None => err.into(),
+            });
+        }
+        tx.commit().await?;
+        self.forget(&me.id).await;
+        tracing::info!(user_id = me.id, "username changed");
+        self.user(&me.id).await
+    }
+
+    /// The current username of whoever had `username` (any case) until a
+    /// change in the last 30 days.
+    pub async fn renamed(&self, username: &str) -> Result<Option<String>, ApiError> {
+        Ok(store::renamed(
+            &self.inner.db,
+            &username.to_ascii_lowercase(),
+            self.renamed_since(),
+        )
+        .await?)
+    }
+
     /// The usernames of the users among `ids` (at most 500 at once), by id.
     pub async fn usernames(
         &self,
@@ -468,6 +503,27 @@ fn taken(field: &str, message: &str) -> ApiError {
 
 /// Which column a unique violation is about, read from the constraint or
 /// index name both engines put in the error.
+/// A username's own rules: `a-z`, `0-9`, `_`, and not a reserved word
+/// (its length is checked by the request's schema).
+fn check_username(username: &str) -> Result<(), ApiError> {
+    if !username
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(ApiError::invalid_field(
+            "username",
+            "may contain only letters a-z, digits and _",
+        ));
+    }
+    if super::model::RESERVED_USERNAMES.contains(&username) {
+        return Err(ApiError::invalid_field(
+            "username",
+            "is reserved: choose another",
+        ));
+    }
+    Ok(())
+}
+
 fn unique_violation_on(err: &sqlx::Error) -> Option<&'static str> {
     if !is_unique_violation(err) {
         return None;
@@ -480,6 +536,9 @@ fn unique_violation_on(err: &sqlx::Error) -> Option<&'static str> {
         "email"
     })
 }
+
+/// How long a former username points to its owner and stays theirs.
+pub const FORMER_USERNAME_DAYS: i64 = 30;
 
 fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()

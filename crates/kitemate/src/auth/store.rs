@@ -87,6 +87,80 @@ pub(super) async fn taken(
     ))
 }
 
+/// Whether `username` (lower case) was given up by someone other than
+/// `except` since `since` (Unix milliseconds), so it stays theirs.
+pub(super) async fn held(
+    db: &Db,
+    username: &str,
+    except: &str,
+    since: i64,
+) -> Result<bool, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM former_usernames \
+             WHERE username = $1 AND user_id <> $2 AND changed_at > $3",
+        )
+        .bind(username)
+        .bind(except)
+        .bind(since)
+        .fetch_one(pool)
+        .await
+        .map(|n| n > 0)
+    })
+}
+
+/// Renames the user, keeping `old` as a former username of theirs from
+/// `now` (Unix milliseconds); a name of their own they take back is no
+/// longer former.
+pub(super) async fn rename(
+    tx: &mut Tx,
+    user_id: &str,
+    old: &str,
+    new: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query("UPDATE users SET username = $1 WHERE id = $2")
+            .bind(new)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM former_usernames WHERE username = $1")
+            .bind(new)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO former_usernames (username, user_id, changed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (username) DO UPDATE SET user_id = excluded.user_id, \
+             changed_at = excluded.changed_at",
+        )
+        .bind(old)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// The current username of whoever gave up `username` since `since`.
+pub(super) async fn renamed(
+    db: &Db,
+    username: &str,
+    since: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar::<_, String>(
+            "SELECT u.username FROM former_usernames f JOIN users u ON u.id = f.user_id \
+             WHERE f.username = $1 AND f.changed_at > $2",
+        )
+        .bind(username)
+        .bind(since)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
 pub(super) async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
     with_db!(db, |pool| sqlx::query_as(&sql)

@@ -1,7 +1,8 @@
 //! HTTP handlers of the social service.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -72,16 +73,20 @@ pub struct ChangeProfile {
     params(("username" = String, Path, description = "Any case"), ProfileQuery),
     responses(
         (status = 200, description = "The profile", body = Profile),
+        (status = 308, description = "Its owner changed their username in the last 30 days: `Location` is the profile now",
+            headers(("Location" = String, description = "`/profiles/{username}` with the same query"))),
         (status = 404, description = "No such profile, or a private one", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
     ))]
 pub async fn get_profile(
     State(state): State<SocialState>,
     MaybeAuth(viewer): MaybeAuth,
     Path(username): Path<String>,
+    RawQuery(raw): RawQuery,
     ApiQuery(query): ApiQuery<ProfileQuery>,
-) -> Result<ApiJson<Profile>, ApiError> {
+) -> Result<Response, ApiError> {
     let viewer = viewer.as_ref().map(|v| v.user.as_ref());
-    let profile = state
+    let found = state
         .service
         .profile(
             &username,
@@ -89,8 +94,21 @@ pub async fn get_profile(
             query.cursor.as_deref(),
             query.limit.unwrap_or(12),
         )
-        .await?;
-    Ok(ApiJson(profile))
+        .await;
+    match found {
+        Ok(profile) => Ok(ApiJson(profile).into_response()),
+        Err(err) if err.status() == StatusCode::NOT_FOUND => {
+            match state.service.moved(&username, viewer).await? {
+                // Usernames are a-z, 0-9 and _: nothing to escape.
+                Some(now) => {
+                    let query = raw.map(|q| format!("?{q}")).unwrap_or_default();
+                    Ok(Redirect::permanent(&format!("/profiles/{now}{query}")).into_response())
+                }
+                None => Err(err),
+            }
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// Change one's own profile.

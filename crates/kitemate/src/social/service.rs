@@ -263,6 +263,23 @@ impl SocialService {
         })
     }
 
+    /// Where the profile once at `username` is now, when its owner changed
+    /// their username in the last 30 days and `viewer` may see it.
+    pub async fn moved(
+        &self,
+        username: &str,
+        viewer: Option<&User>,
+    ) -> Result<Option<String>, ApiError> {
+        let Some(now) = self.auth.renamed(username).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .visible(&now, viewer)
+            .await
+            .ok()
+            .map(|(user, _)| user.username))
+    }
+
     /// Changes the caller's own profile.
     pub async fn change(&self, me: &User, change: ProfileChange) -> Result<Profile, ApiError> {
         let mut row = store::profile(&self.db, &me.id)

@@ -46,6 +46,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("POST", "/auth/login", Public),
     ("POST", "/auth/logout", Signed),
     ("GET", "/auth/me", Signed),
+    ("PATCH", "/auth/me", Signed),
     ("GET", "/auth/sessions", Signed),
     ("DELETE", "/auth/sessions/{id}", Owned),
     ("POST", "/auth/signup", Public),

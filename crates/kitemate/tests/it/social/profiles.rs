@@ -211,7 +211,97 @@ async fn follows_are_counted_exactly_under_concurrency(kind: Kind) -> TestResult
     app.stop().await
 }
 
+async fn renamed_profiles_redirect_for_thirty_days(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let rename = |name: &str, token: &str| {
+        let body = json!({ "username": name });
+        let (app, token) = (&app, token.to_string());
+        async move { call(app, Method::PATCH, "/auth/me", Some(body), &token).await }
+    };
+    let renamed = rename("Asha_Invests", &asha).await?;
+    assert_eq!(renamed.status, StatusCode::OK, "{renamed:?}");
+    assert_eq!(renamed.json()["username"], "asha_invests");
+    assert_eq!(
+        app.get("/auth/me", Some(&asha)).await?.json()["username"],
+        "asha_invests",
+        "the session sees the new name at once"
+    );
+    let old = no_follow
+        .get(app.url("/profiles/ASHA?limit=5"))
+        .send()
+        .await?;
+    assert_eq!(old.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        old.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/profiles/asha_invests?limit=5")
+    );
+    assert_eq!(
+        app.get("/profiles/asha_invests", None).await?.json()["username"],
+        "asha_invests"
+    );
+    // No one else takes the old name meanwhile.
+    let ravi = app.signup("ravi").await?;
+    let taken = rename("asha", &ravi).await?;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{taken:?}");
+    let signup = app
+        .post(
+            "/auth/signup",
+            json!({ "email": "other@example.com", "password": "river otter lantern", "username": "asha" }),
+        )
+        .await?;
+    assert_eq!(signup.status, StatusCode::CONFLICT);
+    for (bad, why) in [("admin", "reserved"), ("a-b", "letters"), ("ab", "3")] {
+        let reply = rename(bad, &ravi).await?;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(reply.message().contains(why), "{bad}: {}", reply.message());
+    }
+    // A private profile's old address does not say where it went.
+    call(
+        &app,
+        Method::PATCH,
+        "/profiles/me",
+        Some(json!({ "private": true })),
+        &asha,
+    )
+    .await?;
+    assert_eq!(
+        no_follow
+            .get(app.url("/profiles/asha"))
+            .send()
+            .await?
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    call(
+        &app,
+        Method::PATCH,
+        "/profiles/me",
+        Some(json!({ "private": false })),
+        &asha,
+    )
+    .await?;
+    // Thirty days on, the old address is no one's and the name is free.
+    app.clock.advance(chrono::TimeDelta::days(31));
+    assert_eq!(
+        no_follow
+            .get(app.url("/profiles/asha"))
+            .send()
+            .await?
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let late = app.signup("late").await?;
+    let free = rename("asha", &late).await?;
+    assert_eq!(free.status, StatusCode::OK, "{free:?}");
+    app.stop().await
+}
+
 crate::both_backends!(
+    renamed_profiles_redirect_for_thirty_days,
     profiles_show_what_is_public_and_no_amounts,
     profiles_change_within_bounds,
     private_profiles_are_not_found_by_anyone_else,
