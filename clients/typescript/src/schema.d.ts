@@ -537,7 +537,7 @@ export interface paths {
         delete: operations["delete_dashboard"];
         options?: never;
         head?: never;
-        /** Rename a dashboard or move its widgets. */
+        /** Rename a dashboard, move its widgets, or make it public. */
         patch: operations["change_dashboard"];
         trace?: never;
     };
@@ -552,6 +552,28 @@ export interface paths {
         put?: never;
         /** Copy a dashboard with copies of its widgets (private), all or nothing. */
         post: operations["duplicate_dashboard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboards/{id}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fork a public dashboard into your account: a new private dashboard
+         *     holding a fork of each public or unlisted widget on it, where it sat
+         *     (private widgets on it are not copied); each creator is told. It takes a
+         *     dashboard place and a widget place per fork of your plan; all or nothing.
+         */
+        post: operations["fork_dashboard"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1513,6 +1535,7 @@ export interface components {
         ChangeDashboard: {
             layout?: components["schemas"]["Placement"][] | null;
             title?: string | null;
+            visibility?: null | components["schemas"]["Visibility"];
         };
         /** @description A change of one's profile: what is present changes. */
         ChangeProfile: {
@@ -1652,6 +1675,11 @@ export interface components {
             title: string;
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * @description Public: listed on your profile (with its shared widgets) and
+             *     forkable; private widgets on it stay private.
+             */
+            visibility: components["schemas"]["Visibility"];
         };
         /** @description A page of the caller's dashboards, newest first. */
         DashboardPage: {
@@ -2126,6 +2154,11 @@ export interface components {
             avatarUrl?: string | null;
             bio: string;
             counts: components["schemas"]["Counts"];
+            /**
+             * @description Their public dashboards with the public widgets on them, newest
+             *     first, a page at a time.
+             */
+            dashboards: components["schemas"]["PublicDashboardPage"];
             displayName: string;
             /** @description Whether the signed-in viewer follows them (absent when signed out). */
             followedByYou?: boolean | null;
@@ -2158,6 +2191,27 @@ export interface components {
             topics: components["schemas"]["TopicInfo"][];
             /** @description `embedded` (delivered in this process) or `nats` (NATS JetStream). */
             transport: string;
+        };
+        /** @description A public dashboard as lists show it: which of its widgets others may see. */
+        PublicDashboard: {
+            /** @description What `POST /dashboards/{id}/fork` takes. */
+            id: string;
+            owner: string;
+            title: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Its shared widgets, in their places. */
+            widgets: components["schemas"]["PublicPlacement"][];
+        };
+        /** @description A page of someone's public dashboards. */
+        PublicDashboardPage: {
+            dashboards: components["schemas"]["PublicDashboard"][];
+            nextCursor?: string | null;
+        };
+        /** @description A shared widget on a public dashboard, where it sits. */
+        PublicPlacement: {
+            placement: components["schemas"]["Placement"];
+            widget: components["schemas"]["PublicWidget"];
         };
         /**
          * @description A widget others may see, as lists show it (profiles, discovery, the
@@ -4588,6 +4642,64 @@ export interface operations {
             };
         };
     };
+    fork_dashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new dashboard, yours */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The Free plan's dashboards or widgets are used up */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such public dashboard */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many forks; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     discover_profiles: {
         parameters: {
             query: {
@@ -5998,7 +6110,9 @@ export interface operations {
             query?: {
                 /** @description `widgets.nextCursor` of the previous page. */
                 cursor?: string;
-                /** @description Widgets per page, 1–50; 12 when left out. */
+                /** @description `dashboards.nextCursor` of the previous page. */
+                dashboards_cursor?: string;
+                /** @description Widgets (and dashboards) per page, 1–50; 12 when left out. */
                 limit?: number;
             };
             header?: never;

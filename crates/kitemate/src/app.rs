@@ -257,6 +257,7 @@ impl App {
             widgets::Sharing {
                 public_url: config.public_url(),
                 signer,
+                cache: cache.clone(),
             },
             &pubsub,
         )?;
@@ -272,6 +273,7 @@ impl App {
                 fanout: fanout.clone(),
                 pictures: objects.require(social::PICTURES.name)?.clone(),
                 uploads: objects.require(social::UPLOADS.name)?.clone(),
+                cache: cache.clone(),
             },
         );
 

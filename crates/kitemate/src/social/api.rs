@@ -10,6 +10,7 @@ use validator::Validate;
 
 use super::SocialState;
 use super::model::Profile;
+use super::pages::PROFILE_PAGE;
 use super::service::ProfileChange;
 use crate::auth::{Auth, MaybeAuth};
 
@@ -23,7 +24,11 @@ pub struct ProfileQuery {
     #[validate(length(min = 1, max = 64))]
     #[param(min_length = 1, max_length = 64)]
     pub cursor: Option<String>,
-    /// Widgets per page, 1–50; 12 when left out.
+    /// `dashboards.nextCursor` of the previous page.
+    #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
+    pub dashboards_cursor: Option<String>,
+    /// Widgets (and dashboards) per page, 1–50; 12 when left out.
     #[validate(range(min = 1, max = 50))]
     #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
@@ -88,15 +93,15 @@ pub async fn get_profile(
     let viewer = viewer.as_ref().map(|v| v.user.as_ref());
     let found = state
         .service
-        .profile(
+        .profile_json(
             &username,
             viewer,
-            query.cursor.as_deref(),
-            query.limit.unwrap_or(12),
+            (query.cursor.as_deref(), query.dashboards_cursor.as_deref()),
+            query.limit.unwrap_or(PROFILE_PAGE),
         )
         .await;
     match found {
-        Ok(profile) => Ok(ApiJson(profile).into_response()),
+        Ok(profile) => Ok(json_bytes(profile)),
         Err(err) if err.status() == StatusCode::NOT_FOUND => {
             match state.service.moved(&username, viewer).await? {
                 // Usernames are a-z, 0-9 and _: nothing to escape.
@@ -109,6 +114,15 @@ pub async fn get_profile(
         }
         Err(err) => Err(err),
     }
+}
+
+/// A JSON body already serialized.
+pub fn json_bytes(bytes: Vec<u8>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Change one's own profile.

@@ -103,6 +103,7 @@ impl SocialService {
         let old = store::set_avatar(&mut tx, &me.id, Some(&stem), now).await?;
         tx.commit().await?;
         self.remove_pictures(old.as_deref()).await;
+        self.public_changed().await;
         self.profile(&me.username, Some(me), None, 12).await
     }
 
@@ -113,6 +114,7 @@ impl SocialService {
         let old = store::set_avatar(&mut tx, &me.id, None, now).await?;
         tx.commit().await?;
         self.remove_pictures(old.as_deref()).await;
+        self.public_changed().await;
         Ok(())
     }
 

@@ -14,6 +14,7 @@ mod moderation_store;
 mod notice_api;
 mod notice_store;
 mod notices;
+mod pages;
 mod picture;
 mod reach;
 mod reach_api;
@@ -122,6 +123,7 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<SocialState> {
             moderation_api::unblock_profile
         ))
         .routes(routes!(reach_api::fork_widget))
+        .routes(routes!(reach_api::fork_dashboard))
         .routes(routes!(reach_api::like_widget, reach_api::unlike_widget))
         .routes(routes!(reach_api::feed))
         .routes(routes!(notice_api::list_notifications))

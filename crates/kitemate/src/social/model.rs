@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::widgets::model::PublicWidgetPage;
+use crate::widgets::model::{PublicDashboardPage, PublicWidgetPage};
 
 pub const MAX_DISPLAY_NAME: usize = 60;
 pub const MAX_BIO: usize = 300;
@@ -45,6 +45,9 @@ pub struct Profile {
     pub followed_by_you: Option<bool>,
     /// Their public widgets, newest first, a page at a time.
     pub widgets: PublicWidgetPage,
+    /// Their public dashboards with the public widgets on them, newest
+    /// first, a page at a time.
+    pub dashboards: PublicDashboardPage,
 }
 
 /// What a notice tells of.

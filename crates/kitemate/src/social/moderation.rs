@@ -37,6 +37,7 @@ impl SocialService {
         store::unfollow(&mut tx, &me.id, &them.id).await?;
         store::unfollow(&mut tx, &them.id, &me.id).await?;
         tx.commit().await?;
+        self.public_changed().await;
         Ok(())
     }
 
@@ -208,6 +209,7 @@ impl SocialService {
         )
         .await?;
         tx.commit().await?;
+        self.public_changed().await;
         Ok(status)
     }
 }

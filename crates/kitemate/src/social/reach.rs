@@ -12,7 +12,7 @@ use super::service::SocialService;
 use super::store;
 use crate::auth::User;
 use crate::widgets::Discover;
-use crate::widgets::model::{PublicWidgetPage, Reactions, Widget};
+use crate::widgets::model::{Dashboard, PublicWidgetPage, Reactions, Widget};
 
 /// Profiles a search lists.
 const MAX_PROFILES: i64 = 20;
@@ -35,6 +35,17 @@ impl SocialService {
         let owner = self.widgets.owner_of_shared(id, token).await?;
         self.not_blocked(me, &owner).await?;
         self.widgets.fork(me, id, token).await
+    }
+
+    /// Forks a public dashboard (every shared widget on it) into the
+    /// caller's account.
+    pub async fn fork_dashboard(&self, me: &User, id: &str) -> Result<Dashboard, ApiError> {
+        self.allow("fork", me).await?;
+        let owner = self.widgets.owner_of_shared_dashboard(id).await?;
+        if owner != me.id && moderation_store::blocked_between(&self.db, &me.id, &owner).await? {
+            return Err(ApiError::not_found("no such dashboard"));
+        }
+        self.widgets.fork_dashboard(me, id).await
     }
 
     /// The caller likes a shared widget.

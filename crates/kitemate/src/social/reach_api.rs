@@ -9,10 +9,12 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::SocialState;
+use super::api::json_bytes;
 use super::model::ProfileList;
 use crate::auth::Auth;
-use crate::widgets::model::{PublicWidgetPage, Reactions, Widget, WidgetKind};
+use crate::widgets::model::{Dashboard, PublicWidgetPage, Reactions, Widget, WidgetKind};
 use crate::widgets::{Discover, Sort};
+use axum::response::Response;
 
 const TAG: &str = "social";
 
@@ -55,6 +57,29 @@ pub async fn fork_widget(
         .service
         .fork(&caller.user, &id, reach.share_token.as_deref())
         .await?;
+    Ok((StatusCode::CREATED, ApiJson(fork)))
+}
+
+/// Fork a public dashboard into your account: a new private dashboard
+/// holding a fork of each public or unlisted widget on it, where it sat
+/// (private widgets on it are not copied); each creator is told. It takes a
+/// dashboard place and a widget place per fork of your plan; all or nothing.
+#[utoipa::path(post, path = "/dashboards/{id}/fork", tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 201, description = "The new dashboard, yours", body = Dashboard),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The Free plan's dashboards or widgets are used up", body = ErrorBody),
+        (status = 404, description = "No such public dashboard", body = ErrorBody),
+        (status = 429, description = "Too many forks; see `Retry-After`", body = ErrorBody),
+    ))]
+pub async fn fork_dashboard(
+    State(state): State<SocialState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, ApiJson<Dashboard>), ApiError> {
+    let fork = state.service.fork_dashboard(&caller.user, &id).await?;
     Ok((StatusCode::CREATED, ApiJson(fork)))
 }
 
@@ -157,7 +182,7 @@ pub struct DiscoverQuery {
 pub async fn discover_widgets(
     State(state): State<SocialState>,
     ApiQuery(query): ApiQuery<DiscoverQuery>,
-) -> Result<ApiJson<PublicWidgetPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let symbol = match query.symbol {
         Some(s)
             if s.bytes()
@@ -185,7 +210,7 @@ pub async fn discover_widgets(
         cursor: query.cursor,
         limit: query.limit.unwrap_or(20),
     };
-    Ok(ApiJson(state.service.discover(&ask).await?))
+    Ok(json_bytes(state.service.discover_json(&ask).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]

@@ -46,6 +46,8 @@ pub struct SocialParts {
     pub pictures: Bucket,
     /// The `avatar-uploads` bucket (private).
     pub uploads: Bucket,
+    /// Where the public pages everyone asks for alike are kept a moment.
+    pub cache: platform::cache::Cache,
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +223,19 @@ impl SocialService {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Profile, ApiError> {
+        self.profile_with(username, viewer, (cursor, None), limit)
+            .await
+    }
+
+    /// [`Self::profile`] with a cursor for its widgets and one for its
+    /// dashboards.
+    pub async fn profile_with(
+        &self,
+        username: &str,
+        viewer: Option<&User>,
+        (cursor, dashboards_cursor): (Option<&str>, Option<&str>),
+        limit: i64,
+    ) -> Result<Profile, ApiError> {
         let (user, row) = self.visible(username, viewer).await?;
         let links: Vec<String> = serde_json::from_str(&row.links).map_err(|_| {
             ApiError::internal(anyhow::anyhow!(
@@ -258,6 +273,10 @@ impl SocialService {
             widgets: self
                 .widgets
                 .public_widgets(&user.id, &user.username, cursor, limit)
+                .await?,
+            dashboards: self
+                .widgets
+                .public_dashboards(&user.id, &user.username, dashboards_cursor, limit)
                 .await?,
             username: user.username,
         })
@@ -352,6 +371,7 @@ impl SocialService {
         }
         tx.commit().await?;
         if added {
+            self.public_changed().await;
             self.signal(&them.id).await;
         }
         Ok(())
@@ -366,8 +386,10 @@ impl SocialService {
             .await?
             .ok_or_else(not_found)?;
         let mut tx = self.db.begin().await?;
-        store::unfollow(&mut tx, &me.id, &them.id).await?;
-        tx.commit().await?;
+        if store::unfollow(&mut tx, &me.id, &them.id).await? {
+            tx.commit().await?;
+            self.public_changed().await;
+        }
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::WidgetsState;
 use super::api::ListQuery;
-use super::model::{Dashboard, DashboardPage, DashboardView, Placement};
+use super::model::{Dashboard, DashboardPage, DashboardView, Placement, Visibility};
 use crate::auth::Auth;
 
 const TAG: &str = "widgets";
@@ -35,6 +35,9 @@ pub struct ChangeDashboard {
     pub title: Option<String>,
     #[schema(max_items = 50)]
     pub layout: Option<Vec<Placement>>,
+    /// `public` lists it on your profile with its shared widgets (private
+    /// widgets on it stay private) and lets others fork it.
+    pub visibility: Option<Visibility>,
 }
 
 /// Make a dashboard. Free accounts keep 1 (their starter); past that the
@@ -102,7 +105,7 @@ pub async fn get_dashboard(
     Ok(ApiJson(state.service.dashboard(&caller.user, &id).await?))
 }
 
-/// Rename a dashboard or move its widgets.
+/// Rename a dashboard, move its widgets, or make it public.
 #[utoipa::path(patch, path = "/dashboards/{id}", tag = TAG,
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The dashboard")),
@@ -121,7 +124,7 @@ pub async fn change_dashboard(
 ) -> Result<ApiJson<Dashboard>, ApiError> {
     let changed = state
         .service
-        .change_dashboard(&caller.user, &id, req.title, req.layout)
+        .change_dashboard(&caller.user, &id, req.title, req.layout, req.visibility)
         .await?;
     Ok(ApiJson(changed))
 }

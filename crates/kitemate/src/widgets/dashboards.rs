@@ -16,7 +16,7 @@ use crate::portfolio::query::{
     AllocationSource, Direction, Figure, Measure, MoversSource, Source, SummarySource,
 };
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::not_found("no such dashboard of yours")
 }
 
@@ -41,9 +41,10 @@ fn check_title(title: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn dashboard(row: DashboardRow) -> Result<Dashboard, ApiError> {
+pub(super) fn dashboard(row: DashboardRow) -> Result<Dashboard, ApiError> {
     let layout: Vec<Placement> = serde_json::from_str(&row.layout).map_err(|_| corrupt(&row.id))?;
     Ok(Dashboard {
+        visibility: Visibility::parse(&row.visibility).ok_or_else(|| corrupt(&row.id))?,
         created_at: at(row.created_at, &row.id)?,
         updated_at: at(row.updated_at, &row.id)?,
         id: row.id,
@@ -114,14 +115,14 @@ fn starter() -> Vec<(Content, Placement)> {
 }
 
 impl WidgetService {
-    fn dashboard_limit(&self, owner: &User) -> i64 {
+    pub(super) fn dashboard_limit(&self, owner: &User) -> i64 {
         match owner.tier {
             Tier::Pro => i64::MAX,
             Tier::Free => i64::from(self.config.free_dashboards),
         }
     }
 
-    fn no_dashboard_place(&self) -> ApiError {
+    pub(super) fn no_dashboard_place(&self) -> ApiError {
         ApiError::permission_denied("pro subscription required").with_details(serde_json::json!({
             "reason": "dashboard_limit",
             "limit": self.config.free_dashboards,
@@ -163,6 +164,7 @@ impl WidgetService {
             layout: serde_json::to_string(&layout).map_err(ApiError::internal)?,
             created_at: now,
             updated_at: now,
+            visibility: Visibility::Private.as_str().into(),
         };
         let mut tx = self.db.begin().await?;
         if !store::take_place(
@@ -238,6 +240,7 @@ impl WidgetService {
         id: &str,
         title: Option<String>,
         layout: Option<Vec<Placement>>,
+        visibility: Option<Visibility>,
     ) -> Result<Dashboard, ApiError> {
         let mut row = store::dashboard(&self.db, &owner.id, id)
             .await?
@@ -251,12 +254,16 @@ impl WidgetService {
             self.check_placements(&owner.id, &layout).await?;
             row.layout = serde_json::to_string(&layout).map_err(ApiError::internal)?;
         }
+        if let Some(visibility) = visibility {
+            row.visibility = visibility.as_str().into();
+        }
         row.updated_at = self.clock.now().timestamp_millis();
         let mut tx = self.db.begin().await?;
         if !store::update_dashboard(&mut tx, &row).await? {
             return Err(not_found());
         }
         tx.commit().await?;
+        self.public_changed().await;
         dashboard(row)
     }
 
@@ -264,7 +271,11 @@ impl WidgetService {
         let mut tx = self.db.begin().await?;
         let deleted = store::delete_dashboard(&mut tx, &owner.id, id).await?;
         tx.commit().await?;
-        if deleted { Ok(()) } else { Err(not_found()) }
+        if !deleted {
+            return Err(not_found());
+        }
+        self.public_changed().await;
+        Ok(())
     }
 
     /// A copy of the dashboard and of every widget on it (private, at
@@ -315,6 +326,7 @@ impl WidgetService {
             layout: serde_json::to_string(&layout).map_err(ApiError::internal)?,
             created_at: now,
             updated_at: now,
+            visibility: Visibility::Private.as_str().into(),
         };
         store::insert_dashboard(&mut tx, &row).await?;
         tx.commit().await?;
@@ -365,6 +377,7 @@ impl WidgetService {
                 layout: serde_json::to_string(&layout).map_err(ApiError::internal)?,
                 created_at: now,
                 updated_at: now,
+                visibility: Visibility::Private.as_str().into(),
             },
         )
         .await?;

@@ -16,6 +16,7 @@ pub mod model;
 mod reach;
 mod reach_store;
 mod service;
+mod shared_dashboards;
 mod store;
 mod trend;
 mod views;

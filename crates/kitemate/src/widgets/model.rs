@@ -425,6 +425,9 @@ pub struct Dashboard {
     pub id: String,
     pub title: String,
     pub layout: Vec<Placement>,
+    /// Public: listed on your profile (with its shared widgets) and
+    /// forkable; private widgets on it stay private.
+    pub visibility: Visibility,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -463,6 +466,36 @@ pub struct DashboardPage {
 #[serde(rename_all = "camelCase")]
 pub struct PublicWidgetPage {
     pub widgets: Vec<PublicWidget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A public dashboard as lists show it: which of its widgets others may see.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicDashboard {
+    /// What `POST /dashboards/{id}/fork` takes.
+    pub id: String,
+    pub title: String,
+    pub owner: String,
+    /// Its shared widgets, in their places.
+    pub widgets: Vec<PublicPlacement>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A shared widget on a public dashboard, where it sits.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicPlacement {
+    pub placement: Placement,
+    pub widget: PublicWidget,
+}
+
+/// A page of someone's public dashboards.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicDashboardPage {
+    pub dashboards: Vec<PublicDashboard>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }

@@ -216,8 +216,8 @@ impl WidgetService {
                 .map_err(ApiError::internal)?;
         }
         tx.commit().await?;
-        let fork = self.widget(row)?;
-        Ok(fork)
+        self.public_changed().await;
+        self.widget(row)
     }
 
     /// The caller likes a shared widget (again: no change). The owner hears
@@ -254,6 +254,7 @@ impl WidgetService {
                 .map_err(ApiError::internal)?;
         }
         tx.commit().await?;
+        self.public_changed().await;
         self.reactions(&row.id).await
     }
 
@@ -268,6 +269,7 @@ impl WidgetService {
             reach_store::bump(&mut tx, id, bump).await?;
         }
         tx.commit().await?;
+        self.public_changed().await;
         self.reactions(id).await
     }
 
@@ -402,7 +404,9 @@ impl WidgetService {
     /// Hides (or shows again) a widget wherever others see it; false when
     /// there is no such widget.
     pub async fn set_hidden(&self, id: &str, hidden: bool) -> Result<bool, ApiError> {
-        Ok(reach_store::set_hidden(&self.db, id, hidden).await?)
+        let found = reach_store::set_hidden(&self.db, id, hidden).await?;
+        self.public_changed().await;
+        Ok(found)
     }
 
     /// Keeps the user's widgets out of public lists (or lets them back):
@@ -413,7 +417,9 @@ impl WidgetService {
         private: Option<bool>,
         hidden: Option<bool>,
     ) -> Result<(), ApiError> {
-        Ok(reach_store::withdraw(&self.db, user_id, private, hidden).await?)
+        reach_store::withdraw(&self.db, user_id, private, hidden).await?;
+        self.public_changed().await;
+        Ok(())
     }
 }
 

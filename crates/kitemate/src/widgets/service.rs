@@ -83,7 +83,12 @@ pub(super) fn draw(widget: &Widget, data: &WidgetData) -> String {
 pub struct Sharing {
     pub public_url: String,
     pub signer: UrlSigner,
+    /// Where public pages are kept a moment (see `public_generation`).
+    pub cache: platform::cache::Cache,
 }
+
+/// The cache key of the generation of what others see.
+const PUBLIC_GENERATION: &str = "public:generation";
 
 /// The most widgets a page lists.
 pub const MAX_PAGE: i64 = 100;
@@ -105,6 +110,9 @@ pub struct WidgetService {
     pub(super) likes: Topic<WidgetLiked>,
     /// Views counted in memory, written a batch at a time.
     pub(super) views: Arc<super::views::Views>,
+    /// Where public pages are kept a moment, and the generation of what
+    /// others see that their keys carry.
+    pub(super) cache: platform::cache::Cache,
 }
 
 fn corrupt(what: &str, id: &str) -> ApiError {
@@ -200,8 +208,13 @@ impl WidgetService {
         sharing: Sharing,
         pubsub: &PubSub,
     ) -> anyhow::Result<Self> {
-        let Sharing { public_url, signer } = sharing;
+        let Sharing {
+            public_url,
+            signer,
+            cache,
+        } = sharing;
         Ok(Self {
+            cache,
             signer,
             forks: pubsub.topic(&WIDGET_FORKS, &db)?,
             likes: pubsub.topic(&WIDGET_LIKES, &db)?,
@@ -251,6 +264,28 @@ impl WidgetService {
         })
     }
 
+    /// The generation of what others see: public pages cached under it are
+    /// current until something they show changes (`public_changed`).
+    pub async fn public_generation(&self) -> String {
+        self.cache
+            .get(PUBLIC_GENERATION)
+            .await
+            .map(|g| String::from_utf8_lossy(&g).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Something others see changed: every cached public page is stale.
+    pub async fn public_changed(&self) {
+        let generation = format!("{:016x}", rand::random::<u64>());
+        self.cache
+            .set(
+                PUBLIC_GENERATION,
+                generation.as_bytes(),
+                std::time::Duration::from_secs(86_400),
+            )
+            .await;
+    }
+
     /// The widgets `user`'s plan keeps.
     pub(super) fn widget_limit(&self, user: &User) -> i64 {
         match user.tier {
@@ -289,6 +324,7 @@ impl WidgetService {
         tx.commit().await?;
         let widget = self.widget(row)?;
         self.refresh_symbols(&owner.id, &widget).await?;
+        self.public_changed().await;
         Ok(widget)
     }
 
@@ -442,6 +478,7 @@ impl WidgetService {
         }
         tx.commit().await?;
         self.refresh_symbols(&owner.id, &widget).await?;
+        self.public_changed().await;
         Ok(widget)
     }
 
@@ -461,6 +498,7 @@ impl WidgetService {
         row.updated_at = self.clock.now().timestamp_millis();
         store::update(&mut tx, &row, None).await?;
         tx.commit().await?;
+        self.public_changed().await;
         self.widget(row)
     }
 
@@ -481,7 +519,11 @@ impl WidgetService {
         let mut tx = self.db.begin().await?;
         let deleted = store::delete(&mut tx, &owner.id, id).await?;
         tx.commit().await?;
-        if deleted { Ok(()) } else { Err(not_found()) }
+        if !deleted {
+            return Err(not_found());
+        }
+        self.public_changed().await;
+        Ok(())
     }
 
     /// The kept revisions of one of the caller's widgets, newest first.

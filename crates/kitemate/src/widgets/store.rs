@@ -368,14 +368,16 @@ pub(super) struct DashboardRow {
     pub layout: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// private or public
+    pub visibility: String,
 }
 
-const DASHBOARD_COLUMNS: &str = "id, user_id, title, layout, created_at, updated_at";
+const DASHBOARD_COLUMNS: &str = "id, user_id, title, layout, created_at, updated_at, visibility";
 
 pub(super) async fn insert_dashboard(tx: &mut Tx, row: &DashboardRow) -> Result<(), sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query(&format!(
-            "INSERT INTO dashboards ({DASHBOARD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO dashboards ({DASHBOARD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
         .bind(&row.id)
         .bind(&row.user_id)
@@ -383,6 +385,7 @@ pub(super) async fn insert_dashboard(tx: &mut Tx, row: &DashboardRow) -> Result<
         .bind(&row.layout)
         .bind(row.created_at)
         .bind(row.updated_at)
+        .bind(&row.visibility)
         .execute(&mut *conn)
         .await
         .map(|_| ())
@@ -392,7 +395,7 @@ pub(super) async fn insert_dashboard(tx: &mut Tx, row: &DashboardRow) -> Result<
 pub(super) async fn update_dashboard(tx: &mut Tx, row: &DashboardRow) -> Result<bool, sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query(
-            "UPDATE dashboards SET title = $1, layout = $2, updated_at = $3 \
+            "UPDATE dashboards SET title = $1, layout = $2, updated_at = $3, visibility = $6 \
              WHERE id = $4 AND user_id = $5",
         )
         .bind(&row.title)
@@ -400,6 +403,7 @@ pub(super) async fn update_dashboard(tx: &mut Tx, row: &DashboardRow) -> Result<
         .bind(row.updated_at)
         .bind(&row.id)
         .bind(&row.user_id)
+        .bind(&row.visibility)
         .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected() == 1)
@@ -519,4 +523,56 @@ pub(super) async fn mark_starter(
         .await
         .map(|r| r.rows_affected() == 1)
     })
+}
+
+/// A dashboard others may see, whoever owns it: public (or unlisted), its
+/// owner not withdrawn.
+pub(super) async fn shared_dashboard(
+    db: &Db,
+    id: &str,
+) -> Result<Option<DashboardRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as::<_, DashboardRow>(&format!(
+            "SELECT {DASHBOARD_COLUMNS} FROM dashboards d WHERE id = $1 \
+             AND visibility <> 'private' AND NOT EXISTS \
+             (SELECT 1 FROM withdrawn_owners o WHERE o.user_id = d.user_id)"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// A page of the user's public dashboards, newest first, and whether more
+/// follow.
+pub(super) async fn public_dashboards(
+    db: &Db,
+    user_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<DashboardRow>, bool), sqlx::Error> {
+    let public = "AND visibility = 'public'";
+    page_of(
+        db,
+        "dashboards",
+        DASHBOARD_COLUMNS,
+        public,
+        user_id,
+        before,
+        limit,
+    )
+    .await
+}
+
+/// The shared, visible widgets among `ids` of `user_id`'s.
+pub(super) async fn shared_ids(
+    db: &Db,
+    user_id: &str,
+    ids: &[String],
+) -> Result<Vec<WidgetRow>, sqlx::Error> {
+    Ok(owned_ids(db, user_id, ids)
+        .await?
+        .into_iter()
+        .filter(|row| row.visibility != "private" && !row.hidden)
+        .collect())
 }

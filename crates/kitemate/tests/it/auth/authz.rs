@@ -86,6 +86,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("PATCH", "/dashboards/{id}", Owned),
     ("DELETE", "/dashboards/{id}", Owned),
     ("POST", "/dashboards/{id}/duplicate", Owned),
+    ("POST", "/dashboards/{id}/fork", Signed),
     ("GET", "/profiles/{username}", Public),
     ("PATCH", "/profiles/me", Signed),
     ("POST", "/profiles/me/avatar", Signed),

@@ -301,7 +301,120 @@ async fn likes_are_exact_under_concurrency_and_grouped(kind: Kind) -> TestResult
     app.stop().await
 }
 
+async fn public_dashboards_show_and_fork_their_shared_widgets(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = with_trades(&app, "asha", TRADEBOOK).await?;
+    let board = starter(&app, &asha).await?;
+    crate::widgets::crud::pro(&app, "asha").await?;
+    let public = made(
+        &app,
+        &asha,
+        json!({ "title": "Sectors", "kind": "pie", "visibility": "public",
+            "source": { "type": "allocation", "by": "sector" } }),
+    )
+    .await?;
+    let secret = made(
+        &app,
+        &asha,
+        json!({ "title": "Secret", "kind": "table", "source": { "type": "holdings" } }),
+    )
+    .await?;
+    let layout = json!([
+        { "widgetId": public["id"], "x": 0, "y": 0, "w": 6, "h": 3 },
+        { "widgetId": secret["id"], "x": 6, "y": 0, "w": 6, "h": 3 },
+    ]);
+    let changed = call(
+        &app,
+        Method::PATCH,
+        &format!("/dashboards/{board}"),
+        Some(json!({ "layout": layout, "visibility": "public", "title": "Mine" })),
+        &asha,
+    )
+    .await?;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    assert_eq!(changed.json()["visibility"], "public");
+
+    // The profile lists it with its public widget only.
+    let profile = app.get("/profiles/asha", None).await?.json();
+    let listed = &profile["dashboards"]["dashboards"];
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{profile}");
+    assert_eq!(listed[0]["title"], "Mine");
+    let on_it: Vec<&str> = listed[0]["widgets"]
+        .as_array()
+        .map(|ws| {
+            ws.iter()
+                .map(|w| w["widget"]["title"].as_str().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(on_it, ["Sectors"], "the private widget stays private");
+
+    // Ravi forks the dashboard: a new one of his, the shared widget forked.
+    let ravi = with_trades(&app, "ravi", OTHER_BOOK).await?;
+    starter(&app, &ravi).await?;
+    crate::widgets::crud::pro(&app, "ravi").await?;
+    let forked = call(
+        &app,
+        Method::POST,
+        &format!("/dashboards/{board}/fork"),
+        None,
+        &ravi,
+    )
+    .await?;
+    assert_eq!(forked.status, StatusCode::CREATED, "{forked:?}");
+    let copy = forked.json();
+    assert_eq!(copy["title"], "Mine");
+    assert_eq!(copy["visibility"], "private");
+    let placed = copy["layout"].as_array().cloned().unwrap_or_default();
+    assert_eq!(placed.len(), 1);
+    assert_eq!(placed[0]["x"], 0);
+    let fork_id = placed[0]["widgetId"].as_str().unwrap_or_default();
+    let fork = app
+        .get(&format!("/widgets/{fork_id}"), Some(&ravi))
+        .await?
+        .json();
+    assert_eq!(fork["forkedFrom"]["widgetId"], public["id"]);
+    let view = app
+        .get(
+            &format!("/dashboards/{}", copy["id"].as_str().unwrap_or_default()),
+            Some(&ravi),
+        )
+        .await?;
+    assert_eq!(view.status, StatusCode::OK);
+    assert_eq!(view.json()["widgets"].as_array().map(Vec::len), Some(1));
+    eventually(10, || async {
+        Ok(notices(&app, &asha).await?["notifications"]
+            .as_array()
+            .is_some_and(|n| n.len() == 1))
+    })
+    .await?;
+    // A private dashboard is not forked by others.
+    call(
+        &app,
+        Method::PATCH,
+        &format!("/dashboards/{board}"),
+        Some(json!({ "visibility": "private" })),
+        &asha,
+    )
+    .await?;
+    let refused = call(
+        &app,
+        Method::POST,
+        &format!("/dashboards/{board}/fork"),
+        None,
+        &ravi,
+    )
+    .await?;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/profiles/asha", None).await?.json()["dashboards"]["dashboards"],
+        json!([])
+    );
+    app.stop().await
+}
+
 crate::both_backends!(
+    public_dashboards_show_and_fork_their_shared_widgets,
     forks_copy_the_definition_and_tell_the_creator_once,
     only_shared_widgets_fork_and_forks_count_toward_the_plan,
     likes_are_exact_under_concurrency_and_grouped,

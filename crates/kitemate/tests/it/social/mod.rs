@@ -5,4 +5,5 @@ mod discover;
 mod embeds;
 mod forks;
 mod moderation;
+mod no_amounts;
 mod profiles;
