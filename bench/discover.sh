@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Discovery and profiles: GET /discover/widgets?sort=trending (the first
 # page of 20) over WIDGETS public widgets of USERS owners, on SQLite and on
-# PostgreSQL in the same run, and GET /profiles/{username} (12 of its
+# PostgreSQL in the same run, the same with words (never cached), and
+# GET /profiles/{username} (12 of its
 # widgets) on SQLite. The widgets are made through POST /widgets first
 # (bench/seed_widgets.py). Env: WIDGETS (100000), USERS (100), DURATION
 # (10s), CONNECTIONS (32), PORT (18097), BENCH_DATABASE_URL
@@ -47,6 +48,7 @@ row() {
 
 seed sqlite
 run_wrk "$WORK_DIR/wrk-trending-sqlite.txt" "$base/discover/widgets?sort=trending"
+run_wrk "$WORK_DIR/wrk-search-sqlite.txt" "$base/discover/widgets?sort=trending&q=dividend"
 run_wrk "$WORK_DIR/wrk-profile-sqlite.txt" "$base/profiles/$profile"
 stop_server
 
@@ -55,6 +57,7 @@ if [[ -n $BENCH_DATABASE_URL ]]; then
   prefix=kmdiscover$RANDOM
   seed postgres KITEMATE_DATABASE_URL="${BENCH_DATABASE_URL%/}/$prefix"
   run_wrk "$WORK_DIR/wrk-trending-pg.txt" "$base/discover/widgets?sort=trending"
+  run_wrk "$WORK_DIR/wrk-search-pg.txt" "$base/discover/widgets?sort=trending&q=dividend"
   stop_server
   for db in $(psql "${BENCH_DATABASE_URL%/}/postgres" -Atc \
     "SELECT datname FROM pg_database WHERE datname LIKE '${prefix}\_%'"); do
@@ -70,4 +73,6 @@ echo "| request | req/s | p50 | p99 | errors |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 row "GET /discover/widgets?sort=trending, SQLite" "$WORK_DIR/wrk-trending-sqlite.txt"
 [[ -z $prefix ]] || row "GET /discover/widgets?sort=trending, PostgreSQL" "$WORK_DIR/wrk-trending-pg.txt"
+row "GET /discover/widgets?sort=trending&q=dividend (never cached), SQLite" "$WORK_DIR/wrk-search-sqlite.txt"
+[[ -z $prefix ]] || row "GET /discover/widgets?sort=trending&q=dividend (never cached), PostgreSQL" "$WORK_DIR/wrk-search-pg.txt"
 row "GET /profiles/{username} ($PER_USER public widgets, 12 listed), SQLite" "$WORK_DIR/wrk-profile-sqlite.txt"

@@ -1055,7 +1055,7 @@ export interface paths {
         /**
          * Start a new picture: answers a signed URL to `PUT` the image to (10
          *     minutes, this content type only, at most 2 MiB); then call
-         *     `POST /profiles/me/avatar/{uploadId}`.
+         *     `POST /profiles/me/avatar/{upload}`.
          */
         post: operations["avatar_upload"];
         /** Remove your picture. */
@@ -1065,7 +1065,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/profiles/me/avatar/{uploadId}": {
+    "/profiles/me/avatar/{upload}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1510,7 +1510,7 @@ export interface components {
         AvatarUpload: {
             /** Format: date-time */
             expiresAt: string;
-            /** @description Pass to `POST /profiles/me/avatar/{uploadId}` once uploaded. */
+            /** @description Pass to `POST /profiles/me/avatar/{upload}` once uploaded. */
             uploadId: string;
             /** @description `PUT` the image here, with the content type asked for. */
             uploadUrl: string;
@@ -6060,8 +6060,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description From `POST /profiles/me/avatar` */
-                uploadId: string;
+                /** @description The `uploadId` from `POST /profiles/me/avatar` */
+                upload: string;
             };
             cookie?: never;
         };

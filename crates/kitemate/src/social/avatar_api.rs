@@ -24,7 +24,7 @@ pub struct NewAvatar {
 
 /// Start a new picture: answers a signed URL to `PUT` the image to (10
 /// minutes, this content type only, at most 2 MiB); then call
-/// `POST /profiles/me/avatar/{uploadId}`.
+/// `POST /profiles/me/avatar/{upload}`.
 #[utoipa::path(post, path = "/profiles/me/avatar", tag = TAG,
     security(("bearer" = [])),
     request_body = NewAvatar,
@@ -50,9 +50,9 @@ pub async fn avatar_upload(
 /// most 2 MiB and 4096×4096 pixels), cropped square and re-encoded at 256
 /// and 64 pixels without its metadata. The upload itself is deleted; a
 /// refused one leaves the old picture in place and says why (`upload`).
-#[utoipa::path(post, path = "/profiles/me/avatar/{uploadId}", tag = TAG,
+#[utoipa::path(post, path = "/profiles/me/avatar/{upload}", tag = TAG,
     security(("bearer" = [])),
-    params(("uploadId" = String, Path, description = "From `POST /profiles/me/avatar`")),
+    params(("upload" = String, Path, description = "The `uploadId` from `POST /profiles/me/avatar`")),
     responses(
         (status = 200, description = "The profile with its new picture", body = Profile),
         (status = 400, description = "The upload is not a picture taken (`upload` says why)", body = ErrorBody),

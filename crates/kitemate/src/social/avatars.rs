@@ -104,7 +104,7 @@ impl SocialService {
         tx.commit().await?;
         self.remove_pictures(old.as_deref()).await;
         self.public_changed().await;
-        self.profile(&me.username, Some(me), None, 12).await
+        self.own_profile(me, 12).await
     }
 
     /// Takes the caller's picture away.

@@ -268,7 +268,7 @@ pub struct ReportPage {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AvatarUpload {
-    /// Pass to `POST /profiles/me/avatar/{uploadId}` once uploaded.
+    /// Pass to `POST /profiles/me/avatar/{upload}` once uploaded.
     pub upload_id: String,
     /// `PUT` the image here, with the content type asked for.
     pub upload_url: String,

@@ -74,7 +74,7 @@ impl SocialService {
         let target_id = match target {
             ReportTarget::Widget => {
                 self.widgets
-                    .owner_of_shared(id, None)
+                    .owner_of_shared(id, None, me)
                     .await
                     .map_err(|_| ApiError::not_found("no such public widget"))?;
                 id.to_string()

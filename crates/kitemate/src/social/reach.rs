@@ -32,7 +32,7 @@ impl SocialService {
     /// Forks a shared widget into the caller's account.
     pub async fn fork(&self, me: &User, id: &str, token: Option<&str>) -> Result<Widget, ApiError> {
         self.allow("fork", me).await?;
-        let owner = self.widgets.owner_of_shared(id, token).await?;
+        let owner = self.widgets.owner_of_shared(id, token, me).await?;
         self.not_blocked(me, &owner).await?;
         self.widgets.fork(me, id, token).await
     }
@@ -56,7 +56,7 @@ impl SocialService {
         token: Option<&str>,
     ) -> Result<Reactions, ApiError> {
         self.allow("like", me).await?;
-        let owner = self.widgets.owner_of_shared(id, token).await?;
+        let owner = self.widgets.owner_of_shared(id, token, me).await?;
         self.not_blocked(me, &owner).await?;
         self.widgets.like(me, id, token).await
     }

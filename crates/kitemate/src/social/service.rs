@@ -299,6 +299,13 @@ impl SocialService {
             .map(|(user, _)| user.username))
     }
 
+    /// The caller's own profile, found by id: the username their session
+    /// carries may have changed since.
+    pub(super) async fn own_profile(&self, me: &User, limit: i64) -> Result<Profile, ApiError> {
+        let now = self.auth.user(&me.id).await?;
+        self.profile(&now.username, Some(&now), None, limit).await
+    }
+
     /// Changes the caller's own profile.
     pub async fn change(&self, me: &User, change: ProfileChange) -> Result<Profile, ApiError> {
         let mut row = store::profile(&self.db, &me.id)
@@ -329,7 +336,7 @@ impl SocialService {
                 .withdraw(&me.id, Some(row.private), None)
                 .await?;
         }
-        self.profile(&me.username, Some(me), None, 20).await
+        self.own_profile(me, 20).await
     }
 
     /// The caller follows `username` (again: no change); they hear of it.

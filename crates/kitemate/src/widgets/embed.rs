@@ -117,7 +117,7 @@ impl WidgetService {
         if id.len() > 64 || signature.len() > 64 {
             return Err(dead());
         }
-        let row = reach_store::reachable(&self.db, id)
+        let row = reach_store::reachable(&self.db, id, "")
             .await?
             .ok_or_else(dead)?;
         let share_token = row.share_token.clone().ok_or_else(dead)?;

@@ -124,10 +124,15 @@ impl WidgetService {
         });
     }
 
-    /// A widget others may reach: public, or unlisted with its link's
-    /// `token`; not hidden.
-    async fn reachable(&self, id: &str, token: Option<&str>) -> Result<WidgetRow, ApiError> {
-        let row = reach_store::reachable(&self.db, id)
+    /// A widget `viewer` may reach: public, or unlisted with its link's
+    /// `token`; not hidden; its owner visible unless it is the viewer.
+    async fn reachable(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        viewer: &str,
+    ) -> Result<WidgetRow, ApiError> {
+        let row = reach_store::reachable(&self.db, id, viewer)
             .await?
             .ok_or_else(not_shared)?;
         if row.visibility == Visibility::Unlisted.as_str() {
@@ -145,8 +150,13 @@ impl WidgetService {
     }
 
     /// The owner of a widget others may reach (for checks before acting).
-    pub async fn owner_of_shared(&self, id: &str, token: Option<&str>) -> Result<String, ApiError> {
-        Ok(self.reachable(id, token).await?.user_id)
+    pub async fn owner_of_shared(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        viewer: &User,
+    ) -> Result<String, ApiError> {
+        Ok(self.reachable(id, token, &viewer.id).await?.user_id)
     }
 
     /// The title and owner of any widget, for notices about it.
@@ -163,7 +173,7 @@ impl WidgetService {
     /// the creator hears of it through `widget-forks`. Forking one's own
     /// widget duplicates it.
     pub async fn fork(&self, me: &User, id: &str, token: Option<&str>) -> Result<Widget, ApiError> {
-        let row = self.reachable(id, token).await?;
+        let row = self.reachable(id, token, &me.id).await?;
         let original_owner = row.user_id.clone();
         let original = self.widget(row)?;
         let own = original_owner == me.id;
@@ -228,7 +238,7 @@ impl WidgetService {
         id: &str,
         token: Option<&str>,
     ) -> Result<Reactions, ApiError> {
-        let row = self.reachable(id, token).await?;
+        let row = self.reachable(id, token, &me.id).await?;
         let now = self.clock.now().timestamp_millis();
         let mut tx = self.db.begin().await?;
         let liked = reach_store::like(&mut tx, &row.id, &me.id, now).await?;

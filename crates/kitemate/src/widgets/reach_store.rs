@@ -181,16 +181,22 @@ pub(super) async fn any(db: &Db, id: &str) -> Result<Option<WidgetRow>, sqlx::Er
     })
 }
 
-/// A widget others may reach by id: shared, not hidden, and its owner's
-/// profile neither private nor hidden.
-pub(super) async fn reachable(db: &Db, id: &str) -> Result<Option<WidgetRow>, sqlx::Error> {
+/// A widget `viewer` may reach by id: shared, not hidden, and its owner's
+/// profile neither private nor hidden (unless it is the viewer's own).
+pub(super) async fn reachable(
+    db: &Db,
+    id: &str,
+    viewer: &str,
+) -> Result<Option<WidgetRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as::<_, WidgetRow>(&format!(
             "SELECT {W_COLUMNS} FROM widgets w \
              WHERE w.id = $1 AND w.visibility <> 'private' AND NOT w.hidden \
-             AND NOT EXISTS (SELECT 1 FROM withdrawn_owners o WHERE o.user_id = w.user_id)"
+             AND (w.user_id = $2 OR NOT EXISTS \
+                 (SELECT 1 FROM withdrawn_owners o WHERE o.user_id = w.user_id))"
         ))
         .bind(id)
+        .bind(viewer)
         .fetch_optional(pool)
         .await
     })

@@ -91,7 +91,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("PATCH", "/profiles/me", Signed),
     ("POST", "/profiles/me/avatar", Signed),
     ("DELETE", "/profiles/me/avatar", Signed),
-    ("POST", "/profiles/me/avatar/{uploadId}", Signed),
+    ("POST", "/profiles/me/avatar/{upload}", Signed),
     ("PUT", "/profiles/{username}/follow", Signed),
     ("DELETE", "/profiles/{username}/follow", Signed),
     ("PUT", "/profiles/{username}/block", Signed),
