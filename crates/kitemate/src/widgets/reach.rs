@@ -174,27 +174,48 @@ impl WidgetService {
     /// widget duplicates it.
     pub async fn fork(&self, me: &User, id: &str, token: Option<&str>) -> Result<Widget, ApiError> {
         let row = self.reachable(id, token, &me.id).await?;
-        let original_owner = row.user_id.clone();
+        let owner_id = row.user_id.clone();
         let original = self.widget(row)?;
-        let own = original_owner == me.id;
+        let owner = if owner_id == me.id {
+            None
+        } else {
+            Some(self.auth.user(&owner_id).await?)
+        };
+        let mut tx = self.db.begin().await?;
+        let now = self.clock.now().timestamp_millis();
+        let row = self
+            .fork_in(&mut tx, me, &original, owner.as_ref(), now)
+            .await?;
+        tx.commit().await?;
+        self.public_changed().await;
+        self.widget(row)
+    }
+
+    /// Stores in `tx` a private copy of `original`'s definition for `me`,
+    /// within their plan (a rupee bound of its source is dropped when its
+    /// owner hides amounts). With `owner` (someone else) it is a fork: its
+    /// lineage is kept, the original's counts and score grow, and
+    /// `widget-forks` is published; without, a plain duplicate.
+    pub(super) async fn fork_in(
+        &self,
+        tx: &mut platform::db::Tx,
+        me: &User,
+        original: &Widget,
+        owner: Option<&User>,
+        now: i64,
+    ) -> Result<WidgetRow, ApiError> {
         let mut content = original.content.clone();
         if original.hide_amounts {
             content.source = content.source.map(|s| s.without_amounts());
         }
-        let lineage = if own {
-            None
-        } else {
-            let owner = self.auth.user(&original_owner).await?;
-            Some(ForkedFrom {
-                widget_id: original.id.clone(),
-                revision: original.revision,
-                owner_username: owner.username,
-            })
-        };
-        let mut tx = self.db.begin().await?;
+        let lineage = owner.map(|owner| ForkedFrom {
+            widget_id: original.id.clone(),
+            revision: original.revision,
+            owner_username: owner.username.clone(),
+        });
         let row = self
             .insert_widget(
-                &mut tx,
+                tx,
                 &me.id,
                 NewRow {
                     content: &content,
@@ -205,29 +226,26 @@ impl WidgetService {
                 self.widget_limit(me),
             )
             .await?;
-        if !own {
-            let now = self.clock.now().timestamp_millis();
+        if let Some(owner) = owner {
             let bump = Bump {
                 forks: 1,
                 event: Some(trend::of(Event::Fork, now)),
                 ..Bump::default()
             };
-            reach_store::bump(&mut tx, &original.id, bump).await?;
-            reach_store::fork_received(&mut tx, &original_owner).await?;
+            reach_store::bump(tx, &original.id, bump).await?;
+            reach_store::fork_received(tx, &owner.id).await?;
             let event = WidgetForked {
                 widget_id: original.id.clone(),
-                original_user_id: original_owner,
+                original_user_id: owner.id.clone(),
                 forking_user_id: me.id.clone(),
                 fork_id: row.id.clone(),
             };
             self.forks
-                .publish_in(&mut tx, &event)
+                .publish_in(tx, &event)
                 .await
                 .map_err(ApiError::internal)?;
         }
-        tx.commit().await?;
-        self.public_changed().await;
-        self.widget(row)
+        Ok(row)
     }
 
     /// The caller likes a shared widget (again: no change). The owner hears

@@ -5,15 +5,11 @@
 use platform::ApiError;
 
 use super::dashboards::{dashboard, not_found};
-use super::events::WidgetForked;
 use super::model::{
-    Dashboard, ForkedFrom, Placement, PublicDashboard, PublicDashboardPage, PublicPlacement,
-    Visibility,
+    Dashboard, Placement, PublicDashboard, PublicDashboardPage, PublicPlacement, Visibility,
 };
-use super::reach_store::{self, Bump};
-use super::service::{MAX_PAGE, NewRow, WidgetService};
+use super::service::{MAX_PAGE, WidgetService};
 use super::store::{self, Counted, DashboardRow};
-use super::trend::{self, Event};
 use crate::auth::User;
 
 impl WidgetService {
@@ -104,45 +100,9 @@ impl WidgetService {
                 continue;
             };
             let widget = self.widget(shared.swap_remove(at))?;
-            let mut content = widget.content.clone();
-            if widget.hide_amounts {
-                content.source = content.source.map(|s| s.without_amounts());
-            }
-            let lineage = ForkedFrom {
-                widget_id: widget.id.clone(),
-                revision: widget.revision,
-                owner_username: owner.username.clone(),
-            };
             let fork = self
-                .insert_widget(
-                    &mut tx,
-                    &me.id,
-                    NewRow {
-                        content: &content,
-                        visibility: Visibility::Private,
-                        hide_amounts: true,
-                        forked_from: Some(&lineage),
-                    },
-                    self.widget_limit(me),
-                )
+                .fork_in(&mut tx, me, &widget, Some(&owner), now)
                 .await?;
-            let bump = Bump {
-                forks: 1,
-                event: Some(trend::of(Event::Fork, now)),
-                ..Bump::default()
-            };
-            reach_store::bump(&mut tx, &widget.id, bump).await?;
-            reach_store::fork_received(&mut tx, &owner.id).await?;
-            let event = WidgetForked {
-                widget_id: widget.id.clone(),
-                original_user_id: owner.id.clone(),
-                forking_user_id: me.id.clone(),
-                fork_id: fork.id.clone(),
-            };
-            self.forks
-                .publish_in(&mut tx, &event)
-                .await
-                .map_err(ApiError::internal)?;
             layout.push(Placement {
                 widget_id: fork.id,
                 ..placement
