@@ -18,9 +18,22 @@ base="http://127.0.0.1:$port"
 export KITEMATE_DATA_DIR="$data" KITEMATE_LISTEN="127.0.0.1:$port" KITEMATE_LOG__LEVEL=error \
   KITEMATE_RATE_LIMIT__ENABLED=false KITEMATE_CHAT__QUESTIONS_PER_MINUTE=100000 \
   KITEMATE_CHAT__BURST=100000 KITEMATE_CONFIG=/nonexistent.toml
+# Payments on, their APIs a stand-in that makes subscriptions and sessions.
+fake_port=$((port + 1))
+export KITEMATE_RAZORPAY_KEY_ID=rzp_test_fuzz KITEMATE_RAZORPAY_KEY_SECRET=fuzz-key-secret \
+  KITEMATE_RAZORPAY_WEBHOOK_SECRETS=fuzz-webhook-secret KITEMATE_STRIPE_SECRET_KEY=sk_test_fuzz \
+  KITEMATE_STRIPE_WEBHOOK_SECRETS=whsec_fuzz \
+  KITEMATE_SUBSCRIPTIONS__RAZORPAY__API_ROOT=http://127.0.0.1:$fake_port/v1 \
+  KITEMATE_SUBSCRIPTIONS__STRIPE__API_ROOT=http://127.0.0.1:$fake_port \
+  KITEMATE_SUBSCRIPTIONS__PLANS__PRO_MONTHLY__RAZORPAY_PLAN_ID=plan_fuzz \
+  KITEMATE_SUBSCRIPTIONS__PLANS__PRO_YEARLY__RAZORPAY_PLAN_ID=plan_fuzz_yearly \
+  KITEMATE_SUBSCRIPTIONS__PLANS__PRO_MONTHLY__STRIPE_PRICE_ID=price_fuzz \
+  KITEMATE_SUBSCRIPTIONS__PLANS__PRO_YEARLY__STRIPE_PRICE_ID=price_fuzz_yearly
+python3 .ci/fake_payments.py "$fake_port" &
+fake=$!
 target/debug/kitemate serve >"$data/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $server $fake 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 100); do curl -fs -o /dev/null "$base/healthz" && break; sleep 0.1; done
 
 signup() {

@@ -1243,6 +1243,254 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/subscriptions/billing-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's billing details, as their invoices show them. */
+        get: operations["billing_details"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Sets what the caller's invoices show; the first time needs `name`,
+         *     `address` and `stateCode`. Invoices already issued keep what they showed.
+         */
+        patch: operations["change_billing_details"];
+        trace?: never;
+    };
+    "/subscriptions/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels at the end of the paid period (through the provider); Pro
+         *     lasts until then. Cancelling twice is the same as once.
+         */
+        post: operations["cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts paying for Pro. Razorpay: a subscription for Checkout to open
+         *     (`subscriptionId`, `keyId`); Stripe: a Checkout page to send the browser
+         *     to (`checkoutUrl`). Pro follows the provider's webhook.
+         */
+        post: operations["checkout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's tax invoices, newest first. */
+        get: operations["list_invoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/invoices/{invoiceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's invoices. */
+        get: operations["get_invoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/invoices/{invoiceId}/invoice.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's invoices as a PDF to print and file. */
+        get: operations["invoice_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's plan, subscription, next charge and questions left. */
+        get: operations["my_subscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The plans on sale and what each includes; no sign-in needed. */
+        get: operations["list_plans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A Stripe Customer Portal page (card, invoices, cancel) for the caller. */
+        post: operations["portal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/razorpay/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Razorpay Checkout's success callback: checked with the key secret over
+         *     the payment and the caller's own subscription, it shows Pro at once
+         *     for an hour while the webhook (the source of truth) arrives.
+         */
+        post: operations["verify_razorpay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Takes a cancellation back before the period ends (Stripe only:
+         *     Razorpay cannot, and says so).
+         */
+        post: operations["resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/razorpay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Razorpay's webhook: `X-Razorpay-Signature` (HMAC-SHA256 of the raw body
+         *     with a webhook secret) and `X-Razorpay-Event-Id`. A signed event is
+         *     answered 200 even when KiteMate has no use for it; a repeat of an event
+         *     id is answered 200 and changes nothing.
+         */
+        post: operations["razorpay_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's webhook: `Stripe-Signature` (`t=…,v1=…`, HMAC-SHA256 of
+         *     `t.body` with an endpoint secret, at most 300 s old). Snapshot events
+         *     of a pinned API version.
+         */
+        post: operations["stripe_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/widgets": {
         parameters: {
             query?: never;
@@ -1481,6 +1729,15 @@ export interface components {
              */
             top?: number | null;
         };
+        /** @description What a plan lets one do; `null` is unlimited. */
+        Allowance: {
+            /** Format: int64 */
+            dashboards?: number | null;
+            /** Format: int64 */
+            questionsPerMonth?: number | null;
+            /** Format: int64 */
+            widgets?: number | null;
+        };
         /**
          * @description What kind of thing a holding is.
          * @enum {string}
@@ -1515,6 +1772,14 @@ export interface components {
             /** @description `PUT` the image here, with the content type asked for. */
             uploadUrl: string;
         };
+        /** @description The customer on their invoices. */
+        BillingDetails: {
+            address: string;
+            gstin?: string | null;
+            name: string;
+            /** @description Two-digit GST state code (`27` Maharashtra, `29` Karnataka, …). */
+            stateCode: string;
+        };
         CallbackRequest: {
             /** @description From the Kite redirect: letters and digits. */
             requestToken: string;
@@ -1536,6 +1801,16 @@ export interface components {
             layout?: components["schemas"]["Placement"][] | null;
             title?: string | null;
             visibility?: null | components["schemas"]["Visibility"];
+        };
+        ChangeDetails: {
+            /** @description 1–300 characters; line breaks are kept. */
+            address?: string | null;
+            /** @description A registered business's GSTIN (its state must be `stateCode`); `""` removes it. */
+            gstin?: string | null;
+            /** @description The name on invoices (a person's or a business's), 1–100 characters. */
+            name?: string | null;
+            /** @description The GST state code of the address (`27`, `29`, …): the place of supply. */
+            stateCode?: string | null;
         };
         /** @description A change of one's profile: what is present changes. */
         ChangeProfile: {
@@ -1577,6 +1852,24 @@ export interface components {
             messageId: string;
             usage: components["schemas"]["Usage"];
             widget?: null | components["schemas"]["WidgetDraft"];
+        };
+        /** @description What the browser needs to pay. */
+        Checkout: {
+            /**
+             * @description Where to send the browser: Stripe's Checkout page, or Razorpay's
+             *     hosted authorisation page.
+             */
+            checkoutUrl?: string | null;
+            /** @description Razorpay: the public key id Checkout opens with (`key`). */
+            keyId?: string | null;
+            plan: components["schemas"]["PaidPlan"];
+            provider: components["schemas"]["Provider"];
+            /** @description Razorpay: the subscription Checkout opens (`subscription_id`). */
+            subscriptionId?: string | null;
+        };
+        CheckoutRequest: {
+            plan: components["schemas"]["PaidPlan"];
+            provider: components["schemas"]["Provider"];
         };
         Column: {
             format: components["schemas"]["Format"];
@@ -1918,6 +2211,44 @@ export interface components {
             /** @description Comes back on the redirect; valid for 10 minutes, once. */
             state: string;
         };
+        /**
+         * @description A tax invoice. Amounts in paise; `taxablePaise + cgstPaise + sgstPaise +
+         *     igstPaise == totalPaise` always.
+         */
+        Invoice: {
+            /** Format: int64 */
+            cgstPaise: number;
+            customer?: null | components["schemas"]["BillingDetails"];
+            /** Format: int32 */
+            gstPercent: number;
+            id: string;
+            /** Format: int64 */
+            igstPaise: number;
+            /** Format: date-time */
+            issuedAt: string;
+            /** @description `KM/2026-27/000123`: gap-free within a financial year. */
+            number: string;
+            /** @description The printable PDF. */
+            pdfUrl: string;
+            /** Format: date-time */
+            periodEnd?: string | null;
+            /** Format: date-time */
+            periodStart?: string | null;
+            plan: components["schemas"]["PaidPlan"];
+            provider: components["schemas"]["Provider"];
+            seller: components["schemas"]["Seller"];
+            /** Format: int64 */
+            sgstPaise: number;
+            /** Format: int64 */
+            taxablePaise: number;
+            /** Format: int64 */
+            totalPaise: number;
+        };
+        /** @description A page of invoices, newest first. */
+        InvoicePage: {
+            invoices: components["schemas"]["Invoice"][];
+            nextCursor?: string | null;
+        };
         /** @description A job as `kitemate cron list` and `GET /admin/cron` show it. */
         JobInfo: {
             name: string;
@@ -1975,6 +2306,44 @@ export interface components {
              * @description 1 to 50.
              */
             n: number;
+        };
+        /** @description The caller's plan and subscription, and what is left of the month. */
+        MySubscription: {
+            cancelAtPeriodEnd: boolean;
+            /** Format: date-time */
+            currentPeriodEnd?: string | null;
+            /**
+             * Format: date-time
+             * @description After a failed charge: Pro is kept until then while the provider retries.
+             */
+            graceUntil?: string | null;
+            /** Format: date-time */
+            nextChargeAt?: string | null;
+            /** Format: int64 */
+            nextChargePaise?: number | null;
+            plan: components["schemas"]["Plan"];
+            /**
+             * Format: date-time
+             * @description When Pro ends unless something else happens (a cancelled
+             *     subscription's period end, a grace's end); absent while it runs on.
+             */
+            proUntil?: string | null;
+            provider?: null | components["schemas"]["Provider"];
+            /**
+             * Format: int64
+             * @description Questions left this month; absent when unlimited.
+             */
+            questionsLeft?: number | null;
+            /** Format: date-time */
+            questionsResetAt: string;
+            /**
+             * @description The latest subscription's state as its provider last told it
+             *     (`active`, `pending`, `past_due`, `cancelled`, …), or `checkout`
+             *     before the provider has said anything; absent with none.
+             */
+            status?: string | null;
+            /** @description `free` or `pro`, as the next request carries it. */
+            tier: string;
         };
         /** @description The type of the picture about to be uploaded. */
         NewAvatar: {
@@ -2052,6 +2421,11 @@ export interface components {
         /** @enum {string} */
         Order: "asc" | "desc";
         /**
+         * @description A plan that is paid for.
+         * @enum {string}
+         */
+        PaidPlan: "pro_monthly" | "pro_yearly";
+        /**
          * Format: int64
          * @description Whole paise (₹1 = 100 paise)
          */
@@ -2115,6 +2489,32 @@ export interface components {
              * @description Row, from 0.
              */
             y: number;
+        };
+        /**
+         * @description A plan anyone can be on.
+         * @enum {string}
+         */
+        Plan: "free" | "pro_monthly" | "pro_yearly";
+        /** @description A plan on sale. */
+        PlanInfo: {
+            id: components["schemas"]["Plan"];
+            includes: components["schemas"]["Allowance"];
+            name: string;
+            /** @description `month` or `year`; absent for Free. */
+            period?: string | null;
+            /**
+             * Format: int64
+             * @description What one period costs, GST included, in paise (0 for Free).
+             */
+            pricePaise: number;
+            /** @description The providers that sell it here (both need their keys and the plan's id). */
+            providers: components["schemas"]["Provider"][];
+        };
+        PlanList: {
+            plans: components["schemas"]["PlanInfo"][];
+        };
+        PortalLink: {
+            url: string;
         };
         Portfolio: {
             /** @description Largest value first. */
@@ -2186,6 +2586,11 @@ export interface components {
             /** @description At most 20. */
             profiles: components["schemas"]["ProfileCard"][];
         };
+        /**
+         * @description Who takes the payment.
+         * @enum {string}
+         */
+        Provider: "razorpay" | "stripe";
         PubSubOverview: {
             subscriptions: components["schemas"]["SubscriptionStats"][];
             topics: components["schemas"]["TopicInfo"][];
@@ -2300,6 +2705,12 @@ export interface components {
             /** @description `2024-25`; every year when absent. */
             fy?: string | null;
         };
+        /** @description What the provider is told. */
+        Received: {
+            /** @description This event id was delivered before; nothing more was done. */
+            duplicate: boolean;
+            received: boolean;
+        };
         Redelivered: {
             /**
              * Format: int64
@@ -2401,6 +2812,14 @@ export interface components {
             soldOn: string;
             symbol: string;
             term: components["schemas"]["Term"];
+        };
+        /** @description The supplier as printed on an invoice. */
+        Seller: {
+            address: string;
+            gstin?: string | null;
+            name: string;
+            sac: string;
+            stateCode: string;
         };
         /** @description One of the caller's signed-in sessions. */
         Session: {
@@ -2718,6 +3137,14 @@ export interface components {
             isAdmin: boolean;
             tier: components["schemas"]["Tier"];
             username: string;
+        };
+        VerifyRequest: {
+            /** @description `razorpay_payment_id` from Checkout. */
+            razorpayPaymentId: string;
+            /** @description `razorpay_signature` from Checkout: 64 lower-case hex digits. */
+            razorpaySignature: string;
+            /** @description `razorpay_subscription_id` from Checkout. */
+            razorpaySubscriptionId: string;
         };
         /**
          * @description Who may see a widget besides its owner.
@@ -6575,6 +7002,732 @@ export interface operations {
             };
             /** @description Too many requests (`resource_exhausted`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    billing_details: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingDetails"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description None given yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_billing_details: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeDetails"];
+            };
+        };
+        responses: {
+            /** @description The details now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingDetails"];
+                };
+            };
+            /** @description A field is invalid or missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's subscription now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySubscription"];
+                };
+            };
+            /** @description `failed_precondition`: nothing to cancel */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider is off here or not answering */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checkout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutRequest"];
+            };
+        };
+        responses: {
+            /** @description What the browser needs to pay */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checkout"];
+                };
+            };
+            /** @description A field is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_exists`: a subscription is live, or a checkout is under way */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unavailable`: the provider is off here or not answering */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_invoices: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Invoices per page, 1–50; 20 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of invoices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoicePage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_invoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice */
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such invoice of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    invoice_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice */
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such invoice of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySubscription"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_plans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Free, Pro monthly and Pro yearly */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanList"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    portal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to send the browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalLink"];
+                };
+            };
+            /** @description `failed_precondition`: no Stripe subscription */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Stripe is off here or not answering */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    verify_razorpay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description The caller's subscription now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySubscription"];
+                };
+            };
+            /** @description A field is invalid, or the signature does not match */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such subscription of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Razorpay is off here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's subscription now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySubscription"];
+                };
+            };
+            /** @description `failed_precondition`: nothing to resume, or Razorpay */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider is off here or not answering */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    razorpay_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description hex(HMAC-SHA256(webhook secret, body)) */
+                "x-razorpay-signature": string;
+                /** @description The event's id, the same on every retry */
+                "x-razorpay-event-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, exactly as Razorpay signed it */
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Recorded (or recorded before) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Received"];
+                };
+            };
+            /** @description Not signed by Razorpay, or unreadable */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Razorpay is off here */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stripe_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description t=<unix time>,v1=<hex>[,v1=…] */
+                "stripe-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, exactly as Stripe signed it */
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Recorded (or recorded before) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Received"];
+                };
+            };
+            /** @description Not signed by Stripe, too old, or unreadable */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Stripe is off here */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

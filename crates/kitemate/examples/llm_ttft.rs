@@ -84,8 +84,8 @@ async fn main() -> anyhow::Result<()> {
         .json::<serde_json::Value>()
         .await?;
     let token = signup["token"].as_str().unwrap_or_default().to_string();
-    app.auth
-        .set_tier("bench@example.com", kitemate::auth::Tier::Pro)
+    app.subscriptions
+        .grant("bench@example.com", kitemate::auth::Tier::Pro)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
 

@@ -28,6 +28,7 @@ use crate::config::{Config, Mode, Resolved};
 use crate::kite_turns::SharedTurns;
 use crate::portfolio::{self, PortfolioService};
 use crate::social::{self, SocialService};
+use crate::subscriptions::{self, SubscriptionService};
 use crate::widgets::{self, WidgetService};
 use crate::{admin, hello, jobs, objects, ops};
 
@@ -43,6 +44,7 @@ pub static SERVICES: &[&Declaration] = &[
     &chat::SERVICE,
     &widgets::SERVICE,
     &social::SERVICE,
+    &subscriptions::SERVICE,
     &objects::SERVICE,
 ];
 
@@ -63,6 +65,7 @@ pub struct App {
     pub objects: Objects,
     pub portfolio: PortfolioService,
     pub chat: ChatService,
+    pub subscriptions: SubscriptionService,
     databases: Databases,
     metrics: Arc<Metrics>,
     /// The per-IP limit every public route shares.
@@ -172,6 +175,7 @@ impl App {
             signer,
             keyring,
             metrics_token,
+            payments,
         } = resolved;
         let metrics = Metrics::new();
         let pubsub = PubSub::new(clock.clone(), Arc::clone(&metrics));
@@ -261,6 +265,20 @@ impl App {
             },
             &pubsub,
         )?;
+        let subscriptions = SubscriptionService::new(
+            databases.get(&subscriptions::DATABASE)?,
+            clock.clone(),
+            auth.clone(),
+            chat.clone(),
+            subscriptions::SubscriptionParts {
+                config: config.subscriptions.clone(),
+                providers: payments,
+                public_url: config.public_url(),
+                free_widgets: config.widgets.free_widgets,
+                free_dashboards: config.widgets.free_dashboards,
+            },
+            &pubsub,
+        )?;
         let social = SocialService::new(
             databases.get(&social::DATABASE)?,
             clock.clone(),
@@ -327,6 +345,18 @@ impl App {
                 limiter.clone(),
                 &pubsub,
             )?,
+            subscriptions::mount(
+                subscriptions::SubscriptionsState {
+                    service: subscriptions.clone(),
+                    auth: auth.clone(),
+                },
+                (
+                    limiter.clone(),
+                    RateLimiter::on(&config.subscriptions.webhook_limit(enabled), redis.as_ref()),
+                ),
+                &pubsub,
+                &cron,
+            )?,
             objects::mount(objects.clone(), limiter.clone()),
         ];
         platform::service::check_mounts(SERVICES, &mounts)?;
@@ -342,6 +372,7 @@ impl App {
             cache,
             portfolio,
             chat,
+            subscriptions,
             objects,
             metrics,
             pubsub,

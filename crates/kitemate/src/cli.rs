@@ -51,6 +51,11 @@ pub enum Command {
         #[arg(long)]
         kind: Option<ImportKind>,
     },
+    /// Subscriptions: compare every open one with its provider now.
+    Subscriptions {
+        #[command(subcommand)]
+        command: SubscriptionsCommand,
+    },
     /// Manage the keys that seal secrets at rest.
     Keys {
         #[command(subcommand)]
@@ -79,8 +84,9 @@ pub enum UsersCommand {
         /// The user's email address.
         email: String,
     },
-    /// Put the user with this email on the Free or Pro plan (until the
-    /// subscriptions service sets it from payments).
+    /// Grant the user with this email Pro (support's grant, on top of any
+    /// subscription), or take the grant away with `free`; published and
+    /// applied like a payment's change.
     SetTier {
         /// The user's email address.
         email: String,
@@ -94,6 +100,13 @@ pub enum UsersCommand {
 pub enum TierArg {
     Free,
     Pro,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubscriptionsCommand {
+    /// Read every open subscription back from its provider and fix drift
+    /// (what the daily `reconcile-subscriptions` job does).
+    Reconcile,
 }
 
 #[derive(Debug, Subcommand)]

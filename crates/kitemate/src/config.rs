@@ -16,6 +16,7 @@ use crate::auth::AuthConfig;
 use crate::chat::{ChatConfig, LlmSettings};
 use crate::portfolio::PortfolioConfig;
 use crate::social::SocialConfig;
+use crate::subscriptions::{Providers, SubscriptionsConfig};
 use crate::widgets::WidgetsConfig;
 
 /// `KITEMATE_*` variables that are not settings: the config file's path,
@@ -29,8 +30,13 @@ const NOT_SETTINGS: &[&str] = &[
     "KITE_API_SECRET",
     "METRICS_TOKEN",
     "OBJECT_SIGNING_KEY",
+    "RAZORPAY_KEY_ID",
+    "RAZORPAY_KEY_SECRET",
+    "RAZORPAY_WEBHOOK_SECRETS",
     "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRETS",
     "TEST_DATABASE_URL",
     "TEST_NATS_URL",
     "TEST_REDIS_URL",
@@ -93,6 +99,7 @@ pub struct Config {
     pub chat: ChatConfig,
     pub widgets: WidgetsConfig,
     pub social: SocialConfig,
+    pub subscriptions: SubscriptionsConfig,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +191,7 @@ impl Default for Config {
             chat: ChatConfig::default(),
             widgets: WidgetsConfig::default(),
             social: SocialConfig::default(),
+            subscriptions: SubscriptionsConfig::default(),
             mode: Mode::default(),
         }
     }
@@ -218,6 +226,7 @@ impl Config {
         self.chat.validate()?;
         self.widgets.validate()?;
         self.social.validate()?;
+        self.subscriptions.validate()?;
         self.portfolio.validate()?;
         Ok(())
     }
@@ -236,7 +245,9 @@ impl Config {
         let llm = self.llm.resolve(&secrets)?;
         let (objects, signer) = self.objects(&secrets)?;
         let keyring = self.keyring(&secrets)?;
+        let payments = self.subscriptions.resolve(&secrets)?;
         Ok(Resolved {
+            payments,
             backend,
             redis,
             nats,
@@ -436,6 +447,8 @@ pub struct Resolved {
     pub keyring: platform::crypto::Keyring,
     /// Reads `/metrics` on the main listener; without it that route is off.
     pub metrics_token: Option<secrecy::SecretString>,
+    /// The payment providers whose keys are set.
+    pub payments: Providers,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -446,6 +459,8 @@ impl std::fmt::Debug for Resolved {
             .field("nats", &self.nats.is_some())
             .field("kite", &self.kite.is_some())
             .field("llm", &self.llm.is_some())
+            .field("razorpay", &self.payments.razorpay.is_some())
+            .field("stripe", &self.payments.stripe.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -541,6 +556,17 @@ mod tests {
             "no key was made up in production"
         );
         Ok(())
+    }
+
+    /// The payment providers' secrets are secrets, not `KITEMATE_*` settings.
+    #[test]
+    fn payment_secrets_are_not_read_as_settings() {
+        for name in crate::subscriptions::SECRET_NAMES {
+            assert!(
+                NOT_SETTINGS.contains(name),
+                "{name} must be in NOT_SETTINGS"
+            );
+        }
     }
 
     /// Each settings section a service declares is a section of `Config`.

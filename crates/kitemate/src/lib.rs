@@ -15,6 +15,7 @@ pub mod ops;
 pub mod portfolio;
 pub mod social;
 mod spec_rules;
+pub mod subscriptions;
 pub mod widgets;
 
 pub use app::App;

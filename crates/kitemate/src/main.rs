@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kitemate::auth::Tier;
-use kitemate::cli::{Cli, Command, CronCommand, ImportKind, KeysCommand, TierArg, UsersCommand};
+use kitemate::cli::{
+    Cli, Command, CronCommand, ImportKind, KeysCommand, SubscriptionsCommand, TierArg, UsersCommand,
+};
 use kitemate::config::Resolved;
 use kitemate::{App, Config, app};
 use platform::clock::Clock;
@@ -106,8 +108,20 @@ async fn run(command: Command, config: Settings) -> anyhow::Result<()> {
                 TierArg::Free => Tier::Free,
                 TierArg::Pro => Tier::Pro,
             };
-            app.auth.set_tier(&email, tier).await?;
-            println!("{email} is now on the {} plan", tier.as_str());
+            let now = app.subscriptions.grant(&email, tier).await?;
+            println!("{email} is now on the {} plan", now.as_str());
+            app.close().await;
+            Ok(())
+        }
+        Command::Subscriptions {
+            command: SubscriptionsCommand::Reconcile,
+        } => {
+            let app = config.open().await?;
+            let done = app.subscriptions.reconcile().await?;
+            println!(
+                "checked {} subscription(s): {} fixed, {} the provider did not answer for",
+                done.checked, done.fixed, done.failed
+            );
             app.close().await;
             Ok(())
         }

@@ -45,10 +45,7 @@ impl std::fmt::Debug for Keyring {
 }
 
 fn key_id(key: &[u8]) -> String {
-    Sha256::digest(key)[..4]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::mac::hex(&Sha256::digest(key)[..4])
 }
 
 /// A key from its base64 text; 32 bytes are required.

@@ -14,6 +14,7 @@ pub mod error;
 pub mod inflight;
 pub mod json;
 pub mod kv;
+pub mod mac;
 pub mod metrics;
 pub mod middleware;
 pub mod objects;

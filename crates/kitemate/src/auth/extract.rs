@@ -99,3 +99,29 @@ where
         Ok(Self(Some(data)))
     }
 }
+
+/// The answer wherever Pro is needed: 403 `permission_denied`
+/// "pro subscription required" (the original spec's words).
+pub fn pro_required() -> ApiError {
+    ApiError::permission_denied("pro subscription required")
+}
+
+/// Extractor: an authenticated caller on Pro; others get [`pro_required`].
+#[derive(Debug, Clone)]
+pub struct RequirePro(pub AuthData);
+
+impl<S> FromRequestParts<S> for RequirePro
+where
+    S: Send + Sync,
+    AuthService: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Auth(data) = Auth::from_request_parts(parts, state).await?;
+        if data.user.tier != super::model::Tier::Pro {
+            return Err(pro_required());
+        }
+        Ok(Self(data))
+    }
+}

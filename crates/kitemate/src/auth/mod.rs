@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 pub use config::AuthConfig;
 pub use events::{USER_SIGNED_UP, UserSignedUp};
 pub(crate) use extract::bearer_token;
-pub use extract::{Admin, Auth, AuthData, MaybeAuth};
+pub use extract::{Admin, Auth, AuthData, MaybeAuth, RequirePro, pro_required};
 pub use model::{Tier, User};
 pub use service::{AuthService, Origin, ZerodhaParts};
 

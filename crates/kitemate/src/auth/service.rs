@@ -463,29 +463,39 @@ impl AuthService {
         }
     }
 
-    /// Puts the user with this email on `tier`.
-    pub async fn set_tier(&self, email: &str, tier: Tier) -> Result<(), ApiError> {
-        let change = store::UserChange {
-            tier: Some(tier.as_str()),
-            ..Default::default()
-        };
-        self.change_user(email, change).await
+    /// Puts the user on `tier` if `version` is newer than the last change
+    /// applied (the subscriptions service numbers its changes); every
+    /// replica forgets the user's cached sessions, so the next request
+    /// carries the tier. Answers whether it applied.
+    pub async fn apply_tier(
+        &self,
+        user_id: &str,
+        tier: Tier,
+        version: i64,
+    ) -> Result<bool, ApiError> {
+        let applied = store::apply_tier(
+            &self.inner.db,
+            user_id,
+            tier.as_str(),
+            version,
+            self.inner.clock.now(),
+        )
+        .await?;
+        if applied {
+            self.forget(user_id).await;
+        }
+        Ok(applied)
     }
 
     /// Makes the user with this email an administrator.
     pub async fn grant_admin(&self, email: &str) -> Result<(), ApiError> {
         let change = store::UserChange {
             is_admin: Some(true),
-            ..Default::default()
         };
         self.change_user(email, change).await
     }
 
-    async fn change_user(
-        &self,
-        email: &str,
-        change: store::UserChange<'_>,
-    ) -> Result<(), ApiError> {
+    async fn change_user(&self, email: &str, change: store::UserChange) -> Result<(), ApiError> {
         let email = normalize_email(email);
         match store::change_user(&self.inner.db, &email, change, self.inner.clock.now()).await? {
             Some(user_id) => {

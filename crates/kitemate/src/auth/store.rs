@@ -291,25 +291,46 @@ pub(super) async fn revoke_session(
 
 /// What an operator changes about a user from the shell.
 #[derive(Debug, Default)]
-pub(super) struct UserChange<'a> {
+pub(super) struct UserChange {
     pub is_admin: Option<bool>,
-    pub tier: Option<&'a str>,
+}
+
+/// Sets the user's tier when `version` is newer than the one applied.
+pub(super) async fn apply_tier(
+    db: &Db,
+    user_id: &str,
+    tier: &str,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query(
+            "UPDATE users SET tier = $1, tier_version = $2, updated_at = $3 \
+             WHERE id = $4 AND tier_version < $2",
+        )
+        .bind(tier)
+        .bind(version)
+        .bind(now)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected() == 1)
+    })
 }
 
 /// Applies `change` to the user with `email`: their id, `None` when there is none.
 pub(super) async fn change_user(
     db: &Db,
     email: &str,
-    change: UserChange<'_>,
+    change: UserChange,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
     with_write!(db, |pool| {
         sqlx::query_scalar(
-            "UPDATE users SET is_admin = COALESCE($1, is_admin), tier = COALESCE($2, tier), \
-             updated_at = $3 WHERE email = $4 RETURNING id",
+            "UPDATE users SET is_admin = COALESCE($1, is_admin), \
+             updated_at = $2 WHERE email = $3 RETURNING id",
         )
         .bind(change.is_admin)
-        .bind(change.tier)
         .bind(now)
         .bind(email)
         .fetch_optional(pool)

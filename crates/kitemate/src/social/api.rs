@@ -34,8 +34,9 @@ pub struct ProfileQuery {
     pub limit: Option<i64>,
 }
 
-/// An `https://` address of at most 200 printable ASCII characters, without
-/// quotes, angle brackets or backslashes.
+/// An `https://` address of at most 200 characters: a host name (letters,
+/// digits, dots, hyphens; no port), then optionally a path, query or fragment
+/// of URL characters (no quotes, angle brackets, backslashes or brackets).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
 pub struct Link(pub String);
@@ -45,7 +46,7 @@ impl utoipa::PartialSchema for Link {
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .max_length(Some(200))
-            .pattern(Some("^https://[!#-;=?-\\[\\]-~]{1,192}$"))
+            .pattern(Some("^https://[A-Za-z0-9.-]+(?:[/?#][!#-;=?-Z_a-z~]*)?$"))
             .examples([serde_json::json!("https://asha.example/blog")])
             .into()
     }

@@ -123,7 +123,7 @@ impl WidgetService {
     }
 
     pub(super) fn no_dashboard_place(&self) -> ApiError {
-        ApiError::permission_denied("pro subscription required").with_details(serde_json::json!({
+        crate::auth::pro_required().with_details(serde_json::json!({
             "reason": "dashboard_limit",
             "limit": self.config.free_dashboards,
         }))

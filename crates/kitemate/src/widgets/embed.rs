@@ -38,7 +38,7 @@ pub struct EmbedLink {
 /// What a signature binds: the widget and its current share link.
 fn subject(widget_id: &str, share_token: &str) -> String {
     let digest = Sha256::digest(share_token.as_bytes());
-    let fingerprint: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let fingerprint: String = platform::mac::hex(&digest[..8]);
     format!("{widget_id}/{fingerprint}")
 }
 

@@ -363,14 +363,10 @@ impl WidgetService {
             forks: 0,
         };
         if !store::take_place(tx, user_id, Counted::Widgets, limit).await? {
-            return Err(
-                ApiError::permission_denied("pro subscription required").with_details(
-                    serde_json::json!({
-                        "reason": "widget_limit",
-                        "limit": self.config.free_widgets,
-                    }),
-                ),
-            );
+            return Err(crate::auth::pro_required().with_details(serde_json::json!({
+                "reason": "widget_limit",
+                "limit": self.config.free_widgets,
+            })));
         }
         store::insert(
             tx,

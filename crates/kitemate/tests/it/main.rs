@@ -9,4 +9,5 @@ mod chat;
 mod platform;
 mod portfolio;
 mod social;
+mod subscriptions;
 mod widgets;

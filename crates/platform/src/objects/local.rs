@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::stat::{Entry, Meta, Stat, StoreError};
+use crate::mac::hex;
 
 /// Each file starts with these bytes, the header's length and the header.
 const MAGIC: &[u8; 4] = b"KMO1";
@@ -276,8 +277,4 @@ impl LocalStore {
         found.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(found)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

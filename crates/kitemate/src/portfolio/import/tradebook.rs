@@ -208,7 +208,7 @@ pub fn parse_each(
                     executed_at
                 );
                 let digest = Sha256::digest(basis.as_bytes());
-                let hash: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+                let hash: String = platform::mac::hex(&digest[..12]);
                 let n = seen_synthetic.entry(hash.clone()).or_insert(0);
                 *n += 1;
                 format!("row-{hash}-{n}")

@@ -125,6 +125,25 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("POST", "/widgets/{id}/revisions/{n}/restore", Owned),
     ("POST", "/widgets/{id}/share", Owned),
     ("DELETE", "/widgets/{id}/share", Owned),
+    ("GET", "/subscriptions/plans", Public),
+    ("POST", "/subscriptions/checkout", Signed),
+    ("POST", "/subscriptions/razorpay/verify", Signed),
+    ("GET", "/subscriptions/me", Signed),
+    ("POST", "/subscriptions/cancel", Signed),
+    ("POST", "/subscriptions/resume", Signed),
+    ("POST", "/subscriptions/portal", Signed),
+    ("GET", "/subscriptions/billing-details", Signed),
+    ("PATCH", "/subscriptions/billing-details", Signed),
+    ("GET", "/subscriptions/invoices", Signed),
+    // Owned: another user's invoice is not found (subscriptions/billing.rs).
+    ("GET", "/subscriptions/invoices/{invoiceId}", Signed),
+    (
+        "GET",
+        "/subscriptions/invoices/{invoiceId}/invoice.pdf",
+        Signed,
+    ),
+    ("POST", "/webhooks/razorpay", Public),
+    ("POST", "/webhooks/stripe", Public),
 ];
 
 fn spec() -> anyhow::Result<Value> {

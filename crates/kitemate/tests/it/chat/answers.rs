@@ -282,8 +282,8 @@ async fn the_last_free_question_is_answered_once(kind: Kind) -> TestResult {
 
     // On Pro there is no limit.
     app.app
-        .auth
-        .set_tier("asha@example.com", kitemate::auth::Tier::Pro)
+        .subscriptions
+        .grant("asha@example.com", kitemate::auth::Tier::Pro)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let pro = ask(&app, &asha, json!({ "message": "what have I invested?" })).await?;

@@ -143,8 +143,8 @@ async fn chat_eval() -> TestResult {
         held.insert(p.name.clone(), symbols(&p.tradebook));
         let token = with_trades(&app, &p.name, p.tradebook.trim_start()).await?;
         app.app
-            .auth
-            .set_tier(
+            .subscriptions
+            .grant(
                 &format!("{}@example.com", p.name),
                 kitemate::auth::Tier::Pro,
             )

@@ -110,8 +110,8 @@ async fn at_most_two_questions_are_in_flight() -> TestResult {
     let app = model_app(&fake, 10_000, |_| {}).await?;
     let asha = with_trades(&app, "asha", ASHA).await?;
     app.app
-        .auth
-        .set_tier("asha@example.com", kitemate::auth::Tier::Pro)
+        .subscriptions
+        .grant("asha@example.com", kitemate::auth::Tier::Pro)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     for _ in 0..3 {
@@ -151,8 +151,8 @@ async fn pro_questions_have_a_rate_too() -> TestResult {
     .await?;
     let asha = with_trades(&app, "asha", ASHA).await?;
     app.app
-        .auth
-        .set_tier("asha@example.com", kitemate::auth::Tier::Pro)
+        .subscriptions
+        .grant("asha@example.com", kitemate::auth::Tier::Pro)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     for _ in 0..2 {

@@ -79,7 +79,15 @@ async fn admins_list_run_and_inspect_jobs(kind: Kind) -> TestResult {
         .flatten()
         .map(|j| j["name"].clone())
         .collect();
-    assert_eq!(names, ["prune-records", "tidy-sessions"]);
+    assert_eq!(
+        names,
+        [
+            "prune-records",
+            "reconcile-subscriptions",
+            "subscription-lapses",
+            "tidy-sessions"
+        ]
+    );
     assert_eq!(jobs["jobs"][0]["schedule"], "cron 30 3 * * *");
     assert_eq!(jobs["jobs"][0]["timeZone"], "Asia/Kolkata");
     assert!(
@@ -88,8 +96,8 @@ async fn admins_list_run_and_inspect_jobs(kind: Kind) -> TestResult {
             .unwrap_or_default()
             .contains("T03:30:00+05:30")
     );
-    assert_eq!(jobs["jobs"][1]["schedule"], "every 1h");
-    assert_eq!(jobs["jobs"][1]["timeZone"], "UTC");
+    assert_eq!(jobs["jobs"][3]["schedule"], "every 1h");
+    assert_eq!(jobs["jobs"][3]["timeZone"], "UTC");
 
     let started = app
         .call(

@@ -58,6 +58,9 @@ async fn every_public_route_is_rate_limited() -> TestResult {
     let app = TestApp::spawn_with(Kind::Sqlite, |c| {
         c.rate_limit.per_ip_per_minute = 1;
         c.rate_limit.burst = 2;
+        // Routes with a limit of their own.
+        c.subscriptions.webhooks_per_minute = 1;
+        c.subscriptions.webhook_burst = 2;
         c.http.trust_forwarded_for = true;
     })
     .await?;

@@ -90,6 +90,9 @@ async fn profiles_change_within_bounds(kind: Kind) -> TestResult {
             json!({ "links": ["https://a.example", "javascript:alert(1)"] }),
             "links[1]",
         ),
+        (json!({ "links": ["https://[::1"] }), "links[0]"),
+        (json!({ "links": ["https://a.example:8443/x"] }), "links[0]"),
+        (json!({ "links": ["https://a.example/x y"] }), "links[0]"),
         (json!({ "links": vec!["https://a.example"; 6] }), "links"),
         (json!({ "website": "https://a.example" }), "website"),
     ];

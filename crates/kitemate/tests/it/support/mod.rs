@@ -3,6 +3,7 @@
 //! `KITEMATE_TEST_DATABASE_URL` is set (dropped when the test ends).
 
 pub mod fake_llm;
+pub mod fake_payments;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -96,6 +97,36 @@ pub fn use_fake_kite(
     config.secrets_file = Some(secrets);
     config.kite.api_key = api_key.to_string();
     config.kite.api_root = url.to_string();
+    Ok(())
+}
+
+/// Points `config` at fake payment providers (either may be left off).
+pub fn use_fake_payments(
+    config: &mut Config,
+    razorpay: Option<&str>,
+    stripe: Option<&str>,
+) -> anyhow::Result<()> {
+    use fake_payments::*;
+    let mut lines = String::new();
+    if let Some(url) = razorpay {
+        lines.push_str(&format!(
+            "KITEMATE_RAZORPAY_KEY_ID={RZP_KEY_ID}\nKITEMATE_RAZORPAY_KEY_SECRET={RZP_KEY_SECRET}\n\
+             KITEMATE_RAZORPAY_WEBHOOK_SECRETS={RZP_WEBHOOK_SECRET}\n"
+        ));
+        config.subscriptions.razorpay.api_root = url.to_string();
+        config.subscriptions.plans.pro_monthly.razorpay_plan_id = RZP_PLAN_MONTHLY.into();
+    }
+    if let Some(url) = stripe {
+        lines.push_str(&format!(
+            "KITEMATE_STRIPE_SECRET_KEY={STRIPE_KEY}\nKITEMATE_STRIPE_WEBHOOK_SECRETS={STRIPE_WEBHOOK_SECRET}\n"
+        ));
+        config.subscriptions.stripe.api_root = url.to_string();
+        config.subscriptions.plans.pro_monthly.stripe_price_id = STRIPE_PRICE_MONTHLY.into();
+    }
+    let secrets = config.data_dir.join("payment-secrets.env");
+    std::fs::create_dir_all(&config.data_dir)?;
+    std::fs::write(&secrets, lines)?;
+    config.secrets_file = Some(secrets);
     Ok(())
 }
 

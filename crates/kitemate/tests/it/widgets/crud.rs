@@ -67,9 +67,10 @@ pub async fn create(app: &TestApp, token: &str, body: Value) -> anyhow::Result<R
 /// Puts `name` on the Pro plan.
 pub async fn pro(app: &TestApp, name: &str) -> anyhow::Result<()> {
     app.app
-        .auth
-        .set_tier(&format!("{name}@example.com"), kitemate::auth::Tier::Pro)
+        .subscriptions
+        .grant(&format!("{name}@example.com"), kitemate::auth::Tier::Pro)
         .await
+        .map(|_| ())
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
