@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first: payments and tier changes, Zerodha
+         *     connections, sessions revoked, keys rotated, administrators' actions.
+         */
+        get: operations["get_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/cron": {
         parameters: {
             query?: never;
@@ -169,6 +189,26 @@ export interface paths {
         };
         /** New accounts per day in India time. */
         get: operations["get_signups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the audit log holds about the caller's account: payments and plan
+         *     changes, Zerodha connections, sessions revoked, newest first.
+         */
+        get: operations["activity"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1755,6 +1795,23 @@ export interface components {
             /** @description Set in versioned buckets: the id to read this upload back with. */
             version?: string | null;
         };
+        /** @description An entry as it reads back. */
+        AuditEntry: {
+            action: string;
+            actor: string;
+            /** Format: date-time */
+            at: string;
+            detail: unknown;
+            id: string;
+            ip?: string | null;
+            requestId?: string | null;
+            userId?: string | null;
+        };
+        /** @description A page of entries, newest first. */
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][];
+            nextCursor?: string | null;
+        };
         /** @description A new session's bearer token and its user. */
         AuthResponse: {
             /** Format: date-time */
@@ -3253,6 +3310,65 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_audit: {
+        parameters: {
+            query?: {
+                /** @description Only entries about this user. */
+                userId?: string;
+                /**
+                 * @description Only this action (`tier.changed`), or every action under a prefix
+                 *     ending in `.` (`subscription.`).
+                 */
+                action?: string;
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Entries per page, 1–100; 50 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an administrator (`permission_denied`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_jobs: {
         parameters: {
             query?: never;
@@ -3731,6 +3847,49 @@ export interface operations {
             };
             /** @description Not an administrator */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    activity: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Entries per page, 1–100; 50 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the caller's audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

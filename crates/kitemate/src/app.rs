@@ -22,6 +22,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::{Modify, OpenApi as _};
 
+use crate::audit::{self, AuditService};
 use crate::auth::{self, AuthService};
 use crate::chat::{self, ChatService};
 use crate::config::{Config, Mode, Resolved};
@@ -45,6 +46,7 @@ pub static SERVICES: &[&Declaration] = &[
     &widgets::SERVICE,
     &social::SERVICE,
     &subscriptions::SERVICE,
+    &audit::SERVICE,
     &objects::SERVICE,
 ];
 
@@ -210,6 +212,7 @@ impl App {
         });
         let production = config.mode == Mode::Production;
 
+        let audit = AuditService::new(databases.get(&audit::DATABASE)?, clock.clone());
         let auth = AuthService::new(
             databases.get(&auth::DATABASE)?,
             clock.clone(),
@@ -217,10 +220,11 @@ impl App {
             &pubsub,
             redis.as_ref(),
             fanout.as_ref(),
-            auth::ZerodhaParts {
+            auth::AuthParts {
                 kite: kite.clone(),
                 keyring: Arc::new(keyring),
                 secure_cookies: production,
+                audit: audit.clone(),
             },
         )?;
         let portfolio = PortfolioService::new(
@@ -276,6 +280,7 @@ impl App {
                 public_url: config.public_url(),
                 free_widgets: config.widgets.free_widgets,
                 free_dashboards: config.widgets.free_dashboards,
+                audit: audit.clone(),
             },
             &pubsub,
         )?;
@@ -313,6 +318,7 @@ impl App {
                 clock: clock.clone(),
                 pubsub: pubsub.clone(),
                 cron: cron.clone(),
+                audit,
             })?,
             portfolio::mount(portfolio::PortfolioState {
                 service: portfolio.clone(),
@@ -357,6 +363,7 @@ impl App {
                 &pubsub,
                 &cron,
             )?,
+            audit::mount(),
             objects::mount(objects.clone(), limiter.clone()),
         ];
         platform::service::check_mounts(SERVICES, &mounts)?;

@@ -96,6 +96,7 @@ where
             .filter(|v| v.to_str().is_ok_and(is_sane_request_id))
             .cloned()
             .unwrap_or_else(fresh_request_id);
+        req.extensions_mut().insert(RequestId(id.clone()));
         let route = req
             .extensions()
             .get::<MatchedPath>()
@@ -219,6 +220,37 @@ impl Done {
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-store"));
         response
+    }
+}
+
+/// A request extension: the request's id, as its answer carries it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub HeaderValue);
+
+/// Extractor: which request this is and where it came from, for records
+/// such as the audit log (never refused; empty outside [`Observe`]).
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    pub request_id: String,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            request_id: parts
+                .extensions
+                .get::<RequestId>()
+                .and_then(|id| id.0.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+            ip: parts.extensions.get::<ClientIp>().and_then(|ip| ip.0),
+        })
     }
 }
 

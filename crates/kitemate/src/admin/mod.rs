@@ -2,6 +2,7 @@
 //! backlogs and dead letters; cron jobs and their runs; signups per day.
 //! Every endpoint requires an administrator.
 
+mod audit_api;
 mod signups;
 
 pub use signups::DATABASE;
@@ -17,7 +18,25 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::audit::{AuditService, Origin, Record};
 use crate::auth::{Admin, AuthService};
+
+/// An administrator's action, for the audit log.
+fn admin_record(
+    admin: &crate::auth::AuthData,
+    action: &'static str,
+    detail: serde_json::Value,
+    info: &platform::observe::RequestInfo,
+) -> Record {
+    Record {
+        user_id: None,
+        actor: format!("admin:{}", admin.user.id),
+        action,
+        detail,
+        origin: Origin::from(info),
+        key: None,
+    }
+}
 
 const TAG: &str = "admin";
 
@@ -29,6 +48,7 @@ pub struct AdminState {
     pub clock: platform::clock::Clock,
     pub pubsub: PubSub,
     pub cron: Cron,
+    pub audit: AuditService,
 }
 
 impl FromRef<AdminState> for AuthService {
@@ -128,6 +148,7 @@ pub async fn list_dead_letters(
 pub async fn redeliver_dead_letters(
     State(state): State<AdminState>,
     Admin(admin): Admin,
+    info: platform::observe::RequestInfo,
     Path(subscription): Path<String>,
 ) -> Result<ApiJson<Redelivered>, ApiError> {
     let redelivered = state
@@ -141,6 +162,16 @@ pub async fn redeliver_dead_letters(
         redelivered,
         "dead letters redelivered"
     );
+    let detail = serde_json::json!({ "subscription": subscription, "redelivered": redelivered });
+    state
+        .audit
+        .record(admin_record(
+            &admin,
+            "admin.dead_letters_redelivered",
+            detail,
+            &info,
+        ))
+        .await;
     Ok(ApiJson(Redelivered { redelivered }))
 }
 
@@ -185,6 +216,7 @@ pub async fn list_jobs(State(state): State<AdminState>, _admin: Admin) -> ApiJso
 pub async fn run_job(
     State(state): State<AdminState>,
     Admin(admin): Admin,
+    info: platform::observe::RequestInfo,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, ApiJson<RunInfo>), ApiError> {
     let (run, _) = state
@@ -202,6 +234,11 @@ pub async fn run_job(
         run = run.id,
         "cron job run by hand"
     );
+    let detail = serde_json::json!({ "job": name, "run": run.id });
+    state
+        .audit
+        .record(admin_record(&admin, "admin.job_run", detail, &info))
+        .await;
     Ok((StatusCode::ACCEPTED, ApiJson(run)))
 }
 
@@ -258,4 +295,5 @@ pub fn router_spec() -> OpenApiRouter<AdminState> {
         .routes(routes!(run_job))
         .routes(routes!(list_runs))
         .routes(routes!(signups::get_signups))
+        .routes(routes!(audit_api::get_audit))
 }

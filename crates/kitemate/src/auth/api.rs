@@ -2,8 +2,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use platform::client_ip::ClientIp;
-use platform::{ApiError, ApiJson, ErrorBody};
+use platform::observe::RequestInfo;
+use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use serde::Deserialize;
+use validator::Validate;
 
 use super::extract::Auth;
 use super::model::{AuthResponse, ChangeAccount, LoginRequest, SessionList, SignupRequest, User};
@@ -11,15 +13,17 @@ use super::service::{AuthService, Origin};
 
 const TAG: &str = "auth";
 
-/// Where a request comes from, for the session it may create.
-pub(super) fn origin(ip: ClientIp, headers: &HeaderMap) -> Origin {
+/// Where a request comes from, for the session it may create and the
+/// audit log.
+pub(super) fn origin(info: RequestInfo, headers: &HeaderMap) -> Origin {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(256).collect());
     Origin {
-        ip: ip.0,
+        ip: info.ip,
         user_agent,
+        request_id: Some(info.request_id).filter(|id| !id.is_empty()),
     }
 }
 
@@ -34,11 +38,11 @@ pub(super) fn origin(ip: ClientIp, headers: &HeaderMap) -> Origin {
     ))]
 pub async fn signup(
     State(auth): State<AuthService>,
-    ip: ClientIp,
+    info: RequestInfo,
     headers: HeaderMap,
     ApiJson(req): ApiJson<SignupRequest>,
 ) -> Result<(StatusCode, ApiJson<AuthResponse>), ApiError> {
-    let response = auth.signup(req, origin(ip, &headers)).await?;
+    let response = auth.signup(req, origin(info, &headers)).await?;
     Ok((StatusCode::CREATED, ApiJson(response)))
 }
 
@@ -56,11 +60,11 @@ pub async fn signup(
     ))]
 pub async fn login(
     State(auth): State<AuthService>,
-    ip: ClientIp,
+    info: RequestInfo,
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<ApiJson<AuthResponse>, ApiError> {
-    auth.login(&req.email, req.password, origin(ip, &headers))
+    auth.login(&req.email, req.password, origin(info, &headers))
         .await
         .map(ApiJson)
 }
@@ -75,8 +79,11 @@ pub async fn login(
 pub async fn logout(
     State(auth): State<AuthService>,
     Auth(caller): Auth,
+    info: RequestInfo,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    auth.revoke(&caller, &caller.session_id).await?;
+    auth.revoke(&caller, &caller.session_id, &origin(info, &headers))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -141,8 +148,45 @@ pub async fn list_sessions(
 pub async fn revoke_session(
     State(auth): State<AuthService>,
     Auth(caller): Auth,
+    info: RequestInfo,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    auth.revoke(&caller, &id).await?;
+    auth.revoke(&caller, &id, &origin(info, &headers)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityQuery {
+    /// `nextCursor` of the previous page.
+    #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
+    pub cursor: Option<String>,
+    /// Entries per page, 1–100; 50 when left out.
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// What the audit log holds about the caller's account: payments and plan
+/// changes, Zerodha connections, sessions revoked, newest first.
+#[utoipa::path(get, path = "/auth/activity", tag = TAG,
+    security(("bearer" = [])),
+    params(ActivityQuery),
+    responses(
+        (status = 200, description = "A page of the caller's audit entries", body = crate::audit::AuditPage),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+    ))]
+pub async fn activity(
+    State(auth): State<AuthService>,
+    Auth(caller): Auth,
+    ApiQuery(query): ApiQuery<ActivityQuery>,
+) -> Result<ApiJson<crate::audit::AuditPage>, ApiError> {
+    let page = auth
+        .activity(&caller, query.cursor.as_deref(), query.limit.unwrap_or(50))
+        .await?;
+    Ok(ApiJson(page))
 }

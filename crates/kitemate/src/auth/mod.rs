@@ -26,7 +26,7 @@ pub use events::{USER_SIGNED_UP, UserSignedUp};
 pub(crate) use extract::bearer_token;
 pub use extract::{Admin, Auth, AuthData, MaybeAuth, RequirePro, pro_required};
 pub use model::{Tier, User};
-pub use service::{AuthService, Origin, ZerodhaParts};
+pub use service::{AuthParts, AuthService, Origin};
 
 /// The auth service's database.
 pub static DATABASE: DatabaseDecl = DatabaseDecl {
@@ -86,6 +86,7 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<AuthService> {
         .routes(routes!(api::me, api::change_me))
         .routes(routes!(api::list_sessions))
         .routes(routes!(api::revoke_session))
+        .routes(routes!(api::activity))
         .routes(routes!(zerodha::api::status, zerodha::api::disconnect))
         .merge(public)
 }

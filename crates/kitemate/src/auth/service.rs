@@ -19,6 +19,7 @@ use super::events::{USER_SIGNED_UP, UserSignedUp};
 use super::extract::AuthData;
 use super::model::{AuthResponse, Session, SignupRequest, Tier, User};
 use super::{password, store, token};
+use crate::audit::{AuditPage, AuditQuery, AuditService, Origin as AuditOrigin, Record};
 
 /// The auth service. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -26,14 +27,16 @@ pub struct AuthService {
     pub(super) inner: Arc<Inner>,
 }
 
-/// What connecting Zerodha needs: the Kite client (when configured) and the
-/// keys that seal access tokens at rest.
+/// What auth is built from besides its database: for connecting Zerodha,
+/// the Kite client (when configured) and the keys that seal access tokens
+/// at rest; the audit log its sensitive actions go to.
 #[derive(Debug, Clone)]
-pub struct ZerodhaParts {
+pub struct AuthParts {
     pub kite: Option<kite::Kite>,
     pub keyring: Arc<platform::crypto::Keyring>,
     /// Cookies marked `Secure` (production: served over HTTPS).
     pub secure_cookies: bool,
+    pub audit: AuditService,
 }
 
 #[derive(Debug)]
@@ -42,7 +45,7 @@ pub(super) struct Inner {
     pub(super) clock: Clock,
     config: AuthConfig,
     pub(super) signed_up: Topic<UserSignedUp>,
-    pub(super) zerodha: ZerodhaParts,
+    pub(super) zerodha: AuthParts,
     /// Callers of recent sessions, when every replica hears what changes them.
     sessions: Option<Arc<SessionCache>>,
     account_failures: FailureThrottle,
@@ -55,11 +58,23 @@ pub(super) struct Inner {
 /// server says it is busy.
 const HASHING_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Where a new session comes from, recorded for the user's session list.
-#[derive(Debug, Default)]
+/// Where a request comes from: recorded for the user's session list and in
+/// the audit log.
+#[derive(Debug, Default, Clone)]
 pub struct Origin {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Origin {
+    /// The same, as the audit log keeps it.
+    pub fn audit(&self) -> AuditOrigin {
+        AuditOrigin {
+            request_id: self.request_id.clone(),
+            ip: self.ip.map(|ip| ip.to_string()),
+        }
+    }
 }
 
 impl AuthService {
@@ -73,7 +88,7 @@ impl AuthService {
         pubsub: &PubSub,
         redis: Option<&Redis>,
         fanout: Option<&Fanout>,
-        zerodha: ZerodhaParts,
+        zerodha: AuthParts,
     ) -> anyhow::Result<Self> {
         let ttl = std::time::Duration::from_secs(config.session_cache_secs.into());
         let sessions = fanout
@@ -453,10 +468,23 @@ impl AuthService {
     }
 
     /// Revokes one of the caller's sessions; another user's session is "not found".
-    pub(super) async fn revoke(&self, caller: &AuthData, session_id: &str) -> Result<(), ApiError> {
+    pub(super) async fn revoke(
+        &self,
+        caller: &AuthData,
+        session_id: &str,
+        origin: &Origin,
+    ) -> Result<(), ApiError> {
         let now = self.inner.clock.now();
         if store::revoke_session(&self.inner.db, &caller.user.id, session_id, now).await? {
             self.forget(&caller.user.id).await;
+            let detail = serde_json::json!({ "sessionId": session_id, "own": session_id == caller.session_id });
+            self.audit(Record::by_user(
+                &caller.user.id,
+                "session.revoked",
+                detail,
+                origin.audit(),
+            ))
+            .await;
             Ok(())
         } else {
             Err(ApiError::not_found("session not found"))
@@ -487,20 +515,59 @@ impl AuthService {
         Ok(applied)
     }
 
-    /// Makes the user with this email an administrator.
+    /// Makes the user with this email an administrator (an operator's
+    /// command, recorded in the audit log).
     pub async fn grant_admin(&self, email: &str) -> Result<(), ApiError> {
         let change = store::UserChange {
             is_admin: Some(true),
         };
-        self.change_user(email, change).await
+        let user_id = self.change_user(email, change).await?;
+        self.audit(Record {
+            user_id: Some(user_id),
+            actor: "operator".into(),
+            action: "admin.granted",
+            detail: serde_json::json!({}),
+            origin: AuditOrigin::default(),
+            key: None,
+        })
+        .await;
+        Ok(())
     }
 
-    async fn change_user(&self, email: &str, change: store::UserChange) -> Result<(), ApiError> {
+    /// Writes to the audit log.
+    pub(crate) async fn audit(&self, record: Record) {
+        self.inner.zerodha.audit.record(record).await;
+    }
+
+    /// The caller's own audit entries, newest first.
+    pub(super) async fn activity(
+        &self,
+        caller: &AuthData,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<AuditPage, ApiError> {
+        self.inner
+            .zerodha
+            .audit
+            .page(&AuditQuery {
+                user_id: Some(&caller.user.id),
+                action: None,
+                cursor,
+                limit,
+            })
+            .await
+    }
+
+    async fn change_user(
+        &self,
+        email: &str,
+        change: store::UserChange,
+    ) -> Result<String, ApiError> {
         let email = normalize_email(email);
         match store::change_user(&self.inner.db, &email, change, self.inner.clock.now()).await? {
             Some(user_id) => {
                 self.forget(&user_id).await;
-                Ok(())
+                Ok(user_id)
             }
             None => Err(ApiError::not_found(format!("no user with email {email}"))),
         }

@@ -13,7 +13,9 @@ use super::model::{
     BillingDetails, Checkout, Invoice, InvoicePage, MySubscription, PaidPlan, PlanList, Provider,
 };
 use super::service::DetailsChange;
+use crate::audit::Origin;
 use crate::auth::Auth;
+use platform::observe::RequestInfo;
 
 const TAG: &str = "subscriptions";
 
@@ -50,14 +52,15 @@ pub struct CheckoutRequest {
 pub async fn checkout(
     State(state): State<SubscriptionsState>,
     Auth(caller): Auth,
+    info: RequestInfo,
     ApiJson(req): ApiJson<CheckoutRequest>,
 ) -> Result<ApiJson<Checkout>, ApiError> {
-    Ok(ApiJson(
-        state
-            .service
-            .checkout(&caller, req.plan, req.provider)
-            .await?,
-    ))
+    let origin = Origin::from(&info);
+    let made = state
+        .service
+        .checkout(&caller, req.plan, req.provider, &origin)
+        .await?;
+    Ok(ApiJson(made))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -160,8 +163,11 @@ pub async fn my_subscription(
 pub async fn cancel(
     State(state): State<SubscriptionsState>,
     Auth(caller): Auth,
+    info: RequestInfo,
 ) -> Result<ApiJson<MySubscription>, ApiError> {
-    Ok(ApiJson(state.service.cancel(&caller).await?))
+    Ok(ApiJson(
+        state.service.cancel(&caller, &Origin::from(&info)).await?,
+    ))
 }
 
 /// Takes a cancellation back before the period ends (Stripe only:
@@ -177,8 +183,11 @@ pub async fn cancel(
 pub async fn resume(
     State(state): State<SubscriptionsState>,
     Auth(caller): Auth,
+    info: RequestInfo,
 ) -> Result<ApiJson<MySubscription>, ApiError> {
-    Ok(ApiJson(state.service.resume(&caller).await?))
+    Ok(ApiJson(
+        state.service.resume(&caller, &Origin::from(&info)).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -275,6 +284,7 @@ fn clean(text: Option<String>, field: &str) -> Result<Option<String>, ApiError> 
 pub async fn change_billing_details(
     State(state): State<SubscriptionsState>,
     Auth(caller): Auth,
+    info: RequestInfo,
     ApiJson(req): ApiJson<ChangeDetails>,
 ) -> Result<ApiJson<BillingDetails>, ApiError> {
     let change = DetailsChange {
@@ -283,12 +293,12 @@ pub async fn change_billing_details(
         state_code: req.state_code,
         gstin: req.gstin.map(|g| g.trim().to_uppercase()),
     };
-    Ok(ApiJson(
-        state
-            .service
-            .change_billing_details(&caller, change)
-            .await?,
-    ))
+    let origin = Origin::from(&info);
+    let details = state
+        .service
+        .change_billing_details(&caller, change, &origin)
+        .await?;
+    Ok(ApiJson(details))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]

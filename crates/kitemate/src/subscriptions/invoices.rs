@@ -22,7 +22,7 @@ impl SubscriptionService {
         provider: Provider,
         row: &SubRow,
         charge: &Charge,
-    ) -> Result<(), ApiError> {
+    ) -> Result<String, ApiError> {
         let seller = self.seller();
         let customer = store::details_in(tx, &row.user_id)
             .await?
@@ -58,7 +58,7 @@ impl SubscriptionService {
         };
         store::add_invoice(tx, &invoice).await?;
         tracing::info!(number = %invoice.number, user_id = %row.user_id, "invoice issued");
-        Ok(())
+        Ok(invoice.number)
     }
 
     fn seller(&self) -> Seller {

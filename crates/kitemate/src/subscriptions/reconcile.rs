@@ -10,6 +10,7 @@ use super::lifecycle::{self, Observation};
 use super::model::Provider;
 use super::service::{SubscriptionService, put_state, state_of};
 use super::store::{self, SubRow};
+use crate::audit::{Origin, Record};
 
 /// Subscriptions read back per page.
 const PAGE: i64 = 200;
@@ -94,6 +95,18 @@ impl SubscriptionService {
             || state.period_end != before.period_end
             || state.cancel_at_period_end != before.cancel_at_period_end;
         if drift {
+            self.audit(Record {
+                user_id: Some(row.user_id.clone()),
+                actor: "system".into(),
+                action: "subscription.reconciled",
+                detail: serde_json::json!({
+                    "provider": row.provider, "from": before.status, "to": state.status,
+                    "periodEnd": state.period_end, "cancelAtPeriodEnd": state.cancel_at_period_end,
+                }),
+                origin: Origin::default(),
+                key: None,
+            })
+            .await;
             tracing::info!(
                 subscription = %row.id,
                 user_id = %row.user_id,
@@ -105,7 +118,7 @@ impl SubscriptionService {
         put_state(&mut row, state);
         row.updated_at = self.now();
         store::update(&mut tx, &row).await?;
-        self.recompute(&mut tx, &row.user_id, "reconciliation")
+        self.recompute(&mut tx, &row.user_id, "system", "reconciliation")
             .await?;
         tx.commit().await?;
         Ok(drift)

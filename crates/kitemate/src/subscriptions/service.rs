@@ -22,6 +22,7 @@ use super::model::{
 use super::razorpay::Razorpay;
 use super::store::{self, DetailsRow, SubRow};
 use super::stripe::{CheckoutRequest, Stripe};
+use crate::audit::{AuditService, Origin, Record};
 use crate::auth::{AuthData, AuthService};
 use crate::chat::{ChatService, FREE_QUESTIONS};
 
@@ -43,6 +44,8 @@ pub struct SubscriptionParts {
     /// The Free plan's widgets and dashboards.
     pub free_widgets: u32,
     pub free_dashboards: u32,
+    /// Payments, tier changes and the rest go here.
+    pub audit: AuditService,
 }
 
 #[derive(Debug, Clone)]
@@ -209,6 +212,7 @@ impl SubscriptionService {
         caller: &AuthData,
         plan: PaidPlan,
         provider: Provider,
+        origin: &Origin,
     ) -> Result<Checkout, ApiError> {
         // A provider that is off answers 503 before anything else is looked at.
         match provider {
@@ -219,7 +223,20 @@ impl SubscriptionService {
                 self.stripe()?;
             }
         }
-        self.checkout_held(caller, plan, provider).await
+        let made = self.checkout_held(caller, plan, provider).await?;
+        let detail = serde_json::json!({ "provider": provider, "plan": plan, "subscriptionId": made.subscription_id });
+        self.audit(Record::by_user(
+            &caller.user.id,
+            "checkout.started",
+            detail,
+            origin.clone(),
+        ))
+        .await;
+        Ok(made)
+    }
+
+    pub(super) async fn audit(&self, record: Record) {
+        self.inner.parts.audit.record(record).await;
     }
 
     async fn checkout_held(
@@ -410,7 +427,7 @@ impl SubscriptionService {
             row.hint_until = Some(now + HINT_SECS);
             row.updated_at = now;
             store::update(&mut tx, &row).await?;
-            self.recompute(&mut tx, &row.user_id, "checkout verified")
+            self.recompute(&mut tx, &row.user_id, "user", "checkout verified")
                 .await?;
         }
         tx.commit().await?;
@@ -477,7 +494,11 @@ impl SubscriptionService {
 
     /// Cancels the caller's subscription at the end of the paid period,
     /// through the provider; Pro lasts until then.
-    pub async fn cancel(&self, caller: &AuthData) -> Result<MySubscription, ApiError> {
+    pub async fn cancel(
+        &self,
+        caller: &AuthData,
+        origin: &Origin,
+    ) -> Result<MySubscription, ApiError> {
         let Some(row) = self.current(caller).await? else {
             return Err(ApiError::failed_precondition(
                 "you have no subscription to cancel",
@@ -494,13 +515,26 @@ impl SubscriptionService {
                 }
             }
             self.set_cancel(&row.id, true, "cancel requested").await?;
+            let detail =
+                serde_json::json!({ "provider": row.provider, "periodEnd": row.period_end });
+            self.audit(Record::by_user(
+                &caller.user.id,
+                "subscription.cancel_requested",
+                detail,
+                origin.clone(),
+            ))
+            .await;
         }
         self.me(caller).await
     }
 
     /// Takes back a cancellation before the period ends (Stripe; Razorpay
     /// cannot take one back).
-    pub async fn resume(&self, caller: &AuthData) -> Result<MySubscription, ApiError> {
+    pub async fn resume(
+        &self,
+        caller: &AuthData,
+        origin: &Origin,
+    ) -> Result<MySubscription, ApiError> {
         let row = self
             .current(caller)
             .await?
@@ -524,6 +558,14 @@ impl SubscriptionService {
         self.stripe()?.cancel_at_period_end(&id, false).await?;
         self.set_cancel(&row.id, false, "cancellation taken back")
             .await?;
+        let detail = serde_json::json!({ "provider": row.provider });
+        let record = Record::by_user(
+            &caller.user.id,
+            "subscription.resumed",
+            detail,
+            origin.clone(),
+        );
+        self.audit(record).await;
         self.me(caller).await
     }
 
@@ -533,7 +575,8 @@ impl SubscriptionService {
             row.cancel_at_period_end = cancel;
             row.updated_at = self.now();
             store::update(&mut tx, &row).await?;
-            self.recompute(&mut tx, &row.user_id, reason).await?;
+            self.recompute(&mut tx, &row.user_id, "user", reason)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -570,6 +613,7 @@ impl SubscriptionService {
         &self,
         caller: &AuthData,
         change: DetailsChange,
+        origin: &Origin,
     ) -> Result<BillingDetails, ApiError> {
         let mut tx = self.inner.db.begin().await?;
         let old = store::details_in(&mut tx, &caller.user.id).await?;
@@ -617,6 +661,15 @@ impl SubscriptionService {
         }
         store::put_details(&mut tx, &caller.user.id, &row, self.now()).await?;
         tx.commit().await?;
+        let detail =
+            serde_json::json!({ "stateCode": row.state_code, "gstin": row.gstin.is_some() });
+        self.audit(Record::by_user(
+            &caller.user.id,
+            "billing.details_changed",
+            detail,
+            origin.clone(),
+        ))
+        .await;
         Ok(details_model(row))
     }
 }

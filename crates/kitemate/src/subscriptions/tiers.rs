@@ -11,6 +11,7 @@ use super::events::SubscriptionChanged;
 use super::lifecycle;
 use super::service::{SubscriptionService, state_of};
 use super::store::{self, TierRow};
+use crate::audit::{Origin, Record};
 
 use crate::auth::Tier;
 
@@ -24,6 +25,7 @@ impl SubscriptionService {
         &self,
         tx: &mut Tx,
         user_id: &str,
+        actor: &str,
         reason: &str,
     ) -> Result<Option<SubscriptionChanged>, ApiError> {
         let now = self.now();
@@ -66,6 +68,16 @@ impl SubscriptionService {
             .await
             .map_err(ApiError::internal)?;
         tracing::info!(user_id, tier, version, reason, "tier changed");
+        // Keyed by the version: a retried handler records the change once.
+        self.audit(Record {
+            user_id: Some(user_id.to_string()),
+            actor: actor.to_string(),
+            action: "tier.changed",
+            detail: serde_json::json!({ "from": old.tier, "to": tier, "version": version, "reason": reason }),
+            origin: Origin::default(),
+            key: Some(format!("tier:{user_id}:{version}")),
+        })
+        .await;
         Ok(Some(event))
     }
 
@@ -83,10 +95,21 @@ impl SubscriptionService {
         let mut row = store::tier(&mut tx, &user_id, self.now()).await?;
         row.granted = tier == Tier::Pro;
         store::put_tier(&mut tx, &user_id, &row, self.now()).await?;
-        self.recompute(&mut tx, &user_id, "support").await?;
+        self.recompute(&mut tx, &user_id, "support", "support")
+            .await?;
         let now_row = store::tier(&mut tx, &user_id, self.now()).await?;
         tx.commit().await?;
-        let (tier, version) = (Tier::parse(&now_row.tier), now_row.version);
+        let (now_tier, version) = (Tier::parse(&now_row.tier), now_row.version);
+        self.audit(Record {
+            user_id: Some(user_id.clone()),
+            actor: "support".into(),
+            action: "tier.granted",
+            detail: serde_json::json!({ "granted": tier == Tier::Pro }),
+            origin: Origin::default(),
+            key: None,
+        })
+        .await;
+        let tier = now_tier;
         self.inner.auth.apply_tier(&user_id, tier, version).await?;
         Ok(tier)
     }
@@ -100,7 +123,7 @@ impl SubscriptionService {
             for user_id in due {
                 let mut tx = self.inner.db.begin().await?;
                 if self
-                    .recompute(&mut tx, &user_id, "paid period or grace ended")
+                    .recompute(&mut tx, &user_id, "system", "paid period or grace ended")
                     .await?
                     .is_some()
                 {

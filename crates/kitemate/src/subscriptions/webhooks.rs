@@ -14,6 +14,7 @@ use super::model::Provider;
 use super::service::{SubscriptionService, put_state, state_of};
 use super::signature::{self, Refusal};
 use super::store::{self, PaymentRow, SubRow};
+use crate::audit::{Origin, Record};
 
 /// What the provider is told.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -189,7 +190,8 @@ impl SubscriptionService {
             self.record_charge(tx, delivery.provider, &row, charge)
                 .await?;
         }
-        self.recompute(tx, &row.user_id, &delivery.kind).await?;
+        self.recompute(tx, &row.user_id, delivery.provider.as_str(), &delivery.kind)
+            .await?;
         Ok("applied")
     }
 
@@ -247,7 +249,19 @@ impl SubscriptionService {
         )
         .await?;
         if new && charge.amount > 0 {
-            self.issue_invoice(tx, provider, row, charge).await?;
+            let number = self.issue_invoice(tx, provider, row, charge).await?;
+            self.audit(Record {
+                user_id: Some(row.user_id.clone()),
+                actor: provider.as_str().into(),
+                action: "payment.charged",
+                detail: serde_json::json!({
+                    "provider": provider, "paymentId": charge.id, "amountPaise": charge.amount,
+                    "currency": charge.currency, "invoice": number,
+                }),
+                origin: Origin::default(),
+                key: Some(format!("charge:{}:{}", provider.as_str(), charge.id)),
+            })
+            .await;
         }
         Ok(())
     }
@@ -289,6 +303,15 @@ impl SubscriptionService {
             }
         };
         tracing::info!(provider, user_id, full, "refund recorded");
+        self.audit(Record {
+            user_id: Some(user_id.clone()),
+            actor: provider.into(),
+            action: "payment.refunded",
+            detail: serde_json::json!({ "paymentId": refund.payment_id, "amountPaise": refund.amount, "full": full }),
+            origin: Origin::default(),
+            key: Some(format!("{provider}:{}:refund", delivery.event_id)),
+        })
+        .await;
         if !full {
             return Ok("refund_partial");
         }
@@ -298,7 +321,8 @@ impl SubscriptionService {
             row.updated_at = self.now();
             store::update(tx, &row).await?;
         }
-        self.recompute(tx, &user_id, &delivery.kind).await?;
+        self.recompute(tx, &user_id, provider, &delivery.kind)
+            .await?;
         Ok("refund_full")
     }
 
@@ -318,6 +342,15 @@ impl SubscriptionService {
             known = known.is_some(),
             "payment disputed"
         );
+        self.audit(Record {
+            user_id: known.map(|p| p.user_id),
+            actor: delivery.provider.as_str().into(),
+            action: "payment.disputed",
+            detail: serde_json::json!({ "paymentId": dispute.payment_id, "amountPaise": dispute.amount }),
+            origin: Origin::default(),
+            key: Some(format!("{}:{}:dispute", delivery.provider.as_str(), delivery.event_id)),
+        })
+        .await;
         Ok("dispute")
     }
 

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use platform::client_ip::ClientIp;
+use platform::observe::RequestInfo;
 use platform::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -120,7 +120,7 @@ pub struct CallbackRequest {
 pub async fn callback(
     State(auth): State<AuthService>,
     MaybeAuth(caller): MaybeAuth,
-    ip: ClientIp,
+    info: RequestInfo,
     headers: HeaderMap,
     ApiJson(req): ApiJson<CallbackRequest>,
 ) -> Result<ApiJson<ZerodhaConnected>, ApiError> {
@@ -129,7 +129,7 @@ pub async fn callback(
         Proof::Bearer(caller),
         &req.request_token,
         &req.state,
-        origin(ip, &headers),
+        origin(info, &headers),
     )
     .await
     .map(ApiJson)
@@ -189,7 +189,7 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
     ))]
 pub async fn redirect(
     State(auth): State<AuthService>,
-    ip: ClientIp,
+    info: RequestInfo,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<RedirectQuery>,
 ) -> Response {
@@ -222,7 +222,7 @@ pub async fn redirect(
     }
     let proof = Proof::Browser(browser_nonce(&headers));
     match auth
-        .zerodha_complete(proof, &token, &state, origin(ip, &headers))
+        .zerodha_complete(proof, &token, &state, origin(info, &headers))
         .await
     {
         Ok(ZerodhaConnected {
@@ -276,12 +276,12 @@ pub struct ExchangeRequest {
     ))]
 pub async fn exchange(
     State(auth): State<AuthService>,
-    ip: ClientIp,
+    info: RequestInfo,
     headers: HeaderMap,
     ApiJson(req): ApiJson<ExchangeRequest>,
 ) -> Result<Response, ApiError> {
     let done = auth
-        .zerodha_exchange(&req.code, browser_nonce(&headers), origin(ip, &headers))
+        .zerodha_exchange(&req.code, browser_nonce(&headers), origin(info, &headers))
         .await?;
     Ok((login_cookie(&auth, ""), ApiJson(done)).into_response())
 }
@@ -315,7 +315,10 @@ pub async fn status(
 pub async fn disconnect(
     State(auth): State<AuthService>,
     Auth(caller): Auth,
+    info: RequestInfo,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    auth.zerodha_disconnect(&caller.user.id).await?;
+    auth.zerodha_disconnect(&caller.user.id, &origin(info, &headers))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

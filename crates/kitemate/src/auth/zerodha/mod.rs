@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::model::User;
 use super::service::{AuthService, Origin};
+use crate::audit::Record;
 
 /// How long a login started with `initiate` may take (and its browser
 /// cookie lives).
@@ -233,6 +234,14 @@ impl AuthService {
         }
         tx.commit().await?;
         tracing::info!(user_id, zerodha_user_id, created, "Zerodha connected");
+        let detail = serde_json::json!({ "zerodhaUserId": zerodha_user_id, "newAccount": created });
+        self.audit(Record::by_user(
+            &user_id,
+            "zerodha.connected",
+            detail,
+            origin.audit(),
+        ))
+        .await;
         Ok(ZerodhaConnected {
             zerodha: self
                 .zerodha_status(&user_id)
@@ -370,7 +379,11 @@ impl AuthService {
     }
 
     /// Disconnects: ends the session at Kite (when it still lives) and forgets it.
-    pub(super) async fn zerodha_disconnect(&self, user_id: &str) -> Result<(), ApiError> {
+    pub(super) async fn zerodha_disconnect(
+        &self,
+        user_id: &str,
+        origin: &Origin,
+    ) -> Result<(), ApiError> {
         if let (Ok(kite), Some(token)) = (self.kite(), self.kite_token(user_id).await?) {
             use secrecy::ExposeSecret as _;
             if let Err(err) = kite.invalidate_session(token.expose_secret()).await {
@@ -381,6 +394,13 @@ impl AuthService {
         if !store::delete_link(&self.inner.db, user_id).await? {
             return Err(ApiError::not_found("no Zerodha account is connected"));
         }
+        let record = Record::by_user(
+            user_id,
+            "zerodha.disconnected",
+            serde_json::json!({}),
+            origin.audit(),
+        );
+        self.audit(record).await;
         Ok(())
     }
 
@@ -403,6 +423,15 @@ impl AuthService {
                 changed += 1;
             }
         }
+        self.audit(Record {
+            user_id: None,
+            actor: "operator".into(),
+            action: "keys.rotated",
+            detail: serde_json::json!({ "tokensResealed": changed }),
+            origin: crate::audit::Origin::default(),
+            key: None,
+        })
+        .await;
         Ok(changed)
     }
 }

@@ -126,6 +126,8 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("POST", "/widgets/{id}/share", Owned),
     ("DELETE", "/widgets/{id}/share", Owned),
     ("GET", "/subscriptions/plans", Public),
+    ("GET", "/auth/activity", Signed),
+    ("GET", "/admin/audit", Admin),
     ("POST", "/subscriptions/checkout", Signed),
     ("POST", "/subscriptions/razorpay/verify", Signed),
     ("GET", "/subscriptions/me", Signed),

@@ -2,6 +2,7 @@
 //! webhooks in any order and more than once, tiers that follow at once,
 //! GST invoices.
 
+mod audit;
 mod billing;
 mod razorpay;
 mod stripe;

@@ -1,0 +1,104 @@
+//! SQL of the audit log: append and read, nothing else.
+
+use platform::db::Db;
+use platform::{with_db, with_write};
+
+use super::model::Record;
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct EntryRow {
+    pub id: String,
+    pub at: i64,
+    pub user_id: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// Appends `record` (once per key, when it has one).
+pub(super) async fn append(db: &Db, id: &str, at: i64, record: &Record) -> Result<(), sqlx::Error> {
+    let detail = record.detail.to_string();
+    with_write!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, user_id, actor, action, detail, request_id, ip, dedupe_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(&record.user_id)
+        .bind(&record.actor)
+        .bind(record.action)
+        .bind(&detail)
+        .bind(&record.origin.request_id)
+        .bind(&record.origin.ip)
+        .bind(&record.key)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// What a page may be narrowed to.
+#[derive(Debug, Default)]
+pub(super) struct Filter<'a> {
+    pub user_id: Option<&'a str>,
+    /// An action, or a prefix of actions ending in `.` (`subscription.`).
+    pub action: Option<&'a str>,
+    pub before: Option<&'a str>,
+}
+
+/// A page of entries older than `before`, newest first, and whether more follow.
+pub(super) async fn page(
+    db: &Db,
+    filter: &Filter<'_>,
+    limit: i64,
+) -> Result<(Vec<EntryRow>, bool), sqlx::Error> {
+    let mut sql = String::from(
+        "SELECT id, at, user_id, actor, action, detail, request_id, ip FROM audit_log WHERE 1 = 1",
+    );
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if filter.user_id.is_some() {
+        sql.push_str(&format!(" AND user_id = ${}", next()));
+    }
+    let prefix = filter.action.filter(|a| a.ends_with('.'));
+    if filter.action.is_some() {
+        if prefix.is_some() {
+            // A prefix: `subscription.` up to the character after `.`.
+            sql.push_str(&format!(
+                " AND action >= ${} AND action < ${}",
+                next(),
+                next()
+            ));
+        } else {
+            sql.push_str(&format!(" AND action = ${}", next()));
+        }
+    }
+    if filter.before.is_some() {
+        sql.push_str(&format!(" AND id < ${}", next()));
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT $1");
+    let upper = prefix.map(|p| format!("{}/", &p[..p.len() - 1]));
+    let rows: Vec<EntryRow> = with_db!(db, |pool| {
+        let mut query = sqlx::query_as::<_, EntryRow>(&sql).bind(limit + 1);
+        if let Some(user) = filter.user_id {
+            query = query.bind(user);
+        }
+        if let Some(action) = filter.action {
+            query = query.bind(action);
+            if let Some(upper) = &upper {
+                query = query.bind(upper);
+            }
+        }
+        if let Some(before) = filter.before {
+            query = query.bind(before);
+        }
+        query.fetch_all(pool).await
+    })?;
+    Ok(platform::db::page_of(rows, limit))
+}
