@@ -66,34 +66,37 @@ pub(super) async fn page(
     if filter.user_id.is_some() {
         sql.push_str(&format!(" AND user_id = ${}", next()));
     }
-    let prefix = filter.action.filter(|a| a.ends_with('.'));
-    if filter.action.is_some() {
-        if prefix.is_some() {
-            // A prefix: `subscription.` up to the character after `.`.
-            sql.push_str(&format!(
-                " AND action >= ${} AND action < ${}",
-                next(),
-                next()
-            ));
-        } else {
-            sql.push_str(&format!(" AND action = ${}", next()));
+    // A prefix is matched with LIKE (its own `%`, `_` and `\` escaped): a
+    // range on the text would depend on the server's collation.
+    let action = filter.action.map(|a| match a.strip_suffix('.') {
+        Some(_) => {
+            let escaped: String = a
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            (format!("{escaped}%"), true)
         }
+        None => (a.to_string(), false),
+    });
+    if let Some((_, like)) = &action {
+        let op = if *like { "LIKE" } else { "=" };
+        let escape = if *like { " ESCAPE '\\'" } else { "" };
+        sql.push_str(&format!(" AND action {op} ${}{escape}", next()));
     }
     if filter.before.is_some() {
         sql.push_str(&format!(" AND id < ${}", next()));
     }
     sql.push_str(" ORDER BY id DESC LIMIT $1");
-    let upper = prefix.map(|p| format!("{}/", &p[..p.len() - 1]));
     let rows: Vec<EntryRow> = with_db!(db, |pool| {
         let mut query = sqlx::query_as::<_, EntryRow>(&sql).bind(limit + 1);
         if let Some(user) = filter.user_id {
             query = query.bind(user);
         }
-        if let Some(action) = filter.action {
+        if let Some((action, _)) = &action {
             query = query.bind(action);
-            if let Some(upper) = &upper {
-                query = query.bind(upper);
-            }
         }
         if let Some(before) = filter.before {
             query = query.bind(before);

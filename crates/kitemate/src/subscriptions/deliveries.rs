@@ -156,19 +156,23 @@ pub fn razorpay(event_id: &str, body: &Value, now: i64) -> Result<Delivery, Unre
             failed_charge: kind == "subscription.pending",
             charge,
         }))
-    } else if kind.starts_with("refund.") {
+    } else if kind == "refund.processed" {
+        // Only money that went back counts (`refund.created` and
+        // `refund.failed` are the same refund on its way); the payment's own
+        // total refunded makes a repeat harmless.
         let r = &payload["refund"]["entity"];
         let p = &payload["payment"]["entity"];
-        let full = match (amount(&p["amount"]), amount(&p["amount_refunded"])) {
+        let total = amount(&p["amount_refunded"]);
+        let full = match (amount(&p["amount"]), total) {
             (Some(paid), Some(refunded)) => Some(refunded >= paid),
             _ => None,
         };
         Effect::Refund(Refund {
             payment_id: text(&r["payment_id"]),
             customer_id: None,
-            amount: amount(&r["amount"]).unwrap_or(0),
+            amount: total.or_else(|| amount(&r["amount"])).unwrap_or(0),
             full,
-            cumulative: false,
+            cumulative: total.is_some(),
         })
     } else if kind.starts_with("payment.dispute.") {
         let d = &payload["dispute"]["entity"];

@@ -82,9 +82,9 @@ pub fn apply(state: &mut State, seen: &Observation, grace: i64) -> bool {
     }
     if changed || seen.status.as_deref() == Some(state.status.as_str()) {
         if is_dunning(&state.status) {
-            state
-                .grace_until
-                .get_or_insert(seen.at.saturating_add(grace));
+            // From the first failure of this episode, whichever arrives first.
+            let from_this = seen.at.saturating_add(grace);
+            state.grace_until = Some(state.grace_until.map_or(from_this, |g| g.min(from_this)));
         } else if matches!(state.status.as_str(), "active" | "trialing") && newer {
             state.grace_until = None;
         }
@@ -200,6 +200,13 @@ mod tests {
         // A second failure does not lengthen the grace.
         apply(&mut state, &seen(90_000, "pending", None), GRACE);
         assert_eq!(state.grace_until, Some(1000 + GRACE));
+        // An earlier failure heard late shortens it to its own start.
+        let mut late = run(&[
+            seen(100, "active", Some(1000)),
+            seen(90_000, "pending", None),
+        ]);
+        apply(&mut late, &seen(1000, "pending", None), GRACE);
+        assert_eq!(late.grace_until, Some(1000 + GRACE));
         assert_eq!(
             entitlement(&state, 1000 + GRACE - 1),
             Some(Some(1000 + GRACE))

@@ -39,8 +39,11 @@ impl ProviderError {
         }
         if status >= 400 {
             let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            let mut why = reason(&body).unwrap_or_else(|| "no reason given".into());
-            why.truncate(300);
+            let why: String = reason(&body)
+                .unwrap_or_else(|| "no reason given".into())
+                .chars()
+                .take(300)
+                .collect();
             return Err(Self::Refused(provider, status, why));
         }
         serde_json::from_slice(&bytes).map_err(|e| Self::Malformed(e.to_string()))

@@ -422,7 +422,8 @@ impl SubscriptionService {
             ));
         }
         let now = self.now();
-        if matches!(row.status.as_str(), "created" | "authenticated") {
+        // Once: a replayed callback does not lengthen the hint.
+        if matches!(row.status.as_str(), "created" | "authenticated") && row.hint_until.is_none() {
             let mut row = row;
             row.hint_until = Some(now + HINT_SECS);
             row.updated_at = now;
@@ -474,7 +475,9 @@ impl SubscriptionService {
                 .and_then(|row| PaidPlan::parse(&row.plan))
                 .map(|plan| self.plan_config(plan).price_paise),
             cancel_at_period_end: current.is_some_and(|row| row.cancel_at_period_end),
-            grace_until: at(current.and_then(|row| row.grace_until)),
+            grace_until: at(current
+                .filter(|row| matches!(row.status.as_str(), "pending" | "past_due"))
+                .and_then(|row| row.grace_until)),
             pro_until: at(tier.and_then(|t| t.pro_until).filter(|_| pro)),
             questions_left: (!pro).then(|| (FREE_QUESTIONS - usage.used).max(0)),
             questions_reset_at: usage.resets_at,

@@ -120,9 +120,10 @@ pub(super) async fn by_checkout(
     tx: &mut Tx,
     checkout_id: &str,
 ) -> Result<Option<SubRow>, sqlx::Error> {
+    let lock = lock(tx);
     with_tx!(tx, |conn| {
         sqlx::query_as::<_, SubRow>(&format!(
-            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE checkout_id = $1"
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE checkout_id = $1{lock}"
         ))
         .bind(checkout_id)
         .fetch_optional(&mut *conn)
@@ -382,11 +383,12 @@ pub(super) async fn payment(
     provider: &str,
     payment_id: &str,
 ) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let lock = lock(tx);
     with_tx!(tx, |conn| {
-        sqlx::query_as::<_, PaymentRow>(
+        sqlx::query_as::<_, PaymentRow>(&format!(
             "SELECT user_id, subscription_id, amount, refunded FROM payments \
-             WHERE provider = $1 AND payment_id = $2",
-        )
+             WHERE provider = $1 AND payment_id = $2{lock}"
+        ))
         .bind(provider)
         .bind(payment_id)
         .fetch_optional(&mut *conn)
@@ -635,9 +637,10 @@ pub(super) async fn insert_alone(db: &Db, row: &SubRow) -> Result<(), sqlx::Erro
 
 /// A row by our id, in `tx`.
 pub(super) async fn by_id(tx: &mut Tx, id: &str) -> Result<Option<SubRow>, sqlx::Error> {
+    let lock = lock(tx);
     with_tx!(tx, |conn| {
         sqlx::query_as::<_, SubRow>(&format!(
-            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE id = $1"
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE id = $1{lock}"
         ))
         .bind(id)
         .fetch_optional(&mut *conn)

@@ -95,9 +95,16 @@ impl SubscriptionService {
         let mut row = store::tier(&mut tx, &user_id, self.now()).await?;
         row.granted = tier == Tier::Pro;
         store::put_tier(&mut tx, &user_id, &row, self.now()).await?;
-        self.recompute(&mut tx, &user_id, "support", "support")
+        let moved = self
+            .recompute(&mut tx, &user_id, "support", "support")
             .await?;
-        let now_row = store::tier(&mut tx, &user_id, self.now()).await?;
+        let mut now_row = store::tier(&mut tx, &user_id, self.now()).await?;
+        if moved.is_none() {
+            // A new version all the same, so auth applies it even where its
+            // tier was set before this service kept versions.
+            now_row.version += 1;
+            store::put_tier(&mut tx, &user_id, &now_row, self.now()).await?;
+        }
         tx.commit().await?;
         let (now_tier, version) = (Tier::parse(&now_row.tier), now_row.version);
         self.audit(Record {

@@ -206,8 +206,11 @@ impl SubscriptionService {
         let (Some(user_id), Some(id)) = (&news.user_hint, &news.subscription_id) else {
             return Ok(None);
         };
-        if self.inner.auth.user(user_id).await.is_err() {
-            return Ok(None);
+        // Not ours when no such user; any other failure is retried.
+        match self.inner.auth.user(user_id).await {
+            Ok(_) => {}
+            Err(err) if err.code == platform::ErrCode::NotFound => return Ok(None),
+            Err(err) => return Err(err),
         }
         Ok(Some(SubRow {
             id: uuid::Uuid::now_v7().to_string(),

@@ -300,7 +300,57 @@ async fn duplicates_at_once_apply_once(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// A refund counts when Razorpay says the money went back
+/// (`refund.processed`), by the payment's own total: a repeat changes
+/// nothing, and a full one ends Pro.
+async fn a_full_refund_ends_pro(kind: Kind) -> TestResult {
+    let fake = start_razorpay().await?;
+    let app = app_with(kind, Some(&fake.url), None).await?;
+    let asha = app.signup("asha").await?;
+    let user = app.get("/auth/me", Some(&asha)).await?.json()["id"].clone();
+    let now = app.clock.now().timestamp();
+    let sub = json!({ "id": "sub_F1", "status": "active", "notes": { "user_id": user },
+        "current_start": now, "current_end": now + 30 * 86_400 });
+    razorpay_ok(
+        &app,
+        &razorpay_event("subscription.charged", &sub, Some(("pay_F1", 29_900)), now),
+        "evt_f1",
+    )
+    .await?;
+    tier_becomes(&app, &asha, "pro").await?;
+    let refund = |kind: &str, refunded: i64| {
+        json!({ "entity": "event", "event": kind, "created_at": now + 60,
+            "contains": ["refund", "payment"],
+            "payload": {
+                "refund": { "entity": { "id": "rfnd_1", "payment_id": "pay_F1", "amount": 29_900 } },
+                "payment": { "entity": { "id": "pay_F1", "amount": 29_900, "amount_refunded": refunded } },
+            } })
+        .to_string()
+    };
+    // On its way: nothing yet.
+    razorpay_ok(&app, &refund("refund.created", 0), "evt_f2").await?;
+    crate::support::eventually(10, || async {
+        let ledger = app
+            .app
+            .subscriptions
+            .ledger()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(ledger.handled == 2)
+    })
+    .await?;
+    assert_eq!(super::me(&app, &asha).await?["tier"], "pro");
+    // Processed, twice under two ids: Free, once.
+    razorpay_ok(&app, &refund("refund.processed", 29_900), "evt_f3").await?;
+    razorpay_ok(&app, &refund("refund.processed", 29_900), "evt_f4").await?;
+    tier_becomes(&app, &asha, "free").await?;
+    let m = super::me(&app, &asha).await?;
+    assert_eq!(m["status"], "refunded");
+    app.stop().await
+}
+
 crate::both_backends!(
+    a_full_refund_ends_pro,
     every_signature_vector_is_judged_as_the_sdks_judge_it,
     only_signed_deliveries_change_anything,
     duplicates_at_once_apply_once
