@@ -217,6 +217,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything KiteMate keeps about you, as one ZIP archive: your account
+         *     and sessions, portfolio (trades, imports, holdings, daily history),
+         *     conversations, widgets and dashboards, profile, follows and notices,
+         *     subscription, payments and invoices (with their PDFs), and your audit
+         *     entries. JSON files (one document per line in `.jsonl`) in a folder per
+         *     part, with `README.txt` and `manifest.json`. It is written as it is
+         *     downloaded; a download that ends with an error is incomplete.
+         */
+        get: operations["export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -266,7 +291,16 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete your account and everything KiteMate keeps about you: your
+         *     portfolio, conversations, widgets, profile, follows and likes go; a
+         *     subscription is cancelled at its provider first (if the provider cannot
+         *     be reached, nothing is deleted and this answers 503). Invoices stay for
+         *     the years the GST law requires, without your name, email or address;
+         *     the audit log keeps only the fact of the deletion. Signing up again with
+         *     the same email starts a new, empty account.
+         */
+        delete: operations["delete_me"];
         options?: never;
         head?: never;
         /** Change your account: for now, your username. */
@@ -1661,7 +1695,8 @@ export interface paths {
          *     your account.
          * @description Copies what it shows, never its data: the fork draws from your own
          *     portfolio. It is private, counts toward the Free plan's 10 widgets, and
-         *     records `forkedFrom`; the creator is told. Forking your own duplicates it.
+         *     records `forkedFrom`; the creator is told. Forking your own (a private one too)
+         *     duplicates it.
          */
         post: operations["fork_widget"];
         delete?: never;
@@ -2086,6 +2121,14 @@ export interface components {
             deadLetters: components["schemas"]["DeadLetter"][];
         };
         /**
+         * @description Deleting one's account: the password, or nothing from a session signed
+         *     in within the last few minutes (`auth.fresh_session_minutes`).
+         */
+        DeleteAccount: {
+            /** @example river otter lantern */
+            password?: string | null;
+        };
+        /**
          * @description Gainers (up the most) or losers (down the most).
          * @enum {string}
          */
@@ -2130,7 +2173,8 @@ export interface components {
         Figure: "value" | "invested" | "unrealized" | "unrealizedPercent" | "realized" | "dayChange" | "xirr" | "holdings";
         /** @description Where a fork came from. */
         ForkedFrom: {
-            ownerUsername: string;
+            /** @description `null` once the original's owner has deleted their account. */
+            ownerUsername?: string | null;
             /**
              * Format: int64
              * @description The original's revision that was copied.
@@ -3899,6 +3943,44 @@ export interface operations {
             };
         };
     };
+    export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": number[];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many exports (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -4015,6 +4097,91 @@ export interface operations {
             };
             /** @description No valid session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccount"];
+            };
+        };
+        responses: {
+            /** @description Deleted; every session has ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A field is invalid (`invalid_argument`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The password is wrong, or it is needed: the session is not fresh (`permission_denied`, field `password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A subscription could not be cancelled at its provider (`unavailable`); nothing was deleted */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8408,7 +8575,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such public widget (or its link's secret is wrong) */
+            /** @description No such widget of yours, nor one shared with you (or its link's secret is wrong) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -225,6 +225,10 @@ impl App {
                 keyring: Arc::new(keyring),
                 secure_cookies: production,
                 audit: audit.clone(),
+                account_limiter: RateLimiter::on(
+                    &config.auth.account_limit(config.rate_limit.enabled),
+                    redis.as_ref(),
+                ),
             },
         )?;
         let portfolio = PortfolioService::new(
@@ -299,10 +303,19 @@ impl App {
                 cache: cache.clone(),
             },
         );
+        // Each service's part of an export, in the archive's order, and of
+        // a deletion (subscriptions cancels at its provider first).
+        auth.add_account_parts(vec![
+            Arc::new(portfolio.clone()),
+            Arc::new(chat.clone()),
+            Arc::new(widgets.clone()),
+            Arc::new(social.clone()),
+            Arc::new(subscriptions.clone()),
+        ])?;
 
         let mounts = vec![
             hello::mount(limiter.clone()),
-            auth::mount(&auth, limiter.clone(), &cron)?,
+            auth::mount(&auth, limiter.clone(), &cron, &pubsub)?,
             ops::mount(
                 ops::OpsState {
                     databases: databases.shared(),
@@ -320,21 +333,25 @@ impl App {
                 cron: cron.clone(),
                 audit,
             })?,
-            portfolio::mount(portfolio::PortfolioState {
-                service: portfolio.clone(),
-                auth: auth.clone(),
-                sync_limiter: RateLimiter::on(
-                    &config.portfolio.sync_limit(enabled),
-                    redis.as_ref(),
-                ),
-            }),
+            portfolio::mount(
+                portfolio::PortfolioState {
+                    service: portfolio.clone(),
+                    auth: auth.clone(),
+                    sync_limiter: RateLimiter::on(
+                        &config.portfolio.sync_limit(enabled),
+                        redis.as_ref(),
+                    ),
+                },
+                &pubsub,
+            )?,
             chat::mount(
                 chat::ChatState {
                     service: chat.clone(),
                     auth: auth.clone(),
                 },
                 limiter.clone(),
-            ),
+                &pubsub,
+            )?,
             widgets::mount(
                 widgets::WidgetsState {
                     service: widgets,

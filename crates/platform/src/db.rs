@@ -595,6 +595,29 @@ impl Tx {
     pub fn is_sqlite(&mut self) -> bool {
         matches!(self.conn(), TxConn::Sqlite(_))
     }
+
+    /// Deletes, table by table, the rows whose `column` holds `value` (a
+    /// deleted account's rows, say); answers how many went. The tables and
+    /// the column are the caller's own constant names, never input.
+    pub async fn delete_where(
+        &mut self,
+        tables: &[&str],
+        column: &str,
+        value: &str,
+    ) -> Result<u64, sqlx::Error> {
+        let mut deleted = 0;
+        for table in tables {
+            let sql = format!("DELETE FROM {table} WHERE {column} = $1");
+            deleted += crate::with_tx!(self, |conn| {
+                sqlx::query(&sql)
+                    .bind(value)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(deleted)
+    }
 }
 
 /// True when `err` is a unique-constraint violation on either backend.

@@ -2,6 +2,7 @@
 //! a database per service, configuration, secrets, middleware, metrics,
 //! OpenAPI docs) on real libraries. It knows nothing about investing.
 
+pub mod archive;
 pub mod cache;
 pub mod client_ip;
 pub mod clock;

@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use platform::clock::IST;
 use platform::db::{DatabaseDecl, Db};
 use platform::pubsub::{PubSub, SubscriptionConfig};
-use platform::{ApiError, ApiJson, ApiQuery, ErrorBody, with_db, with_write};
+use platform::{ApiError, ApiJson, ApiQuery, ErrorBody, with_db, with_tx, with_write};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,8 +19,20 @@ pub static DATABASE: DatabaseDecl = DatabaseDecl {
     postgres: sqlx::migrate!("src/admin/migrations/postgres"),
 };
 
-/// Subscribes `admin-signups`, which records each new account once.
+/// Subscribes `admin-signups`, which records each new account once, and
+/// `admin-forget`, which takes a deleted account out of the counts (they
+/// count the accounts made each day that still exist).
 pub fn subscribe(pubsub: &PubSub, db: &Db) -> anyhow::Result<()> {
+    crate::auth::forget_deleted_users(pubsub, "admin-forget", db, |event, mut tx| async move {
+        with_tx!(tx, |conn| {
+            sqlx::query("DELETE FROM signups WHERE user_id = $1")
+                .bind(&event.user_id)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(tx)
+    })?;
     let db = db.clone();
     pubsub.subscribe(
         &USER_SIGNED_UP,

@@ -3,7 +3,7 @@
 use chrono::DateTime;
 use platform::ApiError;
 use platform::clock::Clock;
-use platform::db::Db;
+use platform::db::{Db, Tx};
 
 use super::model::{AuditEntry, AuditPage, Record};
 use super::store::{self, EntryRow, Filter};
@@ -36,6 +36,38 @@ impl AuditService {
         if let Err(err) = store::append(&self.db, &id, at, &record).await {
             tracing::error!(error = %err, action = record.action, "audit entry not written");
         }
+    }
+
+    /// The audit database, for a subscription that writes in its transaction.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// A deleted account: its entries go (they name what the person did and
+    /// from where), and one entry keeps the fact of the deletion, with the
+    /// request that asked for it and nothing about the person.
+    pub async fn forget_user_in(
+        &self,
+        tx: &mut Tx,
+        user_id: &str,
+        deleted_at: DateTime<chrono::Utc>,
+        request_id: Option<String>,
+    ) -> Result<u64, ApiError> {
+        let removed = store::delete_user(tx, user_id).await?;
+        let record = Record {
+            user_id: Some(user_id.to_owned()),
+            actor: "user".into(),
+            action: "account.deleted",
+            detail: serde_json::json!({ "entriesRemoved": removed }),
+            origin: super::model::Origin {
+                request_id,
+                ip: None,
+            },
+            key: Some(format!("account.deleted:{user_id}")),
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        store::append_in(tx, &id, deleted_at.timestamp_millis(), &record).await?;
+        Ok(removed)
     }
 
     /// Entries newest first, narrowed by `query`.

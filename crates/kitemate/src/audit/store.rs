@@ -1,7 +1,7 @@
 //! SQL of the audit log: append and read, nothing else.
 
-use platform::db::Db;
-use platform::{with_db, with_write};
+use platform::db::{Db, Tx};
+use platform::{with_db, with_tx};
 
 use super::model::Record;
 
@@ -17,26 +17,50 @@ pub(super) struct EntryRow {
     pub ip: Option<String>,
 }
 
+const APPEND: &str = "INSERT INTO audit_log \
+    (id, at, user_id, actor, action, detail, request_id, ip, dedupe_key) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING";
+
 /// Appends `record` (once per key, when it has one).
 pub(super) async fn append(db: &Db, id: &str, at: i64, record: &Record) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    append_in(&mut tx, id, at, record).await?;
+    tx.commit().await
+}
+
+/// Appends `record` in `tx`.
+pub(super) async fn append_in(
+    tx: &mut Tx,
+    id: &str,
+    at: i64,
+    record: &Record,
+) -> Result<(), sqlx::Error> {
     let detail = record.detail.to_string();
-    with_write!(db, |pool| {
-        sqlx::query(
-            "INSERT INTO audit_log (id, at, user_id, actor, action, detail, request_id, ip, dedupe_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(id)
-        .bind(at)
-        .bind(&record.user_id)
-        .bind(&record.actor)
-        .bind(record.action)
-        .bind(&detail)
-        .bind(&record.origin.request_id)
-        .bind(&record.origin.ip)
-        .bind(&record.key)
-        .execute(pool)
-        .await
-        .map(|_| ())
+    with_tx!(tx, |conn| {
+        sqlx::query(APPEND)
+            .bind(id)
+            .bind(at)
+            .bind(&record.user_id)
+            .bind(&record.actor)
+            .bind(record.action)
+            .bind(&detail)
+            .bind(&record.origin.request_id)
+            .bind(&record.origin.ip)
+            .bind(&record.key)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Deletes every entry about the user; answers how many.
+pub(super) async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<u64, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM audit_log WHERE user_id = $1")
+            .bind(user_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
     })
 }
 

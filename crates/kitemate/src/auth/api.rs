@@ -8,7 +8,9 @@ use serde::Deserialize;
 use validator::Validate;
 
 use super::extract::Auth;
-use super::model::{AuthResponse, ChangeAccount, LoginRequest, SessionList, SignupRequest, User};
+use super::model::{
+    AuthResponse, ChangeAccount, DeleteAccount, LoginRequest, SessionList, SignupRequest, User,
+};
 use super::service::{AuthService, Origin};
 
 const TAG: &str = "auth";
@@ -119,6 +121,66 @@ pub async fn change_me(
         None => User::clone(&caller.user),
     };
     Ok(ApiJson(user))
+}
+
+/// Delete your account and everything KiteMate keeps about you: your
+/// portfolio, conversations, widgets, profile, follows and likes go; a
+/// subscription is cancelled at its provider first (if the provider cannot
+/// be reached, nothing is deleted and this answers 503). Invoices stay for
+/// the years the GST law requires, without your name, email or address;
+/// the audit log keeps only the fact of the deletion. Signing up again with
+/// the same email starts a new, empty account.
+#[utoipa::path(delete, path = "/auth/me", tag = TAG,
+    security(("bearer" = [])),
+    request_body = DeleteAccount,
+    responses(
+        (status = 204, description = "Deleted; every session has ended"),
+        (status = 400, description = "A field is invalid (`invalid_argument`)", body = ErrorBody),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 403, description = "The password is wrong, or it is needed: the session is not fresh (`permission_denied`, field `password`)", body = ErrorBody),
+        (status = 429, description = "Too many attempts (`resource_exhausted`)", body = ErrorBody),
+        (status = 503, description = "A subscription could not be cancelled at its provider (`unavailable`); nothing was deleted", body = ErrorBody),
+    ))]
+pub async fn delete_me(
+    State(auth): State<AuthService>,
+    Auth(caller): Auth,
+    info: RequestInfo,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<DeleteAccount>,
+) -> Result<StatusCode, ApiError> {
+    auth.delete_account(&caller, req.password, &origin(info, &headers))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything KiteMate keeps about you, as one ZIP archive: your account
+/// and sessions, portfolio (trades, imports, holdings, daily history),
+/// conversations, widgets and dashboards, profile, follows and notices,
+/// subscription, payments and invoices (with their PDFs), and your audit
+/// entries. JSON files (one document per line in `.jsonl`) in a folder per
+/// part, with `README.txt` and `manifest.json`. It is written as it is
+/// downloaded; a download that ends with an error is incomplete.
+#[utoipa::path(get, path = "/auth/export", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The archive", content_type = "application/zip", body = Vec<u8>),
+        (status = 401, description = "No valid session", body = ErrorBody),
+        (status = 429, description = "Too many exports (`resource_exhausted`)", body = ErrorBody),
+    ))]
+pub async fn export(
+    State(auth): State<AuthService>,
+    Auth(caller): Auth,
+    info: RequestInfo,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    let (name, stream) = auth.export(&caller, &origin(info, &headers)).await?;
+    let disposition = format!("attachment; filename=\"{name}\"");
+    axum::response::Response::builder()
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(axum::body::Body::from_stream(stream))
+        .map_err(ApiError::internal)
 }
 
 /// The caller's live sessions, newest first.

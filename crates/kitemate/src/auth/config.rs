@@ -24,6 +24,13 @@ pub struct AuthConfig {
     /// never). Revocations reach every replica at once through the fan-out
     /// bus; this bounds how long one that missed a notice could go on.
     pub session_cache_secs: u16,
+    /// Deleting the account without the password needs a session signed
+    /// in at most this many minutes ago.
+    pub fresh_session_minutes: u32,
+    /// Exports and deletion attempts one user may start per minute, after
+    /// `account_action_burst` at once: an export reads everything they have.
+    pub account_actions_per_minute: u32,
+    pub account_action_burst: u32,
 }
 
 impl Default for AuthConfig {
@@ -36,11 +43,23 @@ impl Default for AuthConfig {
             max_failure_wait_secs: 15 * 60,
             zerodha_return_url: "/".into(),
             session_cache_secs: 60,
+            fresh_session_minutes: 10,
+            account_actions_per_minute: 1,
+            account_action_burst: 3,
         }
     }
 }
 
 impl AuthConfig {
+    /// The per-user limit on exports and deletion attempts.
+    pub fn account_limit(&self, enabled: bool) -> platform::config::RateLimitConfig {
+        platform::config::RateLimitConfig {
+            enabled,
+            per_ip_per_minute: self.account_actions_per_minute.max(1),
+            burst: self.account_action_burst.max(1),
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.session_ttl_hours == 0 {
             return Err(ConfigError::new(

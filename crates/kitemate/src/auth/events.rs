@@ -12,3 +12,19 @@ pub struct UserSignedUp {
 }
 
 pub static USER_SIGNED_UP: TopicDecl<UserSignedUp> = TopicDecl::new("user-signed-up");
+
+/// Someone deleted their account. Published in the transaction that deleted
+/// auth's rows; every service deletes what it holds about the user, exactly
+/// once (each subscription keeps a dedupe record in its own database).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDeleted {
+    pub user_id: String,
+    /// The username they had: a profile redirect or a mention may name it.
+    pub username: String,
+    pub deleted_at: chrono::DateTime<chrono::Utc>,
+    /// The request that deleted it, for the audit log.
+    pub request_id: Option<String>,
+}
+
+pub static USER_DELETED: TopicDecl<UserDeleted> = TopicDecl::exactly_once("user-deleted");

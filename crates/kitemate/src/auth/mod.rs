@@ -2,12 +2,14 @@
 //! turns a request into [`AuthData`]. Other services use [`Auth`] and
 //! [`AuthService`]; everything else here is private.
 
+mod account;
 mod api;
 mod cache;
 mod config;
 mod events;
 mod extract;
 mod model;
+mod parts;
 mod password;
 mod service;
 mod store;
@@ -16,16 +18,18 @@ pub mod zerodha;
 
 use platform::cron::{Cron, Schedule};
 use platform::db::DatabaseDecl;
+use platform::pubsub::PubSub;
 use platform::ratelimit::RateLimiter;
 use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::AuthConfig;
-pub use events::{USER_SIGNED_UP, UserSignedUp};
+pub use events::{USER_DELETED, USER_SIGNED_UP, UserDeleted, UserSignedUp};
 pub(crate) use extract::bearer_token;
 pub use extract::{Admin, Auth, AuthData, MaybeAuth, RequirePro, pro_required};
 pub use model::{Tier, User};
+pub use parts::{AccountData, AccountPart, forget_deleted_users};
 pub use service::{AuthParts, AuthService, Origin};
 
 /// The auth service's database.
@@ -41,13 +45,35 @@ pub static SERVICE: Declaration = Declaration {
     description: "Accounts and sessions",
     databases: &[&DATABASE],
     buckets: &[],
-    topics: &[USER_SIGNED_UP.name],
+    topics: &[USER_SIGNED_UP.name, USER_DELETED.name],
     settings: &["auth", "kite"],
     spec: || router_spec(RateLimiter::disabled()).into_openapi(),
 };
 
-/// The service as the app mounts it, with its upkeep job on `cron`.
-pub fn mount(service: &AuthService, limiter: RateLimiter, cron: &Cron) -> anyhow::Result<Mount> {
+/// The service as the app mounts it, with its upkeep job on `cron`, and the
+/// audit log's part in a deletion (`audit-forget`: audit depends on nothing,
+/// so auth, which publishes `user-deleted`, subscribes for it).
+pub fn mount(
+    service: &AuthService,
+    limiter: RateLimiter,
+    cron: &Cron,
+    pubsub: &PubSub,
+) -> anyhow::Result<Mount> {
+    let audit = service.audit_log().clone();
+    forget_deleted_users(
+        pubsub,
+        "audit-forget",
+        &audit.db().clone(),
+        move |event, mut tx| {
+            let audit = audit.clone();
+            async move {
+                audit
+                    .forget_user_in(&mut tx, &event.user_id, event.deleted_at, event.request_id)
+                    .await?;
+                Ok(tx)
+            }
+        },
+    )?;
     let tidy = service.clone();
     cron.add(
         "tidy-sessions",
@@ -83,7 +109,8 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<AuthService> {
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::logout))
-        .routes(routes!(api::me, api::change_me))
+        .routes(routes!(api::me, api::change_me, api::delete_me))
+        .routes(routes!(api::export))
         .routes(routes!(api::list_sessions))
         .routes(routes!(api::revoke_session))
         .routes(routes!(api::activity))

@@ -130,6 +130,16 @@ pub struct SignupRequest {
     pub username: String,
 }
 
+/// Deleting one's account: the password, or nothing from a session signed
+/// in within the last few minutes (`auth.fresh_session_minutes`).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteAccount {
+    #[validate(length(min = 1, max = 128))]
+    #[schema(example = "river otter lantern", min_length = 1, max_length = 128)]
+    pub password: Option<String>,
+}
+
 /// A change of one's account.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -15,9 +15,10 @@ use tokio::sync::Semaphore;
 
 use super::cache::SessionCache;
 use super::config::AuthConfig;
-use super::events::{USER_SIGNED_UP, UserSignedUp};
+use super::events::{USER_DELETED, USER_SIGNED_UP, UserDeleted, UserSignedUp};
 use super::extract::AuthData;
 use super::model::{AuthResponse, Session, SignupRequest, Tier, User};
+use super::parts::AccountData;
 use super::{password, store, token};
 use crate::audit::{AuditPage, AuditQuery, AuditService, Origin as AuditOrigin, Record};
 
@@ -37,18 +38,24 @@ pub struct AuthParts {
     /// Cookies marked `Secure` (production: served over HTTPS).
     pub secure_cookies: bool,
     pub audit: AuditService,
+    /// Per user: exports and deletion attempts (`auth.account_actions_per_minute`).
+    pub account_limiter: platform::ratelimit::RateLimiter,
 }
 
 #[derive(Debug)]
 pub(super) struct Inner {
     pub(super) db: Db,
     pub(super) clock: Clock,
-    config: AuthConfig,
+    pub(super) config: AuthConfig,
     pub(super) signed_up: Topic<UserSignedUp>,
+    pub(super) deleted: Topic<UserDeleted>,
+    /// The other services' parts of an export and a deletion.
+    pub(super) account_parts: std::sync::OnceLock<Vec<Arc<dyn AccountData>>>,
+    pub(super) account_limiter: platform::ratelimit::RateLimiter,
     pub(super) zerodha: AuthParts,
     /// Callers of recent sessions, when every replica hears what changes them.
     sessions: Option<Arc<SessionCache>>,
-    account_failures: FailureThrottle,
+    pub(super) account_failures: FailureThrottle,
     ip_failures: FailureThrottle,
     /// argon2 takes 19 MiB and a core for tens of milliseconds: a few at a time.
     hashing: Semaphore,
@@ -95,6 +102,7 @@ impl AuthService {
             .filter(|_| !ttl.is_zero())
             .map(|fanout| SessionCache::new(fanout.clone(), ttl));
         let signed_up = pubsub.topic(&USER_SIGNED_UP, &db)?;
+        let deleted = pubsub.topic(&USER_DELETED, &db)?;
         let window = TimeDelta::minutes(i64::from(config.failure_window_minutes));
         let max_wait = TimeDelta::seconds(i64::from(config.max_failure_wait_secs));
         let mut account_failures =
@@ -115,6 +123,9 @@ impl AuthService {
                 clock,
                 config,
                 signed_up,
+                deleted,
+                account_parts: std::sync::OnceLock::new(),
+                account_limiter: zerodha.account_limiter.clone(),
                 zerodha,
                 sessions,
             }),
@@ -134,7 +145,7 @@ impl AuthService {
     }
 
     /// Runs an argon2 computation on the blocking pool, a few at a time.
-    async fn hashing<T: Send + 'static>(
+    pub(super) async fn hashing<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -205,7 +216,7 @@ impl AuthService {
     }
 
     /// Tells every replica that `user_id`'s sessions or account changed.
-    async fn forget(&self, user_id: &str) {
+    pub(super) async fn forget(&self, user_id: &str) {
         if let Some(cache) = &self.inner.sessions {
             cache.changed(user_id).await;
         }
@@ -452,13 +463,23 @@ impl AuthService {
     }
 
     pub(super) async fn sessions(&self, caller: &AuthData) -> Result<Vec<Session>, ApiError> {
+        self.live_sessions(&caller.user.id, Some(&caller.session_id))
+            .await
+    }
+
+    /// The user's live sessions, newest first, `current` marking one.
+    pub(super) async fn live_sessions(
+        &self,
+        user_id: &str,
+        current: Option<&str>,
+    ) -> Result<Vec<Session>, ApiError> {
         let now = self.inner.clock.now();
-        let rows = store::sessions_of(&self.inner.db, &caller.user.id).await?;
+        let rows = store::sessions_of(&self.inner.db, user_id).await?;
         Ok(rows
             .into_iter()
             .filter(|row| row.revoked_at.is_none() && row.expires_at > now)
             .map(|row| Session {
-                current: row.id == caller.session_id,
+                current: Some(row.id.as_str()) == current,
                 id: row.id,
                 created_at: row.created_at,
                 expires_at: row.expires_at,
@@ -532,6 +553,11 @@ impl AuthService {
         })
         .await;
         Ok(())
+    }
+
+    /// The audit log auth writes to.
+    pub(crate) fn audit_log(&self) -> &AuditService {
+        &self.inner.zerodha.audit
     }
 
     /// Writes to the audit log.

@@ -354,3 +354,39 @@ pub(super) async fn delete_dead_sessions(
             .map(|r| r.rows_affected())
     })
 }
+
+/// When the session was signed in, if it exists.
+pub(super) async fn session_created(
+    db: &Db,
+    session_id: &str,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+/// Deletes the user and everything auth keeps about them; false when there
+/// was no such user.
+pub(super) async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<bool, sqlx::Error> {
+    // Children first: the foreign keys cascade too, but saying it keeps the
+    // deletion whole on a database that was made without them.
+    let children = [
+        "sessions",
+        "zerodha_links",
+        "zerodha_states",
+        "zerodha_handoffs",
+        "former_usernames",
+    ];
+    tx.delete_where(&children, "user_id", user_id).await?;
+    let gone = with_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(gone == 1)
+}

@@ -2,6 +2,7 @@
 //! plain words, with the figures behind them; conversations; the monthly
 //! allowance of the Free plan.
 
+mod account;
 mod answering;
 mod api;
 mod config;
@@ -54,9 +55,22 @@ pub static SERVICE: Declaration = Declaration {
 };
 
 /// The service as the app mounts it; `limiter` is the shared per-IP one.
-pub fn mount(state: ChatState, limiter: RateLimiter) -> Mount {
+pub fn mount(
+    state: ChatState,
+    limiter: RateLimiter,
+    pubsub: &platform::pubsub::PubSub,
+) -> anyhow::Result<Mount> {
+    let service = state.service.clone();
+    let db = service.db().clone();
+    crate::auth::forget_deleted_users(pubsub, "chat-forget", &db, move |event, mut tx| {
+        let service = service.clone();
+        async move {
+            service.forget_user_in(&mut tx, &event.user_id).await?;
+            Ok(tx)
+        }
+    })?;
     let questions = state.service.limiter().clone();
-    Mount::new(&SERVICE, router(state, limiter)).with_limiter(questions)
+    Ok(Mount::new(&SERVICE, router(state, limiter)).with_limiter(questions))
 }
 
 /// `limiter` guards the one route open without a bearer header: the

@@ -1,6 +1,6 @@
 //! SQL of the chat service, one text for SQLite and PostgreSQL.
 
-use platform::db::Db;
+use platform::db::{Db, Tx};
 
 use platform::{with_db, with_tx};
 
@@ -96,6 +96,54 @@ pub async fn messages(db: &Db, conversation_id: &str) -> Result<Vec<MessageRow>,
     })
 }
 
+/// The user's conversations in id order after `after`, `limit` at most.
+pub async fn conversations_after(
+    db: &Db,
+    user_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<ConversationRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, title, created_at, updated_at FROM conversations \
+             WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(user_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Questions counted per month (`YYYY-MM`), oldest first.
+pub async fn usage_months(db: &Db, user_id: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as("SELECT month, used FROM usage WHERE user_id = $1 ORDER BY month")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+    })
+}
+
+/// Deletes everything chat keeps about the user (a stream ticket names a
+/// session, which auth has ended; it expires in seconds).
+pub async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "DELETE FROM messages WHERE conversation_id IN \
+             (SELECT id FROM conversations WHERE user_id = $1)",
+        )
+        .bind(user_id)
+        .execute(conn)
+        .await
+        .map(drop)
+    })?;
+    tx.delete_where(&["conversations", "usage"], "user_id", user_id)
+        .await
+        .map(drop)
+}
+
 /// Deletes the conversation, if it is the user's, with its messages.
 pub async fn delete_conversation(db: &Db, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
     let deleted = with_db!(db, |pool| {
@@ -186,10 +234,7 @@ pub async fn apply_all(db: &Db, ops: &[Op]) -> Result<Vec<Option<i64>>, sqlx::Er
 
 /// Stores `records` and counts those that count; per record, the questions
 /// used after it (0 when it does not count).
-async fn record_in(
-    tx: &mut platform::db::Tx,
-    records: &[&Record],
-) -> Result<Vec<i64>, sqlx::Error> {
+async fn record_in(tx: &mut Tx, records: &[&Record]) -> Result<Vec<i64>, sqlx::Error> {
     let mut used: Vec<i64> = vec![0; records.len()];
     // The counts of one user and month go in one statement.
     let mut counted: Vec<(&str, &str, Vec<usize>)> = Vec::new();

@@ -9,6 +9,7 @@
 //! figures from them) → `store` (all SQL) → `events` → `service`, `sync`,
 //! `reads` (what the service does and answers) → `api` (HTTP handlers).
 
+mod account;
 mod api;
 mod calc;
 mod computed;
@@ -69,10 +70,21 @@ pub static SERVICE: Declaration = Declaration {
     spec: || router_spec().into_openapi(),
 };
 
-/// The service as the app mounts it.
-pub fn mount(state: PortfolioState) -> Mount {
+/// The service as the app mounts it, deleting what a deleted account kept
+/// (`portfolio-forget`).
+pub fn mount(state: PortfolioState, pubsub: &platform::pubsub::PubSub) -> anyhow::Result<Mount> {
+    let service = state.service.clone();
+    let db = service.db().clone();
+    crate::auth::forget_deleted_users(pubsub, "portfolio-forget", &db, move |event, mut tx| {
+        let service = service.clone();
+        async move {
+            service.forget_files(&event.user_id).await?;
+            service.forget_user_in(&mut tx, &event.user_id).await?;
+            Ok(tx)
+        }
+    })?;
     let limiter = state.sync_limiter.clone();
-    Mount::new(&SERVICE, router(state)).with_limiter(limiter)
+    Ok(Mount::new(&SERVICE, router(state)).with_limiter(limiter))
 }
 
 /// What the portfolio handlers need.

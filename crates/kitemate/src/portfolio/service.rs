@@ -22,7 +22,7 @@ use crate::auth::AuthService;
 #[derive(Debug, Clone)]
 pub struct PortfolioService {
     pub(super) db: Db,
-    imports: Bucket,
+    pub(super) imports: Bucket,
     pub(super) clock: Clock,
     /// Kite, when "connect Zerodha" is configured.
     pub(super) kite: Option<kite::Kite>,

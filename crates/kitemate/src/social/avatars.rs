@@ -120,7 +120,7 @@ impl SocialService {
 
     /// Deletes the files of a picture no longer used; a failure leaves an
     /// orphan file, logged, and no one pointing at it.
-    async fn remove_pictures(&self, stem: Option<&str>) {
+    pub(super) async fn remove_pictures(&self, stem: Option<&str>) {
         let Some(stem) = stem else { return };
         for side in picture::SIDES {
             let key = format!("{stem}-{side}.png");

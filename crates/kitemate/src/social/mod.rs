@@ -3,6 +3,8 @@
 //! the widgets service's `widget-forks` and `widget-likes` topics);
 //! discovery, the feed, and reports that administrators act on.
 
+mod account;
+mod account_store;
 mod api;
 mod avatar_api;
 mod avatars;
@@ -65,8 +67,9 @@ pub static SERVICE: Declaration = Declaration {
     spec: || router_spec(RateLimiter::disabled()).into_openapi(),
 };
 
-/// The service as the app mounts it, subscribed to forks (`notify-creator`)
-/// and likes (`notify-likes`); `limiter` is the shared per-IP one.
+/// The service as the app mounts it, subscribed to forks (`notify-creator`),
+/// likes (`notify-likes`) and deleted accounts (`social-forget`); `limiter`
+/// is the shared per-IP one.
 pub fn mount(state: SocialState, limiter: RateLimiter, pubsub: &PubSub) -> anyhow::Result<Mount> {
     let db = state.service.db.clone();
     let service = state.service.clone();
@@ -91,6 +94,15 @@ pub fn mount(state: SocialState, limiter: RateLimiter, pubsub: &PubSub) -> anyho
             async move { service.on_like(&msg.event, tx).await }
         },
     )?;
+    let service = state.service.clone();
+    crate::auth::forget_deleted_users(pubsub, "social-forget", &db, move |event, mut tx| {
+        let service = service.clone();
+        async move {
+            service.forget_user_in(&mut tx, &event.user_id).await?;
+            service.public_changed().await;
+            Ok(tx)
+        }
+    })?;
     let limiters = [
         state.service.parts.actions.clone(),
         state.service.parts.reports.clone(),

@@ -29,10 +29,11 @@ impl SocialService {
         Ok(())
     }
 
-    /// Forks a shared widget into the caller's account.
+    /// Forks a shared widget into the caller's account (their own, shared
+    /// or not, is duplicated).
     pub async fn fork(&self, me: &User, id: &str, token: Option<&str>) -> Result<Widget, ApiError> {
         self.allow("fork", me).await?;
-        let owner = self.widgets.owner_of_shared(id, token, me).await?;
+        let owner = self.widgets.owner_for_fork(id, token, me).await?;
         self.not_blocked(me, &owner).await?;
         self.widgets.fork(me, id, token).await
     }

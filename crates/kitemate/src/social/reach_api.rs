@@ -33,7 +33,8 @@ pub struct Reach {
 ///
 /// Copies what it shows, never its data: the fork draws from your own
 /// portfolio. It is private, counts toward the Free plan's 10 widgets, and
-/// records `forkedFrom`; the creator is told. Forking your own duplicates it.
+/// records `forkedFrom`; the creator is told. Forking your own (a private one too)
+/// duplicates it.
 #[utoipa::path(post, path = "/widgets/{id}/fork", tag = TAG,
     security(("bearer" = [])),
     params(("id" = String, Path)),
@@ -43,7 +44,7 @@ pub struct Reach {
         (status = 400, description = "A field is invalid", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The Free plan's widgets are used up", body = ErrorBody),
-        (status = 404, description = "No such public widget (or its link's secret is wrong)", body = ErrorBody),
+        (status = 404, description = "No such widget of yours, nor one shared with you (or its link's secret is wrong)", body = ErrorBody),
         (status = 429, description = "Too many forks; see `Retry-After`", body = ErrorBody),
     ))]
 pub async fn fork_widget(

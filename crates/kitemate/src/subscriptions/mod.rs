@@ -3,6 +3,7 @@
 //! the outbox, the tier published on `subscription-changed` for auth to
 //! apply, GST invoices, reconciliation with the providers.
 
+mod account;
 mod api;
 mod config;
 mod deliveries;
@@ -107,6 +108,20 @@ pub fn mount(
                     .await
                     .map_err(|err| anyhow::anyhow!("{err}"))?;
                 Ok(())
+            }
+        },
+    )?;
+    let service = state.service.clone();
+    let db = service.db().clone();
+    crate::auth::forget_deleted_users(
+        pubsub,
+        "subscriptions-forget",
+        &db,
+        move |event, mut tx| {
+            let service = service.clone();
+            async move {
+                service.forget_user_in(&mut tx, &event.user_id).await?;
+                Ok(tx)
             }
         },
     )?;

@@ -647,3 +647,71 @@ pub(super) async fn by_id(tx: &mut Tx, id: &str) -> Result<Option<SubRow>, sqlx:
         .await
     })
 }
+
+/// A payment as its payer exports it.
+#[derive(Debug, sqlx::FromRow, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PaymentExport {
+    pub provider: String,
+    pub payment_id: String,
+    pub subscription_id: String,
+    /// Paise.
+    pub amount: i64,
+    pub currency: String,
+    /// Paise refunded so far.
+    pub refunded: i64,
+    /// Unix seconds.
+    pub paid_at: i64,
+}
+
+pub(super) async fn payments_of(db: &Db, user_id: &str) -> Result<Vec<PaymentExport>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT provider, payment_id, subscription_id, amount, currency, refunded, paid_at \
+             FROM payments WHERE user_id = $1 ORDER BY paid_at, payment_id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The customer printed on each of the user's invoices: (id, JSON).
+pub(super) async fn invoice_customers_in(
+    tx: &mut Tx,
+    user_id: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_as("SELECT id, customer FROM invoices WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await
+    })
+}
+
+pub(super) async fn set_invoice_customer(
+    tx: &mut Tx,
+    id: &str,
+    customer: &str,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query("UPDATE invoices SET customer = $1 WHERE id = $2")
+            .bind(customer)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Deletes the user's subscriptions, tier, billing details and checkout
+/// hold. Payments and invoices stay: the law keeps them.
+pub(super) async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    let tables = [
+        "subscriptions",
+        "tiers",
+        "billing_details",
+        "checkout_holds",
+    ];
+    tx.delete_where(&tables, "user_id", user_id).await.map(drop)
+}

@@ -3,6 +3,7 @@
 //! viewer may see it; dashboards that place widgets on a grid, and the
 //! starter dashboard every new user gets.
 
+mod account;
 mod api;
 pub mod card;
 pub mod chart;
@@ -67,8 +68,8 @@ pub static SERVICE: Declaration = Declaration {
 };
 
 /// The service as the app mounts it, subscribed to signups for the starter
-/// dashboard and to syncs for the stocks public widgets concern; `limiter`
-/// is the shared per-IP one.
+/// dashboard, to syncs for the stocks public widgets concern and to deleted
+/// accounts (`widgets-forget`); `limiter` is the shared per-IP one.
 pub fn mount(state: WidgetsState, limiter: RateLimiter, pubsub: &PubSub) -> anyhow::Result<Mount> {
     let service = state.service.clone();
     pubsub.subscribe(
@@ -85,6 +86,18 @@ pub fn mount(state: WidgetsState, limiter: RateLimiter, pubsub: &PubSub) -> anyh
             }
         },
     )?;
+    let service = state.service.clone();
+    let db = service.db().clone();
+    crate::auth::forget_deleted_users(pubsub, "widgets-forget", &db, move |event, mut tx| {
+        let service = service.clone();
+        async move {
+            service.forget_user_in(&mut tx, &event).await?;
+            // Discovery is read again from now (a cached page may have
+            // been made in the moment before the commit: it lives seconds).
+            service.public_changed().await;
+            Ok(tx)
+        }
+    })?;
     let service = state.service.clone();
     pubsub.subscribe(
         &PORTFOLIO_SYNCED,

@@ -169,7 +169,8 @@ pub struct ForkedFrom {
     pub widget_id: String,
     /// The original's revision that was copied.
     pub revision: i64,
-    pub owner_username: String,
+    /// `null` once the original's owner has deleted their account.
+    pub owner_username: Option<String>,
 }
 
 /// What others did with a widget.

@@ -149,6 +149,30 @@ impl WidgetService {
         Ok(row)
     }
 
+    /// A widget `viewer` may fork: their own, whatever its visibility, or
+    /// one shared with them.
+    async fn forkable(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        viewer: &str,
+    ) -> Result<WidgetRow, ApiError> {
+        match super::store::owned(&self.db, viewer, id).await? {
+            Some(mine) => Ok(mine),
+            None => self.reachable(id, token, viewer).await,
+        }
+    }
+
+    /// The owner of a widget `viewer` may fork (for checks before forking).
+    pub async fn owner_for_fork(
+        &self,
+        id: &str,
+        token: Option<&str>,
+        viewer: &User,
+    ) -> Result<String, ApiError> {
+        Ok(self.forkable(id, token, &viewer.id).await?.user_id)
+    }
+
     /// The owner of a widget others may reach (for checks before acting).
     pub async fn owner_of_shared(
         &self,
@@ -171,9 +195,9 @@ impl WidgetService {
     /// Copies a shared widget's definition (never its data) into the
     /// caller's account, within their plan, recording where it came from;
     /// the creator hears of it through `widget-forks`. Forking one's own
-    /// widget duplicates it.
+    /// widget, shared or not, duplicates it.
     pub async fn fork(&self, me: &User, id: &str, token: Option<&str>) -> Result<Widget, ApiError> {
-        let row = self.reachable(id, token, &me.id).await?;
+        let row = self.forkable(id, token, &me.id).await?;
         let owner_id = row.user_id.clone();
         let original = self.widget(row)?;
         let owner = if owner_id == me.id {
@@ -211,7 +235,7 @@ impl WidgetService {
         let lineage = owner.map(|owner| ForkedFrom {
             widget_id: original.id.clone(),
             revision: original.revision,
-            owner_username: owner.username.clone(),
+            owner_username: Some(owner.username.clone()),
         });
         let row = self
             .insert_widget(

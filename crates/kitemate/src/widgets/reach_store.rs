@@ -442,3 +442,133 @@ pub(super) async fn listed(
     })?;
     Ok(platform::db::page_of(rows, limit))
 }
+
+/// A like as its giver exports it.
+#[derive(Debug, sqlx::FromRow, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct GivenLike {
+    pub widget_id: String,
+    pub active: bool,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// The likes `user_id` gave, in widget order after `after`.
+pub(super) async fn likes_given(
+    db: &Db,
+    user_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<GivenLike>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT widget_id, active, created_at FROM widget_likes \
+             WHERE user_id = $1 AND widget_id > $2 ORDER BY widget_id LIMIT $3",
+        )
+        .bind(user_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Others' widgets `user_id` likes now, and the lineage of every fork they
+/// made: what a deleted account takes back from others' counts.
+pub(super) async fn reach_of(
+    tx: &mut Tx,
+    user_id: &str,
+) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        let liked = sqlx::query_scalar(
+            "SELECT l.widget_id FROM widget_likes l JOIN widgets w ON w.id = l.widget_id \
+             WHERE l.user_id = $1 AND l.active AND w.user_id <> $1",
+        )
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let forked = sqlx::query_scalar(
+            "SELECT forked_from FROM widgets WHERE user_id = $1 AND forked_from IS NOT NULL",
+        )
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok((liked, forked))
+    })
+}
+
+/// Takes back one fork of `owner_id`'s widgets (its forker left).
+pub(super) async fn fork_withdrawn(tx: &mut Tx, owner_id: &str) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE widget_owners SET forks_received = forks_received - 1 \
+             WHERE user_id = $1 AND forks_received > 0",
+        )
+        .bind(owner_id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// The owner of a widget, if it exists.
+pub(super) async fn owner_in(tx: &mut Tx, widget_id: &str) -> Result<Option<String>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT user_id FROM widgets WHERE id = $1")
+            .bind(widget_id)
+            .fetch_optional(&mut *conn)
+            .await
+    })
+}
+
+/// Deletes every row of the user's: likes given, widgets (with their
+/// revisions, the likes and symbols on them), dashboards and counts.
+pub(super) async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    let mine = "SELECT id FROM widgets WHERE user_id = $1";
+    for sql in [
+        "DELETE FROM widget_likes WHERE user_id = $1".to_owned(),
+        format!("DELETE FROM widget_likes WHERE widget_id IN ({mine})"),
+        format!("DELETE FROM widget_revisions WHERE widget_id IN ({mine})"),
+        format!("DELETE FROM widget_symbols WHERE widget_id IN ({mine})"),
+        "DELETE FROM widgets WHERE user_id = $1".to_owned(),
+        "DELETE FROM dashboards WHERE user_id = $1".to_owned(),
+        "DELETE FROM widget_owners WHERE user_id = $1".to_owned(),
+        "DELETE FROM starters WHERE user_id = $1".to_owned(),
+        "DELETE FROM withdrawn_owners WHERE user_id = $1".to_owned(),
+    ] {
+        with_tx!(tx, |conn| sqlx::query(&sql)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Forks of `widget_ids` (a deleted account's), by anyone: their lineage.
+pub(super) async fn forks_of_in(
+    tx: &mut Tx,
+    owner_username: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    // The lineage is JSON text; its owner's name narrows the rows read, and
+    // the caller checks each one's widget id.
+    let pattern = format!("%\"ownerUsername\":\"{owner_username}\"%");
+    with_tx!(tx, |conn| {
+        sqlx::query_as("SELECT id, forked_from FROM widgets WHERE forked_from LIKE $1")
+            .bind(&pattern)
+            .fetch_all(&mut *conn)
+            .await
+    })
+}
+
+/// Sets a widget's lineage.
+pub(super) async fn set_lineage(tx: &mut Tx, id: &str, lineage: &str) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query("UPDATE widgets SET forked_from = $1 WHERE id = $2")
+            .bind(lineage)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })
+}

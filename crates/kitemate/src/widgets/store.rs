@@ -576,3 +576,17 @@ pub(super) async fn shared_ids(
         .filter(|row| row.visibility != "private" && !row.hidden)
         .collect())
 }
+
+/// The ids of every widget the user owns.
+pub(super) async fn ids_of_in(
+    tx: &mut Tx,
+    user_id: &str,
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let ids: Vec<String> = with_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT id FROM widgets WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await
+    })?;
+    Ok(ids.into_iter().collect())
+}

@@ -378,12 +378,8 @@ impl AuthService {
         Ok(())
     }
 
-    /// Disconnects: ends the session at Kite (when it still lives) and forgets it.
-    pub(super) async fn zerodha_disconnect(
-        &self,
-        user_id: &str,
-        origin: &Origin,
-    ) -> Result<(), ApiError> {
+    /// Ends the user's session at Kite, when it still lives.
+    pub(in crate::auth) async fn end_kite_session(&self, user_id: &str) -> Result<(), ApiError> {
         if let (Ok(kite), Some(token)) = (self.kite(), self.kite_token(user_id).await?) {
             use secrecy::ExposeSecret as _;
             if let Err(err) = kite.invalidate_session(token.expose_secret()).await {
@@ -391,6 +387,16 @@ impl AuthService {
                 tracing::info!(user_id, error = %err, "Kite session not invalidated");
             }
         }
+        Ok(())
+    }
+
+    /// Disconnects: ends the session at Kite (when it still lives) and forgets it.
+    pub(super) async fn zerodha_disconnect(
+        &self,
+        user_id: &str,
+        origin: &Origin,
+    ) -> Result<(), ApiError> {
+        self.end_kite_session(user_id).await?;
         if !store::delete_link(&self.inner.db, user_id).await? {
             return Err(ApiError::not_found("no Zerodha account is connected"));
         }

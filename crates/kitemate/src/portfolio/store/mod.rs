@@ -543,3 +543,20 @@ pub async fn holdings_snapshot(
         .as_deref()
         .map_or_else(|| Ok(Vec::new()), decode_holdings)
 }
+
+/// Deletes every row of the user's, in every table the portfolio keeps.
+pub async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    let tables = [
+        "trade_blocks",
+        "trade_months",
+        "holdings_sets",
+        "portfolio_versions",
+        "imports",
+        "synced_holdings",
+        "synced_funds",
+        "synced_positions",
+        "syncs",
+        "daily_snapshots",
+    ];
+    tx.delete_where(&tables, "user_id", user_id).await.map(drop)
+}

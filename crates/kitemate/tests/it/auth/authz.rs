@@ -47,6 +47,8 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("POST", "/auth/logout", Signed),
     ("GET", "/auth/me", Signed),
     ("PATCH", "/auth/me", Signed),
+    ("DELETE", "/auth/me", Signed),
+    ("GET", "/auth/export", Signed),
     ("GET", "/auth/sessions", Signed),
     ("DELETE", "/auth/sessions/{id}", Owned),
     ("POST", "/auth/signup", Public),

@@ -2,4 +2,5 @@
 
 mod accounts;
 mod authz;
+mod leaving;
 mod zerodha;

@@ -426,6 +426,18 @@ async fn exercise(
 /// creator's notification stream open on the other replica.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fork_tells_its_creator_once_across_replicas() -> TestResult {
+    with_two_replicas(|client, a, b| Box::pin(fork_across(client, a, b))).await
+}
+
+/// Runs `test` against two replicas on fresh PostgreSQL databases and NATS
+/// streams, then stops them and drops what they made.
+async fn with_two_replicas(
+    test: impl for<'a> FnOnce(
+        &'a reqwest::Client,
+        &'a Replica,
+        &'a Replica,
+    ) -> futures_util::future::BoxFuture<'a, TestResult>,
+) -> TestResult {
     let Some(Kind::Nats { database, nats }) = Kind::nats() else {
         return Ok(());
     };
@@ -440,7 +452,7 @@ async fn a_fork_tells_its_creator_once_across_replicas() -> TestResult {
     for replica in [&a, &b] {
         replica.ready(&client).await?;
     }
-    let result = fork_across(&client, &a, &b).await;
+    let result = test(&client, &a, &b).await;
     a.stop()?;
     b.stop()?;
     clean_up(&settings).await?;
@@ -506,6 +518,88 @@ async fn fork_across(client: &reqwest::Client, a: &Replica, b: &Replica) -> Test
         assert_eq!(forks.len(), 1, "exactly one: {page}");
         assert_eq!(forks[0]["forkId"], fork["id"]);
         assert_eq!(forks[0]["text"], "ravi forked “Sectors”");
+    }
+    Ok(())
+}
+
+/// An account deleted through one replica: its session ends on the other
+/// at once (the other had it cached), and though both replicas run every
+/// `*-forget` subscription, what it gave others is taken back once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_deleted_on_one_replica_is_gone_from_both() -> TestResult {
+    with_two_replicas(|client, a, b| Box::pin(delete_across(client, a, b))).await
+}
+
+async fn delete_across(client: &reqwest::Client, a: &Replica, b: &Replica) -> TestResult {
+    let signup = |replica: &Replica, name: &str| {
+        client.post(replica.url("/auth/signup")).json(&json!({
+            "email": format!("{name}@example.com"), "password": "river otter lantern", "username": name
+        }))
+    };
+    let token = |v: &Value| v["token"].as_str().unwrap_or_default().to_string();
+    let asha = token(&call(signup(a, "asha")).await?.1);
+    let ravi = token(&call(signup(b, "ravi")).await?.1);
+    let kiran = token(&call(signup(b, "kiran")).await?.1);
+    let (status, widget) = call(client.post(b.url("/widgets")).bearer_auth(&ravi).json(
+        &json!({ "title": "Sectors", "kind": "pie", "visibility": "public",
+                "source": { "type": "allocation", "by": "sector" } }),
+    ))
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{widget}");
+    let id = widget["id"].as_str().unwrap_or_default().to_string();
+    for (replica, who) in [(a, &asha), (b, &kiran)] {
+        let liked = client
+            .put(replica.url(&format!("/widgets/{id}/like")))
+            .bearer_auth(who);
+        assert_eq!(call(liked).await?.0, StatusCode::OK);
+        let follow = client
+            .put(replica.url("/profiles/ravi/follow"))
+            .bearer_auth(who);
+        assert!(call(follow).await?.0.is_success());
+    }
+    // b has her session in its cache.
+    assert_eq!(
+        call(client.get(b.url("/auth/me")).bearer_auth(&asha))
+            .await?
+            .0,
+        StatusCode::OK
+    );
+
+    let deleted = client
+        .delete(a.url("/auth/me"))
+        .bearer_auth(&asha)
+        .json(&json!({}));
+    assert_eq!(call(deleted).await?.0, StatusCode::NO_CONTENT);
+    eventually(5, || async {
+        Ok(call(client.get(b.url("/auth/me")).bearer_auth(&asha))
+            .await?
+            .0
+            == StatusCode::UNAUTHORIZED)
+    })
+    .await?;
+    for replica in [a, b] {
+        eventually(20, || async {
+            let (_, profile) = call(client.get(replica.url("/profiles/ravi"))).await?;
+            Ok(profile["counts"]["followers"] == 1)
+        })
+        .await?;
+    }
+    // Settled: once, not twice.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for replica in [a, b] {
+        let (_, profile) = call(client.get(replica.url("/profiles/ravi"))).await?;
+        assert_eq!(profile["counts"]["followers"], 1, "{profile}");
+        let (_, mine) = call(
+            client
+                .get(replica.url(&format!("/widgets/{id}")))
+                .bearer_auth(&ravi),
+        )
+        .await?;
+        assert_eq!(mine["reactions"]["likes"], 1, "{mine}");
+        assert_eq!(
+            call(client.get(replica.url("/profiles/asha"))).await?.0,
+            StatusCode::NOT_FOUND
+        );
     }
     Ok(())
 }

@@ -157,6 +157,24 @@ async fn only_shared_widgets_fork_and_forks_count_toward_the_plan(kind: Kind) ->
         StatusCode::NOT_FOUND,
         "unlisted needs its link"
     );
+    // Her own private widget she may fork: a plain copy, without lineage.
+    let copy = fork(&app, &asha, private_id, None).await?;
+    assert_eq!(copy.status, StatusCode::CREATED, "{copy:?}");
+    assert_eq!(copy.json()["title"], "Mine");
+    assert!(
+        copy.json().get("forkedFrom").is_none_or(Value::is_null),
+        "{copy:?}"
+    );
+    let copy_id = copy.json()["id"].as_str().unwrap_or_default().to_string();
+    let gone = app
+        .call(
+            Method::DELETE,
+            &format!("/widgets/{copy_id}"),
+            None,
+            Some(&asha),
+        )
+        .await?;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
     let wrong = json!({ "shareToken": "x".repeat(43) });
     assert_eq!(
         fork(&app, &ravi, unlisted_id, Some(wrong)).await?.status,

@@ -12,7 +12,8 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::support::fake_payments::{
-    RZP_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET, razorpay_signature, stripe_signature,
+    FakeProvider, RZP_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET, razorpay_event, razorpay_signature,
+    stripe_signature,
 };
 use crate::support::{Kind, Reply, TestApp, use_fake_payments};
 
@@ -29,6 +30,44 @@ pub async fn app_with(
         c.auth.session_ttl_hours = 24 * 400;
     })
     .await
+}
+
+/// Checks the user out on Pro monthly through the fake Razorpay, which then
+/// charges `payment` (₹299) now and says so by webhook: the subscription's id.
+pub async fn razorpay_paid(
+    app: &TestApp,
+    fake: &FakeProvider,
+    token: &str,
+    payment: &str,
+) -> anyhow::Result<String> {
+    let body = serde_json::json!({ "plan": "pro_monthly", "provider": "razorpay" });
+    let checkout = app
+        .call(
+            Method::POST,
+            "/subscriptions/checkout",
+            Some(body),
+            Some(token),
+        )
+        .await?;
+    anyhow::ensure!(checkout.status == 200, "checkout: {checkout:?}");
+    let sub = checkout.json()["subscriptionId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let now = app.clock.now().timestamp();
+    fake.change(&sub, |s| {
+        s["status"] = serde_json::json!("active");
+        s["current_start"] = serde_json::json!(now);
+        s["current_end"] = serde_json::json!(now + 30 * 86_400);
+    });
+    let charged = razorpay_event(
+        "subscription.charged",
+        &fake.subscription(&sub),
+        Some((payment, 29_900)),
+        now,
+    );
+    razorpay_ok(app, &charged, &format!("evt_{payment}")).await?;
+    Ok(sub)
 }
 
 /// Posts a Razorpay webhook signed with `secret`.

@@ -7,7 +7,9 @@ use chrono::TimeDelta;
 use reqwest::Method;
 use serde_json::json;
 
-use super::{app_with, invoices, me, me_until, razorpay_ok, tier_becomes, tier_seen};
+use super::{
+    app_with, invoices, me, me_until, razorpay_ok, razorpay_paid, tier_becomes, tier_seen,
+};
 use crate::support::fake_payments::{
     RZP_KEY_ID, RZP_KEY_SECRET, razorpay_event, razorpay_signature, start_razorpay,
 };
@@ -300,31 +302,8 @@ async fn a_failed_charge_past_its_grace_is_free(kind: Kind) -> TestResult {
     let fake = start_razorpay().await?;
     let app = app_with(kind, Some(&fake.url), None).await?;
     let asha = app.signup("asha").await?;
-    let checkout = app
-        .call(
-            Method::POST,
-            "/subscriptions/checkout",
-            Some(json!({ "plan": "pro_monthly", "provider": "razorpay" })),
-            Some(&asha),
-        )
-        .await?;
-    let sub = checkout.json()["subscriptionId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let t0 = app.clock.now().timestamp();
-    fake.change(&sub, |s| {
-        s["status"] = json!("active");
-        s["current_end"] = json!(t0 + 30 * DAY);
-    });
     // `activated` is lost: `charged` alone makes her Pro.
-    let charged = razorpay_event(
-        "subscription.charged",
-        &fake.subscription(&sub),
-        Some(("pay_1", 29_900)),
-        t0,
-    );
-    razorpay_ok(&app, &charged, "evt_1").await?;
+    let sub = razorpay_paid(&app, &fake, &asha, "pay_1").await?;
     tier_becomes(&app, &asha, "pro").await?;
     app.clock.advance(TimeDelta::days(30));
     fake.change(&sub, |s| s["status"] = json!("pending"));
