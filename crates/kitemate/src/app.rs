@@ -285,6 +285,7 @@ impl App {
                 free_widgets: config.widgets.free_widgets,
                 free_dashboards: config.widgets.free_dashboards,
                 audit: audit.clone(),
+                inbox: databases.get(&subscriptions::INBOX)?,
             },
             &pubsub,
         )?;

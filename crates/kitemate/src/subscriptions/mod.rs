@@ -51,6 +51,15 @@ pub static DATABASE: DatabaseDecl = DatabaseDecl {
     postgres: sqlx::migrate!("src/subscriptions/migrations/postgres"),
 };
 
+/// Webhook deliveries as they arrive (see `inbox_migrations`): their own
+/// database, so a request records one without waiting for the writer that
+/// applies earlier ones to the subscriptions database.
+pub static INBOX: DatabaseDecl = DatabaseDecl {
+    name: "payment_inbox",
+    sqlite: sqlx::migrate!("src/subscriptions/inbox_migrations/sqlite"),
+    postgres: sqlx::migrate!("src/subscriptions/inbox_migrations/postgres"),
+};
+
 #[derive(Debug, Clone)]
 pub struct SubscriptionsState {
     pub service: SubscriptionService,
@@ -66,7 +75,7 @@ impl FromRef<SubscriptionsState> for AuthService {
 pub static SERVICE: Declaration = Declaration {
     name: "subscriptions",
     description: "Pro through Razorpay and Stripe: checkout, webhooks, the caller's plan, GST invoices",
-    databases: &[&DATABASE],
+    databases: &[&DATABASE, &INBOX],
     buckets: &[],
     topics: &[SUBSCRIPTION_CHANGED.name, PAYMENT_DELIVERIES.name],
     settings: &["subscriptions"],

@@ -46,6 +46,8 @@ pub struct SubscriptionParts {
     pub free_dashboards: u32,
     /// Payments, tier changes and the rest go here.
     pub audit: AuditService,
+    /// The `payment_inbox` database, where webhook deliveries are recorded.
+    pub inbox: Db,
 }
 
 #[derive(Debug, Clone)]
@@ -85,7 +87,7 @@ impl SubscriptionService {
         Ok(Self {
             inner: Arc::new(Inner {
                 changed: pubsub.topic(&SUBSCRIPTION_CHANGED, &db)?,
-                deliveries: pubsub.topic(&PAYMENT_DELIVERIES, &db)?,
+                deliveries: pubsub.topic(&PAYMENT_DELIVERIES, &parts.inbox)?,
                 db,
                 clock,
                 parts,

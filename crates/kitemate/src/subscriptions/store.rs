@@ -62,6 +62,7 @@ pub(super) async fn record_delivery(
     })
 }
 
+/// What applying a delivery came to, in the transaction of its effect.
 pub(super) async fn finish_delivery(
     tx: &mut Tx,
     provider: &str,
@@ -71,8 +72,8 @@ pub(super) async fn finish_delivery(
 ) -> Result<(), sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query(
-            "UPDATE webhook_events SET outcome = $3, handled_at = $4 \
-             WHERE provider = $1 AND event_id = $2",
+            "INSERT INTO delivery_outcomes (provider, event_id, outcome, handled_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (provider, event_id) DO NOTHING",
         )
         .bind(provider)
         .bind(event_id)
@@ -84,12 +85,20 @@ pub(super) async fn finish_delivery(
     })
 }
 
-/// Deliveries recorded, deliveries handled, payments and invoices.
-pub(super) async fn ledger_counts(db: &Db) -> Result<(i64, i64, i64, i64), sqlx::Error> {
+/// Deliveries recorded, in the inbox database.
+pub(super) async fn deliveries_count(inbox: &Db) -> Result<i64, sqlx::Error> {
+    with_db!(inbox, |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events")
+            .fetch_one(pool)
+            .await
+    })
+}
+
+/// Deliveries handled, payments and invoices.
+pub(super) async fn ledger_counts(db: &Db) -> Result<(i64, i64, i64), sqlx::Error> {
     with_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, i64, i64, i64)>(
-            "SELECT (SELECT COUNT(*) FROM webhook_events), \
-             (SELECT COUNT(handled_at) FROM webhook_events), \
+        sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT (SELECT COUNT(*) FROM delivery_outcomes), \
              (SELECT COUNT(*) FROM payments), (SELECT COUNT(*) FROM invoices)",
         )
         .fetch_one(pool)
