@@ -94,11 +94,17 @@ pub fn mount(
     cron: &Cron,
 ) -> anyhow::Result<Mount> {
     let service = state.service.clone();
+    // Deliveries due together are applied in one transaction (a turn of
+    // SQLite's one writer for many): what sustains a burst of webhooks.
+    let grouped = SubscriptionConfig {
+        group: 64,
+        ..SubscriptionConfig::default()
+    };
     pubsub.subscribe_exactly_once(
         &PAYMENT_DELIVERIES,
         "apply-payment-events",
         state.service.db(),
-        SubscriptionConfig::default(),
+        grouped,
         move |msg, tx| {
             let service = service.clone();
             async move { service.on_delivery(&msg.event, tx).await }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use platform::ApiError;
 use platform::clock::Clock;
-use platform::db::Db;
+use platform::db::{Db, Tx};
 use platform::pubsub::{PubSub, Topic};
 
 use super::config::{PaidPlanConfig, Providers, SubscriptionsConfig};
@@ -239,6 +239,15 @@ impl SubscriptionService {
 
     pub(super) async fn audit(&self, record: Record) {
         self.inner.parts.audit.record(record).await;
+    }
+
+    /// Writes `record` to the audit log once `tx` commits: never for a
+    /// change rolled back, and not while `tx` holds the database's writer.
+    pub(super) fn audit_on_commit(&self, tx: &mut Tx, record: Record) {
+        let audit = self.inner.parts.audit.clone();
+        tx.after_commit(move || {
+            tokio::spawn(async move { audit.record(record).await });
+        });
     }
 
     async fn checkout_held(

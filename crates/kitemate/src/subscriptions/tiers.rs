@@ -69,15 +69,14 @@ impl SubscriptionService {
             .map_err(ApiError::internal)?;
         tracing::info!(user_id, tier, version, reason, "tier changed");
         // Keyed by the version: a retried handler records the change once.
-        self.audit(Record {
+        self.audit_on_commit(tx, Record {
             user_id: Some(user_id.to_string()),
             actor: actor.to_string(),
             action: "tier.changed",
             detail: serde_json::json!({ "from": old.tier, "to": tier, "version": version, "reason": reason }),
             origin: Origin::default(),
             key: Some(format!("tier:{user_id}:{version}")),
-        })
-        .await;
+        });
         Ok(Some(event))
     }
 

@@ -253,18 +253,20 @@ impl SubscriptionService {
         .await?;
         if new && charge.amount > 0 {
             let number = self.issue_invoice(tx, provider, row, charge).await?;
-            self.audit(Record {
-                user_id: Some(row.user_id.clone()),
-                actor: provider.as_str().into(),
-                action: "payment.charged",
-                detail: serde_json::json!({
-                    "provider": provider, "paymentId": charge.id, "amountPaise": charge.amount,
-                    "currency": charge.currency, "invoice": number,
-                }),
-                origin: Origin::default(),
-                key: Some(format!("charge:{}:{}", provider.as_str(), charge.id)),
-            })
-            .await;
+            self.audit_on_commit(
+                tx,
+                Record {
+                    user_id: Some(row.user_id.clone()),
+                    actor: provider.as_str().into(),
+                    action: "payment.charged",
+                    detail: serde_json::json!({
+                        "provider": provider, "paymentId": charge.id, "amountPaise": charge.amount,
+                        "currency": charge.currency, "invoice": number,
+                    }),
+                    origin: Origin::default(),
+                    key: Some(format!("charge:{}:{}", provider.as_str(), charge.id)),
+                },
+            );
         }
         Ok(())
     }
@@ -306,15 +308,14 @@ impl SubscriptionService {
             }
         };
         tracing::info!(provider, user_id, full, "refund recorded");
-        self.audit(Record {
+        self.audit_on_commit(tx, Record {
             user_id: Some(user_id.clone()),
             actor: provider.into(),
             action: "payment.refunded",
             detail: serde_json::json!({ "paymentId": refund.payment_id, "amountPaise": refund.amount, "full": full }),
             origin: Origin::default(),
             key: Some(format!("{provider}:{}:refund", delivery.event_id)),
-        })
-        .await;
+        });
         if !full {
             return Ok("refund_partial");
         }
@@ -345,15 +346,14 @@ impl SubscriptionService {
             known = known.is_some(),
             "payment disputed"
         );
-        self.audit(Record {
+        self.audit_on_commit(tx, Record {
             user_id: known.map(|p| p.user_id),
             actor: delivery.provider.as_str().into(),
             action: "payment.disputed",
             detail: serde_json::json!({ "paymentId": dispute.payment_id, "amountPaise": dispute.amount }),
             origin: Origin::default(),
             key: Some(format!("{}:{}:dispute", delivery.provider.as_str(), delivery.event_id)),
-        })
-        .await;
+        });
         Ok("dispute")
     }
 

@@ -146,21 +146,37 @@ async fn lease(sub: Arc<Sub>, pubsub: PubSub, done: mpsc::UnboundedSender<Outcom
             }
         }
         let full = rows.len() == free && free > 0;
-        for row in rows {
+        let group = sub.group_size(&pubsub);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Row> = rows.by_ref().take(group).collect();
             let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
                 return;
             };
             let (sub, pubsub, done) = (Arc::clone(&sub), pubsub.clone(), done.clone());
             tokio::spawn(async move {
-                let message_id = row.message_id.clone();
-                let (attempts, lease) = (row.attempts, row.lease);
-                let result = handle(&sub, &pubsub, row).await;
-                let _ = done.send(Outcome {
-                    message_id,
-                    attempts,
-                    lease,
-                    result,
-                });
+                let heads: Vec<_> = chunk
+                    .iter()
+                    .map(|row| (row.message_id.clone(), row.attempts, row.lease))
+                    .collect();
+                let results = if chunk.len() == 1 {
+                    let row = chunk.into_iter().next().into_iter();
+                    let mut one = Vec::with_capacity(1);
+                    for row in row {
+                        one.push(handle(&sub, &pubsub, row).await);
+                    }
+                    one
+                } else {
+                    handle_group(&sub, &pubsub, chunk).await
+                };
+                for ((message_id, attempts, lease), result) in heads.into_iter().zip(results) {
+                    let _ = done.send(Outcome {
+                        message_id,
+                        attempts,
+                        lease,
+                        result,
+                    });
+                }
                 drop(permit);
             });
         }
@@ -188,13 +204,63 @@ async fn handle(sub: &Sub, pubsub: &PubSub, row: Row) -> anyhow::Result<()> {
             .await
             .unwrap_or_else(|_| Err(anyhow::anyhow!("NATS did not answer within {deadline:?}")));
     }
-    let message = Message {
+    run_within_deadline(sub, pubsub, message_of(row)).await
+}
+
+fn message_of(row: Row) -> Message<String> {
+    Message {
         attempt: u32::try_from(row.attempts).unwrap_or(1),
         published_at: DateTime::from_timestamp_millis(row.published_at).unwrap_or_default(),
         id: row.message_id,
         event: row.payload,
+    }
+}
+
+/// Runs an exactly-once subscription's handler on several messages in one
+/// transaction (one commit, one turn of the writer), each with its dedupe
+/// record. If any fails, nothing of the group is kept and each message runs
+/// again alone, so one bad message fails by itself.
+async fn handle_group(sub: &Arc<Sub>, pubsub: &PubSub, rows: Vec<Row>) -> Vec<anyhow::Result<()>> {
+    let deadline = sub.config.ack_deadline;
+    let together = {
+        let (sub, rows) = (Arc::clone(sub), rows.clone());
+        let now = pubsub.inner.clock.now().timestamp_millis();
+        // A task of its own, so a panicking handler is a failed group.
+        let task = tokio::spawn(async move {
+            let Handler::ExactlyOnce { db, handler } = &sub.handler else {
+                anyhow::bail!("only exactly-once handlers run in groups");
+            };
+            let mut tx = db.begin().await?;
+            for row in rows {
+                let message = message_of(row);
+                if store::mark_processed(&mut tx, sub.name, &message.id, now).await? {
+                    tx = handler(message, tx).await?;
+                }
+            }
+            tx.commit().await.map_err(anyhow::Error::from)
+        });
+        let mut task = task;
+        let together = tokio::time::timeout(deadline, &mut task).await;
+        if together.is_err() {
+            // Too slow: stop it before each message runs alone (its
+            // dedupe records would only make those wait and then skip).
+            task.abort();
+        }
+        together
     };
-    run_within_deadline(sub, pubsub, message).await
+    match together {
+        Ok(Ok(Ok(()))) => rows.iter().map(|_| Ok(())).collect(),
+        failed => {
+            if let Ok(Ok(Err(err))) = &failed {
+                tracing::info!(subscription = sub.name, error = %err, "a group failed; its messages run alone");
+            }
+            let mut results = Vec::with_capacity(rows.len());
+            for row in rows {
+                results.push(run_within_deadline(sub, pubsub, message_of(row)).await);
+            }
+            results
+        }
+    }
 }
 
 /// Runs the handler, failing the attempt when it outlasts the ack deadline.

@@ -432,7 +432,79 @@ async fn exactly_once_effects_apply_once_when_a_message_comes_twice(kind: Kind) 
     app.stop().await
 }
 
+/// An exactly-once subscription that applies messages in groups: a burst
+/// is applied with every message's effect once, and a message whose handler
+/// fails does not take the rest of its group with it (they run alone).
+async fn grouped_messages_apply_once_and_a_bad_one_fails_alone(kind: Kind) -> TestResult {
+    let grouped = SubscriptionConfig {
+        group: 32,
+        ..quick_retries(2)
+    };
+    let app = TestApp::spawn_custom(
+        kind,
+        |_| {},
+        move |app| {
+            let db = app.databases()[0].clone();
+            app.pubsub.topic(&LEDGER, &db)?;
+            app.pubsub.subscribe_exactly_once(
+                &LEDGER,
+                "test-grouped",
+                &db,
+                grouped,
+                |msg, mut tx| async move {
+                    anyhow::ensure!(msg.event.text != "bad", "a bad message");
+                    platform::with_tx!(tx, |conn| {
+                        sqlx::query("INSERT INTO test_grouped (text) VALUES ($1)")
+                            .bind(&msg.event.text)
+                            .execute(conn)
+                            .await
+                            .map(drop)
+                    })?;
+                    Ok(tx)
+                },
+            )
+        },
+    )
+    .await?;
+    let db = app.app.databases()[0].clone();
+    platform::with_db!(db, |pool| {
+        sqlx::query("CREATE TABLE test_grouped (text TEXT NOT NULL)")
+            .execute(pool)
+            .await
+            .map(drop)
+    })?;
+    let topic = app.app.pubsub.topic(&LEDGER, &db)?;
+    let sends = (0..300).map(|n| {
+        let text = if n == 150 {
+            "bad".to_string()
+        } else {
+            format!("n{n}")
+        };
+        let topic = topic.clone();
+        async move { topic.publish(&Note { text }).await }
+    });
+    for sent in futures_util::future::join_all(sends).await {
+        sent?;
+    }
+    eventually(30, || async {
+        let dead = app.app.pubsub.dead_letters("test-grouped", 10).await?;
+        Ok(dead.is_some_and(|d| d.len() == 1))
+    })
+    .await?;
+    let texts: Vec<String> = platform::with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT text FROM test_grouped ORDER BY text")
+            .fetch_all(pool)
+            .await
+    })?;
+    let distinct: std::collections::BTreeSet<&String> = texts.iter().collect();
+    assert_eq!(texts.len(), 299, "each good message once");
+    assert_eq!(distinct.len(), 299);
+    assert!(!texts.iter().any(|t| t == "bad"));
+    app.stop().await
+}
+
 crate::all_transports!(
+    grouped_messages_apply_once_and_a_bad_one_fails_alone,
     signup_publishes_user_signed_up,
     failures_retry_then_dead_letter_and_admins_redeliver,
     committed_events_survive_a_crash_and_rolled_back_ones_never_exist,
