@@ -236,6 +236,11 @@ pub fn stripe(body: &Value, fallback_id: &str, now: i64) -> Result<Delivery, Unr
                 .filter_map(|l| l["period"]["end"].as_i64())
                 .max();
             let paid = kind == "invoice.paid";
+            // A subscription's first invoice failing leaves it `incomplete`
+            // (as Stripe itself says): never paid, so no grace. Only a
+            // renewal that fails is dunning, with Pro for the grace.
+            let first = o["billing_reason"].as_str() == Some("subscription_create");
+            let unpaid = if first { "incomplete" } else { "past_due" };
             let charge = paid
                 .then(|| {
                     Some(Charge {
@@ -263,10 +268,10 @@ pub fn stripe(body: &Value, fallback_id: &str, now: i64) -> Result<Delivery, Unr
                             text(&lines.first().cloned().unwrap_or_default()["price"]["id"])
                         }),
                     at,
-                    status: Some(if paid { "active" } else { "past_due" }.to_string()),
+                    status: Some(if paid { "active" } else { unpaid }.to_string()),
                     period_end: if paid { period_end } else { None },
                     customer_id: text(&o["customer"]),
-                    failed_charge: !paid,
+                    failed_charge: !paid && !first,
                     charge,
                     ..News::default()
                 },

@@ -260,7 +260,30 @@ async fn reconciliation_repairs_a_missed_webhook(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// A subscription whose first invoice fails was never paid: it is
+/// `incomplete`, with no grace and no Pro (a failed renewal has both).
+async fn a_first_invoice_that_fails_gives_no_grace(kind: Kind) -> TestResult {
+    let fake = start_stripe().await?;
+    let app = app_with(kind, None, Some(&fake.url)).await?;
+    let asha = app.signup("asha").await?;
+    let user = app.get("/auth/me", Some(&asha)).await?.json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let now = app.clock.now().timestamp();
+    let mut first = stripe_invoice("in_F1", "sub_F", &user, "cus_F", 0, now, now + 30 * 86_400);
+    first["status"] = json!("open");
+    first["billing_reason"] = json!("subscription_create");
+    stripe_ok(&app, &stripe_event("evt_f1", "invoice.payment_failed", &first, now)).await?;
+    let m = me_until(&app, &asha, |m| m["status"] == "incomplete").await?;
+    assert_eq!(m["tier"], "free", "{m}");
+    assert!(m.get("graceUntil").is_none_or(Value::is_null), "{m}");
+    tier_becomes(&app, &asha, "free").await?;
+    app.stop().await
+}
+
 crate::both_backends!(
+    a_first_invoice_that_fails_gives_no_grace,
     a_stripe_subscription_from_checkout_to_its_end,
     reconciliation_repairs_a_missed_webhook
 );
