@@ -122,19 +122,28 @@ impl SubscriptionService {
 
     /// The paid plan a provider's plan or price id stands for.
     pub(super) fn plan_of(&self, provider: Provider, plan_ref: Option<&str>) -> PaidPlan {
-        let matches = |plan: PaidPlan| {
-            let config = self.plan_config(plan);
-            let id = match provider {
-                Provider::Razorpay => &config.razorpay_plan_id,
-                Provider::Stripe => &config.stripe_price_id,
-            };
-            plan_ref.is_some_and(|r| !id.is_empty() && r == id)
-        };
-        if matches(PaidPlan::ProYearly) {
-            PaidPlan::ProYearly
-        } else {
-            PaidPlan::ProMonthly
-        }
+        self.known_plan(provider, plan_ref)
+            .unwrap_or(PaidPlan::ProMonthly)
+    }
+
+    /// The plan whose provider id (Razorpay plan, Stripe price) is
+    /// `plan_ref`, if it is one of ours.
+    pub(super) fn known_plan(
+        &self,
+        provider: Provider,
+        plan_ref: Option<&str>,
+    ) -> Option<PaidPlan> {
+        let plan_ref = plan_ref?;
+        [PaidPlan::ProMonthly, PaidPlan::ProYearly]
+            .into_iter()
+            .find(|plan| {
+                let config = self.plan_config(*plan);
+                let id = match provider {
+                    Provider::Razorpay => &config.razorpay_plan_id,
+                    Provider::Stripe => &config.stripe_price_id,
+                };
+                !id.is_empty() && plan_ref == id
+            })
     }
 
     pub(super) fn razorpay(&self) -> Result<&Razorpay, ApiError> {

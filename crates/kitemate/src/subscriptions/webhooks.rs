@@ -181,6 +181,13 @@ impl SubscriptionService {
             row.provider_subscription_id
                 .clone_from(&news.subscription_id);
         }
+        // A plan changed after checkout (in Stripe's portal, say): the
+        // newest event's plan stands, and the next invoice is for it.
+        if news.at >= row.last_event_at
+            && let Some(plan) = self.known_plan(delivery.provider, news.plan_ref.as_deref())
+        {
+            row.plan = plan.as_str().into();
+        }
         let mut state = state_of(&row);
         lifecycle::apply(&mut state, &news.observation(), self.grace_secs());
         put_state(&mut row, state);

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::{app_with, invoices, me_until, stripe_hook, stripe_ok, tier_becomes};
 use crate::support::fake_payments::{
-    STRIPE_PRICE_MONTHLY, STRIPE_WEBHOOK_SECRET, start_stripe, stripe_event, stripe_invoice,
-    stripe_signature, stripe_subscription,
+    STRIPE_PRICE_MONTHLY, STRIPE_PRICE_YEARLY, STRIPE_WEBHOOK_SECRET, start_stripe, stripe_event,
+    stripe_invoice, stripe_signature, stripe_subscription,
 };
 use crate::support::{Kind, TestResult};
 
@@ -113,6 +113,38 @@ async fn a_stripe_subscription_from_checkout_to_its_end(kind: Kind) -> TestResul
             .as_str()
             .is_some_and(|u| u.ends_with("cus_A"))
     );
+
+    // She moves to the yearly price in Stripe's portal: the plan follows;
+    // an older event naming the monthly price, delivered late, does not undo it.
+    let mut yearly = sub.clone();
+    yearly["items"]["data"][0]["price"]["id"] = json!(STRIPE_PRICE_YEARLY);
+    let moved = stripe_event(
+        "evt_sub_yearly",
+        "customer.subscription.updated",
+        &yearly,
+        t0 + 5,
+    );
+    stripe_ok(&app, &moved).await?;
+    let late = stripe_event(
+        "evt_sub_late",
+        "customer.subscription.updated",
+        &sub,
+        t0 + 3,
+    );
+    stripe_ok(&app, &late).await?;
+    me_until(&app, &asha, |m| m["plan"] == "pro_yearly").await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(me_until(&app, &asha, |_| true).await?["plan"], "pro_yearly");
+    let mut monthly = yearly.clone();
+    monthly["items"]["data"][0]["price"]["id"] = json!(STRIPE_PRICE_MONTHLY);
+    let back = stripe_event(
+        "evt_sub_back",
+        "customer.subscription.updated",
+        &monthly,
+        t0 + 6,
+    );
+    stripe_ok(&app, &back).await?;
+    me_until(&app, &asha, |m| m["plan"] == "pro_monthly").await?;
 
     // The renewal fails, then is paid.
     app.clock.advance(TimeDelta::days(30));
@@ -274,7 +306,11 @@ async fn a_first_invoice_that_fails_gives_no_grace(kind: Kind) -> TestResult {
     let mut first = stripe_invoice("in_F1", "sub_F", &user, "cus_F", 0, now, now + 30 * 86_400);
     first["status"] = json!("open");
     first["billing_reason"] = json!("subscription_create");
-    stripe_ok(&app, &stripe_event("evt_f1", "invoice.payment_failed", &first, now)).await?;
+    stripe_ok(
+        &app,
+        &stripe_event("evt_f1", "invoice.payment_failed", &first, now),
+    )
+    .await?;
     let m = me_until(&app, &asha, |m| m["status"] == "incomplete").await?;
     assert_eq!(m["tier"], "free", "{m}");
     assert!(m.get("graceUntil").is_none_or(Value::is_null), "{m}");

@@ -23,6 +23,7 @@ pub const STRIPE_KEY: &str = "sk_test_kitemate";
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_kitemate_tests";
 pub const RZP_PLAN_MONTHLY: &str = "plan_monthly_test";
 pub const STRIPE_PRICE_MONTHLY: &str = "price_monthly_test";
+pub const STRIPE_PRICE_YEARLY: &str = "price_yearly_test";
 
 #[derive(Debug, Default)]
 struct Shared {

@@ -122,6 +122,7 @@ pub fn use_fake_payments(
         ));
         config.subscriptions.stripe.api_root = url.to_string();
         config.subscriptions.plans.pro_monthly.stripe_price_id = STRIPE_PRICE_MONTHLY.into();
+        config.subscriptions.plans.pro_yearly.stripe_price_id = STRIPE_PRICE_YEARLY.into();
     }
     let secrets = config.data_dir.join("payment-secrets.env");
     std::fs::create_dir_all(&config.data_dir)?;
