@@ -15,8 +15,7 @@ use platform::db::Tx;
 use serde::Serialize;
 
 use super::lifecycle;
-use super::model::{BillingDetails, Provider};
-use super::provider_error::ProviderError;
+use super::model::BillingDetails;
 use super::service::SubscriptionService;
 use super::store::{self, SubRow};
 use crate::auth::{AccountPart, AuthData};
@@ -109,50 +108,17 @@ impl AccountPart for SubscriptionService {
 
 impl SubscriptionService {
     /// Cancels, now, every subscription of the user's a provider could
-    /// still charge. One the provider has already ended is fine.
+    /// still charge.
     async fn cancel_all_now(&self, user_id: &str) -> Result<(), ApiError> {
-        let rows = store::of_user(&self.inner.db, user_id).await?;
-        for row in rows {
-            let Some(id) = row.provider_subscription_id.as_deref() else {
-                continue;
-            };
-            if lifecycle::is_final(&row.status) {
-                continue;
+        for row in store::of_user(&self.inner.db, user_id).await? {
+            if !lifecycle::is_final(&row.status) {
+                self.cancel_now_at_provider(&row).await?;
+                tracing::info!(
+                    user_id,
+                    provider = row.provider,
+                    "subscription cancelled for a deletion"
+                );
             }
-            let cancelled = match Provider::parse(&row.provider) {
-                Some(Provider::Razorpay) => {
-                    let razorpay = self.razorpay()?;
-                    match razorpay.cancel(id, false).await {
-                        Err(ProviderError::Refused(..)) => {
-                            // Refused because it is over already? Ask.
-                            let now = razorpay.subscription(id).await?;
-                            ["cancelled", "completed", "expired"].contains(&now.status.as_str())
-                        }
-                        other => other.map(|_| true)?,
-                    }
-                }
-                _ => {
-                    let stripe = self.stripe()?;
-                    match stripe.cancel_now(id).await {
-                        Err(ProviderError::Refused(..)) => {
-                            let now = stripe.subscription(id).await?;
-                            ["canceled", "incomplete_expired"].contains(&now.status.as_str())
-                        }
-                        other => other.map(|_| true)?,
-                    }
-                }
-            };
-            if !cancelled {
-                return Err(ApiError::unavailable(format!(
-                    "{} would not cancel your subscription; try again later",
-                    row.provider
-                )));
-            }
-            tracing::info!(
-                user_id,
-                provider = row.provider,
-                "subscription cancelled for a deletion"
-            );
         }
         Ok(())
     }

@@ -83,7 +83,13 @@ pub struct Charge {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Refund {
+    /// Our key of the payment: Razorpay's payment id, Stripe's invoice id
+    /// (older Stripe API versions name it on the charge).
     pub payment_id: Option<String>,
+    /// Stripe's PaymentIntent, which leads to the invoice when the charge
+    /// does not name it (API `2025-03-31.basil` on).
+    #[serde(default)]
+    pub payment_intent: Option<String>,
     pub customer_id: Option<String>,
     /// This refund's amount (Razorpay) or all refunded so far (Stripe).
     pub amount: i64,
@@ -96,6 +102,8 @@ pub struct Refund {
 #[serde(rename_all = "camelCase")]
 pub struct Dispute {
     pub payment_id: Option<String>,
+    #[serde(default)]
+    pub payment_intent: Option<String>,
     pub amount: i64,
 }
 
@@ -169,6 +177,7 @@ pub fn razorpay(event_id: &str, body: &Value, now: i64) -> Result<Delivery, Unre
         };
         Effect::Refund(Refund {
             payment_id: text(&r["payment_id"]),
+            payment_intent: None,
             customer_id: None,
             amount: total.or_else(|| amount(&r["amount"])).unwrap_or(0),
             full,
@@ -178,6 +187,7 @@ pub fn razorpay(event_id: &str, body: &Value, now: i64) -> Result<Delivery, Unre
         let d = &payload["dispute"]["entity"];
         Effect::Dispute(Dispute {
             payment_id: text(&d["payment_id"]),
+            payment_intent: None,
             amount: amount(&d["amount"]).unwrap_or(0),
         })
     } else {
@@ -279,13 +289,17 @@ pub fn stripe(body: &Value, fallback_id: &str, now: i64) -> Result<Delivery, Unr
         }
         "charge.refunded" => Effect::Refund(Refund {
             payment_id: text(&o["invoice"]),
+            payment_intent: text(&o["payment_intent"]),
             customer_id: text(&o["customer"]),
             amount: amount(&o["amount_refunded"]).unwrap_or(0),
             full: o["refunded"].as_bool(),
             cumulative: true,
         }),
         k if k.starts_with("charge.dispute.") => Effect::Dispute(Dispute {
-            payment_id: text(&o["charge"]),
+            // A dispute names its charge and PaymentIntent; the invoice is
+            // found through the PaymentIntent.
+            payment_id: None,
+            payment_intent: text(&o["payment_intent"]),
             amount: amount(&o["amount"]).unwrap_or(0),
         }),
         _ => Effect::Ignored,

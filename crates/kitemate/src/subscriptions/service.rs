@@ -19,6 +19,7 @@ use super::model::{
     Allowance, BillingDetails, Checkout, MySubscription, PaidPlan, Plan, PlanInfo, PlanList,
     Provider,
 };
+use super::provider_error::ProviderError;
 use super::razorpay::Razorpay;
 use super::store::{self, DetailsRow, SubRow};
 use super::stripe::{CheckoutRequest, Stripe};
@@ -144,6 +145,46 @@ impl SubscriptionService {
                 };
                 !id.is_empty() && plan_ref == id
             })
+    }
+
+    /// Ends `row`'s subscription at its provider now (not at the period's
+    /// end). One the provider has already ended is fine; one it cannot be
+    /// asked about (unreachable, refusing) is an error to try again.
+    pub(super) async fn cancel_now_at_provider(&self, row: &SubRow) -> Result<(), ApiError> {
+        let Some(id) = row.provider_subscription_id.as_deref() else {
+            return Ok(());
+        };
+        let ended = match Provider::parse(&row.provider) {
+            Some(Provider::Razorpay) => {
+                let razorpay = self.razorpay()?;
+                match razorpay.cancel(id, false).await {
+                    Err(ProviderError::Refused(..)) => {
+                        // Refused because it is over already? Ask.
+                        let now = razorpay.subscription(id).await?;
+                        ["cancelled", "completed", "expired"].contains(&now.status.as_str())
+                    }
+                    other => other.map(|_| true)?,
+                }
+            }
+            _ => {
+                let stripe = self.stripe()?;
+                match stripe.cancel_now(id).await {
+                    Err(ProviderError::Refused(..)) => {
+                        let now = stripe.subscription(id).await?;
+                        ["canceled", "incomplete_expired"].contains(&now.status.as_str())
+                    }
+                    other => other.map(|_| true)?,
+                }
+            }
+        };
+        if ended {
+            Ok(())
+        } else {
+            Err(ApiError::unavailable(format!(
+                "{} would not cancel the subscription; try again later",
+                row.provider
+            )))
+        }
     }
 
     pub(super) fn razorpay(&self) -> Result<&Razorpay, ApiError> {

@@ -156,6 +156,25 @@ impl Stripe {
             .await
     }
 
+    /// The invoice a PaymentIntent paid: from API version `2025-03-31.basil`
+    /// a charge and a dispute name their PaymentIntent, no longer the invoice.
+    pub async fn invoice_of_payment_intent(
+        &self,
+        payment_intent: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let url = self.url("/v1/invoice_payments");
+        let query = [
+            ("payment[type]", "payment_intent"),
+            ("payment[payment_intent]", payment_intent),
+            ("limit", "1"),
+        ];
+        let list: Value = self.send(self.http.get(url).query(&query)).await?;
+        Ok(list["data"][0]["invoice"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .map(str::to_string))
+    }
+
     /// Ends the subscription now.
     pub async fn cancel_now(&self, id: &str) -> Result<StripeSubscription, ProviderError> {
         let url = self.url(&format!("/v1/subscriptions/{}", path_part(id)?));

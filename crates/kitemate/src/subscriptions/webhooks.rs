@@ -285,7 +285,14 @@ impl SubscriptionService {
         refund: &Refund,
     ) -> Result<&'static str, ApiError> {
         let provider = delivery.provider.as_str();
-        let paid = match &refund.payment_id {
+        let paid_id = self
+            .payment_key(
+                delivery.provider,
+                refund.payment_id.as_deref(),
+                refund.payment_intent.as_deref(),
+            )
+            .await?;
+        let paid = match &paid_id {
             Some(id) => store::payment(tx, provider, id)
                 .await?
                 .map(|p| (id.clone(), p)),
@@ -319,7 +326,7 @@ impl SubscriptionService {
             user_id: Some(user_id.clone()),
             actor: provider.into(),
             action: "payment.refunded",
-            detail: serde_json::json!({ "paymentId": refund.payment_id, "amountPaise": refund.amount, "full": full }),
+            detail: serde_json::json!({ "paymentId": paid_id, "amountPaise": refund.amount, "full": full }),
             origin: Origin::default(),
             key: Some(format!("{provider}:{}:refund", delivery.event_id)),
         });
@@ -327,7 +334,12 @@ impl SubscriptionService {
             return Ok("refund_partial");
         }
         if let Some(mut row) = store::by_id(tx, &subscription_id).await? {
-            // A full refund ends what was paid for.
+            // A full refund ends what was paid for, and the subscription:
+            // the provider would otherwise charge again at the period's end
+            // for an account we have made Free.
+            if !lifecycle::is_final(&row.status) {
+                self.cancel_now_at_provider(&row).await?;
+            }
             row.status = "refunded".into();
             row.updated_at = self.now();
             store::update(tx, &row).await?;
@@ -343,7 +355,14 @@ impl SubscriptionService {
         delivery: &Delivery,
         dispute: &Dispute,
     ) -> Result<&'static str, ApiError> {
-        let known = match &dispute.payment_id {
+        let paid_id = self
+            .payment_key(
+                delivery.provider,
+                dispute.payment_id.as_deref(),
+                dispute.payment_intent.as_deref(),
+            )
+            .await?;
+        let known = match &paid_id {
             Some(id) => store::payment(tx, delivery.provider.as_str(), id).await?,
             None => None,
         };
@@ -353,15 +372,39 @@ impl SubscriptionService {
             known = known.is_some(),
             "payment disputed"
         );
-        self.audit_on_commit(tx, Record {
-            user_id: known.map(|p| p.user_id),
-            actor: delivery.provider.as_str().into(),
-            action: "payment.disputed",
-            detail: serde_json::json!({ "paymentId": dispute.payment_id, "amountPaise": dispute.amount }),
-            origin: Origin::default(),
-            key: Some(format!("{}:{}:dispute", delivery.provider.as_str(), delivery.event_id)),
-        });
+        self.audit_on_commit(
+            tx,
+            Record {
+                user_id: known.map(|p| p.user_id),
+                actor: delivery.provider.as_str().into(),
+                action: "payment.disputed",
+                detail: serde_json::json!({ "paymentId": paid_id, "amountPaise": dispute.amount }),
+                origin: Origin::default(),
+                key: Some(format!(
+                    "{}:{}:dispute",
+                    delivery.provider.as_str(),
+                    delivery.event_id
+                )),
+            },
+        );
         Ok("dispute")
+    }
+
+    /// Our key of a refunded or disputed payment: the one the event names,
+    /// else (Stripe) the invoice its PaymentIntent paid, asked of Stripe.
+    async fn payment_key(
+        &self,
+        provider: Provider,
+        named: Option<&str>,
+        payment_intent: Option<&str>,
+    ) -> Result<Option<String>, ApiError> {
+        match (named, payment_intent, provider) {
+            (Some(id), _, _) => Ok(Some(id.to_string())),
+            (None, Some(intent), Provider::Stripe) => {
+                Ok(self.stripe()?.invoice_of_payment_intent(intent).await?)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// What the ledger holds, to count effects after a load (the benchmark,

@@ -318,7 +318,96 @@ async fn a_first_invoice_that_fails_gives_no_grace(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+/// From API version `2025-03-31.basil` a charge and a dispute name their
+/// PaymentIntent, not the invoice: the invoice is asked of Stripe. A full
+/// refund ends Pro and the subscription at Stripe, so it charges no more.
+async fn refunds_and_disputes_find_their_invoice_through_the_payment_intent(
+    kind: Kind,
+) -> TestResult {
+    let fake = start_stripe().await?;
+    let app = app_with(kind, None, Some(&fake.url)).await?;
+    let asha = app.signup("asha").await?;
+    let user = app.get("/auth/me", Some(&asha)).await?.json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let t0 = app.clock.now().timestamp();
+    let sub = stripe_subscription("sub_R", &user, "cus_R", "active", t0 + 30 * DAY);
+    fake.put_subscription("sub_R", sub.clone());
+    let created = stripe_event("evt_r_sub", "customer.subscription.created", &sub, t0);
+    stripe_ok(&app, &created).await?;
+    let paid = stripe_invoice("in_R1", "sub_R", &user, "cus_R", 29_900, t0, t0 + 30 * DAY);
+    stripe_ok(
+        &app,
+        &stripe_event("evt_r_paid", "invoice.paid", &paid, t0 + 1),
+    )
+    .await?;
+    tier_becomes(&app, &asha, "pro").await?;
+    fake.put_invoice_payment("pi_R1", "in_R1");
+
+    let dispute = json!({ "id": "dp_1", "object": "dispute", "charge": "ch_R1",
+        "payment_intent": "pi_R1", "amount": 29_900, "status": "needs_response" });
+    stripe_ok(
+        &app,
+        &stripe_event("evt_r_dp", "charge.dispute.created", &dispute, t0 + 2),
+    )
+    .await?;
+    let charge = |refunded: i64, full: bool| {
+        json!({ "id": "ch_R1", "object": "charge", "customer": "cus_R", "amount": 29_900,
+            "amount_refunded": refunded, "refunded": full, "payment_intent": "pi_R1" })
+    };
+    let partial = stripe_event(
+        "evt_r_part",
+        "charge.refunded",
+        &charge(10_000, false),
+        t0 + 3,
+    );
+    stripe_ok(&app, &partial).await?;
+    crate::support::eventually(10, || async {
+        let activity = app.get("/auth/activity", Some(&asha)).await?.json();
+        let named: Vec<&Value> = activity["entries"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter(|x| x["detail"]["paymentId"] == "in_R1")
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(named.len() >= 3)
+    })
+    .await?;
+    let m = me_until(&app, &asha, |m| m["tier"] == "pro").await?;
+    assert_eq!(m["status"], "active", "a partial refund leaves Pro: {m}");
+    assert!(
+        !fake
+            .calls()
+            .contains(&"DELETE /v1/subscriptions/sub_R".to_string())
+    );
+
+    let full = stripe_event(
+        "evt_r_full",
+        "charge.refunded",
+        &charge(29_900, true),
+        t0 + 4,
+    );
+    stripe_ok(&app, &full).await?;
+    tier_becomes(&app, &asha, "free").await?;
+    assert!(
+        fake.calls()
+            .contains(&"DELETE /v1/subscriptions/sub_R".to_string()),
+        "{:?}",
+        fake.calls()
+    );
+    assert_eq!(fake.subscription("sub_R")["status"], "canceled");
+    assert!(
+        fake.calls()
+            .contains(&"GET /v1/invoice_payments pi_R1".to_string())
+    );
+    app.stop().await
+}
+
 crate::both_backends!(
+    refunds_and_disputes_find_their_invoice_through_the_payment_intent,
     a_first_invoice_that_fails_gives_no_grace,
     a_stripe_subscription_from_checkout_to_its_end,
     reconciliation_repairs_a_missed_webhook

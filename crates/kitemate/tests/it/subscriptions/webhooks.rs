@@ -311,6 +311,7 @@ async fn a_full_refund_ends_pro(kind: Kind) -> TestResult {
     let now = app.clock.now().timestamp();
     let sub = json!({ "id": "sub_F1", "status": "active", "notes": { "user_id": user },
         "current_start": now, "current_end": now + 30 * 86_400 });
+    fake.put_subscription("sub_F1", sub.clone());
     razorpay_ok(
         &app,
         &razorpay_event("subscription.charged", &sub, Some(("pay_F1", 29_900)), now),
@@ -346,6 +347,17 @@ async fn a_full_refund_ends_pro(kind: Kind) -> TestResult {
     tier_becomes(&app, &asha, "free").await?;
     let m = super::me(&app, &asha).await?;
     assert_eq!(m["status"], "refunded");
+    // Razorpay is told to stop: it would otherwise charge her next month.
+    let cancels: Vec<String> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("POST /subscriptions/sub_F1/cancel"))
+        .collect();
+    assert_eq!(
+        cancels,
+        ["POST /subscriptions/sub_F1/cancel at_cycle_end=false"]
+    );
+    assert_eq!(fake.subscription("sub_F1")["status"], "cancelled");
     app.stop().await
 }
 

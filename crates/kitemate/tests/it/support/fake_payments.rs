@@ -31,6 +31,8 @@ struct Shared {
     sessions: HashMap<String, Value>,
     idempotency: HashMap<String, String>,
     calls: Vec<String>,
+    /// Stripe: which invoice each PaymentIntent paid (`/v1/invoice_payments`).
+    invoice_payments: HashMap<String, String>,
     next: u64,
     /// Answer every API call with this status instead (a provider outage).
     failing: Option<u16>,
@@ -75,6 +77,13 @@ impl FakeProvider {
 
     pub fn fail_with(&self, status: Option<u16>) {
         lock(&self.shared).failing = status;
+    }
+
+    /// Stripe: `payment_intent` paid `invoice`.
+    pub fn put_invoice_payment(&self, payment_intent: &str, invoice: &str) {
+        lock(&self.shared)
+            .invoice_payments
+            .insert(payment_intent.to_string(), invoice.to_string());
     }
 
     /// Puts a subscription in place, as a provider does after checkout.
@@ -256,6 +265,7 @@ pub async fn start_stripe() -> anyhow::Result<FakeProvider> {
             get(stripe_fetch).post(stripe_update).delete(stripe_delete),
         )
         .route("/v1/billing_portal/sessions", post(stripe_portal))
+        .route("/v1/invoice_payments", get(stripe_invoice_payments))
         .with_state(shared.clone());
     let url = serve(router).await?;
     Ok(FakeProvider { url, shared })
@@ -335,6 +345,40 @@ async fn stripe_session(State(shared): State<Fake>, headers: HeaderMap, body: St
         s.idempotency.insert(key, id);
     }
     axum::Json(session).into_response()
+}
+
+/// `GET /v1/invoice_payments?payment[type]=payment_intent&payment[payment_intent]=pi_…`
+async fn stripe_invoice_payments(
+    State(shared): State<Fake>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let params = form(query.as_deref().unwrap_or_default());
+    let intent = params
+        .get("payment[payment_intent]")
+        .cloned()
+        .unwrap_or_default();
+    if let Some(refused) = guard(
+        &shared,
+        &headers,
+        format!("GET /v1/invoice_payments {intent}"),
+        stripe_auth,
+    ) {
+        return refused;
+    }
+    if params.get("payment[type]").map(String::as_str) != Some("payment_intent") {
+        return error(StatusCode::BAD_REQUEST, "payment[type] is required");
+    }
+    let data: Vec<Value> = lock(&shared)
+        .invoice_payments
+        .get(&intent)
+        .map(|invoice| {
+            json!({ "id": "inpay_1", "object": "invoice_payment", "invoice": invoice,
+                    "payment": { "type": "payment_intent", "payment_intent": intent } })
+        })
+        .into_iter()
+        .collect();
+    axum::Json(json!({ "object": "list", "data": data, "has_more": false })).into_response()
 }
 
 async fn stripe_fetch(
