@@ -486,16 +486,22 @@ async fn grouped_messages_apply_once_and_a_bad_one_fails_alone(kind: Kind) -> Te
     for sent in futures_util::future::join_all(sends).await {
         sent?;
     }
-    eventually(30, || async {
+    let applied = || async {
+        platform::with_db!(db, |pool| {
+            sqlx::query_scalar::<_, String>("SELECT text FROM test_grouped ORDER BY text")
+                .fetch_all(pool)
+                .await
+        })
+    };
+    // Settled: the bad one dead, the rest applied (through NATS they finish
+    // in any order).
+    eventually(60, || async {
         let dead = app.app.pubsub.dead_letters("test-grouped", 10).await?;
-        Ok(dead.is_some_and(|d| d.len() == 1))
+        Ok(dead.is_some_and(|d| d.len() == 1) && applied().await?.len() >= 299)
     })
     .await?;
-    let texts: Vec<String> = platform::with_db!(db, |pool| {
-        sqlx::query_scalar("SELECT text FROM test_grouped ORDER BY text")
-            .fetch_all(pool)
-            .await
-    })?;
+    app.app.pubsub.drained(Duration::from_secs(10)).await?;
+    let texts = applied().await?;
     let distinct: std::collections::BTreeSet<&String> = texts.iter().collect();
     assert_eq!(texts.len(), 299, "each good message once");
     assert_eq!(distinct.len(), 299);
