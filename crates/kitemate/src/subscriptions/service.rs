@@ -506,9 +506,12 @@ impl SubscriptionService {
             .map_or(caller.user.tier == crate::auth::Tier::Pro, |t| {
                 t.tier == "pro"
             });
+        // The one that goes on, before one that is ending (a cancelled
+        // duplicate keeps what was paid for, but it is not the plan).
         let current = rows
             .iter()
-            .find(|row| is_live(row, now))
+            .find(|row| is_live(row, now) && !lifecycle::is_final(&row.status))
+            .or_else(|| rows.iter().find(|row| is_live(row, now)))
             .or_else(|| rows.iter().find(|row| row.status != "checkout"))
             .or(rows.first());
         let usage = self.inner.chat.usage(caller).await?;

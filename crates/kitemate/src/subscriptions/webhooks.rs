@@ -191,6 +191,38 @@ impl SubscriptionService {
         let mut state = state_of(&row);
         lifecycle::apply(&mut state, &news.observation(), self.grace_secs());
         put_state(&mut row, state);
+        if let Some(kept) = self.older_live(tx, &row, now).await? {
+            // One user, one live subscription: a second that comes alive (a
+            // stale Checkout page paid, say) is ended at its provider at
+            // once and flagged for a refund; the older one stands.
+            self.cancel_now_at_provider(&row).await?;
+            row.status = match delivery.provider {
+                Provider::Razorpay => "cancelled",
+                Provider::Stripe => "canceled",
+            }
+            .into();
+            tracing::warn!(
+                user_id = row.user_id,
+                provider,
+                "a second live subscription cancelled"
+            );
+            self.audit_on_commit(
+                tx,
+                Record {
+                    user_id: Some(row.user_id.clone()),
+                    actor: "system".into(),
+                    action: "subscription.duplicate",
+                    detail: serde_json::json!({
+                        "provider": provider,
+                        "subscriptionId": row.provider_subscription_id,
+                        "keptSubscriptionId": kept,
+                        "refundDue": true,
+                    }),
+                    origin: Origin::default(),
+                    key: Some(format!("duplicate:{}", row.id)),
+                },
+            );
+        }
         row.updated_at = now;
         store::update(tx, &row).await?;
         if let Some(charge) = &news.charge {
@@ -200,6 +232,31 @@ impl SubscriptionService {
         self.recompute(tx, &row.user_id, delivery.provider.as_str(), &delivery.kind)
             .await?;
         Ok("applied")
+    }
+
+    /// The provider id of an older subscription of the same user that is
+    /// live (entitled, not ending) when `row` is live too.
+    async fn older_live(
+        &self,
+        tx: &mut Tx,
+        row: &SubRow,
+        now: i64,
+    ) -> Result<Option<String>, ApiError> {
+        let live = |r: &SubRow| {
+            r.provider_subscription_id.is_some()
+                && !lifecycle::is_final(&r.status)
+                && !r.cancel_at_period_end
+                && lifecycle::entitlement(&state_of(r), now).is_some()
+        };
+        if !live(row) {
+            return Ok(None);
+        }
+        let others = store::of_user_in(tx, &row.user_id).await?;
+        Ok(others
+            .into_iter()
+            .filter(|o| o.id != row.id && live(o))
+            .find(|o| (o.created_at, &o.id) < (row.created_at, &row.id))
+            .and_then(|o| o.provider_subscription_id))
     }
 
     /// A subscription first heard of in an event: ours when it names a user

@@ -303,6 +303,65 @@ async fn duplicates_at_once_apply_once(kind: Kind) -> TestResult {
 /// A refund counts when Razorpay says the money went back
 /// (`refund.processed`), by the payment's own total: a repeat changes
 /// nothing, and a full one ends Pro.
+/// One user, one live subscription: a second that comes alive is cancelled
+/// at its provider at once and flagged for a refund; the first stands.
+async fn a_second_live_subscription_is_cancelled_and_flagged(kind: Kind) -> TestResult {
+    let fake = start_razorpay().await?;
+    let app = app_with(kind, Some(&fake.url), None).await?;
+    let asha = app.signup("asha").await?;
+    let user = app.get("/auth/me", Some(&asha)).await?.json()["id"].clone();
+    let now = app.clock.now().timestamp();
+    let sub = |id: &str| {
+        json!({ "id": id, "status": "active", "notes": { "user_id": user },
+            "current_start": now, "current_end": now + 30 * 86_400 })
+    };
+    for (n, id) in ["sub_D1", "sub_D2"].into_iter().enumerate() {
+        fake.put_subscription(id, sub(id));
+        let at = now + 10 * i64::try_from(n)?;
+        let charged = razorpay_event(
+            "subscription.charged",
+            &sub(id),
+            Some((&format!("pay_{id}"), 29_900)),
+            at,
+        );
+        razorpay_ok(&app, &charged, &format!("evt_{id}")).await?;
+        tier_becomes(&app, &asha, "pro").await?;
+    }
+    crate::support::eventually(10, || async {
+        Ok(fake
+            .calls()
+            .contains(&"POST /subscriptions/sub_D2/cancel at_cycle_end=false".to_string()))
+    })
+    .await?;
+    assert!(
+        !fake
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("POST /subscriptions/sub_D1/cancel")),
+        "the first stands: {:?}",
+        fake.calls()
+    );
+    let m = super::me(&app, &asha).await?;
+    assert_eq!(
+        (m["tier"].as_str(), m["status"].as_str()),
+        (Some("pro"), Some("active")),
+        "{m}"
+    );
+    crate::support::eventually(10, || async {
+        let activity = app.get("/auth/activity", Some(&asha)).await?.json();
+        Ok(activity["entries"].as_array().is_some_and(|e| {
+            e.iter().any(|x| {
+                x["action"] == "subscription.duplicate"
+                    && x["detail"]["subscriptionId"] == "sub_D2"
+                    && x["detail"]["keptSubscriptionId"] == "sub_D1"
+                    && x["detail"]["refundDue"] == true
+            })
+        }))
+    })
+    .await?;
+    app.stop().await
+}
+
 async fn a_full_refund_ends_pro(kind: Kind) -> TestResult {
     let fake = start_razorpay().await?;
     let app = app_with(kind, Some(&fake.url), None).await?;
@@ -363,6 +422,7 @@ async fn a_full_refund_ends_pro(kind: Kind) -> TestResult {
 
 crate::both_backends!(
     a_full_refund_ends_pro,
+    a_second_live_subscription_is_cancelled_and_flagged,
     every_signature_vector_is_judged_as_the_sdks_judge_it,
     only_signed_deliveries_change_anything,
     duplicates_at_once_apply_once
