@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version=4.32.5
-if ! st --version 2>/dev/null | grep -q "$version"; then
+if [[ "$(st --version 2>/dev/null || true)" != *"$version"* ]]; then
   python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$version"
 fi
 
