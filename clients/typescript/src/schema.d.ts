@@ -646,6 +646,7 @@ export interface paths {
          *     holding a fork of each public or unlisted widget on it, where it sat
          *     (private widgets on it are not copied); each creator is told. It takes a
          *     dashboard place and a widget place per fork of your plan; all or nothing.
+         *     Forking your own (a private one too) duplicates it.
          */
         post: operations["fork_dashboard"];
         delete?: never;
@@ -1714,8 +1715,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Like a public widget (or an unlisted one, with its link's secret);
-         *     liking again changes nothing.
+         * Like a public widget (or an unlisted one, with its link's secret), or
+         *     one of your own whatever its visibility; liking again changes nothing.
          */
         put: operations["like_widget"];
         post?: never;
@@ -5433,7 +5434,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such public dashboard */
+            /** @description No such dashboard of yours, nor a public one */
             404: {
                 headers: {
                     [name: string]: unknown;

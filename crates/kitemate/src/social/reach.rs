@@ -33,7 +33,7 @@ impl SocialService {
     /// or not, is duplicated).
     pub async fn fork(&self, me: &User, id: &str, token: Option<&str>) -> Result<Widget, ApiError> {
         self.allow("fork", me).await?;
-        let owner = self.widgets.owner_for_fork(id, token, me).await?;
+        let owner = self.widgets.owner_for_reach(id, token, me).await?;
         self.not_blocked(me, &owner).await?;
         self.widgets.fork(me, id, token).await
     }
@@ -42,7 +42,7 @@ impl SocialService {
     /// caller's account.
     pub async fn fork_dashboard(&self, me: &User, id: &str) -> Result<Dashboard, ApiError> {
         self.allow("fork", me).await?;
-        let owner = self.widgets.owner_of_shared_dashboard(id).await?;
+        let owner = self.widgets.owner_for_dashboard_fork(id, me).await?;
         if owner != me.id && moderation_store::blocked_between(&self.db, &me.id, &owner).await? {
             return Err(ApiError::not_found("no such dashboard"));
         }
@@ -57,7 +57,7 @@ impl SocialService {
         token: Option<&str>,
     ) -> Result<Reactions, ApiError> {
         self.allow("like", me).await?;
-        let owner = self.widgets.owner_of_shared(id, token, me).await?;
+        let owner = self.widgets.owner_for_reach(id, token, me).await?;
         self.not_blocked(me, &owner).await?;
         self.widgets.like(me, id, token).await
     }

@@ -65,6 +65,7 @@ pub async fn fork_widget(
 /// holding a fork of each public or unlisted widget on it, where it sat
 /// (private widgets on it are not copied); each creator is told. It takes a
 /// dashboard place and a widget place per fork of your plan; all or nothing.
+/// Forking your own (a private one too) duplicates it.
 #[utoipa::path(post, path = "/dashboards/{id}/fork", tag = TAG,
     security(("bearer" = [])),
     params(("id" = String, Path)),
@@ -72,7 +73,7 @@ pub async fn fork_widget(
         (status = 201, description = "The new dashboard, yours", body = Dashboard),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The Free plan's dashboards or widgets are used up", body = ErrorBody),
-        (status = 404, description = "No such public dashboard", body = ErrorBody),
+        (status = 404, description = "No such dashboard of yours, nor a public one", body = ErrorBody),
         (status = 429, description = "Too many forks; see `Retry-After`", body = ErrorBody),
     ))]
 pub async fn fork_dashboard(
@@ -84,8 +85,8 @@ pub async fn fork_dashboard(
     Ok((StatusCode::CREATED, ApiJson(fork)))
 }
 
-/// Like a public widget (or an unlisted one, with its link's secret);
-/// liking again changes nothing.
+/// Like a public widget (or an unlisted one, with its link's secret), or
+/// one of your own whatever its visibility; liking again changes nothing.
 #[utoipa::path(put, path = "/widgets/{id}/like", tag = TAG,
     security(("bearer" = [])),
     params(("id" = String, Path)),

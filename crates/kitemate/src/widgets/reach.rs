@@ -149,9 +149,9 @@ impl WidgetService {
         Ok(row)
     }
 
-    /// A widget `viewer` may fork: their own, whatever its visibility, or
-    /// one shared with them.
-    async fn forkable(
+    /// A widget `viewer` may fork or like: their own, whatever its
+    /// visibility, or one shared with them.
+    async fn own_or_reachable(
         &self,
         id: &str,
         token: Option<&str>,
@@ -163,14 +163,14 @@ impl WidgetService {
         }
     }
 
-    /// The owner of a widget `viewer` may fork (for checks before forking).
-    pub async fn owner_for_fork(
+    /// The owner of a widget `viewer` may fork or like (for checks first).
+    pub async fn owner_for_reach(
         &self,
         id: &str,
         token: Option<&str>,
         viewer: &User,
     ) -> Result<String, ApiError> {
-        Ok(self.forkable(id, token, &viewer.id).await?.user_id)
+        Ok(self.own_or_reachable(id, token, &viewer.id).await?.user_id)
     }
 
     /// The owner of a widget others may reach (for checks before acting).
@@ -197,7 +197,7 @@ impl WidgetService {
     /// the creator hears of it through `widget-forks`. Forking one's own
     /// widget, shared or not, duplicates it.
     pub async fn fork(&self, me: &User, id: &str, token: Option<&str>) -> Result<Widget, ApiError> {
-        let row = self.forkable(id, token, &me.id).await?;
+        let row = self.own_or_reachable(id, token, &me.id).await?;
         let owner_id = row.user_id.clone();
         let original = self.widget(row)?;
         let owner = if owner_id == me.id {
@@ -280,7 +280,7 @@ impl WidgetService {
         id: &str,
         token: Option<&str>,
     ) -> Result<Reactions, ApiError> {
-        let row = self.reachable(id, token, &me.id).await?;
+        let row = self.own_or_reachable(id, token, &me.id).await?;
         let now = self.clock.now().timestamp_millis();
         let mut tx = self.db.begin().await?;
         let liked = reach_store::like(&mut tx, &row.id, &me.id, now).await?;

@@ -13,8 +13,16 @@ use super::store::{self, Counted, DashboardRow};
 use crate::auth::User;
 
 impl WidgetService {
-    /// The owner of a dashboard others may see (for checks before acting).
-    pub async fn owner_of_shared_dashboard(&self, id: &str) -> Result<String, ApiError> {
+    /// The owner of a dashboard `viewer` may fork: their own, whatever its
+    /// visibility, or a public one (for checks before acting).
+    pub async fn owner_for_dashboard_fork(
+        &self,
+        id: &str,
+        viewer: &User,
+    ) -> Result<String, ApiError> {
+        if store::dashboard(&self.db, &viewer.id, id).await?.is_some() {
+            return Ok(viewer.id.clone());
+        }
         Ok(store::shared_dashboard(&self.db, id)
             .await?
             .ok_or_else(not_found)?
@@ -70,8 +78,11 @@ impl WidgetService {
     /// Forks a public dashboard into the caller's account: a new private
     /// dashboard (within their plan) holding a fork of every shared widget
     /// on it where it sat; private widgets on it are not copied. All or
-    /// nothing. Forking one's own duplicates it.
+    /// nothing. Forking one's own (a private one too) duplicates it.
     pub async fn fork_dashboard(&self, me: &User, id: &str) -> Result<Dashboard, ApiError> {
+        if store::dashboard(&self.db, &me.id, id).await?.is_some() {
+            return self.duplicate_dashboard(me, id).await;
+        }
         let original = store::shared_dashboard(&self.db, id)
             .await?
             .ok_or_else(not_found)?;

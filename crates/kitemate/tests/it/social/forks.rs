@@ -175,6 +175,26 @@ async fn only_shared_widgets_fork_and_forks_count_toward_the_plan(kind: Kind) ->
         )
         .await?;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    // She may like it too; no one else may.
+    let liked = app
+        .call(
+            Method::PUT,
+            &format!("/widgets/{private_id}/like"),
+            None,
+            Some(&asha),
+        )
+        .await?;
+    assert_eq!(liked.status, StatusCode::OK, "{liked:?}");
+    assert_eq!(liked.json()["likes"], 1);
+    let not_his = app
+        .call(
+            Method::PUT,
+            &format!("/widgets/{private_id}/like"),
+            None,
+            Some(&ravi),
+        )
+        .await?;
+    assert_eq!(not_his.status, StatusCode::NOT_FOUND);
     let wrong = json!({ "shareToken": "x".repeat(43) });
     assert_eq!(
         fork(&app, &ravi, unlisted_id, Some(wrong)).await?.status,
@@ -424,6 +444,17 @@ async fn public_dashboards_show_and_fork_their_shared_widgets(kind: Kind) -> Tes
     )
     .await?;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    // Its owner may: a plain duplicate.
+    let own = call(
+        &app,
+        Method::POST,
+        &format!("/dashboards/{board}/fork"),
+        None,
+        &asha,
+    )
+    .await?;
+    assert_eq!(own.status, StatusCode::CREATED, "{own:?}");
+    assert_ne!(own.json()["id"], json!(board));
     assert_eq!(
         app.get("/profiles/asha", None).await?.json()["dashboards"]["dashboards"],
         json!([])
