@@ -8,7 +8,7 @@ use platform::db::Tx;
 use serde::Serialize;
 
 use super::service::ChatService;
-use super::store;
+use super::store::{self, at, parse};
 use crate::auth::AccountPart;
 
 /// Conversations read per page of the export.
@@ -42,14 +42,6 @@ struct MonthUsage {
     questions: i64,
 }
 
-fn at(millis: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(millis).unwrap_or_default()
-}
-
-fn json(text: Option<String>) -> Option<serde_json::Value> {
-    text.and_then(|t| serde_json::from_str(&t).ok())
-}
-
 impl AccountPart for ChatService {
     async fn export(&self, user_id: &str, archive: &mut ArchiveWriter) -> anyhow::Result<()> {
         let db = self.db();
@@ -70,8 +62,8 @@ impl AccountPart for ChatService {
                             id: m.id,
                             role: m.role,
                             content: m.content,
-                            data: json(m.data),
-                            widget: json(m.widget),
+                            data: parse(m.data.as_deref()),
+                            widget: parse(m.widget.as_deref()),
                             created_at: at(m.created_at),
                         })
                         .collect(),

@@ -11,6 +11,7 @@ use validator::Validate;
 
 use super::engine::{Data, Widget};
 use super::service::{ChatReply, Usage};
+use super::store::{at, parse};
 use super::stream::{self, Piece};
 use super::{ChatState, store};
 use crate::auth::Auth;
@@ -99,10 +100,6 @@ pub struct ConversationList {
     pub conversations: Vec<ConversationInfo>,
 }
 
-fn at(millis: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
-}
-
 /// The caller's conversations.
 #[utoipa::path(get, path = "/chat/conversations", tag = TAG,
     security(("bearer" = [])),
@@ -148,10 +145,6 @@ pub struct Conversation {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Oldest first.
     pub messages: Vec<MessageInfo>,
-}
-
-fn parse<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Option<T> {
-    text.and_then(|t| serde_json::from_str(t).ok())
 }
 
 fn not_found() -> ApiError {

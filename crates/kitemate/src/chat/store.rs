@@ -41,6 +41,16 @@ pub struct MessageRow {
     pub created_at: i64,
 }
 
+/// A stored time (Unix milliseconds).
+pub fn at(millis: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+/// A stored JSON column (an answer's data or widget), if it reads as `T`.
+pub fn parse<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Option<T> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+}
+
 pub async fn used(db: &Db, user_id: &str, month: &str) -> Result<i64, sqlx::Error> {
     let used: Option<i64> = with_db!(db, |pool| {
         sqlx::query_scalar("SELECT used FROM usage WHERE user_id = $1 AND month = $2")
