@@ -79,19 +79,21 @@ impl AccountPart for SubscriptionService {
                 &self.billing_details(&caller).await?,
             )
             .await?;
-        let mut numbers = Vec::new();
+        // The PDFs follow the list, one file at a time, each read again
+        // when its turn comes: only the ids are kept meanwhile.
+        let mut ids = Vec::new();
         archive.file("subscriptions/invoices.jsonl").await?;
         let mut cursor: Option<String> = None;
         loop {
             let page = self.invoices(&caller, cursor.as_deref(), 100).await?;
             archive.lines(&page.invoices).await?;
-            numbers.extend(page.invoices.iter().map(|i| i.id.clone()));
+            ids.extend(page.invoices.iter().map(|i| i.id.clone()));
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => break,
             }
         }
-        for id in numbers {
+        for id in ids {
             let (file, pdf) = self.invoice_pdf(&caller, &id).await?;
             archive
                 .file(&format!("subscriptions/invoices/{file}"))
