@@ -75,6 +75,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/market": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each feed's newest day and the files loaded last. */
+        get: operations["market_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/pubsub": {
         parameters: {
             query?: never;
@@ -927,7 +944,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The portfolio's value per day, as recorded by syncs (one per IST day). */
+        /**
+         * The portfolio at each trading day's end: recorded by the daily refresh
+         *     and syncs, and before those worked out from imported trades and the
+         *     closing prices loaded. With NIFTY 50's close where it is loaded.
+         */
         get: operations["history"];
         put?: never;
         post?: never;
@@ -985,6 +1006,28 @@ export interface paths {
         };
         /** One of the caller's imports, with the lines it skipped. */
         get: operations["import_detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the portfolio did over a period: the time-weighted return (what the
+         *     holdings did, comparable with NIFTY 50) and the money-weighted return
+         *     (XIRR: what the investor earned, timing included), each labelled, with
+         *     NIFTY 50 over the same days and the difference.
+         */
+        get: operations["performance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2099,12 +2142,23 @@ export interface components {
             /** Format: int64 */
             signups: number;
         };
-        /** @description The portfolio's value at the end of one IST day, as a sync recorded it. */
+        /**
+         * @description Where a day's value comes from.
+         * @enum {string}
+         */
+        DaySource: "close" | "sync" | "trades";
+        /** @description The portfolio at the end of one trading day (India time). */
         DayValue: {
             /** Format: date */
             day: string;
+            dayChangePaise?: null | components["schemas"]["Paise"];
             investedPaise: components["schemas"]["Paise"];
+            netFlowPaise?: null | components["schemas"]["Paise"];
+            /** @description NIFTY 50's close that day, in points, when loaded. */
+            nifty50?: string | null;
+            /** @description Value less invested. */
             pnlPaise: components["schemas"]["Paise"];
+            source: components["schemas"]["DaySource"];
             valuePaise: components["schemas"]["Paise"];
         };
         /** @description A message that ran out of retries. */
@@ -2167,6 +2221,13 @@ export interface components {
             /** @description The `zerodha_code` the redirect put in the app's URL fragment. */
             code: string;
         };
+        /** @description The newest day loaded of one feed. */
+        FeedInfo: {
+            /** @description `nse-equity`, `bse-equity`, `nse-indices` or `amfi-nav`. */
+            feed: string;
+            /** Format: date */
+            lastDay?: string | null;
+        };
         /**
          * @description A headline figure of the whole portfolio.
          * @enum {string}
@@ -2212,6 +2273,13 @@ export interface components {
             investedPaise: components["schemas"]["Paise"];
             isin: string;
             lastPricePaise?: null | components["schemas"]["Paise"];
+            /**
+             * Format: date-time
+             * @description When `lastPrice` was the price: a day's close counts at 15:30 IST,
+             *     a Kite price when it was synced, a trade's price on its day.
+             */
+            priceAsOf?: string | null;
+            priceSource?: null | components["schemas"]["PriceSource"];
             quantity: components["schemas"]["Quantity"];
             sector: string;
             symbol: string;
@@ -2353,6 +2421,7 @@ export interface components {
         };
         /** @description A job as `kitemate cron list` and `GET /admin/cron` show it. */
         JobInfo: {
+            lastRun?: null | components["schemas"]["RunInfo"];
             name: string;
             /** Format: date-time */
             nextRun?: string | null;
@@ -2374,6 +2443,25 @@ export interface components {
         Kind: "tradebook" | "holdings";
         /** @example https://asha.example/blog */
         Link: string;
+        /** @description One file loaded. */
+        LoadInfo: {
+            /** Format: int64 */
+            closes: number;
+            fileName: string;
+            /** Format: date */
+            firstDay?: string | null;
+            id: string;
+            /** Format: int64 */
+            indices: number;
+            /** Format: date */
+            lastDay?: string | null;
+            /** @description `udiff-bhavcopy`, `nse-bhavcopy`, `amfi-nav` or `nse-indices`. */
+            layout: string;
+            /** Format: date-time */
+            loadedAt: string;
+            /** Format: int64 */
+            skipped: number;
+        };
         LoginRequest: {
             /** @example asha@example.com */
             email: string;
@@ -2383,6 +2471,12 @@ export interface components {
         MarkRead: {
             /** @description Every notice up to and including this id; every notice when left out. */
             upTo?: string | null;
+        };
+        /** @description What market data holds. */
+        MarketStatus: {
+            feeds: components["schemas"]["FeedInfo"][];
+            /** @description The 20 newest files loaded, newest first. */
+            loads: components["schemas"]["LoadInfo"][];
         };
         /**
          * @description What movers are ranked by.
@@ -2482,7 +2576,7 @@ export interface components {
          * @description What a notice tells of.
          * @enum {string}
          */
-        NoticeKind: "forked" | "liked" | "followed";
+        NoticeKind: "forked" | "liked" | "followed" | "zerodha_reauth";
         /** @description The widget a notice is about. */
         NoticeWidget: {
             id: string;
@@ -2537,6 +2631,42 @@ export interface components {
          * @example 12.34
          */
         Percent: string;
+        /** @description How the portfolio did over a period, against NIFTY 50 over the same days. */
+        Performance: {
+            /** @description Trading days in the period with a value. */
+            days: number;
+            endValuePaise: components["schemas"]["Paise"];
+            excessPercent?: null | components["schemas"]["Percent"];
+            /**
+             * Format: date
+             * @description The day the period is measured from (its value is the starting point).
+             */
+            from?: string | null;
+            /**
+             * @description Money-weighted (XIRR): the yearly rate that turns the starting value
+             *     and every amount put in or taken out into the ending value. What the
+             *     investor earned, timing of their buys and sells included.
+             */
+            moneyWeighted: components["schemas"]["Return"];
+            /** @description Money put in less money taken out during the period. */
+            netFlowPaise: components["schemas"]["Paise"];
+            /** @description NIFTY 50's price return from the first day's close to the last's. */
+            nifty50: components["schemas"]["Return"];
+            period: components["schemas"]["Period"];
+            startValuePaise: components["schemas"]["Paise"];
+            /**
+             * @description Time-weighted: each day's change in value with money in and out
+             *     taken away, chained. What the holdings did; comparable with an index.
+             */
+            timeWeighted: components["schemas"]["Return"];
+            /** Format: date */
+            to?: string | null;
+        };
+        /**
+         * @description A period returns are asked for.
+         * @enum {string}
+         */
+        Period: "1m" | "3m" | "6m" | "1y" | "3y" | "5y" | "all";
         /** @description A piece of a streamed answer, as the stream sends it. */
         Piece: {
             content: string;
@@ -2648,6 +2778,13 @@ export interface components {
             /** @description Its trading symbol, upper case. */
             symbol: string;
         };
+        /**
+         * @description Where a holding's price comes from: the newest of the day's closing
+         *     price (NSE, else BSE, AMFI's NAV for funds), Kite's price at the last
+         *     sync, the holdings file imported, or the last trade.
+         * @enum {string}
+         */
+        PriceSource: "nse_close" | "bse_close" | "amfi_nav" | "kite" | "holdings_file" | "last_trade" | "mixed";
         /** @description A public profile. */
         Profile: {
             /** @description The same, 64 pixels square. */
@@ -2864,6 +3001,13 @@ export interface components {
             /** @description `hidden` or `dismissed`; every open report of the same thing too. */
             status: components["schemas"]["ReportStatus"];
         };
+        /** @description One return, said plainly. */
+        Return: {
+            annualizedPercent?: null | components["schemas"]["Percent"];
+            /** @description What this number is, in a sentence a reader cannot mistake. */
+            label: string;
+            percent?: null | components["schemas"]["Percent"];
+        };
         /** @description A kept revision of a widget's content. */
         Revision: components["schemas"]["Content"] & {
             /** Format: date-time */
@@ -2885,6 +3029,7 @@ export interface components {
             manual: boolean;
             /** @description running, succeeded, failed or abandoned. */
             outcome: string;
+            progress?: null | components["schemas"]["RunProgress"];
             /** @description The replica that ran it. */
             runner: string;
             /** Format: date-time */
@@ -2897,6 +3042,14 @@ export interface components {
         };
         RunList: {
             runs: components["schemas"]["RunInfo"][];
+        };
+        /** @description How far a run has come: the step it is on and its count of work. */
+        RunProgress: {
+            /** Format: int64 */
+            done: number;
+            step: string;
+            /** Format: int64 */
+            total: number;
         };
         /** @description A piece of a sale matched to one buy (FIFO). */
         Sale: {
@@ -3104,6 +3257,12 @@ export interface components {
             dayChangePaise?: null | components["schemas"]["Paise"];
             holdings: number;
             investedPaise: components["schemas"]["Paise"];
+            /**
+             * Format: date-time
+             * @description The oldest price the value rests on (see each holding's own).
+             */
+            priceAsOf?: string | null;
+            priceSource?: null | components["schemas"]["PriceSource"];
             /** @description Every sale matched to a known buy, all years. */
             realizedPaise: components["schemas"]["Paise"];
             /** @description Holdings without any price yet (not in `value`). */
@@ -3552,6 +3711,44 @@ export interface operations {
             };
             /** @description No such job */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    market_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is loaded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketStatus"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an administrator (`permission_denied`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6193,7 +6390,10 @@ export interface operations {
     history: {
         parameters: {
             query?: {
-                /** @description First day (India time), YYYY-MM-DD, not after `to`; a year ago when left out. */
+                /**
+                 * @description First day (India time), YYYY-MM-DD, not after `to` and at most ten
+                 *     years before it; a year ago when left out.
+                 */
                 from?: string;
                 /** @description Last day, YYYY-MM-DD; today when left out. */
                 to?: string;
@@ -6204,7 +6404,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Daily values, oldest first */
+            /** @description One point per trading day, oldest first */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6213,7 +6413,7 @@ export interface operations {
                     "application/json": components["schemas"]["History"];
                 };
             };
-            /** @description A date is invalid, or from is after to */
+            /** @description A date is invalid, from is after to, or the range is over ten years */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6372,6 +6572,47 @@ export interface operations {
             };
             /** @description No such import of the caller's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    performance: {
+        parameters: {
+            query?: {
+                /** @description 1m, 3m, 6m, 1y, 3y, 5y or all; 1y when left out. */
+                period?: components["schemas"]["Period"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Returns over the period */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Performance"];
+                };
+            };
+            /** @description Not a period (`invalid_argument`, field `period`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

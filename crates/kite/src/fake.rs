@@ -3,7 +3,7 @@
 //! the `Authorization` header, sessions that die at 06:00 IST, and the
 //! per-second limits (429 past them). Failures can be injected.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -35,7 +35,9 @@ const HISTORICAL_OI: &str = include_str!("../fixtures/historical_oi.json");
 
 #[derive(Debug, Default)]
 struct Inner {
-    request_tokens: HashSet<String>,
+    /// Request tokens not used yet, with the Zerodha client id each logs in as
+    /// (`None`: the fixture's).
+    request_tokens: HashMap<String, Option<String>>,
     /// access token → when it stops working.
     sessions: HashMap<String, DateTime<Utc>>,
     offset: TimeDelta,
@@ -174,13 +176,26 @@ impl FakeKite {
 
     /// A request token, as Kite puts on the login redirect; good once.
     pub fn request_token(&self) -> String {
+        self.token_for(None)
+    }
+
+    /// A request token that logs in as the Zerodha client `user_id`, for
+    /// tests with several linked accounts.
+    pub fn request_token_for(&self, user_id: &str) -> String {
+        self.token_for(Some(user_id.to_string()))
+    }
+
+    fn token_for(&self, user_id: Option<String>) -> String {
         let token: String = (0..32)
             .map(|_| {
                 let n = rand::random_range(0..36u8);
                 char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
             })
             .collect();
-        self.shared.lock().request_tokens.insert(token.clone());
+        self.shared
+            .lock()
+            .request_tokens
+            .insert(token.clone(), user_id);
         token
     }
 
@@ -314,9 +329,9 @@ async fn session(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     }
     let now = shared.now();
     let mut inner = shared.lock();
-    if !inner.request_tokens.remove(token) {
+    let Some(client) = inner.request_tokens.remove(token) else {
         return error(403, "TokenException", "Token is invalid or has expired.");
-    }
+    };
     let access: String = (0..32)
         .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
         .collect();
@@ -324,6 +339,9 @@ async fn session(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let mut body: serde_json::Value = serde_json::from_str(SESSION).unwrap_or_default();
     body["data"]["access_token"] = access.into();
     body["data"]["api_key"] = shared.api_key.clone().into();
+    if let Some(client) = client {
+        body["data"]["user_id"] = client.into();
+    }
     json(&body.to_string())
 }
 

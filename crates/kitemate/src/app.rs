@@ -27,6 +27,7 @@ use crate::auth::{self, AuthService};
 use crate::chat::{self, ChatService};
 use crate::config::{Config, Mode, Resolved};
 use crate::kite_turns::SharedTurns;
+use crate::market::{self, MarketService};
 use crate::portfolio::{self, PortfolioService};
 use crate::social::{self, SocialService};
 use crate::subscriptions::{self, SubscriptionService};
@@ -41,6 +42,7 @@ pub static SERVICES: &[&Declaration] = &[
     &ops::SERVICE,
     &jobs::SERVICE,
     &admin::SERVICE,
+    &market::SERVICE,
     &portfolio::SERVICE,
     &chat::SERVICE,
     &widgets::SERVICE,
@@ -65,6 +67,7 @@ pub struct App {
     pub cache: Cache,
     /// Uploaded files, in `data_dir/objects` or S3.
     pub objects: Objects,
+    pub market: MarketService,
     pub portfolio: PortfolioService,
     pub chat: ChatService,
     pub subscriptions: SubscriptionService,
@@ -178,6 +181,8 @@ impl App {
             keyring,
             metrics_token,
             payments,
+            calendar,
+            sources,
         } = resolved;
         let metrics = Metrics::new();
         let pubsub = PubSub::new(clock.clone(), Arc::clone(&metrics));
@@ -231,12 +236,19 @@ impl App {
                 ),
             },
         )?;
+        let market = MarketService::new(
+            databases.get(&market::DATABASE)?,
+            clock.clone(),
+            calendar,
+            sources,
+        );
         let portfolio = PortfolioService::new(
             databases.get(&portfolio::DATABASE)?,
             objects.require(portfolio::IMPORTS.name)?.clone(),
             clock.clone(),
             kite,
             auth.clone(),
+            market.clone(),
             &pubsub,
         )?;
         let enabled = config.rate_limit.enabled;
@@ -325,7 +337,17 @@ impl App {
                 },
                 limiter.clone(),
             ),
-            jobs::mount(&cron, databases.shared(), clock.clone())?,
+            jobs::mount(
+                &cron,
+                databases.shared(),
+                clock.clone(),
+                jobs::Refresh {
+                    market: market.clone(),
+                    portfolio: portfolio.clone(),
+                    auth: auth.clone(),
+                    clock: clock.clone(),
+                },
+            )?,
             admin::mount(admin::AdminState {
                 auth: auth.clone(),
                 db: databases.get(&admin::DATABASE)?,
@@ -334,6 +356,10 @@ impl App {
                 cron: cron.clone(),
                 audit,
             })?,
+            market::mount(market::MarketState {
+                service: market.clone(),
+                auth: auth.clone(),
+            }),
             portfolio::mount(
                 portfolio::PortfolioState {
                     service: portfolio.clone(),
@@ -395,6 +421,7 @@ impl App {
             fanout,
             limiter,
             cache,
+            market,
             portfolio,
             chat,
             subscriptions,

@@ -51,6 +51,11 @@ pub enum Command {
         #[arg(long)]
         kind: Option<ImportKind>,
     },
+    /// Closing prices: load files downloaded by hand, or fetch a range of days.
+    Prices {
+        #[command(subcommand)]
+        command: PricesCommand,
+    },
     /// Subscriptions: compare every open one with its provider now.
     Subscriptions {
         #[command(subcommand)]
@@ -60,6 +65,27 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PricesCommand {
+    /// Load NSE or BSE bhavcopies, AMFI NAV files or NSE index closes
+    /// (zipped or not), each whole or, when malformed, not at all.
+    Load {
+        /// The files, in any order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Fetch every trading day's files from NSE, BSE and AMFI that are not
+    /// loaded yet, from `--from` to `--to`.
+    Backfill {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day, YYYY-MM-DD; today (India time) when left out.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
     },
 }
 

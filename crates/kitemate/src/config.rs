@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthConfig;
 use crate::chat::{ChatConfig, LlmSettings};
+use crate::market::{Calendar, MarketConfig, Sources};
 use crate::portfolio::PortfolioConfig;
 use crate::social::SocialConfig;
 use crate::subscriptions::{Providers, SubscriptionsConfig};
@@ -95,6 +96,7 @@ pub struct Config {
     pub cron: CronConfig,
     pub kite: KiteConfig,
     pub portfolio: PortfolioConfig,
+    pub market: MarketConfig,
     pub llm: LlmSettings,
     pub chat: ChatConfig,
     pub widgets: WidgetsConfig,
@@ -187,6 +189,7 @@ impl Default for Config {
             cron: CronConfig::default(),
             kite: KiteConfig::default(),
             portfolio: PortfolioConfig::default(),
+            market: MarketConfig::default(),
             llm: LlmSettings::default(),
             chat: ChatConfig::default(),
             widgets: WidgetsConfig::default(),
@@ -228,6 +231,7 @@ impl Config {
         self.social.validate()?;
         self.subscriptions.validate()?;
         self.portfolio.validate()?;
+        self.market.validate()?;
         Ok(())
     }
 
@@ -246,7 +250,17 @@ impl Config {
         let (objects, signer) = self.objects(&secrets)?;
         let keyring = self.keyring(&secrets)?;
         let payments = self.subscriptions.resolve(&secrets)?;
+        let calendar = Calendar::load(self.market.holidays_file.as_deref())
+            .map_err(|err| ConfigError::new(format!("{err:#}")))?;
+        let sources = self
+            .market
+            .fetch
+            .then(|| Sources::new(&self.market))
+            .transpose()
+            .map_err(|err| ConfigError::new(format!("`market`: {err:#}")))?;
         Ok(Resolved {
+            calendar,
+            sources,
             payments,
             backend,
             redis,
@@ -449,6 +463,10 @@ pub struct Resolved {
     pub metrics_token: Option<secrecy::SecretString>,
     /// The payment providers whose keys are set.
     pub payments: Providers,
+    /// NSE's trading days (the shipped list or `market.holidays_file`).
+    pub calendar: Calendar,
+    /// Downloads of closing prices; `None` when `market.fetch` is off.
+    pub sources: Option<Sources>,
 }
 
 impl std::fmt::Debug for Resolved {

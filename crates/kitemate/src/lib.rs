@@ -11,6 +11,7 @@ pub mod config;
 pub mod hello;
 pub mod jobs;
 pub mod kite_turns;
+pub mod market;
 pub mod objects;
 pub mod ops;
 pub mod portfolio;

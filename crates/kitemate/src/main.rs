@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use kitemate::auth::Tier;
 use kitemate::cli::{
-    Cli, Command, CronCommand, ImportKind, KeysCommand, SubscriptionsCommand, TierArg, UsersCommand,
+    Cli, Command, CronCommand, ImportKind, KeysCommand, PricesCommand, SubscriptionsCommand,
+    TierArg, UsersCommand,
 };
 use kitemate::config::Resolved;
 use kitemate::{App, Config, app};
@@ -135,7 +136,8 @@ async fn run(command: Command, config: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { file, user, kind } => import(config, &file, &user, kind).await,
-        Command::Cron { command } => cron(command, config).await,
+        Command::Prices { command } => prices(command, config).await,
+        Command::Cron { command } => Box::pin(cron(command, config)).await,
         Command::Serve => serve(config).await,
     }
 }
@@ -230,6 +232,110 @@ async fn import(
     Ok(())
 }
 
+/// A progress bar on stderr: `done/total` with the rate and time left.
+fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// `kitemate prices`: files loaded one by one (each whole or not at all),
+/// or a range of days fetched; what failed is listed and fails the command.
+#[expect(clippy::print_stdout, reason = "the command answers on stdout")]
+async fn prices(command: PricesCommand, config: Settings) -> anyhow::Result<()> {
+    let app = config.open().await?;
+    let mut failed = Vec::new();
+    match command {
+        PricesCommand::Load { files } => {
+            let bar = progress_bar(files.len() as u64, "loading");
+            for file in &files {
+                let name = file.file_name().map_or_else(
+                    || file.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                let loaded = match tokio::fs::read(file).await {
+                    Ok(bytes) => app
+                        .market
+                        .load(&name, bytes)
+                        .await
+                        .map_err(|err| err.to_string()),
+                    Err(err) => Err(format!("{}: {err}", file.display())),
+                };
+                // The bar is on stderr (and hidden off a terminal); reports go to stdout.
+                match loaded {
+                    Ok(report) => bar.suspend(|| println!("{}", describe_load(&report))),
+                    Err(err) => {
+                        bar.suspend(|| println!("{name}: not loaded: {err}"));
+                        failed.push(name);
+                    }
+                }
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            println!(
+                "{} of {} files loaded",
+                files.len() - failed.len(),
+                files.len()
+            );
+        }
+        PricesCommand::Backfill { from, to } => {
+            let to = to.unwrap_or_else(|| app.clock.today_ist());
+            anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+            let bar = progress_bar(0, "fetching");
+            let fetched = app
+                .market
+                .fetch_days(from, to, |done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .await?;
+            bar.finish_and_clear();
+            for report in &fetched.loaded {
+                println!("{}", describe_load(report));
+            }
+            for (feed, why) in &fetched.failed {
+                println!("{}: {why}", feed.as_str());
+                failed.push(feed.as_str().to_string());
+            }
+            println!(
+                "{} files loaded, {} were loaded before, {} failed",
+                fetched.loaded.len(),
+                fetched.had,
+                fetched.failed.len()
+            );
+        }
+    }
+    app.close().await;
+    anyhow::ensure!(failed.is_empty(), "{} file(s) not loaded", failed.len());
+    Ok(())
+}
+
+fn describe_load(report: &kitemate::market::LoadReport) -> String {
+    let days = match (report.days.first(), report.days.last()) {
+        (Some(first), Some(last)) if first == last => first.to_string(),
+        (Some(first), Some(last)) => format!("{first} to {last}"),
+        _ => "no days".into(),
+    };
+    let again = if report.already_loaded {
+        " (loaded before)"
+    } else {
+        ""
+    };
+    format!(
+        "{}: {} ({days}): {} closes, {} index values, {} rows skipped{again}",
+        report.file, report.layout, report.closes, report.indices, report.skipped
+    )
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
 /// `openapi` is answered in `main` before any configuration is read.
 fn unreachable_openapi() -> anyhow::Result<()> {
     anyhow::bail!("`openapi` is handled before configuration is loaded")
@@ -239,18 +345,32 @@ fn unreachable_openapi() -> anyhow::Result<()> {
 async fn cron(command: CronCommand, config: Settings) -> anyhow::Result<()> {
     match command {
         CronCommand::List => {
-            let app = config.app()?;
+            let app = config.open().await?;
+            let jobs = app.cron.jobs_with_last_runs().await?;
+            app.close().await;
             println!(
-                "{:<16} {:<22} {:<14} {:<22} NEXT (LOCAL)",
-                "NAME", "SCHEDULE", "TIME ZONE", "NEXT (UTC)"
+                "{:<24} {:<22} {:<14} {:<22} {:<28} LAST RUN",
+                "NAME", "SCHEDULE", "TIME ZONE", "NEXT (UTC)", "NEXT (LOCAL)"
             );
-            for job in app.cron.jobs() {
+            for job in jobs {
                 let utc = job
                     .next_run
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
                     .unwrap_or_default();
+                let last = job.last_run.map_or_else(
+                    || "never".to_string(),
+                    |run| {
+                        let at = run.started_at.format("%Y-%m-%d %H:%M:%S UTC");
+                        match run.error {
+                            Some(error) => {
+                                format!("{} at {at}: {}", run.outcome, first_line(&error))
+                            }
+                            None => format!("{} at {at}", run.outcome),
+                        }
+                    },
+                );
                 println!(
-                    "{:<16} {:<22} {:<14} {:<22} {}",
+                    "{:<24} {:<22} {:<14} {:<22} {:<28} {last}",
                     job.name,
                     job.schedule,
                     job.time_zone,
@@ -265,7 +385,26 @@ async fn cron(command: CronCommand, config: Settings) -> anyhow::Result<()> {
             let (run, handle) = app.cron.run_now(&name).await?.ok_or_else(|| {
                 anyhow::anyhow!("no cron job named {name} (see `kitemate cron list`)")
             })?;
-            handle.await?;
+            // The job's reports, drawn as a bar on stderr while it runs.
+            if let Some(progress) = app.cron.progress(&run.id) {
+                let mut reports = progress.watch();
+                let bar = progress_bar(0, &name);
+                let job = name.clone();
+                let draw = tokio::spawn(async move {
+                    while reports.changed().await.is_ok() {
+                        if let Some(report) = reports.borrow_and_update().clone() {
+                            bar.set_message(format!("{job}: {}", report.step));
+                            bar.set_length(report.total);
+                            bar.set_position(report.done);
+                        }
+                    }
+                    bar.finish_and_clear();
+                });
+                handle.await?;
+                draw.abort();
+            } else {
+                handle.await?;
+            }
             let run = app
                 .cron
                 .run(&run.id)

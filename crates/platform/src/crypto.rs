@@ -164,6 +164,17 @@ impl Keyring {
     }
 }
 
+/// The SHA-256 of `bytes` in lowercase hex: a stored token's form, a file's fingerprint.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for byte in hash {
+        hex.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
+        hex.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
+    }
+    hex
+}
+
 /// Whether two secrets are equal, in a time that depends only on their
 /// lengths, so a guess cannot be improved byte by byte by timing.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -197,10 +197,13 @@ fn no_job(name: &str) -> ApiError {
         (status = 401, description = "No valid session", body = ErrorBody),
         (status = 403, description = "Not an administrator (`permission_denied`)", body = ErrorBody),
     ))]
-pub async fn list_jobs(State(state): State<AdminState>, _admin: Admin) -> ApiJson<JobList> {
-    ApiJson(JobList {
-        jobs: state.cron.jobs(),
-    })
+pub async fn list_jobs(
+    State(state): State<AdminState>,
+    _admin: Admin,
+) -> Result<ApiJson<JobList>, ApiError> {
+    Ok(ApiJson(JobList {
+        jobs: state.cron.jobs_with_last_runs().await?,
+    }))
 }
 
 /// Run a job now. Answers at once with the run, which goes on in the background.

@@ -28,3 +28,16 @@ pub struct UserDeleted {
 }
 
 pub static USER_DELETED: TopicDecl<UserDeleted> = TopicDecl::exactly_once("user-deleted");
+
+/// A user's Kite session ended (Kite ends them all at 06:00 IST) and their
+/// link now needs a new login. Published by the morning sweep in the
+/// transaction that marked it; social tells the user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZerodhaReauthRequired {
+    pub user_id: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub static ZERODHA_REAUTH_REQUIRED: TopicDecl<ZerodhaReauthRequired> =
+    TopicDecl::exactly_once("zerodha-reauth-required");

@@ -25,7 +25,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::AuthConfig;
-pub use events::{USER_DELETED, USER_SIGNED_UP, UserDeleted, UserSignedUp};
+pub use events::{
+    USER_DELETED, USER_SIGNED_UP, UserDeleted, UserSignedUp, ZERODHA_REAUTH_REQUIRED,
+    ZerodhaReauthRequired,
+};
 pub(crate) use extract::bearer_token;
 pub use extract::{Admin, Auth, AuthData, MaybeAuth, RequirePro, pro_required};
 pub use model::{Tier, User};
@@ -45,7 +48,11 @@ pub static SERVICE: Declaration = Declaration {
     description: "Accounts and sessions",
     databases: &[&DATABASE],
     buckets: &[],
-    topics: &[USER_SIGNED_UP.name, USER_DELETED.name],
+    topics: &[
+        USER_SIGNED_UP.name,
+        USER_DELETED.name,
+        ZERODHA_REAUTH_REQUIRED.name,
+    ],
     settings: &["auth", "kite"],
     spec: || router_spec(RateLimiter::disabled()).into_openapi(),
 };

@@ -15,7 +15,10 @@ use tokio::sync::Semaphore;
 
 use super::cache::SessionCache;
 use super::config::AuthConfig;
-use super::events::{USER_DELETED, USER_SIGNED_UP, UserDeleted, UserSignedUp};
+use super::events::{
+    USER_DELETED, USER_SIGNED_UP, UserDeleted, UserSignedUp, ZERODHA_REAUTH_REQUIRED,
+    ZerodhaReauthRequired,
+};
 use super::extract::AuthData;
 use super::model::{AuthResponse, Session, SignupRequest, Tier, User};
 use super::parts::AccountData;
@@ -49,6 +52,7 @@ pub(super) struct Inner {
     pub(super) config: AuthConfig,
     pub(super) signed_up: Topic<UserSignedUp>,
     pub(super) deleted: Topic<UserDeleted>,
+    pub(super) reauth: Topic<ZerodhaReauthRequired>,
     /// The other services' parts of an export and a deletion.
     pub(super) account_parts: std::sync::OnceLock<Vec<Arc<dyn AccountData>>>,
     pub(super) account_limiter: platform::ratelimit::RateLimiter,
@@ -103,6 +107,7 @@ impl AuthService {
             .map(|fanout| SessionCache::new(fanout.clone(), ttl));
         let signed_up = pubsub.topic(&USER_SIGNED_UP, &db)?;
         let deleted = pubsub.topic(&USER_DELETED, &db)?;
+        let reauth = pubsub.topic(&ZERODHA_REAUTH_REQUIRED, &db)?;
         let window = TimeDelta::minutes(i64::from(config.failure_window_minutes));
         let max_wait = TimeDelta::seconds(i64::from(config.max_failure_wait_secs));
         let mut account_failures =
@@ -124,6 +129,7 @@ impl AuthService {
                 config,
                 signed_up,
                 deleted,
+                reauth,
                 account_parts: std::sync::OnceLock::new(),
                 account_limiter: zerodha.account_limiter.clone(),
                 zerodha,

@@ -3,7 +3,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "kms_";
 
@@ -16,13 +15,7 @@ pub(super) fn generate() -> String {
 /// The stored form. A fast hash is right here: the token has 256 bits of
 /// entropy, so there is nothing to brute-force.
 pub(crate) fn digest(token: &str) -> String {
-    let hash = Sha256::digest(token.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in hash {
-        hex.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-        hex.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
-    }
-    hex
+    platform::crypto::sha256_hex(token.as_bytes())
 }
 
 /// Cheap shape check before touching the database.

@@ -1,6 +1,9 @@
-//! The jobs service: schedules that keep the platform's records tidy. Its
-//! database holds the record of every cron run (the platform's tables; none
-//! of its own yet).
+//! The jobs service: schedules that drive the other services (the daily
+//! refresh after the market closes, the morning sweep of ended Kite
+//! sessions) and keep the platform's records tidy. Its database holds the
+//! record of every cron run (the platform's tables; none of its own).
+
+mod refresh;
 
 use std::sync::Arc;
 
@@ -36,8 +39,41 @@ pub static SERVICE: Declaration = Declaration {
     spec: utoipa::openapi::OpenApi::default,
 };
 
-/// Registers the upkeep jobs; `databases` are every service's.
-pub fn mount(cron: &Cron, databases: Arc<[Db]>, clock: Clock) -> anyhow::Result<Mount> {
+pub use refresh::{Refresh, sessions_since};
+
+/// Registers the refresh, the sweep and the upkeep jobs; `databases` are every service's.
+pub fn mount(
+    cron: &Cron,
+    databases: Arc<[Db]>,
+    clock: Clock,
+    refresh: Refresh,
+) -> anyhow::Result<Mount> {
+    let daily = refresh.clone();
+    cron.add_reporting(
+        "daily-refresh",
+        "After the close on NSE trading days: load the day's closing prices, sync every live Kite session, record every user's day",
+        Schedule::cron("0 18 * * 1-5")?,
+        IST,
+        move |progress| {
+            let refresh = daily.clone();
+            async move { refresh.run(&progress).await.map(drop) }
+        },
+    )?;
+    let sweep = refresh;
+    cron.add(
+        "zerodha-reauth-sweep",
+        "At 06:00 IST, when Kite ends every session: mark the links that need a new login and tell their users",
+        Schedule::cron("0 6 * * *")?,
+        IST,
+        move || {
+            let sweep = sweep.clone();
+            async move {
+                let ended = sweep.auth.expire_kite_sessions(sessions_since(&sweep.clock)).await?;
+                tracing::info!(ended, "Kite sessions ended overnight");
+                Ok(())
+            }
+        },
+    )?;
     let runs = cron.clone();
     cron.add(
         "prune-records",

@@ -173,14 +173,18 @@ impl Deref for Computed {
     }
 }
 
+/// A user's data version and the closing prices' generation.
+pub type Version = (i64, i64);
+
 #[derive(Debug, Clone, Default)]
 pub struct Kept {
-    kept: Arc<Mutex<HashMap<String, (i64, Securities)>>>,
+    /// Per user: the version of their data and of the prices it was worked out at.
+    kept: Arc<Mutex<HashMap<String, (Version, Securities)>>>,
 }
 
 impl Kept {
     /// What was worked out for `user_id` at `version`, if that is kept.
-    pub fn get(&self, user_id: &str, version: i64) -> Option<Securities> {
+    pub fn get(&self, user_id: &str, version: Version) -> Option<Securities> {
         let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.get(user_id)
             .filter(|(at, _)| *at == version)
@@ -188,7 +192,7 @@ impl Kept {
     }
 
     /// Keeps `securities`, worked out from data read after `version` was.
-    pub fn put(&self, user_id: &str, version: i64, securities: Securities) {
+    pub fn put(&self, user_id: &str, version: Version, securities: Securities) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.len() >= USERS
             && !kept.contains_key(user_id)

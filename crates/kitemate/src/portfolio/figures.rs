@@ -13,7 +13,7 @@ use super::calc::positions::Security;
 use super::computed::{self, Computed, SaleRef};
 use super::model::{
     Allocation, AllocationBy, HoldingInfo, HoldingPage, HoldingSort, Order, Paise, Percent,
-    Quantity, RealizedPnl, Report, Sale, Slice, Summary, Unmatched, YearPnl,
+    PriceSource, Quantity, RealizedPnl, Report, Sale, Slice, Summary, Unmatched, YearPnl,
 };
 
 fn held(securities: &[Security]) -> Vec<&Security> {
@@ -64,6 +64,8 @@ fn info(h: &Security, total: Decimal, priced: bool, today: NaiveDate) -> Holding
         sector: h.sector().to_string(),
         asset_class: h.asset_class,
         xirr_percent: h.xirr(today).and_then(Percent::from_rate),
+        price_as_of: h.last_price.and(h.price_as_of),
+        price_source: h.last_price.and(h.price_source),
     }
 }
 
@@ -144,6 +146,11 @@ pub fn summarize(securities: &Computed, today: NaiveDate) -> Summary {
             .reduce(|a, b| a + b)
             .map(Paise::from_rupees),
         xirr_percent: securities.xirr(today).and_then(Percent::from_rate),
+        price_as_of: priced.iter().filter_map(|h| h.price_as_of).min(),
+        price_source: priced
+            .iter()
+            .filter_map(|h| h.price_source)
+            .reduce(|a, b| if a == b { a } else { PriceSource::Mixed }),
     }
 }
 

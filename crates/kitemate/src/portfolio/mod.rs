@@ -14,6 +14,7 @@ mod api;
 mod calc;
 mod computed;
 mod config;
+mod daily;
 mod events;
 mod figures;
 mod import;
@@ -34,6 +35,7 @@ use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use calc::positions::at_close;
 pub use calc::sectors::companies;
 pub use config::PortfolioConfig;
 pub use events::{PORTFOLIO_SYNCED, PortfolioSynced};
@@ -123,6 +125,7 @@ pub fn router_spec() -> OpenApiRouter<PortfolioState> {
         .routes(routes!(api::views::portfolio))
         .routes(routes!(api::sync::sync))
         .routes(routes!(api::sync::positions))
-        .routes(routes!(api::sync::history))
+        .routes(routes!(api::history::history))
+        .routes(routes!(api::history::performance))
         .merge(uploads)
 }

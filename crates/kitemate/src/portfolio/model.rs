@@ -113,6 +113,33 @@ pub struct HoldingInfo {
     /// Annual return of this security's imported trades, valued today (XIRR);
     /// absent without trades or a price.
     pub xirr_percent: Option<Percent>,
+    /// When `lastPrice` was the price: a day's close counts at 15:30 IST,
+    /// a Kite price when it was synced, a trade's price on its day.
+    pub price_as_of: Option<DateTime<Utc>>,
+    /// Where `lastPrice` comes from.
+    pub price_source: Option<PriceSource>,
+}
+
+/// Where a holding's price comes from: the newest of the day's closing
+/// price (NSE, else BSE, AMFI's NAV for funds), Kite's price at the last
+/// sync, the holdings file imported, or the last trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceSource {
+    /// NSE's closing price of `priceAsOf`'s day.
+    NseClose,
+    /// BSE's closing price (where NSE has none).
+    BseClose,
+    /// AMFI's net asset value (mutual funds).
+    AmfiNav,
+    /// Kite's last price at the last sync.
+    Kite,
+    /// The last price in the holdings file imported from Console.
+    HoldingsFile,
+    /// The price of the last trade imported.
+    LastTrade,
+    /// In a summary only: holdings priced from more than one source.
+    Mixed,
 }
 
 impl HoldingInfo {
@@ -170,6 +197,10 @@ pub struct Summary {
     /// Annual return of the imported trades with what they still hold,
     /// valued today (XIRR); absent without trades.
     pub xirr_percent: Option<Percent>,
+    /// The oldest price the value rests on (see each holding's own).
+    pub price_as_of: Option<DateTime<Utc>>,
+    /// Where the prices come from: their one source, or `mixed`.
+    pub price_source: Option<PriceSource>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -290,7 +321,7 @@ pub struct PositionList {
     pub positions: Vec<PositionInfo>,
 }
 
-/// The portfolio's value at the end of one IST day, as a sync recorded it.
+/// The portfolio at the end of one trading day (India time).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DayValue {
@@ -298,7 +329,105 @@ pub struct DayValue {
     pub day: NaiveDate,
     pub value_paise: Paise,
     pub invested_paise: Paise,
+    /// Value less invested.
     pub pnl_paise: Paise,
+    /// The change in value not from money put in or taken out: value less
+    /// the day before's, less `netFlowPaise`. Absent on the first day.
+    pub day_change_paise: Option<Paise>,
+    /// Money put in (buys) less money taken out (sells) that day, where
+    /// the day's trades are known.
+    pub net_flow_paise: Option<Paise>,
+    /// NIFTY 50's close that day, in points, when loaded.
+    #[schema(value_type = Option<String>)]
+    pub nifty50: Option<Decimal>,
+    pub source: DaySource,
+}
+
+/// Where a day's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DaySource {
+    /// The daily refresh after the close: the holdings at that day's closes.
+    Close,
+    /// A sync from Kite that day (Kite's prices at the time of the sync).
+    Sync,
+    /// Worked out from the imported trades and that day's closes.
+    Trades,
+}
+
+/// A period returns are asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum Period {
+    #[serde(rename = "1m")]
+    OneMonth,
+    #[serde(rename = "3m")]
+    ThreeMonths,
+    #[serde(rename = "6m")]
+    SixMonths,
+    #[serde(rename = "1y")]
+    OneYear,
+    #[serde(rename = "3y")]
+    ThreeYears,
+    #[serde(rename = "5y")]
+    FiveYears,
+    #[serde(rename = "all")]
+    All,
+}
+
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OneMonth => "1m",
+            Self::ThreeMonths => "3m",
+            Self::SixMonths => "6m",
+            Self::OneYear => "1y",
+            Self::ThreeYears => "3y",
+            Self::FiveYears => "5y",
+            Self::All => "all",
+        }
+    }
+}
+
+/// One return, said plainly.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Return {
+    /// What this number is, in a sentence a reader cannot mistake.
+    pub label: &'static str,
+    /// Over the whole period (not per year).
+    pub percent: Option<Percent>,
+    /// Per year, compounded; absent for periods under a year, where a
+    /// yearly rate would mislead.
+    pub annualized_percent: Option<Percent>,
+}
+
+/// How the portfolio did over a period, against NIFTY 50 over the same days.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Performance {
+    pub period: Period,
+    /// The day the period is measured from (its value is the starting point).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    /// Trading days in the period with a value.
+    pub days: usize,
+    pub start_value_paise: Paise,
+    pub end_value_paise: Paise,
+    /// Money put in less money taken out during the period.
+    pub net_flow_paise: Paise,
+    /// Time-weighted: each day's change in value with money in and out
+    /// taken away, chained. What the holdings did; comparable with an index.
+    pub time_weighted: Return,
+    /// Money-weighted (XIRR): the yearly rate that turns the starting value
+    /// and every amount put in or taken out into the ending value. What the
+    /// investor earned, timing of their buys and sells included.
+    pub money_weighted: Return,
+    /// NIFTY 50's price return from the first day's close to the last's.
+    pub nifty50: Return,
+    /// Time-weighted return less NIFTY 50's, in percentage points.
+    pub excess_percent: Option<Percent>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

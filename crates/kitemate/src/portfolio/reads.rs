@@ -9,9 +9,9 @@ use platform::ApiError;
 
 use super::figures::{self, RealizedFilter};
 use super::model::{
-    Allocation, AllocationBy, DayValue, HoldingPage, HoldingSort, ImportDetail, ImportInfo,
-    ImportList, Kind, Order, Paise, Portfolio, PositionInfo, Quantity, RealizedPnl, Report, Side,
-    Skipped, Summary, TradeFilter, TradeInfo, TradePage,
+    Allocation, AllocationBy, HoldingPage, HoldingSort, ImportDetail, ImportInfo, ImportList, Kind,
+    Order, Paise, Portfolio, PositionInfo, Quantity, RealizedPnl, Report, Side, Skipped, Summary,
+    TradeFilter, TradeInfo, TradePage,
 };
 use super::query::{Data, MAX_ROWS, Source};
 use super::service::PortfolioService;
@@ -208,27 +208,6 @@ impl PortfolioService {
                     exchange: p.exchange,
                     product: p.product,
                     quantity: p.quantity,
-                })
-            })
-            .collect()
-    }
-
-    /// The portfolio's value per recorded day from `from` to `to`, oldest first.
-    pub async fn history(
-        &self,
-        user_id: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<DayValue>, ApiError> {
-        store::history(&self.db, user_id, &from.to_string(), &to.to_string())
-            .await?
-            .into_iter()
-            .map(|(day, value, invested, pnl)| {
-                Ok(DayValue {
-                    day: date(&day)?,
-                    value_paise: Paise::new(value),
-                    invested_paise: Paise::new(invested),
-                    pnl_paise: Paise::new(pnl),
                 })
             })
             .collect()

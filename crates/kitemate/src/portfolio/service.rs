@@ -10,14 +10,15 @@ use platform::objects::Bucket;
 
 use platform::pubsub::{PubSub, Topic};
 
-use super::calc::positions::securities;
+use super::calc::positions::{Security, at_close, securities};
 use super::computed::{Computed, Kept, Securities};
 use super::events::{PORTFOLIO_SYNCED, PortfolioSynced};
 use super::import::{self, Skips, Table, Trade};
-use super::model::{ImportReport, Kind, Paise, Quantity, Skipped};
+use super::model::{ImportReport, Kind, Paise, PriceSource, Quantity, Skipped};
 use super::packed;
 use super::store::{self, HoldingSnapshot, ImportRecord};
 use crate::auth::AuthService;
+use crate::market::{MarketService, Source};
 
 #[derive(Debug, Clone)]
 pub struct PortfolioService {
@@ -29,6 +30,8 @@ pub struct PortfolioService {
     /// Whose Kite tokens these are.
     pub(super) auth: AuthService,
     pub(super) synced: Topic<PortfolioSynced>,
+    /// Closing prices, for holdings and history.
+    pub(super) market: MarketService,
     computed: Kept,
 }
 
@@ -94,22 +97,32 @@ impl Encoder {
 impl PortfolioService {
     /// Every security the user traded or holds, with its FIFO book.
     pub async fn securities(&self, user_id: &str) -> Result<Securities, ApiError> {
-        let version = store::version(&self.db, user_id).await?;
+        // A kept portfolio holds while neither the user's data nor the
+        // closing prices changed.
+        let (version, prices) = tokio::try_join!(
+            async { Ok(store::version(&self.db, user_id).await?) },
+            self.market.generation()
+        )?;
+        let version = (version, prices);
         if let Some(kept) = self.computed.get(user_id, version) {
             return Ok(kept);
         }
-        let (blocks, imported, synced, funds) = tokio::try_join!(
+        let (blocks, imported, synced, funds, synced_at, imported_at) = tokio::try_join!(
             store::blocks(&self.db, user_id),
             store::holdings_snapshot(&self.db, user_id),
             store::synced_holdings(&self.db, user_id),
-            store::synced_funds(&self.db, user_id)
+            store::synced_funds(&self.db, user_id),
+            store::synced_at(&self.db, user_id),
+            store::holdings_imported_at(&self.db, user_id),
         )?;
+        let at = |ms: Option<i64>| ms.and_then(chrono::DateTime::from_timestamp_millis);
+        let synced_at = at(synced_at);
         // What Kite says now wins over an exported file, which wins over
         // working it out from trades.
-        let stated = if synced.is_empty() {
-            imported
+        let (stated, priced) = if synced.is_empty() {
+            (imported, (PriceSource::HoldingsFile, at(imported_at)))
         } else {
-            synced
+            let stated = synced
                 .into_iter()
                 .map(|h| HoldingSnapshot {
                     symbol: h.symbol,
@@ -119,13 +132,49 @@ impl PortfolioService {
                     last_price: Some(h.last_price),
                     close_price: Some(h.close_price),
                 })
-                .collect()
+                .collect();
+            (stated, (PriceSource::Kite, synced_at))
         };
-        let mut all = securities(&blocks, &stated).map_err(ApiError::internal)?;
-        super::calc::positions::add_funds(&mut all, &funds);
+        let mut all = securities(&blocks, &stated, priced).map_err(ApiError::internal)?;
+        super::calc::positions::add_funds(&mut all, &funds, synced_at);
+        self.price_at_close(&mut all).await?;
         let all = Arc::new(Computed::new(all));
         self.computed.put(user_id, version, Arc::clone(&all));
         Ok(all)
+    }
+
+    /// Prices each held security at its newest close where that is newer
+    /// than the price it has (a sync's, a file's, a trade's).
+    async fn price_at_close(&self, all: &mut [Security]) -> Result<(), ApiError> {
+        let isins: Vec<&str> = all
+            .iter()
+            .filter(|s| s.is_held() && !s.isin.is_empty())
+            .map(|s| s.isin.as_str())
+            .collect();
+        if isins.is_empty() {
+            return Ok(());
+        }
+        let closes = self.market.latest_with_previous(&isins).await?;
+        for security in all.iter_mut() {
+            let Some((price, previous)) = closes.get(&security.isin) else {
+                continue;
+            };
+            // A trade's price counts at that day's close too: the close,
+            // the day's last word, wins the tie.
+            let as_of = at_close(price.day);
+            if security.price_as_of.is_some_and(|had| had > as_of) {
+                continue;
+            }
+            security.last_price = Some(price.close);
+            security.price_as_of = Some(as_of);
+            security.price_source = Some(match price.source {
+                Source::Nse => PriceSource::NseClose,
+                Source::Bse => PriceSource::BseClose,
+                Source::Amfi => PriceSource::AmfiNav,
+            });
+            security.close_price = *previous;
+        }
+        Ok(())
     }
 
     pub fn new(
@@ -134,6 +183,7 @@ impl PortfolioService {
         clock: Clock,
         kite: Option<kite::Kite>,
         auth: AuthService,
+        market: MarketService,
         pubsub: &PubSub,
     ) -> anyhow::Result<Self> {
         let synced = pubsub.topic(&PORTFOLIO_SYNCED, &db)?;
@@ -143,6 +193,7 @@ impl PortfolioService {
             clock,
             kite,
             auth,
+            market,
             synced,
             computed: Kept::default(),
         })

@@ -95,6 +95,17 @@ pub fn mount(state: SocialState, limiter: RateLimiter, pubsub: &PubSub) -> anyho
         },
     )?;
     let service = state.service.clone();
+    pubsub.subscribe_exactly_once(
+        &crate::auth::ZERODHA_REAUTH_REQUIRED,
+        "notify-zerodha-reauth",
+        &db,
+        SubscriptionConfig::default(),
+        move |msg, tx| {
+            let service = service.clone();
+            async move { service.on_zerodha_reauth(&msg.event, tx).await }
+        },
+    )?;
+    let service = state.service.clone();
     crate::auth::forget_deleted_users(pubsub, "social-forget", &db, move |event, mut tx| {
         let service = service.clone();
         async move {

@@ -60,6 +60,9 @@ pub enum NoticeKind {
     Liked,
     /// Someone followed you.
     Followed,
+    /// Your Zerodha session ended (Kite ends them at 06:00 IST): log in
+    /// with Zerodha again for fresh syncs. The actor is you.
+    ZerodhaReauth,
 }
 
 impl NoticeKind {
@@ -68,6 +71,7 @@ impl NoticeKind {
             Self::Forked => "forked",
             Self::Liked => "liked",
             Self::Followed => "followed",
+            Self::ZerodhaReauth => "zerodha_reauth",
         }
     }
 
@@ -76,6 +80,7 @@ impl NoticeKind {
             "forked" => Some(Self::Forked),
             "liked" => Some(Self::Liked),
             "followed" => Some(Self::Followed),
+            "zerodha_reauth" => Some(Self::ZerodhaReauth),
             _ => None,
         }
     }

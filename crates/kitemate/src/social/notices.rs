@@ -8,7 +8,7 @@ use platform::db::Tx;
 use super::model::{NoticeKind, NoticeWidget, Notification, NotificationPage};
 use super::notice_store::{self, NewNotice, NoticeRow};
 use super::service::SocialService;
-use crate::auth::User;
+use crate::auth::{User, ZerodhaReauthRequired};
 use crate::widgets::{WidgetForked, WidgetLiked};
 
 /// The most notices a page lists.
@@ -22,6 +22,9 @@ fn text(kind: NoticeKind, actor: &str, count: i64, title: Option<&str>) -> Strin
         NoticeKind::Liked if count > 1 => format!("{count} people liked “{title}”"),
         NoticeKind::Liked => format!("{actor} liked “{title}”"),
         NoticeKind::Followed => format!("{actor} followed you"),
+        NoticeKind::ZerodhaReauth => {
+            "Your Zerodha session has ended (Kite ends them at 6 am): log in with Zerodha again to keep your portfolio fresh".to_string()
+        }
     }
 }
 
@@ -59,6 +62,26 @@ impl SocialService {
         };
         notice_store::add(&mut tx, &notice).await?;
         self.signal_after(&mut tx, &event.owner_user_id);
+        Ok(tx)
+    }
+
+    /// Writes the notice that the user's Zerodha session ended, in `tx`.
+    pub(super) async fn on_zerodha_reauth(
+        &self,
+        event: &ZerodhaReauthRequired,
+        mut tx: Tx,
+    ) -> anyhow::Result<Tx> {
+        let notice = NewNotice {
+            user_id: &event.user_id,
+            kind: NoticeKind::ZerodhaReauth.as_str(),
+            actor_id: &event.user_id,
+            widget_id: None,
+            widget_title: None,
+            fork_id: None,
+            now: self.clock.now().timestamp_millis(),
+        };
+        notice_store::add(&mut tx, &notice).await?;
+        self.signal_after(&mut tx, &event.user_id);
         Ok(tx)
     }
 

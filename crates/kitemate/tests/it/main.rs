@@ -6,6 +6,8 @@ mod support;
 
 mod auth;
 mod chat;
+mod jobs;
+mod market;
 mod platform;
 mod portfolio;
 mod social;

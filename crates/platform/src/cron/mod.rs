@@ -24,7 +24,57 @@ use crate::clock::Clock;
 use crate::db::Db;
 
 type BoxFut = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
-type JobFn = dyn Fn() -> BoxFut + Send + Sync;
+type JobFn = dyn Fn(Progress) -> BoxFut + Send + Sync;
+
+/// How far a run has come: the step it is on and its count of work.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct RunProgress {
+    pub step: String,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Handed to a job that reports its progress: `/admin/cron` shows the
+/// last report (stored with the run's heartbeat), `kitemate cron run`
+/// draws it as a bar.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    tx: Arc<watch::Sender<Option<RunProgress>>>,
+}
+
+impl Progress {
+    /// A report no run keeps: for driving a job's work outside cron.
+    pub fn detached() -> Self {
+        Self::new()
+    }
+
+    fn new() -> Self {
+        Self {
+            tx: Arc::new(watch::Sender::new(None)),
+        }
+    }
+
+    /// The run is at `done` of `total` in `step`.
+    pub fn set(&self, step: &str, done: u64, total: u64) {
+        self.tx.send_replace(Some(RunProgress {
+            step: step.to_string(),
+            done,
+            total,
+        }));
+    }
+
+    /// Follows the reports.
+    pub fn watch(&self) -> watch::Receiver<Option<RunProgress>> {
+        self.tx.subscribe()
+    }
+
+    fn current(&self) -> Option<String> {
+        self.tx
+            .borrow()
+            .as_ref()
+            .and_then(|p| serde_json::to_string(p).ok())
+    }
+}
 
 struct Job {
     name: &'static str,
@@ -47,6 +97,8 @@ pub struct JobInfo {
     pub next_run: Option<DateTime<Utc>>,
     /// The next run in the job's time zone, as RFC 3339 with its offset.
     pub next_run_local: Option<String>,
+    /// The newest run, going or done (see [`Cron::jobs_with_last_runs`]).
+    pub last_run: Option<RunInfo>,
 }
 
 /// One run of a job.
@@ -65,6 +117,8 @@ pub struct RunInfo {
     /// running, succeeded, failed or abandoned.
     pub outcome: String,
     pub error: Option<String>,
+    /// The job's last report of how far it had come (as of its last heartbeat).
+    pub progress: Option<RunProgress>,
 }
 
 fn ms_to_time(ms: i64) -> DateTime<Utc> {
@@ -83,6 +137,10 @@ impl From<store::RunRow> for RunInfo {
             finished_at: row.finished_at.map(ms_to_time),
             outcome: row.outcome,
             error: row.error,
+            progress: row
+                .progress
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok()),
         }
     }
 }
@@ -102,6 +160,8 @@ struct Inner {
     /// Schedules set by the operator, replacing the declared ones.
     overrides: std::sync::Mutex<HashMap<String, Schedule>>,
     stop: watch::Sender<bool>,
+    /// The progress of the runs going in this process, by run id.
+    live: std::sync::Mutex<HashMap<String, Progress>>,
     heartbeat: Duration,
     stale_after: Duration,
 }
@@ -131,6 +191,7 @@ impl Cron {
                 jobs: RwLock::default(),
                 overrides: std::sync::Mutex::default(),
                 stop: watch::Sender::new(false),
+                live: std::sync::Mutex::default(),
                 heartbeat,
                 stale_after,
             }),
@@ -163,6 +224,22 @@ impl Cron {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
+        self.add_reporting(name, title, schedule, tz, move |_| run())
+    }
+
+    /// [`Cron::add`] for a job that reports its progress.
+    pub fn add_reporting<F, Fut>(
+        &self,
+        name: &'static str,
+        title: &'static str,
+        schedule: Schedule,
+        tz: Tz,
+        run: F,
+    ) -> anyhow::Result<()>
+    where
+        F: Fn(Progress) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
         anyhow::ensure!(
             self.find(name).is_none(),
             "cron job {name} is declared twice"
@@ -179,7 +256,7 @@ impl Cron {
             title,
             schedule,
             tz,
-            run: Box::new(move || -> BoxFut { Box::pin(run()) }),
+            run: Box::new(move |progress| -> BoxFut { Box::pin(run(progress)) }),
         });
         self.inner
             .jobs
@@ -227,11 +304,25 @@ impl Cron {
                     time_zone: job.tz.name().to_string(),
                     next_run: next,
                     next_run_local: next.map(|t| t.with_timezone(&job.tz).to_rfc3339()),
+                    last_run: None,
                 }
             })
             .collect();
         jobs.sort_by_key(|j| j.name);
         jobs
+    }
+
+    /// [`Cron::jobs`], each with its newest run.
+    pub async fn jobs_with_last_runs(&self) -> Result<Vec<JobInfo>, sqlx::Error> {
+        let mut jobs = self.jobs();
+        for job in &mut jobs {
+            job.last_run = store::runs(&self.inner.db, job.name, 1)
+                .await?
+                .into_iter()
+                .next()
+                .map(RunInfo::from);
+        }
+        Ok(jobs)
     }
 
     /// Starts one scheduler loop per job.
@@ -338,25 +429,40 @@ impl Cron {
             .await?
             .map(RunInfo::from)
             .ok_or_else(|| anyhow::anyhow!("the run vanished"))?;
+        // Registered before the run starts, so the caller can follow it from its first report.
+        if let Ok(mut live) = self.inner.live.lock() {
+            live.insert(id.clone(), Progress::new());
+        }
         let cron = self.clone();
         let handle = tokio::spawn(async move { cron.execute(job, id).await });
         Ok(Some((info, handle)))
     }
 
+    /// The progress of a run going in this process (for `kitemate cron run`).
+    pub fn progress(&self, run_id: &str) -> Option<Progress> {
+        self.inner.live.lock().ok()?.get(run_id).cloned()
+    }
+
     async fn execute(&self, job: Arc<Job>, id: String) {
         let db = self.inner.db.clone();
+        let progress = self.progress(&id).unwrap_or_else(Progress::new);
+        if let Ok(mut live) = self.inner.live.lock() {
+            live.insert(id.clone(), progress.clone());
+        }
         let beat = {
-            let (db, id, clock, every) = (
+            let (db, id, clock, every, progress) = (
                 db.clone(),
                 id.clone(),
                 self.inner.clock.clone(),
                 self.inner.heartbeat,
+                progress.clone(),
             );
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(every).await;
+                    let now = clock.now().timestamp_millis();
                     if let Err(err) =
-                        store::heartbeat(&db, &id, clock.now().timestamp_millis()).await
+                        store::heartbeat(&db, &id, now, progress.current().as_deref()).await
                     {
                         tracing::warn!(error = %err, "cron heartbeat failed");
                     }
@@ -365,7 +471,7 @@ impl Cron {
         };
         tracing::info!(job = job.name, run = id, "cron run started");
         // A panicking job is a failed run, not a dead scheduler.
-        let result = match tokio::spawn((job.run)()).await {
+        let result = match tokio::spawn((job.run)(progress.clone())).await {
             Ok(result) => result,
             Err(err) => Err(anyhow::anyhow!("the job panicked: {err}")),
         };
@@ -376,8 +482,12 @@ impl Cron {
             Some(error) => tracing::error!(job = job.name, run = id, error, "cron run failed"),
         }
         let now = self.inner.clock.now().timestamp_millis();
-        if let Err(err) = store::finish(&db, &id, now, error.as_deref()).await {
+        let reached = progress.current();
+        if let Err(err) = store::finish(&db, &id, now, error.as_deref(), reached.as_deref()).await {
             tracing::error!(job = job.name, error = %err, "cannot record the end of a cron run");
+        }
+        if let Ok(mut live) = self.inner.live.lock() {
+            live.remove(&id);
         }
     }
 

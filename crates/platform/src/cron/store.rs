@@ -15,6 +15,7 @@ pub(super) struct RunRow {
     pub finished_at: Option<i64>,
     pub outcome: String,
     pub error: Option<String>,
+    pub progress: Option<String>,
 }
 
 pub(super) struct NewRun<'a> {
@@ -82,13 +83,21 @@ pub(super) async fn abandon_stale(
     })
 }
 
-pub(super) async fn heartbeat(db: &Db, id: &str, now: i64) -> Result<(), sqlx::Error> {
+/// Beats for a run, with its progress when it reports one.
+pub(super) async fn heartbeat(
+    db: &Db,
+    id: &str,
+    now: i64,
+    progress: Option<&str>,
+) -> Result<(), sqlx::Error> {
     with_write!(db, |pool| {
         sqlx::query(
-            "UPDATE platform_cron_runs SET heartbeat_at = $1 WHERE id = $2 AND outcome = 'running'",
+            "UPDATE platform_cron_runs SET heartbeat_at = $1, progress = COALESCE($3, progress) \
+             WHERE id = $2 AND outcome = 'running'",
         )
         .bind(now)
         .bind(id)
+        .bind(progress)
         .execute(pool)
         .await
         .map(|_| ())
@@ -100,6 +109,7 @@ pub(super) async fn finish(
     id: &str,
     now: i64,
     error: Option<&str>,
+    progress: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let outcome = if error.is_some() {
         "failed"
@@ -108,13 +118,14 @@ pub(super) async fn finish(
     };
     with_write!(db, |pool| {
         sqlx::query(
-            "UPDATE platform_cron_runs SET outcome = $1, finished_at = $2, heartbeat_at = $2, error = $3 \
-             WHERE id = $4 AND outcome = 'running'",
+            "UPDATE platform_cron_runs SET outcome = $1, finished_at = $2, heartbeat_at = $2, error = $3, \
+             progress = COALESCE($5, progress) WHERE id = $4 AND outcome = 'running'",
         )
         .bind(outcome)
         .bind(now)
         .bind(error)
         .bind(id)
+        .bind(progress)
         .execute(pool)
         .await
         .map(|_| ())
@@ -122,7 +133,7 @@ pub(super) async fn finish(
 }
 
 const RUN_COLUMNS: &str =
-    "id, job, tick_at, manual, runner, started_at, finished_at, outcome, error";
+    "id, job, tick_at, manual, runner, started_at, finished_at, outcome, error, progress";
 
 /// The newest runs of `job`, newest first.
 pub(super) async fn runs(db: &Db, job: &str, limit: i64) -> Result<Vec<RunRow>, sqlx::Error> {

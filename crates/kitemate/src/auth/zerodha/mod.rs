@@ -366,6 +366,35 @@ impl AuthService {
             })
     }
 
+    /// A page of the users whose Kite session is alive: connected at or
+    /// after `since` (the last 06:00 IST, when Kite ends every session).
+    pub async fn live_kite_users(
+        &self,
+        since: DateTime<Utc>,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, ApiError> {
+        Ok(store::live_links(&self.inner.db, since, after, limit).await?)
+    }
+
+    /// Kite ends every session at 06:00 IST: marks the links made before
+    /// `before` as needing a new login, and tells each user
+    /// (`zerodha-reauth-required`, in the same transaction). Returns how many.
+    pub async fn expire_kite_sessions(&self, before: DateTime<Utc>) -> Result<usize, ApiError> {
+        let now = self.inner.clock.now();
+        let mut tx = self.inner.db.begin().await?;
+        let users = store::expire_links(&mut tx, before, now).await?;
+        for user_id in &users {
+            let event = super::events::ZerodhaReauthRequired {
+                user_id: user_id.clone(),
+                at: now,
+            };
+            self.inner.reauth.publish_in(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(users.len())
+    }
+
     /// Kite said the session ended: the user must log in with Zerodha again.
     pub async fn zerodha_expired(&self, user_id: &str) -> Result<(), ApiError> {
         store::set_status(

@@ -233,3 +233,43 @@ pub(crate) async fn reseal(
         .map(|r| r.rows_affected() > 0)
     })
 }
+
+/// A page of the users whose link is connected and was made or refreshed
+/// at or after `since` (so Kite still honours its token), by id after `after`.
+pub(crate) async fn live_links(
+    db: &Db,
+    since: DateTime<Utc>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT user_id FROM zerodha_links WHERE status = 'connected' AND updated_at >= $1 \
+             AND user_id > $2 ORDER BY user_id LIMIT $3",
+        )
+        .bind(since)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Marks every connected link made before `before` as needing a new login;
+/// returns whose they were.
+pub(crate) async fn expire_links(
+    tx: &mut Tx,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "UPDATE zerodha_links SET status = 'reauth_required', updated_at = $2 \
+             WHERE status = 'connected' AND updated_at < $1 RETURNING user_id",
+        )
+        .bind(before)
+        .bind(now)
+        .fetch_all(conn)
+        .await
+    })
+}

@@ -2,6 +2,7 @@
 //! the service. Money is whole paise (integers); quantities and percentages
 //! are decimal strings (fund units have three places).
 
+pub mod history;
 pub mod imports;
 pub mod sync;
 pub mod views;

@@ -2,7 +2,9 @@
 //! XIRR. Pure functions; money in exact decimals.
 
 pub mod fifo;
+pub mod history;
 pub mod positions;
+pub mod returns;
 pub mod sectors;
 pub mod xirr;
 

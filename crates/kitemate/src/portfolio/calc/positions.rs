@@ -3,12 +3,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rust_decimal::Decimal;
 
 use super::fifo::{Book, Fill, replay};
 use super::sectors;
-use crate::portfolio::model::{AssetClass, Paise, Quantity, Side};
+use crate::portfolio::model::{AssetClass, Paise, PriceSource, Quantity, Side};
+
+/// When a day's closing price holds: NSE's close at 15:30 India time (10:00 UTC).
+pub fn at_close(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default())
+        .and_utc()
+}
 use crate::portfolio::packed::{self, Block, HoldingSnapshot};
 
 pub fn asset_class(isin: &str) -> AssetClass {
@@ -28,11 +34,16 @@ pub struct Security {
     pub symbol: String,
     pub isin: String,
     pub book: Book,
-    /// From the holdings export, else the latest trade.
+    /// The newest of: the day's close, Kite's price at the last sync, the
+    /// holdings export's, the last trade's.
     pub last_price: Option<Decimal>,
+    /// When `last_price` was the price.
+    pub price_as_of: Option<DateTime<Utc>>,
+    pub price_source: Option<PriceSource>,
     /// Set when the holdings export states the position (it wins over trades).
     pub stated: Option<(Decimal, Decimal)>,
-    /// The previous close, when a sync from Kite gave one.
+    /// The close before `last_price`'s day, when known (a sync from Kite,
+    /// or the closes loaded).
     pub close_price: Option<Decimal>,
     pub asset_class: AssetClass,
     /// Money in (negative, buys) and out (positive, sales), by trade date.
@@ -131,10 +142,12 @@ pub fn xirr_of(
     super::xirr::xirr(&all)
 }
 
-/// Mutual-fund units held in demat (Kite's Coin), added beside the rest.
+/// Mutual-fund units held in demat (Kite's Coin), added beside the rest,
+/// priced as Kite said at `synced_at`.
 pub fn add_funds(
     securities: &mut Vec<Security>,
     funds: &[(String, String, Decimal, Decimal, Decimal)],
+    synced_at: Option<DateTime<Utc>>,
 ) {
     for (isin, name, quantity, average, last) in funds {
         securities.push(Security {
@@ -142,6 +155,8 @@ pub fn add_funds(
             isin: isin.clone(),
             book: Book::default(),
             last_price: Some(*last),
+            price_as_of: synced_at,
+            price_source: Some(PriceSource::Kite),
             stated: Some((*quantity, *average)),
             close_price: None,
             asset_class: AssetClass::MutualFund,
@@ -187,6 +202,7 @@ fn read_some<T: std::str::FromStr>(
 pub fn securities(
     blocks: &[Block],
     holdings: &[HoldingSnapshot],
+    holdings_priced: (PriceSource, Option<DateTime<Utc>>),
 ) -> Result<Vec<Security>, Unreadable> {
     // Per security: its display symbol and its fills, in any order yet.
     let mut grouped: BTreeMap<String, (String, Vec<packed::Line<'_>>)> = BTreeMap::new();
@@ -248,6 +264,8 @@ pub fn securities(
                 isin,
                 book: replay(&fills),
                 last_price: fills.last().map(|f| f.price),
+                price_as_of: fills.last().map(|f| at_close(f.date)),
+                price_source: fills.last().map(|_| PriceSource::LastTrade),
                 stated: None,
                 close_price: None,
                 flows: fills
@@ -292,6 +310,8 @@ pub fn securities(
                 },
                 book: Book::default(),
                 last_price: None,
+                price_as_of: None,
+                price_source: None,
                 stated: None,
                 close_price: None,
                 asset_class: asset_class(&h.isin),
@@ -301,6 +321,8 @@ pub fn securities(
             entry.stated = Some((milli(h.quantity_milli), average));
             if last.is_some() {
                 entry.last_price = last;
+                (entry.price_source, entry.price_as_of) =
+                    (Some(holdings_priced.0), holdings_priced.1);
             }
             entry.close_price = read_some("close price", h.close_price.as_deref())?;
         }
@@ -428,7 +450,7 @@ mod properties {
         /// the one of the fills in the order they happened.
         #[test]
         fn storage_order_does_not_matter((raws, shuffled, cuts) in stored()) {
-            let found = securities(&blocks(&shuffled, &cuts), &[]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let found = securities(&blocks(&shuffled, &cuts), &[], (crate::portfolio::model::PriceSource::HoldingsFile, None)).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let expected = replay(&in_time_order(&raws));
             match found.as_slice() {
                 [] => prop_assert!(raws.is_empty()),

@@ -544,6 +544,18 @@ pub async fn holdings_snapshot(
         .map_or_else(|| Ok(Vec::new()), decode_holdings)
 }
 
+/// When the user's latest holdings export was imported (Unix ms).
+pub async fn holdings_imported_at(db: &Db, user_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT i.created_at FROM holdings_sets h JOIN imports i ON i.id = h.import_id WHERE h.user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
 /// Deletes every row of the user's, in every table the portfolio keeps.
 pub async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
     let tables = [

@@ -151,8 +151,10 @@ pub async fn record_sync(
     })?;
     with_tx!(tx, |conn| {
         sqlx::query(
+            // The refresh's row, valued at the day's closes, stands.
             "INSERT INTO daily_snapshots (user_id, day, value_paise, invested_paise, pnl_paise) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (user_id, day) DO UPDATE SET value_paise = $3, invested_paise = $4, pnl_paise = $5",
+             ON CONFLICT (user_id, day) DO UPDATE SET value_paise = $3, invested_paise = $4, pnl_paise = $5 \
+             WHERE daily_snapshots.source <> 'close'",
         )
         .bind(user_id)
         .bind(sync.day.to_string())
@@ -190,17 +192,29 @@ pub async fn synced_positions(db: &Db, user_id: &str) -> Result<Vec<SyncedPositi
     })
 }
 
-/// (day, value, invested, pnl) between two IST days, oldest first.
+/// A stored day's end.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SnapshotRow {
+    pub day: String,
+    pub value_paise: i64,
+    pub invested_paise: i64,
+    pub day_change_paise: Option<i64>,
+    pub net_flow_paise: Option<i64>,
+    pub nifty_close_e4: Option<i64>,
+    pub source: String,
+}
+
+/// The recorded days between two IST days, oldest first.
 pub async fn history(
     db: &Db,
     user_id: &str,
     from: &str,
     to: &str,
-) -> Result<Vec<(String, i64, i64, i64)>, sqlx::Error> {
+) -> Result<Vec<SnapshotRow>, sqlx::Error> {
     with_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT day, value_paise, invested_paise, pnl_paise FROM daily_snapshots \
-             WHERE user_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+            "SELECT day, value_paise, invested_paise, day_change_paise, net_flow_paise, nifty_close_e4, source \
+             FROM daily_snapshots WHERE user_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
         )
         .bind(user_id)
         .bind(from)
@@ -234,4 +248,109 @@ pub async fn synced_funds(
             ))
         })
         .collect()
+}
+
+/// When the user last synced from Kite (Unix ms).
+pub async fn synced_at(db: &Db, user_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT synced_at FROM syncs WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+/// A day's end as the daily refresh records it.
+#[derive(Debug, Clone)]
+pub struct CloseSnapshot {
+    pub user_id: String,
+    pub value: Paise,
+    pub invested: Paise,
+    pub day_change: Option<Paise>,
+    pub net_flow: Paise,
+}
+
+/// Records the day's end of every user in `rows` (replacing a sync's row of
+/// that day), with NIFTY 50's close.
+pub async fn record_closes(
+    tx: &mut Tx,
+    day: NaiveDate,
+    nifty_e4: Option<i64>,
+    rows: &[CloseSnapshot],
+) -> Result<(), sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    let day = day.to_string();
+    for chunk in rows.chunks(500) {
+        let values = platform::db::values_rows(sqlite, chunk.len(), 9);
+        let sql = format!(
+            "INSERT INTO daily_snapshots (user_id, day, value_paise, invested_paise, pnl_paise, \
+             day_change_paise, net_flow_paise, nifty_close_e4, source) VALUES {values} \
+             ON CONFLICT (user_id, day) DO UPDATE SET value_paise = excluded.value_paise, \
+             invested_paise = excluded.invested_paise, pnl_paise = excluded.pnl_paise, \
+             day_change_paise = excluded.day_change_paise, net_flow_paise = excluded.net_flow_paise, \
+             nifty_close_e4 = excluded.nifty_close_e4, source = excluded.source"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query
+                    .bind(&row.user_id)
+                    .bind(&day)
+                    .bind(row.value.get())
+                    .bind(row.invested.get())
+                    .bind((row.value - row.invested).get())
+                    .bind(row.day_change.map(Paise::get))
+                    .bind(row.net_flow.get())
+                    .bind(nifty_e4)
+                    .bind("close");
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Users with a closing snapshot of `day` already.
+pub async fn closed_users(db: &Db, day: NaiveDate) -> Result<Vec<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT user_id FROM daily_snapshots WHERE day = $1 AND source = 'close'",
+        )
+        .bind(day.to_string())
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Users who synced at or after `since` (Unix ms).
+pub async fn synced_since(db: &Db, since: i64) -> Result<Vec<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT user_id FROM syncs WHERE synced_at >= $1")
+            .bind(since)
+            .fetch_all(pool)
+            .await
+    })
+}
+
+/// A page of the users with any portfolio data, by id after `after`.
+pub async fn users_after(db: &Db, after: &str, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT user_id FROM portfolio_versions WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The user's first recorded day.
+pub async fn first_snapshot_day(db: &Db, user_id: &str) -> Result<Option<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT MIN(day) FROM daily_snapshots WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await
+    })
 }

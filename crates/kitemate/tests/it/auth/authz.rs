@@ -30,6 +30,7 @@ use Access::{Admin, Owned, Public, Signed};
 
 const MATRIX: &[(&str, &str, Access)] = &[
     ("GET", "/admin/cron", Admin),
+    ("GET", "/admin/market", Admin),
     ("POST", "/admin/cron/{name}/run", Admin),
     ("GET", "/admin/cron/{name}/runs", Admin),
     ("GET", "/admin/pubsub", Admin),

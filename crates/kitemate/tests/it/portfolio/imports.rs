@@ -636,8 +636,13 @@ async fn damaged_stored_trades_are_an_error_not_zero(kind: Kind) -> TestResult {
     let imported = upload(&app, &asha, "", "text/csv", TRADEBOOK.to_vec()).await?;
     assert_eq!(imported.status, StatusCode::OK, "{imported:?}");
     let user = user_id(&app, &asha).await?;
-    let portfolio = app.app.databases()[3].clone();
-    assert_eq!(portfolio.name(), "portfolio");
+    let portfolio = app
+        .app
+        .databases()
+        .iter()
+        .find(|db| db.name() == "portfolio")
+        .cloned()
+        .expect("the portfolio database");
     let damaged = platform::with_db!(portfolio, |pool| {
         sqlx::query(
             "UPDATE trade_blocks SET fills = REPLACE(fills, '2024-', 'x024-') WHERE user_id = $1",

@@ -2,5 +2,6 @@
 
 mod import_limits;
 pub mod imports;
+mod returns;
 mod sync;
 mod trade_pages;

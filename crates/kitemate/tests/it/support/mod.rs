@@ -3,6 +3,7 @@
 //! `KITEMATE_TEST_DATABASE_URL` is set (dropped when the test ends).
 
 pub mod fake_llm;
+pub mod fake_market;
 pub mod fake_payments;
 
 use std::net::SocketAddr;
@@ -254,6 +255,8 @@ pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
     config.chat.burst = 10_000;
     config.social.actions_per_minute = 100_000;
     config.social.action_burst = 10_000;
+    // No test reaches the exchanges; those that fetch use the fake market.
+    config.market.fetch = false;
     match kind {
         Kind::Sqlite => {}
         Kind::Postgres(base) => {

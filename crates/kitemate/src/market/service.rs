@@ -1,0 +1,427 @@
+//! What market data does: loads files whole, answers closing prices and
+//! index values, and fetches the days that are missing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use platform::ApiError;
+use platform::clock::Clock;
+use platform::db::Db;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::calendar::Calendar;
+use super::formats::{self, FormatError, Parsed, SCALE, Source};
+use super::model::{FeedInfo, LoadInfo, MarketStatus};
+use super::sources::{Feed, Sources};
+use super::store;
+
+/// NSE's name for the index returns are compared with.
+pub const NIFTY_50: &str = "Nifty 50";
+
+/// A security's closing price on a day, and who published it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price {
+    pub close: Decimal,
+    pub day: NaiveDate,
+    pub source: Source,
+}
+
+/// What loading one file did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadReport {
+    pub file: String,
+    pub layout: &'static str,
+    pub days: Vec<NaiveDate>,
+    pub closes: usize,
+    pub indices: usize,
+    pub skipped: usize,
+    /// The same file (by its SHA-256) was loaded before; nothing changed.
+    pub already_loaded: bool,
+}
+
+/// Why a file was not loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{file}: {error}")]
+    Format { file: String, error: FormatError },
+    #[error(transparent)]
+    Store(#[from] sqlx::Error),
+}
+
+impl From<LoadError> for ApiError {
+    fn from(err: LoadError) -> Self {
+        match err {
+            LoadError::Format { error, .. } => ApiError::invalid_field("file", error.0),
+            LoadError::Store(err) => ApiError::internal(err),
+        }
+    }
+}
+
+/// What fetching one day did, feed by feed.
+#[derive(Debug, Default)]
+pub struct DayFetch {
+    pub loaded: Vec<LoadReport>,
+    /// Files of those days loaded before.
+    pub had: usize,
+    /// Feeds that failed or are not published, with why.
+    pub failed: Vec<(Feed, String)>,
+}
+
+impl DayFetch {
+    /// Whether the day has what valuing needs (NSE's equities and indices).
+    pub fn complete(&self) -> bool {
+        !self.failed.iter().any(|(feed, _)| feed.required())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MarketService {
+    db: Db,
+    clock: Clock,
+    calendar: Arc<Calendar>,
+    sources: Option<Sources>,
+}
+
+fn rupees(e4: i64) -> Decimal {
+    Decimal::new(e4, SCALE).normalize()
+}
+
+fn day_of(text: &str) -> Option<NaiveDate> {
+    text.parse().ok()
+}
+
+impl MarketService {
+    pub fn new(db: Db, clock: Clock, calendar: Calendar, sources: Option<Sources>) -> Self {
+        Self {
+            db,
+            clock,
+            calendar: Arc::new(calendar),
+            sources,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// Loads one file (a bhavcopy, a NAV file, index closes; zipped or not)
+    /// in one transaction: all of it or, when any line is malformed, none.
+    pub async fn load(&self, file: &str, bytes: Vec<u8>) -> Result<LoadReport, LoadError> {
+        let sha256 = platform::crypto::sha256_hex(&bytes);
+        let parsed = tokio::task::spawn_blocking(move || formats::parse(&bytes))
+            .await
+            .map_err(|err| LoadError::Format {
+                file: file.to_string(),
+                error: FormatError(format!("reading stopped: {err}")),
+            })?
+            .map_err(|error| LoadError::Format {
+                file: file.to_string(),
+                error,
+            })?;
+        self.store_parsed(file, &sha256, parsed).await
+    }
+
+    async fn store_parsed(
+        &self,
+        file: &str,
+        sha256: &str,
+        parsed: Parsed,
+    ) -> Result<LoadReport, LoadError> {
+        let days = parsed.days();
+        let mut report = LoadReport {
+            file: file.to_string(),
+            layout: parsed.layout.as_str(),
+            days: days.clone(),
+            closes: parsed.closes.len(),
+            indices: parsed.indices.len(),
+            skipped: parsed.skipped,
+            already_loaded: false,
+        };
+        if store::has_load(&self.db, sha256).await? {
+            report.already_loaded = true;
+            return Ok(report);
+        }
+        // Only each security's newest close can move its latest one (and a
+        // statement may not touch one row twice).
+        let mut newest: HashMap<&str, &formats::Close> = HashMap::new();
+        for close in &parsed.closes {
+            let entry = newest.entry(close.isin.as_str()).or_insert(close);
+            if close.day > entry.day {
+                *entry = close;
+            }
+        }
+        let newest: Vec<&formats::Close> = newest.into_values().collect();
+        let feed_days = feed_days(&parsed);
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = self.db.begin().await?;
+        store::put_closes(&mut tx, &parsed.closes).await?;
+        store::put_latest(&mut tx, &newest).await?;
+        store::put_indices(&mut tx, &parsed.indices).await?;
+        store::record_load(
+            &mut tx,
+            &store::NewLoad {
+                id: &id,
+                layout: parsed.layout.as_str(),
+                file_name: file,
+                sha256,
+                days: &days,
+                feed_days: &feed_days,
+                closes: parsed.closes.len() as i64,
+                indices: parsed.indices.len() as i64,
+                skipped: parsed.skipped as i64,
+                at: self.clock.now().timestamp_millis(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(
+            file,
+            layout = report.layout,
+            closes = report.closes,
+            indices = report.indices,
+            "market file loaded"
+        );
+        Ok(report)
+    }
+
+    /// A counter every load moves: what was valued before it may value
+    /// differently now.
+    pub async fn generation(&self) -> Result<i64, ApiError> {
+        Ok(store::generation(&self.db).await?)
+    }
+
+    /// The newest close of each of `isins` that has one, with the close
+    /// before it (for the day's change).
+    pub async fn latest_with_previous(
+        &self,
+        isins: &[&str],
+    ) -> Result<HashMap<String, (Price, Option<Decimal>)>, ApiError> {
+        let rows = store::latest(&self.db, isins).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let price = Price {
+                    close: rupees(row.close_e4),
+                    day: day_of(&row.day)?,
+                    source: Source::parse(&row.source)?,
+                };
+                Some((row.isin, (price, row.previous_e4.map(rupees))))
+            })
+            .collect())
+    }
+
+    /// Every close of `isins` from `from` to `to`, oldest first per ISIN.
+    pub async fn closes(
+        &self,
+        isins: &[&str],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<HashMap<String, Vec<(NaiveDate, Decimal)>>, ApiError> {
+        let rows = store::closes_between(&self.db, isins, from, to).await?;
+        let mut out: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        for row in rows {
+            if let Some(day) = day_of(&row.day) {
+                out.entry(row.isin)
+                    .or_default()
+                    .push((day, rupees(row.close_e4)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each of `isins`' last close on or before `day`.
+    pub async fn closes_at(
+        &self,
+        isins: &[&str],
+        day: NaiveDate,
+    ) -> Result<HashMap<String, Price>, ApiError> {
+        let rows = store::closes_on_or_before(&self.db, isins, day).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                Some((
+                    row.isin,
+                    Price {
+                        close: rupees(row.close_e4),
+                        day: day_of(&row.day)?,
+                        source: Source::parse(&row.source)?,
+                    },
+                ))
+            })
+            .collect())
+    }
+
+    /// An index's closing values from `from` to `to`, oldest first.
+    pub async fn index(
+        &self,
+        name: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, Decimal)>, ApiError> {
+        let rows = store::index_between(&self.db, name, from, to).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(day, close)| Some((day_of(&day)?, rupees(close))))
+            .collect())
+    }
+
+    /// The trading days from `from` to `to` whose NSE closes are loaded.
+    pub async fn priced_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NaiveDate>, ApiError> {
+        let days = store::loaded_days(&self.db, Feed::NseEquity.as_str(), from, to).await?;
+        Ok(days.iter().filter_map(|d| day_of(d)).collect())
+    }
+
+    /// Each feed's newest day, and the 20 files loaded last.
+    pub async fn status(&self) -> Result<MarketStatus, ApiError> {
+        let mut feeds = Vec::new();
+        for feed in Feed::ALL {
+            let last = store::last_loaded_day(&self.db, feed.as_str()).await?;
+            feeds.push(FeedInfo {
+                feed: feed.as_str(),
+                last_day: last.as_deref().and_then(day_of),
+            });
+        }
+        let loads = store::recent_loads(&self.db, 20)
+            .await?
+            .into_iter()
+            .map(|row| LoadInfo {
+                id: row.id,
+                layout: row.layout,
+                file_name: row.file_name,
+                first_day: row.first_day.as_deref().and_then(day_of),
+                last_day: row.last_day.as_deref().and_then(day_of),
+                closes: row.closes,
+                indices: row.indices,
+                skipped: row.skipped,
+                loaded_at: chrono::DateTime::from_timestamp_millis(row.loaded_at)
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Ok(MarketStatus { feeds, loads })
+    }
+
+    /// Whether files are fetched from the sources (`market.fetch`).
+    pub fn fetches(&self) -> bool {
+        self.sources.is_some()
+    }
+
+    fn sources(&self) -> Result<&Sources, ApiError> {
+        self.sources.as_ref().ok_or_else(|| {
+            ApiError::failed_precondition(
+                "fetching prices is off (market.fetch = false); load files with `kitemate prices load`",
+            )
+        })
+    }
+
+    /// Fetches and loads each feed's file of `day` not loaded yet. A feed
+    /// that fails is reported in the answer, not an error: the others load.
+    pub async fn fetch_day(&self, day: NaiveDate) -> Result<DayFetch, ApiError> {
+        self.fetch_days(day, day, |_, _| {}).await
+    }
+
+    /// [`Self::fetch_day`] for every trading day from `from` to `to`,
+    /// downloading a few files ahead while each loads; `progress` hears
+    /// (files done, files in all).
+    pub async fn fetch_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        progress: impl Fn(usize, usize),
+    ) -> Result<DayFetch, ApiError> {
+        use futures_util::StreamExt as _;
+        let sources = self.sources()?;
+        let today = self.clock.today_ist();
+        let days = self.calendar.trading_days(from, to);
+        let mut out = DayFetch::default();
+        let mut wanted = Vec::new();
+        for feed in Feed::ALL {
+            let have: std::collections::HashSet<String> =
+                store::loaded_days(&self.db, feed.as_str(), from, to)
+                    .await?
+                    .into_iter()
+                    .collect();
+            for day in &days {
+                if have.contains(&day.to_string()) {
+                    out.had += 1;
+                } else {
+                    wanted.push((*day, feed));
+                }
+            }
+        }
+        wanted.sort_unstable();
+        let total = wanted.len();
+        progress(0, total);
+        let mut downloads =
+            futures_util::stream::iter(wanted.into_iter().map(|(day, feed)| async move {
+                (day, feed, sources.fetch(feed, day, today).await)
+            }))
+            .buffered(FETCH_AHEAD);
+        let mut done = 0;
+        while let Some((day, feed, fetched)) = downloads.next().await {
+            match fetched {
+                Ok(None) => {}
+                Ok(Some((name, bytes))) => match self.load(&name, bytes).await {
+                    Ok(report) => {
+                        if !report.days.contains(&day) && feed.required() {
+                            out.failed
+                                .push((feed, format!("{name} holds no prices of {day}")));
+                        }
+                        out.loaded.push(report);
+                    }
+                    Err(LoadError::Format { file, error }) => {
+                        tracing::error!(feed = feed.as_str(), %day, file, %error, "a market file is malformed; nothing of it was loaded");
+                        out.failed
+                            .push((feed, format!("{file} is malformed: {error}")));
+                    }
+                    Err(LoadError::Store(err)) => return Err(ApiError::internal(err)),
+                },
+                Err(err) => out.failed.push((feed, err.to_string())),
+            }
+            done += 1;
+            progress(done, total);
+        }
+        Ok(out)
+    }
+}
+
+/// Downloads in flight while files load.
+const FETCH_AHEAD: usize = 4;
+
+/// Which feed each of a file's days counts for. AMFI's file of the day
+/// dates each scheme's last NAV, some days old: only days that a tenth of
+/// its NAVs carry count as loaded.
+fn feed_days(parsed: &Parsed) -> Vec<(&'static str, NaiveDate)> {
+    let mut counts: HashMap<(&'static str, NaiveDate), usize> = HashMap::new();
+    for close in &parsed.closes {
+        let feed = match close.source {
+            Source::Nse => Feed::NseEquity,
+            Source::Bse => Feed::BseEquity,
+            Source::Amfi => Feed::AmfiNav,
+        };
+        *counts.entry((feed.as_str(), close.day)).or_default() += 1;
+    }
+    for index in &parsed.indices {
+        *counts
+            .entry((Feed::NseIndices.as_str(), index.day))
+            .or_default() += 1;
+    }
+    let enough = parsed.closes.len() / 10;
+    let mut out: Vec<(&'static str, NaiveDate)> = counts
+        .into_iter()
+        .filter(|((feed, _), n)| *feed != Feed::AmfiNav.as_str() || *n >= enough.max(1))
+        .map(|(key, _)| key)
+        .collect();
+    out.sort_unstable();
+    out
+}

@@ -1,0 +1,352 @@
+//! All SQL of market data, written once for SQLite and PostgreSQL.
+
+use chrono::NaiveDate;
+use platform::db::{Db, Tx};
+use platform::{with_db, with_tx};
+
+use super::formats::{Close, IndexClose};
+
+/// Rows a statement: 6 values each stays far under both engines' limits.
+const CHUNK: usize = 1_000;
+
+/// A stored close.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredClose {
+    pub isin: String,
+    pub day: String,
+    pub close_e4: i64,
+    pub source: String,
+}
+
+/// A security's newest close and the one before it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LatestClose {
+    pub isin: String,
+    pub day: String,
+    pub close_e4: i64,
+    pub source: String,
+    pub previous_e4: Option<i64>,
+}
+
+/// `n` placeholders for an `IN (...)` list: `?` on SQLite, else `$first`,
+/// `$first+1`, ….
+fn in_list(sqlite: bool, n: usize, first: usize) -> String {
+    if sqlite {
+        vec!["?"; n].join(", ")
+    } else {
+        (first..first + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Adds `closes`, keeping per ISIN and day the best-ranked source's.
+pub async fn put_closes(tx: &mut Tx, closes: &[Close]) -> Result<(), sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    for chunk in closes.chunks(CHUNK) {
+        let rows = platform::db::values_rows(sqlite, chunk.len(), 5);
+        let sql = format!(
+            "INSERT INTO closes (isin, day, close_e4, source, rank) VALUES {rows} \
+             ON CONFLICT (isin, day) DO UPDATE SET close_e4 = excluded.close_e4, \
+             source = excluded.source, rank = excluded.rank WHERE excluded.rank <= closes.rank"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for c in chunk {
+                query = query
+                    .bind(&c.isin)
+                    .bind(c.day.to_string())
+                    .bind(c.close)
+                    .bind(c.source.as_str())
+                    .bind(c.source.rank());
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Moves each security's newest close forward to what `closes` holds, if
+/// newer (or the same day from a better-ranked source).
+pub async fn put_latest(tx: &mut Tx, closes: &[&Close]) -> Result<(), sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    for chunk in closes.chunks(CHUNK) {
+        let rows = platform::db::values_rows(sqlite, chunk.len(), 5);
+        // The same day replaces only when the stored close is that day's
+        // winner in `closes` (which the caller wrote first).
+        let sql = format!(
+            "INSERT INTO latest_closes (isin, day, close_e4, source, symbol) VALUES {rows} \
+             ON CONFLICT (isin) DO UPDATE SET day = excluded.day, close_e4 = excluded.close_e4, \
+             source = excluded.source, symbol = excluded.symbol \
+             WHERE excluded.day > latest_closes.day OR (excluded.day = latest_closes.day \
+             AND excluded.source = (SELECT source FROM closes c WHERE c.isin = excluded.isin AND c.day = excluded.day))"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for c in chunk {
+                query = query
+                    .bind(&c.isin)
+                    .bind(c.day.to_string())
+                    .bind(c.close)
+                    .bind(c.source.as_str())
+                    .bind(&c.symbol);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+pub async fn put_indices(tx: &mut Tx, indices: &[IndexClose]) -> Result<(), sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    for chunk in indices.chunks(CHUNK) {
+        let rows = platform::db::values_rows(sqlite, chunk.len(), 3);
+        let sql = format!(
+            "INSERT INTO index_closes (name, day, close_e4) VALUES {rows} \
+             ON CONFLICT (name, day) DO UPDATE SET close_e4 = excluded.close_e4"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for i in chunk {
+                query = query.bind(&i.name).bind(i.day.to_string()).bind(i.close);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// A file as recorded once loaded.
+pub struct NewLoad<'a> {
+    pub id: &'a str,
+    pub layout: &'a str,
+    pub file_name: &'a str,
+    pub sha256: &'a str,
+    pub days: &'a [NaiveDate],
+    /// The (feed, day) pairs the file counts as loaded.
+    pub feed_days: &'a [(&'static str, NaiveDate)],
+    pub closes: i64,
+    pub indices: i64,
+    pub skipped: i64,
+    pub at: i64,
+}
+
+pub async fn record_load(tx: &mut Tx, load: &NewLoad<'_>) -> Result<(), sqlx::Error> {
+    let (first, last) = (
+        load.days.first().map(ToString::to_string),
+        load.days.last().map(ToString::to_string),
+    );
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO loads (id, layout, file_name, sha256, first_day, last_day, closes, indices, skipped, loaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(load.id)
+        .bind(load.layout)
+        .bind(load.file_name)
+        .bind(load.sha256)
+        .bind(first)
+        .bind(last)
+        .bind(load.closes)
+        .bind(load.indices)
+        .bind(load.skipped)
+        .bind(load.at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    let sqlite = tx.is_sqlite();
+    for chunk in load.feed_days.chunks(CHUNK) {
+        let rows = platform::db::values_rows(sqlite, chunk.len(), 2);
+        let sql = format!(
+            "INSERT INTO loaded_days (feed, day) VALUES {rows} ON CONFLICT (feed, day) DO NOTHING"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for (feed, day) in chunk {
+                query = query.bind(*feed).bind(day.to_string());
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    with_tx!(tx, |conn| {
+        sqlx::query("UPDATE price_generation SET generation = generation + 1 WHERE id = 1")
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Whether a file with this SHA-256 was loaded before.
+pub async fn has_load(db: &Db, sha256: &str) -> Result<bool, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar::<_, String>("SELECT id FROM loads WHERE sha256 = $1 LIMIT 1")
+            .bind(sha256)
+            .fetch_optional(pool)
+            .await
+            .map(|row| row.is_some())
+    })
+}
+
+/// The counter every load bumps.
+pub async fn generation(db: &Db) -> Result<i64, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT generation FROM price_generation WHERE id = 1")
+            .fetch_optional(pool)
+            .await
+            .map(Option::unwrap_or_default)
+    })
+}
+
+/// The newest close of each of `isins` that has one, with the close before it.
+pub async fn latest(db: &Db, isins: &[&str]) -> Result<Vec<LatestClose>, sqlx::Error> {
+    let mut out = Vec::new();
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    for chunk in isins.chunks(CHUNK) {
+        let list = in_list(sqlite, chunk.len(), 1);
+        let sql = format!(
+            "SELECT l.isin, l.day, l.close_e4, l.source, \
+             (SELECT p.close_e4 FROM closes p WHERE p.isin = l.isin AND p.day < l.day \
+              ORDER BY p.day DESC LIMIT 1) AS previous_e4 \
+             FROM latest_closes l WHERE l.isin IN ({list})"
+        );
+        let rows: Vec<LatestClose> = with_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql);
+            for isin in chunk {
+                query = query.bind(*isin);
+            }
+            query.fetch_all(pool).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Every close of `isins` from `from` to `to`, by ISIN then day.
+pub async fn closes_between(
+    db: &Db,
+    isins: &[&str],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<StoredClose>, sqlx::Error> {
+    let mut out = Vec::new();
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    for chunk in isins.chunks(CHUNK) {
+        let list = in_list(sqlite, chunk.len(), 3);
+        let (from_mark, to_mark) = if sqlite { ("?", "?") } else { ("$1", "$2") };
+        let sql = format!(
+            "SELECT isin, day, close_e4, source FROM closes \
+             WHERE day >= {from_mark} AND day <= {to_mark} AND isin IN ({list}) ORDER BY isin, day"
+        );
+        let rows: Vec<StoredClose> = with_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql)
+                .bind(from.to_string())
+                .bind(to.to_string());
+            for isin in chunk {
+                query = query.bind(*isin);
+            }
+            query.fetch_all(pool).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// The closes of `isins` on the last day with one on or before `day`, for
+/// a value at a day's start.
+pub async fn closes_on_or_before(
+    db: &Db,
+    isins: &[&str],
+    day: NaiveDate,
+) -> Result<Vec<StoredClose>, sqlx::Error> {
+    let mut out = Vec::new();
+    for isin in isins {
+        let row: Option<StoredClose> = with_db!(db, |pool| {
+            sqlx::query_as(
+                "SELECT isin, day, close_e4, source FROM closes WHERE isin = $1 AND day <= $2 \
+                 ORDER BY day DESC LIMIT 1",
+            )
+            .bind(*isin)
+            .bind(day.to_string())
+            .fetch_optional(pool)
+            .await
+        })?;
+        out.extend(row);
+    }
+    Ok(out)
+}
+
+/// An index's closes from `from` to `to`, oldest first.
+pub async fn index_between(
+    db: &Db,
+    name: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT day, close_e4 FROM index_closes WHERE name = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+        )
+        .bind(name)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Days of `feed` loaded from `from` to `to`.
+pub async fn loaded_days(
+    db: &Db,
+    feed: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT day FROM loaded_days WHERE feed = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+        )
+        .bind(feed)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The newest day of `feed` loaded.
+pub async fn last_loaded_day(db: &Db, feed: &str) -> Result<Option<String>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT MAX(day) FROM loaded_days WHERE feed = $1")
+            .bind(feed)
+            .fetch_one(pool)
+            .await
+    })
+}
+
+/// The newest loads, newest first.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoadRow {
+    pub id: String,
+    pub layout: String,
+    pub file_name: String,
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+    pub closes: i64,
+    pub indices: i64,
+    pub skipped: i64,
+    pub loaded_at: i64,
+}
+
+pub async fn recent_loads(db: &Db, limit: i64) -> Result<Vec<LoadRow>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, layout, file_name, first_day, last_day, closes, indices, skipped, loaded_at \
+             FROM loads ORDER BY loaded_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
