@@ -347,6 +347,14 @@ impl App {
                     auth: auth.clone(),
                     clock: clock.clone(),
                 },
+                jobs::Housekeeping {
+                    auth: auth.clone(),
+                    chat: chat.clone(),
+                    portfolio: portfolio.clone(),
+                    social: social.clone(),
+                    clock: clock.clone(),
+                    keep_import_files_days: config.portfolio.keep_import_files_days,
+                },
             )?,
             admin::mount(admin::AdminState {
                 auth: auth.clone(),

@@ -590,6 +590,19 @@ pub fn values_rows(sqlite: bool, rows: usize, columns: usize) -> String {
     out
 }
 
+/// `n` placeholders for an `IN (...)` list, bound in order: anonymous `?`
+/// on SQLite (as [`values_rows`]), `$first, $first+1, …` on PostgreSQL.
+pub fn in_list(sqlite: bool, n: usize, first: usize) -> String {
+    if sqlite {
+        vec!["?"; n].join(", ")
+    } else {
+        (first..first + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 impl Tx {
     /// Whether this transaction is on SQLite (for SQL that differs).
     pub fn is_sqlite(&mut self) -> bool {

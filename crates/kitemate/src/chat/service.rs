@@ -186,6 +186,12 @@ impl ChatService {
         Ok(Ticket { ticket, expires_at })
     }
 
+    /// Deletes expired stream tickets (unused ones would stay otherwise);
+    /// answers how many.
+    pub async fn tidy_tickets(&self) -> Result<u64, ApiError> {
+        Ok(store::delete_expired_tickets(&self.db, self.clock.now().timestamp_millis()).await?)
+    }
+
     /// The session a ticket was issued to, using it up; `None` when it is
     /// unknown, used or expired.
     pub async fn redeem_ticket(&self, ticket: &str) -> Result<Option<String>, ApiError> {

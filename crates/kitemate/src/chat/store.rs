@@ -2,7 +2,7 @@
 
 use platform::db::{Db, Tx};
 
-use platform::{with_db, with_tx};
+use platform::{with_db, with_tx, with_write};
 
 /// What a batch does: reservations and refunds of the allowance, and
 /// answers to store, in the order they came.
@@ -359,6 +359,17 @@ async fn record_in(tx: &mut Tx, records: &[&Record]) -> Result<Vec<i64>, sqlx::E
         })?;
     }
     Ok(used)
+}
+
+/// Deletes the stream tickets that expired before `now`.
+pub async fn delete_expired_tickets(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query("DELETE FROM stream_tickets WHERE expires_at < $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
 }
 
 /// Keeps a stream ticket (its hash) until `expires_at`, dropping expired ones.

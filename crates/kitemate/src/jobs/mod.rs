@@ -3,6 +3,7 @@
 //! sessions) and keep the platform's records tidy. Its database holds the
 //! record of every cron run (the platform's tables; none of its own).
 
+mod housekeeping;
 mod refresh;
 
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub static SERVICE: Declaration = Declaration {
     spec: utoipa::openapi::OpenApi::default,
 };
 
+pub use housekeeping::Housekeeping;
 pub use refresh::{Refresh, sessions_since};
 
 /// Registers the refresh, the sweep and the upkeep jobs; `databases` are every service's.
@@ -47,7 +49,9 @@ pub fn mount(
     databases: Arc<[Db]>,
     clock: Clock,
     refresh: Refresh,
+    housekeeping: Housekeeping,
 ) -> anyhow::Result<Mount> {
+    housekeeping.schedule(cron)?;
     let daily = refresh.clone();
     cron.add_reporting(
         "daily-refresh",

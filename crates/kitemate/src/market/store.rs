@@ -1,7 +1,7 @@
 //! All SQL of market data, written once for SQLite and PostgreSQL.
 
 use chrono::NaiveDate;
-use platform::db::{Db, Tx};
+use platform::db::{Db, Tx, in_list};
 use platform::{with_db, with_tx};
 
 use super::formats::{Close, IndexClose};
@@ -26,19 +26,6 @@ pub struct LatestClose {
     pub close_e4: i64,
     pub source: String,
     pub previous_e4: Option<i64>,
-}
-
-/// `n` placeholders for an `IN (...)` list: `?` on SQLite, else `$first`,
-/// `$first+1`, ….
-fn in_list(sqlite: bool, n: usize, first: usize) -> String {
-    if sqlite {
-        vec!["?"; n].join(", ")
-    } else {
-        (first..first + n)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 /// Adds `closes`, keeping per ISIN and day the best-ranked source's.

@@ -12,6 +12,9 @@ pub struct PortfolioConfig {
     pub syncs_per_minute: u32,
     /// Syncs one user may start at once before the rate applies.
     pub sync_burst: u32,
+    /// Uploaded Console files are kept this many days, then deleted (the
+    /// import and its trades stay); 0 keeps them for as long as the account.
+    pub keep_import_files_days: u32,
 }
 
 impl Default for PortfolioConfig {
@@ -19,6 +22,7 @@ impl Default for PortfolioConfig {
         Self {
             syncs_per_minute: 6,
             sync_burst: 3,
+            keep_import_files_days: 365,
         }
     }
 }

@@ -17,6 +17,7 @@ mod config;
 mod daily;
 mod events;
 mod figures;
+mod housekeeping;
 mod import;
 pub mod model;
 mod packed;

@@ -166,3 +166,15 @@ pub(super) async fn mark_read(
         .map(|r| r.rows_affected())
     })
 }
+
+/// Deletes read notices made before `read_before` and any made before `any_before` (Unix ms).
+pub(super) async fn prune(db: &Db, read_before: i64, any_before: i64) -> Result<u64, sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query("DELETE FROM notifications WHERE (read AND created_at < $1) OR created_at < $2")
+            .bind(read_before)
+            .bind(any_before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}

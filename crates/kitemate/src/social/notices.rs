@@ -13,6 +13,10 @@ use crate::widgets::{WidgetForked, WidgetLiked};
 
 /// The most notices a page lists.
 pub const MAX_NOTICES: i64 = 50;
+/// Read notices are kept this long.
+const KEEP_READ_DAYS: i64 = 90;
+/// Any notice is kept this long.
+const KEEP_DAYS: i64 = 365;
 
 /// A notice in words: who did what to which widget.
 fn text(kind: NoticeKind, actor: &str, count: i64, title: Option<&str>) -> String {
@@ -83,6 +87,13 @@ impl SocialService {
         notice_store::add(&mut tx, &notice).await?;
         self.signal_after(&mut tx, &event.user_id);
         Ok(tx)
+    }
+
+    /// Deletes read notices after 90 days and any after a year; answers how many.
+    pub async fn prune_notices(&self) -> Result<u64, ApiError> {
+        let now = self.clock.now();
+        let ms = |days| (now - chrono::TimeDelta::days(days)).timestamp_millis();
+        Ok(notice_store::prune(&self.db, ms(KEEP_READ_DAYS), ms(KEEP_DAYS)).await?)
     }
 
     /// Signals `user_id`'s streams once `tx` has committed (the handler

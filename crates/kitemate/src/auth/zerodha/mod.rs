@@ -395,6 +395,12 @@ impl AuthService {
         Ok(users.len())
     }
 
+    /// Deletes Zerodha login states and hand-offs that expired unused;
+    /// answers how many.
+    pub async fn tidy_zerodha(&self) -> Result<u64, ApiError> {
+        Ok(store::delete_expired(&self.inner.db, self.inner.clock.now()).await?)
+    }
+
     /// Kite said the session ended: the user must log in with Zerodha again.
     pub async fn zerodha_expired(&self, user_id: &str) -> Result<(), ApiError> {
         store::set_status(

@@ -273,3 +273,19 @@ pub(crate) async fn expire_links(
         .await
     })
 }
+
+/// Deletes login states and browser hand-offs that expired before `now`.
+pub(crate) async fn delete_expired(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mut deleted = 0;
+    for table in ["zerodha_states", "zerodha_handoffs"] {
+        let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
+        deleted += with_write!(db, |pool| {
+            sqlx::query(&sql)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(deleted)
+}

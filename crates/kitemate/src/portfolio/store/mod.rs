@@ -9,7 +9,7 @@ use super::packed;
 pub use super::packed::{Block, HoldingSnapshot, NewBlock};
 
 mod synced;
-use platform::{with_db, with_tx};
+use platform::{with_db, with_tx, with_write};
 pub use synced::*;
 
 /// A stored trade as the API lists it.
@@ -571,4 +571,52 @@ pub async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> 
         "daily_snapshots",
     ];
     tx.delete_where(&tables, "user_id", user_id).await.map(drop)
+}
+
+/// Up to `limit` imports made before `before` (Unix ms) whose file is still kept: (id, key).
+pub async fn imports_with_files_before(
+    db: &Db,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, object_key FROM imports WHERE created_at < $1 AND object_key <> '' \
+             ORDER BY created_at LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Records that an import's file is no longer kept.
+pub async fn forget_file(db: &Db, import_id: &str) -> Result<(), sqlx::Error> {
+    with_write!(db, |pool| {
+        sqlx::query("UPDATE imports SET object_key = '' WHERE id = $1")
+            .bind(import_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Which of `keys` an import points at.
+pub async fn referenced_keys(db: &Db, keys: &[&str]) -> Result<Vec<String>, sqlx::Error> {
+    let mut out = Vec::new();
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    for chunk in keys.chunks(500) {
+        let list = platform::db::in_list(sqlite, chunk.len(), 1);
+        let sql = format!("SELECT object_key FROM imports WHERE object_key IN ({list})");
+        let found: Vec<String> = with_db!(db, |pool| {
+            let mut query = sqlx::query_scalar(&sql);
+            for key in chunk {
+                query = query.bind(*key);
+            }
+            query.fetch_all(pool).await
+        })?;
+        out.extend(found);
+    }
+    Ok(out)
 }

@@ -74,6 +74,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("POST", "/ping", Public),
     ("GET", "/portfolio/allocation", Signed),
     ("GET", "/portfolio/history", Signed),
+    ("GET", "/portfolio/performance", Signed),
     ("POST", "/portfolio/import", Signed),
     ("GET", "/portfolio/imports", Signed),
     ("GET", "/portfolio/imports/{id}", Owned),

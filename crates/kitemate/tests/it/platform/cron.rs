@@ -38,6 +38,14 @@ fn cron_list_shows_each_job_with_its_next_run() -> TestResult {
         line.contains(":00:00"),
         "hourly ticks fall on the hour: {text}"
     );
+    assert!(line.ends_with("never"), "no run yet: {text}");
+    let refresh = text
+        .lines()
+        .find(|l| l.starts_with("daily-refresh"))
+        .unwrap_or_default();
+    assert!(refresh.contains("cron 0 18 * * 1-5"), "{text}");
+    assert!(refresh.contains("Asia/Kolkata"), "{text}");
+    assert!(refresh.contains("T18:00:00+05:30"), "{text}");
     Ok(())
 }
 
@@ -52,6 +60,15 @@ async fn cron_run_from_the_shell(kind: Kind) -> TestResult {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8(out.stdout)?.starts_with("tidy-sessions: succeeded"));
+    // The list shows how the last run went.
+    let mut cmd = kitemate();
+    same_databases(&mut cmd, &app);
+    let list = String::from_utf8(cmd.args(["cron", "list"]).output()?.stdout)?;
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("tidy-sessions"))
+        .unwrap_or_default();
+    assert!(line.contains("succeeded at "), "{list}");
     let runs = app
         .app
         .cron
@@ -82,22 +99,38 @@ async fn admins_list_run_and_inspect_jobs(kind: Kind) -> TestResult {
     assert_eq!(
         names,
         [
+            "daily-refresh",
+            "expire-import-files",
+            "prune-notices",
             "prune-records",
             "reconcile-subscriptions",
             "subscription-lapses",
-            "tidy-sessions"
+            "sweep-orphan-files",
+            "tidy-logins",
+            "tidy-sessions",
+            "zerodha-reauth-sweep",
         ]
     );
-    assert_eq!(jobs["jobs"][0]["schedule"], "cron 30 3 * * *");
-    assert_eq!(jobs["jobs"][0]["timeZone"], "Asia/Kolkata");
+    let job = |name: &str| {
+        jobs["jobs"]
+            .as_array()
+            .and_then(|all| all.iter().find(|j| j["name"] == name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let prune = job("prune-records");
+    assert_eq!(prune["schedule"], "cron 30 3 * * *");
+    assert_eq!(prune["timeZone"], "Asia/Kolkata");
     assert!(
-        jobs["jobs"][0]["nextRunLocal"]
+        prune["nextRunLocal"]
             .as_str()
             .unwrap_or_default()
             .contains("T03:30:00+05:30")
     );
-    assert_eq!(jobs["jobs"][3]["schedule"], "every 1h");
-    assert_eq!(jobs["jobs"][3]["timeZone"], "UTC");
+    assert_eq!(prune["lastRun"], serde_json::Value::Null, "never run yet");
+    let tidy = job("tidy-sessions");
+    assert_eq!(tidy["schedule"], "every 1h");
+    assert_eq!(tidy["timeZone"], "UTC");
 
     let started = app
         .call(
