@@ -34,10 +34,15 @@ fn isin(i: usize) -> String {
 fn nse_file(day: NaiveDate, count: usize) -> (String, Vec<u8>) {
     if day >= kitemate::market::UDIFF_SINCE {
         let name = format!("BhavCopy_NSE_CM_0_0_0_{}_F_0000.csv", day.format("%Y%m%d"));
-        return (format!("/content/cm/{name}.zip"), zip(&name, &bhavcopy(day, count)));
+        return (
+            format!("/content/cm/{name}.zip"),
+            zip(&name, &bhavcopy(day, count)),
+        );
     }
     let stamp = day.format("%d-%b-%Y").to_string().to_uppercase();
-    let mut out = String::from("SYMBOL,SERIES,OPEN,HIGH,LOW,CLOSE,LAST,PREVCLOSE,TOTTRDQTY,TOTTRDVAL,TIMESTAMP,TOTALTRADES,ISIN,\n");
+    let mut out = String::from(
+        "SYMBOL,SERIES,OPEN,HIGH,LOW,CLOSE,LAST,PREVCLOSE,TOTTRDQTY,TOTTRDVAL,TIMESTAMP,TOTALTRADES,ISIN,\n",
+    );
     for i in 0..count {
         let close = 100 + (i * 37) % 5_000;
         let _ = writeln!(
@@ -48,9 +53,16 @@ fn nse_file(day: NaiveDate, count: usize) -> (String, Vec<u8>) {
         );
     }
     let month = stamp[3..6].to_string();
-    let name = format!("cm{:02}{month}{}bhav.csv", day.format("%d"), day.format("%Y"));
+    let name = format!(
+        "cm{:02}{month}{}bhav.csv",
+        day.format("%d"),
+        day.format("%Y")
+    );
     (
-        format!("/content/historical/EQUITIES/{}/{month}/{name}.zip", day.format("%Y")),
+        format!(
+            "/content/historical/EQUITIES/{}/{month}/{name}.zip",
+            day.format("%Y")
+        ),
         zip(&name, out.as_bytes()),
     )
 }
@@ -115,7 +127,11 @@ async fn load() -> anyhow::Result<()> {
             times.push(took);
         }
     }
-    println!("| one day's NSE bhavcopy, 3,000 instruments | ≤ 100 ms | **{:.1} ms** median of 5 (slowest {:.1} ms) |", median(times.clone()), times.iter().copied().fold(0.0, f64::max));
+    println!(
+        "| one day's NSE bhavcopy, 3,000 instruments | ≤ 100 ms | **{:.1} ms** median of 5 (slowest {:.1} ms) |",
+        median(times.clone()),
+        times.iter().copied().fold(0.0, f64::max)
+    );
     app.close().await;
     Ok(())
 }
@@ -180,7 +196,9 @@ fn zip(name: &str, bytes: &[u8]) -> Vec<u8> {
 
 /// A small tradebook: five of the 3,000 instruments, bought over two years.
 fn tradebook(user: usize) -> Vec<u8> {
-    let mut out = String::from("symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time\n");
+    let mut out = String::from(
+        "symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time\n",
+    );
     for k in 0..5 {
         let i = (user * 7 + k * 613) % 3_000;
         for (n, day) in ["2024-05-06", "2025-02-10"].iter().enumerate() {
@@ -204,12 +222,19 @@ async fn snapshots(users: usize) -> anyhow::Result<()> {
     let app = app_at(dir.path(), |_| {}).await?;
     let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default();
     evening_of(&app, day);
-    app.market.load("bhavcopy.csv", bhavcopy(day, 3_000)).await?;
+    app.market
+        .load("bhavcopy.csv", bhavcopy(day, 3_000))
+        .await?;
     let seeding = Instant::now();
     for user in 0..users {
         let id = format!("user-{user:06}");
         app.portfolio
-            .import(&id, None, Some("tradebook.csv".into()), bytes::Bytes::from(tradebook(user)))
+            .import(
+                &id,
+                None,
+                Some("tradebook.csv".into()),
+                bytes::Bytes::from(tradebook(user)),
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     }
@@ -289,7 +314,11 @@ async fn pacer(users: usize) -> anyhow::Result<()> {
             }))
             .send()
             .await?;
-        anyhow::ensure!(linked.status().is_success(), "linking user {user}: {}", linked.text().await?);
+        anyhow::ensure!(
+            linked.status().is_success(),
+            "linking user {user}: {}",
+            linked.text().await?
+        );
     }
     let linked = linking.elapsed().as_secs_f64();
     let calls_before = fake.calls().len();

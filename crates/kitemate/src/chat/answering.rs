@@ -177,6 +177,10 @@ impl ChatService {
                 facts.trades = trades;
             }
             Intent::Positions => facts.positions = self.portfolio.positions(user_id).await?,
+            Intent::Performance { period } => {
+                let from = period.as_ref().map(|p| p.from);
+                facts.performance = Some(self.portfolio.performance_since(user_id, from).await?);
+            }
             _ => {}
         }
         Ok(engine::answer(intent, facts))

@@ -235,16 +235,43 @@ impl PortfolioService {
         user_id: &str,
         period: Period,
     ) -> Result<Performance, ApiError> {
-        let today = self.clock.today_ist();
         let start = match period {
-            Period::All => self.first_day(user_id).await?.unwrap_or(today),
-            _ => range_of(period).start(today),
+            Period::All => None,
+            _ => Some(range_of(period).start(self.clock.today_ist())),
         };
+        self.returns_from(user_id, start, period).await
+    }
+
+    /// [`Self::performance`] from the day's end before `from` (from the
+    /// first trade when `None`), as chat asks: "my returns since 2022".
+    pub async fn performance_since(
+        &self,
+        user_id: &str,
+        from: Option<NaiveDate>,
+    ) -> Result<Performance, ApiError> {
+        self.returns_from(user_id, from, Period::All).await
+    }
+
+    async fn returns_from(
+        &self,
+        user_id: &str,
+        from: Option<NaiveDate>,
+        period: Period,
+    ) -> Result<Performance, ApiError> {
+        let today = self.clock.today_ist();
+        let start = match from {
+            Some(from) => from,
+            None => self.first_day(user_id).await?.unwrap_or(today),
+        };
+        let from_nothing = from.is_none();
         // The period is measured from the last day's end before it starts.
         let series = self
             .history(user_id, start - TimeDelta::days(LEAD_DAYS), today)
             .await?;
-        let base = series.iter().rposition(|d| d.day <= start).unwrap_or(0);
+        // No day's end before the period: the portfolio began inside it.
+        let base = series.iter().rposition(|d| d.day <= start);
+        let from_nothing = from_nothing || base.is_none();
+        let base = base.unwrap_or(0);
         let series = &series[base.min(series.len())..];
         let mut days: Vec<Day> = series
             .iter()
@@ -256,7 +283,7 @@ impl PortfolioService {
             .collect();
         // All of it starts from nothing: the first day's buys are money put
         // in, and their first close already a return.
-        if period == Period::All
+        if from_nothing
             && let Some(first) = days.first().copied()
             && first.value > Decimal::ZERO
         {

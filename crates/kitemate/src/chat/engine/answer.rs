@@ -649,5 +649,67 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             // Today's intraday positions are not a widget source.
             answered(text, data, None)
         }
+        Intent::Performance { period } => performance(facts, period.as_ref()),
     }
+}
+
+/// How the portfolio did over a period, the direct answer first: its
+/// time-weighted return (comparable with an index), then NIFTY 50's and
+/// the difference, then the money-weighted one, each named for what it is.
+fn performance(facts: &Facts, period: Option<&super::period::Period>) -> Answer {
+    if let Some(empty) = nothing_held(facts) {
+        return empty;
+    }
+    let Some(p) = &facts.performance else {
+        return fallback("I couldn't work out your returns just now.");
+    };
+    let (Some(from), Some(to), Some(twr)) = (p.from, p.to, p.time_weighted.percent) else {
+        return fallback(
+            "I don't have a daily history to work returns out from yet: it comes from the daily refresh, or from imported trades once closing prices are loaded.",
+        );
+    };
+    let span = period.map_or_else(|| "since your first trade".to_string(), |p| p.label.clone());
+    let mut text = format!(
+        "Your holdings returned **{}** {span} ({from} to {to}; time-weighted: the money you put in or took out does not count).",
+        percent(twr)
+    );
+    if let (Some(nifty), Some(excess)) = (p.nifty50.percent, p.excess_percent) {
+        let verdict = if excess.get().is_sign_negative() {
+            format!("you trailed it by **{}** points", percent_points(excess))
+        } else {
+            format!("you beat it by **{}** points", percent_points(excess))
+        };
+        text.push_str(&format!(
+            " NIFTY 50 returned **{}** over the same days: {verdict}.",
+            percent(nifty)
+        ));
+    } else {
+        text.push_str(" NIFTY 50's closes for those days are not loaded, so I can't compare.");
+    }
+    if let Some(mwr) = p.money_weighted.annualized_percent {
+        text.push_str(&format!(
+            " Your money-weighted return (XIRR, which counts when you bought and sold) was **{}** a year.",
+            percent(mwr)
+        ));
+    }
+    let data = Data::new(
+        DataKind::Table,
+        &[
+            ("measure", "Measure", Format::Text),
+            ("percent", "Return", Format::Percent),
+        ],
+    )
+    .row(vec![json!("Time-weighted return"), json!(twr)])
+    .row(vec![json!("NIFTY 50"), json!(p.nifty50.percent)])
+    .row(vec![json!("Difference (points)"), json!(p.excess_percent)])
+    .row(vec![
+        json!("Money-weighted (XIRR, a year)"),
+        json!(p.money_weighted.annualized_percent),
+    ]);
+    answered(text, data, None)
+}
+
+/// A difference of percentages, without its sign (the sentence says which way).
+fn percent_points(p: crate::portfolio::Percent) -> String {
+    p.get().abs().normalize().to_string()
 }

@@ -85,6 +85,11 @@ pub enum Intent {
         symbols: Vec<String>,
     },
     Positions,
+    /// How the portfolio did over a period (from its start; all of it when
+    /// none is named), beside NIFTY 50.
+    Performance {
+        period: Option<Period>,
+    },
     /// A name the engine knows but the user neither holds nor traded.
     NotHeld {
         symbol: String,
@@ -268,6 +273,57 @@ fn asks_trades(w: &[&str], period: bool) -> bool {
         && !any(w, &["pay", "paid", "average", "avg"])
 }
 
+/// "How did I do this year", "did I beat the Nifty", "my returns since
+/// 2022": the portfolio's return over time, not one figure of today.
+fn performance(w: &[&str], period: bool) -> bool {
+    // "The market" or "the index" is a benchmark only when measured
+    // against ("beat the market"), not "money in the market".
+    let against = any(
+        w,
+        &[
+            "beat", "beating", "beaten", "vs", "versus", "against", "compared", "compare",
+        ],
+    );
+    let benchmark = any(
+        w,
+        &[
+            "nifty",
+            "nifty50",
+            "sensex",
+            "benchmark",
+            "outperform",
+            "outperformed",
+            "outperforming",
+            "underperform",
+            "underperformed",
+            "underperforming",
+        ],
+    ) || (against && any(w, &["market", "index", "markets"]));
+    let how = [
+        "how did i do",
+        "how have i done",
+        "how am i doing",
+        "how did my portfolio do",
+        "how has my portfolio done",
+    ]
+    .iter()
+    .any(|p| phrase(w, p));
+    let returns = any(
+        w,
+        &[
+            "return",
+            "returns",
+            "performance",
+            "performed",
+            "performing",
+        ],
+    );
+    // "How did my portfolio do today" is the day's change, answered apart.
+    let today = any(w, &["today", "todays"]);
+    !today
+        && (benchmark || how || (returns && (period || any(w, &["since", "time-weighted", "twr"]))))
+}
+
 fn realized(w: &[&str]) -> bool {
     any(w, &["realized", "booked", "ltcg", "stcg", "tax", "taxes"])
         || [
@@ -404,6 +460,9 @@ pub fn understand(text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
             symbol,
         };
     }
+    if found.is_empty() && performance(&w, period.is_some()) {
+        return Intent::Performance { period };
+    }
     if any(&w, &["xirr", "annualized", "cagr", "irr"])
         || phrase(&w, "annual return")
         || phrase(&w, "yearly return")
@@ -533,4 +592,56 @@ pub fn understand(text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
         return holdings(&w);
     }
     Intent::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(text: &str) -> Intent {
+        let catalog = names::catalog(&[("INFY".into(), "INE009A01021".into())]);
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default();
+        understand(text, &catalog, today)
+    }
+
+    #[test]
+    fn returns_over_time_are_asked_many_ways() {
+        for text in [
+            "How did I do this year?",
+            "did i beat the nifty",
+            "Have I outperformed the index since 2024?",
+            "my returns since 2022",
+            "How has my portfolio performed over the last 6 months?",
+            "am I beating the market",
+            "what is my time-weighted return",
+        ] {
+            assert!(
+                matches!(intent(text), Intent::Performance { .. }),
+                "{text}: {:?}",
+                intent(text)
+            );
+        }
+        match intent("my returns since 2022") {
+            Intent::Performance { period: Some(p) } => {
+                assert_eq!(
+                    p.from,
+                    NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default()
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn todays_change_and_one_stocks_return_stay_what_they_were() {
+        assert_eq!(intent("How did my portfolio do today?"), Intent::DayChange);
+        assert!(matches!(
+            intent("what is my return on INFY"),
+            Intent::Position { .. }
+        ));
+        assert!(matches!(
+            intent("what is my xirr"),
+            Intent::Xirr { symbol: None }
+        ));
+    }
 }

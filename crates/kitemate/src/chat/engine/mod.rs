@@ -15,6 +15,7 @@ pub use reply::{Answer, Data, Widget};
 
 use std::sync::Arc;
 
+use crate::portfolio::model::Performance;
 use crate::portfolio::{PositionInfo, Report, Slice, TradeInfo};
 use intent::By;
 
@@ -27,6 +28,8 @@ pub struct Facts {
     pub trades: Vec<TradeInfo>,
     /// Filled for questions about today's positions.
     pub positions: Vec<PositionInfo>,
+    /// Filled for questions about returns over a period.
+    pub performance: Option<Performance>,
 }
 
 impl Facts {
@@ -35,6 +38,7 @@ impl Facts {
             report,
             trades: Vec::new(),
             positions: Vec::new(),
+            performance: None,
         }
     }
 

@@ -134,7 +134,40 @@ async fn performance_says_which_return_is_which(kind: Kind) -> TestResult {
     app.stop().await
 }
 
+async fn chat_answers_returns_against_nifty(kind: Kind) -> TestResult {
+    let (app, asha) = setup(kind).await?;
+    for question in ["Did I beat the Nifty?", "How have I done since July 2024?"] {
+        let reply = app
+            .call(
+                reqwest::Method::POST,
+                "/chat/query",
+                Some(json!({ "message": question })),
+                Some(&asha),
+            )
+            .await?;
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+        let body = reply.json();
+        let answer = body["answer"].as_str().unwrap_or_default();
+        assert!(
+            answer.starts_with("Your holdings returned **3.28%**"),
+            "{question}: {answer}"
+        );
+        assert!(
+            answer.contains("NIFTY 50 returned **-0.01%**"),
+            "{question}: {answer}"
+        );
+        assert!(
+            answer.contains("you beat it by **3.3** points"),
+            "{question}: {answer}"
+        );
+        assert!(answer.contains("XIRR"), "{question}: {answer}");
+        assert_eq!(body["data"]["rows"][0]["percent"], "3.28", "{body}");
+    }
+    app.stop().await
+}
+
 crate::both_backends!(
     history_is_worked_out_from_trades_and_closes,
     performance_says_which_return_is_which,
+    chat_answers_returns_against_nifty,
 );
