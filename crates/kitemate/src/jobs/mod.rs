@@ -63,6 +63,21 @@ pub fn mount(
             async move { refresh.run(&progress).await.map(drop) }
         },
     )?;
+    let live = refresh.clone();
+    cron.add(
+        "live-prices",
+        "Every minute of NSE's market hours: Kite's last prices for what users with live sessions hold",
+        Schedule::cron("* 9-15 * * 1-5")?,
+        IST,
+        move || {
+            let live = live.clone();
+            async move {
+                let kept = live.live_prices().await?;
+                tracing::debug!(kept, "live prices read");
+                Ok(())
+            }
+        },
+    )?;
     let sweep = refresh;
     cron.add(
         "zerodha-reauth-sweep",

@@ -203,3 +203,38 @@ impl Refresh {
         Ok(())
     }
 }
+
+/// Market hours on NSE: 09:15 to 15:30 India time.
+fn market_open(clock: &Clock) -> bool {
+    let now = clock.now_ist().time();
+    let open = NaiveTime::from_hms_opt(9, 15, 0).unwrap_or_default();
+    let close = NaiveTime::from_hms_opt(15, 30, 0).unwrap_or_default();
+    (open..=close).contains(&now)
+}
+
+impl Refresh {
+    /// During market hours on a trading day, reads the last price of what
+    /// users with live Kite sessions hold; answers how many prices were kept.
+    pub async fn live_prices(&self) -> anyhow::Result<usize> {
+        if !market_open(&self.clock)
+            || !self
+                .market
+                .calendar()
+                .is_trading_day(self.clock.today_ist())
+        {
+            return Ok(0);
+        }
+        let since = sessions_since(&self.clock);
+        let mut users = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = self.auth.live_kite_users(since, &after, PAGE).await?;
+            let Some(last) = page.last().cloned() else {
+                break;
+            };
+            users.extend(page);
+            after = last;
+        }
+        Ok(self.portfolio.refresh_live_prices(&users).await?)
+    }
+}

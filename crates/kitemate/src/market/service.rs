@@ -114,81 +114,97 @@ impl MarketService {
     /// Loads one file (a bhavcopy, a NAV file, index closes; zipped or not)
     /// in one transaction: all of it or, when any line is malformed, none.
     pub async fn load(&self, file: &str, bytes: Vec<u8>) -> Result<LoadReport, LoadError> {
-        let sha256 = platform::crypto::sha256_hex(&bytes);
-        let parsed = tokio::task::spawn_blocking(move || formats::parse(&bytes))
-            .await
-            .map_err(|err| LoadError::Format {
+        let mut loaded = self.load_many(vec![(file.to_string(), bytes)]).await?;
+        loaded.pop().unwrap_or_else(|| {
+            Err(LoadError::Format {
                 file: file.to_string(),
-                error: FormatError(format!("reading stopped: {err}")),
-            })?
-            .map_err(|error| LoadError::Format {
-                file: file.to_string(),
-                error,
-            })?;
-        self.store_parsed(file, &sha256, parsed).await
+                error: FormatError("nothing was read".into()),
+            })
+        })
     }
 
-    async fn store_parsed(
+    /// Loads several files, each whole or not at all: the malformed ones
+    /// are answered with their error and the rest stored in one
+    /// transaction (a back-fill's days land together, and each security's
+    /// newest close is moved once). Answers in `files`' order.
+    pub async fn load_many(
         &self,
-        file: &str,
-        sha256: &str,
-        parsed: Parsed,
-    ) -> Result<LoadReport, LoadError> {
-        let days = parsed.days();
-        let mut report = LoadReport {
-            file: file.to_string(),
-            layout: parsed.layout.as_str(),
-            days: days.clone(),
-            closes: parsed.closes.len(),
-            indices: parsed.indices.len(),
-            skipped: parsed.skipped,
-            already_loaded: false,
-        };
-        if store::has_load(&self.db, sha256).await? {
-            report.already_loaded = true;
-            return Ok(report);
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<Vec<Result<LoadReport, LoadError>>, LoadError> {
+        let mut answers = Vec::with_capacity(files.len());
+        let mut parsed_files = Vec::new();
+        for (file, bytes) in files {
+            let sha256 = platform::crypto::sha256_hex(&bytes);
+            let parsed = tokio::task::spawn_blocking(move || formats::parse(&bytes))
+                .await
+                .map_err(|err| FormatError(format!("reading stopped: {err}")))
+                .and_then(|parsed| parsed);
+            match parsed {
+                Err(error) => answers.push(Err(LoadError::Format { file, error })),
+                Ok(parsed) => {
+                    let report = LoadReport {
+                        file: file.clone(),
+                        layout: parsed.layout.as_str(),
+                        days: parsed.days(),
+                        closes: parsed.closes.len(),
+                        indices: parsed.indices.len(),
+                        skipped: parsed.skipped,
+                        already_loaded: store::has_load(&self.db, &sha256).await?,
+                    };
+                    if !report.already_loaded {
+                        parsed_files.push((file, sha256, parsed, report.days.clone()));
+                    }
+                    answers.push(Ok(report));
+                }
+            }
+        }
+        if parsed_files.is_empty() {
+            return Ok(answers);
         }
         // Only each security's newest close can move its latest one (and a
         // statement may not touch one row twice).
         let mut newest: HashMap<&str, &formats::Close> = HashMap::new();
-        for close in &parsed.closes {
+        for close in parsed_files.iter().flat_map(|(_, _, p, _)| &p.closes) {
             let entry = newest.entry(close.isin.as_str()).or_insert(close);
-            if close.day > entry.day {
+            if close.day > entry.day || (close.day == entry.day && close.source < entry.source) {
                 *entry = close;
             }
         }
         let newest: Vec<&formats::Close> = newest.into_values().collect();
-        let feed_days = feed_days(&parsed);
-        let id = uuid::Uuid::now_v7().to_string();
+        let at = self.clock.now().timestamp_millis();
         let mut tx = self.db.begin().await?;
-        store::put_closes(&mut tx, &parsed.closes).await?;
+        for (file, sha256, parsed, days) in &parsed_files {
+            store::put_closes(&mut tx, &parsed.closes).await?;
+            store::put_indices(&mut tx, &parsed.indices).await?;
+            store::record_load(
+                &mut tx,
+                &store::NewLoad {
+                    id: &uuid::Uuid::now_v7().to_string(),
+                    layout: parsed.layout.as_str(),
+                    file_name: file,
+                    sha256,
+                    days,
+                    feed_days: &feed_days(parsed),
+                    closes: parsed.closes.len() as i64,
+                    indices: parsed.indices.len() as i64,
+                    skipped: parsed.skipped as i64,
+                    at,
+                },
+            )
+            .await?;
+        }
         store::put_latest(&mut tx, &newest).await?;
-        store::put_indices(&mut tx, &parsed.indices).await?;
-        store::record_load(
-            &mut tx,
-            &store::NewLoad {
-                id: &id,
-                layout: parsed.layout.as_str(),
-                file_name: file,
-                sha256,
-                days: &days,
-                feed_days: &feed_days,
-                closes: parsed.closes.len() as i64,
-                indices: parsed.indices.len() as i64,
-                skipped: parsed.skipped as i64,
-                at: self.clock.now().timestamp_millis(),
-            },
-        )
-        .await?;
         tx.commit().await?;
-        tracing::info!(
-            file,
-            layout = report.layout,
-            closes = report.closes,
-            indices = report.indices,
-            "market file loaded"
-        );
-        Ok(report)
+        for (file, _, parsed, _) in &parsed_files {
+            tracing::info!(
+                file,
+                layout = parsed.layout.as_str(),
+                closes = parsed.closes.len(),
+                indices = parsed.indices.len(),
+                "market file loaded"
+            );
+        }
+        Ok(answers)
     }
 
     /// A counter every load moves: what was valued before it may value
@@ -213,6 +229,46 @@ impl MarketService {
                     source: Source::parse(&row.source)?,
                 };
                 Some((row.isin, (price, row.previous_e4.map(rupees))))
+            })
+            .collect())
+    }
+
+    /// Keeps prices read from Kite's quote API just now: (ISIN, price).
+    pub async fn put_live(&self, prices: &[(String, Decimal)]) -> Result<usize, ApiError> {
+        let scaled: Vec<(String, i64)> = prices
+            .iter()
+            .filter(|(_, p)| *p > Decimal::ZERO)
+            .filter_map(|(isin, p)| {
+                use rust_decimal::prelude::ToPrimitive as _;
+                let e4 = (p.round_dp(SCALE) * Decimal::from(10_i64.pow(SCALE))).to_i64()?;
+                Some((isin.clone(), e4))
+            })
+            .collect();
+        let mut tx = self.db.begin().await?;
+        store::put_live(&mut tx, &scaled, self.clock.now().timestamp_millis()).await?;
+        tx.commit().await?;
+        Ok(scaled.len())
+    }
+
+    /// The live prices of `isins` read today (India time), with when.
+    pub async fn live(
+        &self,
+        isins: &[&str],
+    ) -> Result<HashMap<String, (Decimal, chrono::DateTime<chrono::Utc>)>, ApiError> {
+        let midnight = self
+            .clock
+            .today_ist()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(platform::clock::IST).earliest())
+            .map_or(0, |t| t.timestamp_millis());
+        Ok(store::live(&self.db, isins, midnight)
+            .await?
+            .into_iter()
+            .filter_map(|(isin, e4, at)| {
+                Some((
+                    isin,
+                    (rupees(e4), chrono::DateTime::from_timestamp_millis(at)?),
+                ))
             })
             .collect())
     }
@@ -368,35 +424,69 @@ impl MarketService {
             }))
             .buffered(FETCH_AHEAD);
         let mut done = 0;
+        // Downloaded files wait in a batch, stored together.
+        let mut batch: Vec<(NaiveDate, Feed, String, Vec<u8>)> = Vec::new();
         while let Some((day, feed, fetched)) = downloads.next().await {
             match fetched {
                 Ok(None) => {}
-                Ok(Some((name, bytes))) => match self.load(&name, bytes).await {
-                    Ok(report) => {
-                        if !report.days.contains(&day) && feed.required() {
-                            out.failed
-                                .push((feed, format!("{name} holds no prices of {day}")));
-                        }
-                        out.loaded.push(report);
-                    }
-                    Err(LoadError::Format { file, error }) => {
-                        tracing::error!(feed = feed.as_str(), %day, file, %error, "a market file is malformed; nothing of it was loaded");
-                        out.failed
-                            .push((feed, format!("{file} is malformed: {error}")));
-                    }
-                    Err(LoadError::Store(err)) => return Err(ApiError::internal(err)),
-                },
+                Ok(Some((name, bytes))) => batch.push((day, feed, name, bytes)),
                 Err(err) => out.failed.push((feed, err.to_string())),
             }
             done += 1;
+            if batch.len() >= LOAD_BATCH {
+                self.store_batch(std::mem::take(&mut batch), &mut out)
+                    .await?;
+            }
             progress(done, total);
         }
+        self.store_batch(batch, &mut out).await?;
         Ok(out)
     }
 }
 
 /// Downloads in flight while files load.
 const FETCH_AHEAD: usize = 4;
+/// Downloaded files stored in one transaction.
+const LOAD_BATCH: usize = 32;
+
+impl MarketService {
+    /// Stores downloaded files together, reporting each in `out`.
+    async fn store_batch(
+        &self,
+        batch: Vec<(NaiveDate, Feed, String, Vec<u8>)>,
+        out: &mut DayFetch,
+    ) -> Result<(), ApiError> {
+        let wanted: Vec<(NaiveDate, Feed)> = batch.iter().map(|(d, f, _, _)| (*d, *f)).collect();
+        let files = batch
+            .into_iter()
+            .map(|(_, _, name, bytes)| (name, bytes))
+            .collect();
+        let loaded = self.load_many(files).await.map_err(|err| match err {
+            LoadError::Store(err) => ApiError::internal(err),
+            LoadError::Format { file, error } => {
+                ApiError::internal(anyhow::anyhow!("{file}: {error}"))
+            }
+        })?;
+        for ((day, feed), result) in wanted.into_iter().zip(loaded) {
+            match result {
+                Ok(report) => {
+                    if !report.days.contains(&day) && feed.required() {
+                        out.failed
+                            .push((feed, format!("{} holds no prices of {day}", report.file)));
+                    }
+                    out.loaded.push(report);
+                }
+                Err(LoadError::Format { file, error }) => {
+                    tracing::error!(feed = feed.as_str(), %day, file, %error, "a market file is malformed; nothing of it was loaded");
+                    out.failed
+                        .push((feed, format!("{file} is malformed: {error}")));
+                }
+                Err(LoadError::Store(err)) => return Err(ApiError::internal(err)),
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Which feed each of a file's days counts for. AMFI's file of the day
 /// dates each scheme's last NAV, some days old: only days that a tenth of

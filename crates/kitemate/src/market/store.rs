@@ -337,3 +337,54 @@ pub async fn recent_loads(db: &Db, limit: i64) -> Result<Vec<LoadRow>, sqlx::Err
         .await
     })
 }
+
+/// Keeps live prices read at `at` (Unix ms), and moves the generation.
+pub async fn put_live(tx: &mut Tx, prices: &[(String, i64)], at: i64) -> Result<(), sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    for chunk in prices.chunks(CHUNK) {
+        let rows = platform::db::values_rows(sqlite, chunk.len(), 3);
+        let sql = format!(
+            "INSERT INTO live_prices (isin, price_e4, read_at) VALUES {rows} \
+             ON CONFLICT (isin) DO UPDATE SET price_e4 = excluded.price_e4, read_at = excluded.read_at"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for (isin, price) in chunk {
+                query = query.bind(isin).bind(*price).bind(at);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    with_tx!(tx, |conn| {
+        sqlx::query("UPDATE price_generation SET generation = generation + 1 WHERE id = 1")
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// The live prices of `isins` read at or after `since` (Unix ms): (isin, price × 10⁴, read at).
+pub async fn live(
+    db: &Db,
+    isins: &[&str],
+    since: i64,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    let mut out = Vec::new();
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    for chunk in isins.chunks(CHUNK) {
+        let list = in_list(sqlite, chunk.len(), 2);
+        let sql = format!(
+            "SELECT isin, price_e4, read_at FROM live_prices WHERE read_at >= {} AND isin IN ({list})",
+            if sqlite { "?" } else { "$1" }
+        );
+        let rows: Vec<(String, i64, i64)> = with_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql).bind(since);
+            for isin in chunk {
+                query = query.bind(*isin);
+            }
+            query.fetch_all(pool).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

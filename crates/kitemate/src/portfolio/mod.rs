@@ -19,6 +19,7 @@ mod events;
 mod figures;
 mod housekeeping;
 mod import;
+mod live;
 pub mod model;
 mod packed;
 pub mod query;

@@ -146,14 +146,15 @@ impl PortfolioService {
     /// Prices each held security at its newest close where that is newer
     /// than the price it has (a sync's, a file's, a trade's).
     async fn price_at_close(&self, all: &mut [Security]) -> Result<(), ApiError> {
-        let isins: Vec<&str> = all
+        let owned: Vec<String> = all
             .iter()
             .filter(|s| s.is_held() && !s.isin.is_empty())
-            .map(|s| s.isin.as_str())
+            .map(|s| s.isin.clone())
             .collect();
-        if isins.is_empty() {
+        if owned.is_empty() {
             return Ok(());
         }
+        let isins: Vec<&str> = owned.iter().map(String::as_str).collect();
         let closes = self.market.latest_with_previous(&isins).await?;
         for security in all.iter_mut() {
             let Some((price, previous)) = closes.get(&security.isin) else {
@@ -173,6 +174,22 @@ impl PortfolioService {
                 Source::Amfi => PriceSource::AmfiNav,
             });
             security.close_price = *previous;
+        }
+        // During market hours a live price from Kite is newer still; the
+        // last close is then the one before it.
+        for (isin, (price, at)) in self.market.live(&isins).await? {
+            let Some(security) = all.iter_mut().find(|s| s.isin == isin) else {
+                continue;
+            };
+            if security.price_as_of.is_some_and(|had| had >= at) {
+                continue;
+            }
+            if let Some((close, _)) = closes.get(&isin).filter(|(c, _)| at_close(c.day) < at) {
+                security.close_price = Some(close.close);
+            }
+            security.last_price = Some(price);
+            security.price_as_of = Some(at);
+            security.price_source = Some(PriceSource::Kite);
         }
         Ok(())
     }

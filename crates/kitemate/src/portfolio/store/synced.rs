@@ -354,3 +354,27 @@ pub async fn first_snapshot_day(db: &Db, user_id: &str) -> Result<Option<String>
             .await
     })
 }
+
+/// The instruments `users` held at their last syncs: (exchange, symbol, ISIN), once each.
+pub async fn synced_instruments(
+    db: &Db,
+    users: &[String],
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    let mut out = std::collections::BTreeSet::new();
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    for chunk in users.chunks(500) {
+        let list = platform::db::in_list(sqlite, chunk.len(), 1);
+        let sql = format!(
+            "SELECT DISTINCT exchange, symbol, isin FROM synced_holdings WHERE user_id IN ({list})"
+        );
+        let rows: Vec<(String, String, String)> = with_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql);
+            for user in chunk {
+                query = query.bind(user);
+            }
+            query.fetch_all(pool).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out.into_iter().collect())
+}

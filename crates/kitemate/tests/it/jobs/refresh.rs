@@ -362,4 +362,51 @@ crate::both_backends!(
     holidays_are_skipped,
     missing_prices_fail_the_run_before_snapshots,
     the_morning_sweep_asks_lapsed_users_to_log_in_again,
+    live_prices_in_market_hours_value_holdings,
 );
+
+async fn live_prices_in_market_hours_value_holdings(kind: Kind) -> TestResult {
+    // 11:00 India time on the trading day.
+    let world = world(kind, "2024-07-08T05:30:00Z".parse()?, true).await?;
+    let asha = connected(&world, "asha", "AB0001").await?;
+    let app = &world.app;
+    let synced = app
+        .call(Method::POST, "/portfolio/sync", None, Some(&asha))
+        .await?;
+    assert_eq!(synced.status, StatusCode::OK, "{synced:?}");
+    world.kite.set_price("BSE:SBIN", 800.5);
+    app.clock.advance(TimeDelta::minutes(1));
+    run_job(app, "live-prices").await?;
+    let holdings = app.get("/holdings?sort=symbol", Some(&asha)).await?.json();
+    let sbin = holdings["holdings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|h| h["symbol"] == "SBIN"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(sbin["lastPricePaise"], 80_050, "{sbin}");
+    assert_eq!(sbin["priceSource"], "kite");
+    let as_of = sbin["priceAsOf"].as_str().unwrap_or_default();
+    assert!(
+        as_of.starts_with("2024-07-08T05:31:0"),
+        "read a minute after the sync: {as_of}"
+    );
+    let quotes = world
+        .kite
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("GET /quote"))
+        .count();
+    assert_eq!(quotes, 1, "one call for every instrument");
+
+    // After the close the job reads nothing.
+    app.clock.advance(TimeDelta::hours(6));
+    run_job(app, "live-prices").await?;
+    let after = world
+        .kite
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("GET /quote"))
+        .count();
+    assert_eq!(after, 1);
+    world.app.stop().await
+}

@@ -101,6 +101,7 @@ async fn admins_list_run_and_inspect_jobs(kind: Kind) -> TestResult {
         [
             "daily-refresh",
             "expire-import-files",
+            "live-prices",
             "prune-notices",
             "prune-records",
             "reconcile-subscriptions",
