@@ -418,15 +418,28 @@ impl MarketService {
         wanted.sort_unstable();
         let total = wanted.len();
         progress(0, total);
-        let mut downloads =
-            futures_util::stream::iter(wanted.into_iter().map(|(day, feed)| async move {
-                (day, feed, sources.fetch(feed, day, today).await)
-            }))
-            .buffered(FETCH_AHEAD);
+        // Downloads go on in their own task while batches are stored.
+        let (tx, mut downloads) = tokio::sync::mpsc::channel(LOAD_BATCH * 2);
+        let fetching = {
+            let sources = sources.clone();
+            tokio::spawn(async move {
+                let mut fetched = futures_util::stream::iter(wanted.into_iter().map(|(day, feed)| {
+                    let sources = sources.clone();
+                    async move { (day, feed, sources.fetch(feed, day, today).await) }
+                }))
+                .buffered(FETCH_AHEAD);
+                while let Some(one) = fetched.next().await {
+                    if tx.send(one).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        };
+        let _stop = AbortOnDrop(fetching);
         let mut done = 0;
         // Downloaded files wait in a batch, stored together.
         let mut batch: Vec<(NaiveDate, Feed, String, Vec<u8>)> = Vec::new();
-        while let Some((day, feed, fetched)) = downloads.next().await {
+        while let Some((day, feed, fetched)) = downloads.recv().await {
             match fetched {
                 Ok(None) => {}
                 Ok(Some((name, bytes))) => batch.push((day, feed, name, bytes)),
@@ -448,6 +461,15 @@ impl MarketService {
 const FETCH_AHEAD: usize = 4;
 /// Downloaded files stored in one transaction.
 const LOAD_BATCH: usize = 32;
+
+/// Stops the downloads when the fetch that started them ends early.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 impl MarketService {
     /// Stores downloaded files together, reporting each in `out`.
