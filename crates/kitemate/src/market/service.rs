@@ -172,9 +172,19 @@ impl MarketService {
         }
         let newest: Vec<&formats::Close> = newest.into_values().collect();
         let at = self.clock.now().timestamp_millis();
+        // In key order: a back-fill's rows then land beside each other in
+        // the (isin, day) index instead of all over it.
+        let mut closes: Vec<&formats::Close> = parsed_files
+            .iter()
+            .flat_map(|(_, _, p, _)| &p.closes)
+            .collect();
+        closes.sort_unstable_by(|a, b| (&a.isin, a.day, a.source).cmp(&(&b.isin, b.day, b.source)));
+        // A day two files both hold (NSE's and BSE's) goes in once: the
+        // better-ranked source, first in that order.
+        closes.dedup_by(|later, first| later.isin == first.isin && later.day == first.day);
         let mut tx = self.db.begin().await?;
+        store::put_closes(&mut tx, &closes).await?;
         for (file, sha256, parsed, days) in &parsed_files {
-            store::put_closes(&mut tx, &parsed.closes).await?;
             store::put_indices(&mut tx, &parsed.indices).await?;
             store::record_load(
                 &mut tx,

@@ -29,7 +29,7 @@ pub struct LatestClose {
 }
 
 /// Adds `closes`, keeping per ISIN and day the best-ranked source's.
-pub async fn put_closes(tx: &mut Tx, closes: &[Close]) -> Result<(), sqlx::Error> {
+pub async fn put_closes(tx: &mut Tx, closes: &[&Close]) -> Result<(), sqlx::Error> {
     let sqlite = tx.is_sqlite();
     for chunk in closes.chunks(CHUNK) {
         let rows = platform::db::values_rows(sqlite, chunk.len(), 5);
