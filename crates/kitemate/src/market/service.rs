@@ -433,11 +433,12 @@ impl MarketService {
         let fetching = {
             let sources = sources.clone();
             tokio::spawn(async move {
-                let mut fetched = futures_util::stream::iter(wanted.into_iter().map(|(day, feed)| {
-                    let sources = sources.clone();
-                    async move { (day, feed, sources.fetch(feed, day, today).await) }
-                }))
-                .buffered(FETCH_AHEAD);
+                let mut fetched =
+                    futures_util::stream::iter(wanted.into_iter().map(|(day, feed)| {
+                        let sources = sources.clone();
+                        async move { (day, feed, sources.fetch(feed, day, today).await) }
+                    }))
+                    .buffered(FETCH_AHEAD);
                 while let Some(one) = fetched.next().await {
                     if tx.send(one).await.is_err() {
                         break;
