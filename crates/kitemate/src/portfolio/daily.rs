@@ -144,7 +144,10 @@ impl PortfolioService {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DayValue>, ApiError> {
-        let lead = from - TimeDelta::days(LEAD_DAYS);
+        // A range from the beginning of time (a widget's `max`) starts there.
+        let lead = from
+            .checked_sub_signed(TimeDelta::days(LEAD_DAYS))
+            .unwrap_or(NaiveDate::MIN);
         let mut days: BTreeMap<NaiveDate, DayValue> = BTreeMap::new();
         let securities = self.securities(user_id).await?;
         let traded: Vec<&str> = securities
@@ -265,9 +268,10 @@ impl PortfolioService {
         };
         let from_nothing = from.is_none();
         // The period is measured from the last day's end before it starts.
-        let series = self
-            .history(user_id, start - TimeDelta::days(LEAD_DAYS), today)
-            .await?;
+        let lead = start
+            .checked_sub_signed(TimeDelta::days(LEAD_DAYS))
+            .unwrap_or(NaiveDate::MIN);
+        let series = self.history(user_id, lead, today).await?;
         // No day's end before the period: the portfolio began inside it.
         let base = series.iter().rposition(|d| d.day <= start);
         let from_nothing = from_nothing || base.is_none();
