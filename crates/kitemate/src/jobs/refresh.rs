@@ -44,11 +44,6 @@ pub struct Outcome {
     pub snapshots: usize,
 }
 
-/// 15:30 India time on `day`: after it, a sync sees the day's close.
-fn close_of(day: NaiveDate) -> chrono::DateTime<chrono::Utc> {
-    crate::portfolio::at_close(day)
-}
-
 /// The start of the Kite sessions alive now: the last 06:00 India time.
 pub fn sessions_since(clock: &Clock) -> chrono::DateTime<chrono::Utc> {
     let now = clock.now_ist();
@@ -126,18 +121,12 @@ impl Refresh {
         progress: &Progress,
         outcome: &mut Outcome,
     ) -> anyhow::Result<()> {
-        let since = sessions_since(&self.clock);
-        let done: HashSet<String> = self.portfolio.synced_since(close_of(day)).await?;
-        let mut users = Vec::new();
-        let mut after = String::new();
-        loop {
-            let page = self.auth.live_kite_users(since, &after, PAGE).await?;
-            let Some(last) = page.last().cloned() else {
-                break;
-            };
-            users.extend(page.into_iter().filter(|u| !done.contains(u)));
-            after = last;
-        }
+        let done: HashSet<String> = self
+            .portfolio
+            .synced_since(crate::portfolio::at_close(day))
+            .await?;
+        let mut users = self.live_users().await?;
+        users.retain(|u| !done.contains(u));
         let total = users.len() as u64;
         progress.set("sync", 0, total);
         // Each future owns what it uses: a stream of borrowing closures is
@@ -224,17 +213,22 @@ impl Refresh {
         {
             return Ok(0);
         }
+        let users = self.live_users().await?;
+        Ok(self.portfolio.refresh_live_prices(&users).await?)
+    }
+
+    /// Every user whose Kite session is alive, read a page at a time.
+    async fn live_users(&self) -> anyhow::Result<Vec<String>> {
         let since = sessions_since(&self.clock);
         let mut users = Vec::new();
         let mut after = String::new();
         loop {
             let page = self.auth.live_kite_users(since, &after, PAGE).await?;
             let Some(last) = page.last().cloned() else {
-                break;
+                return Ok(users);
             };
             users.extend(page);
             after = last;
         }
-        Ok(self.portfolio.refresh_live_prices(&users).await?)
     }
 }

@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 pub use api::MarketState;
 pub use calendar::Calendar;
 pub use config::MarketConfig;
-pub use formats::{Source, is_isin};
+pub use formats::{Source, is_isin, scaled};
 pub use model::MarketStatus;
 pub use service::{DayFetch, LoadError, LoadReport, MarketService, NIFTY_50, Price};
 pub use sources::{Feed, Sources, UDIFF_SINCE};

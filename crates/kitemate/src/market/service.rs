@@ -93,6 +93,15 @@ fn day_of(text: &str) -> Option<NaiveDate> {
     text.parse().ok()
 }
 
+/// A close as stored, read back; `None` when the row does not read.
+fn price(day: &str, close_e4: i64, source: &str) -> Option<Price> {
+    Some(Price {
+        close: rupees(close_e4),
+        day: day_of(day)?,
+        source: Source::parse(source)?,
+    })
+}
+
 impl MarketService {
     pub fn new(db: Db, clock: Clock, calendar: Calendar, sources: Option<Sources>) -> Self {
         Self {
@@ -101,10 +110,6 @@ impl MarketService {
             calendar: Arc::new(calendar),
             sources,
         }
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.db
     }
 
     pub fn calendar(&self) -> &Calendar {
@@ -130,7 +135,7 @@ impl MarketService {
     pub async fn load_many(
         &self,
         files: Vec<(String, Vec<u8>)>,
-    ) -> Result<Vec<Result<LoadReport, LoadError>>, LoadError> {
+    ) -> Result<Vec<Result<LoadReport, LoadError>>, sqlx::Error> {
         let mut answers = Vec::with_capacity(files.len());
         let mut parsed_files = Vec::new();
         for (file, bytes) in files {
@@ -233,11 +238,7 @@ impl MarketService {
         Ok(rows
             .into_iter()
             .filter_map(|row| {
-                let price = Price {
-                    close: rupees(row.close_e4),
-                    day: day_of(&row.day)?,
-                    source: Source::parse(&row.source)?,
-                };
+                let price = price(&row.day, row.close_e4, &row.source)?;
                 Some((row.isin, (price, row.previous_e4.map(rupees))))
             })
             .collect())
@@ -248,11 +249,7 @@ impl MarketService {
         let scaled: Vec<(String, i64)> = prices
             .iter()
             .filter(|(_, p)| *p > Decimal::ZERO)
-            .filter_map(|(isin, p)| {
-                use rust_decimal::prelude::ToPrimitive as _;
-                let e4 = (p.round_dp(SCALE) * Decimal::from(10_i64.pow(SCALE))).to_i64()?;
-                Some((isin.clone(), e4))
-            })
+            .filter_map(|(isin, p)| Some((isin.clone(), formats::scaled(*p)?)))
             .collect();
         let mut tx = self.db.begin().await?;
         store::put_live(&mut tx, &scaled, self.clock.now().timestamp_millis()).await?;
@@ -312,14 +309,8 @@ impl MarketService {
         Ok(rows
             .into_iter()
             .filter_map(|row| {
-                Some((
-                    row.isin,
-                    Price {
-                        close: rupees(row.close_e4),
-                        day: day_of(&row.day)?,
-                        source: Source::parse(&row.source)?,
-                    },
-                ))
+                let price = price(&row.day, row.close_e4, &row.source)?;
+                Some((row.isin, price))
             })
             .collect())
     }
@@ -494,12 +485,7 @@ impl MarketService {
             .into_iter()
             .map(|(_, _, name, bytes)| (name, bytes))
             .collect();
-        let loaded = self.load_many(files).await.map_err(|err| match err {
-            LoadError::Store(err) => ApiError::internal(err),
-            LoadError::Format { file, error } => {
-                ApiError::internal(anyhow::anyhow!("{file}: {error}"))
-            }
-        })?;
+        let loaded = self.load_many(files).await?;
         for ((day, feed), result) in wanted.into_iter().zip(loaded) {
             match result {
                 Ok(report) => {

@@ -248,18 +248,25 @@ pub async fn closes_on_or_before(
     day: NaiveDate,
 ) -> Result<Vec<StoredClose>, sqlx::Error> {
     let mut out = Vec::new();
-    for isin in isins {
-        let row: Option<StoredClose> = with_db!(db, |pool| {
-            sqlx::query_as(
-                "SELECT isin, day, close_e4, source FROM closes WHERE isin = $1 AND day <= $2 \
-                 ORDER BY day DESC LIMIT 1",
-            )
-            .bind(*isin)
-            .bind(day.to_string())
-            .fetch_optional(pool)
-            .await
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    for chunk in isins.chunks(CHUNK) {
+        let list = in_list(sqlite, chunk.len(), 2);
+        let mark = if sqlite { "?" } else { "$1" };
+        // Each ISIN's newest day on or before `day`, found in the (isin, day)
+        // key; the day comes first in the text, so both engines bind it first.
+        let sql = format!(
+            "SELECT c.isin, c.day, c.close_e4, c.source FROM closes c \
+             WHERE c.day = (SELECT MAX(p.day) FROM closes p WHERE p.isin = c.isin AND p.day <= {mark}) \
+             AND c.isin IN ({list})"
+        );
+        let rows: Vec<StoredClose> = with_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql).bind(day.to_string());
+            for isin in chunk {
+                query = query.bind(*isin);
+            }
+            query.fetch_all(pool).await
         })?;
-        out.extend(row);
+        out.extend(rows);
     }
     Ok(out)
 }

@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{NaiveDate, TimeDelta};
 use platform::ApiError;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive as _;
 
 use super::calc::history;
 use super::calc::returns::{self, Day};
@@ -23,11 +22,6 @@ use crate::market::NIFTY_50;
 const LEAD_DAYS: i64 = 15;
 /// Users' closing snapshots worked out at once (each reads their data).
 const CLOSES_AT_ONCE: usize = 8;
-
-/// Index values are stored as points × 10⁴.
-fn e4(value: Decimal) -> Option<i64> {
-    (value * Decimal::from(10_000)).round().to_i64()
-}
 
 fn percent(fraction: Decimal) -> Option<Percent> {
     Percent::of(fraction, Decimal::ONE)
@@ -71,7 +65,7 @@ impl PortfolioService {
             .collect::<Result<_, _>>()?;
         let rows: Vec<CloseSnapshot> = rows.into_iter().flatten().collect();
         let mut tx = self.db.begin().await?;
-        store::record_closes(&mut tx, day, nifty.and_then(e4), &rows).await?;
+        store::record_closes(&mut tx, day, nifty.and_then(crate::market::scaled), &rows).await?;
         tx.commit().await?;
         Ok(rows.len())
     }

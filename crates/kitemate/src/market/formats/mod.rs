@@ -241,8 +241,12 @@ fn value(line: usize, column: &str, cell: &str) -> Result<Option<i64>, FormatErr
     if number.is_zero() {
         return Ok(None);
     }
-    let scaled = number.round_dp(SCALE) * Decimal::from(10_i64.pow(SCALE));
-    Ok(i64::try_from(scaled.trunc()).ok())
+    Ok(scaled(number))
+}
+
+/// `value` as stored: rupees (or points) × 10⁴, rounded to four places.
+pub fn scaled(value: Decimal) -> Option<i64> {
+    i64::try_from((value.round_dp(SCALE) * Decimal::from(10_i64.pow(SCALE))).trunc()).ok()
 }
 
 /// A date in any of the ways these files write one.

@@ -68,15 +68,7 @@ pub fn code(field: &str, cell: &str) -> Result<String, String> {
 /// empty stays empty.
 pub fn isin(cell: &str) -> Result<String, String> {
     let upper = cell.trim().to_ascii_uppercase();
-    let b = upper.as_bytes();
-    let valid = b.is_empty()
-        || (b.len() == 12
-            && b[..2].iter().all(u8::is_ascii_uppercase)
-            && b[2..11]
-                .iter()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            && b[11].is_ascii_digit());
-    if !valid {
+    if !(upper.is_empty() || crate::market::is_isin(&upper)) {
         return Err(format!("isin: {} is not an ISIN", shown(cell)));
     }
     Ok(upper)
