@@ -9,12 +9,20 @@ use super::engine::{self, Facts, Intent};
 use super::llm::{self, Llm, LlmError, Message};
 use super::service::{ChatService, Question, StreamEvent};
 use super::store;
+use crate::portfolio::model::TradeFilter;
 
 /// Rounds of tool calls a model may make for one answer.
 const TOOL_ROUNDS: usize = 4;
 
 /// Earlier messages a model is sent, in tokens.
 const HISTORY_TOKENS: usize = 2_000;
+
+/// Earlier messages (questions and answers) read for a follow-up's context,
+/// and at most sent to a model before [`HISTORY_TOKENS`] trims them.
+const CONTEXT_MESSAGES: i64 = 12;
+
+/// Trades an answer lists (the newest); counts and sums cover them all.
+const LISTED_TRADES: usize = 50;
 
 impl ChatService {
     /// The answer, and how many bytes of its text were already streamed:
@@ -53,7 +61,9 @@ impl ChatService {
         }
     }
 
-    /// The built-in engine's answer to the question.
+    /// The built-in engine's answer to the question, read as the next of
+    /// its conversation: the last few questions are read again, in order,
+    /// so that a follow-up ("and TCS?") has the slots it leans on.
     async fn engine(
         &self,
         question: &Question,
@@ -61,7 +71,17 @@ impl ChatService {
         today: NaiveDate,
     ) -> Result<engine::Answer, ApiError> {
         let catalog = engine::names::catalog(&facts.own());
-        let intent = engine::understand(&question.message, &catalog, today);
+        let mut context = None;
+        if let Some(conversation) = &question.existing {
+            for earlier in store::recent_messages(&self.db, &conversation.id, CONTEXT_MESSAGES)
+                .await?
+                .into_iter()
+                .filter(|m| m.role == "user")
+            {
+                context = engine::resolve(&earlier.content, context.as_ref(), &catalog, today).1;
+            }
+        }
+        let (intent, _) = engine::resolve(&question.message, context.as_ref(), &catalog, today);
         self.answer_intent(&question.user_id, &intent, facts).await
     }
 
@@ -78,12 +98,13 @@ impl ChatService {
     ) -> Result<engine::Answer, LlmError> {
         let mut messages = vec![Message::text("system", llm::system_prompt(today))];
         if let Some(conversation) = &question.existing {
-            let earlier: Vec<(String, String)> = store::messages(&self.db, &conversation.id)
-                .await
-                .map_err(|err| LlmError::Network(err.to_string()))?
-                .into_iter()
-                .map(|m| (m.role, m.content))
-                .collect();
+            let earlier: Vec<(String, String)> =
+                store::recent_messages(&self.db, &conversation.id, CONTEXT_MESSAGES * 4)
+                    .await
+                    .map_err(|err| LlmError::Network(err.to_string()))?
+                    .into_iter()
+                    .map(|m| (m.role, m.content))
+                    .collect();
             messages.extend(llm::history(&earlier, HISTORY_TOKENS));
         }
         messages.push(Message::text("user", question.message.clone()));
@@ -157,24 +178,40 @@ impl ChatService {
                 period,
                 side,
                 symbol,
+            }
+            | Intent::Tally {
+                period,
+                side,
+                symbol,
+                ..
             } => {
+                let filter = TradeFilter {
+                    symbol: symbol.clone(),
+                    from: period.as_ref().map(|p| p.from),
+                    to: period.as_ref().map(|p| p.to),
+                };
+                let wanted = side.map(|side| match side {
+                    engine::intent::Side::Buy => crate::portfolio::Side::Buy,
+                    engine::intent::Side::Sell => crate::portfolio::Side::Sell,
+                });
+                let tally = self.portfolio.trade_tally(user_id, &filter, wanted).await?;
+                // The newest, oldest first; with a side, a page wide enough
+                // to hold that many of it in most books.
+                let page = if wanted.is_some() {
+                    LISTED_TRADES * 4
+                } else {
+                    LISTED_TRADES
+                };
                 let mut trades = self
                     .portfolio
-                    .trades_between(
-                        user_id,
-                        symbol.as_deref(),
-                        period.as_ref().map(|p| p.from),
-                        period.as_ref().map(|p| p.to),
-                    )
-                    .await?;
-                if let Some(side) = side {
-                    let wanted = match side {
-                        engine::intent::Side::Buy => crate::portfolio::Side::Buy,
-                        engine::intent::Side::Sell => crate::portfolio::Side::Sell,
-                    };
-                    trades.retain(|t| t.side == wanted);
-                }
+                    .trades(user_id, &filter, 0, page)
+                    .await?
+                    .trades;
+                trades.retain(|t| wanted.is_none_or(|w| t.side == w));
+                trades.truncate(LISTED_TRADES);
+                trades.reverse();
                 facts.trades = trades;
+                facts.tally = Some(tally);
             }
             Intent::Positions => facts.positions = self.portfolio.positions(user_id).await?,
             Intent::Performance { period } => {

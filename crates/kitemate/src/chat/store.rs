@@ -106,6 +106,26 @@ pub async fn messages(db: &Db, conversation_id: &str) -> Result<Vec<MessageRow>,
     })
 }
 
+/// The last `n` messages of a conversation, oldest first.
+pub async fn recent_messages(
+    db: &Db,
+    conversation_id: &str,
+    n: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let mut rows: Vec<MessageRow> = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, role, content, data, widget, created_at FROM messages \
+             WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(conversation_id)
+        .bind(n)
+        .fetch_all(pool)
+        .await
+    })?;
+    rows.reverse();
+    Ok(rows)
+}
+
 /// The user's conversations in id order after `after`, `limit` at most.
 pub async fn conversations_after(
     db: &Db,

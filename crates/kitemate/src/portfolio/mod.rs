@@ -44,7 +44,7 @@ pub use events::{PORTFOLIO_SYNCED, PortfolioSynced};
 pub use figures::RealizedFilter;
 pub use model::{
     HoldingInfo, ImportReport, Paise, Percent, PositionInfo, Quantity, Report, Sale, Side, Slice,
-    Summary, Term, TradeInfo,
+    Summary, Term, TradeInfo, TradeTally,
 };
 pub use service::PortfolioService;
 

@@ -560,6 +560,18 @@ pub struct TradeFilter {
     pub to: Option<NaiveDate>,
 }
 
+/// What some of a user's trades add up to (read by chat, not an endpoint).
+#[derive(Debug, Clone, Default)]
+pub struct TradeTally {
+    pub count: usize,
+    pub quantity: Quantity,
+    /// Sum of quantity × price.
+    pub value_paise: Paise,
+    /// The earliest and the latest of them.
+    pub first: Option<TradeInfo>,
+    pub last: Option<TradeInfo>,
+}
+
 /// A stored trade.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

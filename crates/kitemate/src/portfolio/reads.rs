@@ -11,7 +11,7 @@ use super::figures::{self, RealizedFilter};
 use super::model::{
     Allocation, AllocationBy, HoldingPage, HoldingSort, ImportDetail, ImportInfo, ImportList, Kind,
     Order, Paise, Portfolio, PositionInfo, Quantity, RealizedPnl, Report, Side, Skipped, Summary,
-    TradeFilter, TradeInfo, TradePage,
+    TradeFilter, TradeInfo, TradePage, TradeTally,
 };
 use super::query::{Data, MAX_ROWS, Source};
 use super::service::PortfolioService;
@@ -175,23 +175,22 @@ impl PortfolioService {
         })
     }
 
-    /// The user's trades from `from` to `to` (either open), of `symbol`
-    /// (a symbol or an ISIN) if given, oldest first.
-    pub async fn trades_between(
+    /// What the user's trades matching `filter` (and `side`, when given)
+    /// add up to: it reads the months the filter spans, a year at a time.
+    pub async fn trade_tally(
         &self,
         user_id: &str,
-        symbol: Option<&str>,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-    ) -> Result<Vec<TradeInfo>, ApiError> {
-        let filter = TradeFilter {
-            symbol: symbol.map(str::to_string),
-            from,
-            to,
-        };
-        let (mut trades, _) = store::list_trades(&self.db, user_id, &filter, 0, usize::MAX).await?;
-        trades.reverse();
-        trades.into_iter().map(trade_info).collect()
+        filter: &TradeFilter,
+        side: Option<Side>,
+    ) -> Result<TradeTally, ApiError> {
+        let t = store::tally_trades(&self.db, user_id, filter, side.map(Side::as_str)).await?;
+        Ok(TradeTally {
+            count: t.count,
+            quantity: Quantity::from_milli(t.quantity_milli),
+            value_paise: Paise::new(i64::try_from(t.value_paise).unwrap_or(i64::MAX)),
+            first: t.first.map(trade_info).transpose()?,
+            last: t.last.map(trade_info).transpose()?,
+        })
     }
 
     /// Today's positions at the last sync.

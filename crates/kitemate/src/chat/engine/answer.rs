@@ -5,55 +5,19 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::Facts;
-use super::intent::{Aspect, By, Intent, Side, Sort};
+use super::intent::{Aspect, By, Intent, Side};
 use super::money::{inr, percent, signed_inr};
 use super::period::fy_name;
-use super::reply::{Answer, Data, DataKind, Format, Widget, WidgetKind};
-use crate::portfolio::model::{AllocationBy, HoldingSort, Order};
+use super::reply::{
+    Answer, Data, DataKind, Format, Widget, WidgetKind, answered, describe, fallback,
+};
+use crate::portfolio::model::{AllocationBy, Order};
 use crate::portfolio::query::{
     AllocationSource, ConcentrationSource, Direction, Figure, HoldingsSource, Measure,
     MoversSource, PositionSource, RealizedSource, Source, SummarySource, TradesSource, XirrSource,
 };
 use crate::portfolio::tables::{self, Rows};
 use crate::portfolio::{HoldingInfo, Paise};
-
-/// What the engine can answer, offered when it cannot.
-pub const SUGGESTIONS: &[&str] = &[
-    "What is my portfolio worth?",
-    "How much have I made overall?",
-    "How did my portfolio do today?",
-    "Show my holdings by value",
-    "Top 5 gainers by %",
-    "How many INFY do I have?",
-    "Allocation by sector",
-    "Realized P&L for FY 2024-25",
-    "What is my XIRR?",
-    "What did I buy last month?",
-    "INFY vs TCS",
-    "Today's positions",
-];
-
-fn fallback(text: &str) -> Answer {
-    let mut out = format!("{text}\n\nYou could ask:\n");
-    for s in SUGGESTIONS.iter().take(6) {
-        out.push_str(&format!("- {s}\n"));
-    }
-    Answer {
-        text: out,
-        data: None,
-        widget: None,
-        answered: false,
-    }
-}
-
-fn answered(text: String, data: Data, widget: Option<Widget>) -> Answer {
-    Answer {
-        text,
-        data: Some(data),
-        widget,
-        answered: true,
-    }
-}
 
 fn nothing_held(facts: &Facts) -> Option<Answer> {
     (facts.report.holdings.is_empty() && facts.report.sales.is_empty()).then(|| {
@@ -81,29 +45,6 @@ fn clamp(n: usize, max: u16) -> u16 {
 
 fn find<'a>(facts: &'a Facts, symbol: &str) -> Option<&'a HoldingInfo> {
     facts.report.holdings.iter().find(|h| h.symbol == symbol)
-}
-
-/// `Value … (P&L …)` of one holding, for comparisons and positions.
-fn describe(h: &HoldingInfo) -> String {
-    let mut line = format!("**{}**: {} shares", h.symbol, h.quantity);
-    if let Some(avg) = &h.average_price {
-        line.push_str(&format!(
-            " at an average of {}",
-            inr(Paise::from_rupees(*avg))
-        ));
-    }
-    line.push_str(&format!(", invested {}", inr(h.invested_paise)));
-    if let (Some(value), Some(pnl)) = (h.value_paise, h.unrealized_paise) {
-        line.push_str(&format!(", worth {} ({}", inr(value), signed_inr(pnl)));
-        if let Some(p) = &h.unrealized_percent {
-            line.push_str(&format!(", {}", percent(*p)));
-        }
-        line.push(')');
-    }
-    if let Some(w) = &h.weight_percent {
-        line.push_str(&format!("; {} of the portfolio", percent(*w)));
-    }
-    line
 }
 
 pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
@@ -190,28 +131,14 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             worth,
         } => nothing_held(facts).unwrap_or_else(|| {
             let source = HoldingsSource {
-                sort: match sort {
-                    Sort::Value => HoldingSort::Value,
-                    Sort::Invested => HoldingSort::Invested,
-                    Sort::Pnl => HoldingSort::Pnl,
-                    Sort::PnlPercent => HoldingSort::PnlPercent,
-                    Sort::Quantity => HoldingSort::Quantity,
-                    Sort::Symbol => HoldingSort::Symbol,
-                },
+                sort: super::detail::holding_sort(*sort),
                 order: Some(if *ascending { Order::Asc } else { Order::Desc }),
                 top: limit.map(|n| clamp(n, 500)),
                 min_worth_paise: worth.filter(|(more, _)| *more).map(|(_, b)| Paise::new(b)),
                 max_worth_paise: worth.filter(|(more, _)| !*more).map(|(_, b)| Paise::new(b)),
             };
             let rows = tables::select_holdings(&facts.report, &source);
-            let by = match sort {
-                Sort::Value => "value",
-                Sort::Invested => "amount invested",
-                Sort::Pnl => "P&L",
-                Sort::PnlPercent => "P&L %",
-                Sort::Quantity => "quantity",
-                Sort::Symbol => "symbol",
-            };
+            let by = super::detail::sort_name(*sort);
             let which = match worth {
                 Some((true, bound)) => format!(" worth more than {}", inr(Paise::new(*bound))),
                 Some((false, bound)) => format!(" worth less than {}", inr(Paise::new(*bound))),
@@ -345,6 +272,27 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                             inr(h.invested_paise)
                         ),
                         None => format!("{} has no price yet, so its P&L is not known.", h.symbol),
+                    },
+                    Aspect::Invested => format!(
+                        "You have **{}** invested in {} ({} shares at an average of {}).",
+                        inr(h.invested_paise),
+                        h.symbol,
+                        h.quantity,
+                        h.average_price
+                            .map(|a| inr(Paise::from_rupees(a)))
+                            .unwrap_or_default()
+                    ),
+                    Aspect::PnlPercent => match h.unrealized_percent {
+                        Some(p) => format!(
+                            "{} is **{}** on what you paid ({} on {} invested).",
+                            h.symbol,
+                            percent(p),
+                            h.unrealized_paise.map(signed_inr).unwrap_or_default(),
+                            inr(h.invested_paise)
+                        ),
+                        None => {
+                            format!("{} has no price yet, so its return is not known.", h.symbol)
+                        }
                     },
                     Aspect::Weight => match &h.weight_percent {
                         Some(w) => {
@@ -544,7 +492,8 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             symbol,
         } => {
             let trades = &facts.trades;
-            let what = match (side, trades.len()) {
+            let count = facts.tally.as_ref().map_or(trades.len(), |t| t.count);
+            let what = match (side, count) {
                 (Some(Side::Buy), 1) => "buy",
                 (Some(Side::Buy), _) => "buys",
                 (Some(Side::Sell), 1) => "sale",
@@ -552,27 +501,16 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 (None, 1) => "trade",
                 (None, _) => "trades",
             };
-            let when = period.as_ref().map_or(String::new(), |p| {
-                format!(
-                    " {}",
-                    if p.label.starts_with("FY")
-                        || p.label
-                            .chars()
-                            .next()
-                            .is_some_and(|c| c.is_ascii_digit() || c.is_uppercase())
-                    {
-                        format!("in {}", p.label)
-                    } else {
-                        p.label.clone()
-                    }
-                )
-            });
+            let when = super::detail::during(period.as_ref());
             let of = symbol
                 .as_ref()
                 .map_or(String::new(), |s| format!(" of {s}"));
             let data = tables::trades_table(trades);
-            let total: Paise = trades.iter().map(|t| t.value_paise).sum::<Paise>();
-            let mut text = format!("**{} {what}**{of}{when}", trades.len());
+            let total: Paise = facts.tally.as_ref().map_or_else(
+                || trades.iter().map(|t| t.value_paise).sum::<Paise>(),
+                |t| t.value_paise,
+            );
+            let mut text = format!("**{count} {what}**{of}{when}");
             if trades.is_empty() {
                 text.push('.');
             } else {
@@ -580,17 +518,11 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 {
                     text.push('\n');
                     for t in trades.iter().take(10) {
-                        text.push_str(&format!(
-                            "- {} {} {} × {} at {}\n",
-                            t.trade_date,
-                            t.side.as_str(),
-                            t.quantity,
-                            t.symbol,
-                            inr(t.price_paise)
-                        ));
+                        text.push_str(&super::detail::trade_line(t));
                     }
-                    if trades.len() > 10 {
-                        text.push_str(&format!("- … and {} more\n", trades.len() - 10));
+                    let shown = trades.len().min(10);
+                    if count > shown {
+                        text.push_str(&format!("- … and {} more\n", count - shown));
                     }
                 }
             }
@@ -650,6 +582,30 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             answered(text, data, None)
         }
         Intent::Performance { period } => performance(facts, period.as_ref()),
+        Intent::Tally {
+            symbol,
+            side,
+            period,
+            what,
+            pick,
+        } => super::detail::tally(
+            facts,
+            symbol.as_deref(),
+            *side,
+            period.as_ref(),
+            *what,
+            *pick,
+        ),
+        Intent::Which {
+            sort,
+            lowest,
+            group,
+        } => nothing_held(facts)
+            .unwrap_or_else(|| super::detail::which(facts, *sort, *lowest, group.as_ref())),
+        Intent::Group { what, group } => {
+            nothing_held(facts).unwrap_or_else(|| super::detail::group(facts, *what, group))
+        }
+        Intent::Decline { why } => super::detail::decline(*why),
     }
 }
 

@@ -3,170 +3,12 @@
 
 use chrono::NaiveDate;
 
+pub use super::kinds::{Aspect, By, Intent, Side, Sort, count, phrase, words};
+use super::kinds::{What, any};
 use super::money;
 use super::names::{self, Catalog};
-use super::period::{self, Period};
-
-/// How holdings are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    Value,
-    Invested,
-    Pnl,
-    PnlPercent,
-    Quantity,
-    Symbol,
-}
-
-/// Which part of one security's position is asked about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Aspect {
-    Quantity,
-    AveragePrice,
-    Pnl,
-    Weight,
-    Value,
-    Everything,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum By {
-    Stock,
-    Sector,
-    AssetClass,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    Buy,
-    Sell,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Intent {
-    Value,
-    Invested,
-    Pnl,
-    DayChange,
-    Holdings {
-        sort: Sort,
-        ascending: bool,
-        limit: Option<usize>,
-        /// Only those worth more (`true`) or less than so many paise.
-        worth: Option<(bool, i64)>,
-    },
-    Movers {
-        gainers: bool,
-        by_percent: bool,
-        n: usize,
-    },
-    Position {
-        symbol: String,
-        aspect: Aspect,
-    },
-    Allocation {
-        by: By,
-    },
-    Concentration {
-        n: usize,
-    },
-    Realized {
-        fy: Option<i32>,
-    },
-    Xirr {
-        symbol: Option<String>,
-    },
-    Trades {
-        period: Option<Period>,
-        side: Option<Side>,
-        symbol: Option<String>,
-    },
-    Compare {
-        symbols: Vec<String>,
-    },
-    Positions,
-    /// How the portfolio did over a period (from its start; all of it when
-    /// none is named), beside NIFTY 50.
-    Performance {
-        period: Option<Period>,
-    },
-    /// A name the engine knows but the user neither holds nor traded.
-    NotHeld {
-        symbol: String,
-    },
-    Unknown,
-}
-
-/// A question's words: lowercased, punctuation apart from `&`, `-`, `.`
-/// and `%` dropped, `p&l` and friends spelt one way.
-pub fn words(text: &str) -> Vec<String> {
-    let lower = text
-        .to_lowercase()
-        .replace(['’', '\''], "")
-        .replace("p/l", "pnl")
-        .replace("p & l", "pnl");
-    let spaced: String = lower
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '&' | '-' | '.' | '%' | '₹' | ',') {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    spaced
-        .split_whitespace()
-        .map(|w| w.trim_end_matches(['.', ',']).trim_start_matches(','))
-        .filter(|w| !w.is_empty())
-        .map(|w| match w {
-            "p&l" | "pnl" | "p/l" | "pl" => "pnl".to_string(),
-            "realised" => "realized".to_string(),
-            "unrealised" => "unrealized".to_string(),
-            "annualised" => "annualized".to_string(),
-            "%" | "pct" | "percentage" => "percent".to_string(),
-            _ => w.to_string(),
-        })
-        .collect()
-}
-
-fn any(words: &[&str], set: &[&str]) -> bool {
-    words.iter().any(|w| set.contains(w))
-}
-
-fn phrase(words: &[&str], text: &str) -> bool {
-    let wanted: Vec<&str> = text.split(' ').collect();
-    words.windows(wanted.len()).any(|w| w == wanted.as_slice())
-}
-
-/// `top 5`, `3 best`, `five biggest`: the count a question asks for.
-fn count(words: &[&str]) -> Option<usize> {
-    words.windows(2).find_map(|w| {
-        let n = if matches!(
-            w[0],
-            "top" | "bottom" | "best" | "worst" | "first" | "biggest" | "largest" | "smallest"
-        ) {
-            money::count(w[1])
-        } else if matches!(
-            w[1],
-            "best"
-                | "worst"
-                | "top"
-                | "biggest"
-                | "largest"
-                | "smallest"
-                | "stocks"
-                | "holdings"
-                | "gainers"
-                | "losers"
-        ) {
-            money::count(w[0])
-        } else {
-            None
-        }?;
-        usize::try_from(n).ok().filter(|n| (1..=100).contains(n))
-    })
-}
+use super::period;
+use super::slots::{self, Slots};
 
 fn aspect(words: &[&str]) -> Aspect {
     if phrase(words, "how many") || any(words, &["quantity", "qty", "units"]) {
@@ -175,6 +17,25 @@ fn aspect(words: &[&str]) -> Aspect {
         || phrase(words, "buy price")
     {
         Aspect::AveragePrice
+    } else if any(
+        words,
+        &[
+            "invested",
+            "invest",
+            "investment",
+            "put",
+            "spent",
+            "deployed",
+        ],
+    ) {
+        Aspect::Invested
+    } else if any(words, &["percent"])
+        && any(
+            words,
+            &["pnl", "profit", "return", "returns", "gain", "up", "down"],
+        )
+    {
+        Aspect::PnlPercent
     } else if any(
         words,
         &["weight", "share", "percent", "proportion", "portion"],
@@ -411,8 +272,52 @@ fn movers(w: &[&str]) -> Option<bool> {
 
 /// Reads `text` against the securities the engine knows.
 pub fn understand(text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
-    let owned = words(text);
+    resolve(text, None, catalog, today).0
+}
+
+/// Reads `text` as the next question of a conversation whose last
+/// question filled `context`: the intent, and the slots it fills for the
+/// question after it.
+pub fn resolve(
+    text: &str,
+    context: Option<&Slots>,
+    catalog: &Catalog,
+    today: NaiveDate,
+) -> (Intent, Option<Slots>) {
+    let owned = super::hinglish::normalize(&words(text));
     let w: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let read = slots::read(&w, text, catalog, today);
+    if let Some(why) = read.decline {
+        return (Intent::Decline { why }, context.cloned());
+    }
+    if let Some(prev) = context
+        && slots::is_follow_up(&read)
+    {
+        let merged = slots::follow(prev, &read);
+        if let Some(intent) = slots::plan(&merged) {
+            return (intent, Some(merged));
+        }
+    }
+    // What the slots answer that the rules below do not: counts and dates
+    // of trades, the one holding first in an order, groups of holdings.
+    let new_ground = matches!(read.what, Some(What::TradeCount | What::Date))
+        || (read.which && read.symbols.is_empty())
+        || (read.group.is_some() && allocation(&w).is_none() && !any(&w, &["vs", "versus"]));
+    if new_ground
+        && read.not_held.is_none()
+        && let Some(intent) = slots::plan(&read)
+    {
+        let next = slots::of(&intent);
+        return (intent, next);
+    }
+    let intent = legacy(&w, text, catalog, today);
+    let next = slots::of(&intent);
+    (intent, next)
+}
+
+/// The rules that read whole questions of the kinds the engine first knew.
+fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
+    let w = w.to_vec();
     let found = names::find(&w, text, catalog);
     let symbol = found.first().map(|k| k.symbol.clone());
     let period = period::period(&w, today);
@@ -578,6 +483,7 @@ pub fn understand(text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
             "investments",
             "spent",
             "spend",
+            "deployed",
         ],
     ) || phrase(&w, "put in")
         || phrase(&w, "cost basis")

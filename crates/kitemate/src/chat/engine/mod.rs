@@ -3,20 +3,24 @@
 //! answer it says so and suggests what it can.
 
 mod answer;
+mod detail;
+pub mod hinglish;
 pub mod intent;
+pub mod kinds;
 pub mod money;
 pub mod names;
 pub mod period;
 pub mod reply;
+pub mod slots;
 
-pub use answer::SUGGESTIONS;
-pub use intent::{Intent, understand};
+pub use intent::{Intent, resolve, understand};
+pub use reply::SUGGESTIONS;
 pub use reply::{Answer, Data, Widget};
 
 use std::sync::Arc;
 
 use crate::portfolio::model::Performance;
-use crate::portfolio::{PositionInfo, Report, Slice, TradeInfo};
+use crate::portfolio::{PositionInfo, Report, Slice, TradeInfo, TradeTally};
 use intent::By;
 
 /// What an answer may draw on.
@@ -30,6 +34,9 @@ pub struct Facts {
     pub positions: Vec<PositionInfo>,
     /// Filled for questions about returns over a period.
     pub performance: Option<Performance>,
+    /// Filled for counts and dates of trades: what every matching trade
+    /// adds up to (`trades` then holds the newest few).
+    pub tally: Option<TradeTally>,
 }
 
 impl Facts {
@@ -39,6 +46,7 @@ impl Facts {
             trades: Vec::new(),
             positions: Vec::new(),
             performance: None,
+            tally: None,
         }
     }
 

@@ -171,6 +171,50 @@ const COMMON: &[&str] = &[
     "year",
     "you",
     "your",
+    "amount",
+    "banks",
+    "buys",
+    "count",
+    "date",
+    "days",
+    "deployed",
+    "ever",
+    "exit",
+    "first",
+    "highest",
+    "latest",
+    "least",
+    "lowest",
+    "number",
+    "often",
+    "orders",
+    "percentage",
+    "profitable",
+    "purchase",
+    "purchases",
+    "recent",
+    "return",
+    "sells",
+    "times",
+    "units",
+    "where",
+    "now",
+    "only",
+    "just",
+    "demat",
+    "put",
+    "more",
+    "less",
+    "ago",
+    "wise",
+    "losses",
+    "charges",
+    "dividend",
+    "dividends",
+    "tax",
+    "brokerage",
+    "should",
+    "will",
 ];
 
 /// What people call some companies instead of their symbol or name.
@@ -298,6 +342,13 @@ impl Catalog {
     }
 }
 
+/// Whether the company behind `isin` (or `symbol`) is a bank by its name.
+pub fn is_bank(isin: &str, symbol: &str) -> bool {
+    listed(isin).next().map_or(symbol.ends_with("BANK"), |k| {
+        k.name.iter().any(|w| w == "bank")
+    })
+}
+
 /// How far apart two words may be and still be taken for each other.
 fn tolerance(word: &str) -> usize {
     match word.len() {
@@ -358,8 +409,7 @@ pub fn find(words: &[&str], original: &str, catalog: &Catalog) -> Vec<Known> {
                 }
             }
         }
-        if best.is_none() && !common && tolerance(word) > 0 && word.chars().all(char::is_alphabetic)
-        {
+        if best.is_none() && !common && word.len() >= 4 && word.chars().all(char::is_alphabetic) {
             // A misspelling of a symbol or of a name's first word.
             best = catalog
                 .iter()
@@ -370,7 +420,13 @@ pub fn find(words: &[&str], original: &str, catalog: &Catalog) -> Vec<Known> {
                         .first()
                         .map_or(usize::MAX, |n| strsim::osa_distance(word, n));
                     let d = to_symbol.min(to_name);
-                    (d <= tolerance(word)).then_some((d, k))
+                    // Two letters swapped is one slip, even in a short word.
+                    let swapped = |other: &str| {
+                        strsim::osa_distance(word, other) == 1
+                            && strsim::levenshtein(word, other) == 2
+                    };
+                    let slip = swapped(&k.lower) || k.name.first().is_some_and(|n| swapped(n));
+                    (d <= tolerance(word) || slip).then_some((d, k))
                 })
                 .min_by_key(|(d, k)| (*d, !k.own))
                 .map(|(_, k)| (1, k));

@@ -40,6 +40,11 @@ fn month(word: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
+/// Whether `word` names a month (`march`, `mar`, `sept`).
+pub fn is_month(word: &str) -> bool {
+    word.len() >= 3 && month(word).is_some()
+}
+
 fn year(word: &str) -> Option<i32> {
     let y: i32 = word.trim_start_matches('\'').parse().ok()?;
     match y {

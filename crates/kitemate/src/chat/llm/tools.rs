@@ -7,6 +7,55 @@ use serde_json::{Value, json};
 
 use crate::chat::engine::intent::{Aspect, By, Intent, Side, Sort};
 use crate::chat::engine::period::{self, Period};
+use crate::chat::engine::slots::{self, Pick, Slots, What};
+
+/// `what` of `portfolio_query`, as the schema names it.
+const WHATS: &[(&str, What)] = &[
+    ("value", What::Value),
+    ("invested", What::Invested),
+    ("pnl", What::Pnl),
+    ("pnl_percent", What::PnlPercent),
+    ("weight", What::Weight),
+    ("quantity", What::Quantity),
+    ("average_price", What::AveragePrice),
+    ("xirr", What::Xirr),
+    ("realized", What::Realized),
+    ("trade_count", What::TradeCount),
+    ("date", What::Date),
+    ("trades", What::Trades),
+    ("holdings", What::Holdings),
+];
+
+const SORTS: &[(&str, Sort)] = &[
+    ("value", Sort::Value),
+    ("invested", Sort::Invested),
+    ("pnl", Sort::Pnl),
+    ("pnl_percent", Sort::PnlPercent),
+    ("quantity", Sort::Quantity),
+    ("symbol", Sort::Symbol),
+];
+
+const PICKS: &[(&str, Pick)] = &[
+    ("first", Pick::First),
+    ("last", Pick::Last),
+    ("max", Pick::Max),
+    ("min", Pick::Min),
+];
+
+fn named<T: Copy + PartialEq>(table: &[(&'static str, T)], value: T) -> &'static str {
+    table
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("", |(name, _)| *name)
+}
+
+fn lookup<T: Copy>(table: &[(&str, T)], field: &str, name: &str) -> Result<T, String> {
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| format!("`{field}` cannot be {name:?}"))
+}
 
 /// The tools, as the chat-completions API takes them.
 pub fn definitions() -> Value {
@@ -103,6 +152,47 @@ pub fn definitions() -> Value {
             "Today's open positions as of the last sync.",
             none
         ),
+        tool(
+            "portfolio_query",
+            "Any figure of the portfolio by slots: what is measured, of which securities or group, between which dates, of which side of trades, picking the first, last, largest or smallest. Counts and dates of trades ('how many times did I buy INFY', 'when did I first buy TCS'), the one holding first by a measure ('which stock have I invested the most in': pick max, one true), a group's figures ('my banks'), one security's figure, or the holdings sorted.",
+            json!({
+                "type": "object",
+                "properties": {
+                    "what": { "type": "string", "enum": WHATS.iter().map(|(n, _)| *n).chain(["day_change"]).collect::<Vec<_>>() },
+                    "symbols": { "type": "array", "items": { "type": "string" }, "maxItems": 5, "description": "NSE symbols, e.g. INFY" },
+                    "group": { "type": "string", "enum": slots::group_labels().collect::<Vec<_>>() },
+                    "from": { "type": "string", "format": "date" },
+                    "to": { "type": "string", "format": "date" },
+                    "financial_year": { "type": "string", "description": "like 2024-25, for realized" },
+                    "side": { "type": "string", "enum": ["buy", "sell"] },
+                    "pick": { "type": "string", "enum": PICKS.iter().map(|(n, _)| *n).collect::<Vec<_>>() },
+                    "one": { "type": "boolean", "description": "answer with the one holding first by `pick`" },
+                    "sort": { "type": "string", "enum": SORTS.iter().map(|(n, _)| *n).collect::<Vec<_>>() },
+                    "ascending": { "type": "boolean" },
+                    "limit": { "type": "integer", "minimum": 1, "maximum": 500 },
+                    "worth_above_paise": { "type": "integer", "minimum": 0 },
+                    "worth_below_paise": { "type": "integer", "minimum": 0 }
+                },
+                "required": ["what"]
+            })
+        ),
+        tool(
+            "compare_holdings",
+            "Two to five holdings side by side.",
+            json!({
+                "type": "object",
+                "properties": { "symbols": { "type": "array", "items": { "type": "string" }, "minItems": 2, "maxItems": 5 } },
+                "required": ["symbols"]
+            })
+        ),
+        tool(
+            "returns_over_time",
+            "The portfolio's time-weighted return from a date (or its first trade) to today, beside NIFTY 50's, and its money-weighted return.",
+            json!({
+                "type": "object",
+                "properties": { "from": { "type": "string", "format": "date" } }
+            })
+        ),
     ])
 }
 
@@ -121,6 +211,13 @@ struct Args {
     from: Option<chrono::NaiveDate>,
     to: Option<chrono::NaiveDate>,
     side: Option<String>,
+    what: Option<String>,
+    symbols: Option<Vec<String>>,
+    group: Option<String>,
+    pick: Option<String>,
+    one: Option<bool>,
+    worth_above_paise: Option<i64>,
+    worth_below_paise: Option<i64>,
 }
 
 fn required<T>(value: Option<T>, name: &str) -> Result<T, String> {
@@ -205,6 +302,228 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
             symbol: symbol(args.symbol),
         },
         "positions_today" => Intent::Positions,
+        "portfolio_query" => return query(args, today),
+        "compare_holdings" => Intent::Compare {
+            symbols: required(args.symbols, "symbols")?
+                .into_iter()
+                .map(|s| s.trim().to_uppercase())
+                .take(5)
+                .collect(),
+        },
+        "returns_over_time" => Intent::Performance {
+            period: args.from.map(|from| Period {
+                from,
+                to: today,
+                label: format!("since {from}"),
+            }),
+        },
         other => return Err(format!("there is no tool called {other:?}")),
+    })
+}
+
+fn span(
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) -> Option<Period> {
+    (from.is_some() || to.is_some()).then(|| {
+        let from = from.unwrap_or_default();
+        let to = to.unwrap_or(today);
+        Period {
+            from,
+            to,
+            label: format!("from {from} to {to}"),
+        }
+    })
+}
+
+/// `portfolio_query`: the slots a model filled, planned as the engine plans
+/// a question's.
+fn query(args: Args, today: chrono::NaiveDate) -> Result<Intent, String> {
+    let what = required(args.what, "what")?;
+    if what == "day_change" {
+        return Ok(Intent::DayChange);
+    }
+    let slots = Slots {
+        what: Some(lookup(WHATS, "what", &what)?),
+        symbols: args
+            .symbols
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.trim().to_uppercase())
+            .take(5)
+            .collect(),
+        group: match args.group {
+            Some(label) => Some(
+                slots::group_named(&label).ok_or_else(|| format!("`group` cannot be {label:?}"))?,
+            ),
+            None => None,
+        },
+        period: span(args.from, args.to, today),
+        fy: match args.financial_year {
+            Some(fy) => Some(
+                period::financial_year(&[fy.as_str()], today)
+                    .ok_or_else(|| format!("`financial_year` {fy:?} is not like 2024-25"))?,
+            ),
+            None => None,
+        },
+        side: match args.side.as_deref() {
+            None => None,
+            Some("buy") => Some(Side::Buy),
+            Some("sell") => Some(Side::Sell),
+            Some(other) => return Err(format!("`side` cannot be {other:?}")),
+        },
+        pick: args.pick.map(|p| lookup(PICKS, "pick", &p)).transpose()?,
+        which: args.one.unwrap_or(false),
+        sort: args
+            .sort
+            .map(|s| lookup(SORTS, "sort", &s).map(|s| (s, args.ascending.unwrap_or(false))))
+            .transpose()?,
+        limit: args.limit.filter(|n| (1..=500).contains(n)),
+        worth: args
+            .worth_above_paise
+            .map(|p| (true, p))
+            .or(args.worth_below_paise.map(|p| (false, p))),
+        ..Slots::default()
+    };
+    slots::plan(&slots).ok_or_else(|| "those slots name no figure: say what, and of what".into())
+}
+
+/// The tool call that asks for what `intent` answers, with the arguments a
+/// model would send: every intent with figures has one.
+pub fn call_for(intent: &Intent) -> Option<(&'static str, Value)> {
+    let symbols = |s: &Option<String>| s.iter().cloned().collect::<Vec<_>>();
+    let dates = |p: &Option<Period>, args: &mut Value| {
+        if let Some(p) = p {
+            args["from"] = json!(p.from);
+            args["to"] = json!(p.to);
+        }
+    };
+    let side = |s: &Option<Side>| {
+        s.map(|s| match s {
+            Side::Buy => "buy",
+            Side::Sell => "sell",
+        })
+    };
+    Some(match intent {
+        Intent::Value => ("portfolio_query", json!({ "what": "value" })),
+        Intent::Invested => ("portfolio_query", json!({ "what": "invested" })),
+        Intent::Pnl => ("portfolio_query", json!({ "what": "pnl" })),
+        Intent::DayChange => ("portfolio_query", json!({ "what": "day_change" })),
+        Intent::Holdings {
+            sort,
+            ascending,
+            limit,
+            worth,
+        } => {
+            let mut args =
+                json!({ "what": "holdings", "sort": named(SORTS, *sort), "ascending": ascending });
+            if let Some(n) = limit {
+                args["limit"] = json!(n);
+            }
+            match worth {
+                Some((true, p)) => args["worth_above_paise"] = json!(p),
+                Some((false, p)) => args["worth_below_paise"] = json!(p),
+                None => {}
+            }
+            ("portfolio_query", args)
+        }
+        Intent::Movers {
+            gainers,
+            by_percent,
+            n,
+        } => (
+            "top_movers",
+            json!({ "gainers": gainers, "by": if *by_percent { "percent" } else { "rupees" }, "count": n }),
+        ),
+        Intent::Position { symbol, aspect } => {
+            let what = match aspect {
+                Aspect::Quantity => What::Quantity,
+                Aspect::AveragePrice => What::AveragePrice,
+                Aspect::Pnl => What::Pnl,
+                Aspect::PnlPercent => What::PnlPercent,
+                Aspect::Weight => What::Weight,
+                Aspect::Value => What::Value,
+                Aspect::Invested => What::Invested,
+                Aspect::Everything => {
+                    return Some(("security_position", json!({ "symbol": symbol })));
+                }
+            };
+            (
+                "portfolio_query",
+                json!({ "what": named(WHATS, what), "symbols": [symbol] }),
+            )
+        }
+        Intent::Allocation { by } => (
+            "allocation",
+            json!({ "by": match by { By::Stock => "stock", By::Sector => "sector", By::AssetClass => "asset_class" } }),
+        ),
+        Intent::Concentration { n } => ("concentration", json!({ "top": n })),
+        Intent::Realized { fy } => (
+            "realized_pnl",
+            fy.map_or(
+                json!({}),
+                |fy| json!({ "financial_year": period::fy_name(fy) }),
+            ),
+        ),
+        Intent::Xirr { symbol } => ("xirr", json!({ "symbol": symbol })),
+        Intent::Trades {
+            period,
+            side: s,
+            symbol,
+        } => {
+            let mut args = json!({ "symbol": symbol, "side": side(s) });
+            dates(period, &mut args);
+            ("trades", args)
+        }
+        Intent::Compare { symbols } => ("compare_holdings", json!({ "symbols": symbols })),
+        Intent::Positions => ("positions_today", json!({})),
+        Intent::Performance { period } => (
+            "returns_over_time",
+            json!({ "from": period.as_ref().map(|p| p.from) }),
+        ),
+        Intent::NotHeld { symbol } => ("security_position", json!({ "symbol": symbol })),
+        Intent::Tally {
+            symbol,
+            side: s,
+            period,
+            what,
+            pick,
+        } => {
+            let mut args =
+                json!({ "what": named(WHATS, *what), "symbols": symbols(symbol), "side": side(s) });
+            if let Some(p) = pick {
+                args["pick"] = json!(named(PICKS, *p));
+            }
+            dates(period, &mut args);
+            ("portfolio_query", args)
+        }
+        Intent::Which {
+            sort,
+            lowest,
+            group,
+        } => {
+            let what = match sort {
+                Sort::Invested => What::Invested,
+                Sort::Pnl => What::Pnl,
+                Sort::PnlPercent => What::PnlPercent,
+                Sort::Quantity => What::Quantity,
+                _ => What::Value,
+            };
+            (
+                "portfolio_query",
+                json!({
+                    "what": named(WHATS, what),
+                    "pick": if *lowest { "min" } else { "max" },
+                    "one": true,
+                    "group": group.as_ref().map(|g| g.label.clone()),
+                }),
+            )
+        }
+        Intent::Group { what, group } => (
+            "portfolio_query",
+            json!({ "what": named(WHATS, *what), "group": group.label }),
+        ),
+        Intent::Decline { .. } | Intent::Unknown => return None,
     })
 }

@@ -384,6 +384,111 @@ async fn blocks_in_months(
     })
 }
 
+/// The months holding trades of `filter`'s symbol within its dates, with
+/// how many trades each holds in all.
+async fn months_within(
+    db: &Db,
+    user_id: &str,
+    filter: &TradeFilter,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let month = |day: chrono::NaiveDate| packed::month(&day.to_string()).to_string();
+    let (from, to) = (filter.from.map(month), filter.to.map(month));
+    Ok(month_counts(db, user_id, filter.symbol.as_deref())
+        .await?
+        .into_iter()
+        .filter(|(m, _)| from.as_ref().is_none_or(|f| m >= f) && to.as_ref().is_none_or(|t| m <= t))
+        .collect())
+}
+
+/// What a set of trades adds up to: how many, how much, the first and last.
+#[derive(Debug, Default)]
+pub struct StoredTally {
+    pub count: usize,
+    pub quantity_milli: i64,
+    /// Sum of quantity × price, in paise.
+    pub value_paise: i128,
+    pub first: Option<StoredTrade>,
+    pub last: Option<StoredTrade>,
+}
+
+fn stored(isin: &str, line: &packed::Line<'_>) -> StoredTrade {
+    StoredTrade {
+        trade_id: line.trade_id.to_string(),
+        exchange: line.exchange.to_string(),
+        segment: line.segment.to_string(),
+        symbol: line.symbol.to_string(),
+        isin: isin.to_string(),
+        trade_date: line.trade_date.to_string(),
+        executed_at: (!line.executed_at.is_empty()).then(|| line.executed_at.to_string()),
+        side: line.side.to_string(),
+        quantity_milli: line.quantity_milli,
+        price_paise: line.price_paise,
+        order_id: line.order_id.to_string(),
+    }
+}
+
+/// Months of blocks read at a time while tallying, so that a long history
+/// is never all in memory.
+const TALLY_MONTHS: usize = 12;
+
+/// The user's trades matching `filter` (and `side`, `buy` or `sell`) added
+/// up, reading only the months the filter spans, a year of them at a time.
+pub async fn tally_trades(
+    db: &Db,
+    user_id: &str,
+    filter: &TradeFilter,
+    side: Option<&str>,
+) -> Result<StoredTally, sqlx::Error> {
+    let (from, to) = (
+        filter.from.map(|d| d.to_string()),
+        filter.to.map(|d| d.to_string()),
+    );
+    let (from, to) = (from.as_deref(), to.as_deref());
+    let symbol = filter.symbol.as_deref();
+    let mut months: Vec<String> = months_within(db, user_id, filter)
+        .await?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    months.sort();
+    let mut tally = StoredTally::default();
+    for chunk in months.chunks(TALLY_MONTHS) {
+        let blocks = blocks_in_months(db, user_id, chunk, symbol).await?;
+        let mut first: Option<(&str, packed::Line<'_>)> = None;
+        let mut last: Option<(&str, packed::Line<'_>)> = None;
+        for (isin, line) in blocks
+            .iter()
+            .flat_map(|b| packed::lines(&b.fills).map(move |l| (b.isin.as_str(), l)))
+        {
+            let wanted = symbol.is_none_or(|s| line.symbol == s || isin == s)
+                && from.is_none_or(|from| line.trade_date >= from)
+                && to.is_none_or(|to| line.trade_date <= to)
+                && side.is_none_or(|side| line.side == side);
+            if !wanted {
+                continue;
+            }
+            tally.count += 1;
+            tally.quantity_milli += line.quantity_milli;
+            tally.value_paise +=
+                i128::from(line.quantity_milli) * i128::from(line.price_paise) / 1000;
+            if first.as_ref().is_none_or(|(_, f)| line.order() < f.order()) {
+                first = Some((isin, line));
+            }
+            if last.as_ref().is_none_or(|(_, l)| line.order() > l.order()) {
+                last = Some((isin, line));
+            }
+        }
+        // Chunks go oldest first: the first found stays, the last moves on.
+        if tally.first.is_none() {
+            tally.first = first.map(|(isin, l)| stored(isin, &l));
+        }
+        if let Some((isin, l)) = last {
+            tally.last = Some(stored(isin, &l));
+        }
+    }
+    Ok(tally)
+}
+
 /// One page of the user's trades, newest first, and how many match in all.
 /// It reads the months the page spans (and, with a date range, the months
 /// the range cuts, to count them exactly), never the whole history.
@@ -402,12 +507,9 @@ pub async fn list_trades(
     let symbol = filter.symbol.as_deref();
     let month = |day: &str| packed::month(day).to_string();
     let (from_month, to_month) = (from.map(month), to.map(month));
-    let mut months: Vec<(String, usize)> = month_counts(db, user_id, symbol)
+    let mut months: Vec<(String, usize)> = months_within(db, user_id, filter)
         .await?
         .into_iter()
-        .filter(|(m, _)| {
-            from_month.as_ref().is_none_or(|f| m >= f) && to_month.as_ref().is_none_or(|t| m <= t)
-        })
         .map(|(m, n)| (m, usize::try_from(n).unwrap_or(0)))
         .collect();
     let matches = |isin: &str, line: &packed::Line<'_>| {
@@ -471,19 +573,7 @@ pub async fn list_trades(
         .into_iter()
         .skip(offset - before.unwrap_or(offset))
         .take(limit)
-        .map(|(isin, line)| StoredTrade {
-            trade_id: line.trade_id.to_string(),
-            exchange: line.exchange.to_string(),
-            segment: line.segment.to_string(),
-            symbol: line.symbol.to_string(),
-            isin: isin.to_string(),
-            trade_date: line.trade_date.to_string(),
-            executed_at: (!line.executed_at.is_empty()).then(|| line.executed_at.to_string()),
-            side: line.side.to_string(),
-            quantity_milli: line.quantity_milli,
-            price_paise: line.price_paise,
-            order_id: line.order_id.to_string(),
-        })
+        .map(|(isin, line)| stored(isin, &line))
         .collect();
     Ok((page, total))
 }

@@ -123,6 +123,36 @@ async fn check(
     Ok(None)
 }
 
+/// An app on SQLite whose clock reads noon IST on 2026-11-26, the day the
+/// evaluation sets are written for.
+pub async fn noon_app() -> anyhow::Result<TestApp> {
+    let app = TestApp::spawn(Kind::Sqlite).await?;
+    set_noon(&app)?;
+    Ok(app)
+}
+
+/// Sets `app`'s clock to noon IST on 2026-11-26.
+pub fn set_noon(app: &TestApp) -> anyhow::Result<()> {
+    let noon = chrono_tz::Asia::Kolkata
+        .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+        .single()
+        .ok_or_else(|| anyhow::anyhow!("no such time"))?;
+    app.clock
+        .advance(noon.with_timezone(&chrono::Utc) - app.clock.now());
+    Ok(())
+}
+
+/// A Pro user `name` (no monthly limit) with `tradebook` imported; their token.
+pub async fn pro_with_trades(app: &TestApp, name: &str, tradebook: &str) -> anyhow::Result<String> {
+    let token = with_trades(app, name, tradebook.trim_start()).await?;
+    app.app
+        .subscriptions
+        .grant(&format!("{name}@example.com"), kitemate::auth::Tier::Pro)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    Ok(token)
+}
+
 #[tokio::test]
 #[expect(
     clippy::print_stdout,
@@ -130,27 +160,15 @@ async fn check(
 )]
 async fn chat_eval() -> TestResult {
     let eval: Eval = toml::from_str(EVAL)?;
-    let app = TestApp::spawn(Kind::Sqlite).await?;
-    let noon = chrono_tz::Asia::Kolkata
-        .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
-        .single()
-        .ok_or_else(|| anyhow::anyhow!("no such time"))?;
-    app.clock
-        .advance(noon.with_timezone(&chrono::Utc) - app.clock.now());
+    let app = noon_app().await?;
     let mut tokens = std::collections::HashMap::new();
     let mut held = std::collections::HashMap::new();
     for p in &eval.portfolio {
         held.insert(p.name.clone(), symbols(&p.tradebook));
-        let token = with_trades(&app, &p.name, p.tradebook.trim_start()).await?;
-        app.app
-            .subscriptions
-            .grant(
-                &format!("{}@example.com", p.name),
-                kitemate::auth::Tier::Pro,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-        tokens.insert(p.name.clone(), token);
+        tokens.insert(
+            p.name.clone(),
+            pro_with_trades(&app, &p.name, &p.tradebook).await?,
+        );
     }
     let mut misses = Vec::new();
     for case in &eval.case {

@@ -1,7 +1,8 @@
 //! The chat service: answers, the evaluation set, limits, a model, streaming.
 
 pub mod answers;
-mod eval;
+pub mod eval;
+mod general;
 mod limits;
 pub mod llm;
 mod stream;

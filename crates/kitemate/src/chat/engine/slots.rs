@@ -1,0 +1,760 @@
+//! A question read into slots: what it measures, which securities, which
+//! period, which one it picks (first, last, most, least), which side of
+//! trades and which order. Each slot is read on its own from the words, so
+//! any sensible combination can be answered, and a follow-up ("and TCS?",
+//! "only the banks", "sort by loss") fills the slots it leaves empty from
+//! the question before. `docs/chat.md` walks through it.
+
+use chrono::NaiveDate;
+
+pub use super::kinds::{Decline, Group, GroupKind, Pick, What};
+use super::kinds::{Intent, Side, Sort, any, count, phrase};
+use super::names::{self, Catalog};
+use super::period::{self, Period};
+
+/// The slots of one question; empty slots are what it did not say.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Slots {
+    pub what: Option<What>,
+    pub symbols: Vec<String>,
+    /// A security the user neither holds nor traded.
+    pub not_held: Option<String>,
+    pub group: Option<Group>,
+    pub period: Option<Period>,
+    pub fy: Option<i32>,
+    pub side: Option<Side>,
+    pub pick: Option<Pick>,
+    pub sort: Option<(Sort, bool)>,
+    pub limit: Option<usize>,
+    /// Holdings worth more (`true`) or less than so many paise.
+    pub worth: Option<(bool, i64)>,
+    /// Leans on the question before: a pronoun, "and …", "what about …".
+    pub refers: bool,
+    /// "Overall", "in all": the question before's period and names go.
+    pub overall: bool,
+    /// Asked as "which …" or "my biggest holding": one name is the answer.
+    pub which: bool,
+    pub decline: Option<Decline>,
+}
+
+const GROUPS: &[(&[&str], &str, GroupKind)] = &[
+    (&["banks", "banking", "bank"], "banks", GroupKind::Banks),
+    (
+        &["it", "tech", "software", "technology"],
+        "IT stocks",
+        GroupKind::Sector("Information Technology"),
+    ),
+    (&["etfs", "etf"], "ETFs", GroupKind::AssetClass("etf")),
+    (
+        &["mf", "mfs", "mutual"],
+        "mutual funds",
+        GroupKind::AssetClass("mutual_fund"),
+    ),
+    (
+        &["fmcg"],
+        "FMCG stocks",
+        GroupKind::Sector("Fast Moving Consumer Goods"),
+    ),
+    (
+        &["auto", "automobile", "automobiles"],
+        "auto stocks",
+        GroupKind::Sector("Automobile and Auto Components"),
+    ),
+    (
+        &["pharma", "healthcare", "hospital", "hospitals"],
+        "pharma stocks",
+        GroupKind::Sector("Healthcare"),
+    ),
+    (
+        &["nbfc", "nbfcs", "financials", "finance"],
+        "financial stocks",
+        GroupKind::Sector("Financial Services"),
+    ),
+    (
+        &["oil", "energy"],
+        "oil and gas stocks",
+        GroupKind::Sector("Oil Gas & Consumable Fuels"),
+    ),
+    (
+        &["power", "utilities"],
+        "power stocks",
+        GroupKind::Sector("Power"),
+    ),
+    (
+        &["metal", "metals", "steel", "mining"],
+        "metal stocks",
+        GroupKind::Sector("Metals & Mining"),
+    ),
+    (
+        &["telecom"],
+        "telecom stocks",
+        GroupKind::Sector("Telecommunication"),
+    ),
+    (&["realty"], "realty stocks", GroupKind::Sector("Realty")),
+    (
+        &["cement"],
+        "cement stocks",
+        GroupKind::Sector("Construction Materials"),
+    ),
+];
+
+/// Words that make a sector word a group ("IT stocks", "bank shares"), for
+/// the words that are also ordinary English ("it", "power", "bank").
+const GROUP_NOUNS: &[&str] = &[
+    "stocks",
+    "stock",
+    "shares",
+    "sector",
+    "companies",
+    "holdings",
+    "names",
+    "counters",
+];
+
+/// The labels groups go by ("banks", "IT stocks", "ETFs"), for a tool's schema.
+pub fn group_labels() -> impl Iterator<Item = &'static str> {
+    GROUPS.iter().map(|(_, label, _)| *label)
+}
+
+/// The group `label` names.
+pub fn group_named(label: &str) -> Option<Group> {
+    GROUPS
+        .iter()
+        .find(|(_, l, _)| l.eq_ignore_ascii_case(label))
+        .map(|(_, label, kind)| Group {
+            label: label.to_string(),
+            kind: kind.clone(),
+        })
+}
+
+fn group(w: &[&str], original: &str) -> Option<Group> {
+    // "banks" alone is plain; "it" and "bank" only as "IT stocks", "bank shares".
+    let ambiguous = |word: &str| matches!(word, "it" | "bank" | "power" | "finance" | "tech");
+    for (i, word) in w.iter().enumerate() {
+        let Some((_, label, kind)) = GROUPS.iter().find(|(words, _, _)| words.contains(word))
+        else {
+            continue;
+        };
+        let noun_after = w.get(i + 1).is_some_and(|n| GROUP_NOUNS.contains(n));
+        let capital_it = *word == "it" && original.contains("IT");
+        if ambiguous(word) && !noun_after && !capital_it {
+            continue;
+        }
+        if *word == "mutual" && w.get(i + 1).is_none_or(|n| !n.starts_with("fund")) {
+            continue;
+        }
+        return Some(Group {
+            label: label.to_string(),
+            kind: kind.clone(),
+        });
+    }
+    None
+}
+
+fn decline(w: &[&str]) -> Option<Decline> {
+    if any(w, &["dividend", "dividends", "payout", "payouts"]) {
+        return Some(Decline::Dividends);
+    }
+    if any(
+        w,
+        &[
+            "brokerage",
+            "charges",
+            "charge",
+            "stt",
+            "fees",
+            "fee",
+            "gst",
+            "commission",
+            "dp",
+        ],
+    ) {
+        return Some(Decline::Charges);
+    }
+    let tax = any(w, &["tax", "taxes"]);
+    if tax
+        && (any(
+            w,
+            &[
+                "paid",
+                "pay",
+                "owe",
+                "payable",
+                "liability",
+                "deducted",
+                "tds",
+            ],
+        ) || phrase(w, "income tax"))
+    {
+        return Some(Decline::TaxPaid);
+    }
+    if any(
+        w,
+        &[
+            "should",
+            "recommend",
+            "suggest",
+            "advice",
+            "advise",
+            "worth buying",
+        ],
+    ) {
+        return Some(Decline::Advice);
+    }
+    if any(
+        w,
+        &[
+            "will", "predict", "forecast", "target", "tomorrow", "expected",
+        ],
+    ) && any(
+        w,
+        &["price", "go", "be", "reach", "value", "market", "nifty"],
+    ) {
+        return Some(Decline::Forecast);
+    }
+    None
+}
+
+fn superlative(w: &[&str]) -> Option<Pick> {
+    if any(
+        w,
+        &[
+            "least", "smallest", "lowest", "minimum", "min", "worst", "weakest", "poorest",
+        ],
+    ) {
+        Some(Pick::Min)
+    } else if any(
+        w,
+        &[
+            "most",
+            "biggest",
+            "largest",
+            "highest",
+            "maximum",
+            "max",
+            "best",
+            "strongest",
+            "top",
+        ],
+    ) {
+        Some(Pick::Max)
+    } else {
+        None
+    }
+}
+
+/// Reads `w` (English words, Hinglish already read) into slots.
+pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> Slots {
+    let found = names::find(w, original, catalog);
+    let mut slots = Slots {
+        decline: decline(w),
+        period: period::period(w, today),
+        fy: period::financial_year(w, today),
+        ..Slots::default()
+    };
+    for k in &found {
+        if k.own {
+            slots.symbols.push(k.symbol.clone());
+        } else if slots.not_held.is_none() && slots.symbols.is_empty() {
+            slots.not_held = Some(k.symbol.clone());
+        }
+    }
+    if found.is_empty() {
+        slots.group = group(w, original);
+    }
+    slots.side = if any(
+        w,
+        &[
+            "bought",
+            "buy",
+            "buys",
+            "purchased",
+            "purchase",
+            "purchases",
+            "bought",
+            "added",
+            "accumulated",
+        ],
+    ) {
+        Some(Side::Buy)
+    } else if any(
+        w,
+        &["sold", "sell", "sells", "sales", "exit", "exited", "booked"],
+    ) {
+        Some(Side::Sell)
+    } else {
+        None
+    };
+    let times = phrase(w, "how many times")
+        || phrase(w, "how often")
+        || phrase(w, "number of times")
+        || ((phrase(w, "how many") || any(w, &["number", "no", "count"]))
+            && any(
+                w,
+                &[
+                    "trades",
+                    "transactions",
+                    "orders",
+                    "buys",
+                    "sells",
+                    "purchases",
+                    "sales",
+                    "trade",
+                    "order",
+                ],
+            ));
+    let when = any(w, &["when", "date", "dates"])
+        || ["which day", "what day", "since when"]
+            .iter()
+            .any(|p| phrase(w, p));
+    slots.pick = if any(
+        w,
+        &["first", "earliest", "initially", "originally", "started"],
+    ) || phrase(w, "since when")
+        || phrase(w, "been holding")
+    {
+        Some(Pick::First)
+    } else if any(
+        w,
+        &["last", "latest", "recent", "recently", "newest", "lately"],
+    ) && (when || times)
+    {
+        Some(Pick::Last)
+    } else {
+        superlative(w)
+    };
+    slots.what = if times {
+        Some(What::TradeCount)
+    } else if when && !any(w, &["today", "todays"]) {
+        Some(What::Date)
+    } else if any(w, &["xirr", "cagr", "irr", "annualized"]) {
+        Some(What::Xirr)
+    } else if any(w, &["realized", "booked"]) || phrase(w, "capital gains") {
+        Some(What::Realized)
+    } else if any(w, &["average", "avg"]) || phrase(w, "buy price") || phrase(w, "what price") {
+        Some(What::AveragePrice)
+    } else if any(
+        w,
+        &[
+            "weight",
+            "proportion",
+            "portion",
+            "allocation",
+            "percentage",
+        ],
+    ) || phrase(w, "share of")
+        || phrase(w, "of my portfolio")
+        || (any(w, &["percent"]) && any(w, &["portfolio", "total"]))
+    {
+        Some(What::Weight)
+    } else if any(w, &["percent"]) && any(w, &["profit", "return", "returns", "gain", "pnl"]) {
+        Some(What::PnlPercent)
+    } else if any(
+        w,
+        &[
+            "pnl",
+            "profit",
+            "profitable",
+            "loss",
+            "losses",
+            "losing",
+            "gain",
+            "gains",
+            "return",
+            "returns",
+            "made",
+            "lost",
+            "earned",
+            "unrealized",
+            "performing",
+            "doing",
+        ],
+    ) {
+        Some(What::Pnl)
+    } else if phrase(w, "how many") || any(w, &["quantity", "qty", "units"]) {
+        Some(What::Quantity)
+    } else if any(
+        w,
+        &[
+            "invested",
+            "invest",
+            "investment",
+            "spent",
+            "deployed",
+            "put",
+            "capital",
+        ],
+    ) || (any(w, &["money"]) && slots.pick.is_some())
+    {
+        Some(What::Invested)
+    } else if any(
+        w,
+        &[
+            "worth",
+            "value",
+            "valuation",
+            "biggest",
+            "largest",
+            "smallest",
+        ],
+    ) || phrase(w, "how much")
+    {
+        Some(What::Value)
+    } else if any(w, &["percent"]) {
+        Some(What::PnlPercent)
+    } else if any(w, &["trades", "transactions", "orders"]) {
+        Some(What::Trades)
+    } else if any(w, &["holdings", "stocks", "list", "show", "sort", "sorted"]) {
+        Some(What::Holdings)
+    } else {
+        None
+    };
+    // "The most shares": a quantity, not a value.
+    if slots.what == Some(What::Quantity) && slots.pick.is_none() {
+        slots.pick = superlative(w);
+    }
+    if slots.what.is_none()
+        && slots.pick.is_some()
+        && any(w, &["shares", "units", "qty", "quantity"])
+    {
+        slots.what = Some(What::Quantity);
+    }
+    // "The biggest loss", "sabse zyada nuksan": the lowest P&L.
+    let loss = any(
+        w,
+        &[
+            "loss", "losses", "losing", "lost", "down", "worst", "negative",
+        ],
+    );
+    if loss
+        && matches!(slots.what, Some(What::Pnl | What::PnlPercent))
+        && slots.pick == Some(Pick::Max)
+    {
+        slots.pick = Some(Pick::Min);
+    }
+    if let Some(sort) = sort(w) {
+        slots.sort = Some(sort);
+    }
+    slots.limit = count(w);
+    if any(w, &["only", "just", "single"]) && any(w, &["one"]) {
+        slots.limit = Some(1);
+    }
+    slots.which = any(w, &["which", "where", "whats", "konsa"])
+        && slots
+            .pick
+            .is_some_and(|p| matches!(p, Pick::Max | Pick::Min))
+        || (slots
+            .pick
+            .is_some_and(|p| matches!(p, Pick::Max | Pick::Min))
+            && any(
+                w,
+                &[
+                    "holding",
+                    "position",
+                    "stock",
+                    "share",
+                    "company",
+                    "investment",
+                    "one",
+                ],
+            )
+            && slots.limit.is_none_or(|n| n == 1)
+            && !any(
+                w,
+                &["holdings", "positions", "stocks", "shares", "companies"],
+            ))
+        || slots.limit == Some(1) && slots.pick.is_some();
+    slots.refers = matches!(w.first(), Some(&("and" | "also" | "then" | "now")))
+        || phrase(w, "what about")
+        || phrase(w, "how about")
+        || phrase(w, "same for")
+        || any(w, &["it", "its", "that", "them", "those", "this", "one"]) && !any(w, &["which"])
+        || matches!(w.first(), Some(&("only" | "just" | "sort" | "sorted")));
+    slots.overall = any(w, &["overall", "altogether", "lifetime"])
+        || phrase(w, "in all")
+        || phrase(w, "in total")
+        || phrase(w, "all time");
+    slots
+}
+
+/// The sort a question names: "sort by loss", "by invested", "by name".
+fn sort(w: &[&str]) -> Option<(Sort, bool)> {
+    let at = w
+        .iter()
+        .position(|x| matches!(*x, "sort" | "sorted" | "order" | "ordered" | "by"))?;
+    let rest = &w[at + 1..];
+    let named = |set: &[&str]| rest.iter().take(3).any(|x| set.contains(x));
+    if named(&["loss", "losses", "losing", "worst"]) {
+        Some((Sort::Pnl, true))
+    } else if named(&["percent"]) {
+        Some((Sort::PnlPercent, false))
+    } else if named(&["pnl", "profit", "gain", "gains", "return", "returns"]) {
+        Some((Sort::Pnl, false))
+    } else if named(&["invested", "investment", "cost"]) {
+        Some((Sort::Invested, false))
+    } else if named(&["quantity", "qty", "shares"]) {
+        Some((Sort::Quantity, false))
+    } else if named(&["name", "symbol", "alphabet", "alphabetically"]) {
+        Some((Sort::Symbol, true))
+    } else if named(&["value", "worth", "size"]) {
+        Some((Sort::Value, false))
+    } else {
+        None
+    }
+}
+
+/// The slots an answered intent filled, for the question after it.
+pub fn of(intent: &Intent) -> Option<Slots> {
+    let mut s = Slots::default();
+    match intent {
+        Intent::Value => s.what = Some(What::Value),
+        Intent::Invested => s.what = Some(What::Invested),
+        Intent::Pnl => s.what = Some(What::Pnl),
+        Intent::Holdings {
+            sort,
+            ascending,
+            limit,
+            worth,
+        } => {
+            s.what = Some(What::Holdings);
+            s.sort = Some((*sort, *ascending));
+            s.limit = *limit;
+            s.worth = *worth;
+        }
+        Intent::Position { symbol, aspect } => {
+            use super::kinds::Aspect;
+            s.symbols = vec![symbol.clone()];
+            s.what = match aspect {
+                Aspect::Quantity => Some(What::Quantity),
+                Aspect::AveragePrice => Some(What::AveragePrice),
+                Aspect::Pnl => Some(What::Pnl),
+                Aspect::PnlPercent => Some(What::PnlPercent),
+                Aspect::Weight => Some(What::Weight),
+                Aspect::Value => Some(What::Value),
+                Aspect::Invested => Some(What::Invested),
+                Aspect::Everything => None,
+            };
+        }
+        Intent::Realized { fy } => {
+            s.what = Some(What::Realized);
+            s.fy = *fy;
+        }
+        Intent::Xirr { symbol } => {
+            s.what = Some(What::Xirr);
+            s.symbols = symbol.iter().cloned().collect();
+        }
+        Intent::Trades {
+            period,
+            side,
+            symbol,
+        } => {
+            s.what = Some(What::Trades);
+            s.period = period.clone();
+            s.side = *side;
+            s.symbols = symbol.iter().cloned().collect();
+        }
+        Intent::Tally {
+            symbol,
+            side,
+            period,
+            what,
+            pick,
+        } => {
+            s.what = Some(*what);
+            s.symbols = symbol.iter().cloned().collect();
+            s.side = *side;
+            s.period = period.clone();
+            s.pick = *pick;
+        }
+        Intent::Which {
+            sort,
+            lowest,
+            group,
+        } => {
+            s.what = Some(match sort {
+                Sort::Invested => What::Invested,
+                Sort::Pnl => What::Pnl,
+                Sort::PnlPercent => What::PnlPercent,
+                Sort::Quantity => What::Quantity,
+                _ => What::Value,
+            });
+            s.pick = Some(if *lowest { Pick::Min } else { Pick::Max });
+            s.which = true;
+            s.group = group.clone();
+        }
+        Intent::Group { what, group } => {
+            s.what = Some(*what);
+            s.group = Some(group.clone());
+        }
+        _ => return None,
+    }
+    Some(s)
+}
+
+/// `next` read as a follow-up of `prev`: the slots it names replace the
+/// earlier ones, the rest carry over.
+pub fn follow(prev: &Slots, next: &Slots) -> Slots {
+    let mut s = prev.clone();
+    s.refers = next.refers;
+    s.decline = None;
+    if next.overall {
+        s.period = None;
+        s.fy = None;
+        s.symbols.clear();
+        s.group = None;
+    }
+    if !next.symbols.is_empty() || next.not_held.is_some() {
+        s.symbols = next.symbols.clone();
+        s.not_held = next.not_held.clone();
+        s.group = None;
+    }
+    if next.group.is_some() {
+        s.group = next.group.clone();
+        s.symbols.clear();
+    }
+    if next.period.is_some() {
+        s.period = next.period.clone();
+    }
+    if next.fy.is_some() {
+        s.fy = next.fy;
+    }
+    if next.side.is_some() {
+        s.side = next.side;
+    }
+    match (prev.what, next.what) {
+        // "And in percent?" after a P&L.
+        (Some(What::Pnl), Some(What::PnlPercent | What::Weight)) if next.symbols.is_empty() => {
+            s.what = next.what
+        }
+        // "When was the last one?" after a count of trades.
+        (Some(What::TradeCount), Some(What::Date)) => {
+            s.what = Some(What::Date);
+            s.pick = next.pick.or(Some(Pick::Last));
+        }
+        // "Sort by loss" re-sorts the list before; it is not a P&L.
+        (Some(What::Holdings), _) if next.sort.is_some() => {}
+        (_, Some(what)) => {
+            s.what = Some(what);
+            if next.pick.is_some() {
+                s.pick = next.pick;
+            }
+        }
+        (_, None) => {}
+    }
+    if next.sort.is_some() {
+        s.sort = next.sort;
+        s.limit = next.limit.or(prev.limit);
+    } else if next.limit.is_some() {
+        s.limit = next.limit;
+    }
+    s
+}
+
+/// Whether `next` leans on the question before rather than standing alone.
+pub fn is_follow_up(next: &Slots) -> bool {
+    let names_something =
+        !next.symbols.is_empty() || next.not_held.is_some() || next.group.is_some();
+    next.refers
+        || next.what.is_none()
+        || (!names_something && next.sort.is_some())
+        || (next.overall && next.what.is_none())
+}
+
+/// The intent slots ask for, where they are enough to say.
+pub fn plan(s: &Slots) -> Option<Intent> {
+    use super::kinds::Aspect;
+    if let Some(symbol) = &s.not_held
+        && s.symbols.is_empty()
+    {
+        return Some(Intent::NotHeld {
+            symbol: symbol.clone(),
+        });
+    }
+    let symbol = s.symbols.first().cloned();
+    // "Which is my biggest?" measures value unless it says otherwise.
+    let what = match s.what {
+        Some(what) => what,
+        None if s.which => What::Value,
+        None => return None,
+    };
+    match what {
+        What::TradeCount | What::Date => {
+            return Some(Intent::Tally {
+                symbol,
+                side: s.side,
+                period: s.period.clone(),
+                what,
+                pick: match s.pick {
+                    Some(Pick::First | Pick::Min) if what == What::Date => Some(Pick::First),
+                    Some(Pick::Last | Pick::Max) if what == What::Date => Some(Pick::Last),
+                    _ => None,
+                },
+            });
+        }
+        What::Trades => {
+            return Some(Intent::Trades {
+                period: s.period.clone(),
+                side: s.side,
+                symbol,
+            });
+        }
+        What::Realized => return Some(Intent::Realized { fy: s.fy }),
+        What::Xirr => return Some(Intent::Xirr { symbol }),
+        _ => {}
+    }
+    let sort = match what {
+        What::Invested => Sort::Invested,
+        What::Pnl => Sort::Pnl,
+        What::PnlPercent => Sort::PnlPercent,
+        What::Quantity => Sort::Quantity,
+        _ => Sort::Value,
+    };
+    if s.which
+        && symbol.is_none()
+        && s.not_held.is_none()
+        && let Some(pick @ (Pick::Max | Pick::Min)) = s.pick
+    {
+        return Some(Intent::Which {
+            sort,
+            lowest: pick == Pick::Min,
+            group: s.group.clone(),
+        });
+    }
+    if let Some(symbol) = symbol {
+        let aspect = match what {
+            What::Quantity => Aspect::Quantity,
+            What::AveragePrice => Aspect::AveragePrice,
+            What::Pnl => Aspect::Pnl,
+            What::PnlPercent => Aspect::PnlPercent,
+            What::Weight => Aspect::Weight,
+            What::Value => Aspect::Value,
+            What::Invested => Aspect::Invested,
+            _ => Aspect::Everything,
+        };
+        return Some(Intent::Position { symbol, aspect });
+    }
+    if let Some(group) = &s.group {
+        return Some(Intent::Group {
+            what: match what {
+                What::Holdings | What::Quantity => What::Holdings,
+                other => other,
+            },
+            group: group.clone(),
+        });
+    }
+    match what {
+        What::Holdings => {
+            let (sort, ascending) = s.sort.unwrap_or((Sort::Value, false));
+            Some(Intent::Holdings {
+                sort,
+                ascending,
+                limit: s.limit,
+                worth: s.worth,
+            })
+        }
+        What::Value => Some(Intent::Value),
+        What::Invested => Some(Intent::Invested),
+        What::Pnl => Some(Intent::Pnl),
+        _ => None,
+    }
+}
