@@ -15,6 +15,9 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("kitni", "dafaa", "how many times"),
     ("kitne", "times", "how many times"),
     ("kitni", "times", "how many times"),
+    ("kitne", "percent", "what percent"),
+    ("kitna", "percent", "what percent"),
+    ("kitni", "percent", "what percent"),
     ("pehli", "baar", "first"),
     ("pahli", "baar", "first"),
     ("pehli", "bar", "first"),
@@ -24,6 +27,10 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("last", "baar", "last"),
     ("kab", "se", "since when"),
     ("ab", "tak", "so far"),
+    ("till", "date", "so far"),
+    ("to", "date", "so far"),
+    ("till", "now", "so far"),
+    ("until", "now", "so far"),
     ("aaj", "tak", "so far"),
     ("sabse", "zyada", "most"),
     ("sabse", "jyada", "most"),
@@ -308,6 +315,20 @@ pub fn normalize(words: &[String]) -> Vec<String> {
         {
             let at = out.len() - 1;
             out.insert(at, "since".to_string());
+            i += 1;
+            continue;
+        }
+        // `2024 mein`, `march ka`: Hindi puts the postposition after the
+        // year or month; English puts "in" before it.
+        if matches!(word, "mein" | "me" | "main" | "ka" | "ke" | "ki" | "mai")
+            && let Some(before) = out.last()
+            && (before
+                .parse::<i32>()
+                .is_ok_and(|y| (1990..=2100).contains(&y))
+                || super::period::is_month(before))
+        {
+            let at = out.len() - 1;
+            out.insert(at, "in".to_string());
             i += 1;
             continue;
         }

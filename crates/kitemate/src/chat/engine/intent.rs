@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 pub use super::kinds::{Aspect, By, Intent, Side, Sort, count, phrase, words};
-use super::kinds::{What, any};
+use super::kinds::{What, any, asks_cost};
 use super::money;
 use super::names::{self, Catalog};
 use super::period;
@@ -300,7 +300,25 @@ pub fn resolve(
     }
     // What the slots answer that the rules below do not: counts and dates
     // of trades, the one holding first in an order, groups of holdings.
-    let new_ground = matches!(read.what, Some(What::TradeCount | What::Date))
+    // One security's figure, named plainly, is read the same way alone
+    // or as a follow-up.
+    let one_figure = read.symbols.len() == 1
+        && read.side.is_none()
+        && read.period.is_none()
+        && matches!(
+            read.what,
+            Some(
+                What::Quantity
+                    | What::AveragePrice
+                    | What::Invested
+                    | What::Value
+                    | What::Pnl
+                    | What::PnlPercent
+                    | What::Weight
+            )
+        );
+    let new_ground = one_figure
+        || matches!(read.what, Some(What::TradeCount | What::Date))
         || (read.which && read.symbols.is_empty())
         || (read.group.is_some() && allocation(&w).is_none() && !any(&w, &["vs", "versus"]));
     if new_ground
@@ -386,8 +404,14 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
     if let Some(by) = allocation(&w) {
         return Intent::Allocation { by };
     }
+    // "Am I losing money": the asker's P&L, not a list of losers.
+    let about_me = ["am i", "i am", "are we", "me in", "i in"]
+        .iter()
+        .any(|p| phrase(&w, p))
+        || (w.contains(&"portfolio") && !any(&w, &["which", "stocks", "holdings", "what"]));
     if let Some(gainers) = movers(&w)
         && found.is_empty()
+        && !about_me
     {
         let by_rupees = any(
             &w,
@@ -462,12 +486,16 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
             "made",
             "lost",
             "earned",
+            "losing",
         ],
-    ) || ["up or down", "am i up", "am i down"]
+    ) || ["up or down", "am i up", "am i down", "making money"]
         .iter()
         .any(|p| phrase(&w, p))
     {
         return Intent::Pnl;
+    }
+    if asks_cost(&w) {
+        return Intent::Invested;
     }
     if any(&w, &["value", "worth", "valuation", "balance"])
         || phrase(&w, "how much is my portfolio")

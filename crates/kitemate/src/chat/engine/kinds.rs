@@ -26,6 +26,54 @@ pub enum What {
     Holdings,
 }
 
+/// The measures one security's position answers, as [`Aspect`]s.
+const ASPECTS: &[(What, Aspect)] = &[
+    (What::Quantity, Aspect::Quantity),
+    (What::AveragePrice, Aspect::AveragePrice),
+    (What::Pnl, Aspect::Pnl),
+    (What::PnlPercent, Aspect::PnlPercent),
+    (What::Weight, Aspect::Weight),
+    (What::Value, Aspect::Value),
+    (What::Invested, Aspect::Invested),
+];
+
+impl What {
+    /// How holdings order for "which is the most …" of this measure.
+    pub fn sort(self) -> Sort {
+        match self {
+            Self::Invested => Sort::Invested,
+            Self::Pnl => Sort::Pnl,
+            Self::PnlPercent => Sort::PnlPercent,
+            Self::Quantity => Sort::Quantity,
+            _ => Sort::Value,
+        }
+    }
+
+    /// The measure holdings ordered by `sort` are compared on.
+    pub fn of_sort(sort: Sort) -> Self {
+        match sort {
+            Sort::Invested => Self::Invested,
+            Sort::Pnl => Self::Pnl,
+            Sort::PnlPercent => Self::PnlPercent,
+            Sort::Quantity => Self::Quantity,
+            Sort::Value | Sort::Symbol => Self::Value,
+        }
+    }
+
+    /// Which part of one security's position this measure is.
+    pub fn aspect(self) -> Aspect {
+        ASPECTS
+            .iter()
+            .find(|(w, _)| *w == self)
+            .map_or(Aspect::Everything, |(_, a)| *a)
+    }
+
+    /// The measure a part of a position is (none for all of it).
+    pub fn of_aspect(aspect: Aspect) -> Option<Self> {
+        ASPECTS.iter().find(|(_, a)| *a == aspect).map(|(w, _)| *w)
+    }
+}
+
 /// One of several: the earliest, the latest, the largest, the smallest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
@@ -220,6 +268,25 @@ pub fn any(words: &[&str], set: &[&str]) -> bool {
 pub fn phrase(words: &[&str], text: &str) -> bool {
     let wanted: Vec<&str> = text.split(' ').collect();
     words.windows(wanted.len()).any(|w| w == wanted.as_slice())
+}
+
+/// What a holding cost, as Kite and Console name it ("buy value").
+pub const COST_PHRASES: &[&str] = &[
+    "buy value",
+    "purchase value",
+    "buy amount",
+    "purchase amount",
+    "cost value",
+    "invested value",
+    "invested amount",
+    "amount invested",
+    "total cost",
+    "cost price",
+];
+
+/// Whether `w` asks what holdings cost rather than what they are worth.
+pub fn asks_cost(w: &[&str]) -> bool {
+    COST_PHRASES.iter().any(|p| phrase(w, p))
 }
 
 /// `top 5`, `3 best`, `five biggest`: the count a question asks for.

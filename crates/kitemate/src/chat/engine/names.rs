@@ -171,6 +171,14 @@ const COMMON: &[&str] = &[
     "year",
     "you",
     "your",
+    "start",
+    "started",
+    "starting",
+    "investing",
+    "purchased",
+    "position",
+    "largest",
+    "returns",
     "amount",
     "banks",
     "buys",
@@ -414,11 +422,17 @@ pub fn find(words: &[&str], original: &str, catalog: &Catalog) -> Vec<Known> {
             best = catalog
                 .iter()
                 .filter_map(|k| {
-                    let to_symbol = strsim::osa_distance(word, &k.lower);
-                    let to_name = k
-                        .name
-                        .first()
-                        .map_or(usize::MAX, |n| strsim::osa_distance(word, n));
+                    // An English word is often a name with a letter added
+                    // or dropped at its end ("start", "star"): a slip
+                    // counts there only for the user's own securities.
+                    let distance = |other: &str| {
+                        let d = strsim::osa_distance(word, other);
+                        let at_end = word.len() != other.len()
+                            && (word.starts_with(other) || other.starts_with(word));
+                        if at_end && !k.own { usize::MAX } else { d }
+                    };
+                    let to_symbol = distance(&k.lower);
+                    let to_name = k.name.first().map_or(usize::MAX, |n| distance(n));
                     let d = to_symbol.min(to_name);
                     // Two letters swapped is one slip, even in a short word.
                     let swapped = |other: &str| {

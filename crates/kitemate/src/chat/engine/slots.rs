@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 
 pub use super::kinds::{Decline, Group, GroupKind, Pick, What};
-use super::kinds::{Intent, Side, Sort, any, count, phrase};
+use super::kinds::{Intent, Side, Sort, any, asks_cost, count, phrase};
 use super::names::{self, Catalog};
 use super::period::{self, Period};
 
@@ -188,17 +188,22 @@ fn decline(w: &[&str]) -> Option<Decline> {
     {
         return Some(Decline::TaxPaid);
     }
-    if any(
-        w,
-        &[
-            "should",
-            "recommend",
-            "suggest",
-            "advice",
-            "advise",
+    if any(w, &["should", "recommend", "suggest", "advice", "advise"])
+        || [
+            "good time",
+            "right time",
+            "good buy",
+            "good investment",
             "worth buying",
-        ],
-    ) {
+            "buy or sell",
+            "hold or sell",
+            "sell or hold",
+            "buy more",
+            "sell now",
+        ]
+        .iter()
+        .any(|p| phrase(w, p))
+    {
         return Some(Decline::Advice);
     }
     if any(
@@ -331,7 +336,19 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         Some(What::Xirr)
     } else if any(w, &["realized", "booked"]) || phrase(w, "capital gains") {
         Some(What::Realized)
-    } else if any(w, &["average", "avg"]) || phrase(w, "buy price") || phrase(w, "what price") {
+    } else if asks_cost(w) && !phrase(w, "cost price") {
+        Some(What::Invested)
+    } else if any(w, &["average", "avg", "pay", "paid"])
+        || [
+            "buy price",
+            "what price",
+            "purchase price",
+            "per share",
+            "cost price",
+        ]
+        .iter()
+        .any(|p| phrase(w, p))
+    {
         Some(What::AveragePrice)
     } else if any(
         w,
@@ -522,18 +539,8 @@ pub fn of(intent: &Intent) -> Option<Slots> {
             s.worth = *worth;
         }
         Intent::Position { symbol, aspect } => {
-            use super::kinds::Aspect;
             s.symbols = vec![symbol.clone()];
-            s.what = match aspect {
-                Aspect::Quantity => Some(What::Quantity),
-                Aspect::AveragePrice => Some(What::AveragePrice),
-                Aspect::Pnl => Some(What::Pnl),
-                Aspect::PnlPercent => Some(What::PnlPercent),
-                Aspect::Weight => Some(What::Weight),
-                Aspect::Value => Some(What::Value),
-                Aspect::Invested => Some(What::Invested),
-                Aspect::Everything => None,
-            };
+            s.what = What::of_aspect(*aspect);
         }
         Intent::Realized { fy } => {
             s.what = Some(What::Realized);
@@ -571,13 +578,7 @@ pub fn of(intent: &Intent) -> Option<Slots> {
             lowest,
             group,
         } => {
-            s.what = Some(match sort {
-                Sort::Invested => What::Invested,
-                Sort::Pnl => What::Pnl,
-                Sort::PnlPercent => What::PnlPercent,
-                Sort::Quantity => What::Quantity,
-                _ => What::Value,
-            });
+            s.what = Some(What::of_sort(*sort));
             s.pick = Some(if *lowest { Pick::Min } else { Pick::Max });
             s.which = true;
             s.group = group.clone();
@@ -633,6 +634,10 @@ pub fn follow(prev: &Slots, next: &Slots) -> Slots {
         }
         // "Sort by loss" re-sorts the list before; it is not a P&L.
         (Some(What::Holdings), _) if next.sort.is_some() => {}
+        // "Only the FMCG stocks" after "total profit": the group changes,
+        // the measure stays.
+        (Some(_), Some(What::Holdings))
+            if next.sort.is_none() && (next.group.is_some() || !next.symbols.is_empty()) => {}
         (_, Some(what)) => {
             s.what = Some(what);
             if next.pick.is_some() {
@@ -662,7 +667,6 @@ pub fn is_follow_up(next: &Slots) -> bool {
 
 /// The intent slots ask for, where they are enough to say.
 pub fn plan(s: &Slots) -> Option<Intent> {
-    use super::kinds::Aspect;
     if let Some(symbol) = &s.not_held
         && s.symbols.is_empty()
     {
@@ -702,13 +706,7 @@ pub fn plan(s: &Slots) -> Option<Intent> {
         What::Xirr => return Some(Intent::Xirr { symbol }),
         _ => {}
     }
-    let sort = match what {
-        What::Invested => Sort::Invested,
-        What::Pnl => Sort::Pnl,
-        What::PnlPercent => Sort::PnlPercent,
-        What::Quantity => Sort::Quantity,
-        _ => Sort::Value,
-    };
+    let sort = what.sort();
     if s.which
         && symbol.is_none()
         && s.not_held.is_none()
@@ -721,16 +719,7 @@ pub fn plan(s: &Slots) -> Option<Intent> {
         });
     }
     if let Some(symbol) = symbol {
-        let aspect = match what {
-            What::Quantity => Aspect::Quantity,
-            What::AveragePrice => Aspect::AveragePrice,
-            What::Pnl => Aspect::Pnl,
-            What::PnlPercent => Aspect::PnlPercent,
-            What::Weight => Aspect::Weight,
-            What::Value => Aspect::Value,
-            What::Invested => Aspect::Invested,
-            _ => Aspect::Everything,
-        };
+        let aspect = what.aspect();
         return Some(Intent::Position { symbol, aspect });
     }
     if let Some(group) = &s.group {

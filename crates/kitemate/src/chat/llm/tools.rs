@@ -437,17 +437,8 @@ pub fn call_for(intent: &Intent) -> Option<(&'static str, Value)> {
             json!({ "gainers": gainers, "by": if *by_percent { "percent" } else { "rupees" }, "count": n }),
         ),
         Intent::Position { symbol, aspect } => {
-            let what = match aspect {
-                Aspect::Quantity => What::Quantity,
-                Aspect::AveragePrice => What::AveragePrice,
-                Aspect::Pnl => What::Pnl,
-                Aspect::PnlPercent => What::PnlPercent,
-                Aspect::Weight => What::Weight,
-                Aspect::Value => What::Value,
-                Aspect::Invested => What::Invested,
-                Aspect::Everything => {
-                    return Some(("security_position", json!({ "symbol": symbol })));
-                }
+            let Some(what) = What::of_aspect(*aspect) else {
+                return Some(("security_position", json!({ "symbol": symbol })));
             };
             (
                 "portfolio_query",
@@ -503,13 +494,7 @@ pub fn call_for(intent: &Intent) -> Option<(&'static str, Value)> {
             lowest,
             group,
         } => {
-            let what = match sort {
-                Sort::Invested => What::Invested,
-                Sort::Pnl => What::Pnl,
-                Sort::PnlPercent => What::PnlPercent,
-                Sort::Quantity => What::Quantity,
-                _ => What::Value,
-            };
+            let what = What::of_sort(*sort);
             (
                 "portfolio_query",
                 json!({

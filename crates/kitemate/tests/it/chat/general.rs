@@ -20,6 +20,9 @@ use crate::chat::eval::{noon_app, pro_with_trades};
 use crate::support::{TestApp, TestResult};
 
 const GENERAL: &str = include_str!("../../data/chat/general.toml");
+/// Templates written apart from the rules, by someone who read neither the
+/// engine nor the sets above (see docs/chat.md): split "fresh".
+const FRESH: &str = include_str!("../../data/chat/fresh.toml");
 const EVAL: &str = include_str!("../../data/chat/eval.toml");
 const COMPANIES: &str = include_str!("../../../data/nifty500-sectors.csv");
 
@@ -79,6 +82,7 @@ const NIFTY50: &[&str] = &[
 
 #[derive(Debug, Deserialize)]
 struct Set {
+    #[serde(default)]
     portfolio: Vec<Portfolio>,
     #[serde(default)]
     case: Vec<Case>,
@@ -1073,7 +1077,8 @@ struct Tally {
     reason = "the accuracy report is for whoever runs the test"
 )]
 async fn chat_generalises() -> TestResult {
-    let general: Set = toml::from_str(GENERAL)?;
+    let mut general: Set = toml::from_str(GENERAL)?;
+    general.case.extend(toml::from_str::<Set>(FRESH)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
 
@@ -1087,6 +1092,7 @@ async fn chat_generalises() -> TestResult {
 
     let mut dev = Tally::default();
     let mut held = Tally::default();
+    let mut fresh = Tally::default();
     for book in &books {
         for (i, case) in general.case.iter().enumerate() {
             let fill = fill(book, i, &companies);
@@ -1094,10 +1100,10 @@ async fn chat_generalises() -> TestResult {
                 continue;
             };
             let reply = converse(&app, &book.token, &turns).await?;
-            let tally = if case.split == "held" {
-                &mut held
-            } else {
-                &mut dev
+            let tally = match case.split.as_str() {
+                "held" => &mut held,
+                "fresh" => &mut fresh,
+                _ => &mut dev,
             };
             tally.asked += 1;
             let question = turns.join(" / ");
@@ -1127,8 +1133,14 @@ async fn chat_generalises() -> TestResult {
         held.asked,
         rate(&held)
     );
+    println!(
+        "  fresh:       {}/{} right ({:.1}%)",
+        fresh.asked - fresh.misses.len(),
+        fresh.asked,
+        rate(&fresh)
+    );
     if std::env::var("KITEMATE_SHOW_HELDOUT").is_ok() {
-        for miss in &held.misses {
+        for miss in held.misses.iter().chain(&fresh.misses) {
             println!("  miss {miss}");
         }
     }
@@ -1136,21 +1148,24 @@ async fn chat_generalises() -> TestResult {
         .misses
         .iter()
         .chain(&held.misses)
+        .chain(&fresh.misses)
         .filter(|m| m.contains("does not hold"))
         .count();
     assert!(
-        dev.asked + held.asked >= 300,
-        "only {} questions",
-        dev.asked + held.asked
+        held.asked + fresh.asked >= 300,
+        "only {} held-out questions",
+        held.asked + fresh.asked
     );
     assert_eq!(
         invented, 0,
         "answers stated numbers the portfolio does not hold"
     );
     assert!(rate(&dev) >= 95.0, "development split below 95%");
-    // The goal is 95% held out; this floor guards what is reached so far
-    // (docs/chat.md has the figures) and rises as the engine does.
-    assert!(rate(&held) >= 85.0, "held-out split below its floor");
+    // The goal is 95% held out. The "held" split was written alongside
+    // the rules, "fresh" apart from them (docs/chat.md says how); these
+    // floors guard what is reached so far and rise as the engine does.
+    assert!(rate(&held) >= 95.0, "held-out split below its floor");
+    assert!(rate(&fresh) >= 70.0, "fresh split below its floor");
     app.stop().await
 }
 
@@ -1163,7 +1178,8 @@ async fn tools_give_the_engines_figures() -> TestResult {
     use crate::support::fake_llm::{FakeLlm, Step};
     use kitemate::chat::{engine, llm::tools};
 
-    let general: Set = toml::from_str(GENERAL)?;
+    let mut general: Set = toml::from_str(GENERAL)?;
+    general.case.extend(toml::from_str::<Set>(FRESH)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
     let engine_app = noon_app().await?;
