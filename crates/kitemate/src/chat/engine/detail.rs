@@ -90,7 +90,7 @@ pub fn tally(
     });
     if t.count == 0 {
         let what = symbol.map_or(many.to_string(), |s| format!("{many} of {s}"));
-        return answered(format!("You have no {what}{when}."), data, widget);
+        return answered(format!("You made **no {what}** (0){when}."), data, widget);
     }
     let times = match t.count {
         1 => "once".to_string(),

@@ -77,6 +77,11 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("book", "kiye", "booked"),
     ("book", "hua", "booked"),
     ("bech", "diya", "sold"),
+    ("bech", "du", "should sell"),
+    ("bech", "doon", "should sell"),
+    ("le", "lu", "should buy"),
+    ("le", "loon", "should buy"),
+    ("kharid", "lu", "should buy"),
     ("bech", "diye", "sold"),
     ("le", "liya", "bought"),
     ("loss", "mein", "in loss"),
@@ -148,6 +153,7 @@ const WORDS: &[(&str, &str)] = &[
     ("aj", "today"),
     ("kal", "yesterday"),
     ("abhi", "now"),
+    ("ab", "now"),
     ("kul", "total"),
     ("sab", "all"),
     ("sabhi", "all"),
@@ -168,17 +174,18 @@ const WORDS: &[(&str, &str)] = &[
     ("lia", "bought"),
     ("khareedna", "buy"),
     ("kharidna", "buy"),
-    ("kharidu", "buy"),
-    ("kharido", "buy"),
-    ("khareedo", "buy"),
+    ("kharidu", "should buy"),
+    ("khareedu", "should buy"),
+    ("kharido", "should buy"),
+    ("khareedo", "should buy"),
     ("becha", "sold"),
     ("beche", "sold"),
     ("bechi", "sold"),
     ("bech", "sold"),
     ("nikala", "sold"),
     ("nikale", "sold"),
-    ("becho", "sell"),
-    ("bechu", "sell"),
+    ("becho", "should sell"),
+    ("bechu", "should sell"),
     ("bechna", "sell"),
     ("lagaya", "invested"),
     ("lagaye", "invested"),
@@ -280,6 +287,30 @@ const WORDS: &[(&str, &str)] = &[
     ("please", ""),
     ("zara", ""),
     ("paas", "have"),
+    ("sirf", "only"),
+    ("bas", "just"),
+    ("dono", "both"),
+    ("milake", "together"),
+    ("milaake", "together"),
+    ("gira", "down"),
+    ("gire", "down"),
+    ("giri", "down"),
+    ("chadha", "up"),
+    ("badha", "up"),
+    // SMS spellings of English.
+    ("hw", "how"),
+    ("h", ""),
+    ("wat", "what"),
+    ("wht", "what"),
+    ("wen", "when"),
+    ("whn", "when"),
+    ("wich", "which"),
+    ("whch", "which"),
+    ("u", "you"),
+    ("ur", "your"),
+    ("abt", "about"),
+    ("chk", "check"),
+    ("qnty", "quantity"),
     ("pas", "have"),
 ];
 
@@ -287,6 +318,13 @@ const WORDS: &[(&str, &str)] = &[
 /// name finder (which must not take `kab` or `laga` for a company).
 pub fn is_hindi(word: &str) -> bool {
     WORDS.iter().any(|(w, _)| *w == word)
+}
+
+/// A year or a month, which Hindi follows with its postposition.
+fn dated(word: &str) -> bool {
+    word.parse::<i32>()
+        .is_ok_and(|y| (1990..=2100).contains(&y))
+        || super::period::is_month(word)
 }
 
 /// `words` (lowercased, as [`super::intent::words`] gives them) with
@@ -306,13 +344,7 @@ pub fn normalize(words: &[String]) -> Vec<String> {
             continue;
         }
         // `2024 se`, `march se`: since then.
-        if word == "se"
-            && let Some(before) = out.last()
-            && (before
-                .parse::<i32>()
-                .is_ok_and(|y| (1990..=2100).contains(&y))
-                || super::period::is_month(before))
-        {
+        if word == "se" && out.last().is_some_and(|b| dated(b)) {
             let at = out.len() - 1;
             out.insert(at, "since".to_string());
             i += 1;
@@ -321,11 +353,7 @@ pub fn normalize(words: &[String]) -> Vec<String> {
         // `2024 mein`, `march ka`: Hindi puts the postposition after the
         // year or month; English puts "in" before it.
         if matches!(word, "mein" | "me" | "main" | "ka" | "ke" | "ki" | "mai")
-            && let Some(before) = out.last()
-            && (before
-                .parse::<i32>()
-                .is_ok_and(|y| (1990..=2100).contains(&y))
-                || super::period::is_month(before))
+            && out.last().is_some_and(|b| dated(b))
         {
             let at = out.len() - 1;
             out.insert(at, "in".to_string());

@@ -317,7 +317,31 @@ pub fn resolve(
                     | What::Weight
             )
         );
+    // "My 2 worst holdings by loss": so many, in that order, up or down.
+    let ranked = read.limit.is_some_and(|n| n > 1)
+        && read.pick.is_some()
+        && read.symbols.is_empty()
+        && matches!(read.what, Some(What::Pnl | What::PnlPercent))
+        && any(
+            &w,
+            &[
+                "profit", "loss", "losses", "pnl", "gain", "gains", "return", "returns", "worst",
+                "best",
+            ],
+        )
+        && !any(
+            &w,
+            &[
+                "gainers",
+                "losers",
+                "winners",
+                "performers",
+                "together",
+                "combined",
+            ],
+        );
     let new_ground = one_figure
+        || ranked
         || matches!(read.what, Some(What::TradeCount | What::Date))
         || (read.which && read.symbols.is_empty())
         || (read.group.is_some() && allocation(&w).is_none() && !any(&w, &["vs", "versus"]));
@@ -331,6 +355,32 @@ pub fn resolve(
     let intent = legacy(&w, text, catalog, today);
     let next = slots::of(&intent);
     (intent, next)
+}
+
+/// Whether `w` has "by" followed by what holdings sort on.
+fn sorted_by(w: &[&str]) -> bool {
+    w.windows(2).any(|p| {
+        p[0] == "by"
+            && matches!(
+                p[1],
+                "value"
+                    | "worth"
+                    | "pnl"
+                    | "profit"
+                    | "loss"
+                    | "invested"
+                    | "investment"
+                    | "cost"
+                    | "quantity"
+                    | "qty"
+                    | "name"
+                    | "symbol"
+                    | "return"
+                    | "returns"
+                    | "percent"
+                    | "size"
+            )
+    })
 }
 
 /// The rules that read whole questions of the kinds the engine first knew.
@@ -415,7 +465,9 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
     {
         let by_rupees = any(
             &w,
-            &["rupees", "rs", "₹", "inr", "absolute", "amount", "money"],
+            &[
+                "rupees", "rupee", "rs", "₹", "inr", "absolute", "amount", "money",
+            ],
         );
         return Intent::Movers {
             gainers,
@@ -459,6 +511,19 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
     {
         return Intent::DayChange;
     }
+    if [
+        "up or down",
+        "am i up",
+        "am i down",
+        "making money",
+        "in profit or",
+        "in loss or",
+    ]
+    .iter()
+    .any(|p| phrase(&w, p))
+    {
+        return Intent::Pnl;
+    }
     let listing = any(
         &w,
         &[
@@ -466,7 +531,7 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
         ],
     ) || count(&w).is_some()
         || worth(&w).is_some()
-        || (any(&w, &["holdings", "stocks"]) && w.contains(&"by"))
+        || (any(&w, &["holdings", "stocks"]) && sorted_by(&w))
         || phrase(&w, "what do i own")
         || phrase(&w, "what do i have");
     if listing {
@@ -514,6 +579,7 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
             "deployed",
         ],
     ) || phrase(&w, "put in")
+        || phrase(&w, "put into")
         || phrase(&w, "cost basis")
     {
         return Intent::Invested;

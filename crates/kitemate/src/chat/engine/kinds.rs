@@ -309,6 +309,14 @@ pub fn count(words: &[&str]) -> Option<usize> {
                 | "holdings"
                 | "gainers"
                 | "losers"
+                | "show"
+                | "only"
+                | "ones"
+                | "names"
+                | "companies"
+                | "shares"
+                | "positions"
+                | "scrips"
         ) {
             money::count(w[0])
         } else {

@@ -243,7 +243,7 @@ pub fn period(words: &[&str], today: NaiveDate) -> Option<Period> {
     for (i, w) in words.iter().enumerate() {
         if let Some(y) = year(w)
             && i > 0
-            && matches!(words[i - 1], "in" | "during" | "of" | "for")
+            && matches!(words[i - 1], "in" | "during" | "of" | "for" | "year")
         {
             return span(
                 NaiveDate::from_ymd_opt(y, 1, 1)?,

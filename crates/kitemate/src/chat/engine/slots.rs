@@ -32,6 +32,10 @@ pub struct Slots {
     pub refers: bool,
     /// "Overall", "in all": the question before's period and names go.
     pub overall: bool,
+    /// Buys and sales both named ("buy aur sell dono"): no side.
+    pub both_sides: bool,
+    /// Plural holdings asked for ("most profitable stocks"): a list.
+    pub plural: bool,
     /// Asked as "which …" or "my biggest holding": one name is the answer.
     pub which: bool,
     pub decline: Option<Decline>,
@@ -267,32 +271,35 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
     if found.is_empty() {
         slots.group = group(w, original);
     }
-    slots.side = if any(
+    let buys = any(
         w,
         &[
             "bought",
             "buy",
             "buys",
+            "buying",
             "purchased",
             "purchase",
             "purchases",
-            "bought",
             "added",
             "accumulated",
         ],
-    ) {
-        Some(Side::Buy)
-    } else if any(
+    );
+    let sells = any(
         w,
-        &["sold", "sell", "sells", "sales", "exit", "exited", "booked"],
-    ) {
-        Some(Side::Sell)
-    } else {
-        None
+        &[
+            "sold", "sell", "sells", "selling", "sales", "exit", "exited", "booked",
+        ],
+    );
+    slots.both_sides = (buys && sells) || any(w, &["both"]);
+    slots.side = match (buys, sells) {
+        _ if slots.both_sides => None,
+        (true, _) => Some(Side::Buy),
+        (_, true) => Some(Side::Sell),
+        _ => None,
     };
-    let times = phrase(w, "how many times")
-        || phrase(w, "how often")
-        || phrase(w, "number of times")
+    let times = phrase(w, "how often")
+        || (any(w, &["times"]) && (phrase(w, "how many") || any(w, &["number", "no", "count"])))
         || ((phrase(w, "how many") || any(w, &["number", "no", "count"]))
             && any(
                 w,
@@ -385,6 +392,14 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
             "unrealized",
             "performing",
             "doing",
+            "loser",
+            "losers",
+            "gainer",
+            "gainers",
+            "winner",
+            "winners",
+            "performer",
+            "performers",
         ],
     ) {
         Some(What::Pnl)
@@ -440,7 +455,7 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
     let loss = any(
         w,
         &[
-            "loss", "losses", "losing", "lost", "down", "worst", "negative",
+            "loss", "losses", "losing", "lost", "down", "worst", "negative", "loser", "losers",
         ],
     );
     if loss
@@ -473,6 +488,10 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
                     "company",
                     "investment",
                     "one",
+                    "loser",
+                    "gainer",
+                    "winner",
+                    "performer",
                 ],
             )
             && slots.limit.is_none_or(|n| n == 1)
@@ -481,6 +500,24 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
                 &["holdings", "positions", "stocks", "shares", "companies"],
             ))
         || slots.limit == Some(1) && slots.pick.is_some();
+    slots.plural = any(
+        w,
+        &[
+            "holdings",
+            "stocks",
+            "shares",
+            "companies",
+            "positions",
+            "ones",
+            "losers",
+            "gainers",
+            "winners",
+            "performers",
+        ],
+    );
+    if slots.limit.is_some_and(|n| n > 1) {
+        slots.which = false;
+    }
     slots.refers = matches!(w.first(), Some(&("and" | "also" | "then" | "now")))
         || phrase(w, "what about")
         || phrase(w, "how about")
@@ -541,6 +578,20 @@ pub fn of(intent: &Intent) -> Option<Slots> {
         Intent::Position { symbol, aspect } => {
             s.symbols = vec![symbol.clone()];
             s.what = What::of_aspect(*aspect);
+        }
+        Intent::Movers {
+            gainers,
+            by_percent,
+            n,
+        } => {
+            s.what = Some(if *by_percent {
+                What::PnlPercent
+            } else {
+                What::Pnl
+            });
+            s.pick = Some(if *gainers { Pick::Max } else { Pick::Min });
+            s.limit = Some(*n);
+            s.plural = true;
         }
         Intent::Realized { fy } => {
             s.what = Some(What::Realized);
@@ -619,7 +670,7 @@ pub fn follow(prev: &Slots, next: &Slots) -> Slots {
     if next.fy.is_some() {
         s.fy = next.fy;
     }
-    if next.side.is_some() {
+    if next.side.is_some() || next.both_sides {
         s.side = next.side;
     }
     match (prev.what, next.what) {
@@ -627,6 +678,8 @@ pub fn follow(prev: &Slots, next: &Slots) -> Slots {
         (Some(What::Pnl), Some(What::PnlPercent | What::Weight)) if next.symbols.is_empty() => {
             s.what = next.what
         }
+        // "Sell kitne the?" after a count of trades: still a count.
+        (Some(What::TradeCount), Some(What::Quantity | What::Trades)) => {}
         // "When was the last one?" after a count of trades.
         (Some(What::TradeCount), Some(What::Date)) => {
             s.what = Some(What::Date);
@@ -716,6 +769,28 @@ pub fn plan(s: &Slots) -> Option<Intent> {
             sort,
             lowest: pick == Pick::Min,
             group: s.group.clone(),
+        });
+    }
+    // "The two biggest losers", "most profitable stocks": a list.
+    if symbol.is_none()
+        && s.group.is_none()
+        && let Some(pick @ (Pick::Max | Pick::Min)) = s.pick
+        && (s.limit.is_some_and(|n| n > 1) || (s.plural && !s.which))
+        && matches!(
+            what,
+            What::Value
+                | What::Invested
+                | What::Pnl
+                | What::PnlPercent
+                | What::Quantity
+                | What::Holdings
+        )
+    {
+        return Some(Intent::Holdings {
+            sort: what.sort(),
+            ascending: pick == Pick::Min,
+            limit: s.limit,
+            worth: s.worth,
         });
     }
     if let Some(symbol) = symbol {
