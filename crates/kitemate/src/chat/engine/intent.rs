@@ -284,6 +284,8 @@ pub fn resolve(
     catalog: &Catalog,
     today: NaiveDate,
 ) -> (Intent, Option<Slots>) {
+    let focused = focus(text, catalog);
+    let text = focused.as_str();
     let owned = super::hinglish::normalize(&words(text));
     let w: Vec<&str> = owned.iter().map(String::as_str).collect();
     let read = slots::read(&w, text, catalog, today);
@@ -291,7 +293,7 @@ pub fn resolve(
         return (Intent::Decline { why }, context.cloned());
     }
     if let Some(prev) = context
-        && slots::is_follow_up(&read)
+        && slots::is_follow_up(prev, &read, &w)
     {
         let merged = slots::follow(prev, &read);
         if let Some(intent) = slots::plan(&merged) {
@@ -355,6 +357,68 @@ pub fn resolve(
     let intent = legacy(&w, text, catalog, today);
     let next = slots::of(&intent);
     (intent, next)
+}
+
+/// The sentence that asks, when a question comes with context before it
+/// ("I bought TCS long back. What is it worth today?"): the last with a
+/// question mark, else the last, with the securities the rest names.
+fn focus(text: &str, catalog: &Catalog) -> String {
+    // A full stop ends a sentence only before a space ("0.5 lakh" stays).
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut sentences: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (k, (at, c)) in chars.iter().enumerate() {
+        let next = chars.get(k + 1).map(|(_, n)| *n);
+        let ends =
+            matches!(c, '?' | '!' | '\n') || (*c == '.' && next.is_none_or(char::is_whitespace));
+        if ends {
+            let end = at + c.len_utf8();
+            sentences.push(text[start..end].trim());
+            start = end;
+        }
+    }
+    sentences.push(text[start..].trim());
+    sentences.retain(|s| s.chars().any(char::is_alphanumeric));
+    let asking = sentences
+        .iter()
+        .rev()
+        .find(|s| s.ends_with('?'))
+        .or(sentences.last())
+        .copied()
+        .unwrap_or(text);
+    // "…, can you please tell me how many stocks I hold": what follows the
+    // request is the question.
+    let lower = asking.to_lowercase();
+    let asking = [
+        "tell me",
+        "let me know",
+        "wanted to know",
+        "want to know",
+        "wondering",
+    ]
+    .iter()
+    .filter_map(|m| lower.rfind(m).map(|at| at + m.len()))
+    .max()
+    .filter(|at| asking[*at..].split_whitespace().count() >= 2)
+    .and_then(|at| asking.get(at..))
+    .unwrap_or(asking);
+    if asking.len() == text.len() {
+        return text.to_string();
+    }
+    let named = |t: &str| {
+        let owned = words(t);
+        let w: Vec<&str> = owned.iter().map(String::as_str).collect();
+        names::find(&w, t, catalog)
+    };
+    let here = named(asking);
+    let mut out = asking.to_string();
+    for k in named(text) {
+        if k.own && !here.iter().any(|h| h.symbol == k.symbol) {
+            out.push(' ');
+            out.push_str(&k.symbol);
+        }
+    }
+    out
 }
 
 /// Whether `w` has "by" followed by what holdings sort on.
@@ -642,6 +706,124 @@ mod tests {
         assert!(matches!(
             intent("what is my xirr"),
             Intent::Xirr { symbol: None }
+        ));
+    }
+
+    fn own() -> Catalog {
+        names::catalog(&[
+            ("INFY".into(), "INE009A01021".into()),
+            ("TCS".into(), "INE467B01029".into()),
+            ("HDFCBANK".into(), "INE040A01034".into()),
+        ])
+    }
+
+    fn conversation(turns: &[&str]) -> Intent {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default();
+        let catalog = own();
+        let mut context = None;
+        let mut intent = Intent::Unknown;
+        for turn in turns {
+            (intent, context) = resolve(turn, context.as_ref(), &catalog, today);
+        }
+        intent
+    }
+
+    #[test]
+    fn slots_read_the_same_in_english_and_hinglish() {
+        let quantity = Intent::Position {
+            symbol: "INFY".into(),
+            aspect: Aspect::Quantity,
+        };
+        assert_eq!(
+            conversation(&["how many shares of INFY do I have"]),
+            quantity
+        );
+        assert_eq!(
+            conversation(&["INFY ke kitne share hai mere paas"]),
+            quantity
+        );
+        assert_eq!(
+            conversation(&["how many ifny do i hold"]),
+            quantity,
+            "one swap"
+        );
+        assert!(matches!(
+            conversation(&["which stock have I invested the most in"]),
+            Intent::Which {
+                sort: Sort::Invested,
+                lowest: false,
+                group: None
+            }
+        ));
+        assert!(matches!(
+            conversation(&["sabse zyada nuksan kis stock mein hai"]),
+            Intent::Which {
+                sort: Sort::Pnl,
+                lowest: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            conversation(&["when did I first buy INFY"]),
+            Intent::Tally {
+                what: What::Date,
+                pick: Some(super::super::slots::Pick::First),
+                ..
+            }
+        ));
+        assert!(matches!(
+            conversation(&["INFY kitni baar kharida"]),
+            Intent::Tally {
+                what: What::TradeCount,
+                side: Some(Side::Buy),
+                ..
+            }
+        ));
+        assert!(matches!(
+            conversation(&["how much dividend did I get"]),
+            Intent::Decline { .. }
+        ));
+    }
+
+    #[test]
+    fn follow_ups_carry_the_slots_they_leave_out() {
+        assert_eq!(
+            conversation(&["how many INFY do I have", "and TCS?"]),
+            Intent::Position {
+                symbol: "TCS".into(),
+                aspect: Aspect::Quantity
+            }
+        );
+        assert_eq!(
+            conversation(&["profit on INFY", "how about TCS?", "and in percent?"]),
+            Intent::Position {
+                symbol: "TCS".into(),
+                aspect: Aspect::PnlPercent
+            }
+        );
+        assert!(matches!(
+            conversation(&["how many times did I buy INFY", "when was the last one?"]),
+            Intent::Tally {
+                what: What::Date,
+                pick: Some(super::super::slots::Pick::Last),
+                ..
+            }
+        ));
+        assert_eq!(
+            conversation(&["show my holdings", "sort by loss", "top 2 only"]),
+            Intent::Holdings {
+                sort: Sort::Pnl,
+                ascending: true,
+                limit: Some(2),
+                worth: None
+            }
+        );
+        assert!(matches!(
+            conversation(&["what's my portfolio worth", "only the banks"]),
+            Intent::Group {
+                what: What::Value,
+                ..
+            }
         ));
     }
 }

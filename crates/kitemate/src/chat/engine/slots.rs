@@ -228,7 +228,8 @@ fn superlative(w: &[&str]) -> Option<Pick> {
     if any(
         w,
         &[
-            "least", "smallest", "lowest", "minimum", "min", "worst", "weakest", "poorest",
+            "least", "bottom", "smallest", "lowest", "minimum", "min", "worst", "weakest",
+            "poorest",
         ],
     ) {
         Some(Pick::Min)
@@ -298,13 +299,16 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         (_, true) => Some(Side::Sell),
         _ => None,
     };
+
     let times = phrase(w, "how often")
+        || (any(w, &["count", "tally"]) && slots.side.is_some())
         || (any(w, &["times"]) && (phrase(w, "how many") || any(w, &["number", "no", "count"])))
         || ((phrase(w, "how many") || any(w, &["number", "no", "count"]))
             && any(
                 w,
                 &[
                     "trades",
+                    "traded",
                     "transactions",
                     "orders",
                     "buys",
@@ -326,11 +330,17 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         || phrase(w, "been holding")
     {
         Some(Pick::First)
-    } else if any(
-        w,
-        &["last", "latest", "recent", "recently", "newest", "lately"],
-    ) && (when || times)
-    {
+    } else if w.iter().enumerate().any(|(i, x)| {
+        matches!(
+            *x,
+            "last" | "latest" | "recent" | "recently" | "newest" | "lately"
+        ) && !w.get(i + 1).is_some_and(|n| {
+            matches!(
+                *n,
+                "year" | "month" | "week" | "fy" | "financial" | "quarter" | "day" | "days"
+            ) || n.parse::<u32>().is_ok()
+        })
+    }) {
         Some(Pick::Last)
     } else {
         superlative(w)
@@ -403,7 +413,11 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         ],
     ) {
         Some(What::Pnl)
-    } else if phrase(w, "how many") || any(w, &["quantity", "qty", "units"]) {
+    } else if phrase(w, "how many")
+        || any(w, &["quantity", "qty", "units"])
+        || phrase(w, "number of shares")
+        || phrase(w, "no of shares")
+    {
         Some(What::Quantity)
     } else if any(
         w,
@@ -415,6 +429,7 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
             "deployed",
             "put",
             "capital",
+            "cost",
         ],
     ) || (any(w, &["money"]) && slots.pick.is_some())
     {
@@ -464,10 +479,31 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
     {
         slots.pick = Some(Pick::Min);
     }
-    if let Some(sort) = sort(w) {
-        slots.sort = Some(sort);
+    if let Some((sort, ascending)) = sort(w) {
+        let lowest = slots.pick == Some(Pick::Min) && sort != Sort::Symbol;
+        slots.sort = Some((sort, ascending || lowest));
     }
     slots.limit = count(w);
+    // "Top 2" is how many, not which way: the order comes from the sort.
+    if slots.limit.is_some()
+        && slots.pick == Some(Pick::Max)
+        && any(w, &["top"])
+        && !any(
+            w,
+            &[
+                "most",
+                "biggest",
+                "largest",
+                "highest",
+                "maximum",
+                "max",
+                "best",
+                "strongest",
+            ],
+        )
+    {
+        slots.pick = None;
+    }
     if any(w, &["only", "just", "single"]) && any(w, &["one"]) {
         slots.limit = Some(1);
     }
@@ -593,6 +629,7 @@ pub fn of(intent: &Intent) -> Option<Slots> {
             s.limit = Some(*n);
             s.plural = true;
         }
+        Intent::NotHeld { symbol } => s.not_held = Some(symbol.clone()),
         Intent::Realized { fy } => {
             s.what = Some(What::Realized);
             s.fy = *fy;
@@ -699,6 +736,15 @@ pub fn follow(prev: &Slots, next: &Slots) -> Slots {
         }
         (_, None) => {}
     }
+    if next.pick.is_some() {
+        s.pick = next.pick;
+    }
+    // "And by number of shares?" after "which is my biggest holding".
+    if prev.which
+        && let Some((sort, _)) = next.sort
+    {
+        s.what = Some(What::of_sort(sort));
+    }
     if next.sort.is_some() {
         s.sort = next.sort;
         s.limit = next.limit.or(prev.limit);
@@ -709,11 +755,41 @@ pub fn follow(prev: &Slots, next: &Slots) -> Slots {
 }
 
 /// Whether `next` leans on the question before rather than standing alone.
-pub fn is_follow_up(next: &Slots) -> bool {
+pub fn is_follow_up(prev: &Slots, next: &Slots, w: &[&str]) -> bool {
     let names_something =
         !next.symbols.is_empty() || next.not_held.is_some() || next.group.is_some();
+    // A short question naming nothing ("kitne percent?", "how many shares?").
+    let short = w.len() <= 4 && !names_something;
+    // A measure of one security asked right after one was named: that one
+    // ("when did I last buy INFY" then "kitni baar kharida total?").
+    let of_that_one = !names_something
+        && (!prev.symbols.is_empty() || prev.not_held.is_some())
+        && matches!(
+            next.what,
+            Some(
+                What::TradeCount
+                    | What::Date
+                    | What::Quantity
+                    | What::AveragePrice
+                    | What::PnlPercent
+                    | What::Weight
+            )
+        )
+        && !any(
+            w,
+            &[
+                "portfolio",
+                "overall",
+                "all",
+                "holdings",
+                "stocks",
+                "altogether",
+            ],
+        );
     next.refers
         || next.what.is_none()
+        || short
+        || of_that_one
         || (!names_something && next.sort.is_some())
         || (next.overall && next.what.is_none())
 }
@@ -787,7 +863,7 @@ pub fn plan(s: &Slots) -> Option<Intent> {
         )
     {
         return Some(Intent::Holdings {
-            sort: what.sort(),
+            sort: s.sort.map_or_else(|| what.sort(), |(sort, _)| sort),
             ascending: pick == Pick::Min,
             limit: s.limit,
             worth: s.worth,

@@ -25,6 +25,7 @@ const GENERAL: &str = include_str!("../../data/chat/general.toml");
 const FRESH: &str = include_str!("../../data/chat/fresh.toml");
 /// More development templates, written apart from the rules like `FRESH`.
 const DEV2: &str = include_str!("../../data/chat/dev2.toml");
+const DEV3: &str = include_str!("../../data/chat/dev3.toml");
 const EVAL: &str = include_str!("../../data/chat/eval.toml");
 const COMPANIES: &str = include_str!("../../../data/nifty500-sectors.csv");
 
@@ -1087,6 +1088,7 @@ async fn chat_generalises() -> TestResult {
     let mut general: Set = toml::from_str(GENERAL)?;
     general.case.extend(toml::from_str::<Set>(FRESH)?.case);
     general.case.extend(toml::from_str::<Set>(DEV2)?.case);
+    general.case.extend(toml::from_str::<Set>(DEV3)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
 
@@ -1189,6 +1191,7 @@ async fn tools_give_the_engines_figures() -> TestResult {
     let mut general: Set = toml::from_str(GENERAL)?;
     general.case.extend(toml::from_str::<Set>(FRESH)?.case);
     general.case.extend(toml::from_str::<Set>(DEV2)?.case);
+    general.case.extend(toml::from_str::<Set>(DEV3)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
     let engine_app = noon_app().await?;
