@@ -767,7 +767,7 @@ mod tests {
             conversation(&["when did I first buy INFY"]),
             Intent::Tally {
                 what: What::Date,
-                pick: Some(super::super::slots::Pick::First),
+                pick: Some(slots::Pick::First),
                 ..
             }
         ));
@@ -805,7 +805,7 @@ mod tests {
             conversation(&["how many times did I buy INFY", "when was the last one?"]),
             Intent::Tally {
                 what: What::Date,
-                pick: Some(super::super::slots::Pick::Last),
+                pick: Some(slots::Pick::Last),
                 ..
             }
         ));

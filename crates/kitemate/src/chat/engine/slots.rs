@@ -224,6 +224,18 @@ fn decline(w: &[&str]) -> Option<Decline> {
     None
 }
 
+/// Words that pick the largest (besides "top", which may only count).
+const MOST: &[&str] = &[
+    "most",
+    "biggest",
+    "largest",
+    "highest",
+    "maximum",
+    "max",
+    "best",
+    "strongest",
+];
+
 fn superlative(w: &[&str]) -> Option<Pick> {
     if any(
         w,
@@ -233,20 +245,7 @@ fn superlative(w: &[&str]) -> Option<Pick> {
         ],
     ) {
         Some(Pick::Min)
-    } else if any(
-        w,
-        &[
-            "most",
-            "biggest",
-            "largest",
-            "highest",
-            "maximum",
-            "max",
-            "best",
-            "strongest",
-            "top",
-        ],
-    ) {
+    } else if any(w, MOST) || any(w, &["top"]) {
         Some(Pick::Max)
     } else {
         None
@@ -485,23 +484,7 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
     }
     slots.limit = count(w);
     // "Top 2" is how many, not which way: the order comes from the sort.
-    if slots.limit.is_some()
-        && slots.pick == Some(Pick::Max)
-        && any(w, &["top"])
-        && !any(
-            w,
-            &[
-                "most",
-                "biggest",
-                "largest",
-                "highest",
-                "maximum",
-                "max",
-                "best",
-                "strongest",
-            ],
-        )
-    {
+    if slots.limit.is_some() && slots.pick == Some(Pick::Max) && any(w, &["top"]) && !any(w, MOST) {
         slots.pick = None;
     }
     if any(w, &["only", "just", "single"]) && any(w, &["one"]) {
