@@ -616,6 +616,10 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
             "lost",
             "earned",
             "losing",
+            "red",
+            "green",
+            "notional",
+            "mtm",
         ],
     ) || ["up or down", "am i up", "am i down", "making money"]
         .iter()

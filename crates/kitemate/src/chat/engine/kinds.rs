@@ -233,6 +233,9 @@ pub enum Intent {
 pub fn words(text: &str) -> Vec<String> {
     let lower = text
         .to_lowercase()
+        // "ITC's weight": the possessive goes with the name's own letters.
+        .replace("'s ", " ")
+        .replace("’s ", " ")
         .replace(['’', '\''], "")
         .replace("p/l", "pnl")
         .replace("p & l", "pnl");

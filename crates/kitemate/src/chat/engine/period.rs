@@ -243,7 +243,10 @@ pub fn period(words: &[&str], today: NaiveDate) -> Option<Period> {
     for (i, w) in words.iter().enumerate() {
         if let Some(y) = year(w)
             && i > 0
-            && matches!(words[i - 1], "in" | "during" | "of" | "for" | "year")
+            && matches!(
+                words[i - 1],
+                "in" | "during" | "of" | "for" | "year" | "calendar"
+            )
         {
             return span(
                 NaiveDate::from_ymd_opt(y, 1, 1)?,

@@ -217,7 +217,10 @@ fn decline(w: &[&str]) -> Option<Decline> {
         ],
     ) && any(
         w,
-        &["price", "go", "be", "reach", "value", "market", "nifty"],
+        &[
+            "price", "go", "be", "reach", "value", "market", "nifty", "trade", "next", "hit",
+            "cross", "touch",
+        ],
     ) {
         return Some(Decline::Forecast);
     }
@@ -271,6 +274,23 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
     if found.is_empty() {
         slots.group = group(w, original);
     }
+    // "Buy price", "purchase value": what was paid, not a side of trades.
+    let paid = |i: usize| {
+        w.get(i + 1).is_some_and(|n| {
+            matches!(
+                *n,
+                "price" | "value" | "amount" | "avg" | "average" | "cost" | "rate"
+            )
+        })
+    };
+    let sided: Vec<&str> = w
+        .iter()
+        .enumerate()
+        .filter(|(i, x)| !(matches!(**x, "buy" | "purchase") && paid(*i)))
+        .map(|(_, x)| *x)
+        .collect();
+    let w_all = w;
+    let w = sided.as_slice();
     let buys = any(
         w,
         &[
@@ -282,6 +302,8 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
             "purchase",
             "purchases",
             "added",
+            "add",
+            "adding",
             "accumulated",
         ],
     );
@@ -298,6 +320,7 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         (_, true) => Some(Side::Sell),
         _ => None,
     };
+    let w = w_all;
 
     let times = phrase(w, "how often")
         || (any(w, &["count", "tally"]) && slots.side.is_some())
@@ -319,9 +342,15 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
                 ],
             ));
     let when = any(w, &["when", "date", "dates"])
-        || ["which day", "what day", "since when"]
-            .iter()
-            .any(|p| phrase(w, p));
+        || [
+            "which day",
+            "what day",
+            "since when",
+            "first day",
+            "last day",
+        ]
+        .iter()
+        .any(|p| phrase(w, p));
     slots.pick = if any(
         w,
         &["first", "earliest", "initially", "originally", "started"],
@@ -344,6 +373,13 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
     } else {
         superlative(w)
     };
+    // How far a holding moved from what was paid: "up or down", "in the
+    // red", "notional gain", "MTM", "kitna chadha ya gira".
+    let moved = any(
+        w,
+        &["up", "down", "red", "green", "notional", "mtm", "paper"],
+    ) || phrase(w, "mark to market")
+        || any(w, &["unrealized"]);
     slots.what = if times {
         Some(What::TradeCount)
     } else if when && !any(w, &["today", "todays"]) {
@@ -352,6 +388,10 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         Some(What::Xirr)
     } else if any(w, &["realized", "booked"]) || phrase(w, "capital gains") {
         Some(What::Realized)
+    } else if moved && any(w, &["percent", "percentage"]) {
+        Some(What::PnlPercent)
+    } else if moved {
+        Some(What::Pnl)
     } else if asks_cost(w) && !phrase(w, "cost price") {
         Some(What::Invested)
     } else if any(w, &["average", "avg", "pay", "paid"])
@@ -380,7 +420,12 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         || (any(w, &["percent"]) && any(w, &["portfolio", "total"]))
     {
         Some(What::Weight)
-    } else if any(w, &["percent"]) && any(w, &["profit", "return", "returns", "gain", "pnl"]) {
+    } else if any(w, &["percent"])
+        && any(
+            w,
+            &["profit", "return", "returns", "gain", "pnl", "up", "down"],
+        )
+    {
         Some(What::PnlPercent)
     } else if any(
         w,
@@ -543,10 +588,12 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         || phrase(w, "same for")
         || any(w, &["it", "its", "that", "them", "those", "this", "one"]) && !any(w, &["which"])
         || matches!(w.first(), Some(&("only" | "just" | "sort" | "sorted")));
-    slots.overall = any(w, &["overall", "altogether", "lifetime"])
+    // "In total … in it" still means it.
+    slots.overall = (any(w, &["overall", "altogether", "lifetime"])
         || phrase(w, "in all")
         || phrase(w, "in total")
-        || phrase(w, "all time");
+        || phrase(w, "all time"))
+        && !any(w, &["it", "its", "them", "that", "those"]);
     slots
 }
 

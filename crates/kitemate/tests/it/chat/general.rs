@@ -26,6 +26,7 @@ const FRESH: &str = include_str!("../../data/chat/fresh.toml");
 /// More development templates, written apart from the rules like `FRESH`.
 const DEV2: &str = include_str!("../../data/chat/dev2.toml");
 const DEV3: &str = include_str!("../../data/chat/dev3.toml");
+const DEV4: &str = include_str!("../../data/chat/dev4.toml");
 const EVAL: &str = include_str!("../../data/chat/eval.toml");
 const COMPANIES: &str = include_str!("../../../data/nifty500-sectors.csv");
 
@@ -1089,6 +1090,7 @@ async fn chat_generalises() -> TestResult {
     general.case.extend(toml::from_str::<Set>(FRESH)?.case);
     general.case.extend(toml::from_str::<Set>(DEV2)?.case);
     general.case.extend(toml::from_str::<Set>(DEV3)?.case);
+    general.case.extend(toml::from_str::<Set>(DEV4)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
 
@@ -1192,6 +1194,7 @@ async fn tools_give_the_engines_figures() -> TestResult {
     general.case.extend(toml::from_str::<Set>(FRESH)?.case);
     general.case.extend(toml::from_str::<Set>(DEV2)?.case);
     general.case.extend(toml::from_str::<Set>(DEV3)?.case);
+    general.case.extend(toml::from_str::<Set>(DEV4)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
     let engine_app = noon_app().await?;
