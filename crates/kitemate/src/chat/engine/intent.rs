@@ -305,7 +305,6 @@ pub fn resolve(
     // One security's figure, named plainly, is read the same way alone
     // or as a follow-up.
     let one_figure = read.symbols.len() == 1
-        && read.side.is_none()
         && read.period.is_none()
         && matches!(
             read.what,
@@ -379,13 +378,21 @@ fn focus(text: &str, catalog: &Catalog) -> String {
     }
     sentences.push(text[start..].trim());
     sentences.retain(|s| s.chars().any(char::is_alphanumeric));
-    let asking = sentences
+    let at = sentences
         .iter()
-        .rev()
-        .find(|s| s.ends_with('?'))
-        .or(sentences.last())
-        .copied()
-        .unwrap_or(text);
+        .rposition(|s| s.ends_with('?'))
+        .unwrap_or(sentences.len().saturating_sub(1));
+    // Short fragments after the question belong to it ("… INFY?? date pls").
+    let tail: Vec<&str> = sentences.iter().skip(at + 1).copied().collect();
+    let joined;
+    let asking = match sentences.get(at) {
+        Some(s) if !tail.is_empty() && tail.iter().all(|t| t.split_whitespace().count() <= 3) => {
+            joined = format!("{s} {}", tail.join(" "));
+            joined.as_str()
+        }
+        Some(s) => s,
+        None => text,
+    };
     // "…, can you please tell me how many stocks I hold": what follows the
     // request is the question.
     let lower = asking.to_lowercase();

@@ -219,7 +219,7 @@ fn decline(w: &[&str]) -> Option<Decline> {
         w,
         &[
             "price", "go", "be", "reach", "value", "market", "nifty", "trade", "next", "hit",
-            "cross", "touch",
+            "cross", "touch", "up", "down",
         ],
     ) {
         return Some(Decline::Forecast);
@@ -375,11 +375,31 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
     };
     // How far a holding moved from what was paid: "up or down", "in the
     // red", "notional gain", "MTM", "kitna chadha ya gira".
-    let moved = any(
+    let made_up = ["make up", "makes up", "made up"]
+        .iter()
+        .any(|p| phrase(w, p));
+    let moved = (any(
         w,
         &["up", "down", "red", "green", "notional", "mtm", "paper"],
-    ) || phrase(w, "mark to market")
+    ) && !made_up)
+        || phrase(w, "mark to market")
         || any(w, &["unrealized"]);
+    // "Percentage of my portfolio" is a weight, whatever else is said.
+    let of_portfolio = [
+        "of my portfolio",
+        "of the portfolio",
+        "of portfolio",
+        "share of",
+    ]
+    .iter()
+    .any(|p| phrase(w, p))
+        || made_up;
+    let gained = any(
+        w,
+        &[
+            "gain", "gained", "gains", "profit", "return", "returns", "pnl",
+        ],
+    ) || (any(w, &["up", "down"]) && !made_up);
     slots.what = if times {
         Some(What::TradeCount)
     } else if when && !any(w, &["today", "todays"]) {
@@ -388,7 +408,9 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         Some(What::Xirr)
     } else if any(w, &["realized", "booked"]) || phrase(w, "capital gains") {
         Some(What::Realized)
-    } else if moved && any(w, &["percent", "percentage"]) {
+    } else if of_portfolio && !gained {
+        Some(What::Weight)
+    } else if (moved || gained) && any(w, &["percent", "percentage"]) {
         Some(What::PnlPercent)
     } else if moved {
         Some(What::Pnl)
@@ -488,14 +510,15 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
             "largest",
             "smallest",
         ],
-    ) || phrase(w, "how much")
-    {
+    ) {
         Some(What::Value)
     } else if any(w, &["percent"]) {
         Some(What::PnlPercent)
+    } else if phrase(w, "how much") {
+        Some(What::Value)
     } else if any(w, &["trades", "transactions", "orders"]) {
         Some(What::Trades)
-    } else if any(w, &["holdings", "stocks", "list", "show", "sort", "sorted"]) {
+    } else if any(w, &["holdings", "stocks", "sort", "sorted"]) {
         Some(What::Holdings)
     } else {
         None

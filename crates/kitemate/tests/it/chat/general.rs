@@ -21,12 +21,15 @@ use crate::support::{TestApp, TestResult};
 
 const GENERAL: &str = include_str!("../../data/chat/general.toml");
 /// Templates written apart from the rules, by someone who read neither the
-/// engine nor the sets above (see docs/chat.md): split "fresh".
-const FRESH: &str = include_str!("../../data/chat/fresh.toml");
+/// engine nor the sets above, never used while writing rules (see
+/// docs/chat.md): split "fresh".
+const FRESH: &str = include_str!("../../data/chat/fresh2.toml");
 /// More development templates, written apart from the rules like `FRESH`.
 const DEV2: &str = include_str!("../../data/chat/dev2.toml");
 const DEV3: &str = include_str!("../../data/chat/dev3.toml");
 const DEV4: &str = include_str!("../../data/chat/dev4.toml");
+/// The first fresh split, used for development once it had been measured.
+const DEV5: &str = include_str!("../../data/chat/dev5.toml");
 const EVAL: &str = include_str!("../../data/chat/eval.toml");
 const COMPANIES: &str = include_str!("../../../data/nifty500-sectors.csv");
 
@@ -1091,6 +1094,7 @@ async fn chat_generalises() -> TestResult {
     general.case.extend(toml::from_str::<Set>(DEV2)?.case);
     general.case.extend(toml::from_str::<Set>(DEV3)?.case);
     general.case.extend(toml::from_str::<Set>(DEV4)?.case);
+    general.case.extend(toml::from_str::<Set>(DEV5)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
 
@@ -1177,7 +1181,7 @@ async fn chat_generalises() -> TestResult {
     // the rules, "fresh" apart from them (docs/chat.md says how); these
     // floors guard what is reached so far and rise as the engine does.
     assert!(rate(&held) >= 95.0, "held-out split below its floor");
-    assert!(rate(&fresh) >= 70.0, "fresh split below its floor");
+    assert!(rate(&fresh) >= 90.0, "fresh split below its floor");
     app.stop().await
 }
 
@@ -1195,6 +1199,7 @@ async fn tools_give_the_engines_figures() -> TestResult {
     general.case.extend(toml::from_str::<Set>(DEV2)?.case);
     general.case.extend(toml::from_str::<Set>(DEV3)?.case);
     general.case.extend(toml::from_str::<Set>(DEV4)?.case);
+    general.case.extend(toml::from_str::<Set>(DEV5)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
     let engine_app = noon_app().await?;
