@@ -30,6 +30,7 @@ const DEV3: &str = include_str!("../../data/chat/dev3.toml");
 const DEV4: &str = include_str!("../../data/chat/dev4.toml");
 /// The first fresh split, used for development once it had been measured.
 const DEV5: &str = include_str!("../../data/chat/dev5.toml");
+const DEV6: &str = include_str!("../../data/chat/dev6.toml");
 const EVAL: &str = include_str!("../../data/chat/eval.toml");
 const COMPANIES: &str = include_str!("../../../data/nifty500-sectors.csv");
 
@@ -1095,6 +1096,7 @@ async fn chat_generalises() -> TestResult {
     general.case.extend(toml::from_str::<Set>(DEV3)?.case);
     general.case.extend(toml::from_str::<Set>(DEV4)?.case);
     general.case.extend(toml::from_str::<Set>(DEV5)?.case);
+    general.case.extend(toml::from_str::<Set>(DEV6)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
 
@@ -1200,6 +1202,7 @@ async fn tools_give_the_engines_figures() -> TestResult {
     general.case.extend(toml::from_str::<Set>(DEV3)?.case);
     general.case.extend(toml::from_str::<Set>(DEV4)?.case);
     general.case.extend(toml::from_str::<Set>(DEV5)?.case);
+    general.case.extend(toml::from_str::<Set>(DEV6)?.case);
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
     let engine_app = noon_app().await?;
