@@ -186,17 +186,21 @@ fn performance(w: &[&str], period: bool) -> bool {
 }
 
 fn realized(w: &[&str]) -> bool {
-    any(w, &["realized", "booked", "ltcg", "stcg", "tax", "taxes"])
-        || [
-            "capital gains",
-            "capital gain",
-            "short term",
-            "long term",
-            "short-term",
-            "long-term",
-        ]
-        .iter()
-        .any(|p| phrase(w, p))
+    any(
+        w,
+        &["realized", "booked", "booking", "ltcg", "stcg", "tax", "taxes"],
+    ) || [
+        "capital gains",
+        "capital gain",
+        "short term",
+        "long term",
+        "short-term",
+        "long-term",
+        "book profit",
+        "profit book",
+    ]
+    .iter()
+    .any(|p| phrase(w, p))
 }
 
 fn allocation(w: &[&str]) -> Option<By> {
@@ -300,6 +304,17 @@ pub fn resolve(
             return (intent, Some(merged));
         }
     }
+    // A security the user never had: say so, whatever was asked of it.
+    if let Some(symbol) = &read.not_held
+        && read.symbols.is_empty()
+        && read.group.is_none()
+    {
+        let intent = Intent::NotHeld {
+            symbol: symbol.clone(),
+        };
+        let next = slots::of(&intent);
+        return (intent, next);
+    }
     // What the slots answer that the rules below do not: counts and dates
     // of trades, the one holding first in an order, groups of holdings.
     // One security's figure, named plainly, is read the same way alone
@@ -378,9 +393,52 @@ fn focus(text: &str, catalog: &Catalog) -> String {
     }
     sentences.push(text[start..].trim());
     sentences.retain(|s| s.chars().any(char::is_alphanumeric));
+    let pleasantry = |s: &str| {
+        let l = s.to_lowercase();
+        [
+            "thank",
+            "regards",
+            "good morning",
+            "good evening",
+            "hello",
+            "hi ",
+            "dhanyavad",
+            "shukriya",
+            "namaste",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    };
+    let asks = |s: &str| {
+        let l = s.to_lowercase();
+        [
+            "kindly",
+            "please",
+            "tell",
+            "what",
+            "how",
+            "which",
+            "when",
+            "show",
+            "advise",
+            "should",
+            "inform",
+            "can you",
+            "could you",
+            "batao",
+            "kitna",
+            "kitne",
+            "kab",
+        ]
+        .iter()
+        .any(|p| l.contains(p))
+    };
+    // The last sentence with a question mark; else the first that asks.
     let at = sentences
         .iter()
         .rposition(|s| s.ends_with('?'))
+        .or_else(|| sentences.iter().position(|s| !pleasantry(s) && asks(s)))
+        .or_else(|| sentences.iter().rposition(|s| !pleasantry(s)))
         .unwrap_or(sentences.len().saturating_sub(1));
     // Short fragments after the question belong to it ("… INFY?? date pls").
     let tail: Vec<&str> = sentences.iter().skip(at + 1).copied().collect();
@@ -409,7 +467,14 @@ fn focus(text: &str, catalog: &Catalog) -> String {
     .filter(|at| asking[*at..].split_whitespace().count() >= 2)
     .and_then(|at| asking.get(at..))
     .unwrap_or(asking);
-    if asking.len() == text.len() {
+    // "How much are they worth?", "that year": the context is the subject.
+    let refers = words(asking).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "they" | "them" | "those" | "these" | "it" | "its" | "that" | "then"
+        )
+    });
+    if asking.len() == text.len() || refers {
         return text.to_string();
     }
     let named = |t: &str| {

@@ -228,6 +228,24 @@ pub enum Intent {
     Unknown,
 }
 
+/// "x i r r" typed or voiced letter by letter: one word.
+fn spelled(tokens: Vec<String>) -> Vec<String> {
+    let letter = |t: &str| t.len() == 1 && t.chars().all(|c| c.is_ascii_alphabetic());
+    let mut out: Vec<String> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let run = tokens[i..].iter().take_while(|t| letter(t)).count();
+        if run >= 3 {
+            out.push(tokens[i..i + run].concat());
+            i += run;
+        } else {
+            out.push(tokens[i].clone());
+            i += 1;
+        }
+    }
+    out
+}
+
 /// A question's words: lowercased, punctuation apart from `&`, `-`, `.`
 /// and `%` dropped, `p&l` and friends spelt one way.
 pub fn words(text: &str) -> Vec<String> {
@@ -238,7 +256,9 @@ pub fn words(text: &str) -> Vec<String> {
         .replace("’s ", " ")
         .replace(['’', '\''], "")
         .replace("p/l", "pnl")
-        .replace("p & l", "pnl");
+        .replace("p & l", "pnl")
+        .replace(" p and l", " pnl")
+        .replace(" p n l", " pnl");
     let spaced: String = lower
         .chars()
         .map(|c| {
@@ -249,7 +269,7 @@ pub fn words(text: &str) -> Vec<String> {
             }
         })
         .collect();
-    spaced
+    let tokens: Vec<String> = spaced
         .split_whitespace()
         .map(|w| w.trim_end_matches(['.', ',']).trim_start_matches(','))
         .filter(|w| !w.is_empty())
@@ -261,7 +281,8 @@ pub fn words(text: &str) -> Vec<String> {
             "%" | "pct" | "percentage" => "percent".to_string(),
             _ => w.to_string(),
         })
-        .collect()
+        .collect();
+    spelled(tokens)
 }
 
 pub fn any(words: &[&str], set: &[&str]) -> bool {
@@ -297,7 +318,16 @@ pub fn count(words: &[&str]) -> Option<usize> {
     words.windows(2).find_map(|w| {
         let n = if matches!(
             w[0],
-            "top" | "bottom" | "best" | "worst" | "first" | "biggest" | "largest" | "smallest"
+            "which"
+                | "what"
+                | "top"
+                | "bottom"
+                | "best"
+                | "worst"
+                | "first"
+                | "biggest"
+                | "largest"
+                | "smallest"
         ) {
             money::count(w[1])
         } else if matches!(

@@ -32,6 +32,8 @@ pub struct Slots {
     pub refers: bool,
     /// "Overall", "in all": the question before's period and names go.
     pub overall: bool,
+    /// A pronoun ("it", "them"): the subject before stays.
+    pub pronoun: bool,
     /// Buys and sales both named ("buy aur sell dono"): no side.
     pub both_sides: bool,
     /// Plural holdings asked for ("most profitable stocks"): a list.
@@ -213,6 +215,19 @@ fn decline(w: &[&str]) -> Option<Decline> {
     if any(
         w,
         &[
+            "target",
+            "moon",
+            "multibagger",
+            "predict",
+            "forecast",
+            "prediction",
+        ],
+    ) {
+        return Some(Decline::Forecast);
+    }
+    if any(
+        w,
+        &[
             "will", "predict", "forecast", "target", "tomorrow", "expected",
         ],
     ) && any(
@@ -313,7 +328,10 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
             "sold", "sell", "sells", "selling", "sales", "exit", "exited", "booked",
         ],
     );
-    slots.both_sides = (buys && sells) || any(w, &["both"]);
+    // Trades named with no side ("total trades that year"): every side.
+    slots.both_sides = (buys && sells)
+        || any(w, &["both"])
+        || (!buys && !sells && any(w, &["trades", "transactions"]));
     slots.side = match (buys, sells) {
         _ if slots.both_sides => None,
         (true, _) => Some(Side::Buy),
@@ -406,7 +424,17 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         Some(What::Date)
     } else if any(w, &["xirr", "cagr", "irr", "annualized"]) {
         Some(What::Xirr)
-    } else if any(w, &["realized", "booked"]) || phrase(w, "capital gains") {
+    } else if any(w, &["realized", "booked", "booking"])
+        || [
+            "capital gains",
+            "book profit",
+            "profit book",
+            "book gains",
+            "gain book",
+        ]
+        .iter()
+        .any(|p| phrase(w, p))
+    {
         Some(What::Realized)
     } else if of_portfolio && !gained {
         Some(What::Weight)
@@ -611,12 +639,16 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         || phrase(w, "same for")
         || any(w, &["it", "its", "that", "them", "those", "this", "one"]) && !any(w, &["which"])
         || matches!(w.first(), Some(&("only" | "just" | "sort" | "sorted")));
-    // "In total … in it" still means it.
-    slots.overall = (any(w, &["overall", "altogether", "lifetime"])
+    slots.pronoun = any(w, &["it", "its", "them", "that", "those", "they"]);
+    slots.overall = any(w, &["overall", "altogether", "lifetime", "whole", "entire"])
         || phrase(w, "in all")
         || phrase(w, "in total")
-        || phrase(w, "all time"))
-        && !any(w, &["it", "its", "them", "that", "those"]);
+        || phrase(w, "all time");
+    // "How many times in all": every date.
+    if slots.overall {
+        slots.period = None;
+        slots.fy = None;
+    }
     slots
 }
 
@@ -742,8 +774,11 @@ pub fn follow(prev: &Slots, next: &Slots) -> Slots {
     if next.overall {
         s.period = None;
         s.fy = None;
-        s.symbols.clear();
-        s.group = None;
+        // "In total … in it" still means it.
+        if !next.pronoun {
+            s.symbols.clear();
+            s.group = None;
+        }
     }
     if !next.symbols.is_empty() || next.not_held.is_some() {
         s.symbols = next.symbols.clone();
