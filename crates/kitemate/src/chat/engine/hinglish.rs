@@ -47,6 +47,10 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("sabse", "chhote", "smallest"),
     ("sabse", "chote", "smallest"),
     ("sabse", "accha", "best"),
+    ("sabse", "kharab", "worst"),
+    ("sabse", "bekar", "worst"),
+    ("as", "of", "as"),
+    ("as", "on", "as"),
     ("sabse", "achha", "best"),
     ("sabse", "bura", "worst"),
     ("is", "saal", "this year"),
@@ -235,6 +239,14 @@ const WORDS: &[(&str, &str)] = &[
     ("dikhaiye", "show"),
     ("dikhado", "show"),
     ("uska", "it"),
+    ("ye", "it"),
+    ("yeh", "it"),
+    ("woh", "it"),
+    ("wo", "it"),
+    ("vo", "it"),
+    ("kharab", "bad"),
+    ("hisaab", ""),
+    ("hisab", ""),
     ("uske", "it"),
     ("uski", "it"),
     ("usme", "it"),
@@ -423,6 +435,16 @@ pub fn normalize(words: &[String]) -> Vec<String> {
         {
             out.extend(["average", "price"].map(str::to_string));
             i += 2;
+            continue;
+        }
+        // "As of today", "till today": now, not today's change.
+        if matches!(word, "today" | "aaj")
+            && out
+                .last()
+                .is_some_and(|b| matches!(b.as_str(), "as" | "till" | "until" | "upto"))
+        {
+            out.push("now".to_string());
+            i += 1;
             continue;
         }
         match WORDS.iter().find(|(w, _)| *w == word) {

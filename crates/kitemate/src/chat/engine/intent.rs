@@ -186,21 +186,25 @@ fn performance(w: &[&str], period: bool) -> bool {
 }
 
 fn realized(w: &[&str]) -> bool {
-    any(
-        w,
-        &["realized", "booked", "booking", "ltcg", "stcg", "tax", "taxes"],
-    ) || [
-        "capital gains",
-        "capital gain",
-        "short term",
-        "long term",
-        "short-term",
-        "long-term",
-        "book profit",
-        "profit book",
-    ]
-    .iter()
-    .any(|p| phrase(w, p))
+    (any(w, &["book"]) && any(w, &["profit", "profits", "gain", "gains", "loss"]))
+        || any(
+            w,
+            &[
+                "realized", "booked", "booking", "ltcg", "stcg", "tax", "taxes",
+            ],
+        )
+        || [
+            "capital gains",
+            "capital gain",
+            "short term",
+            "long term",
+            "short-term",
+            "long-term",
+            "book profit",
+            "profit book",
+        ]
+        .iter()
+        .any(|p| phrase(w, p))
 }
 
 fn allocation(w: &[&str]) -> Option<By> {
@@ -474,7 +478,11 @@ fn focus(text: &str, catalog: &Catalog) -> String {
             "they" | "them" | "those" | "these" | "it" | "its" | "that" | "then"
         )
     });
-    if asking.len() == text.len() || refers {
+    let lower = asking.to_lowercase();
+    let if_so = ["if so", "if yes", "if any", "agar haan", "and if"]
+        .iter()
+        .any(|p| lower.starts_with(p));
+    if asking.len() == text.len() || refers || if_so {
         return text.to_string();
     }
     let named = |t: &str| {

@@ -342,6 +342,8 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
 
     let times = phrase(w, "how often")
         || (any(w, &["count", "tally"]) && slots.side.is_some())
+        || (any(w, &["occasions", "instances"])
+            && (phrase(w, "how many") || any(w, &["number", "no", "count"])))
         || (any(w, &["times"]) && (phrase(w, "how many") || any(w, &["number", "no", "count"])))
         || ((phrase(w, "how many") || any(w, &["number", "no", "count"]))
             && any(
@@ -425,6 +427,7 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
     } else if any(w, &["xirr", "cagr", "irr", "annualized"]) {
         Some(What::Xirr)
     } else if any(w, &["realized", "booked", "booking"])
+        || (any(w, &["book"]) && any(w, &["profit", "profits", "gain", "gains", "loss"]))
         || [
             "capital gains",
             "book profit",

@@ -23,7 +23,7 @@ const GENERAL: &str = include_str!("../../data/chat/general.toml");
 /// Templates written apart from the rules, by someone who read neither the
 /// engine nor the sets above, never used while writing rules (see
 /// docs/chat.md): split "fresh".
-const FRESH: &str = include_str!("../../data/chat/fresh2.toml");
+const FRESH: &str = include_str!("../../data/chat/fresh3.toml");
 /// More development templates, written apart from the rules like `FRESH`.
 const DEV2: &str = include_str!("../../data/chat/dev2.toml");
 const DEV3: &str = include_str!("../../data/chat/dev3.toml");
@@ -31,6 +31,8 @@ const DEV4: &str = include_str!("../../data/chat/dev4.toml");
 /// The first fresh split, used for development once it had been measured.
 const DEV5: &str = include_str!("../../data/chat/dev5.toml");
 const DEV6: &str = include_str!("../../data/chat/dev6.toml");
+/// The second fresh split, used for development once it had been measured.
+const DEV7: &str = include_str!("../../data/chat/dev7.toml");
 const EVAL: &str = include_str!("../../data/chat/eval.toml");
 const COMPANIES: &str = include_str!("../../../data/nifty500-sectors.csv");
 
@@ -1024,6 +1026,15 @@ fn finish(
     }
 }
 
+/// Every template of every file of the set.
+fn cases() -> anyhow::Result<Vec<Case>> {
+    let mut out = Vec::new();
+    for text in [GENERAL, FRESH, DEV2, DEV3, DEV4, DEV5, DEV6, DEV7] {
+        out.extend(toml::from_str::<Set>(text)?.case);
+    }
+    Ok(out)
+}
+
 /// The seed of this run's random portfolio (`KITEMATE_CHAT_SEED` replays
 /// one), and the four portfolios the set is asked over.
 fn portfolios() -> anyhow::Result<(u64, Vec<Portfolio>)> {
@@ -1090,13 +1101,10 @@ struct Tally {
     reason = "the accuracy report is for whoever runs the test"
 )]
 async fn chat_generalises() -> TestResult {
-    let mut general: Set = toml::from_str(GENERAL)?;
-    general.case.extend(toml::from_str::<Set>(FRESH)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV2)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV3)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV4)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV5)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV6)?.case);
+    let general = Set {
+        portfolio: Vec::new(),
+        case: cases()?,
+    };
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
 
@@ -1183,7 +1191,7 @@ async fn chat_generalises() -> TestResult {
     // the rules, "fresh" apart from them (docs/chat.md says how); these
     // floors guard what is reached so far and rise as the engine does.
     assert!(rate(&held) >= 95.0, "held-out split below its floor");
-    assert!(rate(&fresh) >= 90.0, "fresh split below its floor");
+    assert!(rate(&fresh) >= 95.0, "fresh split below the target");
     app.stop().await
 }
 
@@ -1196,13 +1204,10 @@ async fn tools_give_the_engines_figures() -> TestResult {
     use crate::support::fake_llm::{FakeLlm, Step};
     use kitemate::chat::{engine, llm::tools};
 
-    let mut general: Set = toml::from_str(GENERAL)?;
-    general.case.extend(toml::from_str::<Set>(FRESH)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV2)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV3)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV4)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV5)?.case);
-    general.case.extend(toml::from_str::<Set>(DEV6)?.case);
+    let general = Set {
+        portfolio: Vec::new(),
+        case: cases()?,
+    };
     let (seed, portfolios) = portfolios()?;
     let companies = companies();
     let engine_app = noon_app().await?;
