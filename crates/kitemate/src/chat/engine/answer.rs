@@ -517,12 +517,13 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
                 text.push_str(&format!(", {} in all.", inr(total)));
                 {
                     text.push('\n');
-                    for t in trades.iter().take(10) {
+                    // The newest ten, oldest first.
+                    for t in &trades[trades.len().saturating_sub(10)..] {
                         text.push_str(&super::detail::trade_line(t));
                     }
                     let shown = trades.len().min(10);
                     if count > shown {
-                        text.push_str(&format!("- … and {} more\n", count - shown));
+                        text.push_str(&format!("- … and {} earlier\n", count - shown));
                     }
                 }
             }

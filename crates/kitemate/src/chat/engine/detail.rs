@@ -198,14 +198,13 @@ pub fn tally(
         },
     };
     text.push('\n');
-    for trade in facts.trades.iter().take(10) {
+    // The newest ten, oldest first.
+    let shown = &facts.trades[facts.trades.len().saturating_sub(10)..];
+    for trade in shown {
         text.push_str(&trade_line(trade));
     }
-    if t.count > facts.trades.len().min(10) {
-        text.push_str(&format!(
-            "- … and {} more\n",
-            t.count - facts.trades.len().min(10)
-        ));
+    if t.count > shown.len() {
+        text.push_str(&format!("- … and {} earlier\n", t.count - shown.len()));
     }
     answered(text, data, widget)
 }

@@ -457,7 +457,9 @@ fn focus(text: &str, catalog: &Catalog) -> String {
     };
     // "…, can you please tell me how many stocks I hold": what follows the
     // request is the question.
-    let lower = asking.to_lowercase();
+    // ASCII lowercasing keeps every byte where it was, so offsets found in
+    // `lower` are offsets in `asking` ("İ" lowercases to three bytes).
+    let lower = asking.to_ascii_lowercase();
     let asking = [
         "tell me",
         "let me know",
@@ -468,7 +470,11 @@ fn focus(text: &str, catalog: &Catalog) -> String {
     .iter()
     .filter_map(|m| lower.rfind(m).map(|at| at + m.len()))
     .max()
-    .filter(|at| asking[*at..].split_whitespace().count() >= 2)
+    .filter(|at| {
+        asking
+            .get(*at..)
+            .is_some_and(|rest| rest.split_whitespace().count() >= 2)
+    })
     .and_then(|at| asking.get(at..))
     .unwrap_or(asking);
     // "How much are they worth?", "that year": the context is the subject.
@@ -908,6 +914,40 @@ mod tests {
                 what: What::Value,
                 ..
             }
+        ));
+    }
+
+    #[test]
+    fn text_whose_lowercase_is_longer_is_read_without_a_panic() {
+        for text in [
+            "İİ tell me é how many shares",
+            "İİİİ tell me ab",
+            "ẞ. KKK? tell me how many INFY",
+        ] {
+            let _ = conversation(&[text]);
+        }
+        assert_eq!(
+            conversation(&["İ. tell me how many INFY do I have"]),
+            Intent::Position {
+                symbol: "INFY".into(),
+                aspect: Aspect::Quantity
+            }
+        );
+    }
+
+    #[test]
+    fn a_security_never_held_does_not_stick_to_the_next_question() {
+        assert!(matches!(
+            conversation(&["how many SUNPHARMA do I have"]),
+            Intent::NotHeld { .. }
+        ));
+        assert_eq!(
+            conversation(&["how many SUNPHARMA do I have", "total value?"]),
+            Intent::Value
+        );
+        assert!(matches!(
+            conversation(&["do I hold SUNPHARMA", "and my banks?"]),
+            Intent::Group { .. }
         ));
     }
 }

@@ -432,7 +432,13 @@ pub fn find(words: &[&str], original: &str, catalog: &Catalog) -> Vec<Known> {
                 }
             }
         }
-        if best.is_none() && !common && word.len() >= 4 && word.chars().all(char::is_alphabetic) {
+        // Names are short: a long word is nobody's misspelling, and comparing
+        // it with every name would cost what a long message costs.
+        if best.is_none()
+            && !common
+            && (4..=24).contains(&word.len())
+            && word.chars().all(char::is_alphabetic)
+        {
             // A misspelling of a symbol or of a name's first word.
             best = catalog
                 .iter()

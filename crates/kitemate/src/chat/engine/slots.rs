@@ -780,6 +780,7 @@ pub fn follow(prev: &Slots, next: &Slots) -> Slots {
         // "In total … in it" still means it.
         if !next.pronoun {
             s.symbols.clear();
+            s.not_held = None;
             s.group = None;
         }
     }
@@ -791,6 +792,19 @@ pub fn follow(prev: &Slots, next: &Slots) -> Slots {
     if next.group.is_some() {
         s.group = next.group.clone();
         s.symbols.clear();
+        s.not_held = None;
+    }
+    // "Total value?" after a security the user never had: the portfolio's.
+    if next.symbols.is_empty()
+        && next.not_held.is_none()
+        && !next.pronoun
+        && matches!(
+            next.what,
+            Some(What::Value | What::Invested | What::Pnl | What::Realized | What::Holdings)
+        )
+        && prev.not_held.is_some()
+    {
+        s.not_held = None;
     }
     if next.period.is_some() {
         s.period = next.period.clone();
@@ -894,11 +908,19 @@ pub fn plan(s: &Slots) -> Option<Intent> {
             symbol: symbol.clone(),
         });
     }
+    // Several securities' figures side by side.
+    if s.symbols.len() >= 2 {
+        return Some(Intent::Compare {
+            symbols: s.symbols.clone(),
+        });
+    }
     let symbol = s.symbols.first().cloned();
     // "Which is my biggest?" measures value unless it says otherwise.
     let what = match s.what {
         Some(what) => what,
         None if s.which => What::Value,
+        // "And my banks?": a group named and nothing asked of it: list it.
+        None if s.group.is_some() => What::Holdings,
         None => return None,
     };
     match what {

@@ -159,7 +159,7 @@ pub fn definitions() -> Value {
                 "type": "object",
                 "properties": {
                     "what": { "type": "string", "enum": WHATS.iter().map(|(n, _)| *n).chain(["day_change"]).collect::<Vec<_>>() },
-                    "symbols": { "type": "array", "items": { "type": "string" }, "maxItems": 5, "description": "NSE symbols, e.g. INFY" },
+                    "symbols": { "type": "array", "items": { "type": "string", "maxLength": 32 }, "maxItems": 5, "description": "NSE symbols, e.g. INFY" },
                     "group": { "type": "string", "enum": slots::group_labels().collect::<Vec<_>>() },
                     "from": { "type": "string", "format": "date" },
                     "to": { "type": "string", "format": "date" },
@@ -234,7 +234,7 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
     };
     let args: Args =
         serde_json::from_str(text).map_err(|err| format!("invalid arguments for {name}: {err}"))?;
-    let symbol = |s: Option<String>| s.map(|s| s.trim().to_uppercase());
+    let symbol = |s: Option<String>| s.map(|s| security(&s)).transpose();
     Ok(match name {
         "portfolio_summary" => Intent::Pnl,
         "list_holdings" => Intent::Holdings {
@@ -248,16 +248,16 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
                 other => return Err(format!("`sort` cannot be {other:?}")),
             },
             ascending: args.ascending.unwrap_or(false),
-            limit: args.limit,
+            limit: args.limit.map(|n| n.clamp(1, 100)),
             worth: None,
         },
         "top_movers" => Intent::Movers {
             gainers: required(args.gainers, "gainers")?,
             by_percent: args.by.as_deref() != Some("rupees"),
-            n: args.count.unwrap_or(5),
+            n: args.count.unwrap_or(5).clamp(1, 50),
         },
         "security_position" => Intent::Position {
-            symbol: required(symbol(args.symbol), "symbol")?,
+            symbol: required(symbol(args.symbol)?, "symbol")?,
             aspect: Aspect::Everything,
         },
         "allocation" => Intent::Allocation {
@@ -269,7 +269,7 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
             },
         },
         "concentration" => Intent::Concentration {
-            n: args.top.unwrap_or(3),
+            n: args.top.unwrap_or(3).clamp(1, 50),
         },
         "realized_pnl" => Intent::Realized {
             fy: match args.financial_year {
@@ -281,7 +281,7 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
             },
         },
         "xirr" => Intent::Xirr {
-            symbol: symbol(args.symbol),
+            symbol: symbol(args.symbol)?,
         },
         "trades" => Intent::Trades {
             period: (args.from.is_some() || args.to.is_some()).then(|| {
@@ -299,16 +299,15 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
                 Some("sell") => Some(Side::Sell),
                 Some(other) => return Err(format!("`side` cannot be {other:?}")),
             },
-            symbol: symbol(args.symbol),
+            symbol: symbol(args.symbol)?,
         },
         "positions_today" => Intent::Positions,
         "portfolio_query" => return query(args, today),
         "compare_holdings" => Intent::Compare {
-            symbols: required(args.symbols, "symbols")?
-                .into_iter()
-                .map(|s| s.trim().to_uppercase())
-                .take(5)
-                .collect(),
+            symbols: match securities(required(args.symbols, "symbols")?)? {
+                s if s.len() >= 2 => s,
+                _ => return Err("`symbols` needs two to five symbols".into()),
+            },
         },
         "returns_over_time" => Intent::Performance {
             period: args.from.map(|from| Period {
@@ -319,6 +318,29 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
         },
         other => return Err(format!("there is no tool called {other:?}")),
     })
+}
+
+/// A symbol a model sent, as the portfolio names them: upper case, up to
+/// 32 of `A-Z 0-9 & . _ -`, or why not (the model is told, and may retry).
+fn security(text: &str) -> Result<String, String> {
+    let s = text.trim().to_uppercase();
+    let fits = !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"&._-".contains(&b));
+    if fits {
+        Ok(s)
+    } else {
+        Err("a symbol is 1 to 32 of A-Z, 0-9, &, ., _ and -, like INFY".into())
+    }
+}
+
+/// Up to five symbols a model sent.
+fn securities(list: Vec<String>) -> Result<Vec<String>, String> {
+    if list.len() > 5 {
+        return Err("`symbols` takes at most five".into());
+    }
+    list.iter().map(|s| security(s)).collect()
 }
 
 fn span(
@@ -346,13 +368,7 @@ fn query(args: Args, today: chrono::NaiveDate) -> Result<Intent, String> {
     }
     let slots = Slots {
         what: Some(lookup(WHATS, "what", &what)?),
-        symbols: args
-            .symbols
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| s.trim().to_uppercase())
-            .take(5)
-            .collect(),
+        symbols: securities(args.symbols.unwrap_or_default())?,
         group: match args.group {
             Some(label) => Some(
                 slots::group_named(&label).ok_or_else(|| format!("`group` cannot be {label:?}"))?,
@@ -379,11 +395,17 @@ fn query(args: Args, today: chrono::NaiveDate) -> Result<Intent, String> {
             .sort
             .map(|s| lookup(SORTS, "sort", &s).map(|s| (s, args.ascending.unwrap_or(false))))
             .transpose()?,
-        limit: args.limit.filter(|n| (1..=500).contains(n)),
-        worth: args
-            .worth_above_paise
-            .map(|p| (true, p))
-            .or(args.worth_below_paise.map(|p| (false, p))),
+        limit: args.limit.map(|n| n.clamp(1, 500)),
+        worth: match (args.worth_above_paise, args.worth_below_paise) {
+            (Some(p), _) | (None, Some(p)) if p < 0 => {
+                return Err(
+                    "`worth_above_paise` and `worth_below_paise` cannot be negative".into(),
+                );
+            }
+            (Some(p), _) => Some((true, p)),
+            (None, Some(p)) => Some((false, p)),
+            (None, None) => None,
+        },
         ..Slots::default()
     };
     slots::plan(&slots).ok_or_else(|| "those slots name no figure: say what, and of what".into())

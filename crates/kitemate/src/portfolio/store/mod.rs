@@ -468,7 +468,7 @@ pub async fn tally_trades(
                 continue;
             }
             tally.count += 1;
-            tally.quantity_milli += line.quantity_milli;
+            tally.quantity_milli = tally.quantity_milli.saturating_add(line.quantity_milli);
             tally.value_paise +=
                 i128::from(line.quantity_milli) * i128::from(line.price_paise) / 1000;
             if first.as_ref().is_none_or(|(_, f)| line.order() < f.order()) {
