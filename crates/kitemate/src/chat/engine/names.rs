@@ -443,25 +443,35 @@ pub fn find(words: &[&str], original: &str, catalog: &Catalog) -> Vec<Known> {
             best = catalog
                 .iter()
                 .filter_map(|k| {
-                    // An English word is often a name with a letter added
-                    // or dropped at its end ("start", "star"): a slip
-                    // counts there only for the user's own securities.
-                    let distance = |other: &str| {
+                    let allowed = tolerance(word);
+                    // (distance, whether it is two letters swapped), or none
+                    // when lengths alone rule the name out (most of them).
+                    let compare = |other: &str| -> Option<(usize, bool)> {
+                        let apart = word.len().abs_diff(other.len());
+                        if apart > allowed {
+                            return None;
+                        }
+                        // An English word is often a name with a letter
+                        // added or dropped at its end ("start", "star"): a
+                        // slip counts there only for the user's own.
+                        let at_end =
+                            apart > 0 && (word.starts_with(other) || other.starts_with(word));
+                        if at_end && !k.own {
+                            return None;
+                        }
                         let d = strsim::osa_distance(word, other);
-                        let at_end = word.len() != other.len()
-                            && (word.starts_with(other) || other.starts_with(word));
-                        if at_end && !k.own { usize::MAX } else { d }
+                        // Two letters swapped is one slip, even in a short word.
+                        let swapped = d == 1 && apart == 0 && strsim::levenshtein(word, other) == 2;
+                        Some((d, swapped))
                     };
-                    let to_symbol = distance(&k.lower);
-                    let to_name = k.name.first().map_or(usize::MAX, |n| distance(n));
-                    let d = to_symbol.min(to_name);
-                    // Two letters swapped is one slip, even in a short word.
-                    let swapped = |other: &str| {
-                        strsim::osa_distance(word, other) == 1
-                            && strsim::levenshtein(word, other) == 2
-                    };
-                    let slip = swapped(&k.lower) || k.name.first().is_some_and(|n| swapped(n));
-                    (d <= tolerance(word) || slip).then_some((d, k))
+                    let found = [Some(k.lower.as_str()), k.name.first().map(String::as_str)]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(compare)
+                        .filter(|(d, swapped)| *d <= allowed || *swapped)
+                        .map(|(d, _)| d)
+                        .min();
+                    found.map(|d| (d, k))
                 })
                 .min_by_key(|(d, k)| (*d, !k.own))
                 .map(|(_, k)| (1, k));
