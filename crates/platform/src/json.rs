@@ -54,7 +54,9 @@ where
             .await
             .map_err(body_rejection)?;
         let text = bytes.trim_ascii();
-        if text.is_empty() || (typed && text == b"null") {
+        // No body is none, and so is blank text not declared JSON; blank
+        // text declared JSON is not JSON, and is refused as such below.
+        if bytes.is_empty() || (!typed && text.is_empty()) || (typed && text == b"null") {
             return Ok(None);
         }
         if !typed {
@@ -309,5 +311,41 @@ mod tests {
     fn camel_cases_rust_names() {
         assert_eq!(camel_case("user_name"), "userName");
         assert_eq!(camel_case("email"), "email");
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    struct Optional {
+        #[expect(dead_code, reason = "only whether a body is taken is under test")]
+        share_token: Option<String>,
+    }
+
+    async fn optional(body: &str, json: bool) -> Result<bool, ApiError> {
+        let mut req = Request::builder().method("PUT").uri("/");
+        if json {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        let req = req
+            .body(axum::body::Body::from(body.to_string()))
+            .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+        let taken =
+            <ApiJson<Optional> as axum::extract::OptionalFromRequest<()>>::from_request(req, &())
+                .await?;
+        Ok(taken.is_some())
+    }
+
+    #[tokio::test]
+    async fn an_optional_body_is_none_only_when_absent_or_null() {
+        assert!(matches!(optional("", true).await, Ok(false)));
+        assert!(matches!(optional("null", true).await, Ok(false)));
+        assert!(matches!(optional("\n", false).await, Ok(false)));
+        assert!(matches!(optional("{}", true).await, Ok(true)));
+        let blank = optional("\n", true).await;
+        assert!(
+            blank
+                .as_ref()
+                .is_err_and(|e| e.message.starts_with("malformed JSON")),
+            "blank text declared JSON is not JSON: {:?}",
+            blank.map_err(|e| e.message)
+        );
     }
 }
