@@ -73,12 +73,12 @@ impl ChatService {
         let catalog = engine::names::catalog(&facts.own());
         let mut context = None;
         if let Some(conversation) = &question.existing {
-            for earlier in store::recent_messages(&self.db, &conversation.id, CONTEXT_MESSAGES)
+            for (_, earlier) in store::recent_messages(&self.db, &conversation.id, CONTEXT_MESSAGES)
                 .await?
                 .into_iter()
-                .filter(|m| m.role == "user")
+                .filter(|(role, _)| role == "user")
             {
-                context = engine::resolve(&earlier.content, context.as_ref(), &catalog, today).1;
+                context = engine::resolve(&earlier, context.as_ref(), &catalog, today).1;
             }
         }
         let (intent, _) = engine::resolve(&question.message, context.as_ref(), &catalog, today);
@@ -98,13 +98,9 @@ impl ChatService {
     ) -> Result<engine::Answer, LlmError> {
         let mut messages = vec![Message::text("system", llm::system_prompt(today))];
         if let Some(conversation) = &question.existing {
-            let earlier: Vec<(String, String)> =
-                store::recent_messages(&self.db, &conversation.id, CONTEXT_MESSAGES * 4)
-                    .await
-                    .map_err(|err| LlmError::Network(err.to_string()))?
-                    .into_iter()
-                    .map(|m| (m.role, m.content))
-                    .collect();
+            let earlier = store::recent_messages(&self.db, &conversation.id, CONTEXT_MESSAGES * 4)
+                .await
+                .map_err(|err| LlmError::Network(err.to_string()))?;
             messages.extend(llm::history(&earlier, HISTORY_TOKENS));
         }
         messages.push(Message::text("user", question.message.clone()));

@@ -106,15 +106,16 @@ pub async fn messages(db: &Db, conversation_id: &str) -> Result<Vec<MessageRow>,
     })
 }
 
-/// The last `n` messages of a conversation, oldest first.
+/// The role and text of the last `n` messages of a conversation, oldest
+/// first (their figures and widgets are not read: context needs neither).
 pub async fn recent_messages(
     db: &Db,
     conversation_id: &str,
     n: i64,
-) -> Result<Vec<MessageRow>, sqlx::Error> {
-    let mut rows: Vec<MessageRow> = with_db!(db, |pool| {
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let mut rows: Vec<(String, String)> = with_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT id, role, content, data, widget, created_at FROM messages \
+            "SELECT role, content FROM messages \
              WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(conversation_id)

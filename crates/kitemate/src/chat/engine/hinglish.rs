@@ -377,12 +377,6 @@ const WORDS: &[(&str, &str)] = &[
     ("pas", "have"),
 ];
 
-/// Whether `text` is one of the Hindi words this module reads, for the
-/// name finder (which must not take `kab` or `laga` for a company).
-pub fn is_hindi(word: &str) -> bool {
-    WORDS.iter().any(|(w, _)| *w == word)
-}
-
 /// A year or a month, which Hindi follows with its postposition.
 fn dated(word: &str) -> bool {
     word.parse::<i32>()

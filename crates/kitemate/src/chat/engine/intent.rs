@@ -278,11 +278,6 @@ fn movers(w: &[&str]) -> Option<bool> {
     (gainers || losers).then_some(!losers)
 }
 
-/// Reads `text` against the securities the engine knows.
-pub fn understand(text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
-    resolve(text, None, catalog, today).0
-}
-
 /// Reads `text` as the next question of a conversation whose last
 /// question filled `context`: the intent, and the slots it fills for the
 /// question after it.
@@ -296,7 +291,8 @@ pub fn resolve(
     let text = focused.as_str();
     let owned = super::hinglish::normalize(&words(text));
     let w: Vec<&str> = owned.iter().map(String::as_str).collect();
-    let read = slots::read(&w, text, catalog, today);
+    let found = names::find(&w, text, catalog);
+    let read = slots::read(&w, text, &found, today);
     if let Some(why) = read.decline {
         return (Intent::Decline { why }, context.cloned());
     }
@@ -372,7 +368,7 @@ pub fn resolve(
         let next = slots::of(&intent);
         return (intent, next);
     }
-    let intent = legacy(&w, text, catalog, today);
+    let intent = legacy(&w, &found, today);
     let next = slots::of(&intent);
     (intent, next)
 }
@@ -534,21 +530,20 @@ fn sorted_by(w: &[&str]) -> bool {
 }
 
 /// The rules that read whole questions of the kinds the engine first knew.
-fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent {
-    let w = w.to_vec();
-    let found = names::find(&w, text, catalog);
+/// `found` is what [`names::find`] read in `w`.
+fn legacy(w: &[&str], found: &[names::Known], today: NaiveDate) -> Intent {
     let symbol = found.first().map(|k| k.symbol.clone());
-    let period = period::period(&w, today);
+    let period = period::period(w, today);
 
     // Orders and advice are not the engine's to give.
     if matches!(w.first(), Some(&("buy" | "sell" | "place" | "order")))
-        || any(&w, &["should", "recommend", "suggest", "advice", "advise"])
+        || any(w, &["should", "recommend", "suggest", "advice", "advise"])
     {
         return Intent::Unknown;
     }
     if found.len() >= 2
         && any(
-            &w,
+            w,
             &[
                 "vs", "vs.", "versus", "compare", "compared", "or", "and", "against", "better",
             ],
@@ -558,21 +553,21 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
             symbols: found.iter().map(|k| k.symbol.clone()).collect(),
         };
     }
-    if any(&w, &["positions", "intraday", "f&o", "futures", "options"])
+    if any(w, &["positions", "intraday", "f&o", "futures", "options"])
         || (w.contains(&"position") && found.is_empty())
     {
         return Intent::Positions;
     }
-    if realized(&w) {
+    if realized(w) {
         // Only a financial year named as one counts: "in 2024" spans two.
         return Intent::Realized {
-            fy: period::financial_year(&w, today),
+            fy: period::financial_year(w, today),
         };
     }
-    if asks_trades(&w, period.is_some()) {
-        let side = if any(&w, &["bought", "buy", "buys", "purchased", "purchases"]) {
+    if asks_trades(w, period.is_some()) {
+        let side = if any(w, &["bought", "buy", "buys", "purchased", "purchases"]) {
             Some(Side::Buy)
-        } else if any(&w, &["sold", "sell", "sells"]) {
+        } else if any(w, &["sold", "sell", "sells"]) {
             Some(Side::Sell)
         } else {
             None
@@ -583,38 +578,38 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
             symbol,
         };
     }
-    if found.is_empty() && performance(&w, period.is_some()) {
+    if found.is_empty() && performance(w, period.is_some()) {
         return Intent::Performance { period };
     }
-    if any(&w, &["xirr", "annualized", "cagr", "irr"])
-        || phrase(&w, "annual return")
-        || phrase(&w, "yearly return")
+    if any(w, &["xirr", "annualized", "cagr", "irr"])
+        || phrase(w, "annual return")
+        || phrase(w, "yearly return")
     {
         return Intent::Xirr { symbol };
     }
-    let top_share = count(&w).is_some()
-        && any(&w, &["share", "account", "percent", "together", "combined"])
+    let top_share = count(w).is_some()
+        && any(w, &["share", "account", "percent", "together", "combined"])
         && found.is_empty()
-        && movers(&w).is_none();
-    if any(&w, &["concentration", "concentrated"]) || top_share {
+        && movers(w).is_none();
+    if any(w, &["concentration", "concentrated"]) || top_share {
         return Intent::Concentration {
-            n: count(&w).unwrap_or(3),
+            n: count(w).unwrap_or(3),
         };
     }
-    if let Some(by) = allocation(&w) {
+    if let Some(by) = allocation(w) {
         return Intent::Allocation { by };
     }
     // "Am I losing money": the asker's P&L, not a list of losers.
     let about_me = ["am i", "i am", "are we", "me in", "i in"]
         .iter()
-        .any(|p| phrase(&w, p))
-        || (w.contains(&"portfolio") && !any(&w, &["which", "stocks", "holdings", "what"]));
-    if let Some(gainers) = movers(&w)
+        .any(|p| phrase(w, p))
+        || (w.contains(&"portfolio") && !any(w, &["which", "stocks", "holdings", "what"]));
+    if let Some(gainers) = movers(w)
         && found.is_empty()
         && !about_me
     {
         let by_rupees = any(
-            &w,
+            w,
             &[
                 "rupees", "rupee", "rs", "₹", "inr", "absolute", "amount", "money",
             ],
@@ -622,7 +617,7 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
         return Intent::Movers {
             gainers,
             by_percent: !by_rupees,
-            n: count(&w).unwrap_or(5),
+            n: count(w).unwrap_or(5),
         };
     }
     if let Some(first) = found.first() {
@@ -633,15 +628,15 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
         }
         return Intent::Position {
             symbol: first.symbol.clone(),
-            aspect: aspect(&w),
+            aspect: aspect(w),
         };
     }
-    let today_words = any(&w, &["today", "todays", "daily"])
-        || phrase(&w, "day change")
-        || phrase(&w, "days change");
+    let today_words = any(w, &["today", "todays", "daily"])
+        || phrase(w, "day change")
+        || phrase(w, "days change");
     if today_words
         && any(
-            &w,
+            w,
             &[
                 "change",
                 "pnl",
@@ -670,25 +665,25 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
         "in loss or",
     ]
     .iter()
-    .any(|p| phrase(&w, p))
+    .any(|p| phrase(w, p))
     {
         return Intent::Pnl;
     }
     let listing = any(
-        &w,
+        w,
         &[
             "list", "show", "sorted", "sort", "biggest", "largest", "smallest",
         ],
-    ) || count(&w).is_some()
-        || worth(&w).is_some()
-        || (any(&w, &["holdings", "stocks"]) && sorted_by(&w))
-        || phrase(&w, "what do i own")
-        || phrase(&w, "what do i have");
+    ) || count(w).is_some()
+        || worth(w).is_some()
+        || (any(w, &["holdings", "stocks"]) && sorted_by(w))
+        || phrase(w, "what do i own")
+        || phrase(w, "what do i have");
     if listing {
-        return holdings(&w);
+        return holdings(w);
     }
     if any(
-        &w,
+        w,
         &[
             "pnl",
             "profit",
@@ -709,20 +704,19 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
         ],
     ) || ["up or down", "am i up", "am i down", "making money"]
         .iter()
-        .any(|p| phrase(&w, p))
+        .any(|p| phrase(w, p))
     {
         return Intent::Pnl;
     }
-    if asks_cost(&w) {
+    if asks_cost(w) {
         return Intent::Invested;
     }
-    if any(&w, &["value", "worth", "valuation", "balance"])
-        || phrase(&w, "how much is my portfolio")
+    if any(w, &["value", "worth", "valuation", "balance"]) || phrase(w, "how much is my portfolio")
     {
         return Intent::Value;
     }
     if any(
-        &w,
+        w,
         &[
             "invested",
             "invest",
@@ -732,18 +726,17 @@ fn legacy(w: &[&str], text: &str, catalog: &Catalog, today: NaiveDate) -> Intent
             "spend",
             "deployed",
         ],
-    ) || phrase(&w, "put in")
-        || phrase(&w, "put into")
-        || phrase(&w, "cost basis")
+    ) || phrase(w, "put in")
+        || phrase(w, "put into")
+        || phrase(w, "cost basis")
     {
         return Intent::Invested;
     }
-    if phrase(&w, "how much") && any(&w, &["have", "got"]) {
+    if phrase(w, "how much") && any(w, &["have", "got"]) {
         return Intent::Value;
     }
-    if any(&w, &["holdings", "stocks", "shares", "own", "hold"]) || phrase(&w, "show my portfolio")
-    {
-        return holdings(&w);
+    if any(w, &["holdings", "stocks", "shares", "own", "hold"]) || phrase(w, "show my portfolio") {
+        return holdings(w);
     }
     Intent::Unknown
 }
@@ -755,7 +748,7 @@ mod tests {
     fn intent(text: &str) -> Intent {
         let catalog = names::catalog(&[("INFY".into(), "INE009A01021".into())]);
         let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default();
-        understand(text, &catalog, today)
+        resolve(text, None, &catalog, today).0
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod period;
 pub mod reply;
 pub mod slots;
 
-pub use intent::{Intent, resolve, understand};
+pub use intent::{Intent, resolve};
 pub use reply::SUGGESTIONS;
 pub use reply::{Answer, Data, Widget};
 

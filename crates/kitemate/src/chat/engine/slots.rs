@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 pub use super::kinds::{Decline, Group, GroupKind, Pick, What};
 use super::kinds::{Intent, Side, Sort, any, asks_cost, count, phrase};
-use super::names::{self, Catalog};
+use super::names::Known;
 use super::period::{self, Period};
 
 /// The slots of one question; empty slots are what it did not say.
@@ -271,15 +271,15 @@ fn superlative(w: &[&str]) -> Option<Pick> {
 }
 
 /// Reads `w` (English words, Hinglish already read) into slots.
-pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> Slots {
-    let found = names::find(w, original, catalog);
+/// `found` is what [`names::find`] read in them.
+pub fn read(w: &[&str], original: &str, found: &[Known], today: NaiveDate) -> Slots {
     let mut slots = Slots {
         decline: decline(w),
         period: period::period(w, today),
         fy: period::financial_year(w, today),
         ..Slots::default()
     };
-    for k in &found {
+    for k in found {
         if k.own {
             slots.symbols.push(k.symbol.clone());
         } else if slots.not_held.is_none() && slots.symbols.is_empty() {
@@ -304,10 +304,8 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         .filter(|(i, x)| !(matches!(**x, "buy" | "purchase") && paid(*i)))
         .map(|(_, x)| *x)
         .collect();
-    let w_all = w;
-    let w = sided.as_slice();
     let buys = any(
-        w,
+        &sided,
         &[
             "bought",
             "buy",
@@ -323,22 +321,21 @@ pub fn read(w: &[&str], original: &str, catalog: &Catalog, today: NaiveDate) -> 
         ],
     );
     let sells = any(
-        w,
+        &sided,
         &[
             "sold", "sell", "sells", "selling", "sales", "exit", "exited", "booked",
         ],
     );
     // Trades named with no side ("total trades that year"): every side.
     slots.both_sides = (buys && sells)
-        || any(w, &["both"])
-        || (!buys && !sells && any(w, &["trades", "transactions"]));
+        || any(&sided, &["both"])
+        || (!buys && !sells && any(&sided, &["trades", "transactions"]));
     slots.side = match (buys, sells) {
         _ if slots.both_sides => None,
         (true, _) => Some(Side::Buy),
         (_, true) => Some(Side::Sell),
         _ => None,
     };
-    let w = w_all;
 
     let times = phrase(w, "how often")
         || (any(w, &["count", "tally"]) && slots.side.is_some())

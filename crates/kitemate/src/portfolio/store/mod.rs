@@ -400,6 +400,34 @@ async fn months_within(
         .collect())
 }
 
+/// A [`TradeFilter`] as packed lines are checked against it: its dates as
+/// the `YYYY-MM-DD` text lines carry.
+struct LineFilter<'a> {
+    symbol: Option<&'a str>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl<'a> LineFilter<'a> {
+    fn of(filter: &'a TradeFilter) -> Self {
+        Self {
+            symbol: filter.symbol.as_deref(),
+            from: filter.from.map(|d| d.to_string()),
+            to: filter.to.map(|d| d.to_string()),
+        }
+    }
+
+    /// Whether the fill `line` of the security `isin` is one the filter asks for.
+    fn admits(&self, isin: &str, line: &packed::Line<'_>) -> bool {
+        self.symbol.is_none_or(|s| line.symbol == s || isin == s)
+            && self
+                .from
+                .as_deref()
+                .is_none_or(|from| line.trade_date >= from)
+            && self.to.as_deref().is_none_or(|to| line.trade_date <= to)
+    }
+}
+
 /// What a set of trades adds up to: how many, how much, the first and last.
 #[derive(Debug, Default)]
 pub struct StoredTally {
@@ -439,11 +467,7 @@ pub async fn tally_trades(
     filter: &TradeFilter,
     side: Option<&str>,
 ) -> Result<StoredTally, sqlx::Error> {
-    let (from, to) = (
-        filter.from.map(|d| d.to_string()),
-        filter.to.map(|d| d.to_string()),
-    );
-    let (from, to) = (from.as_deref(), to.as_deref());
+    let lines = LineFilter::of(filter);
     let symbol = filter.symbol.as_deref();
     let mut months: Vec<String> = months_within(db, user_id, filter)
         .await?
@@ -460,10 +484,7 @@ pub async fn tally_trades(
             .iter()
             .flat_map(|b| packed::lines(&b.fills).map(move |l| (b.isin.as_str(), l)))
         {
-            let wanted = symbol.is_none_or(|s| line.symbol == s || isin == s)
-                && from.is_none_or(|from| line.trade_date >= from)
-                && to.is_none_or(|to| line.trade_date <= to)
-                && side.is_none_or(|side| line.side == side);
+            let wanted = lines.admits(isin, &line) && side.is_none_or(|side| line.side == side);
             if !wanted {
                 continue;
             }
@@ -499,11 +520,8 @@ pub async fn list_trades(
     offset: usize,
     limit: usize,
 ) -> Result<(Vec<StoredTrade>, usize), sqlx::Error> {
-    let (from, to) = (
-        filter.from.map(|d| d.to_string()),
-        filter.to.map(|d| d.to_string()),
-    );
-    let (from, to) = (from.as_deref(), to.as_deref());
+    let lines = LineFilter::of(filter);
+    let (from, to) = (lines.from.as_deref(), lines.to.as_deref());
     let symbol = filter.symbol.as_deref();
     let month = |day: &str| packed::month(day).to_string();
     let (from_month, to_month) = (from.map(month), to.map(month));
@@ -512,11 +530,7 @@ pub async fn list_trades(
         .into_iter()
         .map(|(m, n)| (m, usize::try_from(n).unwrap_or(0)))
         .collect();
-    let matches = |isin: &str, line: &packed::Line<'_>| {
-        symbol.is_none_or(|s| line.symbol == s || isin == s)
-            && from.is_none_or(|from| line.trade_date >= from)
-            && to.is_none_or(|to| line.trade_date <= to)
-    };
+    let matches = |isin: &str, line: &packed::Line<'_>| lines.admits(isin, line);
     let count = |blocks: &[Block], m: &str| {
         blocks
             .iter()
