@@ -438,9 +438,13 @@ fn collect_numbers(value: &Value, key: &str, out: &mut BTreeSet<String>) {
         Value::String(s) => {
             if s.parse::<f64>().is_ok() {
                 out.insert(normal(s.trim_start_matches('-')));
-                // Averages carry four places; answers show two.
+                // Averages carry four places; answers show two. A float
+                // cannot tell a midpoint (…8.825) apart, so both paise
+                // either side stand.
                 if let Ok(d) = s.trim_start_matches('-').parse::<f64>() {
-                    out.insert(normal(&format!("{:.2}", d)));
+                    for paise in [(d * 100.0).floor(), (d * 100.0).ceil()] {
+                        out.insert(normal(&format!("{:.2}", paise / 100.0)));
+                    }
                 }
             } else if let Ok(d) = s.parse::<NaiveDate>() {
                 for part in [d.year(), d.month() as i32, d.day() as i32] {
@@ -852,8 +856,9 @@ fn judge(book: &Book, want: &str, fill: &Fill, question: &str, reply: &Value) ->
                     (!has_word(first, &q)).then(|| format!("first sentence lacks {q}"))
                 }
                 "avg" => {
-                    let avg = decimal(&h["averagePrice"]);
-                    expected_money((avg * 100.0).round() as i64)
+                    // Either paise beside a midpoint the float cannot see.
+                    let paise = decimal(&h["averagePrice"]) * 100.0;
+                    expected_money(paise.floor() as i64).and(expected_money(paise.ceil() as i64))
                 }
                 "value" => expected_money(paise(&h["valuePaise"])),
                 "invested" => expected_money(paise(&h["investedPaise"])),
