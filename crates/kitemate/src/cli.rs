@@ -56,6 +56,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PricesCommand,
     },
+    /// Corporate actions (splits, bonuses): load NSE's files.
+    CorporateActions {
+        #[command(subcommand)]
+        command: ActionsCommand,
+    },
     /// Subscriptions: compare every open one with its provider now.
     Subscriptions {
         #[command(subcommand)]
@@ -86,6 +91,18 @@ pub enum PricesCommand {
         /// Last day, YYYY-MM-DD; today (India time) when left out.
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// Load NSE's corporate-actions export (CSV), a `Bc` file of its daily
+    /// market-data archive, or the archive (`PRDDMMYY.zip`) holding one;
+    /// each whole or, when malformed, not at all.
+    Load {
+        /// The files, in any order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use kitemate::auth::Tier;
 use kitemate::cli::{
-    Cli, Command, CronCommand, ImportKind, KeysCommand, PricesCommand, SubscriptionsCommand,
-    TierArg, UsersCommand,
+    ActionsCommand, Cli, Command, CronCommand, ImportKind, KeysCommand, PricesCommand,
+    SubscriptionsCommand, TierArg, UsersCommand,
 };
 use kitemate::config::Resolved;
 use kitemate::{App, Config, app};
@@ -137,6 +137,7 @@ async fn run(command: Command, config: Settings) -> anyhow::Result<()> {
         }
         Command::Import { file, user, kind } => import(config, &file, &user, kind).await,
         Command::Prices { command } => prices(command, config).await,
+        Command::CorporateActions { command } => corporate_actions(command, config).await,
         Command::Cron { command } => Box::pin(cron(command, config)).await,
         Command::Serve => serve(config).await,
     }
@@ -310,6 +311,52 @@ async fn prices(command: PricesCommand, config: Settings) -> anyhow::Result<()> 
             );
         }
     }
+    app.close().await;
+    anyhow::ensure!(failed.is_empty(), "{} file(s) not loaded", failed.len());
+    Ok(())
+}
+
+/// `kitemate corporate-actions load`: each file whole or not at all; what
+/// failed is listed and fails the command.
+#[expect(clippy::print_stdout, reason = "the command answers on stdout")]
+async fn corporate_actions(command: ActionsCommand, config: Settings) -> anyhow::Result<()> {
+    let app = config.open().await?;
+    let ActionsCommand::Load { files } = command;
+    let mut failed = Vec::new();
+    for file in &files {
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let loaded = match tokio::fs::read(file).await {
+            Ok(bytes) => app
+                .market
+                .load_actions(&name, bytes)
+                .await
+                .map_err(|err| err.to_string()),
+            Err(err) => Err(format!("{}: {err}", file.display())),
+        };
+        match loaded {
+            Ok(report) => {
+                println!(
+                    "{name}: {} splits, consolidations and bonuses; {} rows changed no share count",
+                    report.actions, report.skipped
+                );
+                for scheme in &report.need_terms {
+                    println!("  terms not in the file (declare them to apply): {scheme}");
+                }
+            }
+            Err(err) => {
+                println!("{name}: not loaded: {err}");
+                failed.push(name);
+            }
+        }
+    }
+    println!(
+        "{} of {} files loaded",
+        files.len() - failed.len(),
+        files.len()
+    );
     app.close().await;
     anyhow::ensure!(failed.is_empty(), "{} file(s) not loaded", failed.len());
     Ok(())

@@ -1,5 +1,6 @@
 //! Market data: one closing price per security per trading day, and the
-//! closing values of NSE's indices, from the files exchanges and AMFI
+//! closing values of NSE's indices, corporate actions and the grandfathering
+//! values of 31 January 2018, from the files exchanges and AMFI
 //! publish (fetched by the daily refresh, or loaded by hand with
 //! `kitemate prices load`), and NSE's trading calendar.
 //!
@@ -12,6 +13,7 @@
 mod api;
 mod calendar;
 mod config;
+mod curated;
 mod formats;
 mod model;
 mod service;
@@ -26,9 +28,13 @@ use utoipa_axum::routes;
 pub use api::MarketState;
 pub use calendar::Calendar;
 pub use config::MarketConfig;
+pub use curated::all as curated_actions;
 pub use formats::{Source, is_isin, scaled};
-pub use model::MarketStatus;
-pub use service::{DayFetch, LoadError, LoadReport, MarketService, NIFTY_50, Price};
+pub use model::{ActionKind, CorporateAction, MarketStatus};
+pub use service::{
+    ActionsReport, DayFetch, FMV_DAY, LoadError, LoadReport, MarketService, NIFTY_50, Price,
+    read_actions_file,
+};
 pub use sources::{Feed, Sources, UDIFF_SINCE};
 
 pub static DATABASE: DatabaseDecl = DatabaseDecl {

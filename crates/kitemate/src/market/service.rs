@@ -13,9 +13,30 @@ use serde::Serialize;
 
 use super::calendar::Calendar;
 use super::formats::{self, FormatError, Parsed, SCALE, Source};
-use super::model::{FeedInfo, LoadInfo, MarketStatus};
+use super::model::{ActionKind, CorporateAction, FeedInfo, LoadInfo, MarketStatus};
 use super::sources::{Feed, Sources};
 use super::store;
+
+/// The day whose highest price is a listed share's fair market value for
+/// grandfathering (s.55(2)(ac)).
+pub const FMV_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2018, 1, 31) {
+    Some(day) => day,
+    None => panic!("a real date"),
+};
+
+/// What loading a corporate-actions file did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionsReport {
+    pub file: String,
+    /// Splits, consolidations and bonuses read and stored.
+    pub actions: usize,
+    /// Demergers and amalgamations the file names without their terms:
+    /// declare them (`POST /portfolio/corporate-actions`) to apply them.
+    pub need_terms: Vec<String>,
+    /// Rows that change no share count (dividends, meetings, interest).
+    pub skipped: usize,
+}
 
 /// NSE's name for the index returns are compared with.
 pub const NIFTY_50: &str = "Nifty 50";
@@ -99,6 +120,65 @@ fn price(day: &str, close_e4: i64, source: &str) -> Option<Price> {
         close: rupees(close_e4),
         day: day_of(day)?,
         source: Source::parse(source)?,
+    })
+}
+
+/// The actions of an NSE corporate-actions file as they would be stored
+/// and read back: what a load would add, without storing it.
+pub fn read_actions_file(bytes: &[u8]) -> Result<Vec<CorporateAction>, FormatError> {
+    Ok(formats::parse_actions(bytes)?
+        .actions
+        .iter()
+        .map(action_row)
+        .filter_map(stored_action)
+        .collect())
+}
+
+/// A file's action as stored: keyed by symbol, as NSE names it.
+fn action_row(action: &formats::actions::ParsedAction) -> store::ActionRow {
+    use formats::actions::Announced;
+    let (kind, new, old) = match action.announced {
+        Announced::Split { new, old } if new > old => (ActionKind::Split, new, old),
+        Announced::Split { new, old } => (ActionKind::Consolidation, new, old),
+        Announced::Bonus { new, held } => (ActionKind::Bonus, new, held),
+    };
+    let key = format!("symbol:{}", action.symbol);
+    store::ActionRow {
+        id: platform::crypto::sha256_hex(
+            format!("{key}|{}|{}", kind.as_str(), action.ex_date).as_bytes(),
+        )[..24]
+            .to_string(),
+        key,
+        symbol: action.symbol.clone(),
+        kind: kind.as_str().to_string(),
+        ex_date: action.ex_date.to_string(),
+        allotted_on: (kind == ActionKind::Bonus).then(|| action.allotted_on.to_string()),
+        ratio_new: i64::from(new),
+        ratio_old: i64::from(old),
+        into_isin: None,
+        into_symbol: None,
+        cost_share: None,
+        source: "nse".into(),
+        note: action.purpose.clone(),
+    }
+}
+
+/// A stored action read back; `None` when the row does not read.
+fn stored_action(row: store::ActionRow) -> Option<CorporateAction> {
+    Some(CorporateAction {
+        isin: (!row.key.starts_with("symbol:")).then(|| row.key.clone()),
+        kind: ActionKind::parse(&row.kind)?,
+        ex_date: day_of(&row.ex_date)?,
+        allotted_on: row.allotted_on.as_deref().and_then(day_of),
+        ratio_new: u32::try_from(row.ratio_new).ok()?,
+        ratio_old: u32::try_from(row.ratio_old).ok()?,
+        cost_share_percent: row.cost_share.as_deref().and_then(|c| c.parse().ok()),
+        id: row.id,
+        symbol: row.symbol,
+        into_isin: row.into_isin,
+        into_symbol: row.into_symbol,
+        source: row.source,
+        note: row.note,
     })
 }
 
@@ -187,8 +267,16 @@ impl MarketService {
         // A day two files both hold (NSE's and BSE's) goes in once: the
         // better-ranked source, first in that order.
         closes.dedup_by(|later, first| later.isin == first.isin && later.day == first.day);
+        // Grandfathering values the 31 January 2018 high of either exchange.
+        let highs: Vec<(&str, i64, &str)> = parsed_files
+            .iter()
+            .flat_map(|(_, _, p, _)| &p.closes)
+            .filter(|c| c.day == FMV_DAY)
+            .filter_map(|c| Some((c.isin.as_str(), c.high?, c.source.as_str())))
+            .collect();
         let mut tx = self.db.begin().await?;
         store::put_closes(&mut tx, &closes).await?;
+        store::put_fmv(&mut tx, &highs).await?;
         for (file, sha256, parsed, days) in &parsed_files {
             store::put_indices(&mut tx, &parsed.indices).await?;
             store::record_load(
@@ -220,6 +308,106 @@ impl MarketService {
             );
         }
         Ok(answers)
+    }
+
+    /// Loads a corporate-actions file (NSE's export, a `Bc` file or the
+    /// archive holding one) in one transaction, all of it or none.
+    pub async fn load_actions(
+        &self,
+        file: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ActionsReport, LoadError> {
+        self.store_actions(file, bytes, None).await
+    }
+
+    /// Stores a corporate-actions file, counting `fetched` (a feed and
+    /// day) as loaded in the same transaction.
+    async fn store_actions(
+        &self,
+        file: &str,
+        bytes: Vec<u8>,
+        fetched: Option<(Feed, NaiveDate)>,
+    ) -> Result<ActionsReport, LoadError> {
+        let parsed = tokio::task::spawn_blocking(move || formats::parse_actions(&bytes))
+            .await
+            .map_err(|err| FormatError(format!("reading stopped: {err}")))
+            .and_then(|parsed| parsed)
+            .map_err(|error| LoadError::Format {
+                file: file.to_string(),
+                error,
+            })?;
+        let rows: Vec<store::ActionRow> = parsed.actions.iter().map(action_row).collect();
+        let mut tx = self.db.begin().await?;
+        store::put_actions(&mut tx, &rows, self.clock.now().timestamp_millis()).await?;
+        if let Some((feed, day)) = fetched {
+            store::mark_loaded(&mut tx, feed.as_str(), day).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(file, actions = rows.len(), "corporate actions loaded");
+        Ok(ActionsReport {
+            file: file.to_string(),
+            actions: rows.len(),
+            need_terms: parsed.need_terms,
+            skipped: parsed.skipped,
+        })
+    }
+
+    /// The corporate actions of the securities `keys` names (ISINs, and
+    /// `symbol:X` for those named by symbol in NSE's files), and of the
+    /// securities those move shares into: curated ones first, then loaded.
+    pub async fn corporate_actions(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<CorporateAction>, ApiError> {
+        let curated = super::curated::all();
+        let mut wanted: std::collections::BTreeSet<String> = keys.iter().cloned().collect();
+        let mut asked: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut out: Vec<CorporateAction> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        // A merger's new company may itself split later: follow a few links.
+        for _ in 0..4 {
+            let new: Vec<String> = wanted.difference(&asked).cloned().collect();
+            if new.is_empty() {
+                break;
+            }
+            asked.extend(new.iter().cloned());
+            let refs: Vec<&str> = new.iter().map(String::as_str).collect();
+            let mut found: Vec<CorporateAction> = curated
+                .iter()
+                .filter(|a| {
+                    new.iter().any(|k| {
+                        a.isin.as_deref() == Some(k.as_str())
+                            || k.strip_prefix("symbol:") == Some(a.symbol.as_str())
+                    })
+                })
+                .cloned()
+                .collect();
+            for row in store::actions_for(&self.db, &refs).await? {
+                found.extend(stored_action(row));
+            }
+            for action in found {
+                if !seen.insert(action.id.clone()) {
+                    continue;
+                }
+                if let Some(into) = &action.into_isin {
+                    wanted.insert(into.clone());
+                }
+                out.push(action);
+            }
+        }
+        out.sort_by(|a, b| {
+            (a.ex_date, a.source != "curated").cmp(&(b.ex_date, b.source != "curated"))
+        });
+        Ok(out)
+    }
+
+    /// The fair market value on 31 January 2018 of those of `isins` that have one.
+    pub async fn fmv_2018(&self, isins: &[&str]) -> Result<HashMap<String, Decimal>, ApiError> {
+        Ok(store::fmv(&self.db, isins)
+            .await?
+            .into_iter()
+            .map(|(isin, e4)| (isin, rupees(e4)))
+            .collect())
     }
 
     /// A counter every load moves: what was valued before it may value

@@ -26,14 +26,18 @@ pub enum Feed {
     BseEquity,
     NseIndices,
     AmfiNav,
+    /// NSE's daily market-data archive (`PRDDMMYY.zip`), for its `Bc`
+    /// file of corporate actions.
+    NseActions,
 }
 
 impl Feed {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::NseEquity,
         Self::BseEquity,
         Self::NseIndices,
         Self::AmfiNav,
+        Self::NseActions,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Feed {
             Self::BseEquity => "bse-equity",
             Self::NseIndices => "nse-indices",
             Self::AmfiNav => "amfi-nav",
+            Self::NseActions => "nse-actions",
         }
     }
 
@@ -139,6 +144,14 @@ impl Sources {
                 "https://www.bseindia.com/",
             ),
             Feed::BseEquity => return None,
+            Feed::NseActions => (
+                format!(
+                    "{}/archives/equities/bhavcopy/pr/PR{}.zip",
+                    c.nse_url,
+                    day.format("%d%m%y")
+                ),
+                "https://www.nseindia.com/",
+            ),
             Feed::NseIndices => (
                 format!(
                     "{}/content/indices/ind_close_all_{}.csv",

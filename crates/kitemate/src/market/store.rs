@@ -395,3 +395,142 @@ pub async fn live(
     }
     Ok(out)
 }
+
+/// A corporate action as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ActionRow {
+    pub id: String,
+    pub key: String,
+    pub symbol: String,
+    pub kind: String,
+    pub ex_date: String,
+    pub allotted_on: Option<String>,
+    pub ratio_new: i64,
+    pub ratio_old: i64,
+    pub into_isin: Option<String>,
+    pub into_symbol: Option<String>,
+    pub cost_share: Option<String>,
+    pub source: String,
+    pub note: String,
+}
+
+/// Adds `rows`, replacing the terms of one already known (same security,
+/// kind and ex-date): a later file corrects an earlier one.
+pub async fn put_actions(tx: &mut Tx, rows: &[ActionRow], at: i64) -> Result<(), sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    for chunk in rows.chunks(CHUNK / 2) {
+        let values = platform::db::values_rows(sqlite, chunk.len(), 14);
+        let sql = format!(
+            "INSERT INTO corporate_actions (id, key, symbol, kind, ex_date, allotted_on, ratio_new, \
+             ratio_old, into_isin, into_symbol, cost_share, source, note, loaded_at) VALUES {values} \
+             ON CONFLICT (key, kind, ex_date) DO UPDATE SET allotted_on = excluded.allotted_on, \
+             ratio_new = excluded.ratio_new, ratio_old = excluded.ratio_old, \
+             into_isin = excluded.into_isin, into_symbol = excluded.into_symbol, \
+             cost_share = excluded.cost_share, source = excluded.source, note = excluded.note, \
+             loaded_at = excluded.loaded_at"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                query = query
+                    .bind(&r.id)
+                    .bind(&r.key)
+                    .bind(&r.symbol)
+                    .bind(&r.kind)
+                    .bind(&r.ex_date)
+                    .bind(&r.allotted_on)
+                    .bind(r.ratio_new)
+                    .bind(r.ratio_old)
+                    .bind(&r.into_isin)
+                    .bind(&r.into_symbol)
+                    .bind(&r.cost_share)
+                    .bind(&r.source)
+                    .bind(&r.note)
+                    .bind(at);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    with_tx!(tx, |conn| {
+        sqlx::query("UPDATE price_generation SET generation = generation + 1 WHERE id = 1")
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Counts `feed` as loaded for `day`.
+pub async fn mark_loaded(tx: &mut Tx, feed: &str, day: NaiveDate) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query("INSERT INTO loaded_days (feed, day) VALUES ($1, $2) ON CONFLICT (feed, day) DO NOTHING")
+            .bind(feed)
+            .bind(day.to_string())
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// The corporate actions of the securities `keys` names (ISINs and
+/// `symbol:X` keys), oldest first.
+pub async fn actions_for(db: &Db, keys: &[&str]) -> Result<Vec<ActionRow>, sqlx::Error> {
+    let mut out = Vec::new();
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    for chunk in keys.chunks(CHUNK) {
+        let list = in_list(sqlite, chunk.len(), 1);
+        let sql = format!(
+            "SELECT id, key, symbol, kind, ex_date, allotted_on, ratio_new, ratio_old, into_isin, \
+             into_symbol, cost_share, source, note FROM corporate_actions WHERE key IN ({list}) \
+             ORDER BY ex_date, id"
+        );
+        let rows: Vec<ActionRow> = with_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql);
+            for key in chunk {
+                query = query.bind(*key);
+            }
+            query.fetch_all(pool).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Records the highs of 31 January 2018, keeping the higher of two exchanges'.
+pub async fn put_fmv(tx: &mut Tx, highs: &[(&str, i64, &str)]) -> Result<(), sqlx::Error> {
+    let sqlite = tx.is_sqlite();
+    for chunk in highs.chunks(CHUNK) {
+        let rows = platform::db::values_rows(sqlite, chunk.len(), 3);
+        let sql = format!(
+            "INSERT INTO fmv_2018 (isin, high_e4, source) VALUES {rows} \
+             ON CONFLICT (isin) DO UPDATE SET high_e4 = excluded.high_e4, source = excluded.source \
+             WHERE excluded.high_e4 > fmv_2018.high_e4"
+        );
+        with_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for (isin, high, source) in chunk {
+                query = query.bind(*isin).bind(*high).bind(*source);
+            }
+            query.execute(conn).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// The fair market values of 31 January 2018 of those of `isins` that have one.
+pub async fn fmv(db: &Db, isins: &[&str]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let mut out = Vec::new();
+    let sqlite = matches!(db.pool(), platform::db::Pool::Sqlite(_));
+    for chunk in isins.chunks(CHUNK) {
+        let list = in_list(sqlite, chunk.len(), 1);
+        let sql = format!("SELECT isin, high_e4 FROM fmv_2018 WHERE isin IN ({list})");
+        let rows: Vec<(String, i64)> = with_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql);
+            for isin in chunk {
+                query = query.bind(*isin);
+            }
+            query.fetch_all(pool).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

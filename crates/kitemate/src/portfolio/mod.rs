@@ -7,13 +7,15 @@
 //! trades are stored) → `calc` (FIFO, XIRR, positions) → `computed` (a
 //! user's worked-out securities, kept per version) → `figures` (the model's
 //! figures from them) → `store` (all SQL) → `events` → `service`, `sync`,
-//! `reads` (what the service does and answers) → `api` (HTTP handlers).
+//! `reads`, `corporate` (what the service does and answers) → `api` (HTTP
+//! handlers).
 
 mod account;
 mod api;
 mod calc;
 mod computed;
 mod config;
+mod corporate;
 mod daily;
 mod events;
 mod figures;
@@ -28,6 +30,7 @@ mod service;
 mod store;
 mod sync;
 pub mod tables;
+pub mod tax;
 pub mod text;
 
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -129,5 +132,13 @@ pub fn router_spec() -> OpenApiRouter<PortfolioState> {
         .routes(routes!(api::sync::positions))
         .routes(routes!(api::history::history))
         .routes(routes!(api::history::performance))
+        .routes(routes!(
+            api::actions::list_actions,
+            api::actions::declare_action
+        ))
+        .routes(routes!(api::actions::forget_action))
+        .routes(routes!(api::tax::capital_gains))
+        .routes(routes!(api::tax::capital_gains_csv))
+        .routes(routes!(api::tax::harvest))
         .merge(uploads)
 }

@@ -32,6 +32,11 @@ impl Percent {
         Decimal::from_f64_retain(rate * 100.0).map(Self::rounded)
     }
 
+    /// A percentage stated as one (a tax rate such as 12.5).
+    pub fn exact(value: Decimal) -> Self {
+        Self::rounded(value)
+    }
+
     fn rounded(value: Decimal) -> Self {
         Self(value.round_dp(2).normalize())
     }
@@ -270,7 +275,7 @@ pub struct Sale {
     pub financial_year: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Unmatched {
     pub symbol: String,
@@ -622,4 +627,59 @@ impl Side {
             .into_iter()
             .find(|s| s.as_str() == text)
     }
+}
+
+/// A corporate action the user declares for their own portfolio, where
+/// no source KiteMate reads has it.
+#[derive(Debug, Clone, Deserialize, ToSchema, validator::Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeclareAction {
+    pub kind: crate::market::ActionKind,
+    /// The security's ISIN (or give `symbol`): one of your trades' or holdings'.
+    #[schema(pattern = "^[A-Z]{2}[A-Z0-9]{9}[0-9]$")]
+    pub isin: Option<String>,
+    #[schema(pattern = "^[A-Z0-9&._-]{1,32}$")]
+    pub symbol: Option<String>,
+    /// The ex-date: trades from this day on are of the changed shares.
+    /// From 1990-01-01 to a year from today.
+    pub ex_date: NaiveDate,
+    /// A bonus: when the shares were allotted (their acquisition date);
+    /// the ex-date when left out. Up to 90 days after the ex-date.
+    pub allotted_on: Option<NaiveDate>,
+    /// `ratioNew` shares (of `intoIsin` for a merger or demerger) for
+    /// every `ratioOld` held. A split has ratioNew > ratioOld, a
+    /// consolidation ratioNew < ratioOld, an ISIN change ratioNew = ratioOld.
+    #[schema(minimum = 1, maximum = 100000)]
+    #[validate(range(min = 1, max = 100_000))]
+    pub ratio_new: u32,
+    #[schema(minimum = 1, maximum = 100000)]
+    #[validate(range(min = 1, max = 100_000))]
+    pub ratio_old: u32,
+    /// A merger, demerger or ISIN change (required), or a split that
+    /// re-listed the shares under a new ISIN: where the shares went.
+    #[schema(pattern = "^[A-Z]{2}[A-Z0-9]{9}[0-9]$")]
+    pub into_isin: Option<String>,
+    #[schema(pattern = "^[A-Z0-9&._-]{1,32}$")]
+    pub into_symbol: Option<String>,
+    /// A demerger (required): the percent of the parent's cost the new
+    /// shares carry, more than 0 and less than 100, as the company announced.
+    #[schema(pattern = "^[0-9]{1,2}(\\.[0-9]{1,4})?$", example = "4.68")]
+    pub cost_share_percent: Option<String>,
+    /// Where the action is documented; at most 200 characters.
+    #[schema(max_length = 200)]
+    #[validate(length(max = 200))]
+    pub note: Option<String>,
+}
+
+/// The corporate actions that touch the user's securities.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CorporateActionList {
+    /// Oldest ex-date first; at most 500.
+    pub actions: Vec<crate::market::CorporateAction>,
+    /// How many there are in all.
+    pub total: usize,
+    /// How many of them the user declared, and the most they may.
+    pub declared: usize,
+    pub max_declared: usize,
 }

@@ -135,7 +135,13 @@ impl PortfolioService {
                 .collect();
             (stated, (PriceSource::Kite, synced_at))
         };
-        let mut all = securities(&blocks, &stated, priced).map_err(ApiError::internal)?;
+        let known = self
+            .known(
+                user_id,
+                super::calc::positions::action_keys(&blocks, &stated),
+            )
+            .await?;
+        let mut all = securities(&blocks, &stated, priced, &known).map_err(ApiError::internal)?;
         super::calc::positions::add_funds(&mut all, &funds, synced_at);
         self.price_at_close(&mut all).await?;
         let all = Arc::new(Computed::new(all));

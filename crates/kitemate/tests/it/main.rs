@@ -12,4 +12,5 @@ mod platform;
 mod portfolio;
 mod social;
 mod subscriptions;
+mod tax;
 mod widgets;

@@ -84,6 +84,7 @@ pub fn nav(text: &str) -> Result<Parsed, FormatError> {
                 isin,
                 symbol: name.clone(),
                 close: nav,
+                high: None,
                 source: Source::Amfi,
             });
         }

@@ -1,6 +1,6 @@
 //! Exchanges' daily bhavcopies: every security traded that day with its
-//! closing price, in the UDiFF layout NSE and BSE share since 8 July 2024
-//! and in NSE's older equity layout.
+//! closing price and high, in the UDiFF layout NSE and BSE share since
+//! 8 July 2024 and in each exchange's older equity layout.
 
 use std::collections::HashMap;
 
@@ -53,6 +53,7 @@ struct Row<'r> {
     symbol: &'r str,
     series: &'r str,
     close: Option<i64>,
+    high: Option<i64>,
 }
 
 /// Reads a bhavcopy whose columns are named `names` (day, ISIN, symbol,
@@ -76,6 +77,7 @@ fn bhavcopy<const N: usize>(
             isin: row.isin,
             symbol: row.symbol.to_string(),
             close,
+            high: row.high,
             source: row.source,
         };
         kept.keep(&mut parsed, close, row.series);
@@ -86,9 +88,11 @@ fn bhavcopy<const N: usize>(
 
 /// NSE's or BSE's UDiFF common bhavcopy; `Src` names the exchange.
 pub fn udiff(text: &str) -> Result<Parsed, FormatError> {
-    let names = ["TradDt", "Src", "ISIN", "TckrSymb", "SctySrs", "ClsPric"];
+    let names = [
+        "TradDt", "Src", "ISIN", "TckrSymb", "SctySrs", "ClsPric", "HghPric",
+    ];
     bhavcopy(text, Layout::Udiff, names, |line, record, at| {
-        let [day, source, isin, symbol, series, close] = *at;
+        let [day, source, isin, symbol, series, close, high] = *at;
         let source = match cell(record, source, line, "Src")? {
             s if s.eq_ignore_ascii_case("NSE") => Source::Nse,
             s if s.eq_ignore_ascii_case("BSE") => Source::Bse,
@@ -106,15 +110,16 @@ pub fn udiff(text: &str) -> Result<Parsed, FormatError> {
             symbol: cell(record, symbol, line, "TckrSymb")?,
             series: cell(record, series, line, "SctySrs")?,
             close: value(line, "ClsPric", cell(record, close, line, "ClsPric")?)?,
+            high: value(line, "HghPric", cell(record, high, line, "HghPric")?)?,
         })
     })
 }
 
 /// NSE's equity bhavcopy before UDiFF: `SYMBOL,SERIES,…,CLOSE,…,TIMESTAMP,…,ISIN,`.
 pub fn legacy(text: &str) -> Result<Parsed, FormatError> {
-    let names = ["TIMESTAMP", "ISIN", "SYMBOL", "SERIES", "CLOSE"];
+    let names = ["TIMESTAMP", "ISIN", "SYMBOL", "SERIES", "CLOSE", "HIGH"];
     bhavcopy(text, Layout::NseLegacy, names, |line, record, at| {
-        let [day, isin, symbol, series, close] = *at;
+        let [day, isin, symbol, series, close, high] = *at;
         Ok(Row {
             source: Source::Nse,
             day: date(line, "TIMESTAMP", cell(record, day, line, "TIMESTAMP")?)?,
@@ -122,6 +127,37 @@ pub fn legacy(text: &str) -> Result<Parsed, FormatError> {
             symbol: cell(record, symbol, line, "SYMBOL")?,
             series: cell(record, series, line, "SERIES")?,
             close: value(line, "CLOSE", cell(record, close, line, "CLOSE")?)?,
+            high: value(line, "HIGH", cell(record, high, line, "HIGH")?)?,
+        })
+    })
+}
+
+/// BSE's equity bhavcopy with ISINs before UDiFF:
+/// `SC_CODE,SC_NAME,SC_GROUP,…,HIGH,LOW,CLOSE,…,ISIN_CODE,TRADING_DATE,…`.
+/// BSE gives no ticker there, so the scrip's name stands for the symbol.
+pub fn bse_legacy(text: &str) -> Result<Parsed, FormatError> {
+    let names = [
+        "TRADING_DATE",
+        "ISIN_CODE",
+        "SC_NAME",
+        "SC_GROUP",
+        "CLOSE",
+        "HIGH",
+    ];
+    bhavcopy(text, Layout::BseLegacy, names, |line, record, at| {
+        let [day, isin, symbol, series, close, high] = *at;
+        Ok(Row {
+            source: Source::Bse,
+            day: date(
+                line,
+                "TRADING_DATE",
+                cell(record, day, line, "TRADING_DATE")?,
+            )?,
+            isin: cell(record, isin, line, "ISIN_CODE")?.to_ascii_uppercase(),
+            symbol: cell(record, symbol, line, "SC_NAME")?,
+            series: cell(record, series, line, "SC_GROUP")?,
+            close: value(line, "CLOSE", cell(record, close, line, "CLOSE")?)?,
+            high: value(line, "HIGH", cell(record, high, line, "HIGH")?)?,
         })
     })
 }

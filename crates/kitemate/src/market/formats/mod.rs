@@ -1,10 +1,11 @@
 //! The files market data comes in, read into closing prices: NSE's and
-//! BSE's daily bhavcopies (the UDiFF layout from 8 July 2024 and NSE's
-//! older one), AMFI's NAV files and NSE's index closing values. A file is
+//! BSE's daily bhavcopies (the UDiFF layout from 8 July 2024 and each
+//! exchange's older one), AMFI's NAV files and NSE's index closing values. A file is
 //! read whole before anything is stored, so a malformed one is reported
 //! with its line and never half-applied. Where each layout is documented:
 //! `tests/data/market/SOURCES.md`.
 
+pub mod actions;
 mod amfi;
 mod bhavcopy;
 mod indices;
@@ -62,6 +63,8 @@ pub enum Layout {
     Udiff,
     /// NSE's equity bhavcopy before 8 July 2024 (`cmDDMONYYYYbhav.csv`).
     NseLegacy,
+    /// BSE's equity bhavcopy with ISINs before 8 July 2024 (`EQ_ISINCODE_DDMMYY.CSV`).
+    BseLegacy,
     /// AMFI's NAV of the day (`NAVAll.txt`) or its NAV history report.
     AmfiNav,
     /// NSE's closing values of its indices (`ind_close_all_DDMMYYYY.csv`).
@@ -73,6 +76,7 @@ impl Layout {
         match self {
             Self::Udiff => "udiff-bhavcopy",
             Self::NseLegacy => "nse-bhavcopy",
+            Self::BseLegacy => "bse-bhavcopy",
             Self::AmfiNav => "amfi-nav",
             Self::NseIndices => "nse-indices",
         }
@@ -88,6 +92,9 @@ pub struct Close {
     pub symbol: String,
     /// Rupees × 10⁴.
     pub close: i64,
+    /// The day's highest traded price, rupees × 10⁴, where the file says:
+    /// the fair market value of 31 January 2018 is that day's high.
+    pub high: Option<i64>,
     pub source: Source,
 }
 
@@ -165,6 +172,8 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
         bhavcopy::udiff(text)
     } else if header.contains("series") && header.contains("close") && header.contains("isin") {
         bhavcopy::legacy(text)
+    } else if header.contains("sc_code") && header.contains("isin_code") {
+        bhavcopy::bse_legacy(text)
     } else if header.contains("net asset value") && header.contains(';') {
         amfi::nav(text)
     } else if header.contains("closing index value") {
@@ -175,6 +184,53 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FormatError> {
             shown(text.lines().next().unwrap_or(""))
         ))
     }
+}
+
+/// Reads NSE's corporate actions: its website's export, a `Bc` file, or
+/// the day's market-data archive (`PRDDMMYY.zip`) holding the `Bc` file.
+pub fn parse_actions(bytes: &[u8]) -> Result<actions::ParsedActions, FormatError> {
+    let unzipped;
+    let bytes = if bytes.starts_with(b"PK\x03\x04") {
+        unzipped = unzip_member(bytes, |name| {
+            let name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+            name.starts_with("bc") && name.ends_with(".csv")
+        })?;
+        &unzipped[..]
+    } else {
+        bytes
+    };
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .or_else(|_| fail("the file is not text (UTF-8)"))?;
+    actions::parse(text)
+}
+
+/// The member of a ZIP that `wanted` picks (the only one, if it holds one).
+fn unzip_member(bytes: &[u8], wanted: impl Fn(&str) -> bool) -> Result<Vec<u8>, FormatError> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))?;
+    if archive.len() == 1 {
+        return unzip(bytes);
+    }
+    let Some(index) = (0..archive.len()).find(|i| {
+        archive
+            .by_index(*i)
+            .is_ok_and(|file| file.name().is_ok_and(|name| wanted(&name)))
+    }) else {
+        return fail("the ZIP holds no corporate-actions (Bc) file");
+    };
+    let file = archive
+        .by_index(index)
+        .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))?;
+    let mut out = Vec::new();
+    file.take(FILE_MAX + 1)
+        .read_to_end(&mut out)
+        .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))?;
+    if out.len() as u64 > FILE_MAX {
+        return fail(format!(
+            "the file in the ZIP is larger than {FILE_MAX} bytes"
+        ));
+    }
+    Ok(out)
 }
 
 /// The one file inside a ZIP, as the exchanges ship them.
@@ -255,7 +311,10 @@ fn date(line: usize, column: &str, cell: &str) -> Result<NaiveDate, FormatError>
     for format in [
         "%Y-%m-%d", "%d-%b-%Y", "%d-%m-%Y", "%d/%m/%Y", "%d-%b-%y", "%Y%m%d",
     ] {
-        if let Ok(day) = NaiveDate::parse_from_str(cell, format) {
+        // `%Y` takes `18` as the year 18: a two-digit year is `%y`'s.
+        if let Ok(day) = NaiveDate::parse_from_str(cell, format)
+            && chrono::Datelike::year(&day) >= 1900
+        {
             return Ok(day);
         }
     }

@@ -22,6 +22,7 @@ fn a_udiff_bhavcopy_gives_one_close_per_isin_from_its_equity_series() {
                 isin: "INE002A01018".into(),
                 symbol: "RELIANCE".into(),
                 close: 31_777_000,
+                high: Some(31_989_000),
                 source: Source::Nse,
             },
             Close {
@@ -29,6 +30,7 @@ fn a_udiff_bhavcopy_gives_one_close_per_isin_from_its_equity_series() {
                 isin: "INE467B01029".into(),
                 symbol: "TCS".into(),
                 close: 40_032_500,
+                high: Some(40_400_000),
                 source: Source::Nse,
             },
         ]
@@ -139,4 +141,30 @@ fn isins_have_their_shape() {
     assert!(!is_isin("INE002A0101"));
     assert!(!is_isin("ine002a01018"));
     assert!(!is_isin("INE002A0101X"));
+}
+
+const BSE_LEGACY: &str = "SC_CODE,SC_NAME,SC_GROUP,SC_TYPE,OPEN,HIGH,LOW,CLOSE,LAST,PREVCLOSE,NO_TRADES,NO_OF_SHRS,NET_TURNOV,TDCLOINDI,ISIN_CODE,TRADING_DATE,FILLER2,FILLER3
+500325,RELIANCE INDUSTRIES LTD.  ,A ,Q,937.00,949.95,930.10,943.70,943.70,935.55,56843,1249340,1174591218.00,,INE002A01018,31-Jan-18,,
+500180,HDFC BANK LTD.   ,A ,Q,1950.00,1968.00,1941.10,1951.10,1951.00,1948.55,4519,72187,141162451.00,,INE040A01026,31-Jan-18,,
+999999,SOME DEBT,F ,D,100.00,100.00,100.00,100.00,100.00,100.00,1,1,100.00,,,31-Jan-18,,
+";
+
+#[test]
+fn bses_older_bhavcopy_gives_closes_and_the_days_high() {
+    let parsed = parse(BSE_LEGACY.as_bytes()).expect("reads");
+    assert_eq!(parsed.layout, Layout::BseLegacy);
+    let day = NaiveDate::from_ymd_opt(2018, 1, 31).unwrap();
+    assert_eq!(parsed.closes.len(), 2);
+    let reliance = &parsed.closes[0];
+    assert_eq!(
+        (
+            reliance.day,
+            reliance.isin.as_str(),
+            reliance.close,
+            reliance.high,
+            reliance.source
+        ),
+        (day, "INE002A01018", 9_437_000, Some(9_499_500), Source::Bse)
+    );
+    assert_eq!(parsed.skipped, 1);
 }

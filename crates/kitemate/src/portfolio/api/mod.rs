@@ -2,9 +2,11 @@
 //! the service. Money is whole paise (integers); quantities and percentages
 //! are decimal strings (fund units have three places).
 
+pub mod actions;
 pub mod history;
 pub mod imports;
 pub mod sync;
+pub mod tax;
 pub mod views;
 
 const TAG: &str = "portfolio";

@@ -1,6 +1,8 @@
 //! FIFO lots: buys open lots, sells close the oldest first. Each closed
 //! piece is a realized gain with its holding period, short- or long-term
 //! by Indian rules, in the financial year (April–March) of the sale.
+//! Shares bought and sold on the same day are intraday: matched to each
+//! other first, as brokers and the Income-tax Act see them, never to lots.
 
 use std::collections::VecDeque;
 
@@ -19,12 +21,42 @@ pub struct Fill {
     pub price: Decimal,
 }
 
-/// Shares still held from one buy.
+/// How a lot's shares came to be held: the tax rules differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Via {
+    /// Bought on the exchange.
+    #[default]
+    Bought,
+    /// Allotted as bonus shares: cost nil, acquired on the allotment date.
+    Bonus,
+    /// Received for shares of an amalgamated company: their cost and date.
+    Merger,
+    /// Received in a demerger: part of the parent's cost, its date.
+    Demerger,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bought => "bought",
+            Self::Bonus => "bonus",
+            Self::Merger => "merger",
+            Self::Demerger => "demerger",
+        }
+    }
+}
+
+/// Shares still held from one acquisition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lot {
     pub bought_on: NaiveDate,
     pub quantity: Decimal,
+    /// Cost per share.
     pub price: Decimal,
+    /// The fair market value per share on 31 January 2018, for lots held
+    /// then (grandfathering, s.55(2)(ac)); adjusted by later splits.
+    pub fmv: Option<Decimal>,
+    pub via: Via,
 }
 
 /// Part of a sale matched to part of a buy.
@@ -38,6 +70,11 @@ pub struct Realized {
     pub pnl: Decimal,
     pub holding_days: i64,
     pub term: Term,
+    /// Bought and sold the same day: speculative business income, not a
+    /// capital gain.
+    pub intraday: bool,
+    pub fmv: Option<Decimal>,
+    pub via: Via,
 }
 
 /// Lots left open, gains realized, and shares sold that no known buy
@@ -48,8 +85,10 @@ pub struct Book {
     pub open: VecDeque<Lot>,
     pub realized: Vec<Realized>,
     pub unmatched_sold: Decimal,
+    /// When those shares were sold, and how many each time.
+    pub unmatched_sales: Vec<(NaiveDate, Decimal)>,
     /// Shares in the open lots and what they cost, summed once by
-    /// [`replay`]: pages read them many times.
+    /// [`Book::settle`]: pages read them many times.
     held: Decimal,
     open_cost: Decimal,
 }
@@ -69,6 +108,122 @@ impl Book {
     pub fn average_price(&self) -> Option<Decimal> {
         let quantity = self.quantity();
         (!quantity.is_zero()).then(|| self.cost() / quantity)
+    }
+
+    /// Adds a lot in order of acquisition: a buy between a bonus's ex-date
+    /// and its allotment was acquired before the bonus shares.
+    pub fn add(&mut self, lot: Lot) {
+        let at = self
+            .open
+            .iter()
+            .rposition(|l| l.bought_on <= lot.bought_on)
+            .map_or(0, |i| i + 1);
+        self.open.insert(at, lot);
+    }
+
+    /// Sells `quantity` at `price` on `date` from the oldest lots.
+    fn sell(&mut self, date: NaiveDate, quantity: Decimal, price: Decimal) {
+        let mut left = quantity;
+        while left > Decimal::ZERO {
+            let Some(lot) = self.open.front_mut() else {
+                self.unmatched_sold += left;
+                self.unmatched_sales.push((date, left));
+                break;
+            };
+            let taken = left.min(lot.quantity);
+            self.realized.push(Realized {
+                sold_on: date,
+                bought_on: lot.bought_on,
+                quantity: taken,
+                buy_price: lot.price,
+                sell_price: price,
+                pnl: taken * (price - lot.price),
+                holding_days: (date - lot.bought_on).num_days(),
+                term: term(lot.bought_on, date),
+                intraday: false,
+                fmv: lot.fmv,
+                via: lot.via,
+            });
+            lot.quantity -= taken;
+            left -= taken;
+            if lot.quantity.is_zero() {
+                self.open.pop_front();
+            }
+        }
+    }
+
+    /// One day's fills of this security. What was both bought and sold
+    /// that day is intraday, matched buy to sell in time order and kept
+    /// out of the lots; the rest (all buys or all sells) goes to FIFO.
+    pub fn day(&mut self, fills: &[Fill]) {
+        let bought: Decimal = fills
+            .iter()
+            .filter(|f| f.side == Side::Buy)
+            .map(|f| f.quantity)
+            .sum();
+        let sold: Decimal = fills
+            .iter()
+            .filter(|f| f.side == Side::Sell)
+            .map(|f| f.quantity)
+            .sum();
+        let mut intraday = bought.min(sold);
+        let mut buys: VecDeque<(Decimal, Decimal)> = VecDeque::new();
+        let mut sells: VecDeque<(Decimal, Decimal)> = VecDeque::new();
+        for f in fills {
+            match f.side {
+                Side::Buy => buys.push_back((f.quantity, f.price)),
+                Side::Sell => sells.push_back((f.quantity, f.price)),
+            }
+        }
+        while intraday > Decimal::ZERO {
+            let (Some(buy), Some(sell)) = (buys.front_mut(), sells.front_mut()) else {
+                break;
+            };
+            let taken = intraday.min(buy.0).min(sell.0);
+            let date = fills[0].date;
+            self.realized.push(Realized {
+                sold_on: date,
+                bought_on: date,
+                quantity: taken,
+                buy_price: buy.1,
+                sell_price: sell.1,
+                pnl: taken * (sell.1 - buy.1),
+                holding_days: 0,
+                term: Term::ShortTerm,
+                intraday: true,
+                fmv: None,
+                via: Via::Bought,
+            });
+            buy.0 -= taken;
+            sell.0 -= taken;
+            intraday -= taken;
+            if buy.0.is_zero() {
+                buys.pop_front();
+            }
+            if sell.0.is_zero() {
+                sells.pop_front();
+            }
+        }
+        let Some(first) = fills.first() else { return };
+        for (quantity, price) in buys {
+            self.add(Lot {
+                bought_on: first.date,
+                quantity,
+                price,
+                fmv: None,
+                via: Via::Bought,
+            });
+        }
+        for (quantity, price) in sells {
+            self.sell(first.date, quantity, price);
+        }
+    }
+
+    /// Sums the open lots once, after the last change.
+    pub fn settle(&mut self) {
+        self.open.retain(|l| l.quantity > Decimal::ZERO);
+        self.held = self.open.iter().map(|l| l.quantity).sum();
+        self.open_cost = self.open.iter().map(|l| l.quantity * l.price).sum();
     }
 }
 
@@ -90,45 +245,23 @@ pub fn financial_year(day: NaiveDate) -> String {
     format!("{start}-{:02}", (start + 1) % 100)
 }
 
-/// Replays `fills` (already in the order they happened) into a book.
-pub fn replay(fills: &[Fill]) -> Book {
-    let mut book = Book::default();
-    for fill in fills {
-        match fill.side {
-            Side::Buy => book.open.push_back(Lot {
-                bought_on: fill.date,
-                quantity: fill.quantity,
-                price: fill.price,
-            }),
-            Side::Sell => {
-                let mut left = fill.quantity;
-                while left > Decimal::ZERO {
-                    let Some(lot) = book.open.front_mut() else {
-                        book.unmatched_sold += left;
-                        break;
-                    };
-                    let taken = left.min(lot.quantity);
-                    book.realized.push(Realized {
-                        sold_on: fill.date,
-                        bought_on: lot.bought_on,
-                        quantity: taken,
-                        buy_price: lot.price,
-                        sell_price: fill.price,
-                        pnl: taken * (fill.price - lot.price),
-                        holding_days: (fill.date - lot.bought_on).num_days(),
-                        term: term(lot.bought_on, fill.date),
-                    });
-                    lot.quantity -= taken;
-                    left -= taken;
-                    if lot.quantity.is_zero() {
-                        book.open.pop_front();
-                    }
-                }
-            }
+/// Calls `each` with every run of `fills` that share a day.
+pub fn by_day<'f>(fills: &'f [Fill], mut each: impl FnMut(&'f [Fill])) {
+    let mut start = 0;
+    for i in 1..=fills.len() {
+        if i == fills.len() || fills[i].date != fills[start].date {
+            each(&fills[start..i]);
+            start = i;
         }
     }
-    book.held = book.open.iter().map(|l| l.quantity).sum();
-    book.open_cost = book.open.iter().map(|l| l.quantity * l.price).sum();
+}
+
+/// Replays `fills` (already in the order they happened) into a book.
+#[cfg(test)]
+pub fn replay(fills: &[Fill]) -> Book {
+    let mut book = Book::default();
+    by_day(fills, |day| book.day(day));
+    book.settle();
     book
 }
 
@@ -180,6 +313,38 @@ mod tests {
         assert_eq!((book.quantity(), book.cost()), (d("3"), d("360")));
         assert_eq!(book.average_price(), Some(d("120")));
         assert_eq!(book.unmatched_sold, Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_buy_and_a_sale_the_same_day_are_intraday_not_the_old_lot() {
+        let book = replay(&[
+            fill("2024-01-10", Side::Buy, "10", "100"),
+            fill("2024-06-03", Side::Buy, "5", "200"),
+            fill("2024-06-03", Side::Sell, "5", "210"),
+            // A sale first and a buy back later the same day is intraday too.
+            fill("2024-06-04", Side::Sell, "3", "220"),
+            fill("2024-06-04", Side::Buy, "4", "215"),
+        ]);
+        let intraday: Vec<_> = book.realized.iter().filter(|r| r.intraday).collect();
+        assert_eq!(intraday.len(), 2);
+        assert_eq!((intraday[0].quantity, intraday[0].pnl), (d("5"), d("50")));
+        assert_eq!((intraday[1].quantity, intraday[1].pnl), (d("3"), d("15")));
+        assert!(
+            intraday
+                .iter()
+                .all(|r| r.holding_days == 0 && r.term == Term::ShortTerm)
+        );
+        // The old lot is untouched; the day's extra share bought is a new lot.
+        assert_eq!(book.open.len(), 2);
+        assert_eq!(
+            (book.open[0].quantity, book.open[0].price),
+            (d("10"), d("100"))
+        );
+        assert_eq!(
+            (book.open[1].quantity, book.open[1].price),
+            (d("1"), d("215"))
+        );
+        assert!(book.realized.iter().all(|r| r.intraday));
     }
 
     #[test]
@@ -252,6 +417,26 @@ mod properties {
             let matched: Decimal = book.realized.iter().map(|r| r.quantity).sum();
             prop_assert_eq!(bought, book.quantity() + matched);
             prop_assert_eq!(sold, matched + book.unmatched_sold);
+        }
+
+        /// Each day, what was both bought and sold is intraday: exactly the
+        /// smaller of the day's buys and sales, never matched to older lots.
+        #[test]
+        fn intraday_is_the_days_overlap(fills in fills()) {
+            let book = replay(&fills);
+            let mut days: std::collections::BTreeMap<NaiveDate, (Decimal, Decimal)> = Default::default();
+            for f in &fills {
+                let day = days.entry(f.date).or_default();
+                match f.side {
+                    Side::Buy => day.0 += f.quantity,
+                    Side::Sell => day.1 += f.quantity,
+                }
+            }
+            for (date, (bought, sold)) in days {
+                let intraday: Decimal = book.realized.iter().filter(|r| r.intraday && r.sold_on == date).map(|r| r.quantity).sum();
+                prop_assert_eq!(intraday, bought.min(sold));
+            }
+            prop_assert!(book.realized.iter().filter(|r| !r.intraday).all(|r| r.bought_on < r.sold_on));
         }
 
         /// Money adds up: what was paid = cost of open lots + cost of what was

@@ -1,6 +1,7 @@
 //! What is worked out from trades and prices: FIFO lots and realized gains,
-//! XIRR. Pure functions; money in exact decimals.
+//! corporate actions on the lots, capital-gains tax, XIRR. Pure functions; money in exact decimals.
 
+pub mod actions;
 pub mod fifo;
 pub mod history;
 pub mod positions;

@@ -8,7 +8,9 @@ use super::model::TradeFilter;
 use super::packed;
 pub use super::packed::{Block, HoldingSnapshot, NewBlock};
 
+mod declared;
 mod synced;
+pub use declared::*;
 use platform::{with_db, with_tx, with_write};
 pub use synced::*;
 
@@ -673,6 +675,7 @@ pub async fn delete_user(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> 
         "synced_positions",
         "syncs",
         "daily_snapshots",
+        "declared_actions",
     ];
     tx.delete_where(&tables, "user_id", user_id).await.map(drop)
 }

@@ -1,0 +1,4 @@
+//! Capital gains and corporate actions through HTTP and the command line:
+//! the hand-worked cases, declarations, loaders, exports and harvesting.
+
+mod cases;
