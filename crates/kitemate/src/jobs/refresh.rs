@@ -101,7 +101,7 @@ impl Refresh {
                 progress.set("prices", done as u64, total as u64);
             })
             .await?;
-        outcome.files = fetched.loaded.len();
+        outcome.files = fetched.loaded.len() + fetched.actions.len();
         for (feed, why) in &fetched.failed {
             tracing::warn!(feed = feed.as_str(), why, "a price file did not load");
         }

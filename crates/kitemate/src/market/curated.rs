@@ -51,6 +51,21 @@ const ENTRIES: &[Entry] = &[
                of the cost to Jio Financial Services, 95.32% stays with Reliance (s.49(2C), (2D)).",
     },
     Entry {
+        isin: "INE939A01011",
+        symbol: "STAR",
+        kind: ActionKind::Demerger,
+        ex_date: (2024, 12, 6),
+        allotted_on: None,
+        ratio: (1, 2),
+        into: Some(("INE013P01021", "ONESOURCE")),
+        cost_share_e2: Some(1065),
+        note: "Strides Pharma Science's CDMO and soft-gelatin businesses demerged into \
+               Onesource Specialty Pharma: one Onesource share for every two Strides shares \
+               held on the record date, 6 December 2024. Strides' guidance on the cost of \
+               acquisition: 89.35% stays with Strides, 10.65% goes to Onesource; the date \
+               carries over (s.49(2C), (2D), s.2(42A) Explanation 1(g)).",
+    },
+    Entry {
         isin: "INE002A01018",
         symbol: "RELIANCE",
         kind: ActionKind::Bonus,

@@ -29,6 +29,7 @@ pub use api::MarketState;
 pub use calendar::Calendar;
 pub use config::MarketConfig;
 pub use curated::all as curated_actions;
+pub use formats::actions::whole_ratio;
 pub use formats::{Source, is_isin, scaled};
 pub use model::{ActionKind, CorporateAction, MarketStatus};
 pub use service::{

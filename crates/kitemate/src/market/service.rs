@@ -89,6 +89,8 @@ pub struct DayFetch {
     pub had: usize,
     /// Feeds that failed or are not published, with why.
     pub failed: Vec<(Feed, String)>,
+    /// Corporate-actions files loaded.
+    pub actions: Vec<ActionsReport>,
 }
 
 impl DayFetch {
@@ -668,6 +670,21 @@ impl MarketService {
         batch: Vec<(NaiveDate, Feed, String, Vec<u8>)>,
         out: &mut DayFetch,
     ) -> Result<(), ApiError> {
+        // Corporate actions load on their own; the rest are prices.
+        let (actions, batch): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|(_, feed, _, _)| *feed == Feed::NseActions);
+        for (day, feed, name, bytes) in actions {
+            match self.store_actions(&name, bytes, Some((feed, day))).await {
+                Ok(report) => out.actions.push(report),
+                Err(LoadError::Format { file, error }) => {
+                    tracing::error!(feed = feed.as_str(), %day, file, %error, "a corporate-actions file is malformed; nothing of it was loaded");
+                    out.failed
+                        .push((feed, format!("{file} is malformed: {error}")));
+                }
+                Err(LoadError::Store(err)) => return Err(ApiError::internal(err)),
+            }
+        }
         let wanted: Vec<(NaiveDate, Feed)> = batch.iter().map(|(d, f, _, _)| (*d, *f)).collect();
         let files = batch
             .into_iter()

@@ -173,8 +173,9 @@ impl Deref for Computed {
     }
 }
 
-/// A user's data version and the closing prices' generation.
-pub type Version = (i64, i64);
+/// A user's data version, the closing prices' generation, and the day
+/// (corporate actions apply from their ex-date).
+pub type Version = (i64, i64, NaiveDate);
 
 #[derive(Debug, Clone, Default)]
 pub struct Kept {

@@ -7,7 +7,8 @@ use platform::ApiError;
 use rust_decimal::Decimal;
 
 use super::calc::actions::{Known, from_corporate};
-use super::model::{CorporateActionList, DeclareAction};
+use super::calc::positions::Security;
+use super::model::{CorporateActionList, DeclareAction, Quantity, SuggestedAction};
 use super::service::PortfolioService;
 use super::store::{self, DeclaredRow};
 use crate::market::{ActionKind, CorporateAction, is_isin};
@@ -43,7 +44,97 @@ fn is_symbol(s: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"&._-".contains(&b))
 }
 
+/// Suggestions an import or sync report lists at most.
+const MAX_SUGGESTED: usize = 50;
+
+/// Securities whose stated holding is a clean multiple of the FIFO one
+/// (2:1, 3:2, 1:10 …), with the actions that would explain each.
+pub fn detect(securities: &[Security], today: NaiveDate) -> Vec<SuggestedAction> {
+    let mut out = Vec::new();
+    for s in securities {
+        let (Some((stated, _)), fifo) = (s.stated, s.book.quantity()) else {
+            continue;
+        };
+        if stated <= Decimal::ZERO || fifo <= Decimal::ZERO || stated == fifo {
+            continue;
+        }
+        let Some((new, old)) = crate::market::whole_ratio(stated, fifo) else {
+            continue;
+        };
+        // Ratios companies use: 2:1, 3:2, 5:1, 10:1, 1:10; not 10:7.
+        let clean = (new > old && old <= 5 && new <= 50) || (new < old && new <= 5 && old <= 50);
+        if !clean || Decimal::from(new) * fifo != Decimal::from(old) * stated {
+            continue;
+        }
+        let last_trade = s.flows.iter().map(|(day, _)| *day).max();
+        let ex_date = last_trade
+            .and_then(|d| d.succ_opt())
+            .unwrap_or(today)
+            .min(today);
+        let body = |kind: ActionKind, ratio_new: u32, ratio_old: u32| DeclareAction {
+            kind,
+            isin: (!s.isin.is_empty()).then(|| s.isin.clone()),
+            symbol: s.isin.is_empty().then(|| s.symbol.clone()),
+            ex_date,
+            allotted_on: None,
+            ratio_new,
+            ratio_old,
+            into_isin: None,
+            into_symbol: None,
+            cost_share_percent: None,
+            note: Some("suggested by KiteMate from the holdings and the tradebook".into()),
+        };
+        let (explanation, declare) = if new > old {
+            (
+                format!(
+                    "{} held against {} from the trades: a split of {new} for {old}, or a bonus of {}:{old}",
+                    stated.normalize(),
+                    fifo.normalize(),
+                    new - old
+                ),
+                vec![
+                    body(ActionKind::Split, new, old),
+                    body(ActionKind::Bonus, new - old, old),
+                ],
+            )
+        } else {
+            (
+                format!(
+                    "{} held against {} from the trades: a consolidation of {old} shares into {new}",
+                    stated.normalize(),
+                    fifo.normalize()
+                ),
+                vec![body(ActionKind::Consolidation, new, old)],
+            )
+        };
+        out.push(SuggestedAction {
+            symbol: s.symbol.clone(),
+            isin: s.isin.clone(),
+            stated_quantity: Quantity::rounded(stated).unwrap_or(Quantity::ZERO),
+            fifo_quantity: Quantity::rounded(fifo).unwrap_or(Quantity::ZERO),
+            ratio_new: new,
+            ratio_old: old,
+            explanation,
+            declare,
+        });
+        if out.len() == MAX_SUGGESTED {
+            break;
+        }
+    }
+    out
+}
+
 impl PortfolioService {
+    /// Actions that would explain where the stated holdings and the
+    /// trades disagree (none without a holdings export or a sync).
+    pub(super) async fn suggested_actions(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<SuggestedAction>, ApiError> {
+        let securities = self.securities(user_id).await?;
+        Ok(detect(&securities, self.clock.today_ist()))
+    }
+
     /// The actions that may touch `keys` (declared first, then market
     /// data's) and the grandfathering values of the ISINs among them.
     pub(super) async fn known(&self, user_id: &str, keys: Vec<String>) -> Result<Known, ApiError> {
@@ -60,10 +151,13 @@ impl PortfolioService {
             self.market.corporate_actions(&keys),
             self.market.fmv_2018(&isins),
         )?;
+        // An action announced for a day still to come applies from that day.
+        let today = self.clock.today_ist();
         let actions = declared
             .into_iter()
             .filter_map(declared_action)
             .chain(market)
+            .filter(|a| a.ex_date <= today)
             .filter_map(|a| from_corporate(&a))
             .collect();
         Ok(Known { actions, fmv })

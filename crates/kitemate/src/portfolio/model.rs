@@ -453,6 +453,9 @@ pub struct SyncReport {
     #[schema(value_type = String, format = Date)]
     pub day: NaiveDate,
     pub synced_at: DateTime<Utc>,
+    /// As in an import's report: actions that would explain where Kite's
+    /// holdings and the imported trades disagree.
+    pub suggested_actions: Vec<SuggestedAction>,
 }
 
 /// What a file holds.
@@ -505,6 +508,32 @@ pub struct ImportReport {
     pub skipped: Vec<Skipped>,
     /// How many rows were not taken in all.
     pub skipped_count: u64,
+    /// Securities whose stated holding and the tradebook's FIFO holding
+    /// differ by a clean ratio: a split, bonus or consolidation KiteMate
+    /// does not know of would explain it. At most 50.
+    pub suggested_actions: Vec<SuggestedAction>,
+}
+
+/// A corporate action that would explain why a holdings export (or Kite)
+/// and the tradebook disagree, ready to declare.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SuggestedAction {
+    pub symbol: String,
+    pub isin: String,
+    /// What the holdings export or Kite says is held.
+    pub stated_quantity: Quantity,
+    /// What the trades come to, first in first out.
+    pub fifo_quantity: Quantity,
+    /// `statedQuantity` : `fifoQuantity`, in lowest terms.
+    pub ratio_new: u32,
+    pub ratio_old: u32,
+    /// In words: which actions would explain it.
+    pub explanation: String,
+    /// `POST /portfolio/corporate-actions` bodies that would apply it, one
+    /// per action that fits (a split or a bonus change the tax differently):
+    /// the ex-date is the day after the last trade; correct it if later.
+    pub declare: Vec<DeclareAction>,
 }
 
 /// One user's portfolio today, worked out once per day and version for
@@ -631,7 +660,7 @@ impl Side {
 
 /// A corporate action the user declares for their own portfolio, where
 /// no source KiteMate reads has it.
-#[derive(Debug, Clone, Deserialize, ToSchema, validator::Validate)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, validator::Validate)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeclareAction {
     pub kind: crate::market::ActionKind,

@@ -103,7 +103,7 @@ impl PortfolioService {
             async { Ok(store::version(&self.db, user_id).await?) },
             self.market.generation()
         )?;
-        let version = (version, prices);
+        let version = (version, prices, self.clock.today_ist());
         if let Some(kept) = self.computed.get(user_id, version) {
             return Ok(kept);
         }
@@ -172,14 +172,17 @@ impl PortfolioService {
             if security.price_as_of.is_some_and(|had| had > as_of) {
                 continue;
             }
-            security.last_price = Some(price.close);
+            security.last_price = Some(security.on_todays_shares(price.close, price.day));
             security.price_as_of = Some(as_of);
             security.price_source = Some(match price.source {
                 Source::Nse => PriceSource::NseClose,
                 Source::Bse => PriceSource::BseClose,
                 Source::Amfi => PriceSource::AmfiNav,
             });
-            security.close_price = *previous;
+            // The close before is of a day before `price.day`: a split on
+            // the newest close's day is after it.
+            let before = price.day.pred_opt().unwrap_or(price.day);
+            security.close_price = previous.map(|p| security.on_todays_shares(p, before));
         }
         // During market hours a live price from Kite is newer still; the
         // last close is then the one before it.
@@ -385,6 +388,7 @@ impl PortfolioService {
         };
         store::insert_import(&mut tx, user_id, &record).await?;
         tx.commit().await?;
+        let suggested_actions = self.suggested_actions(user_id).await?;
         Ok(ImportReport {
             import_id,
             kind,
@@ -393,6 +397,7 @@ impl PortfolioService {
             duplicates,
             skipped,
             skipped_count,
+            suggested_actions,
         })
     }
 }

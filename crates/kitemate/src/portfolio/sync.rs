@@ -144,6 +144,7 @@ impl PortfolioService {
             invested_paise,
             day,
             synced_at: now,
+            suggested_actions: self.suggested_actions(user_id).await?,
         })
     }
 }

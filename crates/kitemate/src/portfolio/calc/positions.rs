@@ -52,12 +52,24 @@ pub struct Security {
     /// The XIRR of the day it was last worked out for: a page of holdings
     /// shows it without solving it again for every request.
     pub xirr_memo: XirrMemo,
+    /// Splits and bonuses applied to the lots: (ex-date, shares after per
+    /// share before). A price from before an ex-date is on the old shares.
+    pub reshaped: Vec<(NaiveDate, Decimal)>,
 }
 
 impl Security {
     /// Quantity held: as the holdings export states it, else the open lots.
     pub fn quantity(&self) -> Decimal {
         self.stated.map_or_else(|| self.book.quantity(), |(q, _)| q)
+    }
+
+    /// `price`, quoted on `day`, on today's shares: divided by every split
+    /// or bonus whose ex-date came after it.
+    pub fn on_todays_shares(&self, price: Decimal, day: NaiveDate) -> Decimal {
+        self.reshaped
+            .iter()
+            .filter(|(on, _)| *on > day)
+            .fold(price, |p, (_, factor)| p / factor)
     }
 
     /// Whether any of it is still held.
@@ -163,6 +175,7 @@ pub fn add_funds(
             asset_class: AssetClass::MutualFund,
             flows: Vec::new(),
             xirr_memo: Default::default(),
+            reshaped: Vec::new(),
         });
     }
 }
@@ -332,19 +345,36 @@ pub fn securities(
             .get(&key)
             .cloned()
             .unwrap_or_else(|| key.trim_start_matches("symbol:").to_string());
-        let security = Security {
+        let reshaped = actions
+            .iter()
+            .filter(|a| a.key == key)
+            .filter_map(|a| match &a.change {
+                Change::Split {
+                    new,
+                    old,
+                    into: None,
+                } => Some((a.on, *new / *old)),
+                Change::Bonus { new, held, .. } => Some((a.on, (*held + *new) / *held)),
+                _ => None,
+            })
+            .collect();
+        let mut security = Security {
             asset_class: asset_class(&isin),
             symbol,
             isin,
             book,
-            last_price: fills.last().map(|f| f.price),
+            last_price: None,
             price_as_of: fills.last().map(|f| at_close(f.date)),
             price_source: fills.last().map(|_| PriceSource::LastTrade),
             stated: None,
             close_price: None,
             flows: flows.remove(&key).unwrap_or_default(),
             xirr_memo: Default::default(),
+            reshaped,
         };
+        security.last_price = fills
+            .last()
+            .map(|f| security.on_todays_shares(f.price, f.date));
         out.insert(key, security);
     }
     let by_symbol: HashMap<String, String> = by_symbol
@@ -384,6 +414,7 @@ pub fn securities(
                 asset_class: asset_class(&h.isin),
                 flows: Vec::new(),
                 xirr_memo: Default::default(),
+                reshaped: Vec::new(),
             });
             entry.stated = Some((milli(h.quantity_milli), average));
             if last.is_some() {

@@ -60,6 +60,10 @@ fn serve_day(market: &FakeMarket) {
         fixture(INDICES),
     );
     market.put("/spages/NAVAll.txt", fixture(NAV_ALL));
+    market.put(
+        "/archives/equities/bhavcopy/pr/PR080724.zip",
+        crate::market::fetch::market_archive(),
+    );
 }
 
 /// A user linked to Zerodha as `client`.

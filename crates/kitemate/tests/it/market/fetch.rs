@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::{BSE_UDIFF, INDICES, NSE_UDIFF, fixture};
-use crate::support::fake_market::{FakeMarket, use_fake_market, zipped};
+use crate::support::fake_market::{FakeMarket, use_fake_market, zipped, zipped_many};
 use crate::support::{Kind, TestApp, TestResult};
 use kitemate::market::{Feed, Source};
 
@@ -14,6 +14,20 @@ const NSE_PATH: &str = "/content/cm/BhavCopy_NSE_CM_0_0_0_20240708_F_0000.csv.zi
 const BSE_PATH: &str = "/download/BhavCopy/Equity/BhavCopy_BSE_CM_0_0_0_20240708_F_0000.CSV";
 const INDEX_PATH: &str = "/content/indices/ind_close_all_08072024.csv";
 const AMFI_PATH: &str = "/DownloadNAVHistoryReport_Po.aspx?frmdt=08-Jul-2024&todt=08-Jul-2024";
+const PR_PATH: &str = "/archives/equities/bhavcopy/pr/PR080724.zip";
+
+/// NSE's daily archive: its corporate-actions file among others.
+pub fn market_archive() -> Vec<u8> {
+    let bc = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/market/corporate-actions/bc16122025.csv"),
+    )
+    .unwrap_or_default();
+    zipped_many(&[
+        ("Pd080724.csv", b"MKT,SERIES,SYMBOL\n".as_slice()),
+        ("Bc080724.csv", &bc),
+    ])
+}
 
 fn monday() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 7, 8).expect("a date")
@@ -30,6 +44,7 @@ fn serve_all(fake: &FakeMarket) {
     fake.put(BSE_PATH, fixture(BSE_UDIFF));
     fake.put(INDEX_PATH, fixture(INDICES));
     fake.put(AMFI_PATH, fixture("NAVHistory_01-Jul-2024_08-Jul-2024.txt"));
+    fake.put(PR_PATH, market_archive());
 }
 
 async fn a_day_is_fetched_like_a_browser_and_retried_when_a_source_fails(kind: Kind) -> TestResult {
@@ -40,6 +55,9 @@ async fn a_day_is_fetched_like_a_browser_and_retried_when_a_source_fails(kind: K
     assert!(fetched.failed.is_empty(), "{:?}", fetched.failed);
     assert!(fetched.complete());
     assert_eq!(fetched.loaded.len(), 4);
+    // The archive's corporate actions: a bonus and two splits.
+    assert_eq!(fetched.actions.len(), 1);
+    assert_eq!(fetched.actions[0].actions, 3);
     let requests = fake.requests();
     let nse: Vec<_> = requests
         .iter()
@@ -65,7 +83,7 @@ async fn a_day_is_fetched_like_a_browser_and_retried_when_a_source_fails(kind: K
 
     // Everything of that day is loaded: nothing is asked for again.
     let again = app.app.market.fetch_day(monday()).await?;
-    assert_eq!((again.loaded.len(), again.had), (0, 4));
+    assert_eq!((again.loaded.len(), again.had), (0, 5));
     assert_eq!(fake.requests().len(), requests.len());
     app.stop().await
 }
@@ -74,6 +92,7 @@ async fn a_missing_or_malformed_file_is_reported_and_the_rest_load(kind: Kind) -
     let (app, fake) = started(kind).await?;
     fake.put(BSE_PATH, fixture(BSE_UDIFF));
     fake.put(AMFI_PATH, fixture("NAVHistory_01-Jul-2024_08-Jul-2024.txt"));
+    fake.put(PR_PATH, market_archive());
     let mut damaged = String::from_utf8(fixture(INDICES))?;
     damaged = damaged.replacen("24320.55", "243x0.55", 1);
     fake.put(INDEX_PATH, damaged);
@@ -107,7 +126,7 @@ async fn a_missing_or_malformed_file_is_reported_and_the_rest_load(kind: Kind) -
     serve_all(&fake);
     let later = market.fetch_day(monday()).await?;
     assert!(later.complete(), "{:?}", later.failed);
-    assert_eq!((later.loaded.len(), later.had), (2, 2));
+    assert_eq!((later.loaded.len(), later.had), (2, 3));
     let reliance = market.latest_with_previous(&["INE002A01018"]).await?["INE002A01018"].0;
     assert_eq!(
         (reliance.source, reliance.close),

@@ -1,7 +1,7 @@
 //! Market data: files loaded whole (by hand and from the fake sources),
 //! holdings valued at the newest close, and the trading calendar.
 
-mod fetch;
+pub mod fetch;
 mod loads;
 
 /// The fixture files, by name (`tests/data/market`, see its SOURCES.md).

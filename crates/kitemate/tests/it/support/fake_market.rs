@@ -93,13 +93,21 @@ pub fn use_fake_market(config: &mut kitemate::Config, fake: &FakeMarket) {
 
 /// `bytes` zipped as one file called `name`, as NSE ships its bhavcopies.
 pub fn zipped(name: &str, bytes: &[u8]) -> Vec<u8> {
+    zipped_many(&[(name, bytes)])
+}
+
+/// Files zipped together, as NSE ships its daily market-data archive.
+pub fn zipped_many(files: &[(&str, &[u8])]) -> Vec<u8> {
     use std::io::Write as _;
     let mut out = std::io::Cursor::new(Vec::new());
     let mut writer = zip::ZipWriter::new(&mut out);
-    let written = writer
-        .start_file(name, zip::write::SimpleFileOptions::default())
-        .and_then(|()| writer.write_all(bytes).map_err(Into::into))
-        .and_then(|()| writer.finish().map(drop));
-    assert!(written.is_ok(), "zipping {name}: {written:?}");
+    for (name, bytes) in files {
+        let written = writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .and_then(|()| writer.write_all(bytes).map_err(Into::into));
+        assert!(written.is_ok(), "zipping {name}: {written:?}");
+    }
+    let finished = writer.finish().map(drop);
+    assert!(finished.is_ok(), "zipping: {finished:?}");
     out.into_inner()
 }

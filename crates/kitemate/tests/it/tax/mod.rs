@@ -1,4 +1,6 @@
 //! Capital gains and corporate actions through HTTP and the command line:
 //! the hand-worked cases, declarations, loaders, exports and harvesting.
 
+mod actions;
 mod cases;
+mod exports;
