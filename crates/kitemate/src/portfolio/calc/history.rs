@@ -190,6 +190,7 @@ mod tests {
                 })
                 .collect(),
             xirr_memo: Default::default(),
+            reshaped: Vec::new(),
         }
     }
 
