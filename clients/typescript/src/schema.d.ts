@@ -937,6 +937,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portfolio/corporate-actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The corporate actions applied to the caller's securities.
+         * @description Splits, consolidations, bonuses, mergers, demergers and ISIN changes
+         *     from KiteMate's curated table, NSE's files and the caller's own
+         *     declarations; each is applied to the lots before FIFO.
+         */
+        get: operations["list_actions"];
+        put?: never;
+        /**
+         * Declare a corporate action for one of your securities.
+         * @description For an action the sources lack (or get wrong for you): it applies to
+         *     your portfolio only, before market data's copy of the same action.
+         */
+        post: operations["declare_action"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/corporate-actions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a corporate action you declared. */
+        delete: operations["forget_action"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portfolio/history": {
         parameters: {
             query?: never;
@@ -1101,6 +1145,73 @@ export interface paths {
         put?: never;
         /** Refresh the caller's portfolio from Zerodha. */
         post: operations["sync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/tax/capital-gains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Capital gains of a financial year, the way the return is filed.
+         * @description Every sale matched to its lots (FIFO, corporate actions applied) with
+         *     acquisition and sale dates, holding period, cost (grandfathered where
+         *     bought before 1 February 2018), proceeds and classification; totals per
+         *     category and rate period, losses set off, the s.112A exemption used and
+         *     left, and the tax at the listed rates before surcharge and cess.
+         */
+        get: operations["capital_gains"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/tax/capital-gains.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A financial year's Schedule 112A lines or Schedule CG summary, as CSV.
+         * @description Schedule 112A: one line per long-term sale of equity matched to a lot,
+         *     in the schedule's columns, with the 31 January 2018 value for
+         *     grandfathered lots. Schedule CG: the year's figures in its order.
+         */
+        get: operations["capital_gains_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/tax/harvest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This year's unrealized gains per lot, the exemption left, and which
+         *     sales would book gains within it or losses against short-term gains.
+         * @description Information, not advice: sales take the oldest shares first (FIFO).
+         */
+        get: operations["harvest"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1826,6 +1937,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description What a corporate action did to a security's shares.
+         * @enum {string}
+         */
+        ActionKind: "split" | "consolidation" | "bonus" | "merger" | "demerger" | "isin_change";
         Allocation: {
             /** @description `value` when every holding has a price, else `invested`. */
             basis: string;
@@ -1921,6 +2037,49 @@ export interface components {
             requestToken: string;
             /** @description From the Kite redirect: the state `initiate` gave. */
             state: string;
+        };
+        /** @description A financial year's capital gains, the way the return is filed. */
+        CapitalGains: {
+            /** @description Lines whose treatment depends on facts KiteMate does not have. */
+            checkWithCa: number;
+            exemption: components["schemas"]["Exemption"];
+            /** @description Like `2024-25`: 1 April 2024 to 31 March 2025. */
+            fy: string;
+            limit: number;
+            /** @description One page of the year's sales matched to lots, in sale order. */
+            lines: components["schemas"]["GainLine"][];
+            notice: string;
+            offset: number;
+            /** @description Every matched sale's gain (the year's realized P&L, at actual cost). */
+            realizedPaise: components["schemas"]["Paise"];
+            setOff: components["schemas"]["SetOff"];
+            /** @description Intraday: what was sold (turnover of a kind) and the net. */
+            speculativeNetPaise: components["schemas"]["Paise"];
+            tax: components["schemas"]["TaxDue"][];
+            /**
+             * @description Tax on listed equity at the listed rates, before surcharge and the
+             *     4 % health and education cess; slab-rate income is not included.
+             */
+            taxPaise: components["schemas"]["Paise"];
+            total: number;
+            totals: components["schemas"]["CategoryTotal"][];
+            /**
+             * @description Shares sold this year that no known buy covers: their gain is not
+             *     in these figures (import the older tradebooks).
+             */
+            unmatched: components["schemas"]["Unmatched"][];
+        };
+        /** @description The sales of one category and rate period, summed. */
+        CategoryTotal: {
+            category: string;
+            gainsPaise: components["schemas"]["Paise"];
+            lines: number;
+            lossesPaise: components["schemas"]["Paise"];
+            netPaise: components["schemas"]["Paise"];
+            period: string;
+            proceedsPaise: components["schemas"]["Paise"];
+            ratePercent?: null | components["schemas"]["Percent"];
+            section: string;
         };
         /** @description A change of one's account. */
         ChangeAccount: {
@@ -2051,6 +2210,57 @@ export interface components {
             /** @description Most recent first, at most 100. */
             conversations: components["schemas"]["ConversationInfo"][];
         };
+        /** @description One corporate action on one security. */
+        CorporateAction: {
+            /**
+             * Format: date
+             * @description Bonus shares: the day they were allotted (their acquisition date).
+             */
+            allottedOn?: string | null;
+            /**
+             * @description A demerger: the percent of the parent's cost the new shares carry,
+             *     as the company announced it.
+             * @example 4.68
+             */
+            costSharePercent?: string | null;
+            /**
+             * Format: date
+             * @description The day the shares first trade without the entitlement.
+             */
+            exDate: string;
+            id: string;
+            intoIsin?: string | null;
+            intoSymbol?: string | null;
+            /** @description The security's ISIN; none when the source named only its symbol. */
+            isin?: string | null;
+            kind: components["schemas"]["ActionKind"];
+            /** @description The source's words, or where the action is documented. */
+            note: string;
+            /**
+             * Format: int32
+             * @description `ratioNew` shares (of `intoIsin` for a merger or demerger) for
+             *     every `ratioOld` held.
+             */
+            ratioNew: number;
+            /** Format: int32 */
+            ratioOld: number;
+            /**
+             * @description `curated` (shipped with KiteMate), `nse` (a loaded NSE file) or
+             *     `declared` (by the user, for their own portfolio).
+             */
+            source: string;
+            symbol: string;
+        };
+        /** @description The corporate actions that touch the user's securities. */
+        CorporateActionList: {
+            /** @description Oldest ex-date first; at most 500. */
+            actions: components["schemas"]["CorporateAction"][];
+            /** @description How many of them the user declared, and the most they may. */
+            declared: number;
+            maxDeclared: number;
+            /** @description How many there are in all. */
+            total: number;
+        };
         /** @description What a profile counts. */
         Counts: {
             /** Format: int64 */
@@ -2176,6 +2386,51 @@ export interface components {
             deadLetters: components["schemas"]["DeadLetter"][];
         };
         /**
+         * @description A corporate action the user declares for their own portfolio, where
+         *     no source KiteMate reads has it.
+         */
+        DeclareAction: {
+            /**
+             * Format: date
+             * @description A bonus: when the shares were allotted (their acquisition date);
+             *     the ex-date when left out. Up to 90 days after the ex-date.
+             */
+            allottedOn?: string | null;
+            /**
+             * @description A demerger (required): the percent of the parent's cost the new
+             *     shares carry, more than 0 and less than 100, as the company announced.
+             * @example 4.68
+             */
+            costSharePercent?: string | null;
+            /**
+             * Format: date
+             * @description The ex-date: trades from this day on are of the changed shares.
+             *     From 1990-01-01 to a year from today.
+             */
+            exDate: string;
+            /**
+             * @description A merger, demerger or ISIN change (required), or a split that
+             *     re-listed the shares under a new ISIN: where the shares went.
+             */
+            intoIsin?: string | null;
+            intoSymbol?: string | null;
+            /** @description The security's ISIN (or give `symbol`): one of your trades' or holdings'. */
+            isin?: string | null;
+            kind: components["schemas"]["ActionKind"];
+            /** @description Where the action is documented; at most 200 characters. */
+            note?: string | null;
+            /**
+             * Format: int32
+             * @description `ratioNew` shares (of `intoIsin` for a merger or demerger) for
+             *     every `ratioOld` held. A split has ratioNew > ratioOld, a
+             *     consolidation ratioNew < ratioOld, an ISIN change ratioNew = ratioOld.
+             */
+            ratioNew: number;
+            /** Format: int32 */
+            ratioOld: number;
+            symbol?: string | null;
+        };
+        /**
          * @description Deleting one's account: the password, or nothing from a session signed
          *     in within the last few minutes (`auth.fresh_session_minutes`).
          */
@@ -2221,6 +2476,13 @@ export interface components {
             /** @description The `zerodha_code` the redirect put in the app's URL fragment. */
             code: string;
         };
+        /** @description The yearly exemption of s.112A. */
+        Exemption: {
+            leftPaise: components["schemas"]["Paise"];
+            /** @description ₹1 lakh to FY 2023-24, ₹1.25 lakh from FY 2024-25; none before FY 2018-19. */
+            limitPaise: components["schemas"]["Paise"];
+            usedPaise: components["schemas"]["Paise"];
+        };
         /** @description The newest day loaded of one feed. */
         FeedInfo: {
             /** @description `nse-equity`, `bse-equity`, `nse-indices` or `amfi-nav`. */
@@ -2249,11 +2511,89 @@ export interface components {
          * @enum {string}
          */
         Format: "text" | "money" | "percent" | "number" | "quantity" | "date";
+        /** @description One sale matched to one lot, as the return reports it. */
+        GainLine: {
+            /** Format: date */
+            acquiredOn: string;
+            /** @description `equity_share`, `equity_fund`, `other_fund`, `debt_fund` or `unknown`. */
+            asset: string;
+            /**
+             * @description `equity_stcg` (s.111A), `equity_ltcg` (s.112A), `equity_ltcg_exempt`
+             *     (s.10(38)), `other_stcg` (slab), `other_ltcg` (s.112), `speculative`
+             *     (intraday, s.43(5)) or `check_with_ca`.
+             */
+            category: string;
+            checkWithCa: boolean;
+            /**
+             * @description The cost the gain is worked out from: `costPaise`, or the
+             *     grandfathered cost where that is higher.
+             */
+            costBasisPaise: components["schemas"]["Paise"];
+            /** @description What the lot cost. */
+            costPaise: components["schemas"]["Paise"];
+            /** @description Per share on 31 January 2018, for a lot held then (grandfathering). */
+            fmvPerShare?: string | null;
+            gainPaise: components["schemas"]["Paise"];
+            grandfathered: boolean;
+            /** Format: int64 */
+            holdingDays: number;
+            isin: string;
+            /** @description `before_2024_07_23` or `from_2024_07_23`. */
+            period: string;
+            proceedsPaise: components["schemas"]["Paise"];
+            quantity: components["schemas"]["Quantity"];
+            ratePercent?: null | components["schemas"]["Percent"];
+            /** @description The rule that applies, in words. */
+            rule: string;
+            section: string;
+            /** Format: date */
+            soldOn: string;
+            symbol: string;
+            term: components["schemas"]["Term"];
+            /**
+             * @description `bought`, `bonus` (nil cost, acquired on allotment), `merger` or
+             *     `demerger` (cost and date carried from the shares given up).
+             */
+            via: string;
+        };
         /**
          * @description How often a subscription is delivered.
          * @enum {string}
          */
         Guarantee: "at-least-once" | "exactly-once";
+        /**
+         * @description Unrealized gains per lot, the exemption left, and which sales would
+         *     use it or book losses: information, not advice.
+         */
+        Harvest: {
+            /** Format: date */
+            asOf: string;
+            exemption: components["schemas"]["Exemption"];
+            fy: string;
+            limit: number;
+            /** @description Losses that would set off this year's short-term gains; at most 20. */
+            lossesAgainstShortTerm: components["schemas"]["HarvestIdea"][];
+            /** @description One page of open lots, oldest first per security. */
+            lots: components["schemas"]["OpenLot"][];
+            notice: string;
+            offset: number;
+            /** @description Net short-term equity gains booked this year (after short-term losses). */
+            shortTermBookedPaise: components["schemas"]["Paise"];
+            total: number;
+            /** @description Long-term gains that fit in the exemption left; at most 20. */
+            withinExemption: components["schemas"]["HarvestIdea"][];
+        };
+        /** @description Selling the oldest shares of one security: FIFO decides which lots go. */
+        HarvestIdea: {
+            /** @description The gain (or loss, negative) selling them today would book. */
+            gainPaise: components["schemas"]["Paise"];
+            isin: string;
+            longTermPaise: components["schemas"]["Paise"];
+            quantity: components["schemas"]["Quantity"];
+            shortTermPaise: components["schemas"]["Paise"];
+            symbol: string;
+            why: string;
+        };
         Health: {
             /** @example ok */
             status: string;
@@ -2374,6 +2714,12 @@ export interface components {
              * @description How many rows were not taken in all.
              */
             skippedCount: number;
+            /**
+             * @description Securities whose stated holding and the tradebook's FIFO holding
+             *     differ by a clean ratio: a split, bonus or consolidation KiteMate
+             *     does not know of would explain it. At most 50.
+             */
+            suggestedActions: components["schemas"]["SuggestedAction"][];
         };
         Initiated: {
             /** @description Send the browser here to log in at Zerodha. */
@@ -2613,6 +2959,28 @@ export interface components {
              * @description Unread notices, counted up to 100 (`100` means "100 or more").
              */
             unread: number;
+        };
+        /** @description One open lot, valued now. */
+        OpenLot: {
+            /** Format: date */
+            acquiredOn: string;
+            asset: string;
+            /** @description The cost a sale today would count (grandfathered where that is higher). */
+            costBasisPaise: components["schemas"]["Paise"];
+            costPaise: components["schemas"]["Paise"];
+            isin: string;
+            /** @description Whether a sale today would be long-term. */
+            longTerm: boolean;
+            /**
+             * Format: date
+             * @description The first day a sale is long-term.
+             */
+            longTermFrom: string;
+            quantity: components["schemas"]["Quantity"];
+            symbol: string;
+            unrealizedPaise?: null | components["schemas"]["Paise"];
+            valuePaise?: null | components["schemas"]["Paise"];
+            via: string;
         };
         /** @enum {string} */
         Order: "asc" | "desc";
@@ -3090,6 +3458,16 @@ export interface components {
         SessionList: {
             sessions: components["schemas"]["Session"][];
         };
+        /** @description Losses set off against gains of the year, and what is left to carry forward. */
+        SetOff: {
+            longTermCarriedPaise: components["schemas"]["Paise"];
+            /** @description Long-term equity losses set off against long-term gains only (s.70(3)). */
+            longTermLossesUsedPaise: components["schemas"]["Paise"];
+            /** @description Left to carry forward eight years if the return is filed in time (s.74). */
+            shortTermCarriedPaise: components["schemas"]["Paise"];
+            /** @description Short-term equity losses set off against short-term gains, then long-term (s.70(2)). */
+            shortTermLossesUsedPaise: components["schemas"]["Paise"];
+        };
         /**
          * @description A shared widget as anyone with its link sees it: no source (its bounds
          *     could be amounts), amounts left out when the owner hides them.
@@ -3253,6 +3631,33 @@ export interface components {
             name: string;
             topic: string;
         };
+        /**
+         * @description A corporate action that would explain why a holdings export (or Kite)
+         *     and the tradebook disagree, ready to declare.
+         */
+        SuggestedAction: {
+            /**
+             * @description `POST /portfolio/corporate-actions` bodies that would apply it, one
+             *     per action that fits (a split or a bonus change the tax differently):
+             *     the ex-date is the day after the last trade; correct it if later.
+             */
+            declare: components["schemas"]["DeclareAction"][];
+            /** @description In words: which actions would explain it. */
+            explanation: string;
+            /** @description What the trades come to, first in first out. */
+            fifoQuantity: components["schemas"]["Quantity"];
+            isin: string;
+            /**
+             * Format: int32
+             * @description `statedQuantity` : `fifoQuantity`, in lowest terms.
+             */
+            ratioNew: number;
+            /** Format: int32 */
+            ratioOld: number;
+            /** @description What the holdings export or Kite says is held. */
+            statedQuantity: components["schemas"]["Quantity"];
+            symbol: string;
+        };
         Summary: {
             dayChangePaise?: null | components["schemas"]["Paise"];
             holdings: number;
@@ -3289,12 +3694,25 @@ export interface components {
             investedPaise: components["schemas"]["Paise"];
             mutualFunds: number;
             positions: number;
+            /**
+             * @description As in an import's report: actions that would explain where Kite's
+             *     holdings and the imported trades disagree.
+             */
+            suggestedActions: components["schemas"]["SuggestedAction"][];
             /** Format: date-time */
             syncedAt: string;
             valuePaise: components["schemas"]["Paise"];
         };
         /** @example dividend */
         Tag: string;
+        /** @description Tax on one category and period after set-off and the exemption. */
+        TaxDue: {
+            category: string;
+            period: string;
+            ratePercent: components["schemas"]["Percent"];
+            taxPaise: components["schemas"]["Paise"];
+            taxablePaise: components["schemas"]["Paise"];
+        };
         /**
          * @description How long a sold lot was held, for tax.
          * @enum {string}
@@ -6387,6 +6805,152 @@ export interface operations {
             };
         };
     };
+    list_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Corporate actions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorporateActionList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    declare_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclareAction"];
+            };
+        };
+        responses: {
+            /** @description Declared; holdings and gains are worked out again */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorporateAction"];
+                };
+            };
+            /** @description A field is malformed or does not fit the kind of action, or none of your securities is the one named (`field` says which); or 100 are declared already, the most one account may (`failed_precondition`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Declared already (same security, kind and ex-date) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Declaring too often; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forget_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The declared action's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description You declared none with that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     history: {
         parameters: {
             query?: {
@@ -6795,6 +7359,140 @@ export interface operations {
             };
             /** @description Zerodha did not answer */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    capital_gains: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A financial year like `2024-25`, from 2000-01 to the current one;
+                 *     the current one when left out.
+                 */
+                fy?: string;
+                /** @description 0–10,000,000; 0 when left out. */
+                offset?: number;
+                /** @description 1–500 lines; 100 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The year's capital gains */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapitalGains"];
+                };
+            };
+            /** @description `fy` is not a financial year like 2024-25 from 2000-01 to now, or a page parameter is out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    capital_gains_csv: {
+        parameters: {
+            query?: {
+                /** @description A financial year like `2024-25`; the current one when left out. */
+                fy?: string;
+                /** @description `112a` (Schedule 112A's lines, the default) or `cg` (Schedule CG's summary). */
+                schedule?: "112a" | "cg";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description `fy` is not a financial year like 2024-25 from 2000-01 to now, or `schedule` is neither 112a nor cg */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    harvest: {
+        parameters: {
+            query?: {
+                /** @description 0–10,000,000; 0 when left out. */
+                offset?: number;
+                /** @description 1–500 lots; 100 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lots, the exemption left and ideas */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Harvest"];
+                };
+            };
+            /** @description A page parameter is out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

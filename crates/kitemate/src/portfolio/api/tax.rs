@@ -78,6 +78,7 @@ pub struct ExportQuery {
     #[validate(length(equal = 7))]
     pub fy: Option<String>,
     /// `112a` (Schedule 112A's lines, the default) or `cg` (Schedule CG's summary).
+    #[param(inline)]
     pub schedule: Option<Schedule>,
 }
 
