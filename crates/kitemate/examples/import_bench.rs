@@ -7,6 +7,9 @@
 //! changes the size. `KIND=holdings` times a 100,000-row holdings export
 //! instead: imported, then re-imported with every row changed.
 //!
+//! `KIND=tax` times the tax P&L of the million-trade user instead, with
+//! corporate actions and grandfathering values loaded.
+//!
 //! After the import, the app serves HTTP and pages of that user's trades
 //! and sales are timed end to end (median of 20 requests each), with the
 //! size of the largest answers.
@@ -94,6 +97,13 @@ async fn main() -> anyhow::Result<()> {
     let app = App::build(config, Clock::system()).await?;
     let served = Served::start(&app).await?;
     let user = served.user_id.as_str();
+    if std::env::var("KIND").is_ok_and(|k| k == "tax") {
+        tax(&app, &served, rows, label).await?;
+        served.server.abort();
+        app.close().await;
+        app.backend.drop_all().await?;
+        return Ok(());
+    }
     if holdings_kind {
         println!("## import of a {rows}-row holdings export on {label}");
         println!();
@@ -179,6 +189,112 @@ async fn main() -> anyhow::Result<()> {
     served.server.abort();
     app.close().await;
     app.backend.drop_all().await?;
+    Ok(())
+}
+
+/// `KIND=tax`: the million-trade user's capital gains, with corporate
+/// actions on a fifth of the securities (50 splits from an NSE `Bc` file,
+/// 50 bonuses) and every security's 31 January 2018 high loaded, so the
+/// replay applies actions and grandfathers the lots held then.
+#[expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+async fn tax(app: &App, served: &Served, rows: usize, label: &str) -> anyhow::Result<()> {
+    let user = served.user_id.as_str();
+    app.portfolio
+        .import(
+            user,
+            None,
+            Some("bench.csv".into()),
+            bytes::Bytes::from(tradebook(rows)),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let mut bc = String::from(
+        "SERIES,SYMBOL,SECURITY,RECORD_DT,BC_STRT_DT,BC_END_DT,EX_DT,ND_STRT_DT,ND_END_DT,PURPOSE\n",
+    );
+    for s in 0..50 {
+        let _ = writeln!(
+            bc,
+            "EQ,SYM{s},Sym {s} Ltd,2019-01-15,,,2019-01-15,,,FVSPLT FRM RS 10 TO RS 2"
+        );
+        let b = s + 50;
+        let _ = writeln!(
+            bc,
+            "EQ,SYM{b},Sym {b} Ltd,2021-06-15,,,2021-06-15,,,BONUS 1:1"
+        );
+    }
+    app.market
+        .load_actions("Bc-bench.csv", bc.into_bytes())
+        .await?;
+    let mut bhav = String::from(
+        "SYMBOL,SERIES,OPEN,HIGH,LOW,CLOSE,LAST,PREVCLOSE,TOTTRDQTY,TOTTRDVAL,TIMESTAMP,TOTALTRADES,ISIN,\n",
+    );
+    for s in 0..500 {
+        let high = 150 + (s * 7) % 3000;
+        let _ = writeln!(
+            bhav,
+            "SYM{s},EQ,{high},{high},{high},{high},{high},{high},10,10,31-JAN-2018,1,INE{s:05}A010,"
+        );
+    }
+    app.market
+        .load("cm31JAN2018bhav.csv", bhav.into_bytes())
+        .await?;
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let client = client.clone();
+        let token = served.token.clone();
+        let addr = served.addr;
+        async move {
+            let started = Instant::now();
+            let res = client
+                .get(format!("http://{addr}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await?;
+            anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
+            let body = res.bytes().await?;
+            Ok::<_, anyhow::Error>((started.elapsed(), body))
+        }
+    };
+    println!("## tax P&L of a {rows}-trade user on {label}");
+    println!();
+    let (cold, body) = get("/portfolio/tax/capital-gains?fy=2019-20&limit=100".into()).await?;
+    let report: serde_json::Value = serde_json::from_slice(&body)?;
+    println!(
+        "first `GET /portfolio/tax/capital-gains?fy=2019-20` after the import and the loads \
+         (every trade replayed with 100 actions and the 2018 values, then the year classified): \
+         **{:.2} s**; {} sales that year, {} grandfathered lines on the first page",
+        cold.as_secs_f64(),
+        report["total"],
+        report["lines"].as_array().map_or(0, |l| l
+            .iter()
+            .filter(|x| x["grandfathered"] == true)
+            .count())
+    );
+    println!();
+    println!("| request | median | slowest of 20 | answer size |");
+    println!("| --- | ---: | ---: | ---: |");
+    for path in [
+        "/portfolio/tax/capital-gains?fy=2019-20&limit=100",
+        "/portfolio/tax/capital-gains?fy=2024-25&limit=500",
+        "/portfolio/tax/capital-gains.csv?fy=2019-20",
+        "/portfolio/tax/capital-gains.csv?fy=2019-20&schedule=cg",
+        "/portfolio/tax/harvest",
+    ] {
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..20 {
+            let (took, body) = get(path.to_string()).await?;
+            size = body.len();
+            times.push(took);
+        }
+        times.sort();
+        println!(
+            "| `GET {path}` | **{:.1} ms** | {:.1} ms | {:.1} kB |",
+            times[times.len() / 2].as_secs_f64() * 1e3,
+            times[times.len() - 1].as_secs_f64() * 1e3,
+            size as f64 / 1e3
+        );
+    }
     Ok(())
 }
 

@@ -210,6 +210,17 @@ impl ChatService {
                 facts.tally = Some(tally);
             }
             Intent::Positions => facts.positions = self.portfolio.positions(user_id).await?,
+            Intent::Tax { ask, fy } => {
+                let fy = fy.map(engine::period::fy_name);
+                facts.gains = Some(
+                    self.portfolio
+                        .capital_gains(user_id, fy.as_deref(), 0, 0)
+                        .await?,
+                );
+                if *ask == engine::tax::TaxAsk::LongTermLots {
+                    facts.harvest = Some(self.portfolio.harvest(user_id, 0, 500).await?);
+                }
+            }
             Intent::Performance { period } => {
                 let from = period.as_ref().map(|p| p.from);
                 facts.performance = Some(self.portfolio.performance_since(user_id, from).await?);

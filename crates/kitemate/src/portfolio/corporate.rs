@@ -131,6 +131,14 @@ impl PortfolioService {
         &self,
         user_id: &str,
     ) -> Result<Vec<SuggestedAction>, ApiError> {
+        // Without a holdings export or a sync nothing is stated to compare.
+        let (imported, synced) = tokio::try_join!(
+            store::holdings_imported_at(&self.db, user_id),
+            store::synced_at(&self.db, user_id)
+        )?;
+        if imported.is_none() && synced.is_none() {
+            return Ok(Vec::new());
+        }
         let securities = self.securities(user_id).await?;
         Ok(detect(&securities, self.clock.today_ist()))
     }

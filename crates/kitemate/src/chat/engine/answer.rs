@@ -607,6 +607,7 @@ pub fn answer(intent: &Intent, facts: &Facts) -> Answer {
             nothing_held(facts).unwrap_or_else(|| super::detail::group(facts, *what, group))
         }
         Intent::Decline { why } => super::detail::decline(*why),
+        Intent::Tax { ask, .. } => super::tax::answer(*ask, facts),
     }
 }
 

@@ -293,6 +293,9 @@ pub fn resolve(
     let w: Vec<&str> = owned.iter().map(String::as_str).collect();
     let found = names::find(&w, text, catalog);
     let read = slots::read(&w, text, &found, today);
+    if let Some(ask) = super::tax::ask(&w) {
+        return (Intent::Tax { ask, fy: read.fy }, None);
+    }
     if let Some(why) = read.decline {
         return (Intent::Decline { why }, context.cloned());
     }

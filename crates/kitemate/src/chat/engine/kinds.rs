@@ -179,6 +179,11 @@ pub enum Intent {
     Realized {
         fy: Option<i32>,
     },
+    /// Capital-gains tax of a financial year (the current one when none).
+    Tax {
+        ask: super::tax::TaxAsk,
+        fy: Option<i32>,
+    },
     Xirr {
         symbol: Option<String>,
     },

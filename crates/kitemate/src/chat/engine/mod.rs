@@ -12,6 +12,7 @@ pub mod names;
 pub mod period;
 pub mod reply;
 pub mod slots;
+pub mod tax;
 
 pub use intent::{Intent, resolve};
 pub use reply::SUGGESTIONS;
@@ -37,6 +38,10 @@ pub struct Facts {
     /// Filled for counts and dates of trades: what every matching trade
     /// adds up to (`trades` then holds the newest few).
     pub tally: Option<TradeTally>,
+    /// Filled for tax questions: the year's capital gains.
+    pub gains: Option<crate::portfolio::tax::CapitalGains>,
+    /// Filled for which lots are long-term: the open lots.
+    pub harvest: Option<crate::portfolio::tax::Harvest>,
 }
 
 impl Facts {
@@ -47,6 +52,8 @@ impl Facts {
             positions: Vec::new(),
             performance: None,
             tally: None,
+            gains: None,
+            harvest: None,
         }
     }
 

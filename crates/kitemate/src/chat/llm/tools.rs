@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::chat::engine::intent::{Aspect, By, Intent, Side, Sort};
 use crate::chat::engine::period::{self, Period};
 use crate::chat::engine::slots::{self, Pick, Slots, What};
+use crate::chat::engine::tax::TaxAsk;
 
 /// `what` of `portfolio_query`, as the schema names it.
 const WHATS: &[(&str, What)] = &[
@@ -127,6 +128,18 @@ pub fn definitions() -> Value {
             })
         ),
         tool(
+            "capital_gains_tax",
+            "Capital-gains tax of a financial year at the listed rates (s.111A, s.112A), how much of the s.112A exemption is left, or which lots are long-term now.",
+            json!({
+                "type": "object",
+                "properties": {
+                    "ask": { "type": "string", "enum": ["due", "exemption", "long_term_lots"] },
+                    "financial_year": { "type": "string", "description": "like 2024-25; the current one when left out" }
+                },
+                "required": ["ask"]
+            })
+        ),
+        tool(
             "xirr",
             "Annualized return (XIRR) of the portfolio or of one security.",
             json!({
@@ -218,6 +231,7 @@ struct Args {
     one: Option<bool>,
     worth_above_paise: Option<i64>,
     worth_below_paise: Option<i64>,
+    ask: Option<String>,
 }
 
 fn required<T>(value: Option<T>, name: &str) -> Result<T, String> {
@@ -302,6 +316,25 @@ pub fn intent(name: &str, arguments: &str, today: chrono::NaiveDate) -> Result<I
             symbol: symbol(args.symbol)?,
         },
         "positions_today" => Intent::Positions,
+        "capital_gains_tax" => Intent::Tax {
+            ask: match required(args.ask, "ask")?.as_str() {
+                "due" => TaxAsk::Due,
+                "exemption" => TaxAsk::Exemption,
+                "long_term_lots" => TaxAsk::LongTermLots,
+                other => {
+                    return Err(format!(
+                        "`ask` {other:?} is not due, exemption or long_term_lots"
+                    ));
+                }
+            },
+            fy: match args.financial_year {
+                Some(fy) => Some(
+                    period::financial_year(&[fy.as_str()], today)
+                        .ok_or_else(|| format!("`financial_year` {fy:?} is not like 2024-25"))?,
+                ),
+                None => None,
+            },
+        },
         "portfolio_query" => return query(args, today),
         "compare_holdings" => Intent::Compare {
             symbols: match securities(required(args.symbols, "symbols")?)? {
@@ -480,6 +513,17 @@ pub fn call_for(intent: &Intent) -> Option<(&'static str, Value)> {
             ),
         ),
         Intent::Xirr { symbol } => ("xirr", json!({ "symbol": symbol })),
+        Intent::Tax { ask, fy } => {
+            let mut args = json!({ "ask": match ask {
+                TaxAsk::Due => "due",
+                TaxAsk::Exemption => "exemption",
+                TaxAsk::LongTermLots => "long_term_lots",
+            } });
+            if let Some(fy) = fy {
+                args["financial_year"] = json!(period::fy_name(*fy));
+            }
+            ("capital_gains_tax", args)
+        }
         Intent::Trades {
             period,
             side: s,

@@ -236,6 +236,11 @@ struct Book {
     trades: Vec<Value>,
     realized: Value,
     realized_by_fy: BTreeMap<String, Value>,
+    /// The capital-gains report of each of those years, and of the
+    /// current one (`current`).
+    tax_by_fy: BTreeMap<String, Value>,
+    /// The open lots, for which are long-term.
+    harvest: Value,
     /// Numbers (normalized) the answers may state.
     numbers: BTreeSet<String>,
 }
@@ -286,6 +291,26 @@ impl Book {
                 .json();
             realized_by_fy.insert(fy, reply);
         }
+        let mut tax_by_fy = BTreeMap::new();
+        for fy in realized_by_fy.keys().map(String::as_str).chain(["current"]) {
+            let query = if fy == "current" {
+                String::new()
+            } else {
+                format!("&fy={fy}")
+            };
+            let reply = app
+                .get(
+                    &format!("/portfolio/tax/capital-gains?limit=1{query}"),
+                    Some(&token),
+                )
+                .await?
+                .json();
+            tax_by_fy.insert(fy.to_string(), reply);
+        }
+        let harvest = app
+            .get("/portfolio/tax/harvest?limit=500", Some(&token))
+            .await?
+            .json();
         let mut book = Self {
             name: name.to_string(),
             token,
@@ -294,6 +319,8 @@ impl Book {
             trades,
             realized,
             realized_by_fy,
+            tax_by_fy,
+            harvest,
             numbers: BTreeSet::new(),
         };
         let mut numbers = BTreeSet::new();
@@ -303,6 +330,7 @@ impl Book {
             .chain(&book.trades)
             .chain([&book.summary, &book.realized])
             .chain(book.realized_by_fy.values())
+            .chain(book.tax_by_fy.values())
         {
             collect_numbers(value, "", &mut numbers);
         }
@@ -814,6 +842,27 @@ fn judge(book: &Book, want: &str, fill: &Fill, question: &str, reply: &Value) ->
             .realized_by_fy
             .get(*fy)
             .and_then(|r| expected_money(paise(&r["totalPaise"]))),
+        // Capital-gains tax: the year's tax at the listed rates, or that
+        // nothing was sold; the exemption left; the long-term lots.
+        ["tax", rest @ ..] | ["exemption", rest @ ..] => {
+            let fy = rest.first().copied().unwrap_or("current");
+            let report = book.tax_by_fy.get(fy).cloned().unwrap_or_default();
+            for section in ["111", "112"] {
+                allowed.insert(section.to_string());
+            }
+            if parts[0] == "exemption" {
+                expected_money(paise(&report["exemption"]["leftPaise"]))
+            } else if report["total"] == 0 {
+                (!answer.contains("no capital-gains tax"))
+                    .then(|| "does not say no tax is due".to_string())
+            } else {
+                expected_money(paise(&report["taxPaise"]))
+            }
+        }
+        ["longterm"] => {
+            collect_numbers(&book.harvest, "", &mut allowed);
+            (!answer.contains("long-term")).then(|| "does not speak of long-term lots".to_string())
+        }
         [what, "group"] => {
             let total = match *what {
                 "value" => group_sum("valuePaise"),
