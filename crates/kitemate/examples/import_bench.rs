@@ -229,7 +229,8 @@ async fn tax(app: &App, served: &Served, rows: usize, label: &str) -> anyhow::Re
         "SYMBOL,SERIES,OPEN,HIGH,LOW,CLOSE,LAST,PREVCLOSE,TOTTRDQTY,TOTTRDVAL,TIMESTAMP,TOTALTRADES,ISIN,\n",
     );
     for s in 0..500 {
-        let high = 150 + (s * 7) % 3000;
+        // Above most lots' cost, so that grandfathering raises it.
+        let high = 700 + (s * 7) % 3000;
         let _ = writeln!(
             bhav,
             "SYM{s},EQ,{high},{high},{high},{high},{high},{high},10,10,31-JAN-2018,1,INE{s:05}A010,"

@@ -102,9 +102,10 @@ impl IntoResponse for CsvFile {
 
 /// A financial year's Schedule 112A lines or Schedule CG summary, as CSV.
 ///
-/// Schedule 112A: one line per long-term sale of equity matched to a lot,
-/// in the schedule's columns, with the 31 January 2018 value for
-/// grandfathered lots. Schedule CG: the year's figures in its order.
+/// Schedule 112A, scrip-wise: the long-term sales of equity summed per
+/// ISIN, rate period and acquisition before or after 1 February 2018, in
+/// the schedule's columns, with the 31 January 2018 value for grandfathered
+/// shares. Schedule CG: the year's figures in its order.
 #[utoipa::path(get, path = "/portfolio/tax/capital-gains.csv", tag = TAG,
     security(("bearer" = [])),
     params(ExportQuery),

@@ -27,8 +27,26 @@ fn rupees(value: Decimal) -> String {
     format!("{:.2}", value.round_dp(2))
 }
 
-/// Schedule 112A: the year's long-term sales of equity (s.112A), in its
-/// columns, amounts in rupees.
+/// One scrip's long-term sales of a rate period, acquired on one side of
+/// 1 February 2018, summed as Schedule 112A reports them.
+#[derive(Default)]
+struct Scrip {
+    symbol: String,
+    shares: Decimal,
+    proceeds: Decimal,
+    cost: Decimal,
+    basis: Decimal,
+    lower: Decimal,
+    fmv_total: Decimal,
+    /// The 31 January 2018 value per share, while every lot agrees on it.
+    fmv: Option<Decimal>,
+    mixed_fmv: bool,
+}
+
+/// Schedule 112A, scrip-wise as the return asks: the year's long-term
+/// sales of equity (s.112A) summed per ISIN, rate period, and whether the
+/// shares were acquired on or before 31 January 2018; amounts in rupees.
+/// As many lines as scrips, however many sales.
 pub fn schedule_112a(pieces: &[Piece<'_>]) -> String {
     let mut out = String::from(
         "Transferred,Share/Unit acquired,ISIN Code,Name of the Share/Unit,No. of Shares/Units,\
@@ -38,6 +56,7 @@ pub fn schedule_112a(pieces: &[Piece<'_>]) -> String {
          Total Fair Market Value as per section 55(2)(ac),Expenditure in connection with transfer,\
          Total deductions,Balance\n",
     );
+    let mut scrips: std::collections::BTreeMap<(Period, bool, &str), Scrip> = Default::default();
     for piece in pieces
         .iter()
         .filter(|p| p.treatment.category == Category::EquityLongTerm)
@@ -45,33 +64,71 @@ pub fn schedule_112a(pieces: &[Piece<'_>]) -> String {
         let r = piece.realized;
         let before = r.bought_on < GRANDFATHERED_BEFORE;
         let proceeds = piece.proceeds();
-        let cost = r.quantity * r.buy_price;
-        let fmv_total = r.fmv.filter(|_| before).map(|f| f * r.quantity);
-        let lower = fmv_total.map(|f| f.min(proceeds));
-        let deductions = piece.treatment.cost;
+        let fmv = r.fmv.filter(|_| before);
+        let scrip = scrips
+            .entry((
+                piece.treatment.period,
+                !before,
+                piece.security.isin.as_str(),
+            ))
+            .or_default();
+        if scrip.shares.is_zero() {
+            scrip.symbol.clone_from(&piece.security.symbol);
+            scrip.fmv = fmv;
+        } else if scrip.fmv != fmv {
+            scrip.mixed_fmv = true;
+        }
+        scrip.shares += r.quantity;
+        scrip.proceeds += proceeds;
+        scrip.cost += r.quantity * r.buy_price;
+        scrip.basis += piece.treatment.cost;
+        if let Some(f) = fmv {
+            scrip.fmv_total += f * r.quantity;
+            scrip.lower += (f * r.quantity).min(proceeds);
+        }
+    }
+    for ((period, after, isin), s) in &scrips {
+        let grandfathered = !after && s.fmv.is_some();
+        let fmv_per_share = if s.mixed_fmv {
+            s.fmv_total / s.shares
+        } else {
+            s.fmv.unwrap_or_default()
+        };
         let row = [
-            match piece.treatment.period {
+            match period {
                 Period::Before => "Before 23 July 2024".to_string(),
                 Period::From => "On or after 23 July 2024".to_string(),
             },
-            if before {
-                "On or before 31st January 2018".into()
-            } else {
+            if *after {
                 "After 31st January 2018".into()
+            } else {
+                "On or before 31st January 2018".into()
             },
-            cell(&piece.security.isin),
-            cell(&piece.security.symbol),
-            r.quantity.normalize().to_string(),
-            rupees(r.sell_price),
-            rupees(proceeds),
-            rupees(piece.treatment.cost),
-            rupees(cost),
-            lower.map(rupees).unwrap_or_default(),
-            r.fmv.filter(|_| before).map(rupees).unwrap_or_default(),
-            fmv_total.map(rupees).unwrap_or_default(),
+            cell(isin),
+            cell(&s.symbol),
+            s.shares.normalize().to_string(),
+            rupees(s.proceeds / s.shares),
+            rupees(s.proceeds),
+            rupees(s.basis),
+            rupees(s.cost),
+            if grandfathered {
+                rupees(s.lower)
+            } else {
+                String::new()
+            },
+            if grandfathered {
+                rupees(fmv_per_share)
+            } else {
+                String::new()
+            },
+            if grandfathered {
+                rupees(s.fmv_total)
+            } else {
+                String::new()
+            },
             "0.00".into(),
-            rupees(deductions),
-            rupees(proceeds - deductions),
+            rupees(s.basis),
+            rupees(s.proceeds - s.basis),
         ];
         out.push_str(&row.join(","));
         out.push('\n');

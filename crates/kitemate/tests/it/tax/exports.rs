@@ -24,9 +24,12 @@ async fn the_schedules_come_as_csv_a_ca_can_use(kind: Kind) -> TestResult {
         .await?;
     let asha = app.signup("asha").await?;
     let trades = [
-        // Grandfathered: cost max(1,000, min(2,500, 3,000)) = 2,500; gain 500.
+        // Grandfathered, two lots sold together, one line for the scrip:
+        // cost max(1,000, min(2,500, 3,000)) + max(1,200, min(2,500, 3,000))
+        // = 5,000; consideration 6,000; gain 1,000.
         "2017-03-01 buy OLDCO INEEXP01A011 10 100".to_string(),
-        "2024-09-02 sell OLDCO INEEXP01A011 10 300".to_string(),
+        "2017-06-01 buy OLDCO INEEXP01A011 10 120".to_string(),
+        "2024-09-02 sell OLDCO INEEXP01A011 20 300".to_string(),
         // Long-term before 23 July: 10 × 50 = 500 at 10%.
         "2023-01-02 buy NEWCO INEEXP01B011 10 100".to_string(),
         "2024-07-01 sell NEWCO INEEXP01B011 10 150".to_string(),
@@ -64,7 +67,7 @@ async fn the_schedules_come_as_csv_a_ca_can_use(kind: Kind) -> TestResult {
     assert_eq!(
         rows.len(),
         3,
-        "a header and the two long-term sales: {}",
+        "a header and a line per scrip: {}",
         reply.text
     );
     assert_eq!(rows[0][1], "Share/Unit acquired");
@@ -109,17 +112,17 @@ async fn the_schedules_come_as_csv_a_ca_can_use(kind: Kind) -> TestResult {
             "On or before 31st January 2018",
             "INEEXP01A011",
             "OLDCO",
-            "10",
+            "20",
             "300.00",
-            "3000.00",
-            "2500.00",
-            "1000.00",
-            "2500.00",
+            "6000.00",
+            "5000.00",
+            "2200.00",
+            "5000.00",
             "250.00",
-            "2500.00",
+            "5000.00",
             "0.00",
-            "2500.00",
-            "500.00"
+            "5000.00",
+            "1000.00"
         ]
     );
 
@@ -138,8 +141,8 @@ async fn the_schedules_come_as_csv_a_ca_can_use(kind: Kind) -> TestResult {
     };
     assert_eq!(line("A2b").as_deref(), Some("200.00"));
     assert_eq!(line("B4a").as_deref(), Some("500.00"));
-    assert_eq!(line("B4b").as_deref(), Some("500.00"));
-    assert_eq!(line("112A-exempt").as_deref(), Some("1000.00"));
+    assert_eq!(line("B4b").as_deref(), Some("1000.00"));
+    assert_eq!(line("112A-exempt").as_deref(), Some("1500.00"));
     // Only the short-term gain is taxed: 200 × 20% = 40.
     assert_eq!(line("TAX").as_deref(), Some("40.00"));
     let gains = app
