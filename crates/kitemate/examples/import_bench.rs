@@ -239,26 +239,11 @@ async fn tax(app: &App, served: &Served, rows: usize, label: &str) -> anyhow::Re
     app.market
         .load("cm31JAN2018bhav.csv", bhav.into_bytes())
         .await?;
-    let client = reqwest::Client::new();
-    let get = |path: String| {
-        let client = client.clone();
-        let token = served.token.clone();
-        let addr = served.addr;
-        async move {
-            let started = Instant::now();
-            let res = client
-                .get(format!("http://{addr}{path}"))
-                .bearer_auth(token)
-                .send()
-                .await?;
-            anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
-            let body = res.bytes().await?;
-            Ok::<_, anyhow::Error>((started.elapsed(), body))
-        }
-    };
     println!("## tax P&L of a {rows}-trade user on {label}");
     println!();
-    let (cold, body) = get("/portfolio/tax/capital-gains?fy=2019-20&limit=100".into()).await?;
+    let (cold, body) = served
+        .get("/portfolio/tax/capital-gains?fy=2019-20&limit=100")
+        .await?;
     let report: serde_json::Value = serde_json::from_slice(&body)?;
     println!(
         "first `GET /portfolio/tax/capital-gains?fy=2019-20` after the import and the loads \
@@ -272,31 +257,15 @@ async fn tax(app: &App, served: &Served, rows: usize, label: &str) -> anyhow::Re
             .count())
     );
     println!();
-    println!("| request | median | slowest of 20 | answer size |");
-    println!("| --- | ---: | ---: | ---: |");
-    for path in [
-        "/portfolio/tax/capital-gains?fy=2019-20&limit=100",
-        "/portfolio/tax/capital-gains?fy=2024-25&limit=500",
-        "/portfolio/tax/capital-gains.csv?fy=2019-20",
-        "/portfolio/tax/capital-gains.csv?fy=2019-20&schedule=cg",
-        "/portfolio/tax/harvest",
-    ] {
-        let mut times = Vec::new();
-        let mut size = 0;
-        for _ in 0..20 {
-            let (took, body) = get(path.to_string()).await?;
-            size = body.len();
-            times.push(took);
-        }
-        times.sort();
-        println!(
-            "| `GET {path}` | **{:.1} ms** | {:.1} ms | {:.1} kB |",
-            times[times.len() / 2].as_secs_f64() * 1e3,
-            times[times.len() - 1].as_secs_f64() * 1e3,
-            size as f64 / 1e3
-        );
-    }
-    Ok(())
+    served
+        .table(&[
+            "/portfolio/tax/capital-gains?fy=2019-20&limit=100",
+            "/portfolio/tax/capital-gains?fy=2024-25&limit=500",
+            "/portfolio/tax/capital-gains.csv?fy=2019-20",
+            "/portfolio/tax/capital-gains.csv?fy=2019-20&schedule=cg",
+            "/portfolio/tax/harvest",
+        ])
+        .await
 }
 
 /// The app serving HTTP, with a user signed up through it.
@@ -308,6 +277,44 @@ struct Served {
 }
 
 impl Served {
+    /// One GET as the signed-up user, timed end to end: how long, and the body.
+    async fn get(&self, path: &str) -> anyhow::Result<(std::time::Duration, bytes::Bytes)> {
+        let started = Instant::now();
+        let res = reqwest::Client::new()
+            .get(format!("http://{}{path}", self.addr))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
+        let body = res.bytes().await?;
+        Ok((started.elapsed(), body))
+    }
+
+    /// Each of `paths` asked 20 times: a table of the median, the slowest
+    /// and the answer's size.
+    #[expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+    async fn table(&self, paths: &[&str]) -> anyhow::Result<()> {
+        println!("| request | median | slowest of 20 | answer size |");
+        println!("| --- | ---: | ---: | ---: |");
+        for path in paths {
+            let mut times = Vec::new();
+            let mut size = 0;
+            for _ in 0..20 {
+                let (took, body) = self.get(path).await?;
+                size = body.len();
+                times.push(took);
+            }
+            times.sort();
+            println!(
+                "| `GET {path}` | **{:.1} ms** | {:.1} ms | {:.1} kB |",
+                times[times.len() / 2].as_secs_f64() * 1e3,
+                times[times.len() - 1].as_secs_f64() * 1e3,
+                size as f64 / 1e3
+            );
+        }
+        Ok(())
+    }
+
     async fn start(app: &App) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -349,58 +356,28 @@ impl Served {
 /// Times pages of the imported user's trades and sales through HTTP.
 #[expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 async fn pages(served: &Served) -> anyhow::Result<()> {
-    let (addr, token) = (served.addr, &served.token);
-    let client = reqwest::Client::new();
     // The first request works the portfolio out (FIFO over every trade);
     // it is kept per version, so it is timed on its own.
-    let started = Instant::now();
-    let first = client
-        .get(format!("http://{addr}/portfolio/summary"))
-        .bearer_auth(token)
-        .send()
-        .await?;
-    anyhow::ensure!(first.status().is_success(), "{}", first.status());
+    let (first, _) = served.get("/portfolio/summary").await?;
     println!();
     println!(
         "first request after the import (works out FIFO over every trade): {:.2} s",
-        started.elapsed().as_secs_f64()
+        first.as_secs_f64()
     );
     println!();
-    println!("| request | median | slowest of 20 | answer size |");
-    println!("| --- | ---: | ---: | ---: |");
-    for path in [
-        "/portfolio/trades?limit=50",
-        "/portfolio/trades?limit=50&offset=500000",
-        "/portfolio/trades?limit=50&offset=999950",
-        "/portfolio/trades?limit=50&symbol=SYM7&offset=1000",
-        "/portfolio/trades?limit=50&from=2019-06-15&to=2019-07-15&offset=100",
-        "/portfolio/pnl/realized?limit=50",
-        "/portfolio/pnl/realized?limit=50&offset=300000",
-        "/portfolio/pnl/realized?limit=50&fy=2020-21&offset=2000",
-        "/portfolio/pnl/realized?limit=500&symbol=SYM7",
-        "/holdings",
-        "/portfolio/summary",
-    ] {
-        let mut times = Vec::new();
-        let mut size = 0;
-        for _ in 0..20 {
-            let started = Instant::now();
-            let res = client
-                .get(format!("http://{addr}{path}"))
-                .bearer_auth(token)
-                .send()
-                .await?;
-            anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
-            size = res.bytes().await?.len();
-            times.push(started.elapsed());
-        }
-        times.sort();
-        println!(
-            "| `GET {path}` | **{:.1} ms** | {:.1} ms | {:.1} kB |",
-            times[times.len() / 2].as_secs_f64() * 1e3,
-            times[times.len() - 1].as_secs_f64() * 1e3,
-            size as f64 / 1e3
-        );
-    }
-    Ok(())
+    served
+        .table(&[
+            "/portfolio/trades?limit=50",
+            "/portfolio/trades?limit=50&offset=500000",
+            "/portfolio/trades?limit=50&offset=999950",
+            "/portfolio/trades?limit=50&symbol=SYM7&offset=1000",
+            "/portfolio/trades?limit=50&from=2019-06-15&to=2019-07-15&offset=100",
+            "/portfolio/pnl/realized?limit=50",
+            "/portfolio/pnl/realized?limit=50&offset=300000",
+            "/portfolio/pnl/realized?limit=50&fy=2020-21&offset=2000",
+            "/portfolio/pnl/realized?limit=500&symbol=SYM7",
+            "/holdings",
+            "/portfolio/summary",
+        ])
+        .await
 }

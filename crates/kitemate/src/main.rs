@@ -255,17 +255,14 @@ async fn prices(command: PricesCommand, config: Settings) -> anyhow::Result<()> 
         PricesCommand::Load { files } => {
             let bar = progress_bar(files.len() as u64, "loading");
             for file in &files {
-                let name = file.file_name().map_or_else(
-                    || file.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                );
-                let loaded = match tokio::fs::read(file).await {
+                let (name, bytes) = read_file(file).await;
+                let loaded = match bytes {
                     Ok(bytes) => app
                         .market
                         .load(&name, bytes)
                         .await
                         .map_err(|err| err.to_string()),
-                    Err(err) => Err(format!("{}: {err}", file.display())),
+                    Err(err) => Err(err),
                 };
                 // The bar is on stderr (and hidden off a terminal); reports go to stdout.
                 match loaded {
@@ -324,17 +321,14 @@ async fn corporate_actions(command: ActionsCommand, config: Settings) -> anyhow:
     let ActionsCommand::Load { files } = command;
     let mut failed = Vec::new();
     for file in &files {
-        let name = file.file_name().map_or_else(
-            || file.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let loaded = match tokio::fs::read(file).await {
+        let (name, bytes) = read_file(file).await;
+        let loaded = match bytes {
             Ok(bytes) => app
                 .market
                 .load_actions(&name, bytes)
                 .await
                 .map_err(|err| err.to_string()),
-            Err(err) => Err(format!("{}: {err}", file.display())),
+            Err(err) => Err(err),
         };
         match loaded {
             Ok(report) => {
@@ -360,6 +354,19 @@ async fn corporate_actions(command: ActionsCommand, config: Settings) -> anyhow:
     app.close().await;
     anyhow::ensure!(failed.is_empty(), "{} file(s) not loaded", failed.len());
     Ok(())
+}
+
+/// A file given on the command line: its name as reports show it, and its
+/// bytes or why they could not be read.
+async fn read_file(file: &std::path::Path) -> (String, Result<Vec<u8>, String>) {
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let bytes = tokio::fs::read(file)
+        .await
+        .map_err(|err| format!("{}: {err}", file.display()));
+    (name, bytes)
 }
 
 fn describe_load(report: &kitemate::market::LoadReport) -> String {

@@ -101,6 +101,17 @@ pub enum GroupKind {
     AssetClass(&'static str),
 }
 
+/// Which tax question was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxAsk {
+    /// How much capital-gains tax this year's (or a year's) sales owe.
+    Due,
+    /// How much of the year's LTCG exemption is left.
+    Exemption,
+    /// Which holdings' lots are long-term now.
+    LongTermLots,
+}
+
 /// Why a question is declined rather than answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decline {
@@ -181,7 +192,7 @@ pub enum Intent {
     },
     /// Capital-gains tax of a financial year (the current one when none).
     Tax {
-        ask: super::tax::TaxAsk,
+        ask: TaxAsk,
         fy: Option<i32>,
     },
     Xirr {

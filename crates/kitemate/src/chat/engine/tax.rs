@@ -6,21 +6,11 @@
 use serde_json::json;
 
 use super::Facts;
+pub use super::kinds::TaxAsk;
 use super::kinds::{any, phrase};
 use super::money::inr;
 use super::reply::{Answer, Data, DataKind, Format, answered};
 use crate::portfolio::Paise;
-
-/// Which tax question was asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaxAsk {
-    /// How much capital-gains tax this year's (or a year's) sales owe.
-    Due,
-    /// How much of the year's LTCG exemption is left.
-    Exemption,
-    /// Which holdings' lots are long-term now.
-    LongTermLots,
-}
 
 /// The tax question in `w` (normalized words), if it is one the portfolio
 /// answers: capital-gains tax, not the whole return's (TDS, income tax

@@ -206,10 +206,9 @@ pub fn parse_actions(bytes: &[u8]) -> Result<actions::ParsedActions, FormatError
 
 /// The member of a ZIP that `wanted` picks (the only one, if it holds one).
 fn unzip_member(bytes: &[u8], wanted: impl Fn(&str) -> bool) -> Result<Vec<u8>, FormatError> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))?;
+    let mut archive = open_zip(bytes)?;
     if archive.len() == 1 {
-        return unzip(bytes);
+        return read_entry(&mut archive, 0);
     }
     let Some(index) = (0..archive.len()).find(|i| {
         archive
@@ -218,33 +217,32 @@ fn unzip_member(bytes: &[u8], wanted: impl Fn(&str) -> bool) -> Result<Vec<u8>, 
     }) else {
         return fail("the ZIP holds no corporate-actions (Bc) file");
     };
-    let file = archive
-        .by_index(index)
-        .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))?;
-    let mut out = Vec::new();
-    file.take(FILE_MAX + 1)
-        .read_to_end(&mut out)
-        .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))?;
-    if out.len() as u64 > FILE_MAX {
-        return fail(format!(
-            "the file in the ZIP is larger than {FILE_MAX} bytes"
-        ));
-    }
-    Ok(out)
+    read_entry(&mut archive, index)
 }
 
 /// The one file inside a ZIP, as the exchanges ship them.
 fn unzip(bytes: &[u8]) -> Result<Vec<u8>, FormatError> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))?;
+    let mut archive = open_zip(bytes)?;
     if archive.len() != 1 {
         return fail(format!(
             "the ZIP holds {} files; one was expected",
             archive.len()
         ));
     }
+    read_entry(&mut archive, 0)
+}
+
+type Zip<'b> = zip::ZipArchive<std::io::Cursor<&'b [u8]>>;
+
+fn open_zip(bytes: &[u8]) -> Result<Zip<'_>, FormatError> {
+    zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))
+}
+
+/// The `index`th file of `archive`, unzipped, at most [`FILE_MAX`] bytes.
+fn read_entry(archive: &mut Zip<'_>, index: usize) -> Result<Vec<u8>, FormatError> {
     let file = archive
-        .by_index(0)
+        .by_index(index)
         .or_else(|err| fail(format!("the ZIP cannot be read: {err}")))?;
     let mut out = Vec::new();
     file.take(FILE_MAX + 1)
