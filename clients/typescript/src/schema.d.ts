@@ -1184,9 +1184,10 @@ export interface paths {
         };
         /**
          * A financial year's Schedule 112A lines or Schedule CG summary, as CSV.
-         * @description Schedule 112A: one line per long-term sale of equity matched to a lot,
-         *     in the schedule's columns, with the 31 January 2018 value for
-         *     grandfathered lots. Schedule CG: the year's figures in its order.
+         * @description Schedule 112A, scrip-wise: the long-term sales of equity summed per
+         *     ISIN, rate period and acquisition before or after 1 February 2018, in
+         *     the schedule's columns, with the 31 January 2018 value for grandfathered
+         *     shares. Schedule CG: the year's figures in its order.
          */
         get: operations["capital_gains_csv"];
         put?: never;
@@ -7372,8 +7373,8 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description A financial year like `2024-25`, from 2000-01 to the current one;
-                 *     the current one when left out.
+                 * @description A financial year like `2024-25` (the second year follows the
+                 *     first), from 2000-01 to the current one; the current one when left out.
                  */
                 fy?: string;
                 /** @description 0–10,000,000; 0 when left out. */
@@ -7419,7 +7420,10 @@ export interface operations {
     capital_gains_csv: {
         parameters: {
             query?: {
-                /** @description A financial year like `2024-25`; the current one when left out. */
+                /**
+                 * @description A financial year like `2024-25` (the second year follows the
+                 *     first), from 2000-01 to the current one; the current one when left out.
+                 */
                 fy?: string;
                 /** @description `112a` (Schedule 112A's lines, the default) or `cg` (Schedule CG's summary). */
                 schedule?: "112a" | "cg";

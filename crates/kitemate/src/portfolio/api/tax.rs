@@ -17,8 +17,8 @@ use crate::auth::Auth;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct GainsQuery {
-    /// A financial year like `2024-25`, from 2000-01 to the current one;
-    /// the current one when left out.
+    /// A financial year like `2024-25` (the second year follows the
+    /// first), from 2000-01 to the current one; the current one when left out.
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}$")]
     #[validate(length(equal = 7))]
     pub fy: Option<String>,
@@ -73,7 +73,8 @@ pub async fn capital_gains(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// A financial year like `2024-25`; the current one when left out.
+    /// A financial year like `2024-25` (the second year follows the
+    /// first), from 2000-01 to the current one; the current one when left out.
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}$")]
     #[validate(length(equal = 7))]
     pub fy: Option<String>,
