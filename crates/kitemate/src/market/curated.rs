@@ -85,7 +85,7 @@ const ENTRIES: &[Entry] = &[
         ex_date: (2024, 1, 5),
         allotted_on: None,
         ratio: (10, 1),
-        into: None,
+        into: Some(("INE239A01024", "NESTLEIND")),
         cost_share_e2: None,
         note: "Nestle India split each share of face value ₹10 into ten of ₹1, record and \
                ex-date 5 January 2024 (Nestle India's filing of 19 October 2023); the shares \

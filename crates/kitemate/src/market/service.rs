@@ -270,11 +270,21 @@ impl MarketService {
         // better-ranked source, first in that order.
         closes.dedup_by(|later, first| later.isin == first.isin && later.day == first.day);
         // Grandfathering values the 31 January 2018 high of either exchange.
-        let highs: Vec<(&str, i64, &str)> = parsed_files
-            .iter()
-            .flat_map(|(_, _, p, _)| &p.closes)
-            .filter(|c| c.day == FMV_DAY)
-            .filter_map(|c| Some((c.isin.as_str(), c.high?, c.source.as_str())))
+        // One row per ISIN: a statement may not touch one row twice.
+        let mut highest: HashMap<&str, (i64, &str)> = HashMap::new();
+        for c in parsed_files.iter().flat_map(|(_, _, p, _)| &p.closes) {
+            if let (true, Some(high)) = (c.day == FMV_DAY, c.high) {
+                let entry = highest
+                    .entry(c.isin.as_str())
+                    .or_insert((high, c.source.as_str()));
+                if high > entry.0 {
+                    *entry = (high, c.source.as_str());
+                }
+            }
+        }
+        let highs: Vec<(&str, i64, &str)> = highest
+            .into_iter()
+            .map(|(isin, (high, source))| (isin, high, source))
             .collect();
         let mut tx = self.db.begin().await?;
         store::put_closes(&mut tx, &closes).await?;
@@ -338,7 +348,13 @@ impl MarketService {
                 file: file.to_string(),
                 error,
             })?;
-        let rows: Vec<store::ActionRow> = parsed.actions.iter().map(action_row).collect();
+        // One row per security, kind and ex-date (the last wording wins):
+        // a statement may not touch one row twice.
+        let mut rows: Vec<store::ActionRow> = parsed.actions.iter().map(action_row).collect();
+        rows.reverse();
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|r| seen.insert((r.key.clone(), r.kind.clone(), r.ex_date.clone())));
+        rows.reverse();
         let mut tx = self.db.begin().await?;
         store::put_actions(&mut tx, &rows, self.clock.now().timestamp_millis()).await?;
         if let Some((feed, day)) = fetched {
@@ -391,8 +407,13 @@ impl MarketService {
                 if !seen.insert(action.id.clone()) {
                     continue;
                 }
+                // The shares' new company, by ISIN and (NSE's files name
+                // it so) by symbol.
                 if let Some(into) = &action.into_isin {
                     wanted.insert(into.clone());
+                }
+                if let Some(symbol) = &action.into_symbol {
+                    wanted.insert(format!("symbol:{symbol}"));
                 }
                 out.push(action);
             }

@@ -154,11 +154,22 @@ impl PortfolioService {
             .map(String::as_str)
             .filter(|k| !k.starts_with("symbol:"))
             .collect();
-        let (declared, market, fmv) = tokio::try_join!(
+        let (declared, market) = tokio::try_join!(
             async { Ok::<_, ApiError>(store::declared(&self.db, user_id).await?) },
             self.market.corporate_actions(&keys),
-            self.market.fmv_2018(&isins),
         )?;
+        // Lots may be in a company the user never traded on 31 January 2018
+        // (a merger before then): its value is asked for too.
+        let mut isins = isins;
+        isins.extend(
+            declared
+                .iter()
+                .filter_map(|d| d.into_isin.as_deref())
+                .chain(market.iter().filter_map(|a| a.into_isin.as_deref())),
+        );
+        isins.sort_unstable();
+        isins.dedup();
+        let fmv = self.market.fmv_2018(&isins).await?;
         // An action announced for a day still to come applies from that day.
         let today = self.clock.today_ist();
         let actions = declared
@@ -304,8 +315,8 @@ impl PortfolioService {
         }
         let (new, old) = (body.ratio_new, body.ratio_old);
         for (name, value) in [("ratioNew", new), ("ratioOld", old)] {
-            if !(1..=100_000).contains(&value) {
-                return Err(field(name, "must be 1–100000"));
+            if !(1..=1_000).contains(&value) {
+                return Err(field(name, "must be 1–1000"));
             }
         }
         match body.kind {

@@ -678,11 +678,11 @@ pub struct DeclareAction {
     /// `ratioNew` shares (of `intoIsin` for a merger or demerger) for
     /// every `ratioOld` held. A split has ratioNew > ratioOld, a
     /// consolidation ratioNew < ratioOld, an ISIN change ratioNew = ratioOld.
-    #[schema(minimum = 1, maximum = 100000)]
-    #[validate(range(min = 1, max = 100_000))]
+    #[schema(minimum = 1, maximum = 1000)]
+    #[validate(range(min = 1, max = 1_000))]
     pub ratio_new: u32,
-    #[schema(minimum = 1, maximum = 100000)]
-    #[validate(range(min = 1, max = 100_000))]
+    #[schema(minimum = 1, maximum = 1000)]
+    #[validate(range(min = 1, max = 1_000))]
     pub ratio_old: u32,
     /// A merger, demerger or ISIN change (required), or a split that
     /// re-listed the shares under a new ISIN: where the shares went.

@@ -159,7 +159,11 @@ impl Known {
                         .map(|(other, _)| other.clone());
                 }
                 taken[i] = true;
-                let kind = format!("{:?}", std::mem::discriminant(&action.change));
+                let kind = format!(
+                    "{:?} {}",
+                    std::mem::discriminant(&action.change),
+                    action.target().unwrap_or("")
+                );
                 if !applied.insert((action.key.clone(), kind, action.on)) {
                     continue;
                 }
@@ -179,30 +183,53 @@ impl Known {
 }
 
 /// Whole shares only: fractional entitlements are paid in cash by the
-/// company, so the fraction is dropped from the newest lot.
+/// company, so the fraction leaves from the newest lot. Division leaves
+/// residues (three thirds are 0.999…), so the total is first taken to four
+/// places: three lots of a third are one share, not none.
 fn whole_shares(lots: &mut [Lot]) {
     let total: Decimal = lots.iter().map(|l| l.quantity).sum();
-    let mut fraction = total - total.floor();
+    let mut diff = total.round_dp(4).floor() - total;
+    if diff > Decimal::ZERO {
+        if let Some(last) = lots.last_mut() {
+            last.quantity += diff;
+        }
+        return;
+    }
     for lot in lots.iter_mut().rev() {
-        let cut = fraction.min(lot.quantity);
+        let cut = (-diff).min(lot.quantity);
         lot.quantity -= cut;
-        fraction -= cut;
-        if fraction.is_zero() {
+        diff += cut;
+        if diff.is_zero() {
             break;
         }
     }
 }
 
-/// Scales `lots` by `new / old` shares, keeping each lot's total cost.
-fn scale(lots: &mut [Lot], new: Decimal, old: Decimal) {
-    for lot in lots.iter_mut() {
-        lot.quantity = lot.quantity * new / old;
-        lot.price = lot.price * old / new;
-        lot.fmv = lot.fmv.map(|f| f * old / new);
+/// Scales `lots` by `new / old` shares, keeping each lot's total cost;
+/// `false` (and nothing changed) where the numbers would overflow.
+fn scale(lots: &mut [Lot], new: Decimal, old: Decimal) -> bool {
+    let scaled: Option<Vec<(Decimal, Decimal, Option<Decimal>)>> = lots
+        .iter()
+        .map(|l| {
+            let quantity = l.quantity.checked_mul(new)?.checked_div(old)?;
+            let price = l.price.checked_mul(old)?.checked_div(new)?;
+            let fmv = match l.fmv {
+                Some(f) => Some(f.checked_mul(old)?.checked_div(new)?),
+                None => None,
+            };
+            Some((quantity, price, fmv))
+        })
+        .collect();
+    let Some(scaled) = scaled else {
+        return false;
+    };
+    for (lot, (quantity, price, fmv)) in lots.iter_mut().zip(scaled) {
+        (lot.quantity, lot.price, lot.fmv) = (quantity, price, fmv);
     }
     if lots.iter().any(|l| !l.quantity.fract().is_zero()) {
         whole_shares(lots);
     }
+    true
 }
 
 /// Applies `action` to the books.
@@ -212,8 +239,11 @@ fn apply(books: &mut HashMap<String, Book>, action: &Action) {
     };
     match &action.change {
         Change::Split { new, old, into } => {
-            let mut lots: Vec<Lot> = book.open.drain(..).collect();
-            scale(&mut lots, *new, *old);
+            let mut lots: Vec<Lot> = book.open.iter().cloned().collect();
+            if !scale(&mut lots, *new, *old) {
+                return;
+            }
+            book.open.clear();
             let target = into.as_deref().map_or(action.key.as_str(), |i| i);
             let to = books.entry(target.to_string()).or_default();
             for lot in lots {
@@ -226,7 +256,10 @@ fn apply(books: &mut HashMap<String, Book>, action: &Action) {
             allotted,
         } => {
             let owned: Decimal = book.open.iter().map(|l| l.quantity).sum();
-            let quantity = (owned * new / held).floor();
+            let Some(quantity) = owned.checked_mul(*new).and_then(|q| q.checked_div(*held)) else {
+                return;
+            };
+            let quantity = quantity.round_dp(4).floor();
             if quantity > Decimal::ZERO {
                 book.add(Lot {
                     bought_on: *allotted,
@@ -239,8 +272,11 @@ fn apply(books: &mut HashMap<String, Book>, action: &Action) {
             }
         }
         Change::Merger { into, new, old } => {
-            let mut lots: Vec<Lot> = book.open.drain(..).collect();
-            scale(&mut lots, *new, *old);
+            let mut lots: Vec<Lot> = book.open.iter().cloned().collect();
+            if !scale(&mut lots, *new, *old) {
+                return;
+            }
+            book.open.clear();
             let to = books.entry(into.clone()).or_default();
             for mut lot in lots {
                 lot.via = Via::Merger;
@@ -256,7 +292,13 @@ fn apply(books: &mut HashMap<String, Book>, action: &Action) {
             let keep = Decimal::ONE - cost_share;
             let mut spun: Vec<Lot> = Vec::new();
             for lot in book.open.iter_mut() {
-                let quantity = lot.quantity * new / held;
+                let Some(quantity) = lot
+                    .quantity
+                    .checked_mul(*new)
+                    .and_then(|q| q.checked_div(*held))
+                else {
+                    continue;
+                };
                 if quantity > Decimal::ZERO {
                     let cost = lot.quantity * lot.price * cost_share;
                     spun.push(Lot {

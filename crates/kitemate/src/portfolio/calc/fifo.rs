@@ -113,6 +113,9 @@ impl Book {
     /// Adds a lot in order of acquisition: a buy between a bonus's ex-date
     /// and its allotment was acquired before the bonus shares.
     pub fn add(&mut self, lot: Lot) {
+        if lot.quantity <= Decimal::ZERO {
+            return;
+        }
         let at = self
             .open
             .iter()
@@ -130,6 +133,10 @@ impl Book {
                 self.unmatched_sales.push((date, left));
                 break;
             };
+            if lot.quantity <= Decimal::ZERO {
+                self.open.pop_front();
+                continue;
+            }
             let taken = left.min(lot.quantity);
             self.realized.push(Realized {
                 sold_on: date,

@@ -324,7 +324,7 @@ pub fn securities(
         .collect();
     // What was paid for shares that became another's counts in its return.
     for action in &actions {
-        if let (Some(into), Change::Merger { .. } | Change::Renamed { .. }) =
+        if let (Some(into), Change::Merger { .. } | Change::Renamed { .. } | Change::Split { .. }) =
             (action.target(), &action.change)
         {
             let moved = flows.get(&action.key).cloned().unwrap_or_default();

@@ -56,20 +56,27 @@ pub fn schedule_112a(pieces: &[Piece<'_>]) -> String {
          Total Fair Market Value as per section 55(2)(ac),Expenditure in connection with transfer,\
          Total deductions,Balance\n",
     );
-    let mut scrips: std::collections::BTreeMap<(Period, bool, &str), Scrip> = Default::default();
-    for piece in pieces
-        .iter()
-        .filter(|p| p.treatment.category == Category::EquityLongTerm)
-    {
+    // Shares acquired before 1 February 2018 are a line per lot sold: the
+    // schedule's cost is max(cost, min(value, consideration)) on its line,
+    // which a sum of lots would not keep. The rest are a line per scrip.
+    let mut scrips: std::collections::BTreeMap<(Period, bool, &str, usize), Scrip> =
+        Default::default();
+    for (i, piece) in pieces.iter().enumerate() {
+        if piece.treatment.category != Category::EquityLongTerm || piece.realized.quantity.is_zero()
+        {
+            continue;
+        }
         let r = piece.realized;
         let before = r.bought_on < GRANDFATHERED_BEFORE;
         let proceeds = piece.proceeds();
         let fmv = r.fmv.filter(|_| before);
+        let line = if before { i } else { usize::MAX };
         let scrip = scrips
             .entry((
                 piece.treatment.period,
                 !before,
                 piece.security.isin.as_str(),
+                line,
             ))
             .or_default();
         if scrip.shares.is_zero() {
@@ -87,8 +94,8 @@ pub fn schedule_112a(pieces: &[Piece<'_>]) -> String {
             scrip.lower += (f * r.quantity).min(proceeds);
         }
     }
-    for ((period, after, isin), s) in &scrips {
-        let grandfathered = !after && s.fmv.is_some();
+    for ((period, after, isin, _), s) in &scrips {
+        let grandfathered = !after && s.fmv_total > Decimal::ZERO;
         let fmv_per_share = if s.mixed_fmv {
             s.fmv_total / s.shares
         } else {
@@ -224,7 +231,7 @@ pub fn schedule_cg(gains: &CapitalGains) -> String {
     }
     row(
         "TAX",
-        "Tax on listed equity at the listed rates, before surcharge and 4% cess",
+        "Tax at the listed rates (s.111A, s.112A, s.112), before surcharge and 4% cess",
         gains.tax_paise.rupees(),
     );
     row(

@@ -16,7 +16,7 @@ use super::rules::{Asset, Category, Period, Treatment, asset, exemption, treat};
 
 /// What every report of gains says of itself.
 pub const NOTICE: &str = "Information, not tax advice. Tax is worked out at the listed rates of \
-s.111A and s.112A, before surcharge and the 4% health and education cess, and before brokerage \
+s.111A, s.112A and s.112, before surcharge and the 4% health and education cess, and before brokerage \
 and other charges (a tradebook does not carry them; they are deductible from the gain, STT is \
 not). Intraday (speculative) and other slab-rate income is listed but not taxed here. Losses are \
 set off where they save the most tax, as s.70 allows.";
@@ -119,11 +119,15 @@ struct Sum {
     rate: Option<Decimal>,
 }
 
-/// Sets `pool` off against `nets` (highest rate first); what was used.
-fn set_off(pool: &mut Decimal, nets: &mut [(Decimal, &mut Decimal)]) -> Decimal {
-    nets.sort_by_key(|n| std::cmp::Reverse(n.0));
+/// Sets `pool` off against `nets` (rate, category, net): the highest rate
+/// first, and at one rate gains the s.112A exemption would not cover
+/// before those it would. What was used.
+fn set_off(pool: &mut Decimal, nets: &mut [(Decimal, Category, &mut Decimal)]) -> Decimal {
+    nets.sort_by_key(|(rate, category, _)| {
+        std::cmp::Reverse((*rate, *category != Category::EquityLongTerm))
+    });
     let mut used = Decimal::ZERO;
-    for (_, net) in nets.iter_mut() {
+    for (_, _, net) in nets.iter_mut() {
         let take = (*pool).min(**net).max(Decimal::ZERO);
         **net -= take;
         *pool -= take;
@@ -198,7 +202,15 @@ pub fn capital_gains(
         .map(|&p| bucket(Category::EquityLongTerm, p))
         .chain(periods.iter().map(|&p| bucket(Category::OtherLongTerm, p)))
         .collect();
-    let mut st_pool = Decimal::ZERO;
+    // A short-term loss on other assets (a debt fund's, at the slab rate)
+    // sets off these gains too; slab-rate gains are not set off against
+    // here, their rate being the investor's.
+    let mut st_pool: Decimal = periods
+        .iter()
+        .map(|&p| net(Category::OtherShortTerm, p))
+        .filter(|n| n.is_sign_negative())
+        .map(|n| -n)
+        .sum();
     for (_, n, _, _) in st.iter_mut() {
         if n.is_sign_negative() {
             st_pool -= *n;
@@ -218,21 +230,21 @@ pub fn capital_gains(
         &mut lt_pool,
         &mut lt
             .iter_mut()
-            .map(|(r, n, _, _)| (*r, n))
+            .map(|(r, n, _, c)| (*r, *c, n))
             .collect::<Vec<_>>(),
     );
     let mut st_used = set_off(
         &mut st_pool,
         &mut st
             .iter_mut()
-            .map(|(r, n, _, _)| (*r, n))
+            .map(|(r, n, _, c)| (*r, *c, n))
             .collect::<Vec<_>>(),
     );
     st_used += set_off(
         &mut st_pool,
         &mut lt
             .iter_mut()
-            .map(|(r, n, _, _)| (*r, n))
+            .map(|(r, n, _, c)| (*r, *c, n))
             .collect::<Vec<_>>(),
     );
     let start_year = from.format("%Y").to_string().parse().unwrap_or(2000);

@@ -12,7 +12,7 @@ use super::super::calc::positions::Security;
 use super::super::computed::Computed;
 use super::super::model::{Paise, Quantity};
 use super::model::{CapitalGains, Exemption, Harvest, HarvestIdea, OpenLot};
-use super::rules::{Asset, GRANDFATHERED_BEFORE, asset};
+use super::rules::{Asset, Category, GRANDFATHERED_BEFORE, asset, treat};
 
 pub const NOTICE: &str = "Information, not advice: what selling would book at today's prices \
 under FIFO (a sale takes the oldest shares first). Prices move, charges apply, and your other \
@@ -70,6 +70,28 @@ fn walk(
     (shares, gain, long, short)
 }
 
+/// Whether selling `lot` today would be long-term, by the rules of its kind
+/// of security (a debt fund's units bought since April 2023 never are).
+fn long_term_today(kind: Asset, lot: &Lot, price: Option<Decimal>, today: NaiveDate) -> bool {
+    let piece = super::super::calc::fifo::Realized {
+        sold_on: today,
+        bought_on: lot.bought_on,
+        quantity: lot.quantity,
+        buy_price: lot.price,
+        sell_price: price.unwrap_or(lot.price),
+        pnl: Decimal::ZERO,
+        holding_days: (today - lot.bought_on).num_days(),
+        term: term(lot.bought_on, today),
+        intraday: false,
+        fmv: lot.fmv,
+        via: lot.via,
+    };
+    matches!(
+        treat(kind, &piece).category,
+        Category::EquityLongTerm | Category::EquityLongTermExempt | Category::OtherLongTerm
+    )
+}
+
 /// The harvest report of `today` from `securities` and this year's `gains`.
 pub fn harvest(
     securities: &Computed,
@@ -106,7 +128,7 @@ pub fn harvest(
                 cost_basis_paise: Paise::from_rupees(basis),
                 value_paise: value.map(Paise::from_rupees),
                 unrealized_paise: value.map(|v| Paise::from_rupees(v - basis)),
-                long_term: term(lot.bought_on, today) == Term::LongTerm,
+                long_term: long_term_today(*kind, lot, s.last_price, today),
                 long_term_from: lot
                     .bought_on
                     .checked_add_months(Months::new(12))
@@ -120,8 +142,11 @@ pub fn harvest(
         .filter(|(_, kind)| kind.is_equity())
         .filter_map(|(s, _)| Some((*s, s.last_price?, s.book.open.iter().cloned().collect())))
         .collect();
-    // Long-term gains that fit the exemption left, largest first.
-    let mut left = gains.exemption.left_paise.rupees();
+    // Long-term gains that fit the exemption left, and this year's losses
+    // not yet set off (they would absorb new gains first), largest first.
+    let mut left = gains.exemption.left_paise.rupees()
+        + gains.set_off.short_term_carried_paise.rupees()
+        + gains.set_off.long_term_carried_paise.rupees();
     let mut ranked: Vec<(&Security, Decimal, &Vec<Lot>, Decimal)> = equity
         .iter()
         .map(|(s, price, lots)| {
@@ -175,12 +200,15 @@ pub fn harvest(
         let mut found: Vec<HarvestIdea> = equity
             .iter()
             .filter_map(|(s, price, lots)| {
-                // The prefix of lots whose sale books the largest loss.
+                // The prefix of lots whose sale books the largest short-term
+                // loss: a long-term loss cannot set off a short-term gain.
                 let (mut best, mut best_shares, mut at) =
                     (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
                 let mut cumulative = Decimal::ZERO;
                 for lot in lots {
-                    cumulative += lot.quantity * *price - basis(lot, *price);
+                    if term(lot.bought_on, today) == Term::ShortTerm {
+                        cumulative += lot.quantity * *price - basis(lot, *price);
+                    }
                     at += lot.quantity;
                     if cumulative < best {
                         (best, best_shares) = (cumulative, at);
@@ -195,6 +223,9 @@ pub fn harvest(
                     taken += take;
                     take
                 });
+                if short >= Decimal::ZERO {
+                    return None;
+                }
                 Some(HarvestIdea {
                     symbol: s.symbol.clone(),
                     isin: s.isin.clone(),
@@ -209,8 +240,8 @@ pub fn harvest(
             })
             .collect();
         found.sort_by(|a, b| {
-            a.gain_paise
-                .cmp(&b.gain_paise)
+            a.short_term_paise
+                .cmp(&b.short_term_paise)
                 .then(a.symbol.cmp(&b.symbol))
         });
         let mut covered = Decimal::ZERO;

@@ -22,7 +22,8 @@ pub const LTCG_TAXED_FROM: NaiveDate = day(2018, 4, 1);
 pub const GRANDFATHERED_BEFORE: NaiveDate = day(2018, 2, 1);
 /// s.50AA: specified mutual-fund units acquired from this day are short-term whenever sold.
 pub const SPECIFIED_FUND_FROM: NaiveDate = day(2023, 4, 1);
-/// Finance Act 2025 narrowed s.50AA to funds more than 65 % in debt, from this day.
+/// The Finance (No. 2) Act, 2024 narrowed s.50AA's "specified mutual fund"
+/// to funds more than 65 % in debt, from AY 2026-27: sales from this day.
 pub const SPECIFIED_NARROWED: NaiveDate = day(2025, 4, 1);
 
 /// What a security is, as the Act sorts it.
@@ -69,7 +70,13 @@ pub fn asset(isin: &str, symbol: &str) -> Asset {
     if !isin.starts_with("INF") && !isin.is_empty() {
         return Asset::Unknown;
     }
-    if has(&[
+    // Foreign indices first: `MONQ50` is Nasdaq's, not NIFTY's 50.
+    let foreign = [
+        "MON100", "MONQ50", "MAFANG", "MASPTOP", "MAHKTECH", "HNGSNG", "HANGSENG", "NASDAQ",
+        "NAS100", "N100", "SP500", "S&P", "FANG", "MSCI", "INTL", "GLOBAL", "CHINA", "JAPAN",
+        "EUROPE", "EAFE", "EMERGING", "USTECH",
+    ];
+    let debt = [
         "LIQUID",
         "GILT",
         "BOND",
@@ -80,23 +87,67 @@ pub fn asset(isin: &str, symbol: &str) -> Asset {
         "CASH",
         "DEBT",
         "BBETF",
-        "LIQ",
         "OVERNIGHT",
         "1DRATE",
         "TBILL",
-    ]) {
+    ];
+    // Indian indices by name: a fund the words do not place is Unknown.
+    let indian = [
+        "NIFTY",
+        "SENSEX",
+        "SENSX",
+        "BANKBEES",
+        "BANKETF",
+        "PSUBNK",
+        "PSUBANK",
+        "PVTBANK",
+        "JUNIOR",
+        "NEXT50",
+        "MIDCAP",
+        "SMALLCAP",
+        "MID150",
+        "SML250",
+        "ITBEES",
+        "ITETF",
+        "PHARMABEES",
+        "PHARMAETF",
+        "INFRABEES",
+        "INFRAETF",
+        "CPSEETF",
+        "BHARAT22",
+        "ALPHA",
+        "MOMENTUM",
+        "MOM30",
+        "MOM50",
+        "LOWVOL",
+        "QUALITY",
+        "QUAL30",
+        "VALUE",
+        "CONSUMBEES",
+        "CONSUMPTION",
+        "AUTOBEES",
+        "AUTOETF",
+        "FMCGIETF",
+        "HEALTHY",
+        "HEALTHIETF",
+        "METALIETF",
+        "REALTY",
+        "ENERGY",
+        "DIVOPP",
+        "MNC",
+        "SHARIABEES",
+        "EQUAL",
+        "EQWT",
+        "MONIFTY",
+        "SETFNIF",
+        "SETFNN50",
+        "UTISENSETF",
+    ];
+    if has(&debt) {
         Asset::DebtFund
-    } else if has(&[
-        "GOLD", "SILVER", "MON100", "MAFANG", "HNGSNG", "HANGSENG", "NASDAQ", "N100", "SP500",
-        "S&P500", "FANG", "MSCI", "MASPTOP", "INTL", "GLOBAL", "CHINA", "JAPAN", "EUROPE",
-    ]) {
+    } else if has(&["GOLD", "SILVER"]) || has(&foreign) {
         Asset::OtherFund
-    } else if has(&[
-        "NIFTY", "NIF", "SENSEX", "SENSX", "BANK", "BNK", "NEXT50", "JUNIOR", "MID", "SMALL", "IT",
-        "PHARMA", "INFRA", "CPSE", "BHARAT22", "PSU", "MOM", "QUAL", "VALUE", "ALPHA", "LOWVOL",
-        "CONSUM", "AUTO", "FMCG", "HEALTH", "METAL", "REALTY", "ENERGY", "DIVOPP", "MNC",
-        "SHARIAH", "EQUAL", "EQWT", "500", "100", "200", "50",
-    ]) {
+    } else if has(&indian) {
         Asset::EquityFund
     } else {
         Asset::Unknown

@@ -24,9 +24,10 @@ async fn the_schedules_come_as_csv_a_ca_can_use(kind: Kind) -> TestResult {
         .await?;
     let asha = app.signup("asha").await?;
     let trades = [
-        // Grandfathered, two lots sold together, one line for the scrip:
-        // cost max(1,000, min(2,500, 3,000)) + max(1,200, min(2,500, 3,000))
-        // = 5,000; consideration 6,000; gain 1,000.
+        // Grandfathered, two lots sold together: a line each (the schedule's
+        // cost is max(cost, min(value, consideration)) on its own line):
+        // max(1,000, min(2,500, 3,000)) = 2,500 and max(1,200, min(2,500,
+        // 3,000)) = 2,500; 500 gain each.
         "2017-03-01 buy OLDCO INEEXP01A011 10 100".to_string(),
         "2017-06-01 buy OLDCO INEEXP01A011 10 120".to_string(),
         "2024-09-02 sell OLDCO INEEXP01A011 20 300".to_string(),
@@ -66,8 +67,8 @@ async fn the_schedules_come_as_csv_a_ca_can_use(kind: Kind) -> TestResult {
         .collect();
     assert_eq!(
         rows.len(),
-        3,
-        "a header and a line per scrip: {}",
+        4,
+        "a header, NEWCO's line and one per OLDCO lot: {}",
         reply.text
     );
     assert_eq!(rows[0][1], "Share/Unit acquired");
@@ -112,20 +113,21 @@ async fn the_schedules_come_as_csv_a_ca_can_use(kind: Kind) -> TestResult {
             "On or before 31st January 2018",
             "INEEXP01A011",
             "OLDCO",
-            "20",
+            "10",
             "300.00",
-            "6000.00",
-            "5000.00",
-            "2200.00",
-            "5000.00",
+            "3000.00",
+            "2500.00",
+            "1000.00",
+            "2500.00",
             "250.00",
-            "5000.00",
+            "2500.00",
             "0.00",
-            "5000.00",
-            "1000.00"
+            "2500.00",
+            "500.00"
         ]
     );
 
+    assert_eq!(rows.iter().filter(|r| r[3] == "OLDCO").count(), 2);
     let cg = app
         .get(
             "/portfolio/tax/capital-gains.csv?fy=2024-25&schedule=cg",
