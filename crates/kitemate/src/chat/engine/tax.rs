@@ -199,9 +199,10 @@ pub fn answer(ask: TaxAsk, facts: &Facts) -> Answer {
             let mut text = if long.is_empty() {
                 "None of your lots is long-term yet (held more than 12 months).".to_string()
             } else {
+                // Only figures the lots table shows: how many of them are
+                // long-term is the table's length.
                 let mut text = format!(
-                    "{} of your {} lots are long-term (held more than 12 months): ",
-                    long.len(),
+                    "Of your {} lots, these are long-term (held more than 12 months): ",
                     harvest.total
                 );
                 let named: Vec<String> = long
@@ -211,7 +212,7 @@ pub fn answer(ask: TaxAsk, facts: &Facts) -> Answer {
                     .collect();
                 text.push_str(&named.join(", "));
                 if long.len() > 8 {
-                    text.push_str(&format!(" and {} more", long.len() - 8));
+                    text.push_str(" and the others in the table");
                 }
                 text.push('.');
                 text
