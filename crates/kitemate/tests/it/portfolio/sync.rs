@@ -129,6 +129,52 @@ async fn a_sync_stores_the_portfolio_and_one_snapshot_a_day(kind: Kind) -> TestR
     app.stop().await
 }
 
+/// Kite's holdings disagreeing with the imported trades by a clean ratio
+/// (SBIN 16 held, 8 bought): the sync's report says which action would
+/// explain it, ready to declare.
+async fn a_sync_that_disagrees_with_the_trades_suggests_the_action(kind: Kind) -> TestResult {
+    let (app, _fake, asha) = connected(kind).await?;
+    let trades = ["2023-03-01 buy SBIN INE062A01020 8 700".to_string()];
+    let book = crate::tax::cases::tradebook(5, &trades);
+    let imported = super::imports::upload(
+        &app,
+        &asha,
+        "?kind=tradebook",
+        "text/csv",
+        book.into_bytes(),
+    )
+    .await?;
+    assert_eq!(imported.status, StatusCode::OK, "{imported:?}");
+    assert_eq!(
+        imported.json()["suggestedActions"],
+        json!([]),
+        "nothing stated yet"
+    );
+    let sync = app
+        .call(Method::POST, "/portfolio/sync", None, Some(&asha))
+        .await?;
+    assert_eq!(sync.status, StatusCode::OK, "{sync:?}");
+    let suggested = &sync.json()["suggestedActions"];
+    assert_eq!(suggested.as_array().map(Vec::len), Some(1), "{suggested}");
+    let s = &suggested[0];
+    assert_eq!(
+        (
+            s["symbol"].as_str(),
+            s["ratioNew"].as_u64(),
+            s["ratioOld"].as_u64()
+        ),
+        (Some("SBIN"), Some(2), Some(1))
+    );
+    assert_eq!(
+        (s["statedQuantity"].as_str(), s["fifoQuantity"].as_str()),
+        (Some("16"), Some("8"))
+    );
+    assert_eq!(s["declare"][0]["kind"], "split");
+    assert_eq!(s["declare"][1]["kind"], "bonus");
+    assert_eq!(s["declare"][1]["ratioNew"], 1);
+    app.stop().await
+}
+
 async fn an_expired_session_asks_for_a_new_login(kind: Kind) -> TestResult {
     let (app, fake, asha) = connected(kind).await?;
     fake.advance(chrono::TimeDelta::hours(25));
@@ -182,6 +228,7 @@ async fn kite_being_down_is_a_503(kind: Kind) -> TestResult {
 
 crate::both_backends!(
     a_sync_stores_the_portfolio_and_one_snapshot_a_day,
+    a_sync_that_disagrees_with_the_trades_suggests_the_action,
     an_expired_session_asks_for_a_new_login,
     kite_being_down_is_a_503,
 );

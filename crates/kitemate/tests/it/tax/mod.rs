@@ -2,5 +2,5 @@
 //! the hand-worked cases, declarations, loaders, exports and harvesting.
 
 mod actions;
-mod cases;
+pub mod cases;
 mod exports;
