@@ -672,6 +672,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/discover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Discovery at the address people share: public widgets, trending or
+         *     found by words. A browser gets a page; an API client gets the widgets
+         *     as `GET /discover/widgets` gives them.
+         */
+        get: operations["discover_at"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/discover/profiles": {
         parameters: {
             query?: never;
@@ -1422,7 +1443,9 @@ export interface paths {
         };
         /**
          * A shared widget and its data, for anyone with the link; no sign-in.
-         *     Amounts and quantities are left out unless the owner shows them.
+         *     Amounts and quantities are left out unless the owner shows them. A
+         *     browser (`Accept: text/html` first) gets the same as a web page, with
+         *     OpenGraph tags for link previews.
          */
         get: operations["shared_widget"];
         put?: never;
@@ -1672,6 +1695,27 @@ export interface paths {
          *     Razorpay cannot, and says so).
          */
         post: operations["resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/u/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A profile at the address people share. A browser gets a page with the
+         *     profile's public widgets; an API client gets the profile as
+         *     `GET /profiles/{username}` gives it.
+         */
+        get: operations["profile_at"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6070,6 +6114,64 @@ export interface operations {
             };
         };
     };
+    discover_at: {
+        parameters: {
+            query?: {
+                /** @description `trending` when left out. */
+                sort?: "trending" | "new" | "top";
+                /** @description Only widgets drawn as this kind. */
+                kind?: components["schemas"]["WidgetKind"];
+                /**
+                 * @description Words found in the title, description or tags (all of them); up to
+                 *     100 characters, of which the first 8 words count.
+                 */
+                q?: string;
+                /**
+                 * @description Only widgets about this stock (its source names it, or its data
+                 *     lists it).
+                 */
+                symbol?: string;
+                /** @description `nextCursor` of the previous page (of the same order). */
+                cursor?: string;
+                /** @description 1–50; 20 when left out. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of public widgets: JSON, or an HTML page for a browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicWidgetPage"];
+                    "text/html": string;
+                };
+            };
+            /** @description A parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     discover_profiles: {
         parameters: {
             query: {
@@ -8170,13 +8272,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The widget as others see it */
+            /** @description The widget as others see it: JSON, or an HTML page for a browser */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SharedWidget"];
+                    "text/html": string;
                 };
             };
             /** @description Nothing is shared at this link (never was, rotated, or revoked) */
@@ -8850,6 +8953,48 @@ export interface operations {
             };
             /** @description The provider is off here or not answering */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    profile_at: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Any case */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile: JSON, or an HTML page for a browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                    "text/html": string;
+                };
+            };
+            /** @description No such profile, or a private one */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -18,6 +18,7 @@ pub mod portfolio;
 pub mod social;
 mod spec_rules;
 pub mod subscriptions;
+pub mod web;
 pub mod widgets;
 
 pub use app::App;

@@ -9,6 +9,7 @@ mod api;
 mod avatar_api;
 mod avatars;
 mod config;
+mod html_pages;
 pub mod model;
 mod moderation;
 mod moderation_api;
@@ -16,6 +17,7 @@ mod moderation_store;
 mod notice_api;
 mod notice_store;
 mod notices;
+mod page_api;
 mod pages;
 mod picture;
 mod reach;
@@ -132,6 +134,8 @@ pub fn router_spec(limiter: RateLimiter) -> OpenApiRouter<SocialState> {
         .routes(routes!(api::get_profile))
         .routes(routes!(reach_api::discover_widgets))
         .routes(routes!(reach_api::discover_profiles))
+        .routes(routes!(page_api::profile_at))
+        .routes(routes!(page_api::discover_at))
         .route_layer(limiter.by_ip());
     OpenApiRouter::new()
         .routes(routes!(api::change_profile))

@@ -185,34 +185,41 @@ pub async fn discover_widgets(
     State(state): State<SocialState>,
     ApiQuery(query): ApiQuery<DiscoverQuery>,
 ) -> Result<Response, ApiError> {
-    let symbol = match query.symbol {
-        Some(s)
-            if s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"&._-".contains(&b)) =>
-        {
-            Some(s.to_ascii_uppercase())
-        }
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "symbol",
-                "must be a trading symbol of A-Z 0-9 & . _ -",
-            ));
-        }
-        None => None,
-    };
-    let ask = Discover {
-        sort: match query.sort.unwrap_or_default() {
-            DiscoverSort::Trending => Sort::Trending,
-            DiscoverSort::New => Sort::New,
-            DiscoverSort::Top => Sort::Top,
-        },
-        kind: query.kind,
-        q: query.q,
-        symbol,
-        cursor: query.cursor,
-        limit: query.limit.unwrap_or(20),
-    };
+    let ask = query.ask()?;
     Ok(json_bytes(state.service.discover_json(&ask).await?))
+}
+
+impl DiscoverQuery {
+    /// The question the query asks, its symbol checked.
+    pub fn ask(self) -> Result<Discover, ApiError> {
+        let symbol = match self.symbol {
+            Some(s)
+                if s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"&._-".contains(&b)) =>
+            {
+                Some(s.to_ascii_uppercase())
+            }
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "symbol",
+                    "must be a trading symbol of A-Z 0-9 & . _ -",
+                ));
+            }
+            None => None,
+        };
+        Ok(Discover {
+            sort: match self.sort.unwrap_or_default() {
+                DiscoverSort::Trending => Sort::Trending,
+                DiscoverSort::New => Sort::New,
+                DiscoverSort::Top => Sort::Top,
+            },
+            kind: self.kind,
+            q: self.q,
+            symbol,
+            cursor: self.cursor,
+            limit: self.limit.unwrap_or(20),
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]

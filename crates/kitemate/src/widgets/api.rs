@@ -320,19 +320,32 @@ pub async fn revoke_widget_link(
 }
 
 /// A shared widget and its data, for anyone with the link; no sign-in.
-/// Amounts and quantities are left out unless the owner shows them.
+/// Amounts and quantities are left out unless the owner shows them. A
+/// browser (`Accept: text/html` first) gets the same as a web page, with
+/// OpenGraph tags for link previews.
 #[utoipa::path(get, path = "/shared/widgets/{token}", tag = TAG,
     params(("token" = String, Path, description = "The secret part of the share link")),
     responses(
-        (status = 200, description = "The widget as others see it", body = SharedWidget),
+        (status = 200, description = "The widget as others see it: JSON, or an HTML page for a browser", content(
+            (SharedWidget = "application/json"),
+            (String = "text/html"),
+        )),
         (status = 404, description = "Nothing is shared at this link (never was, rotated, or revoked)", body = ErrorBody),
         (status = 429, description = "Too many requests (`resource_exhausted`)", body = ErrorBody),
     ))]
 pub async fn shared_widget(
     State(state): State<WidgetsState>,
     Path(token): Path<String>,
-) -> Result<ApiJson<SharedWidget>, ApiError> {
-    Ok(ApiJson(state.service.shared(&token).await?))
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    if crate::web::wants_html(&headers) {
+        let page = state.service.shared_page(&token).await?;
+        return Ok(crate::web::html::respond_html(page));
+    }
+    Ok(crate::web::vary_accept(
+        ApiJson(state.service.shared(&token).await?).into_response(),
+    ))
 }
 
 /// An SVG document: what the chart routes answer.

@@ -38,22 +38,8 @@ pub struct Chart<'a> {
     pub options: &'a WidgetOptions,
 }
 
-/// Text safe inside SVG (and HTML) elements and attributes.
-pub(super) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text safe inside SVG elements and attributes (the same escaping as HTML).
+pub(super) use crate::web::html::esc;
 
 /// At most `n` characters, with an ellipsis when cut.
 fn clip(text: &str, n: usize) -> String {
@@ -88,7 +74,7 @@ fn number(value: &Value) -> Option<f64> {
 }
 
 /// A cell as text, formatted for its column.
-fn cell(column: &Column, value: &Value) -> String {
+pub(super) fn cell(column: &Column, value: &Value) -> String {
     match (column.format, value) {
         (_, Value::Null) => "—".into(),
         (Format::Money, v) => number(v).map_or_else(|| "—".into(), |p| inr(Paise::new(p as i64))),

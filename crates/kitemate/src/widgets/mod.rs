@@ -14,6 +14,7 @@ mod embed;
 mod embed_api;
 mod events;
 pub mod model;
+mod page;
 mod reach;
 mod reach_store;
 mod service;

@@ -199,6 +199,11 @@ pub(super) fn search_text(content: &Content) -> String {
 }
 
 impl WidgetService {
+    /// Where the server is reached from outside (no trailing slash).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     pub fn new(
         db: Db,
         clock: Clock,
@@ -659,7 +664,10 @@ impl WidgetService {
 
     /// The widget shared at `token`, its owner's id and its data as others
     /// see it.
-    async fn shared_parts(&self, token: &str) -> Result<(Widget, String, WidgetData), ApiError> {
+    pub(super) async fn shared_parts(
+        &self,
+        token: &str,
+    ) -> Result<(Widget, String, WidgetData), ApiError> {
         let missing = || ApiError::not_found("no widget is shared at this link");
         // Tokens are 43 URL-safe characters: anything else is not looked up.
         if token.len() != 43

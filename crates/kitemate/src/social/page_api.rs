@@ -1,0 +1,83 @@
+//! HTTP handlers for the public pages at the URLs people share: a profile
+//! at `/u/{username}` and discovery at `/discover`. A browser gets the page
+//! (server-written HTML with OpenGraph tags); an API client gets JSON.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use platform::{ApiError, ApiQuery, ErrorBody};
+
+use super::SocialState;
+use super::api::json_bytes;
+use super::model::Profile;
+use super::pages::PROFILE_PAGE;
+use super::reach_api::DiscoverQuery;
+use crate::auth::MaybeAuth;
+use crate::web::html::{error_page, respond_html};
+use crate::web::{vary_accept, wants_html};
+use crate::widgets::model::PublicWidgetPage;
+
+const TAG: &str = "social";
+
+/// A profile at the address people share. A browser gets a page with the
+/// profile's public widgets; an API client gets the profile as
+/// `GET /profiles/{username}` gives it.
+#[utoipa::path(get, path = "/u/{username}", tag = TAG,
+    params(("username" = String, Path, description = "Any case")),
+    responses(
+        (status = 200, description = "The profile: JSON, or an HTML page for a browser", content(
+            (Profile = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 404, description = "No such profile, or a private one", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+    ))]
+pub async fn profile_at(
+    State(state): State<SocialState>,
+    MaybeAuth(viewer): MaybeAuth,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if wants_html(&headers) {
+        return Ok(match state.service.profile_page(&username).await {
+            Ok(page) => respond_html(page),
+            Err(err) => error_page(&err),
+        });
+    }
+    let viewer = viewer.as_ref().map(|v| v.user.as_ref());
+    let profile = state
+        .service
+        .profile_json(&username, viewer, (None, None), PROFILE_PAGE)
+        .await?;
+    Ok(vary_accept(json_bytes(profile)))
+}
+
+/// Discovery at the address people share: public widgets, trending or
+/// found by words. A browser gets a page; an API client gets the widgets
+/// as `GET /discover/widgets` gives them.
+#[utoipa::path(get, path = "/discover", tag = TAG,
+    params(DiscoverQuery),
+    responses(
+        (status = 200, description = "A page of public widgets: JSON, or an HTML page for a browser", content(
+            (PublicWidgetPage = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+    ))]
+pub async fn discover_at(
+    State(state): State<SocialState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<DiscoverQuery>,
+) -> Result<Response, ApiError> {
+    let ask = query.ask()?;
+    if wants_html(&headers) {
+        return Ok(match state.service.discover_page(&ask).await {
+            Ok(page) => respond_html(page),
+            Err(err) => error_page(&err),
+        });
+    }
+    Ok(vary_accept(json_bytes(
+        state.service.discover_json(&ask).await?,
+    )))
+}

@@ -1,0 +1,244 @@
+//! The web app's built files (`web/build`, made by `npm --prefix web run
+//! build`), embedded into release builds and read from the folder in debug
+//! ones. Hashed files under `_app/immutable/` are cached for a year; the
+//! app's shell (`index.html`) is revalidated every time and carries a strict
+//! Content-Security-Policy with the hash of the one inline script SvelteKit
+//! writes. The precompressed `.br` and `.gz` twins are sent to browsers that
+//! take them. Without a build, the API still runs and the app's paths say how
+//! to build it.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::html;
+
+#[derive(rust_embed::Embed)]
+#[folder = "../../web/build"]
+#[allow_missing = true]
+struct Built;
+
+/// The shell every app path answers with.
+const SHELL: &str = "index.html";
+/// Where SvelteKit puts content-hashed files.
+const IMMUTABLE: &str = "_app/immutable/";
+
+/// The shell's policy: scripts from this origin plus the hashed boot script,
+/// styles and fonts from this origin (uPlot and gridstack set styles through
+/// the DOM, which CSP allows), images from here or drawn in the page, and
+/// requests only to this API.
+fn shell_policy(shell: &str) -> String {
+    let hashes: Vec<String> = inline_scripts(shell)
+        .map(|body| {
+            let digest = Sha256::digest(body.as_bytes());
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' {}; style-src 'self'; img-src 'self' data: blob:; \
+         font-src 'self'; connect-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'",
+        hashes.join(" ")
+    )
+}
+
+/// The bodies of `<script>` elements without a `src`.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attributes, after) = rest.split_once('>')?;
+        if attributes.contains("src=") {
+            return None;
+        }
+        after.split_once("</script>").map(|(body, _)| body)
+    })
+}
+
+/// The built shell and its policy, read once.
+static APP: LazyLock<Option<(Vec<u8>, String)>> = LazyLock::new(|| {
+    let file = Built::get(SHELL)?;
+    let text = String::from_utf8_lossy(&file.data).into_owned();
+    let policy = shell_policy(&text);
+    Some((file.data.into_owned(), policy))
+});
+
+/// Whether this binary carries the web app.
+pub fn built() -> bool {
+    APP.is_some()
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "webp" => "image/webp",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The encodings the client takes, best first, among those we keep.
+fn encodings(headers: &HeaderMap) -> Vec<(&'static str, &'static str)> {
+    let accept = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let takes = |name: &str| {
+        accept.split(',').any(|part| {
+            let mut bits = part.split(';');
+            let coding = bits.next().unwrap_or("").trim();
+            let refused = bits.any(|b| b.trim().replace(' ', "") == "q=0");
+            coding.eq_ignore_ascii_case(name) && !refused
+        })
+    };
+    [("br", ".br"), ("gzip", ".gz")]
+        .into_iter()
+        .filter(|(name, _)| takes(name))
+        .collect()
+}
+
+/// One built file, in the best encoding the client takes, with its caching.
+fn file(path: &str, headers: &HeaderMap) -> Option<Response> {
+    // The compressed twins are served in place of their file, never by name.
+    if path.ends_with(".br") || path.ends_with(".gz") {
+        return None;
+    }
+    let plain = Built::get(path)?;
+    let (data, hash, encoding) = encodings(headers)
+        .into_iter()
+        .find_map(|(name, suffix)| {
+            Built::get(&format!("{path}{suffix}"))
+                .map(|f| (f.data, f.metadata.sha256_hash(), Some(name)))
+        })
+        .unwrap_or((plain.data, plain.metadata.sha256_hash(), None));
+    let etag = format!("\"{}\"", &platform::mac::hex(&hash)[..32]);
+    let cache = if path.starts_with(IMMUTABLE) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag))
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, content_type(path))],
+            data.into_owned(),
+        )
+            .into_response()
+    };
+    let out = response.headers_mut();
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        out.insert(header::ETAG, etag);
+    }
+    if let Some(encoding) = encoding {
+        out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    Some(response)
+}
+
+/// The app's shell for any of its paths (the single-page app routes itself).
+async fn shell(headers: HeaderMap) -> Response {
+    let Some((_, policy)) = APP.as_ref() else {
+        return unbuilt();
+    };
+    let mut response = file(SHELL, &headers).unwrap_or_else(unbuilt);
+    if let Ok(policy) = HeaderValue::from_str(policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+/// What an app path says when this binary was built without the web app.
+fn unbuilt() -> Response {
+    let body = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>KiteMate</title>\
+                <h1>KiteMate's web app is not built into this binary</h1>\
+                <p>Build it with <code>npm --prefix web ci &amp;&amp; npm --prefix web run build</code>, \
+                then build and start <code>kitemate</code> again. The API is running: see \
+                <a href=\"/docs\">/docs</a>.</p>";
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    file(&format!("_app/{path}"), &headers)
+        .unwrap_or_else(|| platform::ApiError::not_found("no such file").into_response())
+}
+
+async fn favicon(headers: HeaderMap) -> Response {
+    file("favicon.svg", &headers)
+        .unwrap_or_else(|| platform::ApiError::not_found("no such file").into_response())
+}
+
+/// The app's routes: its shell at `/` and under `/app`, its files under `/_app`.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/", get(shell))
+        .route("/app", get(shell))
+        .route("/app/{*rest}", get(shell))
+        .route("/_app/{*path}", get(asset))
+        .route("/favicon.svg", get(favicon))
+        .route(html::STYLESHEET_PATH, get(html::stylesheet))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_allows_the_boot_script_by_its_hash_and_nothing_inline_else() {
+        let shell = "<head><script src=\"/x.js\"></script></head><body><script>\n boot();\n</script></body>";
+        let policy = shell_policy(shell);
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"\n boot();\n"));
+        assert!(
+            policy.contains(&format!("script-src 'self' 'sha256-{expected}';")),
+            "{policy}"
+        );
+        assert!(!policy.contains("unsafe-inline"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn compressed_twins_follow_accept_encoding() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            "gzip, deflate, br, zstd".parse().unwrap(),
+        );
+        assert_eq!(encodings(&headers), vec![("br", ".br"), ("gzip", ".gz")]);
+        headers.insert(header::ACCEPT_ENCODING, "br;q=0, gzip".parse().unwrap());
+        assert_eq!(encodings(&headers), vec![("gzip", ".gz")]);
+        assert!(encodings(&HeaderMap::new()).is_empty());
+    }
+}
