@@ -76,9 +76,17 @@ export function instant(iso: string | null | undefined): string {
   return `${text} IST`;
 }
 
-/** A table cell by its column's format. */
-export function cell(value: unknown, format: string): string {
+/** Whether a column holds a gain or loss (P&L, a change, a return): written with ▲/▼. */
+export function signed(key: string): boolean {
+  return /pnl|unrealized|realized|change|gain|loss|xirr|return/i.test(key);
+}
+
+/** A table cell by its column's format; gains and losses with ▲/▼ when `key` says it is one. */
+export function cell(value: unknown, format: string, key = ""): string {
   if (value === null || value === undefined) return "—";
+  if (signed(key) && (format === "money" || format === "percent")) {
+    return format === "money" ? change(Number(value)) : percent(value as string);
+  }
   switch (format) {
     case "money":
       return money(Number(value));

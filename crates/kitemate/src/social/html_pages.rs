@@ -86,7 +86,10 @@ impl SocialService {
         body.push_str("<h2>Public widgets</h2>");
         body.push_str(&cards(&profile.widgets.widgets));
         let url = format!("{base}/u/{}", profile.username);
-        let image = profile.avatar_url.as_deref().map(|a| absolute(base, a));
+        // Their picture; else their newest widget's card, for a preview with something in it.
+        let avatar = profile.avatar_url.as_deref().map(|a| absolute(base, a));
+        let large_image = avatar.is_none();
+        let image = avatar.or_else(|| profile.widgets.widgets.first().map(|w| w.card_url.clone()));
         let description = if profile.bio.is_empty() {
             format!("{name} (@{}) on KiteMate", profile.username)
         } else {
@@ -97,7 +100,7 @@ impl SocialService {
             description: &description,
             url: &url,
             image: image.as_deref(),
-            large_image: false,
+            large_image,
             body,
         }
         .render())
