@@ -110,3 +110,20 @@ test("the public pages are accessible and carry previews", async ({ browser }) =
   }
   await context.close();
 });
+
+test("the signed-in home page loads at most 150 KB of JavaScript, gzipped", async ({ browser }) => {
+  const build = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../build");
+  const context = await browser.newContext({ storageState: storage });
+  const page = await context.newPage();
+  await page.goto("/app");
+  await page.waitForFunction(() => performance.getEntriesByName("kitemate:first-chart").length > 0);
+  const scripts = await page.evaluate(() =>
+    (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).filter((r) => r.name.endsWith(".js")).map((r) => new URL(r.name).pathname),
+  );
+  // What a gzip-only browser is sent: the .gz twin of each script.
+  const { statSync } = await import("node:fs");
+  const bytes = scripts.reduce((sum, s) => sum + statSync(path.join(build, `${s}.gz`)).size, 0);
+  expect(scripts.length).toBeGreaterThan(0);
+  expect(bytes).toBeLessThanOrEqual(150 * 1024);
+  await context.close();
+});

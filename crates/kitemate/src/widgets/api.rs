@@ -340,8 +340,10 @@ pub async fn shared_widget(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     if crate::web::wants_html(&headers) {
-        let page = state.service.shared_page(&token).await?;
-        return Ok(crate::web::html::respond_html(page));
+        return Ok(match state.service.shared_page(&token).await {
+            Ok(page) => crate::web::html::respond_html(page),
+            Err(err) => crate::web::html::error_page(&err),
+        });
     }
     Ok(crate::web::vary_accept(
         ApiJson(state.service.shared(&token).await?).into_response(),

@@ -13,4 +13,5 @@ mod portfolio;
 mod social;
 mod subscriptions;
 mod tax;
+mod web;
 mod widgets;
