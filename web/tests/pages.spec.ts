@@ -65,6 +65,7 @@ const signedIn = [
   ["import", "/app/import"],
   ["discover-app", "/app/discover"],
   ["profile", "/app/profile"],
+  ["billing", "/app/billing"],
   ["settings", "/app/settings"],
   ["notifications", "/app/notifications"],
 ] as const;

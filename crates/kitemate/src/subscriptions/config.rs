@@ -41,7 +41,7 @@ pub struct SubscriptionsConfig {
     /// retries (7 covers Razorpay's retries).
     pub grace_days: u32,
     /// Where Stripe Checkout and the Customer Portal send the browser back
-    /// to; empty for the app's public URL.
+    /// to (its `/app/billing` page); empty for the app's public URL.
     pub return_url: String,
     pub seller: SellerConfig,
     /// Seconds the handler's clock may run ahead of a Stripe signature's

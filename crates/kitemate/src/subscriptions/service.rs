@@ -408,8 +408,9 @@ impl SubscriptionService {
             .filter(|row| row.provider == Provider::Stripe.as_str())
             .find_map(|row| row.customer_id.clone());
         let back = self.return_url();
-        let success = format!("{back}/billing?checkout=success&session_id={{CHECKOUT_SESSION_ID}}");
-        let cancel = format!("{back}/billing?checkout=cancelled");
+        let success =
+            format!("{back}/app/billing?checkout=success&session_id={{CHECKOUT_SESSION_ID}}");
+        let cancel = format!("{back}/app/billing?checkout=cancelled");
         let key = format!("checkout:{}:{id}", caller.user.id);
         let session = stripe
             .create_checkout(&CheckoutRequest {
@@ -661,7 +662,7 @@ impl SubscriptionService {
                     "the billing portal is for subscriptions paid through Stripe; you have none",
                 )
             })?;
-        let back = format!("{}/billing", self.return_url());
+        let back = format!("{}/app/billing", self.return_url());
         Ok(self.stripe()?.portal(&customer, &back).await?)
     }
 
