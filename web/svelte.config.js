@@ -8,7 +8,9 @@ export default {
   preprocess: vitePreprocess(),
   kit: {
     adapter: adapter({ pages: "build", assets: "build", fallback: "index.html", precompress: true, strict: true }),
-    alias: { $client: "../clients/typescript/src/index.ts" },
+    // The client is compiled in from source; its one dependency resolves
+    // from here (for vite and for the type checker alike).
+    alias: { $client: "../clients/typescript/src/index.ts", "openapi-fetch": "./node_modules/openapi-fetch" },
     // The server sends the Content-Security-Policy header, with the hash of
     // the one inline boot script kit writes (see src/web/assets.rs).
     output: { bundleStrategy: "split" },

@@ -4,7 +4,5 @@ import { defineConfig } from "vite";
 export default defineConfig({
   plugins: [sveltekit()],
   server: { proxy: { "^/(auth|portfolio|holdings|chat|widgets|dashboards|discover|feed|profiles|notifications|subscriptions|shared|embed|objects|reports|u)(/|$)": "http://127.0.0.1:4000" } },
-  // The client's source is compiled in; its one dependency resolves from here.
-  resolve: { dedupe: ["openapi-fetch"] },
   build: { target: "es2022", reportCompressedSize: true },
 });
