@@ -493,7 +493,7 @@ impl App {
         let limited = self.limiter.by_ip();
         let app = api
             .merge(docs::router(openapi_json).route_layer(limited))
-            .merge(crate::web::assets::router())
+            .merge(crate::web::assets::router(&self.config.public_url()))
             .fallback(|| async { ApiError::not_found("no such endpoint") })
             .method_not_allowed_fallback(|| async {
                 ApiError::new(

@@ -13,7 +13,7 @@ use super::model::Profile;
 use super::pages::PROFILE_PAGE;
 use super::reach_api::DiscoverQuery;
 use crate::auth::MaybeAuth;
-use crate::web::html::{error_page, respond_html};
+use crate::web::html::page_or_error;
 use crate::web::{vary_accept, wants_html};
 use crate::widgets::model::PublicWidgetPage;
 
@@ -39,10 +39,7 @@ pub async fn profile_at(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if wants_html(&headers) {
-        return Ok(match state.service.profile_page(&username).await {
-            Ok(page) => respond_html(page),
-            Err(err) => error_page(&err),
-        });
+        return Ok(page_or_error(state.service.profile_page(&username).await));
     }
     let viewer = viewer.as_ref().map(|v| v.user.as_ref());
     let profile = state
@@ -72,10 +69,7 @@ pub async fn discover_at(
 ) -> Result<Response, ApiError> {
     let ask = query.ask()?;
     if wants_html(&headers) {
-        return Ok(match state.service.discover_page(&ask).await {
-            Ok(page) => respond_html(page),
-            Err(err) => error_page(&err),
-        });
+        return Ok(page_or_error(state.service.discover_page(&ask).await));
     }
     Ok(vary_accept(json_bytes(
         state.service.discover_json(&ask).await?,

@@ -33,8 +33,10 @@ const IMMUTABLE: &str = "_app/immutable/";
 /// The shell's policy: scripts from this origin plus the hashed boot script,
 /// styles and fonts from this origin (uPlot and gridstack set styles through
 /// the DOM, which CSP allows), images from here or drawn in the page, and
-/// requests only to this API.
-fn shell_policy(shell: &str) -> String {
+/// requests only to this API. `public` is the origin the server hands out in
+/// its URLs (pictures, uploads), when the browser may have come by another
+/// name for the same server (`localhost` for `127.0.0.1`).
+fn shell_policy(shell: &str, public: Option<&str>) -> String {
     let hashes: Vec<String> = inline_scripts(shell)
         .map(|body| {
             let digest = Sha256::digest(body.as_bytes());
@@ -44,9 +46,10 @@ fn shell_policy(shell: &str) -> String {
             )
         })
         .collect();
+    let also = public.map(|o| format!(" {o}")).unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self' {}; style-src 'self'; img-src 'self' data: blob:; \
-         font-src 'self'; connect-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'none'; \
+        "default-src 'self'; script-src 'self' {}; style-src 'self'; img-src 'self'{also} data: blob:; \
+         font-src 'self'; connect-src 'self'{also}; frame-src 'none'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'",
         hashes.join(" ")
     )
@@ -63,17 +66,22 @@ fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The built shell and its policy, read once.
-static APP: LazyLock<Option<(Vec<u8>, String)>> = LazyLock::new(|| {
-    let file = Built::get(SHELL)?;
-    let text = String::from_utf8_lossy(&file.data).into_owned();
-    let policy = shell_policy(&text);
-    Some((file.data.into_owned(), policy))
+/// The built shell's text, read once.
+static APP: LazyLock<Option<String>> = LazyLock::new(|| {
+    Built::get(SHELL).map(|file| String::from_utf8_lossy(&file.data).into_owned())
 });
 
-/// Whether this binary carries the web app.
-pub fn built() -> bool {
-    APP.is_some()
+/// The origin of `url` (`scheme://host[:port]`), when it is an http(s) URL.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .filter(|h| !h.is_empty())?;
+    Some(format!("{scheme}://{host}"))
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -159,16 +167,14 @@ fn file(path: &str, headers: &HeaderMap) -> Option<Response> {
 }
 
 /// The app's shell for any of its paths (the single-page app routes itself).
-async fn shell(headers: HeaderMap) -> Response {
-    let Some((_, policy)) = APP.as_ref() else {
+async fn shell(policy: Option<HeaderValue>, headers: HeaderMap) -> Response {
+    let Some(policy) = policy else {
         return unbuilt();
     };
     let mut response = file(SHELL, &headers).unwrap_or_else(unbuilt);
-    if let Ok(policy) = HeaderValue::from_str(policy) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, policy);
-    }
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
     response
 }
 
@@ -200,11 +206,16 @@ async fn favicon(headers: HeaderMap) -> Response {
         .unwrap_or_else(|| platform::ApiError::not_found("no such file").into_response())
 }
 
-/// The app's routes: its shell at `/` and under `/app`, its files under `/_app`.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// The app's routes: its shell at `/` and under `/app`, its files under
+/// `/_app`. `public_url` is where the server says it is reached.
+pub fn router<S: Clone + Send + Sync + 'static>(public_url: &str) -> Router<S> {
+    let policy = APP.as_deref().and_then(|text| {
+        HeaderValue::from_str(&shell_policy(text, origin(public_url).as_deref())).ok()
+    });
+    let shell = move |headers: HeaderMap| shell(policy.clone(), headers);
     Router::new()
-        .route("/", get(shell))
-        .route("/app", get(shell))
+        .route("/", get(shell.clone()))
+        .route("/app", get(shell.clone()))
         .route("/app/{*rest}", get(shell))
         .route("/_app/{*path}", get(asset))
         .route("/favicon.svg", get(favicon))
@@ -218,7 +229,7 @@ mod tests {
     #[test]
     fn the_policy_allows_the_boot_script_by_its_hash_and_nothing_inline_else() {
         let shell = "<head><script src=\"/x.js\"></script></head><body><script>\n boot();\n</script></body>";
-        let policy = shell_policy(shell);
+        let policy = shell_policy(shell, None);
         let expected =
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"\n boot();\n"));
         assert!(
@@ -227,6 +238,28 @@ mod tests {
         );
         assert!(!policy.contains("unsafe-inline"));
         assert!(policy.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn the_public_origin_may_serve_pictures_and_take_uploads() {
+        let policy = shell_policy(
+            "<script>x</script>",
+            origin("https://kitemate.app/").as_deref(),
+        );
+        assert!(
+            policy.contains("img-src 'self' https://kitemate.app data: blob:"),
+            "{policy}"
+        );
+        assert!(
+            policy.contains("connect-src 'self' https://kitemate.app;"),
+            "{policy}"
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:4000"),
+            Some("http://127.0.0.1:4000".into())
+        );
+        assert_eq!(origin("ftp://x"), None);
+        assert_eq!(origin(""), None);
     }
 
     #[test]

@@ -141,6 +141,14 @@ pub fn error_page(err: &platform::ApiError) -> Response {
     response
 }
 
+/// A page, or the error that kept it from being written, as a page.
+pub fn page_or_error(page: Result<String, platform::ApiError>) -> Response {
+    match page {
+        Ok(page) => respond_html(page),
+        Err(err) => error_page(&err),
+    }
+}
+
 /// `GET /_kitemate/public.css`.
 pub async fn stylesheet() -> Response {
     (

@@ -340,10 +340,9 @@ pub async fn shared_widget(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     if crate::web::wants_html(&headers) {
-        return Ok(match state.service.shared_page(&token).await {
-            Ok(page) => crate::web::html::respond_html(page),
-            Err(err) => crate::web::html::error_page(&err),
-        });
+        return Ok(crate::web::html::page_or_error(
+            state.service.shared_page(&token).await,
+        ));
     }
     Ok(crate::web::vary_accept(
         ApiJson(state.service.shared(&token).await?).into_response(),
