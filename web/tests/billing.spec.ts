@@ -2,7 +2,7 @@
 // (fake Razorpay and Stripe on the next port: tests/fake-payments.ts): the
 // person pays there, the provider's signed webhooks reach KiteMate, and the
 // plan page says Pro with the invoice for what was paid.
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { FakePayments } from "./fake-payments";
 import { fresh, money, signUp } from "./helpers";
 

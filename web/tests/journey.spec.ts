@@ -2,7 +2,8 @@
 // sign up, import Console's own exports, see the figures, ask, save an
 // answer as a widget, arrange it, share it, look at it signed out, fork it
 // from a second account, and the creator hears of it as it happens.
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import { apiGet, fresh, holdingsFile, importFiles, money, signUp, tokenOf, tradebook } from "./helpers";
 
 type Summary = { valuePaise: number; investedPaise: number; realizedPaise: number; unrealizedPaise: number; holdings: number };

@@ -2,7 +2,8 @@
 // no serious or critical violation anywhere, on a phone-sized screen as
 // well as a desktop one, in English and in Hindi. With SCREENSHOTS=1 the
 // main pages are saved under docs/screenshots/ (`npm run screenshots`).
-import { test, expect, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { test, expect, watch } from "./fixtures";
 import AxeBuilder from "@axe-core/playwright";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,6 +76,8 @@ for (const [name, route] of signedIn) {
     for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
       const context = await browser.newContext({ storageState: storage, viewport, locale: "en-IN", timezoneId: "Asia/Kolkata" });
       const page = await context.newPage();
+      const problems: string[] = [];
+      watch(page, problems);
       await page.goto(route.replace("{board}", boardId));
       await settle(page);
       await accessible(page, `${route} at ${viewport.width}px`);
@@ -91,6 +94,7 @@ for (const [name, route] of signedIn) {
       await page.getByLabel("Language").selectOption("hi");
       await expect(page.locator("html")).toHaveAttribute("lang", "hi");
       await accessible(page, `${route} in Hindi`);
+      expect(problems, "errors in the page").toEqual([]);
       await context.close();
     }
   });
@@ -99,6 +103,8 @@ for (const [name, route] of signedIn) {
 test("the public pages are accessible and carry previews", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
+  const problems: string[] = [];
+  watch(page, problems);
   for (const [name, url] of [["shared-widget", shareUrl], ["public-profile", `/u/${username}`], ["discover", "/discover"], ["signin", "/app/signin"], ["signup", "/app/signup"]]) {
     await page.goto(url);
     await settle(page);
@@ -109,6 +115,7 @@ test("the public pages are accessible and carry previews", async ({ browser }) =
     }
     await shoot(page, name);
   }
+  expect(problems, "errors in the page").toEqual([]);
   await context.close();
 });
 

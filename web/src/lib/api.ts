@@ -37,7 +37,9 @@ export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response:
   const { data, error, response } = await call;
   if (response.ok) return data as T;
   if (response.status === 401 && token()) {
+    // The session ended (expired, or signed out elsewhere): back here after signing in.
     setToken(null);
+    sessionStorage.setItem("kitemate.next", location.pathname + location.search + location.hash);
     location.assign("/app/signin");
   }
   throw new ApiFailure(response.status, error as ApiErrorBody | undefined);

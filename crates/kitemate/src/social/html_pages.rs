@@ -101,6 +101,7 @@ impl SocialService {
             url: &url,
             image: image.as_deref(),
             large_image,
+            index: true,
             body,
         }
         .render())
@@ -118,17 +119,22 @@ impl SocialService {
         );
         body.push_str(&cards(&page.widgets));
         if let Some(next) = &page.next_cursor {
-            let mut query = format!("cursor={next}");
-            if !q.is_empty() {
-                query.push_str("&q=");
-                query.extend(percent_encoding::utf8_percent_encode(
-                    q,
-                    percent_encoding::NON_ALPHANUMERIC,
-                ));
+            // The next page of the same question: its words, kind, stock and order.
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.append_pair("cursor", next);
+            query.append_pair("sort", ask.sort.as_str());
+            for (key, value) in [
+                ("q", ask.q.as_deref()),
+                ("symbol", ask.symbol.as_deref()),
+                ("kind", ask.kind.map(|k| k.as_str())),
+            ] {
+                if let Some(value) = value {
+                    query.append_pair(key, value);
+                }
             }
             body.push_str(&format!(
                 "<p><a href=\"/discover?{}\">More</a></p>",
-                esc(&query)
+                esc(&query.finish())
             ));
         }
         let url = format!("{}/discover", self.widgets.public_url());
@@ -139,6 +145,7 @@ impl SocialService {
             url: &url,
             image: image.as_deref(),
             large_image: true,
+            index: true,
             body,
         }
         .render())

@@ -2,10 +2,11 @@
 //! at `/u/{username}` and discovery at `/discover`. A browser gets the page
 //! (server-written HTML with OpenGraph tags); an API client gets JSON.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use platform::{ApiError, ApiQuery, ErrorBody};
+use platform::query::parse_query;
+use platform::{ApiError, ErrorBody};
 
 use super::SocialState;
 use super::api::json_bytes;
@@ -39,7 +40,10 @@ pub async fn profile_at(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if wants_html(&headers) {
-        return Ok(page_or_error(state.service.profile_page(&username).await));
+        return Ok(page_or_error(
+            state.service.profile_page(&username).await,
+            state.service.widgets.public_url(),
+        ));
     }
     let viewer = viewer.as_ref().map(|v| v.user.as_ref());
     let profile = state
@@ -65,13 +69,29 @@ pub async fn profile_at(
 pub async fn discover_at(
     State(state): State<SocialState>,
     headers: HeaderMap,
-    ApiQuery(query): ApiQuery<DiscoverQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let ask = query.ask()?;
+    let raw = raw.unwrap_or_default();
     if wants_html(&headers) {
-        return Ok(page_or_error(state.service.discover_page(&ask).await));
+        // A person's link: an empty search box or a tracker's parameter
+        // (`fbclid`, `utm_*`) is not an error worth a page of its own.
+        let kept: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                form_urlencoded::parse(raw.as_bytes())
+                    .filter(|(k, v)| DISCOVER_PARAMS.contains(&k.as_ref()) && !v.trim().is_empty()),
+            )
+            .finish();
+        let page = match parse_query::<DiscoverQuery>(&kept).and_then(DiscoverQuery::ask) {
+            Ok(ask) => state.service.discover_page(&ask).await,
+            Err(err) => Err(err),
+        };
+        return Ok(page_or_error(page, state.service.widgets.public_url()));
     }
+    let ask = parse_query::<DiscoverQuery>(&raw)?.ask()?;
     Ok(vary_accept(json_bytes(
         state.service.discover_json(&ask).await?,
     )))
 }
+
+/// The parameters `/discover` reads (a page keeps only these).
+const DISCOVER_PARAMS: &[&str] = &["sort", "kind", "q", "symbol", "cursor", "limit"];

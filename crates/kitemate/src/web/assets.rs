@@ -18,7 +18,7 @@ use axum::routing::get;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::html;
+use super::{html, origin};
 
 #[derive(rust_embed::Embed)]
 #[folder = "../../web/build"]
@@ -36,23 +36,53 @@ const IMMUTABLE: &str = "_app/immutable/";
 /// requests only to this API. `public` is the origin the server hands out in
 /// its URLs (pictures, uploads), when the browser may have come by another
 /// name for the same server (`localhost` for `127.0.0.1`).
-fn shell_policy(shell: &str, public: Option<&str>) -> String {
-    let hashes: Vec<String> = inline_scripts(shell)
-        .map(|body| {
-            let digest = Sha256::digest(body.as_bytes());
-            format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            )
-        })
-        .collect();
+fn shell_policy(shell: &str, styles: &[String], public: Option<&str>) -> String {
+    let hashes: Vec<String> = inline_scripts(shell).map(hash).collect();
+    // The style attributes the app's own code writes (SvelteKit's route
+    // announcer), each allowed by its hash alone.
+    let styles: String = match styles {
+        [] => String::new(),
+        _ => std::iter::once(" 'unsafe-hashes'".to_string())
+            .chain(styles.iter().map(|s| format!(" {}", hash(s))))
+            .collect(),
+    };
     let also = public.map(|o| format!(" {o}")).unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self' {}; style-src 'self'; img-src 'self'{also} data: blob:; \
+        "default-src 'self'; script-src 'self' {}; style-src 'self'{styles}; img-src 'self'{also} data: blob:; \
          font-src 'self'; connect-src 'self'{also}; frame-src 'none'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'",
         hashes.join(" ")
     )
+}
+
+/// A CSP source naming `text` by its SHA-256.
+fn hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// The `style="…"` attributes written in the built scripts' HTML templates
+/// (a template's markup is parsed as HTML, so its style attributes fall
+/// under `style-src`); sorted, each once.
+fn template_styles() -> Vec<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for path in Built::iter().filter(|p| p.ends_with(".js")) {
+        let Some(file) = Built::get(&path) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&file.data);
+        for rest in text.split("style=\"").skip(1) {
+            if let Some((value, _)) = rest.split_once('"')
+                && !value.contains(['\\', '$', '{', '<'])
+            {
+                found.insert(value.to_string());
+            }
+        }
+    }
+    found.into_iter().collect()
 }
 
 /// The bodies of `<script>` elements without a `src`.
@@ -71,29 +101,19 @@ static APP: LazyLock<Option<String>> = LazyLock::new(|| {
     Built::get(SHELL).map(|file| String::from_utf8_lossy(&file.data).into_owned())
 });
 
-/// The origin of `url` (`scheme://host[:port]`), when it is an http(s) URL.
-fn origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !matches!(scheme, "http" | "https") {
-        return None;
-    }
-    let host = rest
-        .split(['/', '?', '#'])
-        .next()
-        .filter(|h| !h.is_empty())?;
-    Some(format!("{scheme}://{host}"))
-}
-
 fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next().unwrap_or("") {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
         "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "map" => "application/json",
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "ico" => "image/x-icon",
         "webp" => "image/webp",
+        "avif" => "image/avif",
         "woff2" => "font/woff2",
         "woff" => "font/woff",
         "txt" => "text/plain; charset=utf-8",
@@ -144,8 +164,12 @@ fn file(path: &str, headers: &HeaderMap) -> Option<Response> {
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag))
-    {
+        .is_some_and(|tags| {
+            // Weak comparison (RFC 9110 13.1.2): `W/` does not matter for a GET.
+            tags.split(',')
+                .map(|t| t.trim())
+                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+        }) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
@@ -210,7 +234,12 @@ async fn favicon(headers: HeaderMap) -> Response {
 /// `/_app`. `public_url` is where the server says it is reached.
 pub fn router<S: Clone + Send + Sync + 'static>(public_url: &str) -> Router<S> {
     let policy = APP.as_deref().and_then(|text| {
-        HeaderValue::from_str(&shell_policy(text, origin(public_url).as_deref())).ok()
+        HeaderValue::from_str(&shell_policy(
+            text,
+            &template_styles(),
+            origin(public_url).as_deref(),
+        ))
+        .ok()
     });
     let shell = move |headers: HeaderMap| shell(policy.clone(), headers);
     Router::new()
@@ -229,7 +258,7 @@ mod tests {
     #[test]
     fn the_policy_allows_the_boot_script_by_its_hash_and_nothing_inline_else() {
         let shell = "<head><script src=\"/x.js\"></script></head><body><script>\n boot();\n</script></body>";
-        let policy = shell_policy(shell, None);
+        let policy = shell_policy(shell, &[], None);
         let expected =
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"\n boot();\n"));
         assert!(
@@ -238,12 +267,24 @@ mod tests {
         );
         assert!(!policy.contains("unsafe-inline"));
         assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(policy.contains("style-src 'self';"), "{policy}");
+        // A style attribute the app's own templates write is allowed by its hash only.
+        let styles = ["left: 0".to_string()];
+        let policy = shell_policy(shell, &styles, None);
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"left: 0"));
+        assert!(
+            policy.contains(&format!(
+                "style-src 'self' 'unsafe-hashes' 'sha256-{expected}';"
+            )),
+            "{policy}"
+        );
     }
 
     #[test]
     fn the_public_origin_may_serve_pictures_and_take_uploads() {
         let policy = shell_policy(
             "<script>x</script>",
+            &[],
             origin("https://kitemate.app/").as_deref(),
         );
         assert!(

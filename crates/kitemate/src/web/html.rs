@@ -9,9 +9,17 @@ use axum::response::{IntoResponse, Response};
 pub const STYLESHEET: &str = include_str!("public.css");
 /// Where [`STYLESHEET`] is served.
 pub const STYLESHEET_PATH: &str = "/_kitemate/public.css";
-/// What a server-written page may load: its own stylesheet and images, no script.
-pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-                            base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// What a server-written page may load: its own stylesheet, and images
+/// from here or the public origin its URLs name (cards, pictures); no script.
+fn page_policy(public_url: &str) -> String {
+    let also = super::origin(public_url)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'{also} data:; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
 /// Text safe inside HTML (and SVG) elements and attributes.
 pub fn esc(text: &str) -> String {
@@ -43,6 +51,8 @@ pub struct Page<'a> {
     pub image: Option<&'a str>,
     /// `summary_large_image` for a 1200×630 card, `summary` for an avatar.
     pub large_image: bool,
+    /// Whether search engines may list it (not an unlisted widget's page).
+    pub index: bool,
     /// The page's content: HTML the caller built with [`esc`].
     pub body: String,
 }
@@ -59,10 +69,16 @@ impl Page<'_> {
              <meta property=\"og:type\" content=\"website\">\
              <meta property=\"og:title\" content=\"{title}\">\
              <meta property=\"og:description\" content=\"{description}\">\
-             <meta property=\"og:url\" content=\"{url}\">\
-             <meta name=\"description\" content=\"{description}\">\
-             <link rel=\"canonical\" href=\"{url}\">"
+             <meta name=\"description\" content=\"{description}\">"
         );
+        if !url.is_empty() {
+            head.push_str(&format!(
+                "<meta property=\"og:url\" content=\"{url}\"><link rel=\"canonical\" href=\"{url}\">"
+            ));
+        }
+        if !self.index {
+            head.push_str("<meta name=\"robots\" content=\"noindex\">");
+        }
         if let Some(image) = &image {
             head.push_str(&format!(
                 "<meta property=\"og:image\" content=\"{image}\">\
@@ -100,13 +116,13 @@ impl Page<'_> {
 /// A server-written page as a response: HTML, its CSP, revalidated on
 /// every visit (what it shows changes, and a share link can be revoked),
 /// and `Vary: Accept` since the same URL answers JSON to API clients.
-pub fn respond_html(page: String) -> Response {
+pub fn respond_html(page: String, public_url: &str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::VARY, "Accept"),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (header::CONTENT_SECURITY_POLICY, page_policy(public_url)),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+            (header::VARY, "Accept".to_string()),
         ],
         page,
     )
@@ -115,7 +131,7 @@ pub fn respond_html(page: String) -> Response {
 
 /// An error as a page, for a browser that asked for one: the API's
 /// message, with the status it has.
-pub fn error_page(err: &platform::ApiError) -> Response {
+pub fn error_page(err: &platform::ApiError, public_url: &str) -> Response {
     let title = if err.status() == axum::http::StatusCode::NOT_FOUND {
         "Not found"
     } else {
@@ -133,19 +149,21 @@ pub fn error_page(err: &platform::ApiError) -> Response {
             url: "",
             image: None,
             large_image: false,
+            index: false,
             body,
         }
         .render(),
+        public_url,
     );
     *response.status_mut() = err.status();
     response
 }
 
 /// A page, or the error that kept it from being written, as a page.
-pub fn page_or_error(page: Result<String, platform::ApiError>) -> Response {
+pub fn page_or_error(page: Result<String, platform::ApiError>, public_url: &str) -> Response {
     match page {
-        Ok(page) => respond_html(page),
-        Err(err) => error_page(&err),
+        Ok(page) => respond_html(page, public_url),
+        Err(err) => error_page(&err, public_url),
     }
 }
 

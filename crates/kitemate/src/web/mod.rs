@@ -7,15 +7,41 @@ pub mod assets;
 pub mod html;
 
 use axum::http::HeaderMap;
-use axum::http::header::ACCEPT;
+use axum::http::header::{ACCEPT, USER_AGENT};
+
+/// Link-preview fetchers that ask for `*/*` (or nothing) yet read only
+/// HTML: they get the page, as a browser does.
+const PREVIEW_AGENTS: &[&str] = &[
+    "facebookexternalhit",
+    "facebot",
+    "twitterbot",
+    "slackbot",
+    "discordbot",
+    "whatsapp",
+    "telegrambot",
+    "linkedinbot",
+    "skypeuripreview",
+    "googlebot",
+    "bingbot",
+];
 
 /// Whether the request is a browser asking for a page: its `Accept` names
-/// `text/html` before (or instead of) `application/json`. An API client
-/// (no `Accept`, `*/*`, or JSON first) gets JSON.
+/// `text/html` before (or instead of) `application/json`, or it comes from
+/// a link-preview fetcher or search engine and does not ask for JSON. An
+/// API client (no `Accept`, `*/*`, or JSON first) gets JSON.
 pub fn wants_html(headers: &HeaderMap) -> bool {
-    let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
+    let accept = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let previewer = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|agent| PREVIEW_AGENTS.iter().any(|bot| agent.contains(bot)));
+    if previewer && !accept.to_ascii_lowercase().starts_with("application/json") {
+        return true;
+    }
     let position = |kind: &str| {
         accept
             .split(',')
@@ -27,6 +53,19 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         (Some(_), None) => true,
         _ => false,
     }
+}
+
+/// The origin of `url` (`scheme://host[:port]`), when it is an http(s) URL.
+pub fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .filter(|h| !h.is_empty())?;
+    Some(format!("{scheme}://{host}"))
 }
 
 /// A JSON answer at a URL that also answers pages: caches keep them apart.
@@ -46,6 +85,25 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, value.parse().unwrap());
         headers
+    }
+
+    #[test]
+    fn link_previews_get_pages_though_they_ask_for_anything() {
+        let mut headers = accept("*/*");
+        headers.insert(
+            USER_AGENT,
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+                .parse()
+                .unwrap(),
+        );
+        assert!(wants_html(&headers));
+        headers.remove(ACCEPT);
+        assert!(wants_html(&headers));
+        headers.insert(ACCEPT, "application/json".parse().unwrap());
+        assert!(!wants_html(&headers));
+        let mut curl = accept("*/*");
+        curl.insert(USER_AGENT, "curl/8.5.0".parse().unwrap());
+        assert!(!wants_html(&curl));
     }
 
     #[test]

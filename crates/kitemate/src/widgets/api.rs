@@ -342,6 +342,7 @@ pub async fn shared_widget(
     if crate::web::wants_html(&headers) {
         return Ok(crate::web::html::page_or_error(
             state.service.shared_page(&token).await,
+            state.service.public_url(),
         ));
     }
     Ok(crate::web::vary_accept(

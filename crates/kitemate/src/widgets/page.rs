@@ -61,6 +61,8 @@ impl WidgetService {
         let owner = self.auth.user(&owner_id).await?.username;
         self.viewed(&widget.id);
         let svg = draw(&widget, &data);
+        // Only what its owner published is for search engines.
+        let index = widget.visibility == super::model::Visibility::Public;
         let public = self.public_of(widget, owner.clone());
         let mut body = format!(
             "<article class=\"card\"><h1>{title}</h1>\
@@ -104,6 +106,7 @@ impl WidgetService {
             url: &public.share_url,
             image: Some(&public.card_url),
             large_image: true,
+            index,
             body,
         }
         .render())

@@ -31,6 +31,17 @@ pub enum Sort {
     Top,
 }
 
+impl Sort {
+    /// As the `sort` parameter names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trending => "trending",
+            Self::New => "new",
+            Self::Top => "top",
+        }
+    }
+}
+
 /// What `GET /discover/widgets` asks.
 #[derive(Debug, Clone, Default)]
 pub struct Discover {

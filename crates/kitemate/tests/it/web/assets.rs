@@ -37,7 +37,22 @@ async fn every_app_path_is_the_shell_under_a_policy_that_allows_only_its_boot_sc
         );
         let policy = page.header("content-security-policy").unwrap_or_default();
         assert!(policy.contains("script-src 'self' 'sha256-"), "{policy}");
-        assert!(!policy.contains("unsafe"), "{policy}");
+        assert!(
+            !policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"),
+            "{policy}"
+        );
+        // Style attributes only by the hashes of the app's own templates.
+        let style = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("style-src"))
+            .unwrap_or_default();
+        assert!(
+            style
+                .split_whitespace()
+                .skip(1)
+                .all(|s| s == "'self'" || s == "'unsafe-hashes'" || s.starts_with("'sha256-")),
+            "{style}"
+        );
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
         assert!(policy.contains("connect-src 'self'"), "{policy}");
         assert_eq!(page.header("x-frame-options").as_deref(), Some("DENY"));
@@ -120,6 +135,20 @@ async fn hashed_files_are_immutable_compressed_and_revalidated_by_etag() -> Test
         .await?;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert!(again.bytes().await?.is_empty());
+    // A weak tag (as a proxy may rewrite it) and `*` match too; another does not.
+    for (tag, status) in [
+        (format!("W/{etag}"), StatusCode::NOT_MODIFIED),
+        ("*".to_string(), StatusCode::NOT_MODIFIED),
+        ("\"other\"".to_string(), StatusCode::OK),
+    ] {
+        let res = raw
+            .get(app.url(&script))
+            .header(ACCEPT_ENCODING, "gzip, br")
+            .header(IF_NONE_MATCH, &tag)
+            .send()
+            .await?;
+        assert_eq!(res.status(), status, "{tag}");
+    }
 
     // The twins are never served by their own names, and nothing else is there.
     for path in [

@@ -76,6 +76,9 @@ async fn a_share_link_is_a_page_for_browsers_and_json_for_clients(kind: Kind) ->
     );
     assert_eq!(meta(text, "og:url").as_deref(), Some(share_url.as_str()));
     assert!(text.contains("summary_large_image"));
+    // Unlisted: for whoever has the link, not for search engines.
+    assert!(text.contains("<meta name=\"robots\" content=\"noindex\">"));
+    assert!(policy.contains("img-src 'self' http://"), "{policy}");
     assert!(
         !text.contains("<b>") && !text.contains("<script>"),
         "user text is escaped"
@@ -166,6 +169,7 @@ async fn profiles_and_discovery_are_pages_with_previews(kind: Kind) -> TestResul
     // No picture: the newest widget's card is the preview.
     assert_eq!(meta(&profile.text, "og:image"), Some(card.clone()));
     assert!(profile.text.contains("<strong>Sectors</strong>"));
+    assert!(!profile.text.contains("noindex"));
     // Any case finds them; an API client gets the profile's JSON.
     let json = app.get("/u/ASHA", None).await?;
     assert_eq!(json.status, StatusCode::OK);
@@ -186,8 +190,39 @@ async fn profiles_and_discovery_are_pages_with_previews(kind: Kind) -> TestResul
     let listed: Value = app.get("/discover", None).await?.json();
     let same: Value = app.get("/discover/widgets", None).await?.json();
     assert_eq!(listed, same);
+    // A person's link: an empty search and a tracker's parameter are no error;
+    // a wrong value is, as a page saying why.
+    let lenient = page(&app, "/discover?q=&fbclid=abc&utm_source=x").await?;
+    assert_eq!(lenient.status, StatusCode::OK, "{lenient:?}");
+    assert!(lenient.text.contains("<strong>Sectors</strong>"));
     let bad = page(&app, "/discover?limit=0").await?;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text.contains("limit"), "{}", bad.text);
+    assert!(
+        bad.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    // An API client is held to the parameters.
+    let strict = app.get("/discover?fbclid=abc", None).await?;
+    assert_eq!(strict.status, StatusCode::BAD_REQUEST);
+    assert_eq!(strict.json()["details"]["field"], "fbclid");
+    // A link preview that asks for anything gets the page.
+    let preview = app
+        .client
+        .get(app.url("/u/asha"))
+        .header(ACCEPT, "*/*")
+        .header("user-agent", "facebookexternalhit/1.1")
+        .send()
+        .await?;
+    let preview = TestApp::read(preview).await?;
+    assert!(
+        preview
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    assert!(preview.text.contains("og:title"));
     app.stop().await
 }
 
