@@ -6175,7 +6175,7 @@ export interface operations {
     discover_profiles: {
         parameters: {
             query: {
-                /** @description The start of a username, or part of a display name. */
+                /** @description The start of a username, or part of a display name (not only spaces). */
                 q: string;
             };
             header?: never;

@@ -226,9 +226,9 @@ impl DiscoverQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FindProfiles {
-    /// The start of a username, or part of a display name.
+    /// The start of a username, or part of a display name (not only spaces).
     #[validate(length(min = 1, max = 60))]
-    #[param(min_length = 1, max_length = 60)]
+    #[param(min_length = 1, max_length = 60, pattern = "\\S")]
     pub q: String,
 }
 
