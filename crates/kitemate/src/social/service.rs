@@ -257,6 +257,19 @@ impl SocialService {
         limit: i64,
     ) -> Result<Profile, ApiError> {
         let (user, row) = self.visible(username, viewer).await?;
+        self.profile_of(user, row, viewer, (cursor, dashboards_cursor), limit)
+            .await
+    }
+
+    /// The profile of a user already found and allowed to be seen.
+    async fn profile_of(
+        &self,
+        user: User,
+        row: ProfileRow,
+        viewer: Option<&User>,
+        (cursor, dashboards_cursor): (Option<&str>, Option<&str>),
+        limit: i64,
+    ) -> Result<Profile, ApiError> {
         let links: Vec<String> = serde_json::from_str(&row.links).map_err(|_| {
             ApiError::internal(anyhow::anyhow!(
                 "stored links of {} cannot be read",
@@ -320,10 +333,15 @@ impl SocialService {
     }
 
     /// The caller's own profile, found by id: the username their session
-    /// carries may have changed since.
+    /// carries may have changed since, even while this request runs (so it
+    /// is never looked up by name again).
     pub(super) async fn own_profile(&self, me: &User, limit: i64) -> Result<Profile, ApiError> {
         let now = self.auth.user(&me.id).await?;
-        self.profile(&now.username, Some(&now), None, limit).await
+        let row = store::profile(&self.db, &now.id)
+            .await?
+            .unwrap_or_else(ProfileRow::blank);
+        self.profile_of(now.clone(), row, Some(&now), (None, None), limit)
+            .await
     }
 
     /// Changes the caller's own profile.
