@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** RFC 8414: the authorization server's metadata. */
+        get: operations["server_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-protected-resource/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** RFC 9728: where to get a token for `/mcp`. */
+        get: operations["resource_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/audit": {
         parameters: {
             query?: never;
@@ -592,6 +626,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/connected-apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The apps (MCP clients) connected to the caller's KiteMate, newest first. */
+        get: operations["connected_apps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/connected-apps/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Disconnect an app: its tokens stop working at once. */
+        delete: operations["disconnect_app"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/dashboards": {
         parameters: {
             query?: never;
@@ -900,6 +968,57 @@ export interface paths {
         get: operations["notification_stream"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a public client (RFC 7591): no secret; PKCE proves it. */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a token (RFC 7009): a refresh token ends its connection. */
+        post: operations["revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a code (with its PKCE verifier) or a refresh token for tokens. */
+        post: operations["token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2224,6 +2343,27 @@ export interface components {
              */
             top: number;
         };
+        /** @description An app the user connected to their KiteMate (an MCP client). */
+        ConnectedApp: {
+            clientId: string;
+            /** Format: date-time */
+            connectedAt: string;
+            /** @description The grant's id: `DELETE /connected-apps/{id}` disconnects it. */
+            id: string;
+            /** Format: date-time */
+            lastUsedAt?: string | null;
+            /** @description As the app named itself: not verified. */
+            name: string;
+            /** @description Where it received its code. */
+            redirectUri: string;
+            scopes: string[];
+        };
+        /** @description A page of connected apps, newest first. */
+        ConnectedApps: {
+            apps: components["schemas"]["ConnectedApp"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+        };
         /** @description What a widget shows: the part its revisions keep. */
         Content: {
             description: string;
@@ -3005,6 +3145,17 @@ export interface components {
              */
             unread: number;
         };
+        /** @description An OAuth error (RFC 6749 §5.2): what OAuth clients read. */
+        OAuthError: {
+            /**
+             * @description `invalid_request`, `invalid_grant`, `invalid_client`,
+             *     `unsupported_grant_type`, `invalid_scope`, `invalid_target`,
+             *     `invalid_redirect_uri`, `invalid_client_metadata`, `slow_down`.
+             */
+            error: string;
+            /** @description What was wrong, for the developer: names the field. */
+            error_description: string;
+        };
         /** @description One open lot, valued now. */
         OpenLot: {
             /** Format: date */
@@ -3370,6 +3521,44 @@ export interface components {
              */
             redelivered: number;
         };
+        /** @description A registered client. */
+        Registration: {
+            client_id: string;
+            /**
+             * Format: int64
+             * @description Seconds since 1970.
+             */
+            client_id_issued_at: number;
+            client_name: string;
+            grant_types: string[];
+            redirect_uris: string[];
+            response_types: string[];
+            scope: string;
+            token_endpoint_auth_method: string;
+        };
+        /**
+         * @description Dynamic client registration (RFC 7591). Only public clients: no secret
+         *     is issued, and PKCE is what proves the client at the token endpoint.
+         */
+        RegistrationRequest: {
+            /** @description Shown on the consent page; up to 100 characters. */
+            client_name?: string | null;
+            client_uri?: string | null;
+            /** @description `authorization_code` and `refresh_token`. */
+            grant_types?: string[] | null;
+            /**
+             * @description 1 to 10 exact redirect URIs: `https`, `http` on loopback
+             *     (`localhost`, `127.0.0.1`, `[::1]`), or an app's own scheme
+             *     (`com.example.app:/callback`); no fragment.
+             */
+            redirect_uris: string[];
+            /** @description `code`. */
+            response_types?: string[] | null;
+            /** @description `portfolio:read`. */
+            scope?: string | null;
+            /** @description `none` (the only method: public clients). */
+            token_endpoint_auth_method?: string | null;
+        };
         /** @description A report, as administrators see it. */
         Report: {
             /** Format: date-time */
@@ -3414,6 +3603,15 @@ export interface components {
             /** @description `hidden` or `dismissed`; every open report of the same thing too. */
             status: components["schemas"]["ReportStatus"];
         };
+        /** @description RFC 9728: where to get a token for `/mcp`. */
+        ResourceMetadata: {
+            authorization_servers: string[];
+            bearer_methods_supported: string[];
+            resource: string;
+            resource_documentation: string;
+            resource_name: string;
+            scopes_supported: string[];
+        };
         /** @description One return, said plainly. */
         Return: {
             annualizedPercent?: null | components["schemas"]["Percent"];
@@ -3431,6 +3629,13 @@ export interface components {
         RevisionList: {
             /** @description Newest first; the last 20 are kept. */
             revisions: components["schemas"]["Revision"][];
+        };
+        /** @description The form `POST /oauth/revoke` takes (RFC 7009). */
+        RevokeRequest: {
+            client_id?: string | null;
+            token?: string | null;
+            /** @description `access_token` or `refresh_token`; either is looked for anyway. */
+            token_type_hint?: string | null;
         };
         /** @description One run of a job. */
         RunInfo: {
@@ -3488,6 +3693,25 @@ export interface components {
             name: string;
             sac: string;
             stateCode: string;
+        };
+        /** @description RFC 8414: the authorization server. */
+        ServerMetadata: {
+            authorization_endpoint: string;
+            /** @description The authorization response carries `iss` (RFC 9207). */
+            authorization_response_iss_parameter_supported: boolean;
+            /** @description A `client_id` may be the https URL of a client metadata document. */
+            client_id_metadata_document_supported: boolean;
+            code_challenge_methods_supported: string[];
+            grant_types_supported: string[];
+            issuer: string;
+            registration_endpoint: string;
+            response_modes_supported: string[];
+            response_types_supported: string[];
+            revocation_endpoint: string;
+            revocation_endpoint_auth_methods_supported: string[];
+            scopes_supported: string[];
+            token_endpoint: string;
+            token_endpoint_auth_methods_supported: string[];
         };
         /** @description One of the caller's signed-in sessions. */
         Session: {
@@ -3774,6 +3998,37 @@ export interface components {
          * @enum {string}
          */
         Tier: "free" | "pro";
+        /** @description The form `POST /oauth/token` takes (`application/x-www-form-urlencoded`). */
+        TokenRequest: {
+            client_id?: string | null;
+            code?: string | null;
+            /** @description PKCE: 43 to 128 of `A-Z a-z 0-9 - . _ ~`. */
+            code_verifier?: string | null;
+            /** @description `authorization_code` or `refresh_token`. */
+            grant_type?: string | null;
+            redirect_uri?: string | null;
+            refresh_token?: string | null;
+            /** @description RFC 8707: this server's MCP endpoint, `<public URL>/mcp`. */
+            resource?: string | null;
+            scope?: string | null;
+        };
+        /** @description Tokens from `POST /oauth/token`. */
+        TokenResponse: {
+            access_token: string;
+            /**
+             * Format: int64
+             * @description Seconds the access token lasts.
+             */
+            expires_in: number;
+            /**
+             * @description Use once: each use gives a new one, and a second use of the same one
+             *     ends the connection.
+             */
+            refresh_token: string;
+            scope: string;
+            /** @description `Bearer`. */
+            token_type: string;
+        };
         TopicInfo: {
             /** @description The service database whose outbox the topic publishes through. */
             database: string;
@@ -3977,6 +4232,64 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    server_metadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authorization server's metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerMetadata"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resource_metadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The protected resource's metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceMetadata"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again (`resource_exhausted`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_audit: {
         parameters: {
             query?: {
@@ -5742,6 +6055,88 @@ export interface operations {
             };
         };
     };
+    connected_apps: {
+        parameters: {
+            query?: {
+                /** @description From the previous page's `nextCursor`. */
+                cursor?: string;
+                /** @description 1 to 100; 50 when absent. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of connected apps */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectedApps"];
+                };
+            };
+            /** @description A bad cursor or limit */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    disconnect_app: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connected app's `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connected app of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_dashboards: {
         parameters: {
             query?: {
@@ -6641,6 +7036,166 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegistrationRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Registration"];
+                };
+            };
+            /** @description `invalid_redirect_uri` or `invalid_client_metadata`, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many registrations from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            /** @description Revoked, or was not a token (nothing is said about which) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request`: no token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description New tokens (the refresh token replaces the one used) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description `invalid_request`, `invalid_grant`, `invalid_target`, `invalid_scope` or `unsupported_grant_type`, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -28,6 +28,7 @@ use crate::chat::{self, ChatService};
 use crate::config::{Config, Mode, Resolved};
 use crate::kite_turns::SharedTurns;
 use crate::market::{self, MarketService};
+use crate::mcp::{self, McpService};
 use crate::portfolio::{self, PortfolioService};
 use crate::social::{self, SocialService};
 use crate::subscriptions::{self, SubscriptionService};
@@ -48,6 +49,7 @@ pub static SERVICES: &[&Declaration] = &[
     &widgets::SERVICE,
     &social::SERVICE,
     &subscriptions::SERVICE,
+    &mcp::SERVICE,
     &audit::SERVICE,
     &objects::SERVICE,
 ];
@@ -316,6 +318,21 @@ impl App {
                 cache: cache.clone(),
             },
         );
+        let mcp = McpService::new(
+            databases.get(&mcp::DATABASE)?,
+            clock.clone(),
+            mcp::McpParts {
+                config: config.mcp.clone(),
+                public_url: config.public_url(),
+                auth: auth.clone(),
+                audit: audit.clone(),
+                portfolio: portfolio.clone(),
+                widgets: widgets.clone(),
+                chat: chat.clone(),
+                tool_limiter: RateLimiter::on(&config.mcp.tool_limit(enabled), redis.as_ref()),
+                production,
+            },
+        );
         // Each service's part of an export, in the archive's order, and of
         // a deletion (subscriptions cancels at its provider first).
         auth.add_account_parts(vec![
@@ -414,6 +431,24 @@ impl App {
                 ),
                 &pubsub,
                 &cron,
+            )?,
+            mcp::mount(
+                mcp::McpState {
+                    service: mcp,
+                    auth: auth.clone(),
+                },
+                mcp::Limits {
+                    public: limiter.clone(),
+                    registrations: RateLimiter::on(
+                        &config.mcp.registration_limit(enabled),
+                        redis.as_ref(),
+                    ),
+                    authorize: RateLimiter::on(
+                        &config.mcp.authorize_limit(enabled),
+                        redis.as_ref(),
+                    ),
+                },
+                &pubsub,
             )?,
             audit::mount(),
             objects::mount(objects.clone(), limiter.clone()),

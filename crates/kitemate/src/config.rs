@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::AuthConfig;
 use crate::chat::{ChatConfig, LlmSettings};
 use crate::market::{Calendar, MarketConfig, Sources};
+use crate::mcp::McpConfig;
 use crate::portfolio::PortfolioConfig;
 use crate::social::SocialConfig;
 use crate::subscriptions::{Providers, SubscriptionsConfig};
@@ -102,6 +103,7 @@ pub struct Config {
     pub widgets: WidgetsConfig,
     pub social: SocialConfig,
     pub subscriptions: SubscriptionsConfig,
+    pub mcp: McpConfig,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +196,7 @@ impl Default for Config {
             chat: ChatConfig::default(),
             widgets: WidgetsConfig::default(),
             social: SocialConfig::default(),
+            mcp: McpConfig::default(),
             subscriptions: SubscriptionsConfig::default(),
             mode: Mode::default(),
         }
@@ -229,6 +232,7 @@ impl Config {
         self.chat.validate()?;
         self.widgets.validate()?;
         self.social.validate()?;
+        self.mcp.validate()?;
         self.subscriptions.validate()?;
         self.portfolio.validate()?;
         self.market.validate()?;

@@ -12,6 +12,7 @@ pub mod hello;
 pub mod jobs;
 pub mod kite_turns;
 pub mod market;
+pub mod mcp;
 pub mod objects;
 pub mod ops;
 pub mod portfolio;

@@ -17,7 +17,7 @@ const TAG: &str = "auth";
 
 /// Where a request comes from, for the session it may create and the
 /// audit log.
-pub(super) fn origin(info: RequestInfo, headers: &HeaderMap) -> Origin {
+pub(crate) fn origin(info: RequestInfo, headers: &HeaderMap) -> Origin {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

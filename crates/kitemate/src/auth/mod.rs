@@ -24,6 +24,7 @@ use platform::service::{Declaration, Mount};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub(crate) use api::origin as request_origin;
 pub use config::AuthConfig;
 pub use events::{
     USER_DELETED, USER_SIGNED_UP, UserDeleted, UserSignedUp, ZERODHA_REAUTH_REQUIRED,

@@ -300,6 +300,26 @@ impl AuthService {
         password: String,
         origin: Origin,
     ) -> Result<AuthResponse, ApiError> {
+        let user = self.check_password(email, password, &origin).await?;
+        let mut tx = self.inner.db.begin().await?;
+        let (token, expires_at) = self.insert_session(&mut tx, &user.id, &origin).await?;
+        tx.commit().await?;
+        Ok(AuthResponse {
+            token,
+            expires_at,
+            user,
+        })
+    }
+
+    /// The user whose email and password these are, without starting a
+    /// session (the MCP authorization page signs in this way); failures are
+    /// throttled per account and per address like logins.
+    pub async fn check_password(
+        &self,
+        email: &str,
+        password: String,
+        origin: &Origin,
+    ) -> Result<User, ApiError> {
         let email = normalize_email(email);
         let now = self.inner.clock.now();
         let account_key = format!("account:{email}");
@@ -336,14 +356,7 @@ impl AuthService {
         if let Some(key) = &ip_key {
             throttles.ip_failures.succeeded(key).await;
         }
-        let mut tx = self.inner.db.begin().await?;
-        let (token, expires_at) = self.insert_session(&mut tx, &user.id, &origin).await?;
-        tx.commit().await?;
-        Ok(AuthResponse {
-            token,
-            expires_at,
-            user: user.into(),
-        })
+        Ok(user.into())
     }
 
     pub(super) async fn insert_session(

@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use config::{ChatConfig, LLM_API_KEY, LlmSettings};
-pub use service::{ChatReply, ChatService, FREE_QUESTIONS, StreamEvent, Ticket, Usage};
+pub use service::{ChatReply, ChatService, FREE_QUESTIONS, Spent, StreamEvent, Ticket, Usage};
 
 use crate::auth::AuthService;
 

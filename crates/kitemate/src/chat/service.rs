@@ -66,6 +66,14 @@ pub(super) struct Question {
     _in_flight: Place,
 }
 
+/// One use of the allowance taken by [`ChatService::spend_one`].
+#[derive(Debug)]
+pub struct Spent {
+    user_id: String,
+    month: String,
+    reserved: bool,
+}
+
 /// The caller's allowance this month.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -332,6 +340,38 @@ impl ChatService {
             reserved,
             _in_flight: in_flight,
         })
+    }
+
+    /// Takes one use from `user`'s monthly allowance for something that
+    /// is not a chat question but counts as one (an MCP tool call), before
+    /// it runs; on Pro there is nothing to take. Give it back with
+    /// [`ChatService::give_back`] when the server fails it.
+    pub async fn spend_one(&self, user: &crate::auth::User) -> Result<Spent, ApiError> {
+        let (month, resets_at) = month(self.clock.now());
+        let reserved = match limit(user.tier) {
+            Some(limit) => {
+                self.recorder
+                    .reserve(&user.id, &month, limit)
+                    .await?
+                    .ok_or_else(|| self.exhausted(resets_at))?;
+                true
+            }
+            None => false,
+        };
+        Ok(Spent {
+            user_id: user.id.clone(),
+            month,
+            reserved,
+        })
+    }
+
+    /// Gives back what [`ChatService::spend_one`] took.
+    pub async fn give_back(&self, spent: Spent) {
+        if spent.reserved
+            && let Err(err) = self.recorder.refund(&spent.user_id, &spent.month).await
+        {
+            tracing::error!(error = %err, user_id = spent.user_id, "a reserved use was not given back");
+        }
     }
 
     /// Gives back the question's reservation: the server or the model

@@ -7,7 +7,19 @@ pub mod assets;
 pub mod html;
 
 use axum::http::HeaderMap;
-use axum::http::header::{ACCEPT, USER_AGENT};
+use axum::http::header::{ACCEPT, COOKIE, USER_AGENT};
+
+/// The value of the cookie `name` the request carries, when not empty.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, value)| *key == name && !value.is_empty())
+        .map(|(_, value)| value)
+}
 
 /// Link-preview fetchers that ask for `*/*` (or nothing) yet read only
 /// HTML: they get the page, as a browser does.

@@ -8,6 +8,7 @@ mod auth;
 mod chat;
 mod jobs;
 mod market;
+mod mcp;
 mod platform;
 mod portfolio;
 mod social;

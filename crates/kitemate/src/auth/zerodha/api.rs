@@ -30,14 +30,7 @@ const COOKIE: &str = "kitemate_zerodha";
 
 /// The nonce of the login cookie, when the request carries one.
 fn browser_nonce(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == COOKIE && !value.is_empty())
-        .map(|(_, value)| value)
+    crate::web::cookie(headers, COOKIE)
 }
 
 /// `Set-Cookie` for the login cookie: HttpOnly so no script reads it,

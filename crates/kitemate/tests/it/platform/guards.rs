@@ -61,6 +61,8 @@ async fn every_public_route_is_rate_limited() -> TestResult {
         // Routes with a limit of their own.
         c.subscriptions.webhooks_per_minute = 1;
         c.subscriptions.webhook_burst = 2;
+        c.mcp.registrations_per_minute = 1;
+        c.mcp.registration_burst = 2;
         c.http.trust_forwarded_for = true;
     })
     .await?;

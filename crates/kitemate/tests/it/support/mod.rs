@@ -255,6 +255,11 @@ pub fn test_config(kind: &Kind, dir: &std::path::Path) -> Config {
     config.chat.burst = 10_000;
     config.social.actions_per_minute = 100_000;
     config.social.action_burst = 10_000;
+    config.mcp.tool_calls_per_minute = 100_000;
+    config.mcp.tool_call_burst = 10_000;
+    config.mcp.registrations_per_minute = 100_000;
+    config.mcp.registration_burst = 10_000;
+    config.mcp.authorize_posts_per_minute = 100_000;
     // No test reaches the exchanges; those that fetch use the fake market.
     config.market.fetch = false;
     match kind {
@@ -356,13 +361,16 @@ impl TestApp {
         let dir = tempfile::tempdir()?;
         let mut config = test_config(&kind, dir.path());
         change(&mut config);
+        // Bound before the app is built, so the URLs it hands out (objects,
+        // share links, the MCP audience) carry the port it really serves on.
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        config.listen = addr;
         let clock = Clock::system();
         let app = App::build(config, clock.clone()).await?;
         before_start(&app)?;
         app.start_background();
         let router = app.router()?;
-        let listener = tokio::net::TcpListener::bind(app.config.listen).await?;
-        let addr = listener.local_addr()?;
         let (tx, server) = serve_until_told(listener, router);
         let metrics_addr = match app.config.metrics_listen {
             Some(at) => {
