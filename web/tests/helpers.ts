@@ -55,3 +55,42 @@ export async function importFiles(page: Page, files: string[]) {
   const results = page.getByTestId("import-results").locator("section");
   await expect(results).toHaveCount(files.length, { timeout: 60_000 });
 }
+
+/**
+ * Connects an MCP client named `name` to `email`'s account the way an
+ * assistant does: registration, PKCE, sign-in and consent in the
+ * authorize page's forms (cookies kept by `request`), then the token.
+ * Returns the access token.
+ */
+export async function connectApp(request: APIRequestContext, email: string, name: string): Promise<string> {
+  const { createHash, randomBytes } = await import("node:crypto");
+  const redirect = "http://127.0.0.1:33418/callback";
+  const registered = await request.post("/oauth/register", { data: { client_name: name, redirect_uris: [redirect] } });
+  expect(registered.status()).toBe(201);
+  const clientId = (await registered.json()).client_id as string;
+  const resource = (await (await request.get("/.well-known/oauth-protected-resource/mcp")).json()).resource as string;
+  const verifier = randomBytes(32).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const query = new URLSearchParams({
+    response_type: "code", client_id: clientId, redirect_uri: redirect, code_challenge: challenge,
+    code_challenge_method: "S256", state: randomBytes(8).toString("hex"), scope: "portfolio:read widgets:read", resource,
+  });
+  const field = (html: string, name: string) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1] ?? "";
+  const signIn = await (await request.get(`/oauth/authorize?${query}`)).text();
+  const consent = await (
+    await request.post("/oauth/authorize", {
+      form: { request: field(signIn, "request"), csrf: field(signIn, "csrf"), step: "sign_in", email, password: "river otter lantern 42" },
+    })
+  ).text();
+  const allowed = await request.post("/oauth/authorize", {
+    form: { request: field(consent, "request"), csrf: field(consent, "csrf"), step: "consent", decision: "allow" },
+    maxRedirects: 0,
+  });
+  expect(allowed.status()).toBe(303);
+  const code = new URL(allowed.headers()["location"]).searchParams.get("code") ?? "";
+  const tokens = await request.post("/oauth/token", {
+    form: { grant_type: "authorization_code", code, redirect_uri: redirect, client_id: clientId, code_verifier: verifier, resource },
+  });
+  expect(tokens.ok()).toBeTruthy();
+  return (await tokens.json()).access_token as string;
+}

@@ -7,7 +7,7 @@ import { test, expect, watch } from "./fixtures";
 import AxeBuilder from "@axe-core/playwright";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { apiGet, fresh, holdingsFile, importFiles, signUp, tokenOf, tradebook } from "./helpers";
+import { apiGet, connectApp, fresh, holdingsFile, importFiles, signUp, tokenOf, tradebook } from "./helpers";
 
 const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs/screenshots");
 
@@ -52,6 +52,8 @@ test("an account with a portfolio, a shared widget and a dashboard", async ({ pa
   ).json();
   shareUrl = shared.shareUrl;
   boardId = (await apiGet<{ dashboards: { id: string }[] }>(request, token, "/dashboards")).dashboards[0].id;
+  // An assistant connected over MCP, for the settings page to list.
+  await connectApp(request, `${username}@example.com`, "Claude");
   await request.post("/chat/query", { headers: { authorization: `Bearer ${token}` }, data: { message: "what did I pay for HDFCBANK?" } });
   storage = await page.context().storageState();
 });
