@@ -90,7 +90,7 @@ impl Limits {
 }
 
 /// The hosts and origins `/mcp` answers: the public URL's, any configured,
-/// and loopback outside production.
+/// and loopback (any port) outside production.
 fn transport_config(service: &McpService) -> StreamableHttpServerConfig {
     let public = reqwest::Url::parse(&service.issuer()).ok();
     let mut hosts: Vec<String> = service.config().allowed_hosts.clone();
@@ -107,7 +107,10 @@ fn transport_config(service: &McpService) -> StreamableHttpServerConfig {
         ));
     }
     if !service.secure_cookies() {
+        // Outside production, loopback on any port: a local client's page
+        // is loopback too, and a rebinding attack's Host and Origin are not.
         hosts.extend(["localhost", "127.0.0.1", "::1"].map(String::from));
+        origins.extend(["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(String::from));
     }
     StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)

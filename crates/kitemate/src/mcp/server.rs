@@ -54,13 +54,13 @@ fn symbol_schema() -> &'static str {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct HoldingsArgs {
-    /// `value` (default), `invested`, `pnl`, `pnlPercent`, `quantity` or `symbol`.
+    /// `value` (default), `invested`, `pnl`, `pnl_percent`, `quantity` or `symbol`.
     #[serde(default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("enum" = ["value", "invested", "pnl", "pnl_percent", "quantity", "symbol", null]))]
     pub sort: Option<HoldingSort>,
     /// `desc` (default, except by symbol) or `asc`.
     #[serde(default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("enum" = ["asc", "desc", null]))]
     pub order: Option<Order>,
     /// Holdings to skip (paging).
     #[serde(default)]
@@ -111,15 +111,15 @@ pub struct RealizedArgs {
 pub struct PerformanceArgs {
     /// `1m`, `3m`, `6m`, `1y`, `3y`, `5y` or `all` (default).
     #[serde(default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("enum" = ["1m", "3m", "6m", "1y", "3y", "5y", "all", null]))]
     pub period: Option<Period>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AllocationArgs {
-    /// `stock`, `sector` (default) or `assetClass`.
+    /// `stock`, `sector` (default) or `asset_class`.
     #[serde(default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("enum" = ["stock", "sector", "asset_class", null]))]
     pub by: Option<AllocationBy>,
 }
 
@@ -128,9 +128,9 @@ pub struct TradeArgs {
     /// A symbol or ISIN, upper case.
     #[serde(default)]
     pub symbol: Option<String>,
-    /// `buy` or `sell`.
+    /// `buy` or `sell`; both when absent.
     #[serde(default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("enum" = ["buy", "sell", null]))]
     pub side: Option<Side>,
     /// First day, `YYYY-MM-DD`.
     #[serde(default)]
@@ -1024,5 +1024,61 @@ impl ServerHandler for Server {
                 .with_description(prompt.description)
                 .into(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The choices each tool's input schema lists, read back through the
+    /// arguments' own parsing: a model that picks one is never refused.
+    #[test]
+    fn listed_choices_parse() {
+        let choices = |schema: &serde_json::Value, field: &str| -> Vec<serde_json::Value> {
+            schema["properties"][field]["enum"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let holdings = serde_json::to_value(schemars::schema_for!(HoldingsArgs)).unwrap();
+        for field in ["sort", "order"] {
+            let listed = choices(&holdings, field);
+            assert!(listed.len() >= 3, "{field}: {listed:?}");
+            for c in listed {
+                let args: HoldingsArgs = serde_json::from_value(serde_json::json!({ field: c }))
+                    .unwrap_or_else(|e| panic!("{field}={c}: {e}"));
+                assert_eq!(args.sort.is_some() || args.order.is_some(), !c.is_null());
+            }
+        }
+        let cases: [(serde_json::Value, &str); 3] = [
+            (
+                serde_json::to_value(schemars::schema_for!(PerformanceArgs)).unwrap(),
+                "period",
+            ),
+            (
+                serde_json::to_value(schemars::schema_for!(AllocationArgs)).unwrap(),
+                "by",
+            ),
+            (
+                serde_json::to_value(schemars::schema_for!(TradeArgs)).unwrap(),
+                "side",
+            ),
+        ];
+        for (schema, field) in cases {
+            let listed = choices(&schema, field);
+            assert!(listed.len() >= 3, "{field}: {listed:?}");
+            for c in listed {
+                let body = serde_json::json!({ field: c });
+                let parsed = match field {
+                    "period" => {
+                        serde_json::from_value::<PerformanceArgs>(body).map(|a| a.period.is_some())
+                    }
+                    "by" => serde_json::from_value::<AllocationArgs>(body).map(|a| a.by.is_some()),
+                    _ => serde_json::from_value::<TradeArgs>(body).map(|a| a.side.is_some()),
+                };
+                assert_eq!(parsed.ok(), Some(!c.is_null()), "{field}={c}");
+            }
+        }
     }
 }

@@ -34,7 +34,8 @@ pub struct HoldingTerm {
     pub held_days: Option<i64>,
     pub long_term_quantity: Quantity,
     pub short_term_quantity: Quantity,
-    /// When the next short-term lot turns long-term.
+    /// When the next short-term lot turns long-term; none when no lot will
+    /// (a debt fund bought since April 2023 stays short-term, s.50AA).
     #[schema(value_type = Option<String>, format = Date)]
     pub next_long_term_on: Option<NaiveDate>,
     /// Unrealized gain of the long-term lots (over their cost basis).
@@ -116,7 +117,11 @@ pub fn terms(symbol: &str, quantity: Quantity, lots: &[&OpenLot], today: NaiveDa
         } else {
             short += q;
             short_gain = short_gain.zip(gain).map(|(a, b)| a + b);
-            next = Some(next.map_or(lot.long_term_from, |n| n.min(lot.long_term_from)));
+            // A lot past its date and still short-term never turns (a debt
+            // fund bought since April 2023 is short-term however long held).
+            if lot.long_term_from > today {
+                next = Some(next.map_or(lot.long_term_from, |n| n.min(lot.long_term_from)));
+            }
         }
     }
     let first = lots.iter().map(|l| l.acquired_on).min();

@@ -133,6 +133,14 @@ async fn every_tool_gives_the_figures_the_api_gives(kind: Kind) -> TestResult {
             term["firstBoughtOn"].is_string() && term["heldDays"].as_i64().unwrap_or(-1) >= 0,
             "{term}"
         );
+        // A date to turn long-term is ahead, never behind.
+        if let Some(next) = term["nextLongTermOn"].as_str() {
+            assert!(
+                next > summary["today"].as_str().unwrap_or_default(),
+                "{term}"
+            );
+            assert!(number(&term["shortTermQuantity"]) > 0.0, "{term}");
+        }
     }
 
     // One holding's lots are the harvest page's lots of that symbol.
