@@ -3633,7 +3633,8 @@ export interface components {
         /** @description The form `POST /oauth/revoke` takes (RFC 7009). */
         RevokeRequest: {
             client_id?: string | null;
-            token?: string | null;
+            /** @description The refresh token (which ends the connection) or an access token. */
+            token: string | null;
             /** @description `access_token` or `refresh_token`; either is looked for anyway. */
             token_type_hint?: string | null;
         };
@@ -4004,8 +4005,11 @@ export interface components {
             code?: string | null;
             /** @description PKCE: 43 to 128 of `A-Z a-z 0-9 - . _ ~`. */
             code_verifier?: string | null;
-            /** @description `authorization_code` or `refresh_token`. */
-            grant_type?: string | null;
+            /**
+             * @description `authorization_code` (with `code`, `redirect_uri`, `client_id`,
+             *     `code_verifier`) or `refresh_token` (with `refresh_token`).
+             */
+            grant_type: string | null;
             redirect_uri?: string | null;
             refresh_token?: string | null;
             /** @description RFC 8707: this server's MCP endpoint, `<public URL>/mcp`. */
@@ -6058,7 +6062,7 @@ export interface operations {
     connected_apps: {
         parameters: {
             query?: {
-                /** @description From the previous page's `nextCursor`. */
+                /** @description From the previous page's `nextCursor` (any other is refused). */
                 cursor?: string;
                 /** @description 1 to 100; 50 when absent. */
                 limit?: number;

@@ -449,6 +449,7 @@ impl App {
                     ),
                 },
                 &pubsub,
+                &cron,
             )?,
             audit::mount(),
             objects::mount(objects.clone(), limiter.clone()),

@@ -48,11 +48,15 @@ fn failure(f: OAuthFailure) -> Response {
     )
 }
 
-/// A form body (`application/x-www-form-urlencoded`) read into `T`; a
-/// field given twice is refused (RFC 6749 §3.1).
-fn form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, OAuthFailure> {
+/// A form body (`application/x-www-form-urlencoded`) read into `T`, from
+/// the `known` fields only: RFC 6749 §3.1 has a server ignore parameters it
+/// does not know and refuse one it knows given twice.
+fn form<T: serde::de::DeserializeOwned>(body: &[u8], known: &[&str]) -> Result<T, OAuthFailure> {
     let mut fields = serde_json::Map::new();
     for (k, v) in form_urlencoded::parse(body) {
+        if !known.contains(&k.as_ref()) {
+            continue;
+        }
         if fields
             .insert(k.to_string(), v.into_owned().into())
             .is_some()
@@ -66,6 +70,20 @@ fn form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, OAuthFailure> 
     serde_json::from_value(fields.into())
         .map_err(|_| OAuthFailure::new("invalid_request", "the form is not readable"))
 }
+
+/// The fields of each form.
+const AUTHORIZE_FIELDS: &[&str] = &["request", "csrf", "step", "email", "password", "decision"];
+const TOKEN_FIELDS: &[&str] = &[
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "client_id",
+    "code_verifier",
+    "refresh_token",
+    "resource",
+    "scope",
+];
+const REVOKE_FIELDS: &[&str] = &["token", "token_type_hint", "client_id"];
 
 /// RFC 9728: where to get a token for `/mcp`.
 #[utoipa::path(get, path = "/.well-known/oauth-protected-resource/mcp", tag = TAG,
@@ -117,8 +135,17 @@ pub async fn server_metadata(State(service): State<McpService>) -> ApiJson<Serve
     ))]
 pub async fn register(
     State(service): State<McpService>,
-    ApiJson(req): ApiJson<RegistrationRequest>,
+    body: Result<ApiJson<RegistrationRequest>, ApiError>,
 ) -> Response {
+    let req = match body {
+        Ok(ApiJson(req)) => req,
+        // RFC 7591 §3.2.2: a body that is not client metadata is
+        // `invalid_client_metadata`; a wrong type or size keeps its status.
+        Err(err) if err.status() == StatusCode::BAD_REQUEST => {
+            return failure(OAuthFailure::new("invalid_client_metadata", err.message()));
+        }
+        Err(err) => return err.into_response(),
+    };
     match service.register(req).await {
         Ok(reg) => oauth_json(StatusCode::CREATED, &reg),
         Err(f) => failure(f),
@@ -157,7 +184,7 @@ pub async fn authorize_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(fields) = form::<HashMap<String, String>>(&body) else {
+    let Ok(fields) = form::<HashMap<String, String>>(&body, AUTHORIZE_FIELDS) else {
         return page::failure(StatusCode::BAD_REQUEST, "The form was not readable.");
     };
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
@@ -223,7 +250,7 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let req: TokenRequest = match form(&body) {
+    let req: TokenRequest = match form(&body, TOKEN_FIELDS) {
         Ok(req) => req,
         Err(f) => return failure(f),
     };
@@ -248,7 +275,7 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let req: RevokeRequest = match form(&body) {
+    let req: RevokeRequest = match form(&body, REVOKE_FIELDS) {
         Ok(req) => req,
         Err(f) => return failure(f),
     };
@@ -261,7 +288,8 @@ pub async fn revoke(
 #[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AppsQuery {
-    /// From the previous page's `nextCursor`.
+    /// From the previous page's `nextCursor` (any other is refused).
+    #[param(min_length = 1, max_length = 200)]
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
     #[param(minimum = 1, maximum = 100)]

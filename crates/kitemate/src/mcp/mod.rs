@@ -110,7 +110,9 @@ fn transport_config(service: &McpService) -> StreamableHttpServerConfig {
         // Outside production, loopback on any port: a local client's page
         // is loopback too, and a rebinding attack's Host and Origin are not.
         hosts.extend(["localhost", "127.0.0.1", "::1"].map(String::from));
-        origins.extend(["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(String::from));
+        origins.extend(
+            ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(String::from),
+        );
     }
     StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
@@ -124,6 +126,7 @@ pub fn mount(
     state: McpState,
     limits: Limits,
     pubsub: &platform::pubsub::PubSub,
+    cron: &platform::cron::Cron,
 ) -> anyhow::Result<Mount> {
     let service = state.service.clone();
     crate::auth::forget_deleted_users(
@@ -133,6 +136,21 @@ pub fn mount(
         move |event, mut tx| async move {
             store::forget_user(&mut tx, &event.user_id).await?;
             Ok(tx)
+        },
+    )?;
+    let tidy = service.clone();
+    cron.add(
+        "tidy-mcp",
+        "Delete expired MCP sign-ins, codes and tokens, and connections left with none",
+        platform::cron::Schedule::every("1h")?,
+        chrono_tz::Tz::UTC,
+        move || {
+            let service = tidy.clone();
+            async move {
+                let deleted = service.tidy().await?;
+                tracing::info!(deleted, "MCP authorizations tidied");
+                Ok(())
+            }
         },
     )?;
     let for_mcp = state.service.clone();

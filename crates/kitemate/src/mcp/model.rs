@@ -85,7 +85,9 @@ pub struct TokenResponse {
 /// The form `POST /oauth/token` takes (`application/x-www-form-urlencoded`).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `authorization_code` or `refresh_token`.
+    /// `authorization_code` (with `code`, `redirect_uri`, `client_id`,
+    /// `code_verifier`) or `refresh_token` (with `refresh_token`).
+    #[schema(required = true, min_length = 1)]
     pub grant_type: Option<String>,
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
@@ -101,6 +103,8 @@ pub struct TokenRequest {
 /// The form `POST /oauth/revoke` takes (RFC 7009).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct RevokeRequest {
+    /// The refresh token (which ends the connection) or an access token.
+    #[schema(required = true, min_length = 1)]
     pub token: Option<String>,
     /// `access_token` or `refresh_token`; either is looked for anyway.
     pub token_type_hint: Option<String>,

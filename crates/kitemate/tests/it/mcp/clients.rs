@@ -53,6 +53,16 @@ async fn registrations_are_checked_field_by_field(kind: Kind) -> TestResult {
             "client_name",
         ),
         (
+            json!([null, null]),
+            "invalid_client_metadata",
+            "JSON object",
+        ),
+        (
+            json!({ "client_name": "no redirect" }),
+            "invalid_client_metadata",
+            "redirect_uris",
+        ),
+        (
             json!({ "redirect_uris": [REDIRECT], "grant_types": ["client_credentials"] }),
             "invalid_client_metadata",
             "grant_types",
@@ -99,8 +109,22 @@ async fn registration_is_rate_limited_per_address(kind: Kind) -> TestResult {
     let app = TestApp::spawn_with(kind, |c| {
         c.mcp.registrations_per_minute = 1;
         c.mcp.registration_burst = 2;
+        c.mcp.authorize_posts_per_minute = 2;
     })
     .await?;
+    // The authorize page and its forms (guessing passwords) too.
+    let page = || async {
+        let res = super::browser()?
+            .post(app.url("/oauth/authorize"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("step=sign_in&email=a%40example.com&password=guess")
+            .send()
+            .await?;
+        anyhow::Ok(res.status())
+    };
+    assert_eq!(page().await?, StatusCode::FORBIDDEN, "no cookie");
+    assert_eq!(page().await?, StatusCode::FORBIDDEN);
+    assert_eq!(page().await?, StatusCode::TOO_MANY_REQUESTS);
     let body = json!({ "redirect_uris": [REDIRECT] });
     for _ in 0..2 {
         assert_eq!(

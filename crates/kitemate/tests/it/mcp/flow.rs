@@ -261,13 +261,26 @@ async fn a_code_works_once_and_only_with_its_verifier(kind: Kind) -> TestResult 
         "invalid_request",
         "a field twice: {reply:?}"
     );
-
-    let ok = token(&app, &base).await?;
-    assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
-    let access = ok.json()["access_token"]
+    // A parameter the server does not know is ignored, even twice.
+    let extra = format!("{}&x-extra=1&x-extra=2", super::form(&base));
+    let res = app
+        .client
+        .post(app.url("/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(extra)
+        .send()
+        .await?;
+    let reply = TestApp::read(res).await?;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "unknown parameters are ignored: {reply:?}"
+    );
+    let access = reply.json()["access_token"]
         .as_str()
         .unwrap_or_default()
         .to_string();
+
     assert!(works(&app, &access).await?);
     // The same code again is an attack: refused, and what it gave is revoked.
     let replay = token(&app, &base).await?;
@@ -546,7 +559,83 @@ async fn revocation_and_connected_apps_end_a_connection(kind: Kind) -> TestResul
     app.stop().await
 }
 
+async fn tokens_last_their_time_and_then_go(kind: Kind) -> TestResult {
+    let app = TestApp::spawn(kind).await?;
+    let asha = app.signup("asha").await?;
+    let tokens = connect(&app, "asha", "portfolio:read").await?;
+    // A code not exchanged within two minutes is dead.
+    let client_id = register(&app, REDIRECT).await?;
+    let late = Authorization::new(&client_id, "portfolio:read");
+    let back = late.approve(&app, "asha@example.com", "allow").await?;
+    app.clock.advance(chrono::TimeDelta::minutes(3));
+    assert_eq!(
+        late.exchange(&app, &back).await?.json()["error"],
+        "invalid_grant"
+    );
+
+    // An hour on, the access token has expired; the refresh token gives a new one.
+    app.clock.advance(chrono::TimeDelta::minutes(58));
+    let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
+    let expired = raw(
+        &app,
+        Some(&tokens.access),
+        &ping,
+        &[("mcp-protocol-version", "2025-11-25")],
+    )
+    .await?;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert!(expired.message().contains("expired"), "{expired:?}");
+    let renewed = refresh(&app, &tokens).await?;
+    assert_eq!(renewed.status, StatusCode::OK, "{renewed:?}");
+    let access = renewed.json()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(works(&app, &access).await?);
+    let listed = app.get("/connected-apps", Some(&asha)).await?.json();
+    assert_eq!(listed["apps"].as_array().map(Vec::len), Some(2));
+    assert!(
+        listed["apps"][0]["lastUsedAt"].is_string() || listed["apps"][1]["lastUsedAt"].is_string()
+    );
+
+    // Unused for the refresh token's 30 days, the connection lapses, and
+    // the hourly tidy removes what is left of it.
+    app.clock.advance(chrono::TimeDelta::days(31));
+    let tokens = Tokens {
+        refresh: renewed.json()["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
+        ..tokens
+    };
+    assert_eq!(
+        refresh(&app, &tokens).await?.json()["error"],
+        "invalid_grant"
+    );
+    let (run, handle) = app.app.cron.run_now("tidy-mcp").await?.expect("the job");
+    handle.await?;
+    let run = app.app.cron.run(&run.id).await?.expect("the run");
+    assert_eq!(run.outcome, "succeeded", "{run:?}");
+    // (Her session lapsed too: she signs in again.)
+    let login = app
+        .post(
+            "/auth/login",
+            json!({ "email": "asha@example.com", "password": super::PASSWORD }),
+        )
+        .await?;
+    let asha = login.json()["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        app.get("/connected-apps", Some(&asha)).await?.json()["apps"],
+        json!([])
+    );
+    app.stop().await
+}
+
 crate::both_backends!(
+    tokens_last_their_time_and_then_go,
     a_client_finds_its_way_from_the_401_to_a_token,
     a_code_works_once_and_only_with_its_verifier,
     the_browser_that_started_it_must_finish_it,

@@ -108,6 +108,7 @@ async fn admins_list_run_and_inspect_jobs(kind: Kind) -> TestResult {
             "subscription-lapses",
             "sweep-orphan-files",
             "tidy-logins",
+            "tidy-mcp",
             "tidy-sessions",
             "zerodha-reauth-sweep",
         ]
