@@ -138,14 +138,13 @@ pub fn mount(
             Ok(tx)
         },
     )?;
-    let tidy = service.clone();
     cron.add(
         "tidy-mcp",
         "Delete expired MCP sign-ins, codes and tokens, and connections left with none",
         platform::cron::Schedule::every("1h")?,
         chrono_tz::Tz::UTC,
         move || {
-            let service = tidy.clone();
+            let service = service.clone();
             async move {
                 let deleted = service.tidy().await?;
                 tracing::info!(deleted, "MCP authorizations tidied");
