@@ -56,13 +56,11 @@ export async function importFiles(page: Page, files: string[]) {
   await expect(results).toHaveCount(files.length, { timeout: 60_000 });
 }
 
-/**
- * Connects an MCP client named `name` to `email`'s account the way an
- * assistant does: registration, PKCE, sign-in and consent in the
- * authorize page's forms (cookies kept by `request`), then the token.
- * Returns the access token.
- */
-export async function connectApp(request: APIRequestContext, email: string, name: string): Promise<string> {
+/** An MCP client's side of the OAuth flow: registered, with its PKCE pair. */
+export type McpClient = { clientId: string; redirect: string; verifier: string; resource: string; query: URLSearchParams };
+
+/** Registers an MCP client named `name` and prepares its authorize URL's query. */
+export async function mcpClient(request: APIRequestContext, name: string): Promise<McpClient> {
   const { createHash, randomBytes } = await import("node:crypto");
   const redirect = "http://127.0.0.1:33418/callback";
   const registered = await request.post("/oauth/register", { data: { client_name: name, redirect_uris: [redirect] } });
@@ -70,13 +68,33 @@ export async function connectApp(request: APIRequestContext, email: string, name
   const clientId = (await registered.json()).client_id as string;
   const resource = (await (await request.get("/.well-known/oauth-protected-resource/mcp")).json()).resource as string;
   const verifier = randomBytes(32).toString("base64url");
-  const challenge = createHash("sha256").update(verifier).digest("base64url");
   const query = new URLSearchParams({
-    response_type: "code", client_id: clientId, redirect_uri: redirect, code_challenge: challenge,
+    response_type: "code", client_id: clientId, redirect_uri: redirect,
+    code_challenge: createHash("sha256").update(verifier).digest("base64url"),
     code_challenge_method: "S256", state: randomBytes(8).toString("hex"), scope: "portfolio:read widgets:read", resource,
   });
+  return { clientId, redirect, verifier, resource, query };
+}
+
+/** Exchanges the code in the URL the browser was sent to; the access token. */
+export async function mcpToken(request: APIRequestContext, client: McpClient, landed: string): Promise<string> {
+  const code = new URL(landed).searchParams.get("code") ?? "";
+  const tokens = await request.post("/oauth/token", {
+    form: { grant_type: "authorization_code", code, redirect_uri: client.redirect, client_id: client.clientId, code_verifier: client.verifier, resource: client.resource },
+  });
+  expect(tokens.ok()).toBeTruthy();
+  return (await tokens.json()).access_token as string;
+}
+
+/**
+ * Connects an MCP client named `name` to `email`'s account without a
+ * browser: the authorize page's forms posted by `request` (which keeps the
+ * page's cookie). Returns the access token.
+ */
+export async function connectApp(request: APIRequestContext, email: string, name: string): Promise<string> {
+  const client = await mcpClient(request, name);
   const field = (html: string, name: string) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1] ?? "";
-  const signIn = await (await request.get(`/oauth/authorize?${query}`)).text();
+  const signIn = await (await request.get(`/oauth/authorize?${client.query}`)).text();
   const consent = await (
     await request.post("/oauth/authorize", {
       form: { request: field(signIn, "request"), csrf: field(signIn, "csrf"), step: "sign_in", email, password: "river otter lantern 42" },
@@ -87,10 +105,5 @@ export async function connectApp(request: APIRequestContext, email: string, name
     maxRedirects: 0,
   });
   expect(allowed.status()).toBe(303);
-  const code = new URL(allowed.headers()["location"]).searchParams.get("code") ?? "";
-  const tokens = await request.post("/oauth/token", {
-    form: { grant_type: "authorization_code", code, redirect_uri: redirect, client_id: clientId, code_verifier: verifier, resource },
-  });
-  expect(tokens.ok()).toBeTruthy();
-  return (await tokens.json()).access_token as string;
+  return mcpToken(request, client, allowed.headers()["location"]);
 }

@@ -233,6 +233,11 @@ impl Config {
         self.widgets.validate()?;
         self.social.validate()?;
         self.mcp.validate()?;
+        if self.mode == Mode::Production && self.mcp.metadata_from_loopback {
+            return Err(ConfigError::new(
+                "`mcp.metadata_from_loopback`: for development only; production fetches client metadata over https from public addresses",
+            ));
+        }
         self.subscriptions.validate()?;
         self.portfolio.validate()?;
         self.market.validate()?;

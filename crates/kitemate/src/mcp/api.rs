@@ -173,7 +173,17 @@ pub async fn authorize(
             page::sign_in(&pending, None, Some(cookie))
         }
         Err(AuthorizeFailure::Page(message)) => page::failure(StatusCode::BAD_REQUEST, &message),
-        Err(AuthorizeFailure::Redirect(to)) => Redirect::to(&to).into_response(),
+        Err(AuthorizeFailure::Redirect(to)) => {
+            let description = reqwest::Url::parse(&to)
+                .ok()
+                .and_then(|u| {
+                    u.query_pairs()
+                        .find(|(k, _)| k == "error_description")
+                        .map(|(_, v)| v.into_owned())
+                })
+                .unwrap_or_default();
+            page::back_to_app(&to, &description)
+        }
     }
 }
 

@@ -46,10 +46,16 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public_v4(v4);
             }
             let s = v6.segments();
-            // NAT64 (64:ff9b::/96) carries an IPv4 address.
+            // NAT64 (64:ff9b::/96) carries an IPv4 address; so does 6to4
+            // (2002::/16, in its second and third groups).
             if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
                 let [a, b] = s[6].to_be_bytes();
                 let [c, d] = s[7].to_be_bytes();
+                return is_public_v4(Ipv4Addr::new(a, b, c, d));
+            }
+            if s[0] == 0x2002 {
+                let [a, b] = s[1].to_be_bytes();
+                let [c, d] = s[2].to_be_bytes();
                 return is_public_v4(Ipv4Addr::new(a, b, c, d));
             }
             !(
@@ -59,6 +65,9 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (s[0] & 0xfe00) == 0xfc00 // unique local
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo: tunnels to anywhere
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside)
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64
                 || v6 == Ipv6Addr::from_bits(1)
                 || s[0] == 0
                 // IPv4-compatible and other reserved
@@ -113,6 +122,8 @@ pub async fn fetch(client_id: &str, loopback: bool) -> Result<Document, String> 
         return Err("the host resolves to an address that is not public".into());
     }
     let client = reqwest::Client::builder()
+        // A proxy would resolve the name itself, undoing the pinning below.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .resolve_to_addrs(&host, &addrs)
@@ -199,11 +210,21 @@ mod tests {
             "::ffff:127.0.0.1",
             "64:ff9b::a00:1",
             "224.0.0.1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "64:ff9b:1::a00:1",
         ] {
             let ip: IpAddr = private.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
             assert!(!is_public(ip), "{private} passed");
         }
-        for public in ["1.1.1.1", "8.8.8.8", "2606:4700::1111", "64:ff9b::808:808"] {
+        for public in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             let ip: IpAddr = public.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
             assert!(is_public(ip), "{public} refused");
         }

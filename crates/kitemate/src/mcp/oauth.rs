@@ -87,7 +87,9 @@ pub struct AuthorizeQuery {
 }
 
 /// Why an authorization cannot go on: shown on the page when the client or
-/// its redirect URI cannot be trusted, else sent back to the client.
+/// its redirect URI cannot be trusted; else the error for the client, at
+/// its redirect URI, which the page links to (never an automatic redirect:
+/// anyone can register a client, RFC 9700 §4.11.2).
 #[derive(Debug)]
 pub enum AuthorizeFailure {
     Page(String),
@@ -648,23 +650,12 @@ impl McpService {
         let mut tx = self.inner.db.begin().await?;
         let (grant_id, challenge, expires_at, used_at) =
             store::code(&mut tx, &hash).await?.ok_or_else(invalid)?;
-        if used_at.is_some() {
-            // A code used twice was stolen, or the client is broken: the
-            // grant it made is ended (RFC 6749 §4.1.2).
-            store::revoke_grant(&mut tx, &grant_id, millis(now)).await?;
-            tx.commit().await?;
-            self.audit_revoked(&grant_id, "code replayed", origin).await;
-            return Err(invalid());
-        }
-        if expires_at <= millis(now) {
-            return Err(invalid());
-        }
         let grant = store::grant_in(&mut tx, &grant_id)
             .await?
             .ok_or_else(invalid)?;
-        if grant.revoked_at.is_some() {
-            return Err(invalid());
-        }
+        // Who presents the code is checked first: only its own client, with
+        // the verifier, may redeem it or (replaying it) end what it gave;
+        // someone who merely saw a used code in a log can do neither.
         if grant.client_id != client_id {
             return Err(OAuthFailure::new(
                 "invalid_grant",
@@ -687,13 +678,46 @@ impl McpService {
                 "code_verifier: does not match the code_challenge",
             ));
         }
+        if used_at.is_some() {
+            // A code used twice was stolen, or the client is broken: the
+            // grant it made is ended (RFC 6749 §4.1.2).
+            return Err(self.replayed(tx, &grant_id, now, origin).await);
+        }
+        if expires_at <= millis(now) || grant.revoked_at.is_some() {
+            return Err(invalid());
+        }
         self.check_resource(req, &grant)?;
         if !store::use_code(&mut tx, &hash, millis(now)).await? {
-            return Err(invalid());
+            // Another exchange of the same code won the race: a replay too.
+            drop(tx);
+            let tx = self.inner.db.begin().await?;
+            return Err(self.replayed(tx, &grant_id, now, origin).await);
         }
         let tokens = self.issue(&mut tx, &grant).await?;
         tx.commit().await?;
         Ok(tokens)
+    }
+
+    /// Ends the grant a replayed code made; the error to answer.
+    async fn replayed(
+        &self,
+        mut tx: platform::db::Tx,
+        grant_id: &str,
+        now: DateTime<Utc>,
+        origin: &Origin,
+    ) -> OAuthFailure {
+        let ended = async {
+            store::revoke_grant(&mut tx, grant_id, millis(now)).await?;
+            tx.commit().await
+        }
+        .await;
+        match ended {
+            Ok(()) => self.audit_revoked(grant_id, "code replayed", origin).await,
+            Err(err) => {
+                tracing::error!(error = %err, grant_id, "a replayed code's grant was not ended")
+            }
+        }
+        OAuthFailure::new("invalid_grant", "code: unknown, expired or already used")
     }
 
     async fn refresh(
@@ -706,6 +730,12 @@ impl McpService {
             .clone()
             .filter(|t| !t.is_empty())
             .ok_or_else(|| OAuthFailure::new("invalid_request", "refresh_token: required"))?;
+        // A public client names itself on every refresh (OAuth 2.1 §4.3.1).
+        let client_id = req
+            .client_id
+            .clone()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| OAuthFailure::new("invalid_request", "client_id: required"))?;
         let invalid = || {
             OAuthFailure::new(
                 "invalid_grant",
@@ -719,7 +749,7 @@ impl McpService {
         if row.kind != "refresh" || row.revoked_at.is_some() || row.expires_at <= millis(now) {
             return Err(invalid());
         }
-        if req.client_id.as_deref().is_some_and(|c| c != row.client_id) {
+        if client_id != row.client_id {
             return Err(OAuthFailure::new(
                 "invalid_grant",
                 "client_id: not the client the token was issued to",

@@ -16,6 +16,32 @@ button{font:inherit;padding:.5rem 1.2rem;margin:1rem .5rem 0 0}.muted{color:#576
 /// A page with the headers every authorization page carries: no caching,
 /// no framing, no script, no referrer (the URL holds the request).
 pub fn respond(status: StatusCode, title: &str, body: &str, cookie: Option<String>) -> Response {
+    respond_to(status, title, body, cookie, None)
+}
+
+/// Where a form may end up besides this server, as a CSP source: browsers
+/// hold a form's redirect to `form-action` too, so the consent form must
+/// name the app it sends the browser back to (its origin, or its own
+/// scheme for an app's custom one).
+fn form_target(redirect_uri: &str) -> Option<String> {
+    let url = reqwest::Url::parse(redirect_uri).ok()?;
+    let source = match url.scheme() {
+        "http" | "https" => url.origin().ascii_serialization(),
+        scheme => format!("{scheme}:"),
+    };
+    source
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ".:/[]-+".contains(c))
+        .then_some(source)
+}
+
+fn respond_to(
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    cookie: Option<String>,
+    form_also: Option<String>,
+) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <meta name=\"robots\" content=\"noindex\"><title>{} · KiteMate</title><style>{STYLE}</style></head><body>{body}</body></html>",
@@ -33,10 +59,13 @@ pub fn respond(status: StatusCode, title: &str, body: &str, cookie: Option<Strin
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{}; frame-ancestors 'none'; base-uri 'none'",
+        form_also.map(|s| format!(" {s}")).unwrap_or_default()
     );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     if let Some(cookie) = cookie
         && let Ok(v) = HeaderValue::from_str(&cookie)
     {
@@ -123,7 +152,31 @@ pub fn consent(p: &Pending) -> Response {
         esc(&p.request_id),
         esc(&p.csrf),
     );
-    respond(StatusCode::OK, "Allow this app?", &body, None)
+    respond_to(
+        StatusCode::OK,
+        "Allow this app?",
+        &body,
+        None,
+        form_target(&p.redirect_uri),
+    )
+}
+
+/// A request the app got wrong, with its redirect URI its own: said here,
+/// with a link back that carries the error, rather than a redirect a
+/// stranger's registered client could use to bounce people off KiteMate.
+pub fn back_to_app(to: &str, description: &str) -> Response {
+    let host = reqwest::Url::parse(to)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "the app".into());
+    let body = format!(
+        "<h1>This connection cannot go on</h1><p>The app asked for something KiteMate cannot give: {}</p>\
+<p><a href=\"{}\">Return to {}</a></p>",
+        esc(description),
+        esc(to),
+        esc(&host),
+    );
+    respond(StatusCode::BAD_REQUEST, "Cannot connect", &body, None)
 }
 
 /// An authorization that cannot go on, and why.
@@ -133,4 +186,26 @@ pub fn failure(status: StatusCode, message: &str) -> Response {
         esc(message)
     );
     respond(status, "Cannot connect", &body, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_consent_form_may_send_the_browser_to_its_app_only() {
+        assert_eq!(
+            form_target("https://claude.ai/api/mcp/auth_callback").as_deref(),
+            Some("https://claude.ai")
+        );
+        assert_eq!(
+            form_target("http://127.0.0.1:33418/callback?x=1").as_deref(),
+            Some("http://127.0.0.1:33418")
+        );
+        assert_eq!(
+            form_target("cursor://anysphere.cursor-mcp/oauth/callback").as_deref(),
+            Some("cursor:")
+        );
+        assert_eq!(form_target("not a uri"), None);
+    }
 }

@@ -38,6 +38,9 @@ use platform::ApiError;
 /// Clients cut a tool result at about 150,000 characters; ours stay under.
 pub const MAX_RESULT_CHARS: usize = 150_000;
 
+/// Trades read, at most, to page one side's (buys or sells).
+const MAX_SIDE_SCAN: usize = 20_000;
+
 /// Open lots read to work out holding periods, at most.
 const MAX_LOTS: usize = 20_000;
 
@@ -531,20 +534,60 @@ impl Server {
                 from,
                 to,
             };
-            let page = inner
+            let limit = limit.max(1);
+            let Some(side) = args.side else {
+                let page = inner
+                    .portfolio
+                    .trades(&caller.user.id, &filter, offset, limit)
+                    .await?;
+                return Ok(TradesOut {
+                    trades: page.trades,
+                    total: page.total,
+                    offset: page.offset,
+                    limit: page.limit,
+                });
+            };
+            // One side: the count from the tally, the page by reading the
+            // filter's trades newest first until it is full, a bounded
+            // number of them (dates, a year or a symbol narrow it).
+            let total = inner
                 .portfolio
-                .trades(&caller.user.id, &filter, offset, limit.max(1))
-                .await?;
-            let trades = page
-                .trades
-                .into_iter()
-                .filter(|t| args.side.is_none_or(|s| t.side == s))
-                .collect();
+                .trade_tally(&caller.user.id, &filter, Some(side))
+                .await?
+                .count;
+            let mut trades = Vec::with_capacity(limit);
+            let (mut read, mut skipped) = (0usize, 0usize);
+            while trades.len() < limit && skipped + trades.len() < total {
+                if read >= MAX_SIDE_SCAN {
+                    return Err(ApiError::invalid_field(
+                        "offset",
+                        format!(
+                            "one side's trades are found among the first {MAX_SIDE_SCAN}; narrow the search by dates, fy or symbol"
+                        ),
+                    ));
+                }
+                let page = inner
+                    .portfolio
+                    .trades(&caller.user.id, &filter, read, 500)
+                    .await?;
+                if page.trades.is_empty() {
+                    break;
+                }
+                read += page.trades.len();
+                for t in page.trades.into_iter().filter(|t| t.side == side) {
+                    if skipped < offset {
+                        skipped += 1;
+                    } else if trades.len() < limit {
+                        trades.push(t);
+                    }
+                }
+            }
+            let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
             Ok(TradesOut {
                 trades,
-                total: page.total,
-                offset: page.offset,
-                limit: page.limit,
+                total: count(total),
+                offset: count(offset),
+                limit: count(limit),
             })
         })
         .await
@@ -762,6 +805,28 @@ pub fn scope_needed(message: &serde_json::Value) -> Option<&'static str> {
 }
 
 impl Server {
+    /// The per-user rate limit for what is not a tool call (resources),
+    /// shared with the tools: reading is free of the allowance, not of
+    /// the rate.
+    async fn within_rate(&self, caller: &McpCaller) -> Result<(), ErrorData> {
+        let inner = &self.service.inner;
+        match inner
+            .tool_limiter
+            .check(&format!("mcp:{}", caller.user.id))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(wait) => Err(ErrorData::invalid_request(
+                format!(
+                    "rate limited: at most {} calls a minute; try again in {} seconds",
+                    inner.config.tool_calls_per_minute,
+                    wait.as_secs().max(1)
+                ),
+                None,
+            )),
+        }
+    }
+
     async fn read(
         &self,
         request: ReadResourceRequestParams,
@@ -772,6 +837,7 @@ impl Server {
             .get::<Parts>()
             .ok_or_else(|| ErrorData::internal_error("no request", None))?;
         let caller = caller(parts)?;
+        self.within_rate(&caller).await?;
         let inner = &self.service.inner;
         let uri = request.uri.as_str();
         let user = &caller.user.id;
@@ -881,6 +947,7 @@ impl ServerHandler for Server {
             .get::<Parts>()
             .ok_or_else(|| ErrorData::internal_error("no request", None))?;
         let caller = caller(parts)?;
+        self.within_rate(&caller).await?;
         let inner = &self.service.inner;
         let cursor = request.and_then(|r| r.cursor);
         let mut resources = Vec::new();

@@ -162,6 +162,23 @@ async fn a_client_finds_its_way_from_the_401_to_a_token(kind: Kind) -> TestResul
     assert_ne!(second.access, first.access);
     assert!(works(&app, &second.access).await?);
 
+    // A public client names itself on every refresh.
+    let anonymous = token(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &second.refresh),
+        ],
+    )
+    .await?;
+    assert_eq!(anonymous.json()["error"], "invalid_request");
+    assert!(
+        anonymous.json()["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("client_id")
+    );
+
     // A spent refresh token used again means it leaked: the whole
     // connection ends, the thief's and the owner's tokens alike.
     let reuse = refresh(&app, &first).await?;
@@ -282,7 +299,20 @@ async fn a_code_works_once_and_only_with_its_verifier(kind: Kind) -> TestResult 
         .to_string();
 
     assert!(works(&app, &access).await?);
-    // The same code again is an attack: refused, and what it gave is revoked.
+    // Someone who only saw the used code (a log, a Referer) can do nothing
+    // with it, not even end the connection.
+    let seen = token(
+        &app,
+        &with(
+            "code_verifier",
+            "x-wrong-verifier-of-the-right-length-0123456789",
+        ),
+    )
+    .await?;
+    assert_eq!(seen.json()["error"], "invalid_grant");
+    assert!(works(&app, &access).await?);
+    // The client itself presenting it again means it leaked: refused, and
+    // what it gave is revoked.
     let replay = token(&app, &base).await?;
     assert_eq!(replay.json()["error"], "invalid_grant");
     assert!(!works(&app, &access).await?);
@@ -355,6 +385,14 @@ async fn the_browser_that_started_it_must_finish_it(kind: Kind) -> TestResult {
     // client access_denied with its state, and the request is spent.
     let consent = post_form(&app, &cookie, &pairs_of(&fields)).await?;
     assert!(consent.text.contains("name=\"decision\""), "{consent:?}");
+    // Browsers hold the form's redirect to form-action: the app's origin is named.
+    let policy = consent
+        .header("content-security-policy")
+        .unwrap_or_default();
+    assert!(
+        policy.contains("form-action 'self' http://127.0.0.1:33418;"),
+        "{policy}"
+    );
     let csrf2 = super::hidden(&consent.text, "csrf").unwrap_or_default();
     assert_ne!(csrf2, csrf);
     let decline = [
@@ -413,7 +451,9 @@ async fn authorize_refuses_what_it_cannot_trust(kind: Kind) -> TestResult {
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", auth.redirect);
         assert!(page.header("location").is_none() && cookie.is_none());
     }
-    // The rest goes back to the client, named, with its state and our iss.
+    // The rest is the client's to hear, named, with its state and our iss:
+    // the page says what went wrong and links back (never a redirect by
+    // itself: anyone may register a client and its redirect URI).
     for (auth, error) in [
         (
             open(Box::new(|a| a.challenge = "short".into())),
@@ -428,8 +468,7 @@ async fn authorize_refuses_what_it_cannot_trust(kind: Kind) -> TestResult {
             .get(app.url(&format!("/oauth/authorize?{}", auth.query(&app))))
             .send()
             .await?;
-        assert!(res.status().is_redirection(), "{error}: {}", res.status());
-        let to = reqwest::Url::parse(res.headers()["location"].to_str()?)?;
+        let to = link_back(TestApp::read(res).await?)?;
         assert_eq!(param(&to, "error").as_deref(), Some(error));
         assert_eq!(param(&to, "state"), Some(auth.state.clone()));
         assert_eq!(param(&to, "iss"), Some(app.url("")));
@@ -457,10 +496,24 @@ async fn authorize_refuses_what_it_cannot_trust(kind: Kind) -> TestResult {
             .get(app.url(&format!("/oauth/authorize?{query}")))
             .send()
             .await?;
-        let to = reqwest::Url::parse(res.headers()["location"].to_str()?)?;
+        let to = link_back(TestApp::read(res).await?)?;
         assert_eq!(param(&to, "error").as_deref(), Some(error), "{query}");
     }
     app.stop().await
+}
+
+/// The link back to the app on a 400 page (and no redirect).
+fn link_back(page: crate::support::Reply) -> anyhow::Result<reqwest::Url> {
+    anyhow::ensure!(page.status == StatusCode::BAD_REQUEST, "{page:?}");
+    anyhow::ensure!(page.header("location").is_none(), "a redirect: {page:?}");
+    let at = page
+        .text
+        .find("<a href=\"")
+        .ok_or_else(|| anyhow::anyhow!("no link in {}", page.text))?;
+    let rest = &page.text[at + 9..];
+    let href = rest[..rest.find('"').unwrap_or(0)].replace("&amp;", "&");
+    anyhow::ensure!(href.starts_with(REDIRECT), "{href}");
+    Ok(reqwest::Url::parse(&href)?)
 }
 
 async fn revocation_and_connected_apps_end_a_connection(kind: Kind) -> TestResult {

@@ -365,6 +365,17 @@ async fn tool_calls_are_rate_limited_per_user(kind: Kind) -> TestResult {
         limited.as_ref().is_err_and(|e| e.contains("rate limited")),
         "{limited:?}"
     );
+    // Reading a resource is free of the allowance, not of the rate.
+    let read = asha
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "kitemate://portfolio/summary",
+        ))
+        .await;
+    assert!(
+        read.as_ref()
+            .is_err_and(|e| e.to_string().contains("rate limited")),
+        "{read:?}"
+    );
     // Another user's calls are theirs to make.
     assert!(call(&ravi, "data_status", json!({})).await?.is_ok());
     asha.cancel().await?;

@@ -245,6 +245,28 @@ async fn every_tool_gives_the_figures_the_api_gives(kind: Kind) -> TestResult {
         !sold.is_empty() && sold.iter().all(|t| t["side"] == "sell"),
         "{sells}"
     );
+    // One side pages and counts as the API's list of every trade does.
+    let every = api(&app, &asha, "/portfolio/trades?limit=500").await?;
+    let all_sells: Vec<Value> = every["trades"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["side"] == "sell")
+        .cloned()
+        .collect();
+    assert!(
+        every["total"].as_i64() < Some(500),
+        "one page holds them all"
+    );
+    assert_eq!(sells["total"], all_sells.len());
+    assert_eq!(sold, all_sells[..sold.len()]);
+    let second = tool(
+        &client,
+        "search_trades",
+        json!({ "side": "sell", "offset": 5, "limit": 5 }),
+    )
+    .await?;
+    assert_eq!(second["trades"], json!(all_sells[5..10]));
     let backwards = call(
         &client,
         "search_trades",
