@@ -94,7 +94,7 @@ async fn sensitive_actions_are_recorded_once(kind: Kind) -> TestResult {
     assert_eq!(revoked.status, 204);
 
     // Her own activity: each action once, newest first.
-    crate::support::eventually(10, || async {
+    crate::support::eventually(30, || async {
         let list = entries(&app, "/auth/activity", &asha).await?;
         Ok(actions(&list).contains(&"payment.charged".to_string()))
     })

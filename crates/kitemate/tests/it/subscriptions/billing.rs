@@ -154,7 +154,7 @@ async fn invoices_split_gst_by_state_and_print(kind: Kind) -> TestResult {
         );
         razorpay_ok(&app, &body, &format!("evt_I{i}")).await?;
     }
-    crate::support::eventually(10, || async { Ok(invoices(&app, &asha).await?.len() == 2) })
+    crate::support::eventually(30, || async { Ok(invoices(&app, &asha).await?.len() == 2) })
         .await?;
     let list = invoices(&app, &asha).await?;
     // Numbered 1 and 2 in the order they were applied, newest first.

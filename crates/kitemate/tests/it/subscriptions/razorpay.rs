@@ -163,7 +163,7 @@ async fn a_razorpay_subscription_from_checkout_to_its_end(kind: Kind) -> TestRes
     assert_eq!(m["provider"], "razorpay");
     assert!(m.get("questionsLeft").is_none(), "unlimited on Pro: {m}");
     tier_becomes(&app, &asha, "pro").await?;
-    crate::support::eventually(10, || async { Ok(invoices(&app, &asha).await?.len() == 1) })
+    crate::support::eventually(30, || async { Ok(invoices(&app, &asha).await?.len() == 1) })
         .await?;
     let first = invoices(&app, &asha).await?.remove(0);
     assert!(
@@ -222,7 +222,7 @@ async fn a_razorpay_subscription_from_checkout_to_its_end(kind: Kind) -> TestRes
     })
     .await?;
     assert_eq!(m["tier"], "pro");
-    crate::support::eventually(10, || async { Ok(invoices(&app, &asha).await?.len() == 2) })
+    crate::support::eventually(30, || async { Ok(invoices(&app, &asha).await?.len() == 2) })
         .await?;
     assert!(
         invoices(&app, &asha).await?[0]["number"]

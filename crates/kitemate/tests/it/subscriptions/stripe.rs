@@ -101,7 +101,7 @@ async fn a_stripe_subscription_from_checkout_to_its_end(kind: Kind) -> TestResul
     .await?;
     assert_eq!(m["provider"], "stripe");
     tier_becomes(&app, &asha, "pro").await?;
-    crate::support::eventually(10, || async { Ok(invoices(&app, &asha).await?.len() == 1) })
+    crate::support::eventually(30, || async { Ok(invoices(&app, &asha).await?.len() == 1) })
         .await?;
     // One row for the subscription, not one per way of hearing of it.
     let portal = app
@@ -184,7 +184,7 @@ async fn a_stripe_subscription_from_checkout_to_its_end(kind: Kind) -> TestResul
         m["status"] == "active" && m["graceUntil"].is_null()
     })
     .await?;
-    crate::support::eventually(10, || async { Ok(invoices(&app, &asha).await?.len() == 2) })
+    crate::support::eventually(30, || async { Ok(invoices(&app, &asha).await?.len() == 2) })
         .await?;
 
     // Cancel at the period's end, take it back, cancel again.
@@ -363,7 +363,7 @@ async fn refunds_and_disputes_find_their_invoice_through_the_payment_intent(
         t0 + 3,
     );
     stripe_ok(&app, &partial).await?;
-    crate::support::eventually(10, || async {
+    crate::support::eventually(30, || async {
         let activity = app.get("/auth/activity", Some(&asha)).await?.json();
         let named: Vec<&Value> = activity["entries"]
             .as_array()

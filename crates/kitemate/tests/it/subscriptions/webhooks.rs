@@ -215,7 +215,7 @@ async fn only_signed_deliveries_change_anything(kind: Kind) -> TestResult {
         "evt_stranger",
     )
     .await?;
-    crate::support::eventually(10, || async {
+    crate::support::eventually(30, || async {
         let ledger = app
             .app
             .subscriptions
@@ -290,7 +290,7 @@ async fn duplicates_at_once_apply_once(kind: Kind) -> TestResult {
         "evt_c2",
     )
     .await?;
-    crate::support::eventually(10, || async { Ok(invoices(&app, &asha).await?.len() == 2) })
+    crate::support::eventually(30, || async { Ok(invoices(&app, &asha).await?.len() == 2) })
         .await?;
     let m = super::me_until(&app, &asha, |m| m["status"] == "cancelled").await?;
     assert_eq!(m["tier"], "pro");
@@ -327,7 +327,7 @@ async fn a_second_live_subscription_is_cancelled_and_flagged(kind: Kind) -> Test
         razorpay_ok(&app, &charged, &format!("evt_{id}")).await?;
         tier_becomes(&app, &asha, "pro").await?;
     }
-    crate::support::eventually(10, || async {
+    crate::support::eventually(30, || async {
         Ok(fake
             .calls()
             .contains(&"POST /subscriptions/sub_D2/cancel at_cycle_end=false".to_string()))
@@ -347,7 +347,7 @@ async fn a_second_live_subscription_is_cancelled_and_flagged(kind: Kind) -> Test
         (Some("pro"), Some("active")),
         "{m}"
     );
-    crate::support::eventually(10, || async {
+    crate::support::eventually(30, || async {
         let activity = app.get("/auth/activity", Some(&asha)).await?.json();
         Ok(activity["entries"].as_array().is_some_and(|e| {
             e.iter().any(|x| {
@@ -389,7 +389,7 @@ async fn a_full_refund_ends_pro(kind: Kind) -> TestResult {
     };
     // On its way: nothing yet.
     razorpay_ok(&app, &refund("refund.created", 0), "evt_f2").await?;
-    crate::support::eventually(10, || async {
+    crate::support::eventually(30, || async {
         let ledger = app
             .app
             .subscriptions
