@@ -176,11 +176,6 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status.unwrap_or_else(|| self.code.status())
     }
-
-    /// What the caller is told (an internal error's cause is never in it).
-    pub fn message(&self) -> &str {
-        &self.message
-    }
 }
 
 impl std::fmt::Display for ApiError {

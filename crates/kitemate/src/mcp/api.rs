@@ -142,7 +142,7 @@ pub async fn register(
         // RFC 7591 §3.2.2: a body that is not client metadata is
         // `invalid_client_metadata`; a wrong type or size keeps its status.
         Err(err) if err.status() == StatusCode::BAD_REQUEST => {
-            return failure(OAuthFailure::new("invalid_client_metadata", err.message()));
+            return failure(OAuthFailure::new("invalid_client_metadata", &err.message));
         }
         Err(err) => return err.into_response(),
     };
@@ -173,17 +173,7 @@ pub async fn authorize(
             page::sign_in(&pending, None, Some(cookie))
         }
         Err(AuthorizeFailure::Page(message)) => page::failure(StatusCode::BAD_REQUEST, &message),
-        Err(AuthorizeFailure::Redirect(to)) => {
-            let description = reqwest::Url::parse(&to)
-                .ok()
-                .and_then(|u| {
-                    u.query_pairs()
-                        .find(|(k, _)| k == "error_description")
-                        .map(|(_, v)| v.into_owned())
-                })
-                .unwrap_or_default();
-            page::back_to_app(&to, &description)
-        }
+        Err(AuthorizeFailure::ToClient { to, description }) => page::back_to_app(&to, &description),
     }
 }
 
@@ -226,17 +216,17 @@ pub async fn authorize_post(
                         Some("That email and password do not match an account."),
                         None,
                     ),
-                    Err(err) => page::failure(err.status(), err.message()),
+                    Err(err) => page::failure(err.status(), &err.message),
                 }
             }
-            Err(err) => page::failure(err.status(), err.message()),
+            Err(err) => page::failure(err.status(), &err.message),
         },
         "consent" => match service
             .decide(bound, field("decision") == "allow", &origin)
             .await
         {
             Ok(to) => Redirect::to(&to).into_response(),
-            Err(err) => page::failure(err.status(), err.message()),
+            Err(err) => page::failure(err.status(), &err.message),
         },
         _ => page::failure(
             StatusCode::BAD_REQUEST,

@@ -13,14 +13,23 @@ use super::oauth::{BearerFailure, McpCaller};
 use super::scopes::ALL;
 use super::service::McpService;
 
+/// An error in the API's shape, not to be cached, with the
+/// `WWW-Authenticate` challenge a client acts on.
+fn refused(err: platform::ApiError, challenge: &str) -> Response {
+    let mut res = err.into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(challenge) {
+        headers.insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
+}
+
 /// The 401 a client reads to find the authorization server.
 pub fn challenge(service: &McpService, failure: &BearerFailure) -> Response {
-    let metadata = format!(
-        "{}/.well-known/oauth-protected-resource/mcp",
-        service.issuer()
-    );
     let mut value = format!(
-        "Bearer resource_metadata=\"{metadata}\", scope=\"{}\"",
+        "Bearer resource_metadata=\"{}\", scope=\"{}\"",
+        service.resource_metadata_url(),
         ALL.join(" ")
     );
     if let BearerFailure::Invalid(why) = failure {
@@ -28,23 +37,11 @@ pub fn challenge(service: &McpService, failure: &BearerFailure) -> Response {
             ", error=\"invalid_token\", error_description=\"{why}\""
         ));
     }
-    let mut res = (
-        StatusCode::UNAUTHORIZED,
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(serde_json::json!({
-            "code": "unauthenticated",
-            "message": match failure {
-                BearerFailure::Missing => "an access token is required: connect the app to KiteMate first",
-                BearerFailure::Invalid(why) => why,
-            },
-            "details": null,
-        })),
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    res
+    let message = match failure {
+        BearerFailure::Missing => "an access token is required: connect the app to KiteMate first",
+        BearerFailure::Invalid(why) => why,
+    };
+    refused(platform::ApiError::unauthenticated(message), &value)
 }
 
 /// The largest JSON-RPC message `/mcp` reads (a tool call's arguments are
@@ -54,32 +51,18 @@ const MAX_BODY: usize = 256 * 1024;
 /// The 403 a client reads to ask the user for more (step-up): the scopes
 /// it holds and the one it needs.
 fn insufficient(service: &McpService, caller: &McpCaller, needed: &str) -> Response {
-    let mut scopes: Vec<String> = caller
-        .scopes
-        .to_string()
-        .split_ascii_whitespace()
-        .map(str::to_string)
-        .collect();
-    scopes.push(needed.to_string());
+    let scopes = format!("{} {needed}", caller.scopes);
     let value = format!(
-        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\", error_description=\"this needs {needed}\"",
-        scopes.join(" "),
-        service.issuer()
+        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{}\", error_description=\"this needs {needed}\"",
+        scopes.trim_start(),
+        service.resource_metadata_url()
     );
-    let mut res = (
-        StatusCode::FORBIDDEN,
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(serde_json::json!({
-            "code": "permission_denied",
-            "message": format!("this connection was not granted `{needed}`; reconnect the app to allow it"),
-            "details": null,
-        })),
+    refused(
+        platform::ApiError::permission_denied(format!(
+            "this connection was not granted `{needed}`; reconnect the app to allow it"
+        )),
+        &value,
     )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    res
 }
 
 /// The request with its body read (to see which scope it needs) and put

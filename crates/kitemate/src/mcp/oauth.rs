@@ -62,7 +62,7 @@ impl From<ApiError> for OAuthFailure {
             400..=499 => "invalid_request",
             _ => "server_error",
         };
-        Self::new(error, err.message().to_string()).status(status)
+        Self::new(error, err.message).status(status)
     }
 }
 
@@ -93,7 +93,7 @@ pub struct AuthorizeQuery {
 #[derive(Debug)]
 pub enum AuthorizeFailure {
     Page(String),
-    Redirect(String),
+    ToClient { to: String, description: String },
 }
 
 /// A client as the consent page names it.
@@ -151,6 +151,14 @@ fn secret(prefix: &str) -> String {
     format!("{prefix}{}", generate_state())
 }
 
+/// A form field that must be there and not empty.
+fn required(name: &str, value: &Option<String>) -> Result<String, OAuthFailure> {
+    value
+        .clone()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| OAuthFailure::new("invalid_request", format!("{name}: required")))
+}
+
 /// PKCE S256: whether `verifier` hashes to `challenge`.
 fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     let hashed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -177,6 +185,11 @@ impl McpService {
     /// `<public URL>/mcp`: the audience every token is bound to.
     pub fn resource(&self) -> String {
         format!("{}/mcp", self.issuer())
+    }
+
+    /// Where `/mcp`'s protected-resource metadata is (RFC 9728).
+    pub fn resource_metadata_url(&self) -> String {
+        format!("{}/.well-known/oauth-protected-resource/mcp", self.issuer())
     }
 
     /// The public URL without a trailing slash: the issuer, exactly.
@@ -355,13 +368,14 @@ impl McpService {
             None => return Err(page("The app did not say where to return (redirect_uri).")),
         };
         let issuer = self.issuer();
-        let back = |error: &str, description: &str| {
-            AuthorizeFailure::Redirect(redirect_to(
+        let back = |error: &str, description: &str| AuthorizeFailure::ToClient {
+            to: redirect_to(
                 &redirect_uri,
                 &[("error", error), ("error_description", description)],
                 q.state.as_deref(),
                 &issuer,
-            ))
+            ),
+            description: description.to_string(),
         };
         if q.response_type.as_deref() != Some("code") {
             return Err(back(
@@ -530,13 +544,23 @@ impl McpService {
             .clone()
             .ok_or_else(|| ApiError::invalid_argument("sign in first"))?;
         let issuer = self.issuer();
+        // The client before the write transaction: looking it up may fetch
+        // its metadata document, which must not hold the database's lock.
+        let client = match allow {
+            true => Some(
+                self.client(&row.client_id)
+                    .await?
+                    .ok_or_else(|| ApiError::invalid_argument("the app is no longer known"))?,
+            ),
+            false => None,
+        };
         let mut tx = self.inner.db.begin().await?;
         if !store::take_request(&mut tx, id).await? {
             return Err(ApiError::invalid_argument(
                 "this request was already answered",
             ));
         }
-        if !allow {
+        let Some(client) = client else {
             tx.commit().await?;
             return Ok(redirect_to(
                 &row.redirect_uri,
@@ -547,11 +571,7 @@ impl McpService {
                 row.state.as_deref(),
                 &issuer,
             ));
-        }
-        let client = self
-            .client(&row.client_id)
-            .await?
-            .ok_or_else(|| ApiError::invalid_argument("the app is no longer known"))?;
+        };
         let now = self.inner.clock.now();
         let grant = GrantRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -629,14 +649,9 @@ impl McpService {
         req: &TokenRequest,
         origin: &Origin,
     ) -> Result<TokenResponse, OAuthFailure> {
-        let need = |name: &str, v: &Option<String>| {
-            v.clone()
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| OAuthFailure::new("invalid_request", format!("{name}: required")))
-        };
-        let code = need("code", &req.code)?;
-        let verifier = need("code_verifier", &req.code_verifier)?;
-        let client_id = need("client_id", &req.client_id)?;
+        let code = required("code", &req.code)?;
+        let verifier = required("code_verifier", &req.code_verifier)?;
+        let client_id = required("client_id", &req.client_id)?;
         if !valid_verifier(&verifier) {
             return Err(OAuthFailure::new(
                 "invalid_request",
@@ -725,17 +740,9 @@ impl McpService {
         req: &TokenRequest,
         origin: &Origin,
     ) -> Result<TokenResponse, OAuthFailure> {
-        let token = req
-            .refresh_token
-            .clone()
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| OAuthFailure::new("invalid_request", "refresh_token: required"))?;
+        let token = required("refresh_token", &req.refresh_token)?;
         // A public client names itself on every refresh (OAuth 2.1 §4.3.1).
-        let client_id = req
-            .client_id
-            .clone()
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| OAuthFailure::new("invalid_request", "client_id: required"))?;
+        let client_id = required("client_id", &req.client_id)?;
         let invalid = || {
             OAuthFailure::new(
                 "invalid_grant",
@@ -839,10 +846,7 @@ impl McpService {
     /// RFC 7009: a refresh token ends its grant; an access token only
     /// itself. Unknown tokens are no error (the answer says nothing).
     pub async fn revoke(&self, req: RevokeRequest, origin: &Origin) -> Result<(), OAuthFailure> {
-        let token = req
-            .token
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| OAuthFailure::new("invalid_request", "token: required"))?;
+        let token = required("token", &req.token)?;
         let hash = digest(&token);
         let Some(row) = store::token(&self.inner.db, &hash).await? else {
             return Ok(());

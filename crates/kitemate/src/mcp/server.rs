@@ -216,23 +216,15 @@ impl Server {
             )));
         }
         let inner = &self.service.inner;
-        if let Err(wait) = inner
-            .tool_limiter
-            .check(&format!("mcp:{}", caller.user.id))
-            .await
-        {
-            return Ok(tool_error(format!(
-                "rate limited: at most {} tool calls a minute; try again in {} seconds",
-                inner.config.tool_calls_per_minute,
-                wait.as_secs().max(1)
-            )));
+        if let Err(limited) = self.within_rate(caller).await {
+            return Ok(tool_error(limited));
         }
         let spent = match inner.chat.spend_one(&caller.user).await {
             Ok(spent) => spent,
             Err(err) => {
                 return Ok(tool_error(format!(
                     "on the Free plan a tool call counts as a chat question: {}",
-                    err.message()
+                    &err.message
                 )));
             }
         };
@@ -243,7 +235,7 @@ impl Server {
             Ok(value) => value,
             Err(err) => {
                 inner.chat.give_back(spent).await;
-                return Ok(tool_error(err.message().to_string()));
+                return Ok(tool_error(err.message));
             }
         };
         let text = value.to_string();
@@ -254,7 +246,10 @@ impl Server {
                 text.len()
             )));
         }
-        Ok(CallToolResult::structured(value))
+        // `structured` would write the JSON again for its text copy.
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+        result.structured_content = Some(value);
+        Ok(result)
     }
 
     /// The open lots of the caller's holdings (every symbol or one).
@@ -728,7 +723,7 @@ fn json_contents(uri: &str, value: &impl Serialize) -> Result<ReadResourceResult
 
 fn api_error(err: ApiError) -> ErrorData {
     if err.status().is_client_error() {
-        ErrorData::resource_not_found(err.message().to_string(), None)
+        ErrorData::resource_not_found(err.message, None)
     } else {
         ErrorData::internal_error("the server failed; try again", None)
     }
@@ -805,26 +800,22 @@ pub fn scope_needed(message: &serde_json::Value) -> Option<&'static str> {
 }
 
 impl Server {
-    /// The per-user rate limit for what is not a tool call (resources),
-    /// shared with the tools: reading is free of the allowance, not of
-    /// the rate.
-    async fn within_rate(&self, caller: &McpCaller) -> Result<(), ErrorData> {
+    /// The per-user rate limit, shared by tool calls and resource reads
+    /// (reading is free of the allowance, not of the rate): why not, when
+    /// it is spent.
+    async fn within_rate(&self, caller: &McpCaller) -> Result<(), String> {
         let inner = &self.service.inner;
-        match inner
+        inner
             .tool_limiter
             .check(&format!("mcp:{}", caller.user.id))
             .await
-        {
-            Ok(()) => Ok(()),
-            Err(wait) => Err(ErrorData::invalid_request(
+            .map_err(|wait| {
                 format!(
                     "rate limited: at most {} calls a minute; try again in {} seconds",
                     inner.config.tool_calls_per_minute,
                     wait.as_secs().max(1)
-                ),
-                None,
-            )),
-        }
+                )
+            })
     }
 
     async fn read(
@@ -837,7 +828,9 @@ impl Server {
             .get::<Parts>()
             .ok_or_else(|| ErrorData::internal_error("no request", None))?;
         let caller = caller(parts)?;
-        self.within_rate(&caller).await?;
+        self.within_rate(&caller)
+            .await
+            .map_err(|why| ErrorData::invalid_request(why, None))?;
         let inner = &self.service.inner;
         let uri = request.uri.as_str();
         let user = &caller.user.id;
@@ -947,7 +940,9 @@ impl ServerHandler for Server {
             .get::<Parts>()
             .ok_or_else(|| ErrorData::internal_error("no request", None))?;
         let caller = caller(parts)?;
-        self.within_rate(&caller).await?;
+        self.within_rate(&caller)
+            .await
+            .map_err(|why| ErrorData::invalid_request(why, None))?;
         let inner = &self.service.inner;
         let cursor = request.and_then(|r| r.cursor);
         let mut resources = Vec::new();
